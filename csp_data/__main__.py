@@ -1,0 +1,122 @@
+"""Command line: ``python -m csp_data build | ingest | query | checks``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .config import ConfigError
+
+
+def _parse_param(text: str) -> tuple[str, object]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"--param takes name=value, got {text!r}")
+    key, value = text.split("=", 1)
+    key = key.strip()
+    value = value.strip()
+    if value.startswith("[") and value.endswith("]"):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise argparse.ArgumentTypeError(f"--param {key}: list values are JSON, e.g. [\"ROBBERY\"]: {exc}") from exc
+        if not isinstance(parsed, list):
+            raise argparse.ArgumentTypeError(f"--param {key}: expected a JSON list")
+        return key, parsed
+    return key, value
+
+
+def _emit(df, fmt: str) -> None:
+    if fmt == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+    elif fmt == "json":
+        sys.stdout.write(df.to_json(orient="records", date_format="iso", indent=1) + "\n")
+    else:
+        with __import__("pandas").option_context("display.max_rows", 500, "display.width", 200):
+            print(df.to_string(index=False) if len(df) else "(no rows)")
+
+
+def cmd_build(args) -> int:
+    from . import build, db
+
+    counts = build.build(progress=lambda f, m: print(f"[{f:4.0%}] {m}", file=sys.stderr))
+    db.reset()
+    for name, n in counts.items():
+        print(f"{name:24s} {n:>9,d} rows")
+    return 0
+
+
+def cmd_query(args) -> int:
+    from . import sql
+    from .config import settings
+
+    if args.list:
+        for name in sql.names():
+            q = sql.load(name)
+            print(f"{name:36s} params: {', '.join(q.params) or '-'}")
+        return 0
+    if not args.name:
+        print("query: name a query (see --list)", file=sys.stderr)
+        return 2
+    params = dict(args.param or [])
+    q = sql.load(args.name)
+    if "borough_code" in q.params and "borough_code" not in params:
+        params["borough_code"] = settings().borough_code
+    _emit(sql.run(args.name, **params), args.format)
+    return 0
+
+
+def cmd_checks(args) -> int:
+    from . import sql
+    from .config import settings
+
+    failed = 0
+    for name in sql.names():
+        if not name.startswith("checks/"):
+            continue
+        q = sql.load(name)
+        params = {"borough_code": settings().borough_code} if "borough_code" in q.params else {}
+        rows = sql.run(name, **params)
+        status = "ok" if rows.empty else f"FAILED ({len(rows)} rows)"
+        failed += not rows.empty
+        print(f"{name:40s} {status}")
+        if not rows.empty:
+            print(rows.head(10).to_string(index=False))
+    return 1 if failed else 0
+
+
+def cmd_ingest(args) -> int:
+    from . import ingest
+
+    return ingest.main(args.paths, force=args.force)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m csp_data", description="Community safety dashboard data tools")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("build", help="build data/warehouse/ from data/sources/").set_defaults(func=cmd_build)
+    q = sub.add_parser("query", help="run a named query from queries/")
+    q.add_argument("name", nargs="?", help="e.g. crime/borough_monthly")
+    q.add_argument("--param", action="append", type=_parse_param, metavar="NAME=VALUE",
+                   help='a bound parameter; lists as JSON, e.g. --param majors=\'["ROBBERY"]\'')
+    q.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    q.add_argument("--list", action="store_true", help="list the named queries and their parameters")
+    q.set_defaults(func=cmd_query)
+    sub.add_parser("checks", help="run the data-quality checks in queries/checks/").set_defaults(func=cmd_checks)
+    i = sub.add_parser("ingest", help="land and load new police.uk or MPS files")
+    i.add_argument("paths", nargs="+", help="police.uk street / stop-and-search CSV or archive zip, MPS 24-month ward or LSOA CSV")
+    i.add_argument("--force", action="store_true", help="accept a file older than months already in the warehouse")
+    i.set_defaults(func=cmd_ingest)
+    args = p.parse_args(argv)
+    from .sources import SourceError
+    from .sql import QueryError
+    from .manifest import ManifestError
+    try:
+        return args.func(args)
+    except (QueryError, SourceError, ManifestError, ConfigError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""The one place that declares the app's pages, their audience section and whether they are public.
+
+``app.py`` registers exactly these pages; the tests render every one of them. A page marked
+``public=True`` shows only published aggregates (borough or ward, month or longer) and may be
+served by the public deployment (``CSP_MODE=public``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SECTIONS = ("Public", "Analysis", "Performance", "Operations", "Admin")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    script: str        # path relative to the repo root
+    title: str
+    section: str
+    url_path: str
+    public: bool
+    icon: str = ""     # emoji only: material icons fetch from Google
+    default: bool = False
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/public/overview.py", "Overview: borough scorecard", "Public", "overview", True, "📊", default=True),
+    PageSpec("pages/public/about_data.py", "About the data", "Public", "about-data", True, "📚"),
+    PageSpec("pages/admin/data_status.py", "Data status", "Admin", "data-status", False, "🗄️"),
+)
+
+
+def pages_for(mode: str) -> list[PageSpec]:
+    """Pages registered in a deployment mode: public mode gets public pages only."""
+    if mode == "public":
+        return [p for p in PAGES if p.public]
+    return list(PAGES)
