@@ -1,0 +1,43 @@
+"""Shared fixtures. The real embedded data is built once per session into the repo's
+data/warehouse (as the app uses it); tests that write get a private copy of data/ in tmp."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from csp_data import build, db
+from csp_data.config import REPO_ROOT, settings
+
+
+@pytest.fixture(scope="session")
+def warehouse() -> Path:
+    """The real warehouse, built from data/sources if missing or stale."""
+    cfg = settings()
+    stale, _ = build.is_stale(cfg)
+    if stale:
+        build.build(cfg)
+        db.reset()
+    return cfg.warehouse_dir
+
+
+@pytest.fixture(scope="session")
+def _built_copy(tmp_path_factory, warehouse) -> Path:
+    """A built copy of data/ (sources + warehouse) made once; copied again per test."""
+    root = tmp_path_factory.mktemp("data_template")
+    shutil.copytree(REPO_ROOT / "data" / "sources", root / "sources")
+    shutil.copytree(warehouse, root / "warehouse")
+    return root
+
+
+@pytest.fixture
+def data_copy(tmp_path, _built_copy, monkeypatch) -> Path:
+    """A private, already-built copy of data/ with CSP_DATA_DIR pointing at it."""
+    dest = tmp_path / "data"
+    shutil.copytree(_built_copy, dest)
+    monkeypatch.setenv("CSP_DATA_DIR", str(dest))
+    db.reset()
+    yield dest
+    db.reset()
