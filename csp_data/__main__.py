@@ -71,11 +71,7 @@ def cmd_checks(args) -> int:
     from .config import settings
 
     failed = 0
-    for name in sql.names():
-        if not name.startswith("checks/"):
-            continue
-        q = sql.load(name)
-        params = {"borough_code": settings().borough_code} if "borough_code" in q.params else {}
+    for name, _, params in sql.check_specs(settings().borough_code):
         rows = sql.run(name, **params)
         status = "ok" if rows.empty else f"FAILED ({len(rows)} rows)"
         failed += not rows.empty

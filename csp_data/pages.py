@@ -24,9 +24,9 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/public/overview.py", "Overview: borough scorecard", "Public", "overview", True, "📊", default=True),
-    PageSpec("pages/public/about_data.py", "About the data", "Public", "about-data", True, "📚"),
-    PageSpec("pages/admin/data_status.py", "Data status", "Admin", "data-status", False, "🗄️"),
+    PageSpec("pages/public/overview.py", "Overview: borough scorecard", "Public", "overview", True, default=True),
+    PageSpec("pages/public/about_data.py", "About the data", "Public", "about-data", True),
+    PageSpec("pages/admin/data_status.py", "Data status", "Admin", "data-status", False),
 )
 
 

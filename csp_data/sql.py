@@ -138,3 +138,13 @@ def run(name: str, **params) -> pd.DataFrame:
     if tuple(df.columns) != q.columns:
         raise QueryError(f"{name}: returned columns {list(df.columns)}, header declares {list(q.columns)}")
     return df
+
+
+def check_specs(borough_code: str) -> list[tuple[str, str, dict]]:
+    """(name, what it asserts, params) for every data-quality check in queries/checks/."""
+    out = []
+    for name in names():
+        if name.startswith("checks/"):
+            q = load(name)
+            out.append((name, q.description, {"borough_code": borough_code} if "borough_code" in q.params else {}))
+    return out

@@ -1,0 +1,29 @@
+"""Tower Hamlets Community Safety Partnership dashboard: the entry point.
+
+Registers the pages declared in csp_data.pages with st.navigation (page scripts live in
+subfolders of pages/, so none can be deep-linked without this frame), builds the warehouse on
+first start, and draws the shared sidebar.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from csp_data.config import REPO_ROOT, settings
+from csp_data.pages import SECTIONS, pages_for
+from csp_data.ui import frame
+
+st.set_page_config(page_title="Tower Hamlets Community Safety", layout="wide")
+
+cfg = settings()
+frame.ensure_warehouse()
+
+registered: dict[str, list] = {}
+for spec in pages_for(cfg.mode):
+    page = st.Page(str(REPO_ROOT / spec.script), title=spec.title, icon=spec.icon or None,
+                   url_path=spec.url_path, default=spec.default)
+    registered.setdefault(spec.section, []).append(page)
+
+nav = st.navigation({s: registered[s] for s in SECTIONS if s in registered})
+frame.sidebar_coverage()
+nav.run()

@@ -1,0 +1,99 @@
+"""The measure catalogue: every headline police-recorded measure defined once.
+
+A measure says which source and categories it counts, which plan priority it serves, which way
+is better, and the caveat that must travel with it. Queries, scorecard, charts and words all
+read this, so "robbery" means one thing everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PRIORITIES = {
+    1: "Tackling acquisitive crime and ASB",
+    2: "Tackling violence",
+    3: "Tackling drug supply and substance misuse",
+    4: "Tackling hate crime and improving community cohesion",
+}
+
+MPS_CRIME = "MPS recorded crime (London Datastore), borough level"
+MPS_DASHBOARD = "MPS Monthly Crime Dashboard (London Datastore)"
+MPS_BUSINESS = "MPS Business Crime Dashboard (London Datastore)"
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    label: str
+    priority: int
+    source: str                      # "crime" | "dashboard" | "business"
+    majors: tuple[str, ...] = ()
+    minors: tuple[str, ...] = ()
+    dashboard: tuple[str, str, str] | None = None   # (crime_type, crime_subtype, measure)
+    sections: tuple[str, ...] = ()   # business crime sections (empty = all)
+    lower_is_better: bool | None = True
+    plan_target: str = ""
+    caveat: str = ""
+    definition: str = ""
+    london_rank: bool = field(default=True)
+
+    @property
+    def source_name(self) -> str:
+        return {"crime": MPS_CRIME, "dashboard": MPS_DASHBOARD, "business": MPS_BUSINESS}[self.source]
+
+
+CONNECT_BREAK = ("The MPS moved to its CONNECT recording system in Feb-Mar 2024; comparisons across "
+                 "that date may partly reflect recording changes.")
+
+MEASURES: tuple[Measure, ...] = (
+    Measure("robbery", "Robbery", 1, "crime", majors=("ROBBERY",),
+            definition="MPS ROBBERY: robbery of personal property + robbery of business property",
+            plan_target="Down 7% by 2028"),
+    Measure("burglary", "Burglary", 1, "crime", majors=("BURGLARY",),
+            definition="MPS BURGLARY: residential (incl. the former DOMESTIC BURGLARY) + business and community",
+            caveat="Residential burglary was re-categorised in 2023 (DOMESTIC BURGLARY became RES BURGLARY OF A HOME / "
+                   "OF UNCONNECTED BUILDING); the total is continuous."),
+    Measure("theft", "Theft", 1, "crime", majors=("THEFT",),
+            definition="MPS THEFT: other theft, theft from the person, shoplifting, bicycle theft"),
+    Measure("vehicle", "Vehicle crime", 1, "crime", majors=("VEHICLE OFFENCES",),
+            definition="MPS VEHICLE OFFENCES: theft of and from vehicles, interfering, aggravated taking"),
+    Measure("business", "Business crime", 1, "business",
+            definition="MPS business crime offences, all crime sections",
+            plan_target="Down 5% by 2028",
+            caveat="A separate MPS dashboard with its own refresh date; counts offences against businesses."),
+    Measure("violence_injury", "Violence with injury", 2, "crime", minors=("VIOLENCE WITH INJURY",),
+            definition="MPS VIOLENCE AGAINST THE PERSON: VIOLENCE WITH INJURY"),
+    Measure("knife_crime", "Knife crime", 2, "dashboard", dashboard=("Knife Crime", "Knife Crime", "Offences"),
+            definition="MPS dashboard: knife crime offences (all)"),
+    Measure("knife_injury", "Knife crime with injury", 2, "dashboard",
+            dashboard=("Knife Crime", "Knife Crime with Injury", "Offences"),
+            definition="MPS dashboard: knife crime with injury offences"),
+    Measure("domestic_abuse", "Domestic abuse", 2, "dashboard",
+            dashboard=("Domestic Abuse", "Domestic Abuse", "Offences"), lower_is_better=None,
+            definition="MPS dashboard: domestic abuse flagged offences",
+            caveat="More reports can mean more confidence to report; read alongside outcomes. " + CONNECT_BREAK),
+    Measure("drug_trafficking", "Drug trafficking", 3, "crime", minors=("TRAFFICKING OF DRUGS",),
+            definition="MPS DRUG OFFENCES: TRAFFICKING OF DRUGS", lower_is_better=None,
+            plan_target="Down 15% by 2028",
+            caveat="Driven by police activity: more enforcement finds more offences, so a fall is not "
+                   "automatically good news."),
+    Measure("drug_possession", "Drug possession", 3, "crime", minors=("POSSESSION OF DRUGS",),
+            definition="MPS DRUG OFFENCES: POSSESSION OF DRUGS", lower_is_better=None,
+            caveat="Driven by police activity (stop and search, patrols)."),
+    Measure("weapons", "Possession of weapons", 3, "crime", majors=("POSSESSION OF WEAPONS",),
+            definition="MPS POSSESSION OF WEAPONS", lower_is_better=None,
+            caveat="Largely found through police activity."),
+    Measure("hate_crime", "Hate crime", 4, "dashboard", dashboard=("Hate crime", "Hate crime", "Offences"),
+            lower_is_better=None, definition="MPS dashboard: hate crime offences (all strands)",
+            caveat="The plan aims to raise reporting of under-reported hate crime, so a rise is not simply bad. "
+                   + CONNECT_BREAK),
+)
+
+BY_ID = {m.id: m for m in MEASURES}
+
+
+def get(measure_id: str) -> Measure:
+    try:
+        return BY_ID[measure_id]
+    except KeyError:
+        raise KeyError(f"unknown measure {measure_id!r}; known: {', '.join(BY_ID)}") from None

@@ -1,0 +1,1 @@
+"""The only Streamlit-aware part of csp_data: caching, the shared frame, and page components."""

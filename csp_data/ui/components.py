@@ -1,0 +1,43 @@
+"""Small page components: verdict text and tables that stay readable without colour."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ..scorecard import ScoreRow, _fmt_change, ordinal
+
+
+def score_tile(row: ScoreRow) -> None:
+    """One measure: 12-month figure, change, verdict (symbol and words), rank, source."""
+    m = row.measure
+    with st.container(border=True):
+        st.markdown(f"**{m.label}**")
+        if row.l12 is None:
+            st.markdown("Awaiting data: fewer than 24 months available.")
+            return
+        c = row.l12
+        st.metric(
+            label=f"Last 12 months ({row.last12.label})",
+            value=f"{c.current:,d}",
+            delta=f"{_fmt_change(c)} vs previous 12",
+            delta_color="off",
+        )
+        travel = c.travel(m.lower_is_better)
+        st.markdown(f"{c.symbol} **{c.verdict}** · {travel}")
+        st.caption(f"Exact Poisson test p = {c.p_value:.3g}" + (" · small numbers" if c.small_numbers else ""))
+        if row.fy:
+            st.caption(f"{row.fy_label} to date: {row.fy.current:,d} vs {row.fy.previous:,d} "
+                       f"({_fmt_change(row.fy)}) — {row.fy.symbol} {row.fy.verdict}")
+        if row.rank:
+            st.caption(f"London: {ordinal(row.rank)} highest of {row.rank_of} boroughs by count")
+        if m.caveat:
+            st.caption(f"Note: {m.caveat}")
+        st.caption(f"Source: {m.source_name}; {row.snapshot}")
+
+
+def plain_table(df: pd.DataFrame, caption: str | None = None) -> None:
+    """A real HTML table (st.table), readable by screen readers, unlike canvas-drawn dataframes."""
+    if caption:
+        st.caption(caption)
+    st.table(df, hide_index=True)

@@ -1,0 +1,54 @@
+"""The shared frame every page gets: warehouse bootstrap with progress, sidebar coverage."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import build, db
+from ..config import settings
+from . import cache
+
+
+def ensure_warehouse() -> None:
+    """Build the warehouse on first start, or when the sources are newer, showing progress."""
+    cfg = settings()
+    stale, why = build.is_stale(cfg)
+    if not stale:
+        return
+    bar = st.progress(0.0, text=f"Preparing the data ({why})…")
+    try:
+        build.build(cfg, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+    except Exception as exc:  # noqa: BLE001 - shown to the user, then stop
+        bar.empty()
+        st.error(f"The data could not be prepared: {exc}. The previous data (if any) is unchanged.")
+        st.stop()
+    db.reset()
+    cache.clear()
+    bar.empty()
+
+
+def sidebar_coverage() -> None:
+    """Coverage and snapshot of each dataset, in the sidebar of every page."""
+    cfg = settings()
+    span = cache.query("meta/data_span", borough_code=cfg.borough_code)
+    labels = {
+        "crime_borough": "Recorded crime (borough)",
+        "crime_ward": "Recorded crime (wards)",
+        "crime_lsoa": "Recorded crime (LSOAs)",
+        "dashboard": "MPS crime dashboard",
+        "business_crime": "Business crime",
+        "street_crime": "police.uk street crime",
+        "stop_search": "Stop and search",
+    }
+    with st.sidebar:
+        st.markdown(f"**Data coverage: {cfg.borough_name}**")
+        lines = []
+        for row in span.itertuples():
+            if row.dataset not in labels or row.first_month is None:
+                continue
+            lines.append(
+                f"- {labels[row.dataset]}: {row.first_month:%b %Y} to **{row.last_month:%b %Y}**  \n"
+                f"  _{row.snapshot}_"
+            )
+        st.markdown("\n".join(lines))
+        st.caption("Police figures are snapshots: later extracts revise recent months slightly.")

@@ -1,0 +1,50 @@
+"""Data status: coverage per source, revisions between snapshots, quarantined rows, quality checks."""
+
+import pandas as pd
+import streamlit as st
+
+from csp_data import sql
+from csp_data.config import settings
+from csp_data.ui import cache
+from csp_data.ui.components import plain_table
+
+cfg = settings()
+st.title("Data status")
+st.markdown("What the warehouse holds, from which files, and whether it passes its quality checks.")
+
+st.header("Coverage by source file")
+cov = cache.query("meta/coverage")
+plain_table(cov.rename(columns={
+    "dataset": "Dataset", "source_file": "File", "snapshot": "Snapshot", "first_month": "First month",
+    "last_month": "Last month", "stub_months": "Stub months dropped",
+}))
+
+st.header("Levels: borough, wards, LSOAs")
+lv = cache.query("meta/level_totals", borough_code=cfg.borough_code).tail(13)
+plain_table(lv.rename(columns={"month": "Month", "borough": "Borough", "wards": "Sum of wards", "lsoas": "Sum of LSOAs"}),
+            caption="Monthly totals of all offences at each level, last 13 months. Finer levels lose crimes that could not be placed.")
+
+st.header("Revisions between snapshots")
+rev = cache.query("meta/revisions")
+if rev.empty:
+    st.markdown("No overlapping snapshots disagree.")
+else:
+    plain_table(rev.head(40).rename(columns={
+        "level": "Level", "month": "Month", "kept_source": "Used", "superseded_source": "Superseded",
+        "cells_changed": "Counts changed", "net_change": "Net change (used − superseded)",
+    }), caption=f"{len(rev)} month-level revisions; the most recent 40 are shown.")
+
+st.header("Quarantined rows")
+q = cache.query("meta/quarantine")
+if q.empty:
+    st.markdown("No rows are in quarantine: every row of every source passed validation.")
+else:
+    plain_table(q.rename(columns={"source_file": "File", "reason": "Reason", "rows": "Rows"}))
+
+st.header("Quality checks")
+results = []
+for name, description, params in sql.check_specs(cfg.borough_code):
+    n = len(cache.query(name, **params))
+    results.append({"Check": name.removeprefix("checks/").replace("_", " "), "What it asserts": description,
+                    "Result": "✔ passes" if n == 0 else f"✖ {n} rows fail"})
+plain_table(pd.DataFrame(results))

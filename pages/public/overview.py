@@ -1,0 +1,45 @@
+"""Overview: the borough scorecard — each plan priority's headline police-recorded measures."""
+
+import streamlit as st
+
+from csp_data.measures import PRIORITIES
+from csp_data.scorecard import as_table
+from csp_data.stats import ALPHA
+from csp_data.ui import cache
+from csp_data.ui.components import plain_table, score_tile
+
+st.title("Borough scorecard")
+st.markdown(
+    "How police-recorded crime in Tower Hamlets has changed, measure by measure, for each priority "
+    "of the Community Safety Plan 2025–2029. Each figure compares the **latest 12 months** with the "
+    "**12 months before**, and the **financial year to date** with the same months a year earlier."
+)
+st.info(
+    f"**Is the change real?** Each change is tested with an exact Poisson test at the {int(ALPHA * 100)}% level. "
+    "▲ means a significant rise, ▼ a significant fall, ● no significant change: the symbol and words "
+    "carry the meaning, colour is not used for it. Months differ more than chance alone would make them, "
+    "so treat a borderline verdict with care."
+)
+
+rows = cache.borough_scorecard()
+for number, name in PRIORITIES.items():
+    mine = [r for r in rows if r.measure.priority == number]
+    if not mine:
+        continue
+    st.header(f"Priority {number}: {name}", divider="gray")
+    cols = st.columns(min(len(mine), 3))
+    for i, row in enumerate(mine):
+        with cols[i % len(cols)]:
+            score_tile(row)
+
+st.header("All measures as a table", divider="gray")
+table = as_table(rows)
+plain_table(table, caption="The same figures as the tiles above, with period, source and snapshot for each row.")
+st.download_button("Download the scorecard (CSV)", table.to_csv(index=False).encode("utf-8"),
+                   file_name="scorecard.csv", mime="text/csv")
+st.caption(
+    "London rank compares offence counts across the 32 London boroughs policed by the MPS for the same "
+    "12 months (1 = most offences); it is not a rate, because population for other boroughs is not held here. "
+    "Hate crime, knife crime and domestic abuse come from the MPS Monthly Crime Dashboard, held for "
+    "Tower Hamlets only, so they have no London rank."
+)
