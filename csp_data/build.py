@@ -1,9 +1,11 @@
 """Build ``data/warehouse/`` (Parquet) from the raw files listed in ``data/sources/manifest.json``.
 
 The warehouse is a pure function of the sources: building twice gives byte-identical files, and
-``ingest`` simply lands a new raw file and rebuilds. Every table is written to a temporary file
-and moved into place with ``os.replace`` only after the whole build has succeeded, so a failed
-build leaves the previous warehouse intact.
+``ingest`` simply lands a new raw file and rebuilds. The whole warehouse is written to a staging
+folder beside it and swapped in only after every table and the stamp are written, so a failed
+build leaves the previous warehouse intact. The stamp is written last: a warehouse folder whose
+stamp does not match the sources is stale and is rebuilt. Builds of one data folder are
+serialised with an ``flock`` so the app and a CLI (or parallel test workers) never build at once.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -341,25 +344,71 @@ def stamp_for(cfg: Settings) -> dict:
             "borough_code": cfg.borough_code}
 
 
-def build(cfg: Settings | None = None, progress: Progress = _noop) -> dict[str, int]:
-    """Build every table; replace the warehouse only when all succeeded. Returns row counts."""
-    cfg = cfg or get_settings()
+@contextmanager
+def _build_lock(cfg: Settings) -> Iterator[None]:
+    """Exclusive lock per data folder (blocking): concurrent builders wait their turn."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(cfg.data_dir / ".build.lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Replace folder ``out`` by ``staging``. Between the two renames there is no warehouse, which
+    readers see as "stale" and rebuild; there is never a mix of old and new tables."""
+    old = None
+    if out.exists():
+        old = out.parent / f".warehouse-old-{os.getpid()}"
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(out, old)
+    os.rename(staging, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _build_locked(cfg: Settings, progress: Progress) -> dict[str, int]:
     tables = build_tables(cfg, progress)
     out = cfg.warehouse_dir
-    out.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in out.parent.glob(".warehouse-*"):  # from a build killed mid-way
+        shutil.rmtree(leftover, ignore_errors=True)
     progress(0.9, "Writing the warehouse")
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    staging = Path(tempfile.mkdtemp(prefix=".warehouse-staging-", dir=out.parent))
     try:
         for name, df in tables.items():
             _write_parquet(df, staging / f"{name}.parquet")
-        for name in tables:
-            os.replace(staging / f"{name}.parquet", out / f"{name}.parquet")
         stamp = json.dumps(stamp_for(cfg), indent=1, sort_keys=True) + "\n"
-        manifest.atomic_write_bytes(out / STAMP, stamp.encode())
+        manifest.atomic_write_bytes(staging / STAMP, stamp.encode())
+        _swap_in(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     progress(1.0, "Warehouse ready")
     return {name: len(df) for name, df in tables.items()}
+
+
+def build(cfg: Settings | None = None, progress: Progress = _noop) -> dict[str, int]:
+    """Build every table and swap the new warehouse in whole. Returns row counts."""
+    cfg = cfg or get_settings()
+    with _build_lock(cfg):
+        return _build_locked(cfg, progress)
+
+
+def ensure_built(cfg: Settings | None = None, progress: Progress = _noop) -> tuple[bool, str]:
+    """Build if missing or stale (checked again under the lock). Returns (built?, why)."""
+    cfg = cfg or get_settings()
+    with _build_lock(cfg):
+        stale, why = is_stale(cfg)
+        if stale:
+            _build_locked(cfg, progress)
+        return stale, why
 
 
 def is_stale(cfg: Settings | None = None) -> tuple[bool, str]:

@@ -16,9 +16,8 @@ from csp_data.config import REPO_ROOT, settings
 def warehouse() -> Path:
     """The real warehouse, built from data/sources if missing or stale."""
     cfg = settings()
-    stale, _ = build.is_stale(cfg)
-    if stale:
-        build.build(cfg)
+    built, _ = build.ensure_built(cfg)  # under a lock: parallel workers build once
+    if built:
         db.reset()
     return cfg.warehouse_dir
 

@@ -17,7 +17,7 @@ def ensure_warehouse() -> None:
         return
     bar = st.progress(0.0, text=f"Preparing the data ({why})…")
     try:
-        build.build(cfg, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+        build.ensure_built(cfg, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
     except Exception as exc:  # noqa: BLE001 - shown to the user, then stop
         bar.empty()
         st.error(f"The data could not be prepared: {exc}. The previous data (if any) is unchanged.")

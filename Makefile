@@ -1,0 +1,51 @@
+# Two commands on a fresh machine (only python3 needed):
+#   make run    start the app on the embedded data (http://127.0.0.1:8501)
+#   make test   run every test, browser tests included (installs Debian's chromium if it can)
+# Each creates the virtual environment it needs in .venv/.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+PYTEST_ARGS ?=
+
+.PHONY: run test build checks bench chromium clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+build: $(VENV)/.runtime
+	$(PY) -m csp_data build
+
+checks: $(VENV)/.runtime
+	$(PY) -m csp_data checks
+
+# Browser tests drive Debian's chromium (no Playwright browser download is possible here).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Browser tests need /usr/bin/chromium: run 'sudo apt-get install chromium' and retry" >&2; exit 1; \
+	  fi; \
+	fi
+
+test: $(VENV)/.dev chromium
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf data/warehouse data/.warehouse-* data/.build.lock .pytest_cache
