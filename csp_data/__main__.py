@@ -58,8 +58,8 @@ def cmd_query(args) -> int:
     if not args.name:
         print("query: name a query (see --list)", file=sys.stderr)
         return 2
-    params = dict(args.param or [])
     q = sql.load(args.name)
+    params = sql.coerce(args.name, dict(args.param or []))
     if "borough_code" in q.params and "borough_code" not in params:
         params["borough_code"] = settings().borough_code
     _emit(sql.run(args.name, **params), args.format)

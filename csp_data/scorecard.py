@@ -116,7 +116,7 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _fmt_change(c: Comparison | None) -> str:
+def fmt_change(c: Comparison | None) -> str:
     if c is None:
         return "awaiting data"
     pct = f" ({c.pct_change:+.1f}%)" if c.pct_change is not None else ""
@@ -133,17 +133,52 @@ def as_table(rows: list[ScoreRow]) -> pd.DataFrame:
             "Measure": r.measure.label,
             "Last 12 months": f"{l12.current:,d}" if l12 else "awaiting data",
             "Previous 12 months": f"{l12.previous:,d}" if l12 else "awaiting data",
-            "12-month change": _fmt_change(l12),
+            "12-month change": fmt_change(l12),
             "12-month verdict": f"{l12.symbol} {l12.verdict}" if l12 else "awaiting data",
             "Direction of travel": l12.travel(r.measure.lower_is_better) if l12 else "",
             "Year to date": f"{fy.current:,d}" if fy else "awaiting data",
             "Same months last year": f"{fy.previous:,d}" if fy else "awaiting data",
-            "Year-to-date change": _fmt_change(fy),
+            "Year-to-date change": fmt_change(fy),
             "Year-to-date verdict": f"{fy.symbol} {fy.verdict}" if fy else "awaiting data",
             "London rank (12 months)": f"{ordinal(r.rank)} of {r.rank_of}" if r.rank else "not available",
             "Period (12 months)": r.last12.label if r.last12 else "",
             "Year to date period": f"{r.fy_label}: {r.fytd.label}" if r.fytd else "",
             "Source": r.measure.source_name,
             "Snapshot": r.snapshot,
+        })
+    return pd.DataFrame(out)
+
+
+def as_records(rows: list[ScoreRow]) -> pd.DataFrame:
+    """The scorecard for download: numbers as numbers (no thousands separators or signs in text),
+    one column per figure, with period, source and snapshot on every row."""
+    out = []
+    for r in rows:
+        l12, fy = r.l12, r.fy
+        out.append({
+            "priority": r.measure.priority,
+            "measure_id": r.measure.id,
+            "measure": r.measure.label,
+            "period_start": r.last12.start.isoformat() if r.last12 else None,
+            "period_end": r.last12.end.isoformat() if r.last12 else None,
+            "last_12_months": l12.current if l12 else None,
+            "previous_12_months": l12.previous if l12 else None,
+            "change": l12.change if l12 else None,
+            "pct_change": round(l12.pct_change, 1) if l12 and l12.pct_change is not None else None,
+            "p_value": l12.p_value if l12 else None,
+            "verdict": l12.verdict if l12 else "awaiting data",
+            "direction_of_travel": l12.travel(r.measure.lower_is_better) if l12 else None,
+            "fy": r.fy_label or None,
+            "fy_to_date_start": r.fytd.start.isoformat() if r.fytd else None,
+            "fy_to_date": fy.current if fy else None,
+            "same_months_last_year": fy.previous if fy else None,
+            "fy_change": fy.change if fy else None,
+            "fy_pct_change": round(fy.pct_change, 1) if fy and fy.pct_change is not None else None,
+            "fy_p_value": fy.p_value if fy else None,
+            "fy_verdict": fy.verdict if fy else "awaiting data",
+            "london_rank": r.rank,
+            "london_boroughs": r.rank_of,
+            "source": r.measure.source_name,
+            "snapshot": r.snapshot,
         })
     return pd.DataFrame(out)

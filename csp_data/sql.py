@@ -18,9 +18,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from . import db
@@ -133,6 +135,11 @@ def run(name: str, **params) -> pd.DataFrame:
     cur = db.connection().cursor()
     try:
         df = cur.execute(q.text, params).df() if params else cur.execute(q.text).df()
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        declared = ", ".join(f"{k} ({q.param_types.get(k) or 'any type'})" for k in q.params)
+        raise QueryError(f"{name}: the query failed with these parameters ({type(exc).__name__}: {first}); "
+                         f"declared: {declared}") from exc
     finally:
         cur.close()
     if tuple(df.columns) != q.columns:
@@ -147,4 +154,34 @@ def check_specs(borough_code: str) -> list[tuple[str, str, dict]]:
         if name.startswith("checks/"):
             q = load(name)
             out.append((name, q.description, {"borough_code": borough_code} if "borough_code" in q.params else {}))
+    return out
+
+
+def coerce(name: str, raw: dict[str, object]) -> dict[str, object]:
+    """Turn text values (from the command line) into the types the query header declares.
+
+    ``X[]`` takes a JSON list or comma-separated text ("" is the empty list); ``DATE`` takes
+    YYYY-MM-DD or YYYY-MM (the first of the month); integers and doubles are parsed; anything
+    else is passed as text. A value that does not fit is a QueryError naming the parameter.
+    """
+    q = load(name)
+    out: dict[str, object] = {}
+    for key, value in raw.items():
+        kind = (q.param_types.get(key) or "").upper()
+        try:
+            if kind.endswith("[]"):
+                if isinstance(value, str):
+                    value = [v.strip() for v in value.split(",") if v.strip()]
+                out[key] = list(value)  # type: ignore[arg-type]
+            elif kind == "DATE" and isinstance(value, str):
+                text = value.strip()
+                out[key] = date.fromisoformat(text + "-01" if re.fullmatch(r"\d{4}-\d{2}", text) else text)
+            elif kind in ("INTEGER", "BIGINT") and isinstance(value, str):
+                out[key] = int(value)
+            elif kind == "DOUBLE" and isinstance(value, str):
+                out[key] = float(value)
+            else:
+                out[key] = value
+        except (TypeError, ValueError) as exc:
+            raise QueryError(f"{name}: parameter {key} expects {kind or 'a value'}, got {value!r}") from exc
     return out

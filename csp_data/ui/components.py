@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..scorecard import ScoreRow, _fmt_change, ordinal
+from ..scorecard import ScoreRow, fmt_change, ordinal
 
 
 def score_tile(row: ScoreRow) -> None:
@@ -20,15 +20,15 @@ def score_tile(row: ScoreRow) -> None:
         st.metric(
             label=f"Last 12 months ({row.last12.label})",
             value=f"{c.current:,d}",
-            delta=f"{_fmt_change(c)} vs previous 12",
+            delta=f"{fmt_change(c)} vs previous 12",
             delta_color="off",
         )
         travel = c.travel(m.lower_is_better)
         st.markdown(f"{c.symbol} **{c.verdict}** · {travel}")
         st.caption(f"Exact Poisson test p = {c.p_value:.3g}" + (" · small numbers" if c.small_numbers else ""))
         if row.fy:
-            st.caption(f"{row.fy_label} to date: {row.fy.current:,d} vs {row.fy.previous:,d} "
-                       f"({_fmt_change(row.fy)}) — {row.fy.symbol} {row.fy.verdict}")
+            st.caption(f"{row.fy_label} to date ({row.fytd.label}): {row.fy.current:,d} vs {row.fy.previous:,d} "
+                       f"({fmt_change(row.fy)}) — {row.fy.symbol} {row.fy.verdict}")
         if row.rank:
             st.caption(f"London: {ordinal(row.rank)} highest of {row.rank_of} boroughs by count")
         if m.caveat:

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from csp_data.measures import PRIORITIES
-from csp_data.scorecard import as_table
+from csp_data.exports import csv_bytes
+from csp_data.scorecard import as_records, as_table
 from csp_data.stats import ALPHA
 from csp_data.ui import cache
 from csp_data.ui.components import plain_table, score_tile
@@ -27,16 +28,17 @@ for number, name in PRIORITIES.items():
     if not mine:
         continue
     st.header(f"Priority {number}: {name}", divider="gray")
-    cols = st.columns(min(len(mine), 3))
-    for i, row in enumerate(mine):
-        with cols[i % len(cols)]:
-            score_tile(row)
+    for first in range(0, len(mine), 3):  # row by row, so reading order follows the priority's order
+        cols = st.columns(3)
+        for col, row in zip(cols, mine[first:first + 3]):
+            with col:
+                score_tile(row)
 
 st.header("All measures as a table", divider="gray")
 table = as_table(rows)
 plain_table(table, caption="The same figures as the tiles above, with period, source and snapshot for each row.")
-st.download_button("Download the scorecard (CSV)", table.to_csv(index=False).encode("utf-8"),
-                   file_name="scorecard.csv", mime="text/csv")
+st.download_button("Download the scorecard (CSV)", csv_bytes(as_records(rows)),
+                   file_name="tower-hamlets-scorecard.csv", mime="text/csv")
 st.caption(
     "London rank compares offence counts across the 32 London boroughs policed by the MPS for the same "
     "12 months (1 = most offences); it is not a rate, because population for other boroughs is not held here. "

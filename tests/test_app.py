@@ -1,0 +1,302 @@
+"""AppTest page-rendering tests: the app frame, every registered page, both deployment modes,
+and the page registry itself.
+
+How AppTest drives this ``st.navigation`` app (checked on Streamlit 1.67)
+--------------------------------------------------------------------------
+Pages live in subfolders of ``pages/`` and are registered by ``app.py`` with ``st.Page`` +
+``st.navigation``, so a page script must never be run on its own: the frame (warehouse
+bootstrap, sidebar) would be missing and it would not be the page a user gets. Instead:
+
+1. ``AppTest.from_file(<repo>/app.py)`` and ``.run()`` once. That run executes ``st.navigation``,
+   which registers the pages and renders the default page (the Overview).
+2. ``at.switch_page(spec.script).run()``. On 1.67 ``switch_page`` resolves the path (relative to
+   app.py) against the pages that the previous run registered with ``st.navigation``, by script
+   path, and so finds the page's real script hash (which follows its ``url_path``, not its
+   filename). The second run re-executes app.py, and ``nav.run()`` then executes that page inside
+   the frame, exactly as the server does for ``/<url_path>``.
+3. If a script is *not* registered (e.g. an internal page under ``CSP_MODE=public``),
+   ``switch_page`` raises ``ValueError`` ("Could not find a navigation page") instead of guessing
+   a filename hash. The public-mode tests rely on that to show the page is unreachable.
+
+``switch_page`` must come after a first run: before it, only a filename hash is known, which
+does not match a page with a custom ``url_path``. Caches (``st.cache_data`` holds query results,
+``st.cache_resource``) are cleared before and after every test so no test sees another's data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block, Markdown
+
+from csp_data import sql
+from csp_data.config import REPO_ROOT, settings
+from csp_data.pages import PAGES, SECTIONS, PageSpec, pages_for
+
+APP = REPO_ROOT / "app.py"
+PAGES_DIR = REPO_ROOT / "pages"
+TIMEOUT = 60
+
+DEFAULT = next((p for p in PAGES if p.default), PAGES[0])
+THOUSANDS_INT = re.compile(r"^\d{1,3}(,\d{3})*$")
+VERDICT = re.compile(r"\*\*(Significant rise|Significant fall|No significant change)\*\*")
+LONDON_RANK = re.compile(r"^London: (\d+)(st|nd|rd|th) highest of (\d+) boroughs by count$")
+# The h1 each known page draws (st.title); pages added later still get the generic checks.
+H1 = {
+    "pages/public/overview.py": "Borough scorecard",
+    "pages/public/about_data.py": "About the data",
+    "pages/admin/data_status.py": "Data status",
+}
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app_env(warehouse, monkeypatch):
+    """The real (built) warehouse, internal mode unless a test says otherwise."""
+    monkeypatch.setenv("CSP_MODE", "internal")
+    return monkeypatch
+
+
+def run_app() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    return at
+
+
+def open_page(spec: PageSpec) -> AppTest:
+    """Run app.py, then navigate to ``spec`` the way a user following its link would."""
+    at = run_app()
+    assert_clean(at)
+    if not spec.default:
+        at.switch_page(spec.script).run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, "page raised: " + "\n".join(e.value for e in at.exception)
+    assert not at.error, "page showed an error: " + "\n".join(e.value for e in at.error)
+
+
+def h1s(at: AppTest) -> list[str]:
+    return [t.value for t in at.main.title]
+
+
+def assert_frame(at: AppTest) -> None:
+    """The shared sidebar every page gets: data coverage for the configured borough."""
+    cfg = settings()
+    sidebar_md = [m.value for m in at.sidebar.markdown]
+    assert f"**Data coverage: {cfg.borough_name}**" in sidebar_md
+    coverage = [m for m in sidebar_md if m.startswith("- ")]
+    assert coverage and "Recorded crime (borough)" in coverage[0], sidebar_md
+
+
+def tile(at: AppTest, label: str) -> Block:
+    """The bordered container whose first line is the measure's bold label."""
+    found = [
+        node for node in at.main
+        if isinstance(node, Block)
+        and any(isinstance(c, Markdown) and c.value == f"**{label}**" for c in node.children.values())
+    ]
+    assert len(found) == 1, f"expected one tile for {label!r}, found {len(found)}"
+    return found[0]
+
+
+# ---------------------------------------------------------------- (1) the app in both modes
+
+
+@pytest.mark.parametrize("mode", ["internal", "public"])
+def test_app_renders_default_page_with_frame(app_env, mode):
+    app_env.setenv("CSP_MODE", mode)
+    at = run_app()
+    assert_clean(at)
+    assert h1s(at) == [H1[DEFAULT.script]]
+    assert_frame(at)
+    # The page after the frame really ran: the scorecard tiles and the table equivalent.
+    assert len(at.metric) >= 1
+    assert len(at.main.table) >= 1
+
+
+def test_app_rejects_unknown_mode(warehouse, monkeypatch, caplog):
+    """A misconfigured mode stops the app before any page is registered or drawn. The user sees
+    an error (redacted when client.showErrorDetails is "none", as in .streamlit/config.toml);
+    the server log names the setting."""
+    monkeypatch.setenv("CSP_MODE", "everyone")
+    at = run_app()
+    assert len(at.exception) == 1
+    assert not at.main.title, "no page may render under a misconfigured mode"
+    assert not at.metric and not at.main.table
+    assert "CSP_MODE must be one of" in caplog.text
+
+
+# ---------------------------------------------------------------- (2) every registered page
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[p.url_path for p in PAGES])
+def test_every_registered_page_renders(app_env, spec):
+    at = open_page(spec)
+    assert_clean(at)
+    assert_frame(at)
+    titles = h1s(at)
+    assert len(titles) == 1 and titles[0].strip(), f"{spec.script} should draw one st.title, got {titles}"
+    if spec.script in H1:
+        assert titles == [H1[spec.script]]
+    if not spec.default:
+        # The navigation really switched: this is not the default page drawn again.
+        assert titles != [H1.get(DEFAULT.script)]
+    # Something beyond the heading was drawn.
+    assert len(at.main.markdown) + len(at.main.table) + len(at.main.header) >= 2
+
+
+def test_overview_scorecard(app_env):
+    at = open_page(next(p for p in PAGES if p.script == "pages/public/overview.py"))
+    assert_clean(at)
+    assert h1s(at) == ["Borough scorecard"]
+    headers = [h.value for h in at.main.header]
+    assert any(h.startswith("Priority 1:") for h in headers), headers
+
+    robbery = tile(at, "Robbery")
+    assert len(robbery.metric) == 1
+    metric = robbery.metric[0]
+    assert metric.label.startswith("Last 12 months (")
+    assert THOUSANDS_INT.match(metric.value), metric.value
+    assert int(metric.value.replace(",", "")) > 0
+    verdicts = [m.value for m in robbery.markdown if VERDICT.search(m.value)]
+    assert len(verdicts) == 1, [m.value for m in robbery.markdown]
+    captions = [c.value for c in robbery.caption]
+    assert any(c.startswith("Source: ") for c in captions), captions
+    ranks = [LONDON_RANK.match(c) for c in captions if c.startswith("London:")]
+    assert len(ranks) == 1 and ranks[0], captions
+    rank, of = int(ranks[0].group(1)), int(ranks[0].group(3))
+    assert 1 <= rank <= of == 32
+
+    # The table repeats the tile's figures (the accessible equivalent must agree with the tiles).
+    table = at.main.table[-1].value
+    row = table.loc[table["Measure"] == "Robbery"]
+    assert len(row) == 1
+    assert row["Last 12 months"].iloc[0] == metric.value
+    assert VERDICT.search(verdicts[0]).group(1) in row["12-month verdict"].iloc[0]
+    assert row["London rank (12 months)"].iloc[0] == f"{ordinal_text(rank)} of {of}"
+    # Every measure with data in the table has a tile with a formatted figure.
+    assert len(at.metric) == int((table["Last 12 months"] != "awaiting data").sum())
+    assert all(THOUSANDS_INT.match(m.value) for m in at.metric), [m.value for m in at.metric]
+    assert at.download_button, "the scorecard is downloadable as CSV"
+
+
+def ordinal_text(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def test_about_the_data_lists_every_source(app_env):
+    at = open_page(next(p for p in PAGES if p.script == "pages/public/about_data.py"))
+    assert_clean(at)
+    assert h1s(at) == ["About the data"]
+    assert "Sources" in [h.value for h in at.main.header]
+    sources = at.main.table[0].value
+    assert list(sources.columns) == ["Dataset and snapshot", "Publisher", "Licence", "Copied from"]
+    manifest = json.loads(settings().manifest_path.read_text(encoding="utf-8"))["files"]
+    assert len(manifest) > 0
+    assert sorted(sources["Dataset and snapshot"]) == sorted(f["snapshot"] for f in manifest)
+    assert (sources["Licence"].str.strip() != "").all()
+    assert (sources["Publisher"].str.strip() != "").all()
+
+
+def test_data_status_checks_all_pass(app_env):
+    at = open_page(next(p for p in PAGES if p.script == "pages/admin/data_status.py"))
+    assert_clean(at)
+    assert h1s(at) == ["Data status"]
+    headers = [h.value for h in at.main.header]
+    assert headers[-1] == "Quality checks", headers
+    checks = at.main.table[-1].value
+    expected = sql.check_specs(settings().borough_code)
+    assert len(expected) > 0
+    assert len(checks) == len(expected)
+    assert set(checks["Check"]) == {n.removeprefix("checks/").replace("_", " ") for n, _, _ in expected}
+    assert (checks["Result"] == "✔ passes").all(), checks.loc[checks["Result"] != "✔ passes"].to_dict("records")
+    coverage = at.main.table[0].value
+    assert len(coverage) > 0 and "File" in coverage.columns
+
+
+# ---------------------------------------------------------------- (3) public mode
+
+
+def test_pages_for_public_are_exactly_the_public_pages():
+    public = pages_for("public")
+    assert public, "the public deployment must have pages"
+    assert all(p.public for p in public)
+    assert public == [p for p in PAGES if p.public]
+    assert pages_for("internal") == list(PAGES)
+    data_status = [p for p in PAGES if p.title == "Data status"]
+    assert len(data_status) == 1 and not data_status[0].public
+    assert data_status[0] not in public
+
+
+def test_public_mode_cannot_reach_internal_pages(app_env):
+    app_env.setenv("CSP_MODE", "public")
+    at = run_app()
+    assert_clean(at)
+    assert h1s(at) == [H1[DEFAULT.script]]
+    internal = [p for p in PAGES if not p.public]
+    assert any(p.title == "Data status" for p in internal)
+    for spec in internal:
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(spec.script)
+    # Positive control: public pages other than the default are registered and render.
+    for spec in pages_for("public"):
+        if spec.default:
+            continue
+        at.switch_page(spec.script).run()
+        assert_clean(at)
+        if spec.script in H1:
+            assert h1s(at) == [H1[spec.script]]
+        assert h1s(at) != ["Data status"]
+
+
+def test_internal_mode_reaches_data_status(app_env):
+    """The control for the test above: the same switch works in internal mode."""
+    at = run_app()
+    at.switch_page("pages/admin/data_status.py").run()
+    assert_clean(at)
+    assert h1s(at) == ["Data status"]
+
+
+# ---------------------------------------------------------------- (4) the registry
+
+
+def test_registry_scripts_exist_and_paths_unique():
+    assert PAGES
+    for spec in PAGES:
+        path = REPO_ROOT / spec.script
+        assert path.is_file(), f"{spec.script} is registered but missing"
+        # Only pages in subfolders of pages/: a top-level pages/*.py is deep-linkable without the frame.
+        rel = path.resolve().relative_to(PAGES_DIR.resolve())
+        assert len(rel.parts) == 2, f"{spec.script} must sit in a subfolder of pages/"
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", spec.url_path), spec.url_path
+        assert spec.section in SECTIONS
+        assert spec.title.strip()
+    for attr in ("url_path", "script", "title"):
+        values = [getattr(p, attr) for p in PAGES]
+        assert len(values) == len(set(values)), f"duplicate {attr}: {values}"
+    defaults = [p for p in PAGES if p.default]
+    assert len(defaults) == 1 and defaults[0].public, "exactly one default page, and it must be public"
+
+
+def test_no_orphan_page_scripts():
+    registered = {(REPO_ROOT / p.script).resolve() for p in PAGES}
+    on_disk = {f.resolve() for f in PAGES_DIR.rglob("*.py") if f.name != "__init__.py"}
+    assert on_disk, "pages/ holds no scripts"
+    orphans = sorted(str(f.relative_to(REPO_ROOT)) for f in on_disk - registered)
+    assert not orphans, f"page scripts not in csp_data.pages.PAGES: {orphans}"
+    assert registered <= on_disk
