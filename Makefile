@@ -22,7 +22,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m csp_data.ui.serve --server.port $(PORT)
 
 build: $(VENV)/.runtime
 	$(PY) -m csp_data build

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from ..formatting import display_frame
 from ..scorecard import ScoreRow, fmt_change, ordinal
 
 
@@ -36,8 +37,9 @@ def score_tile(row: ScoreRow) -> None:
         st.caption(f"Source: {m.source_name}; {row.snapshot}")
 
 
-def plain_table(df: pd.DataFrame, caption: str | None = None) -> None:
-    """A real HTML table (st.table), readable by screen readers, unlike canvas-drawn dataframes."""
+def plain_table(df: pd.DataFrame, caption: str | None = None, month_cols: tuple[str, ...] = ()) -> None:
+    """A real HTML table (st.table), readable by screen readers, unlike canvas-drawn dataframes.
+    Cells are formatted and Markdown-escaped first (st.table renders Markdown in text cells)."""
     if caption:
         st.caption(caption)
-    st.table(df, hide_index=True)
+    st.table(display_frame(df, month_cols), hide_index=True)

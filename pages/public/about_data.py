@@ -27,7 +27,7 @@ st.markdown(
   total but drop out of ward and neighbourhood (LSOA) figures, so borough > sum of wards > sum of LSOAs.
   Plan targets use borough totals; maps use ward and LSOA figures.
 - **Recent months are revised.** Each police extract is a snapshot. Where two extracts cover the same
-  month, the newer one is used and the difference is logged (see Data status).
+  month, the newer one is used and the difference is logged for analysts.
 - **Category changes.** Residential burglary was re-categorised by the MPS in 2023; the dashboard joins the
   old and new names so trends are continuous.
 - **Recording system change.** The MPS moved to a new recording system (CONNECT) in February–March 2024.

@@ -1,0 +1,52 @@
+"""Turning frames into text for display, safely.
+
+Streamlit renders the string cells of ``st.table`` (and any ``st.markdown``) as Markdown, so a
+data value such as ``LSOA_(2021)_to_Ward_(2025)`` would come out in italics and ``[x](http://…)``
+as a live link. ``md_escape`` backslash-escapes every Markdown punctuation character (and the
+``:`` / ``@`` that trigger bare-URL and e-mail autolinks), so data shows exactly as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import pandas as pd
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:@&\"'=^%])")
+
+
+def md_escape(text: object) -> str:
+    """Text that Markdown renders literally."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def month(value) -> str:
+    """A month as 'Feb 2026' (blank for missing)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, str):
+        value = pd.Timestamp(value)
+    if isinstance(value, (pd.Timestamp, datetime, date)):
+        return value.strftime("%b %Y")
+    return str(value)
+
+
+def display_frame(df: pd.DataFrame, month_cols: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A copy for an HTML table: dates as months (named ``month_cols`` and any datetime
+    column), whole numbers with thousands separators, text Markdown-escaped, missing as blank."""
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        s = df[col]
+        if col in month_cols or pd.api.types.is_datetime64_any_dtype(s):
+            out[col] = s.map(month)
+        elif pd.api.types.is_bool_dtype(s):
+            out[col] = s.map(lambda v: "yes" if v else "no")
+        elif pd.api.types.is_integer_dtype(s):
+            out[col] = s.map(lambda v: "" if pd.isna(v) else f"{int(v):,d}")
+        elif pd.api.types.is_float_dtype(s):
+            out[col] = s.map(lambda v: "" if pd.isna(v) else (f"{int(v):,d}" if float(v).is_integer() else f"{v:,.2f}"))
+        else:
+            out[col] = s.map(lambda v: "" if v is None or (not isinstance(v, (list, tuple)) and pd.isna(v)) else md_escape(v))
+    out.columns = [md_escape(c) for c in df.columns]
+    return out.reset_index(drop=True)

@@ -1,0 +1,167 @@
+"""Playwright fixtures: a real ``streamlit run`` of app.py on 127.0.0.1 and a free port, and
+Debian's chromium (``/usr/bin/chromium``; browser downloads are impossible here, CI installs it).
+
+Every browser context aborts requests to any host other than 127.0.0.1/localhost, so the tests
+run offline, and records them, so a test can fail on any attempt to reach the internet.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]          # tests/e2e/conftest.py -> repo root
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+RESERVED_PORTS = {8501, 8599}                       # Streamlit's default, and an app someone else runs
+START_DEADLINE = 90.0                               # seconds to wait for /_stcore/health
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "e2e: end-to-end test driving chromium against `streamlit run app.py`")
+
+
+def is_local(url: str) -> bool:
+    """True for loopback URLs and for URLs that never touch the network (data:, blob:, about:)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about"):
+        return True
+    return parts.hostname in LOCAL_HOSTS
+
+
+def free_port() -> int:
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in RESERVED_PORTS:
+            return port
+
+
+@dataclass
+class Server:
+    mode: str
+    port: int
+    proc: subprocess.Popen
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)   # the server's own process group only
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+
+
+def start_server(mode: str, log_dir: Path) -> Server:
+    port = free_port()
+    log_path = log_dir / f"streamlit-{mode}-{port}.log"
+    env = {**os.environ, "CSP_MODE": mode, "PYTHONUNBUFFERED": "1"}
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+    ]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    server = Server(mode, port, proc, log_path)
+    deadline = time.monotonic() + START_DEADLINE
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit ({mode}) exited with {proc.returncode} before it was ready:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200 and resp.read().strip() == b"ok":
+                    return server
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            pytest.fail(f"streamlit ({mode}) not healthy on port {port} within {START_DEADLINE:.0f}s:\n{server.log()}")
+        time.sleep(0.25)
+
+
+def _server(mode: str, tmp_path_factory) -> Server:
+    server = start_server(mode, tmp_path_factory.mktemp(f"streamlit_{mode}"))
+    return server
+
+
+@pytest.fixture(scope="session")
+def internal_server(warehouse, tmp_path_factory):
+    server = _server("internal", tmp_path_factory)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def public_server(warehouse, tmp_path_factory):
+    server = _server("public", tmp_path_factory)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); "
+                    "the e2e tests drive it through Playwright and never download a browser.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@dataclass
+class Traffic:
+    """Every URL the page asked for, and the ones that left the machine."""
+    requests: list[str] = field(default_factory=list)
+    websockets: list[str] = field(default_factory=list)
+
+    @property
+    def outside(self) -> list[str]:
+        return [u for u in self.requests + self.websockets if not is_local(u)]
+
+
+@pytest.fixture
+def app_page(chromium_browser):
+    """A fresh browser context (a new Streamlit session) per test, offline, with traffic recorded."""
+    context = chromium_browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+    context.route(lambda url: not is_local(url), lambda route: route.abort())
+    pg = context.new_page()
+    traffic = Traffic()
+    pg.on("request", lambda req: traffic.requests.append(req.url))
+    pg.on("websocket", lambda ws: traffic.websockets.append(ws.url))
+    pg.traffic = traffic
+    pg.set_default_timeout(60_000)
+    yield pg
+    context.close()
