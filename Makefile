@@ -48,4 +48,4 @@ bench: $(VENV)/.dev
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf data/warehouse data/.warehouse-* data/.build.lock .pytest_cache
+	rm -rf data/warehouse data/.warehouse-* .pytest_cache

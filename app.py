@@ -13,7 +13,7 @@ from csp_data.config import REPO_ROOT, settings
 from csp_data.pages import SECTIONS, pages_for
 from csp_data.ui import frame
 
-st.set_page_config(page_title="Tower Hamlets Community Safety", layout="wide")
+st.set_page_config(layout="wide")
 
 cfg = settings()
 frame.ensure_warehouse()
@@ -25,5 +25,6 @@ for spec in pages_for(cfg.mode):
     registered.setdefault(spec.section, []).append(page)
 
 nav = st.navigation({s: registered[s] for s in SECTIONS if s in registered})
+st.set_page_config(page_title=f"{nav.title} · {cfg.borough_name} Community Safety")  # each page its own tab title
 frame.sidebar_coverage()
 nav.run()

@@ -346,19 +346,20 @@ def stamp_for(cfg: Settings) -> dict:
 
 @contextmanager
 def _build_lock(cfg: Settings) -> Iterator[None]:
-    """Exclusive lock per data folder (blocking): concurrent builders wait their turn."""
+    """Exclusive lock per data folder (blocking): concurrent builders wait their turn. The lock is
+    an ``flock`` on the data folder itself, so no lock file is left behind."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    with open(cfg.data_dir / ".build.lock", "a+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    fd = os.open(cfg.data_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _swap_in(staging: Path, out: Path) -> None:

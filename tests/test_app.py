@@ -18,7 +18,9 @@ bootstrap, sidebar) would be missing and it would not be the page a user gets. I
    ``switch_page`` raises ``ValueError`` ("Could not find a navigation page") instead of guessing
    a filename hash. The public-mode tests rely on that to show the page is unreachable.
 
-``switch_page`` must come after a first run: before it, only a filename hash is known, which
+``st.table`` cells reach AppTest as the Markdown-escaped strings the page sends (``plain_table``
+escapes data so the browser shows it literally); ``table_df`` removes the escapes to compare what a
+reader sees. ``switch_page`` must come after a first run: before it, only a filename hash is known, which
 does not match a page with a custom ``url_path``. Caches (``st.cache_data`` holds query results,
 ``st.cache_resource``) are cleared before and after every test so no test sees another's data.
 """
@@ -29,6 +31,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -88,6 +91,21 @@ def open_page(spec: PageSpec) -> AppTest:
 def assert_clean(at: AppTest) -> None:
     assert not at.exception, "page raised: " + "\n".join(e.value for e in at.exception)
     assert not at.error, "page showed an error: " + "\n".join(e.value for e in at.error)
+
+
+_MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def md_unescape(text: object) -> object:
+    """What the browser shows for a Markdown-escaped cell (st.table renders cells as Markdown)."""
+    return _MD_ESCAPE.sub(r"\1", text) if isinstance(text, str) else text
+
+
+def table_df(el) -> pd.DataFrame:
+    """An st.table's frame as displayed: header and text cells with Markdown escapes removed."""
+    df = el.value
+    df.columns = [md_unescape(c) for c in df.columns]
+    return df.apply(lambda col: col.map(md_unescape))
 
 
 def h1s(at: AppTest) -> list[str]:
@@ -183,7 +201,7 @@ def test_overview_scorecard(app_env):
     assert 1 <= rank <= of == 32
 
     # The table repeats the tile's figures (the accessible equivalent must agree with the tiles).
-    table = at.main.table[-1].value
+    table = table_df(at.main.table[-1])
     row = table.loc[table["Measure"] == "Robbery"]
     assert len(row) == 1
     assert row["Last 12 months"].iloc[0] == metric.value
@@ -204,7 +222,7 @@ def test_about_the_data_lists_every_source(app_env):
     assert_clean(at)
     assert h1s(at) == ["About the data"]
     assert "Sources" in [h.value for h in at.main.header]
-    sources = at.main.table[0].value
+    sources = table_df(at.main.table[0])
     assert list(sources.columns) == ["Dataset and snapshot", "Publisher", "Licence", "Copied from"]
     manifest = json.loads(settings().manifest_path.read_text(encoding="utf-8"))["files"]
     assert len(manifest) > 0
@@ -219,13 +237,13 @@ def test_data_status_checks_all_pass(app_env):
     assert h1s(at) == ["Data status"]
     headers = [h.value for h in at.main.header]
     assert headers[-1] == "Quality checks", headers
-    checks = at.main.table[-1].value
+    checks = table_df(at.main.table[-1])
     expected = sql.check_specs(settings().borough_code)
     assert len(expected) > 0
     assert len(checks) == len(expected)
     assert set(checks["Check"]) == {n.removeprefix("checks/").replace("_", " ") for n, _, _ in expected}
     assert (checks["Result"] == "✔ passes").all(), checks.loc[checks["Result"] != "✔ passes"].to_dict("records")
-    coverage = at.main.table[0].value
+    coverage = table_df(at.main.table[0])
     assert len(coverage) > 0 and "File" in coverage.columns
 
 

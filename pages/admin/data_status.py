@@ -20,9 +20,12 @@ plain_table(cov.rename(columns={
 }))
 
 st.header("Levels: borough, wards, LSOAs")
-lv = cache.query("meta/level_totals", borough_code=cfg.borough_code).tail(13)
+lv = cache.query("meta/level_totals", borough_code=cfg.borough_code)
+lv = lv[lv["borough"].notna()].tail(13)  # months the borough file covers (ward files may run a month later)
 plain_table(lv.rename(columns={"month": "Month", "borough": "Borough", "wards": "Sum of wards", "lsoas": "Sum of LSOAs"}),
-            caption="Monthly totals of all offences at each level, last 13 months. Finer levels lose crimes that could not be placed.")
+            caption="Monthly totals of all offences at each level, for the last 13 months with a borough figure. "
+                    "Finer levels lose crimes that could not be placed, so borough ≥ wards ≥ LSOAs. A blank means "
+                    "that level has no data for the month.")
 
 st.header("Revisions between snapshots")
 rev = cache.query("meta/revisions")

@@ -1,4 +1,4 @@
-"""Playwright fixtures: a real ``streamlit run`` of app.py on 127.0.0.1 and a free port, and
+"""Playwright fixtures: a real server (``python -m csp_data.ui.serve``, as ``make run``) on 127.0.0.1 and a free port, and
 Debian's chromium (``/usr/bin/chromium``; browser downloads are impossible here, CI installs it).
 
 Every browser context aborts requests to any host other than 127.0.0.1/localhost, so the tests
@@ -85,7 +85,7 @@ def start_server(mode: str, log_dir: Path) -> Server:
     log_path = log_dir / f"streamlit-{mode}-{port}.log"
     env = {**os.environ, "CSP_MODE": mode, "PYTHONUNBUFFERED": "1"}
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
+        sys.executable, "-m", "csp_data.ui.serve",  # what `make run` uses (see docs/ARCHITECTURE.md)
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
     ]
@@ -165,3 +165,11 @@ def app_page(chromium_browser):
     pg.set_default_timeout(60_000)
     yield pg
     context.close()
+
+
+@pytest.fixture
+def fresh_internal_server(warehouse, tmp_path):
+    """A server of its own, started for one test: its first request is that test's."""
+    server = start_server("internal", tmp_path)
+    yield server
+    server.stop()

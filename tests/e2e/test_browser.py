@@ -1,4 +1,5 @@
-"""Browser tests: every registered page through a real ``streamlit run app.py``, in chromium.
+"""Browser tests: every registered page through a real server (``python -m csp_data.ui.serve``,
+as ``make run`` starts it), in chromium.
 
 Each page is opened by its URL (``/<url_path>``, the default page at ``/``) in a fresh session,
 the test waits for the script run to finish (deadlines only, no timed assertions), then checks:
@@ -81,6 +82,20 @@ def test_registered_page_renders_offline(internal_server, app_page, spec):
     assert current_nav_title(app_page) == [spec.title]
     assert nav_titles(app_page) == [p.title for p in pages_for("internal")]
     assert app_page.url.rstrip("/") == page_url(internal_server, spec).rstrip("/")
+    assert app_page.get_by_text("Page not found").count() == 0
+    assert_offline(app_page)
+
+
+def test_first_deep_link_on_a_fresh_server_opens_cleanly(app_page, fresh_internal_server):
+    """A bookmarked page opened first after a restart (the TTCG screen) shows that page and no
+    "Page not found" dialog: the launcher stops Streamlit's legacy pages/ mode on the first run."""
+    server = fresh_internal_server
+    spec = next(p for p in PAGES if not p.default)
+    load(app_page, page_url(server, spec))
+    headings = [h.strip() for h in app_page.locator(MAIN_H1).all_inner_texts()]
+    assert headings and headings[0] == H1.get(spec.script, headings[0])
+    assert current_nav_title(app_page) == [spec.title]
+    assert app_page.get_by_text("Page not found").count() == 0, server_log_on_failure(server)
     assert_offline(app_page)
 
 
@@ -102,31 +117,30 @@ def test_public_mode_does_not_serve_data_status(public_server, app_page):
     assert_offline(app_page)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "app bug: app.py calls st.set_page_config(page_title='Tower Hamlets Community Safety') before "
-    "st.navigation, which overrides every st.Page title, so all pages share one browser title "
-    "(WCAG 2.2 SC 2.4.2 Page Titled)"))
 def test_each_page_has_its_own_document_title(internal_server, app_page):
     for spec in PAGES:
         load(app_page, page_url(internal_server, spec))
         assert spec.title in app_page.title(), f"{spec.url_path}: document title is {app_page.title()!r}"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "app bug: pages/public/overview.py downloads as_table() (display strings such as '-128 (-9.0%)') "
-    "instead of scorecard.as_records(); text cells starting with '-', '+', '=' or '@' are read as "
-    "formulas by spreadsheets (DESIGN.md: CSV exports escape such cells)"))
-def test_scorecard_csv_download_is_spreadsheet_safe(internal_server, app_page):
+def test_scorecard_csv_download_is_numeric_and_spreadsheet_safe(internal_server, app_page):
+    """The Overview's download, fetched as a user gets it: numbers as numbers, and no text cell a
+    spreadsheet would run as a formula (DESIGN.md: exports escape cells starting with = + - @)."""
     load(app_page, page_url(internal_server, DEFAULT))
     button = app_page.locator("[data-testid=stDownloadButton] button")
     assert button.count() == 1
     with app_page.expect_download() as info:
         button.click()
     download = info.value
-    assert download.suggested_filename == "scorecard.csv"
-    rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8").read())))
-    assert len(rows) > 1 and len(rows[0]) > 1
+    assert download.suggested_filename.endswith(".csv")
+    with open(download.path(), encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows, "the CSV has no data rows"
     number = re.compile(r"^-?\d+(\.\d+)?([eE]-?\d+)?$")
-    unsafe = [c for r in rows for c in r if c[:1] in ("=", "+", "-", "@") and not number.match(c)]
+    cells = [c for r in rows for c in r.values()] + list(rows[0].keys())
+    unsafe = [c for c in cells if c and c[:1] in ("=", "+", "-", "@", "\t", "\r") and not number.match(c)]
     assert not unsafe, f"cells a spreadsheet would read as formulas: {unsafe[:5]}"
+    robbery = [r for r in rows if r.get("measure") == "Robbery"]
+    assert len(robbery) == 1, list(rows[0].keys())
+    assert re.fullmatch(r"\d+", robbery[0]["last_12_months"]), robbery[0]["last_12_months"]
     assert_offline(app_page)
