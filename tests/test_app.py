@@ -318,3 +318,23 @@ def test_no_orphan_page_scripts():
     orphans = sorted(str(f.relative_to(REPO_ROOT)) for f in on_disk - registered)
     assert not orphans, f"page scripts not in csp_data.pages.PAGES: {orphans}"
     assert registered <= on_disk
+
+
+def test_first_start_builds_a_missing_warehouse_then_renders(data_copy, monkeypatch):
+    """A fresh clone has no warehouse: the app builds it on first start (with a progress bar that
+    is removed when done) and then draws the Overview from it."""
+    import shutil
+
+    from csp_data import build
+
+    monkeypatch.setenv("CSP_MODE", "internal")
+    shutil.rmtree(data_copy / "warehouse")
+    cfg = settings()
+    assert cfg.data_dir == data_copy.resolve()
+    assert build.is_stale(cfg)[0]
+    at = run_app()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == [H1[DEFAULT.script]]
+    assert build.is_stale(cfg) == (False, "up to date")
+    assert (data_copy / "warehouse" / "crime_monthly.parquet").exists()
+    assert not at.get("progress"), "the build progress bar should be gone once the data is ready"
