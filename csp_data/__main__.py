@@ -15,7 +15,9 @@ def _parse_param(text: str) -> tuple[str, object]:
     key, value = text.split("=", 1)
     key = key.strip()
     value = value.strip()
-    if value.startswith("[") and value.endswith("]"):
+    if value.startswith("["):
+        # A value that opens a list must be a whole JSON list: a missing bracket
+        # would otherwise bind as one string and silently count nothing.
         try:
             parsed = json.loads(value)
         except json.JSONDecodeError as exc:

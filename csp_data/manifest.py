@@ -113,5 +113,6 @@ def digest(entries: list[Entry]) -> str:
     """One hash of the whole manifest: changes whenever a source is added or replaced."""
     h = hashlib.sha256()
     for e in sorted(entries, key=lambda e: e.path):
-        h.update(f"{e.path}\0{e.sha256}\0{e.kind}\0{e.as_of}\0{e.landed_at}\n".encode())
+        # Every field, provenance included: the warehouse's sources table carries them.
+        h.update(json.dumps(asdict(e), sort_keys=True, default=str).encode() + b"\n")
     return h.hexdigest()

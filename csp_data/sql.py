@@ -48,10 +48,24 @@ class Query:
     example: dict
 
 
+_LEXEME_RE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.S)
+
+
 def _strip_comments_and_strings(sql: str) -> str:
-    sql = re.sub(r"--[^\n]*", " ", sql)
-    sql = re.sub(r"/\*.*?\*/", " ", sql, flags=re.S)
-    return re.sub(r"'(?:[^']|'')*'", "''", sql)
+    """Blank out comments and string literals in one left-to-right pass.
+
+    One pass matters: ``'a -- b'`` is a string, not a comment, and ``-- it's`` is a
+    comment, not the start of a string. Quoted identifiers are kept as they are
+    written (they cannot hold parameters either, but ``;`` inside one is harmless).
+    """
+    def blank(m: re.Match) -> str:
+        tok = m.group(0)
+        if tok.startswith("'"):
+            return "''"
+        if tok.startswith('"'):
+            return '""'
+        return " "
+    return _LEXEME_RE.sub(blank, sql)
 
 
 def parse(name: str, path: Path) -> Query:

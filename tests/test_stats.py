@@ -24,15 +24,18 @@ def exact_two_sided_p(current: int, previous: int) -> float:
     """Conditional Poisson test by hand: X | total ~ Binomial(total, 1/2), two-sided.
 
     Binomial(n, 1/2) is symmetric, so the "as likely or less likely" two-sided p-value equals
-    twice the smaller tail (capped at 1). Exact rational arithmetic, no scipy.
+    twice the smaller tail, P(X <= min(current, previous)), capped at 1. Exact integer arithmetic
+    (binomial coefficients built up term by term), no scipy.
     """
     n = current + previous
-    if n == 0:
+    m = min(current, previous)
+    if n == 0 or current == previous:
         return 1.0
-    pmf = [Fraction(math.comb(n, k), 2 ** n) for k in range(n + 1)]
-    lower = sum(pmf[: current + 1])
-    upper = sum(pmf[current:])
-    return float(min(Fraction(1), 2 * min(lower, upper)))
+    term, tail = 1, 0
+    for k in range(m + 1):
+        tail += term
+        term = term * (n - k) // (k + 1)
+    return float(min(Fraction(1), Fraction(2 * tail, 2 ** n)))
 
 
 def clopper_pearson_ratio(current: int, previous: int, alpha: float = 0.05) -> tuple[float, float | None]:
@@ -169,8 +172,8 @@ def test_negative_counts_are_refused():
 
 def test_verdict_and_interval_never_disagree():
     """Significant exactly when the interval for the rate ratio excludes 1, over a grid."""
-    for a in range(0, 45):
-        for b in range(0, 45):
+    for a in range(0, 31):
+        for b in range(0, 31):
             c = compare_counts(a, b)
             excludes_one = c.ratio_low > 1 or (c.ratio_high is not None and c.ratio_high < 1)
             assert excludes_one == c.significant, (a, b)
