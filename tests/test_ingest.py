@@ -34,7 +34,9 @@ REAL_OUTCOMES = SOURCES / "police_uk" / "th_outcomes_burglary_subset_2012-01_202
 MPS_WARD = SOURCES / "mps" / "mps_ward_crime_2024-03_2026-03.parquet"
 MPS_LSOA = SOURCES / "mps" / "mps_lsoa_crime_2024-02_2026-02.parquet"
 SHARED = REPO_ROOT.parent / "shared" / "data"
-MET_SS = SHARED / "police_uk" / "met_stop_and_search.parquet"
+# Two real months (2024-07, 2024-08) of Met-wide police.uk stop and search, cut from
+# ../shared/data/police_uk/met_stop_and_search.parquet; provenance in tests/fixtures/README.md.
+MET_SS = REPO_ROOT / "tests" / "fixtures" / "met_stop_and_search_2024-07_2024-08.parquet"
 
 SUMMARY = re.compile(r"^read (\d+), landed (\d+), quarantined (\d+)(?:, outside borough (\d+))?$")
 
