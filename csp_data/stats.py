@@ -9,14 +9,31 @@ proportion) decide the verdict, never the percentage alone.
 Recorded crime is usually over-dispersed relative to Poisson (months vary more than chance), so
 this test is, if anything, quick to call a change real: the verdict names the test and the
 threshold used, and small counts are flagged.
+
+The rest of the module answers the other two questions the partnership asks:
+
+* *Is this month unusual?* Control charts (:func:`c_chart`, :func:`u_chart`, and
+  :func:`monthly_control` for the app) draw a centre line and limits that ordinary month-to-month
+  chance stays inside, and flag months outside them or long runs on one side.
+* *Are we on track for the target?* :func:`trajectory_factor` draws a straight path from the
+  baseline year to the target year, :func:`expected_on_path` turns it into an expected count
+  (comparing like months with like, so seasons don't fool it) and :func:`target_status` says
+  "on track", "off track" or "too early to tell" from an exact Poisson interval around the
+  observed count, never from a bare percentage.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+import pandas as pd
 from scipy import stats as _st
+
+from .periods import Period
 
 ALPHA = 0.05
 SMALL_COUNT = 20  # fewer than this in both periods: say the numbers are small
@@ -44,6 +61,11 @@ class Comparison:
             return "No real change" if self.direction == "flat" else ("Rising" if self.direction == "up" else "Falling")
         improving = (self.direction == "down") == lower_is_better
         return "Improving" if improving else "Worsening"
+
+    @property
+    def words(self) -> str:
+        """The verdict as a councillor would say it (no good/bad judgement): see :func:`plain_words`."""
+        return plain_words(self, None)
 
 
 def compare_counts(current: int, previous: int, alpha: float = ALPHA) -> Comparison:
@@ -105,3 +127,456 @@ def period_label(start: date, end: date) -> str:
 
 def rate_per_1000(count: float, population: float) -> float | None:
     return None if not population else count / population * 1000
+
+
+def rate_ci_per_1000(count: int, population: float, alpha: float = ALPHA) -> tuple[float, float] | None:
+    """Exact interval for a rate per 1,000 residents: the Poisson interval of the count
+    (:func:`poisson_ci`) divided by the population. None when there is no population."""
+    if not population:
+        return None
+    lo, hi = poisson_ci(count, alpha)
+    return lo / population * 1000, hi / population * 1000
+
+
+# --------------------------------------------------------------------------- plain words
+
+
+def plain_words(c: Comparison, lower_is_better: bool | None) -> str:
+    """A sentence fragment for a two-period comparison that a councillor understands.
+
+    "a real rise" / "a real fall" when the exact test says the change is bigger than chance, and
+    "within normal variation" when it does not. When the measure has a known good direction
+    (``lower_is_better`` True or False) a real change also says whether it is an improvement or a
+    worsening. Small counts add "— small numbers, treat with care".
+    """
+    if c.direction == "flat":
+        text = "within normal variation"
+    else:
+        text = "a real rise" if c.direction == "up" else "a real fall"
+        if lower_is_better is not None:
+            improving = (c.direction == "down") == lower_is_better
+            text += ", an improvement" if improving else ", a worsening"
+    if c.small_numbers:
+        text += " — small numbers, treat with care"
+    return text
+
+
+# --------------------------------------------------------------------------- Poisson intervals
+
+
+def poisson_ci(count: int, alpha: float = ALPHA) -> tuple[float, float]:
+    """Exact (Garwood) confidence interval for the mean of a Poisson count.
+
+    The interval holds every mean under which the observed count is not in either
+    ``alpha / 2`` tail. Through the link between the Poisson and chi-square distributions that is
+    ``chi2(alpha/2; 2k) / 2`` to ``chi2(1 - alpha/2; 2k + 2) / 2``. With a count of 0 the lower
+    end is 0 (and the upper end still uses ``alpha / 2``: 3.689 at 95%). It is conservative:
+    it covers the true mean at least ``1 - alpha`` of the time.
+    """
+    if count < 0 or (isinstance(count, float) and not float(count).is_integer()):
+        raise ValueError(f"a Poisson count must be a whole number >= 0, got {count!r}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
+    k = int(count)
+    lower = 0.0 if k == 0 else float(_st.chi2.ppf(alpha / 2, 2 * k)) / 2
+    upper = float(_st.chi2.ppf(1 - alpha / 2, 2 * k + 2)) / 2
+    return lower, upper
+
+
+# --------------------------------------------------------------------------- control charts
+
+RUN_LENGTH = 8  # this many points in a row on one side of the centre is a signal
+
+
+def overdispersion_phi(counts: Sequence[float], centres: Sequence[float] | float | None = None,
+                       n_params: int = 1) -> float:
+    """How much more counts vary than Poisson chance allows, floored at 1.
+
+    Pearson's chi-square of the counts about their expected values (by default their own mean),
+    divided by its degrees of freedom (number of counts minus ``n_params`` fitted values):
+    ``phi = sum((c - m)^2 / m) / (n - n_params)``. For a single mean this is the ratio of the
+    variance to the mean, which is 1 for pure Poisson counts. Values below 1 are treated as 1
+    (limits are never narrowed), and with too few counts to judge the answer is 1. Missing
+    values (NaN) are ignored.
+    """
+    c = np.asarray(counts, dtype=float)
+    if centres is None:
+        m = np.full_like(c, np.nanmean(c) if np.isfinite(c).any() else np.nan)
+    else:
+        m = np.broadcast_to(np.asarray(centres, dtype=float), c.shape)
+    ok = np.isfinite(c) & np.isfinite(m) & (m > 0)
+    df = int(ok.sum()) - n_params
+    if df < 1:
+        return 1.0
+    chi2 = float(np.sum((c[ok] - m[ok]) ** 2 / m[ok]))
+    return max(1.0, chi2 / df)
+
+
+def _signals(values: np.ndarray, centre: np.ndarray, lcl: np.ndarray, ucl: np.ndarray) -> list[str]:
+    """'above'/'below' beyond a limit; 'run above'/'run below' on the 8th and later point of a run
+    on one side of the centre (a point on the centre, or a missing one, ends the run)."""
+    out: list[str] = []
+    run_side, run_len = 0, 0
+    for v, c, lo, hi in zip(values, centre, lcl, ucl):
+        if not (np.isfinite(v) and np.isfinite(c)):
+            out.append("")
+            run_side, run_len = 0, 0
+            continue
+        side = 1 if v > c else (-1 if v < c else 0)
+        if side != 0 and side == run_side:
+            run_len += 1
+        else:
+            run_side, run_len = side, (1 if side else 0)
+        if np.isfinite(hi) and v > hi:
+            out.append("above")
+        elif np.isfinite(lo) and v < lo:
+            out.append("below")
+        elif run_len >= RUN_LENGTH:
+            out.append("run above" if run_side > 0 else "run below")
+        else:
+            out.append("")
+    return out
+
+
+def c_chart(counts: Sequence[float], baseline: slice | None = None, sigma: float = 3.0, *,
+            phi: float = 1.0) -> pd.DataFrame:
+    """Shewhart c-chart for counts from equal-sized periods (e.g. crimes per month).
+
+    The centre is the mean of the baseline counts (default: all of them). If counts were pure
+    Poisson chance around that centre their standard deviation would be ``sqrt(centre)``, so the
+    limits are ``centre ± sigma * sqrt(centre)`` (the lower one floored at 0). ``phi`` > 1 widens
+    them to ``sigma * sqrt(phi * centre)`` for over-dispersed counts (see :func:`monthly_control`).
+
+    ``signal`` is "above" / "below" for a point beyond a limit, "run above" / "run below" on the
+    8th and later point of 8 or more in a row on one side of the centre (only when the point is
+    not already beyond a limit), otherwise "". Missing counts (NaN) get no signal and break runs.
+    Columns: count, centre, lcl, ucl, signal.
+    """
+    c = np.asarray(counts, dtype=float)
+    base = c[baseline] if baseline is not None else c
+    base = base[np.isfinite(base)]
+    centre = float(base.mean()) if base.size else float("nan")
+    centres = np.full(c.shape, centre)
+    return _chart(c, centres, np.sqrt(phi * centres), sigma)
+
+
+def _chart(values: np.ndarray, centre: np.ndarray, sd: np.ndarray, sigma: float) -> pd.DataFrame:
+    lcl = np.maximum(centre - sigma * sd, 0.0)
+    ucl = centre + sigma * sd
+    return pd.DataFrame({"count": values, "centre": centre, "lcl": lcl, "ucl": ucl,
+                         "signal": _signals(values, centre, lcl, ucl)})
+
+
+def u_chart(counts: Sequence[float], exposure: Sequence[float], baseline: slice | None = None,
+            sigma: float = 3.0, *, phi: float = 1.0) -> pd.DataFrame:
+    """Shewhart u-chart for counts over unequal exposures (e.g. crimes per 1,000 residents by ward).
+
+    Each point is a rate ``u_i = c_i / n_i``. The centre is the pooled baseline rate
+    ``ū = Σc / Σn`` (not the average of the rates, so big areas weigh more). A Poisson count
+    with mean ``ū·n_i`` has a rate with standard deviation ``sqrt(ū / n_i)``, so each point gets
+    its own limits ``ū ± sigma * sqrt(ū / n_i)``, floored at 0: narrow for big exposures, wide for
+    small ones. ``phi`` widens them as in :func:`c_chart`. Signals as in :func:`c_chart`, judged
+    on the rate. Columns: count, exposure, rate, centre, lcl, ucl, signal.
+    """
+    c = np.asarray(counts, dtype=float)
+    n = np.asarray(exposure, dtype=float)
+    if c.shape != n.shape:
+        raise ValueError(f"counts ({c.size}) and exposure ({n.size}) must be the same length")
+    if (n[np.isfinite(n)] < 0).any():
+        raise ValueError("exposure cannot be negative")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n > 0, c / n, np.nan)
+    cb, nb = (c[baseline], n[baseline]) if baseline is not None else (c, n)
+    ok = np.isfinite(cb) & np.isfinite(nb) & (nb > 0)
+    ubar = float(cb[ok].sum() / nb[ok].sum()) if ok.any() and nb[ok].sum() > 0 else float("nan")
+    centres = np.full(c.shape, ubar)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.where(n > 0, np.sqrt(phi * ubar / n), np.nan)
+    out = _chart(rate, centres, sd, sigma)
+    out = out.rename(columns={"count": "rate"})
+    out.insert(0, "count", c)
+    out.insert(1, "exposure", n)
+    return out
+
+
+def monthly_control(df: pd.DataFrame, baseline_months: int = 24, seasonal: bool = False,
+                    overdispersion: bool = True, sigma: float = 3.0) -> pd.DataFrame:
+    """Control chart of a monthly count series, judging recent months against an earlier baseline.
+
+    ``df`` has columns ``month`` (first-of-month dates) and ``count``. Months absent from ``df``
+    between the first and last are kept as missing (NaN), never zero: they get no limits-based
+    signal, break runs and blank the rolling mean.
+
+    * **Baseline.** The centre comes from the ``baseline_months`` months *before the latest 12*,
+      so the latest year is judged against an earlier, settled period rather than against itself.
+      With fewer months than that, all the months before the latest 12 are used; with 12 or fewer
+      in all, every month is used (the latest months then help set their own yardstick). The
+      ``note`` says which happened.
+    * **Seasonal** (``seasonal=True``): each month's centre is the baseline mean for the same
+      calendar month (all Januaries, all Februaries, ...), so a usual summer peak is not flagged.
+      It needs every calendar month in the baseline (otherwise the flat centre is used, and the
+      note says so); with a 24-month baseline each seasonal centre rests on only two values, so
+      prefer a longer baseline.
+    * **Over-dispersion** (``overdispersion=True``, the default). Recorded crime varies more from
+      month to month than Poisson chance alone (reporting, operations, weather, seasons), so plain
+      3-sigma Poisson limits flag more months than the ~0.3% chance would suggest. In the spirit of
+      Laney's p'/u' charts the limits are widened by ``sqrt(phi)``, where ``phi`` is the Pearson
+      chi-square of the baseline counts about their centre divided by its degrees of freedom
+      (variance over mean), floored at 1 (:func:`overdispersion_phi`). Laney estimates the extra
+      spread from moving ranges; the Pearson version also counts any trend or (when not seasonal)
+      seasonality within the baseline as extra spread, which makes the widening, if anything,
+      generous: a flagged month is then all the more likely to be real.
+    * ``rolling12`` is the mean of the latest 12 months (NaN until 12 months exist, or when any of
+      them is missing), the usual way to see the trend through the seasons.
+
+    Columns: month, count, rolling12, centre, lcl, ucl, signal, in_baseline. ``attrs`` holds
+    ``note`` (plain words about the baseline and widening), ``phi``, ``baseline`` (a
+    :class:`~csp_data.periods.Period` or None) and ``baseline_months_used``.
+    """
+    columns = ["month", "count", "rolling12", "centre", "lcl", "ucl", "signal", "in_baseline"]
+    if baseline_months < 1:
+        raise ValueError("baseline_months must be at least 1")
+    if df.empty:
+        out = pd.DataFrame({c: pd.Series(dtype=object if c in ("month", "signal") else float) for c in columns})
+        out.attrs.update(note="No months to chart.", phi=1.0, baseline=None, baseline_months_used=0)
+        return out
+
+    months = pd.to_datetime(df["month"]).dt.to_period("M").dt.to_timestamp()
+    if months.duplicated().any():
+        dup = sorted({m.strftime("%Y-%m") for m in months[months.duplicated()]})
+        raise ValueError(f"each month may appear only once; repeated: {', '.join(dup)}")
+    series = pd.Series(pd.to_numeric(df["count"], errors="coerce").to_numpy(dtype=float), index=months).sort_index()
+    full = pd.date_range(series.index.min(), series.index.max(), freq="MS")
+    series = series.reindex(full)
+    n = len(series)
+    counts = series.to_numpy()
+    month_dates = [ts.date() for ts in full]
+
+    notes: list[str] = []
+    if n > 12:
+        b_end = n - 12
+        b_start = max(0, b_end - baseline_months)
+        if b_end - b_start < baseline_months:
+            notes.append(f"Only {b_end} month{'s' if b_end != 1 else ''} before the latest 12 were available "
+                         f"for the baseline ({baseline_months} wanted).")
+    else:
+        b_start, b_end = 0, n
+        notes.append(f"Only {n} month{'s' if n != 1 else ''} of data, so the baseline is all of them, "
+                     "including the months being judged.")
+    in_base = np.zeros(n, dtype=bool)
+    in_base[b_start:b_end] = True
+    base_counts = counts[b_start:b_end]
+    n_missing = int((~np.isfinite(base_counts)).sum())
+    if n_missing:
+        notes.append(f"{n_missing} baseline month{'s are' if n_missing != 1 else ' is'} missing and left out.")
+
+    base_period = Period(month_dates[b_start], month_dates[b_end - 1])
+    centres = np.full(n, np.nanmean(base_counts) if np.isfinite(base_counts).any() else np.nan)
+    n_params = 1
+    if seasonal:
+        moy = np.array([d.month for d in month_dates])
+        base_moy = moy[b_start:b_end]
+        ok = np.isfinite(base_counts)
+        by_moy = {m: base_counts[ok & (base_moy == m)] for m in range(1, 13)}
+        if all(v.size for v in by_moy.values()):
+            centres = np.array([by_moy[m].mean() for m in moy])
+            n_params = 12
+        else:
+            absent = [date(2000, m, 1).strftime("%b") for m, v in by_moy.items() if not v.size]
+            notes.append(f"Seasonal centres need every calendar month in the baseline ({', '.join(absent)} "
+                         "missing), so one flat centre is used.")
+
+    phi = overdispersion_phi(base_counts, centres[b_start:b_end], n_params) if overdispersion else 1.0
+    chart = _chart(counts, centres, np.sqrt(phi * centres), sigma)
+
+    base_words = f"Centre{'s' if n_params == 12 else ''} and limits from {base_period.start:%b %Y} to {base_period.end:%b %Y}"
+    if n_params == 12:
+        base_words += " (like months compared with like)"
+    if overdispersion and phi > 1:
+        base_words += (f"; limits widened ×{math.sqrt(phi):.2f} because months vary more than chance alone "
+                       f"(dispersion {phi:.2f})")
+    notes.insert(0, base_words + ".")
+
+    out = pd.DataFrame({
+        "month": month_dates,
+        "count": counts,
+        "rolling12": series.rolling(12, min_periods=12).mean().to_numpy(),
+        "centre": chart["centre"].to_numpy(),
+        "lcl": chart["lcl"].to_numpy(),
+        "ucl": chart["ucl"].to_numpy(),
+        "signal": chart["signal"].to_numpy(),
+        "in_baseline": in_base,
+    })
+    out.attrs.update(note=" ".join(notes), phi=phi, baseline=base_period,
+                     baseline_months_used=int(np.isfinite(base_counts).sum()))
+    return out
+
+
+# --------------------------------------------------------------------------- targets
+
+
+def _month_index(d: date) -> int:
+    return d.year * 12 + d.month - 1
+
+
+def _period_middle(p: Period) -> float:
+    """Middle of a period on a month scale where month ``m`` runs from index(m) to index(m) + 1."""
+    return (_month_index(p.start) + _month_index(p.end) + 1) / 2
+
+
+def trajectory_factor(month: date, baseline: Period, deadline: Period, target_change_pct: float) -> float:
+    """Where the straight path from the baseline to the target stands in ``month``, as a multiple
+    of the baseline level.
+
+    Time is measured in months, each month at its midpoint. The path is 1 at the middle of the
+    baseline period and ``1 + target_change_pct / 100`` at the middle of the deadline period,
+    a straight line in between. It is held at 1 before the middle of the baseline and at the
+    target after the middle of the deadline, so it never asks for more than the target itself.
+    (For a 12-month deadline year that means its first half is still on the way down, so the
+    whole deadline year on the path comes out a shade short of the full target: over a four-year
+    plan about 3% of the target change, e.g. −6.8% instead of −7% — far inside the Poisson noise
+    of a year's count.)
+    """
+    b_mid, d_mid = _period_middle(baseline), _period_middle(deadline)
+    if d_mid <= b_mid:
+        raise ValueError(f"the deadline ({deadline.start:%b %Y} to {deadline.end:%b %Y}) must come after "
+                         f"the baseline ({baseline.start:%b %Y} to {baseline.end:%b %Y})")
+    t = _month_index(date(month.year, month.month, 1)) + 0.5
+    frac = min(1.0, max(0.0, (t - b_mid) / (d_mid - b_mid)))
+    return 1.0 + target_change_pct / 100 * frac
+
+
+def _baseline_by_month_of_year(baseline_monthly: Mapping[date, int] | pd.DataFrame, baseline: Period) -> dict[int, float]:
+    """Mean baseline count for each calendar month present in the baseline period."""
+    if isinstance(baseline_monthly, pd.DataFrame):
+        keys = pd.to_datetime(baseline_monthly["month"])
+        data = {date(k.year, k.month, 1): v for k, v in zip(keys, baseline_monthly["count"])}
+    else:
+        data = {date(k.year, k.month, 1): v for k, v in baseline_monthly.items()}
+    wanted = baseline.months()
+    missing = [m for m in wanted if m not in data or data[m] is None or pd.isna(data[m])]
+    if missing:
+        raise ValueError(
+            f"the baseline {baseline.start:%b %Y} to {baseline.end:%b %Y} is missing "
+            f"{len(missing)} month{'s' if len(missing) != 1 else ''} ({', '.join(f'{m:%b %Y}' for m in missing)}); "
+            "every baseline month is needed to compare like months with like (a missing month is never zero)")
+    groups: dict[int, list[float]] = {}
+    for m in wanted:
+        groups.setdefault(m.month, []).append(float(data[m]))
+    return {moy: sum(v) / len(v) for moy, v in groups.items()}
+
+
+def _like_month_sum(baseline_monthly, months: Sequence[date], baseline: Period, factor) -> float:
+    by_moy = _baseline_by_month_of_year(baseline_monthly, baseline)
+    absent = sorted({m.month for m in months} - by_moy.keys())
+    if absent:
+        names = ", ".join(date(2000, a, 1).strftime("%B") for a in absent)
+        raise ValueError(f"the baseline {baseline.start:%b %Y} to {baseline.end:%b %Y} has no {names} to compare "
+                         "like with like; use a baseline of whole years")
+    return float(sum(by_moy[m.month] * factor(m) for m in months))
+
+
+def expected_on_path(baseline_monthly: Mapping[date, int] | pd.DataFrame, months: Sequence[date],
+                     baseline: Period, deadline: Period, target_change_pct: float) -> float:
+    """Expected count over ``months`` if the measure were exactly on the path to the target.
+
+    Seasons are allowed for by comparing like months with like: each month contributes the
+    baseline count for the same calendar month (the mean of them when the baseline covers a
+    calendar month more than once) times :func:`trajectory_factor` for that month. So a summer
+    month is compared with the baseline summer, not with an average month.
+
+    ``baseline_monthly`` is a mapping month -> count or a frame with ``month`` and ``count``.
+    Every month of the baseline period must be present (a 12-month baseline needs all twelve
+    calendar months) and every calendar month asked about must appear in it; otherwise a
+    ValueError says what is missing.
+    """
+    return _like_month_sum(baseline_monthly, months, baseline,
+                           lambda m: trajectory_factor(m, baseline, deadline, target_change_pct))
+
+
+def expected_no_change(baseline_monthly: Mapping[date, int] | pd.DataFrame, months: Sequence[date],
+                       baseline: Period) -> float:
+    """Expected count over ``months`` from the baseline alone (like months with like, no change):
+    :func:`expected_on_path` with the path held at 1."""
+    return _like_month_sum(baseline_monthly, months, baseline, lambda m: 1.0)
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    status: str            # "on track" | "off track" | "too early to tell"
+    ratio: float           # observed / expected on the path
+    ratio_low: float       # exact Poisson interval of the observed count, divided by the expected
+    ratio_high: float
+    reason: str            # one plain-words sentence
+    symbol: str            # ✔ on track, ✖ off track, … too early: a shape, never only a colour
+    observed: int = 0
+    expected: float = 0.0
+
+
+_STATUS_SYMBOL = {"on track": "✔", "off track": "✖", "too early to tell": "…"}
+
+
+def _pct_words(pct: float) -> str:
+    return f"{pct:+g}%".replace("-", "−")
+
+
+def target_status(observed: int, expected_path: float, direction: str, months_elapsed: int,
+                  min_months: int = 3, alpha: float = ALPHA, *,
+                  target_change_pct: float | None = None) -> TargetStatus:
+    """On track, off track or too early to tell, from an interval, never from a bare percentage.
+
+    The observed count is treated as Poisson. Its exact interval (:func:`poisson_ci`) divided by
+    the count expected on the path gives an interval for the ratio observed / expected. For a
+    measure where lower is better (``direction="lower"``):
+
+    * the whole interval at or below 1 (``ratio_high <= 1``): **on track** — below the path with
+      confidence;
+    * the whole interval above 1 (``ratio_low > 1``): **off track** — above the path with
+      confidence;
+    * otherwise the interval includes the path: **too early to tell**, and the reason says on
+      which side the count lies so far.
+
+    ``direction="higher"`` is the mirror image. Fewer than ``min_months`` months into the plan is
+    always too early to tell. The expected count is treated as fixed: the target is set against
+    the recorded baseline, so the baseline is a given, not an estimate. Months vary more than
+    Poisson chance, so this interval is if anything narrow: "too early to tell" is the honest
+    answer whenever it is given. ``target_change_pct`` only adds "on the path to −7%" to the words.
+    """
+    if direction not in ("lower", "higher"):
+        raise ValueError(f"direction must be 'lower' or 'higher', got {direction!r}")
+    if observed < 0:
+        raise ValueError("the observed count cannot be negative")
+    if not expected_path > 0:
+        raise ValueError(f"the expected count on the path must be above 0, got {expected_path!r}")
+    observed = int(observed)
+    lo, hi = poisson_ci(observed, alpha)
+    ratio, r_lo, r_hi = observed / expected_path, lo / expected_path, hi / expected_path
+
+    conf = f"{(1 - alpha) * 100:g}%"
+    path = "the path" if target_change_pct is None else f"the path to {_pct_words(target_change_pct)}"
+    head = (f"{observed:,d} recorded against {expected_path:,.0f} expected on {path} "
+            f"(ratio {ratio:.2f}, {conf} interval {r_lo:.2f}–{r_hi:.2f})")
+    side = "below" if ratio < 1 else ("above" if ratio > 1 else "level with")
+    good_side = "below" if direction == "lower" else "above"
+
+    if months_elapsed < min_months:
+        status = "too early to tell"
+        reason = (f"{head}: only {months_elapsed} month{'s' if months_elapsed != 1 else ''} in, too early to tell "
+                  f"(at least {min_months} needed).")
+    else:
+        confidently_below, confidently_above = r_hi <= 1, r_lo > 1
+        if direction == "higher":
+            confidently_below, confidently_above = r_hi < 1, r_lo >= 1
+        if confidently_below or confidently_above:
+            where = "below" if confidently_below else "above"
+            status = "on track" if where == good_side else "off track"
+            reason = f"{head}: {where} the path with confidence."
+        else:
+            status = "too early to tell"
+            if side == "level with":
+                so_far = "level with the path so far"
+            else:
+                so_far = f"{side} the path so far, but not by more than chance"
+            reason = f"{head}: the interval includes the path, so too early to tell; {so_far}."
+    return TargetStatus(status=status, ratio=ratio, ratio_low=r_lo, ratio_high=r_hi, reason=reason,
+                        symbol=_STATUS_SYMBOL[status], observed=observed, expected=float(expected_path))

@@ -1,0 +1,139 @@
+"""Reporting periods as people write them: ``FY2024-25``, ``2025``, ``2025-04..2026-03``, ``2026-03``.
+
+A :class:`Period` is a run of whole calendar months (first of month dates, inclusive). Financial
+years run April to March, as the CSP board reports them. Anything else is refused with a message
+that shows the accepted forms.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+FORMS = "FY2024-25 (financial year), 2025 (calendar year), 2025-04..2026-03 (month range) or 2026-03 (one month)"
+
+
+class PeriodError(ValueError):
+    """A period string that is not one of the accepted forms, or is backwards."""
+
+
+def add_months(d: date, n: int) -> date:
+    y, m = divmod(d.year * 12 + (d.month - 1) + n, 12)
+    return date(y, m + 1, 1)
+
+
+def months_between(a: date, b: date) -> int:
+    """Whole months from month ``a`` to month ``b`` (b - a)."""
+    return (b.year - a.year) * 12 + (b.month - a.month)
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    start: date  # first month (1st of month)
+    end: date    # last month (1st of month), inclusive
+    label: str = ""
+
+    def __post_init__(self):
+        if self.start.day != 1 or self.end.day != 1:
+            raise PeriodError("period bounds must be first-of-month dates")
+        if self.end < self.start:
+            raise PeriodError(f"period ends ({self.end:%Y-%m}) before it starts ({self.start:%Y-%m})")
+
+    @property
+    def n_months(self) -> int:
+        return months_between(self.start, self.end) + 1
+
+    def months(self) -> list[date]:
+        return [add_months(self.start, i) for i in range(self.n_months)]
+
+    def shift(self, months: int) -> "Period":
+        """The same length of period ``months`` later (negative: earlier)."""
+        return make(add_months(self.start, months), add_months(self.end, months))
+
+    def previous(self) -> "Period":
+        """The equal-length period immediately before this one."""
+        return self.shift(-self.n_months)
+
+    def year_earlier(self) -> "Period":
+        return self.shift(-12)
+
+    def clip_end(self, last: date) -> "Period":
+        """This period cut off at month ``last`` (for 'to date' figures)."""
+        return make(self.start, min(self.end, last))
+
+    def __contains__(self, d: date) -> bool:
+        return self.start <= date(d.year, d.month, 1) <= self.end
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def _month_words(start: date, end: date) -> str:
+    return f"{start:%b %Y}" if start == end else f"{start:%b %Y} to {end:%b %Y}"
+
+
+def make(start: date, end: date) -> Period:
+    """A period with its canonical label (FY or calendar-year name when it is exactly one)."""
+    if start.month == 4 and end == add_months(start, 11):
+        label = f"FY{start.year}-{str(start.year + 1)[-2:]}"
+    elif start.month == 1 and end == add_months(start, 11):
+        label = str(start.year)
+    else:
+        label = _month_words(start, end)
+    return Period(start, end, label)
+
+
+def financial_year(start_year: int) -> Period:
+    return make(date(start_year, 4, 1), date(start_year + 1, 3, 1))
+
+
+def fy_of(d: date) -> Period:
+    """The financial year containing month ``d``."""
+    return financial_year(d.year if d.month >= 4 else d.year - 1)
+
+
+_FY = re.compile(r"^FY\s?(\d{4})[-/](\d{2}|\d{4})$", re.I)
+_YEAR = re.compile(r"^(\d{4})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_RANGE = re.compile(r"^(\d{4})-(\d{2})\s*\.\.\s*(\d{4})-(\d{2})$")
+
+
+def _month(y: str, m: str, text: str) -> date:
+    year, month = int(y), int(m)
+    if not 1 <= month <= 12:
+        raise PeriodError(f"{text!r}: month {month} is not 01-12")
+    if not 2000 <= year <= 2100:
+        raise PeriodError(f"{text!r}: year {year} is out of range")
+    return date(year, month, 1)
+
+
+def parse(text: str) -> Period:
+    """Parse a period string. Raises :class:`PeriodError` naming the accepted forms."""
+    if not isinstance(text, str):
+        raise PeriodError(f"a period is text such as {FORMS}; got {text!r}")
+    t = text.strip()
+    if m := _FY.match(t):
+        first = int(m.group(1))
+        second = m.group(2)
+        expected = str(first + 1)[-len(second):]
+        if second != expected:
+            raise PeriodError(f"{text!r}: a financial year runs into the next year, e.g. FY{first}-{str(first + 1)[-2:]}")
+        if not 2000 <= first <= 2100:
+            raise PeriodError(f"{text!r}: year {first} is out of range")
+        return financial_year(first)
+    if m := _YEAR.match(t):
+        y = int(m.group(1))
+        if not 2000 <= y <= 2100:
+            raise PeriodError(f"{text!r}: year {y} is out of range")
+        return make(date(y, 1, 1), date(y, 12, 1))
+    if m := _RANGE.match(t):
+        a = _month(m.group(1), m.group(2), text)
+        b = _month(m.group(3), m.group(4), text)
+        if b < a:
+            raise PeriodError(f"{text!r}: the range ends before it starts")
+        return make(a, b)
+    if m := _MONTH.match(t):
+        a = _month(m.group(1), m.group(2), text)
+        return make(a, a)
+    raise PeriodError(f"{text!r} is not a period: use {FORMS}")
