@@ -83,6 +83,23 @@ def cmd_checks(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_measures(args) -> int:
+    from . import build, report
+    from .config import settings
+    from .periods import parse
+
+    period = parse(args.period)
+    cfg = settings()
+    if build.is_stale(cfg)[0]:
+        build.ensure_built(cfg, progress=lambda f, m: print(f"[{f:4.0%}] {m}", file=sys.stderr))
+    df = report.measures_for_period(period, cfg)
+    if args.format == "table":
+        df = df[["priority", "measure", "period", "value", "note", "previous_value", "pct_change", "verdict",
+                 "target", "baseline_period", "baseline_value", "status", "status_as_of", "snapshot"]]
+    _emit(df, args.format)
+    return 0
+
+
 def cmd_ingest(args) -> int:
     from . import ingest
 
@@ -101,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--list", action="store_true", help="list the named queries and their parameters")
     q.set_defaults(func=cmd_query)
     sub.add_parser("checks", help="run the data-quality checks in queries/checks/").set_defaults(func=cmd_checks)
+    ms = sub.add_parser("measures", help="every plan measure's value for a period, with targets and status")
+    ms.add_argument("--period", required=True, help="FY2024-25, 2025, 2025-04..2026-03 or 2026-03")
+    ms.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    ms.set_defaults(func=cmd_measures)
     i = sub.add_parser("ingest", help="land and load new police.uk or MPS files")
     i.add_argument("paths", nargs="+", help="police.uk street / stop-and-search CSV or archive zip, MPS 24-month ward or LSOA CSV")
     i.add_argument("--force", action="store_true", help="accept a file older than months already in the warehouse")
@@ -109,9 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     from .sources import SourceError
     from .sql import QueryError
     from .manifest import ManifestError
+    from .periods import PeriodError
     try:
         return args.func(args)
-    except (QueryError, SourceError, ManifestError, ConfigError, FileNotFoundError) as exc:
+    except (QueryError, SourceError, ManifestError, ConfigError, PeriodError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -299,7 +299,7 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str,
         fill=alt.Fill("key:N", title=None,
                       scale=alt.Scale(domain=["Expected range (between control limits)"],
                                       range=[BAND_FILL]),
-                      legend=alt.Legend(orient="bottom", symbolType="square", symbolOpacity=0.6)),
+                      legend=alt.Legend(orient="right", symbolType="square", symbolOpacity=0.6)),
     ).transform_calculate(key="'Expected range (between control limits)'")
 
     lines = alt.Chart(long).mark_line(invalid="break-paths-show-domains").encode(
@@ -307,11 +307,11 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str,
         y=alt.Y("value:Q", title=_cap(measure_label)),
         color=alt.Color("series:N", title="Lines",
                         scale=alt.Scale(domain=domain, range=[p[1] for p in present]),
-                        legend=alt.Legend(orient="bottom", symbolType="stroke", symbolStrokeWidth=2.5,
+                        legend=alt.Legend(orient="right", symbolType="stroke", symbolStrokeWidth=2.5,
                                           symbolSize=400, columns=1)),
         strokeDash=alt.StrokeDash("series:N", title="Lines",
                                   scale=alt.Scale(domain=domain, range=[p[2] for p in present]),
-                                  legend=alt.Legend(orient="bottom", symbolType="stroke",
+                                  legend=alt.Legend(orient="right", symbolType="stroke",
                                                     symbolStrokeWidth=2.5, symbolSize=400, columns=1)),
         strokeWidth=alt.StrokeWidth("series:N", scale=alt.Scale(domain=domain, range=[p[3] for p in present]),
                                     legend=None),
@@ -333,7 +333,7 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str,
             shape=alt.Shape("Signal:N", title="Signal (marker shape)",
                             scale=alt.Scale(domain=[SIGNALS[c][0] for c in codes],
                                             range=[SIGNALS[c][1] for c in codes]),
-                            legend=alt.Legend(orient="bottom", columns=1, symbolFillColor=PALETTE["purple"],
+                            legend=alt.Legend(orient="right", columns=1, symbolFillColor=PALETTE["purple"],
                                               symbolStrokeColor=PALETTE["purple"])),
             tooltip=tooltip,
         )
@@ -473,9 +473,8 @@ def fy_bars(df: pd.DataFrame, title: str, measure_label: str, target: float | No
         tdf = pd.DataFrame({"target": [target], "Target": [_with_value(tlabel, fmt(target))]})
         layers.append(alt.Chart(tdf).mark_rule(color=PALETTE["orange"], strokeDash=[8, 4], strokeWidth=2.5)
                       .encode(y=alt.Y("target:Q", scale=y_scale), tooltip=["Target:N"]))
-        layers.append(alt.Chart(tdf).mark_text(**_right_label(PALETTE["orange"]))
-                      .encode(y=alt.Y("target:Q", scale=y_scale), x=alt.value({"expr": "width"}),
-                              text="Target:N"))
+        # the rule is named in the subtitle rather than labelled on the plot, where the text
+        # would collide with the value labels of the bars it crosses
     chart = alt.layer(*layers)
 
     items = [f"{r['Financial year']}: {fmt(r[name])}" if r["complete"]
@@ -504,7 +503,12 @@ def fy_bars(df: pd.DataFrame, title: str, measure_label: str, target: float | No
     table = plot[["Financial year", name, "Months", "Status"]].copy()
     if target is not None:
         table[tlabel] = target
-    subtitle = "Hatched bar with dashed outline: year to date, not a full year" if not plot["complete"].all() else None
+    notes = []
+    if not plot["complete"].all():
+        notes.append("Hatched bar with dashed outline: year to date, not a full year")
+    if target is not None:
+        notes.append(f"Dashed orange line: {_with_value(tlabel, fmt(target))}")
+    subtitle = notes or None
     return _finish(chart, _title(title, subtitle), alt_text, 300), alt_text, table
 
 
@@ -773,7 +777,7 @@ def gauge(baseline: float, latest: float | None, target: float, direction: str, 
     dom = (["Latest"] if not awaiting else []) + [m[0] for m in markers]
     colours = ([PALETTE["blue"]] if not awaiting else []) + [m[2] for m in markers]
     shapes = (["square"] if not awaiting else []) + [m[3] for m in markers]
-    legend = alt.Legend(title=None, orient="bottom", direction="horizontal", symbolSize=160, labelLimit=320)
+    legend = alt.Legend(title=None, orient="right", direction="vertical", symbolSize=160, labelLimit=320)
     colour = alt.Color("What:N", scale=alt.Scale(domain=dom, range=colours), legend=legend)
     shape = alt.Shape("What:N", scale=alt.Scale(domain=dom, range=shapes), legend=legend)
     x_scale = alt.Scale(domain=[0, top], nice=False)
@@ -816,4 +820,4 @@ def gauge(baseline: float, latest: float | None, target: float, direction: str, 
         rows.append(("Latest", round(latest_v, 2)))
     rows += [(m[0], round(m[1], 2)) for m in markers]
     table = pd.DataFrame(rows, columns=["Item", "Value"])
-    return _finish(chart, _title(title_text, subtitle), alt_text, 60), alt_text, table
+    return _finish(chart, _title(title_text, subtitle), alt_text, 150), alt_text, table

@@ -26,6 +26,11 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/public/overview.py", "Overview: borough scorecard", "Public", "overview", True, default=True),
     PageSpec("pages/public/about_data.py", "About the data", "Public", "about-data", True),
+    PageSpec("pages/performance/targets.py", "Targets for 2028", "Performance", "targets", False),
+    PageSpec("pages/performance/priority_1.py", "1 · Acquisitive crime and ASB", "Performance", "priority-1", False),
+    PageSpec("pages/performance/priority_2.py", "2 · Violence", "Performance", "priority-2", False),
+    PageSpec("pages/performance/priority_3.py", "3 · Drug supply and misuse", "Performance", "priority-3", False),
+    PageSpec("pages/performance/priority_4.py", "4 · Hate crime and cohesion", "Performance", "priority-4", False),
     PageSpec("pages/admin/data_status.py", "Data status", "Admin", "data-status", False),
 )
 

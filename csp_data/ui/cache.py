@@ -39,3 +39,107 @@ def borough_scorecard() -> list:
 
 def clear() -> None:
     st.cache_data.clear()
+
+
+def _files_key(*paths) -> str:
+    """Modification times of plan and partnership files, so edits show without a restart."""
+    return ":".join(str(p.stat().st_mtime_ns) if p.exists() else "0" for p in paths)
+
+
+def plan_key() -> str:
+    from ..plan import plan_path
+    from ..partnership import figures_path
+
+    return warehouse_key() + "|" + _files_key(plan_path(), figures_path())
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _view(measure_id: str, key: str):
+    from .. import trends
+    from ..measures import get
+
+    return trends.view(get(measure_id))
+
+
+def measure_view(measure_id: str):
+    return _view(measure_id, warehouse_key())
+
+
+def fy_totals(measure_id: str) -> pd.DataFrame:
+    from .. import trends
+
+    return trends.fy_totals(measure_view(measure_id).series)
+
+
+@st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
+def _breakdown(measure_id: str, start, end, key: str) -> pd.DataFrame:
+    from .. import trends
+    from ..measures import get
+    from ..periods import make
+
+    return trends.breakdown(get(measure_id), make(start, end))
+
+
+def breakdown(measure_id: str, start, end) -> pd.DataFrame:
+    return _breakdown(measure_id, start, end, warehouse_key()).copy()
+
+
+@st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
+def _ward_table(measure_id: str, start, end, key: str):
+    from .. import trends
+    from ..measures import get
+    from ..periods import make
+
+    return trends.ward_table(get(measure_id), make(start, end))
+
+
+def ward_table(measure_id: str, start, end):
+    out = _ward_table(measure_id, start, end, warehouse_key())
+    return None if out is None else out.copy()
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def _outcome_rates(measure_id: str, key: str) -> pd.DataFrame:
+    from .. import trends
+    from ..measures import get
+
+    return trends.outcome_rates(get(measure_id))
+
+
+def outcome_rates(measure_id: str) -> pd.DataFrame:
+    return _outcome_rates(measure_id, warehouse_key()).copy()
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def _subtypes(crime_type: str, start, end, key: str) -> pd.DataFrame:
+    from .. import trends
+    from ..periods import make
+
+    return trends.dashboard_subtypes(crime_type, make(start, end))
+
+
+def dashboard_subtypes(crime_type: str, start, end) -> pd.DataFrame:
+    return _subtypes(crime_type, start, end, warehouse_key()).copy()
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _plan(key: str):
+    from ..plan import load_plan
+
+    return load_plan()
+
+
+def plan():
+    return _plan(plan_key())
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _targets(key: str) -> list:
+    from ..targets import evaluate_all
+
+    return evaluate_all(plan())
+
+
+def targets() -> list:
+    """Every target evaluated on the current warehouse, plan and partnership figures."""
+    return _targets(plan_key())

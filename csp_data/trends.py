@@ -1,0 +1,181 @@
+"""Series, financial-year totals, breakdowns, ward tables and outcome rates for one measure.
+
+Everything a priority page shows about a measure, computed from the warehouse through named
+queries. Missing months are never treated as zero: a period with a gap is reported as incomplete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from scipy import stats as _st
+
+from . import sql
+from .config import Settings, settings as get_settings
+from .measures import Measure
+from .periods import Period, fy_of, make
+from .scorecard import monthly_series
+from .stats import compare_counts, rate_per_1000
+
+MIN_RATE_BASE = 10  # no percentage on fewer offences than this
+
+
+def latest_month(series: pd.DataFrame) -> date | None:
+    return None if series.empty else series["month"].max()
+
+
+def period_sum(series: pd.DataFrame, period: Period) -> int | None:
+    """Total over a period, or None when any month of it is missing from the series."""
+    sub = series[(series.month >= period.start) & (series.month <= period.end)]
+    if len(sub) != period.n_months:
+        return None
+    return int(sub["count"].sum())
+
+
+def months_present(series: pd.DataFrame, period: Period) -> int:
+    return int(((series.month >= period.start) & (series.month <= period.end)).sum())
+
+
+def fy_totals(series: pd.DataFrame, first_fy: int | None = None) -> pd.DataFrame:
+    """fy, count, months, complete: one row per financial year the series touches."""
+    if series.empty:
+        return pd.DataFrame(columns=["fy", "count", "months", "complete"])
+    df = series.copy()
+    df["fy"] = [fy_of(m).label for m in df["month"]]
+    df["fy_start"] = [fy_of(m).start for m in df["month"]]
+    out = df.groupby(["fy_start", "fy"], as_index=False).agg(count=("count", "sum"), months=("count", "size"))
+    if first_fy is not None:
+        out = out[out.fy_start >= date(first_fy, 4, 1)]
+    out["complete"] = out["months"] == 12
+    return out[["fy", "count", "months", "complete"]].reset_index(drop=True)
+
+
+def breakdown(m: Measure, period: Period, cfg: Settings | None = None) -> pd.DataFrame:
+    """category, count, months over a period: the measure split by its parts."""
+    cfg = cfg or get_settings()
+    if m.source == "crime":
+        df = sql.run("crime/borough_breakdown", borough_code=cfg.borough_code, majors=list(m.majors),
+                     minors=list(m.minors), start=period.start, end=period.end)
+        return df.rename(columns={"minor_category": "category"})[["category", "count", "months"]]
+    if m.source == "business":
+        df = sql.run("business/section_totals", borough_name=cfg.borough_name, start=period.start, end=period.end)
+        return df.rename(columns={"major_category": "category"})[["category", "count", "months"]]
+    ct, _sub, meas = m.dashboard  # type: ignore[misc]
+    df = sql.run("dashboard/subtype_totals", area_code=cfg.borough_code, crime_type=ct,
+                 start=period.start, end=period.end)
+    df = df[df.measure == meas]
+    return df.rename(columns={"crime_subtype": "category"})[["category", "count", "months"]].reset_index(drop=True)
+
+
+def dashboard_subtypes(crime_type: str, period: Period, cfg: Settings | None = None) -> pd.DataFrame:
+    """Dashboard offences and positive outcomes by subtype for a crime type (e.g. hate crime strands)."""
+    cfg = cfg or get_settings()
+    df = sql.run("dashboard/subtype_totals", area_code=cfg.borough_code, crime_type=crime_type,
+                 start=period.start, end=period.end)
+    wide = df.pivot_table(index="crime_subtype", columns="measure", values="count", aggfunc="sum", fill_value=0)
+    wide = wide.reindex(columns=["Offences", "Positive Outcomes"], fill_value=0).reset_index()
+    wide.columns = ["subtype", "offences", "positive_outcomes"]
+    return wide.sort_values("offences", ascending=False).reset_index(drop=True)
+
+
+def ward_table(m: Measure, period: Period, cfg: Settings | None = None) -> pd.DataFrame | None:
+    """Per ward: count in the period and the equal period before, change with verdict, rate per 1,000.
+
+    None when the measure has no ward-level source (business crime is published by borough only).
+    """
+    cfg = cfg or get_settings()
+    prev = period.previous()
+
+    def totals(p: Period) -> pd.DataFrame:
+        if m.source == "crime":
+            return sql.run("crime/ward_period_totals", borough_code=cfg.borough_code, majors=list(m.majors),
+                           minors=list(m.minors), start=p.start, end=p.end)
+        ct, sub, meas = m.dashboard  # type: ignore[misc]
+        return sql.run("dashboard/ward_period_totals", crime_type=ct, crime_subtype=sub, measure=meas,
+                       start=p.start, end=p.end)
+
+    if m.source == "business":
+        return None
+    cur = totals(period)
+    before = totals(prev)[["ward_code", "count"]].rename(columns={"count": "previous"})
+    df = cur.merge(before, on="ward_code", how="left").fillna({"previous": 0})
+    rows = []
+    for r in df.itertuples():
+        c = compare_counts(int(r.count), int(r.previous))
+        rows.append({
+            "ward_code": r.ward_code, "ward_name": r.ward_name, "population": int(r.population),
+            "count": int(r.count), "previous": int(r.previous), "change": c.change,
+            "pct_change": c.pct_change, "verdict": f"{c.symbol} {c.verdict}",
+            "rate_per_1000": rate_per_1000(r.count, r.population),
+        })
+    out = pd.DataFrame(rows).sort_values(["count", "ward_name"], ascending=[False, True]).reset_index(drop=True)
+    out.attrs["period"] = period.label
+    out.attrs["previous_period"] = prev.label
+    total_pop = out["population"].sum()
+    out.attrs["borough_rate_per_1000"] = rate_per_1000(out["count"].sum(), total_pop)
+    return out
+
+
+def wilson_interval(successes: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Wilson score interval for a proportion (as fractions)."""
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    z = float(_st.norm.ppf(1 - alpha / 2))
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def outcome_rates(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
+    """Positive outcome rate per financial year for a dashboard measure (offences and positive outcomes
+    recorded in the same months; outcomes can relate to offences from earlier months)."""
+    cfg = cfg or get_settings()
+    if m.source != "dashboard":
+        return pd.DataFrame(columns=["period", "offences", "positive_outcomes", "months", "rate_pct", "rate_low", "rate_high"])
+    ct, sub, _meas = m.dashboard  # type: ignore[misc]
+    off = sql.run("dashboard/borough_monthly", area_code=cfg.borough_code, crime_type=ct, crime_subtype=sub, measure="Offences")
+    pos = sql.run("dashboard/borough_monthly", area_code=cfg.borough_code, crime_type=ct, crime_subtype=sub,
+                  measure="Positive Outcomes")
+    for d in (off, pos):
+        d["month"] = pd.to_datetime(d["month"]).dt.date
+    df = off[["month", "count"]].merge(pos[["month", "count"]].rename(columns={"count": "pos"}), on="month", how="left")
+    df["pos"] = df["pos"].fillna(0)
+    df["fy"] = [fy_of(x).label for x in df.month]
+    g = df.groupby("fy", as_index=False).agg(offences=("count", "sum"), positive_outcomes=("pos", "sum"), months=("count", "size"))
+    rows = []
+    for r in g.itertuples():
+        n, k = int(r.offences), int(r.positive_outcomes)
+        if n >= MIN_RATE_BASE:
+            lo, hi = wilson_interval(k, n)
+            rate, lo, hi = k / n * 100, lo * 100, hi * 100
+        else:
+            rate = lo = hi = None
+        label = r.fy if r.months == 12 else f"{r.fy} ({r.months} months)"
+        rows.append({"period": label, "offences": n, "positive_outcomes": k, "months": int(r.months),
+                     "rate_pct": rate, "rate_low": lo, "rate_high": hi})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class MeasureView:
+    """What a priority page needs about one measure, computed once."""
+    measure: Measure
+    series: pd.DataFrame
+    latest: date | None
+    snapshot: str
+
+
+def view(m: Measure, cfg: Settings | None = None) -> MeasureView:
+    s = monthly_series(m, cfg)
+    latest = latest_month(s)
+    snap = "" if latest is None else str(s.loc[s.month == latest, "snapshot"].iloc[0])
+    return MeasureView(m, s, latest, snap)
+
+
+def last_12(latest: date) -> Period:
+    from .periods import add_months
+    return make(add_months(latest, -11), latest)

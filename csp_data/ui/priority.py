@@ -1,0 +1,160 @@
+"""Building blocks of the priority and targets pages: measure tiles, charts with alt text and a
+table view, ward breakdowns and target gauges. Pages choose which blocks to show and write the words."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from .. import charts, stats
+from ..exports import csv_bytes
+from ..measures import CONNECT_BREAK, Measure, get
+from ..periods import Period, add_months, make
+from ..scorecard import ordinal
+from ..targets import SYMBOLS as SYMBOL, TargetResult
+from . import cache
+from .components import plain_table, score_tile
+
+CONNECT_DATE = date(2024, 3, 1)
+MEASURE_BREAKS = {
+    "hate_crime": [(CONNECT_DATE, "CONNECT recording change")],
+    "domestic_abuse": [(CONNECT_DATE, "CONNECT recording change")],
+}
+
+
+def chart_block(built: tuple, key: str, table_caption: str = "") -> None:
+    """A chart, its text description (alt text, visible to everyone) and the same figures as a table."""
+    chart, alt, table = built
+    st.altair_chart(chart, width="stretch")
+    st.caption(f"Chart description: {alt}")
+    with st.expander("Table view of this chart"):
+        plain_table(table, caption=table_caption or None)
+
+
+def tiles(measure_ids: list[str]) -> None:
+    """Scorecard tiles (12 months and financial year to date, with verdicts) for the given measures."""
+    rows = {r.measure.id: r for r in cache.borough_scorecard()}
+    chosen = [rows[i] for i in measure_ids if i in rows]
+    for first in range(0, len(chosen), 3):
+        cols = st.columns(3)
+        for col, row in zip(cols, chosen[first:first + 3]):
+            with col:
+                score_tile(row)
+                if row.l12 is not None:
+                    st.caption(f"In plain words: {stats.plain_words(row.l12, row.measure.lower_is_better)}.")
+
+
+def measure_picker(measure_ids: list[str], key: str) -> Measure:
+    labels = {i: get(i).label for i in measure_ids}
+    chosen = st.selectbox("Measure", measure_ids, format_func=labels.get, key=key)
+    return get(chosen)
+
+
+def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
+    """Monthly trend with rolling average, control limits and series breaks; then financial-year bars."""
+    v = cache.measure_view(m.id)
+    if v.latest is None:
+        st.info(f"{m.label}: awaiting data.")
+        return
+    ctrl = stats.monthly_control(v.series[["month", "count"]], baseline_months=24)
+    shown = ctrl[ctrl.month >= add_months(v.latest, -35)].reset_index(drop=True)
+    breaks = [b for b in MEASURE_BREAKS.get(m.id, []) if b[0] >= shown.month.min()]
+    st.subheader(f"{m.label}: monthly trend")
+    chart_block(charts.trend_chart(shown, f"{m.label} per month",
+                                   m.label, breaks), key=f"trend-{m.id}",
+                table_caption=f"Source: {m.source_name}; {v.snapshot}.")
+    st.caption(
+        "The shaded band is the range months would fall in by chance if nothing had changed since the 24 months "
+        "before the latest year (a c-chart, widened for the extra month-to-month variation recorded crime shows). "
+        "▲ / ▼ mark months outside it; a run of 8 months on one side of the centre is also marked."
+    )
+    fy = cache.fy_totals(m.id)
+    fy = fy[fy.fy >= "FY2019-20"].reset_index(drop=True)
+    target_value = target.target_value if target is not None and target.target_value is not None else None
+    st.subheader(f"{m.label}: financial years")
+    chart_block(charts.fy_bars(fy, f"{m.label} by financial year (April to March)", m.label,
+                               target=target_value,
+                               target_label=(f"{target.target.deadline} target"
+                                             if target_value is not None else "")),
+                key=f"fy-{m.id}", table_caption=f"Source: {m.source_name}; {v.snapshot}.")
+    if m.caveat:
+        st.caption(f"Note: {m.caveat}")
+
+
+def breakdown_block(m: Measure, period: Period, title: str, category_label: str = "Category") -> None:
+    df = cache.breakdown(m.id, period.start, period.end)
+    if df.empty:
+        st.info(f"No breakdown of {m.label.lower()} is held for {period.label}.")
+        return
+    partial = df[df.months < period.n_months]
+    chart_block(charts.breakdown_bars(df.rename(columns={"category": category_label}), title, category_label,
+                                      "count", "Offences"), key=f"bd-{m.id}",
+                table_caption=f"{period.label}. Source: {m.source_name}.")
+    if len(partial):
+        st.caption("Categories with months missing in the period (none recorded in those months): "
+                   + ", ".join(f"{r.category} ({r.months} of {period.n_months} months)" for r in partial.itertuples()))
+
+
+def ward_block(m: Measure, period: Period) -> None:
+    """Ward counts and rates per 1,000 residents with change against the equal period before."""
+    wt = cache.ward_table(m.id, period.start, period.end)
+    if wt is None:
+        st.info(f"{m.label} is published for the borough only, so there is no ward breakdown.")
+        return
+    borough_rate = wt.attrs.get("borough_rate_per_1000")
+    st.subheader(f"{m.label} by ward, {period.label}")
+    chart_block(charts.ward_bars(wt.rename(columns={"ward_name": "Ward"}),
+                                 f"{m.label} per 1,000 residents by ward, {period.label}", "rate_per_1000",
+                                 "Rate per 1,000 residents", average=borough_rate), key=f"ward-{m.id}")
+    table = wt.rename(columns={
+        "ward_name": "Ward", "count": f"Offences {period.label}", "previous": f"Offences {period.previous().label}",
+        "change": "Change", "pct_change": "% change", "verdict": "Verdict", "rate_per_1000": "Rate per 1,000",
+        "population": "Residents (Census 2021)"})
+    table = table.drop(columns=["ward_code"])
+    plain_table(table, caption=(
+        f"All 20 wards, most offences first. Borough rate {borough_rate:.2f} per 1,000 residents. Ward figures "
+        "are offences the police could place in a ward, so they sum to slightly less than the borough total."))
+    st.download_button(f"Download the ward table (CSV)", csv_bytes(wt), file_name=f"{m.id}-wards-{period.label}.csv",
+                       mime="text/csv", key=f"dl-ward-{m.id}")
+
+
+def outcome_block(m: Measure, target_pct: float | None = None, target_label: str = "") -> None:
+    df = cache.outcome_rates(m.id)
+    if df.empty:
+        st.info(f"Positive outcomes for {m.label.lower()} are not published in the data held.")
+        return
+    chart_block(charts.outcome_rate_chart(df, f"{m.label}: positive outcome rate by financial year", target_pct,
+                                          target_label), key=f"out-{m.id}",
+                table_caption=f"Source: {m.source_name}. Rate = positive outcomes ÷ offences recorded in the same months.")
+    st.caption("A positive outcome is a charge, caution, community resolution or similar. Outcomes are counted in "
+               "the month they are recorded, which can be months after the offence, so a year's rate is an "
+               "approximation. No rate is shown on fewer than 10 offences.")
+
+
+def gauges(results: list[TargetResult]) -> None:
+    """One bullet gauge per target with its status in words and symbol, and the reasoning."""
+    for r in results:
+        t = r.target
+        with st.container(border=True):
+            st.markdown(f"**{r.symbol} {r.status.capitalize()}** — {t.wording}")
+            if r.baseline_value is not None and r.target_value is not None:
+                latest = r.last12_value if r.last12_value is not None else r.observed
+                chart_block(charts.gauge(r.baseline_value, latest, r.target_value, t.direction,
+                                         t.label, f"{r.symbol} {r.status}", r.path_last12),
+                            key=f"gauge-{t.id}")
+            st.caption(r.reason)
+            bits = [f"Target: {r.target_text}"]
+            if r.baseline_period is not None:
+                bits.append(f"baseline {r.baseline_period.label}" + (f" = {r.baseline_value:,.0f}" if r.baseline_value is not None else ""))
+            if r.definition:
+                bits.append(f"definition: {r.definition}")
+            st.caption("; ".join(bits))
+            for c in r.caveats:
+                st.caption(f"Caveat: {c}")
+            st.caption(f"Source: {r.source}" + (f"; {r.snapshot}" if r.snapshot else ""))
+
+
+def period_for(latest: date) -> Period:
+    return make(add_months(latest, -11), latest)

@@ -1,0 +1,47 @@
+"""Priority 1: tackling acquisitive crime and anti-social behaviour."""
+
+import streamlit as st
+
+from csp_data.measures import get
+from csp_data.ui import cache
+from csp_data.ui import priority as ui
+
+NUMBER = 1
+MEASURES = ["robbery", "burglary", "theft", "vehicle", "business"]
+
+plan = cache.plan()
+prio = next(p for p in plan.priorities if p.number == NUMBER)
+results = [r for r in cache.targets() if r.target.priority == NUMBER]
+by_measure = {r.target.measure: r for r in results}
+
+st.title(f"Priority {NUMBER}: {prio.title}")
+st.markdown(prio.summary)
+st.caption("Areas of focus: " + ", ".join(prio.focus))
+
+st.header("Headline measures", divider="gray")
+ui.tiles(MEASURES)
+
+st.header("Targets for 2028", divider="gray")
+ui.gauges(results)
+
+st.header("Trends and breakdowns", divider="gray")
+m = ui.measure_picker(MEASURES, key="p1-measure")
+ui.trend_and_years(m, by_measure.get(m.id))
+view = cache.measure_view(m.id)
+if view.latest is not None:
+    last12 = ui.period_for(view.latest)
+    st.subheader(f"What makes up {m.label.lower()}, {last12.label}")
+    ui.breakdown_block(m, last12, f"{m.label} by type, {last12.label}",
+                       "Business crime type" if m.id == "business" else "Type of offence")
+    ui.ward_block(m, last12)
+
+st.header("Anti-social behaviour and fire", divider="gray")
+st.markdown(
+    "**Anti-social behaviour:** awaiting data. ASB is not part of police recorded crime; police.uk publishes ASB "
+    "incidents in its monthly street-level files, which an analyst can add with `python -m csp_data ingest`. "
+    "The embedded extract holds street-level burglary only, so no ASB figure is shown rather than a partial one."
+)
+st.markdown(
+    "**Fire audits and the Business Crime Reduction Partnership** are counted by the fire service and the council, "
+    "not the police: see their targets above, which read the partnership's recorded figures."
+)

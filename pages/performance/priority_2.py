@@ -1,0 +1,59 @@
+"""Priority 2: tackling violence (serious violence, knife and gun crime, VAWG and domestic abuse)."""
+
+import streamlit as st
+
+from csp_data.measures import get
+from csp_data.ui import cache
+from csp_data.ui import priority as ui
+
+NUMBER = 2
+MEASURES = ["serious_violence", "violence_injury", "knife_crime", "knife_injury", "gun_crime", "domestic_abuse", "rape"]
+
+plan = cache.plan()
+prio = next(p for p in plan.priorities if p.number == NUMBER)
+results = [r for r in cache.targets() if r.target.priority == NUMBER]
+by_measure = {r.target.measure: r for r in results}
+sv = plan.definitions["serious_violence"]
+
+st.title(f"Priority {NUMBER}: {prio.title}")
+st.markdown(prio.summary)
+st.caption("Areas of focus: " + ", ".join(prio.focus))
+st.info(f"**How this dashboard defines serious violence.** {sv.text}")
+
+st.header("Headline measures", divider="gray")
+ui.tiles(MEASURES)
+
+st.header("Targets for 2028", divider="gray")
+ui.gauges(results)
+
+st.header("Trends and breakdowns", divider="gray")
+m = ui.measure_picker(MEASURES, key="p2-measure")
+ui.trend_and_years(m, by_measure.get(m.id))
+view = cache.measure_view(m.id)
+if view.latest is not None:
+    last12 = ui.period_for(view.latest)
+    st.subheader(f"What makes up {m.label.lower()}, {last12.label}")
+    ui.breakdown_block(m, last12, f"{m.label} by type, {last12.label}", "Type")
+    ui.ward_block(m, last12)
+
+st.header("Knife crime: injuries and young victims", divider="gray")
+kv = cache.measure_view("knife_crime")
+if kv.latest is not None:
+    p12 = ui.period_for(kv.latest)
+    knife = cache.dashboard_subtypes("Knife Crime", p12.start, p12.end)
+    knife = knife.rename(columns={"subtype": "Knife crime measure", "offences": "Offences or victims",
+                                  "positive_outcomes": "Positive outcomes"})
+    ui.plain_table(knife, caption=(
+        f"{p12.label}. Source: {get('knife_crime').source_name}; {kv.snapshot}. 'Knife Injury Victims (1-24)' counts "
+        "victims aged 1 to 24 injured with a knife (non-domestic-abuse cases shown separately); the rows overlap and "
+        "must not be added together."))
+
+st.header("Positive outcomes", divider="gray")
+st.markdown("How often offences end in a charge, caution or other positive outcome. "
+            "The previous plan (2021–2024) set a **15% positive outcome rate for rape**; it finished at 14.14% "
+            "(as reported in the 2025 plan). Rape outcomes are not published in the data held here.")
+c1, c2 = st.columns(2)
+with c1:
+    ui.outcome_block(get("knife_crime"))
+with c2:
+    ui.outcome_block(get("domestic_abuse"))

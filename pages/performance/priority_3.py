@@ -1,0 +1,48 @@
+"""Priority 3: tackling drug supply and substance misuse."""
+
+import streamlit as st
+
+from csp_data.ui import cache
+from csp_data.ui import priority as ui
+
+NUMBER = 3
+MEASURES = ["drug_trafficking", "drug_possession", "weapons"]
+
+plan = cache.plan()
+prio = next(p for p in plan.priorities if p.number == NUMBER)
+results = [r for r in cache.targets() if r.target.priority == NUMBER]
+by_measure = {r.target.measure: r for r in results}
+
+st.title(f"Priority {NUMBER}: {prio.title}")
+st.markdown(prio.summary)
+st.caption("Areas of focus: " + ", ".join(prio.focus))
+st.warning(
+    "**Read drug figures with care.** Drug trafficking and possession offences are mostly found by police activity "
+    "(stop and search, warrants, patrols). More enforcement finds more offences, so a rise can mean more police work "
+    "and a fall is not automatically good news. The plan nonetheless sets a 15% reduction target for trafficking."
+)
+
+st.header("Headline measures", divider="gray")
+ui.tiles(MEASURES)
+
+st.header("Targets for 2028", divider="gray")
+ui.gauges(results)
+
+st.header("Trends and breakdowns", divider="gray")
+m = ui.measure_picker(MEASURES, key="p3-measure")
+ui.trend_and_years(m, by_measure.get(m.id))
+view = cache.measure_view(m.id)
+if view.latest is not None:
+    ui.ward_block(m, ui.period_for(view.latest))
+
+st.header("Trafficking against possession", divider="gray")
+tv = cache.measure_view("drug_trafficking")
+pv = cache.measure_view("drug_possession")
+fy = cache.fy_totals("drug_trafficking").merge(cache.fy_totals("drug_possession"), on=["fy", "months", "complete"],
+                                                suffixes=(" trafficking", " possession"))
+fy = fy[fy.fy >= "FY2019-20"]
+fy["Trafficking share %"] = (fy["count trafficking"] / (fy["count trafficking"] + fy["count possession"]) * 100).round(1)
+ui.plain_table(fy.rename(columns={"fy": "Financial year", "months": "Months held", "complete": "Complete year",
+                                  "count trafficking": "Trafficking", "count possession": "Possession"}),
+               caption=f"Source: MPS recorded crime; {tv.snapshot}. The share of drug offences that are trafficking "
+                       "rather than possession is one sign of whether enforcement reaches supply rather than users.")

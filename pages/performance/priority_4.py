@@ -1,0 +1,54 @@
+"""Priority 4: tackling hate crime and improving community cohesion; trust and confidence."""
+
+import streamlit as st
+
+from csp_data.measures import get
+from csp_data.ui import cache
+from csp_data.ui import priority as ui
+from csp_data import charts
+
+NUMBER = 4
+MEASURES = ["hate_crime"]
+
+plan = cache.plan()
+prio = next(p for p in plan.priorities if p.number == NUMBER)
+results = [r for r in cache.targets() if r.target.priority == NUMBER]
+by_measure = {r.target.measure: r for r in results}
+
+st.title(f"Priority {NUMBER}: {prio.title}")
+st.markdown(prio.summary)
+st.caption("Areas of focus: " + ", ".join(prio.focus))
+
+st.header("Headline measures", divider="gray")
+ui.tiles(MEASURES)
+
+st.header("Targets for 2028", divider="gray")
+ui.gauges(results)
+
+st.header("Hate crime trend", divider="gray")
+m = get("hate_crime")
+ui.trend_and_years(m, by_measure.get(m.id))
+view = cache.measure_view(m.id)
+if view.latest is not None:
+    last12 = ui.period_for(view.latest)
+    st.header(f"Hate crime by strand, {last12.label}", divider="gray")
+    strands = cache.dashboard_subtypes("Hate crime", last12.start, last12.end)
+    strands = strands[strands.subtype != "Hate crime"]
+    ui.chart_block(charts.breakdown_bars(strands.rename(columns={"subtype": "Strand"}),
+                                         f"Hate crime offences by strand, {last12.label}", "Strand", "offences",
+                                         "Offences"), key="strands",
+                   table_caption=f"Source: {m.source_name}; {view.snapshot}.")
+    st.caption("Strands overlap: one offence can be flagged racist and faith-related, and 'Racist and Religious' "
+               "combines the two, so strands do not add up to the total.")
+    ui.ward_block(m, last12)
+
+st.header("Positive outcomes for hate crime", divider="gray")
+st.markdown("The previous plan (2021–2024) aimed for a **10% positive outcome rate** for hate crime; the 2025 plan "
+            "reports it finished at 8.86%.")
+ui.outcome_block(m, 10.0, "Previous plan target 10%")
+
+st.header("Trust and confidence", divider="gray")
+cc = plan.cross_cutting
+st.markdown(f"**{cc.title}.** {cc.summary}")
+st.markdown("Trust, confidence and cohesion are measured by surveys the partnership runs; their targets above show "
+            "the recorded survey results, or 'awaiting data' until a result is entered.")

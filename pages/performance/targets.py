@@ -1,0 +1,52 @@
+"""Targets: every target of the Community Safety Plan 2025-2029 at a glance."""
+
+import streamlit as st
+
+from csp_data.exports import csv_bytes
+from csp_data.targets import as_records, as_table
+from csp_data.ui import cache
+from csp_data.ui import priority as ui
+from csp_data.ui.components import plain_table
+
+plan = cache.plan()
+results = cache.targets()
+
+st.title("Targets: are we on course for 2028?")
+st.markdown(
+    f"The {plan.title} sets {len(results)} targets to achieve by 2028. For each, this page shows the baseline, "
+    "the latest figure, the target, and a status."
+)
+with st.expander("How the status is decided", expanded=True):
+    st.markdown(
+        f"- **Baseline.** {plan.baseline_note}\n"
+        "- **The path.** A straight line from the baseline year to the target in the deadline year. The expected "
+        "count for the months reported so far follows that line, month by month, comparing each month with the "
+        "same month of the baseline year, so seasonal peaks are not mistaken for progress.\n"
+        "- **Status.** ✔ *on track* when the 95% interval for recorded ÷ expected lies wholly on the right side of "
+        "the path; ✖ *off track* when it lies wholly on the wrong side; … *too early to tell* when it includes the path "
+        "or fewer than three months are in. Never from a percentage alone.\n"
+        "- ○ **Awaiting data** means no figure is held: partnership-recorded measures show a value only once "
+        "the partnership records one, with its source. Nothing is estimated."
+    )
+
+counts = {}
+for r in results:
+    counts[r.status] = counts.get(r.status, 0) + 1
+st.markdown(" · ".join(f"{ui.SYMBOL.get(s, '')} **{n}** {s}" for s, n in counts.items()))
+
+for prio in plan.priorities:
+    mine = [r for r in results if r.target.priority == prio.number]
+    if not mine:
+        continue
+    st.header(f"Priority {prio.number}: {prio.title}", divider="gray")
+    ui.gauges(mine)
+
+st.header("All targets as a table", divider="gray")
+plain_table(as_table(results), caption="The same information as above, one row per target.")
+st.download_button("Download the targets (CSV)", csv_bytes(as_records(results)),
+                   file_name="csp-targets.csv", mime="text/csv")
+
+st.header("The previous plan, 2021–2024", divider="gray")
+st.markdown("The 2025 plan reviewed the outcomes of the 2021–2024 plan. They are kept here as history.")
+prev = [{"Priority": o.priority, "Outcome": o.outcome, "Result": o.result, "Rating": o.rag} for o in plan.previous_plan_outcomes]
+plain_table(__import__("pandas").DataFrame(prev), caption=plan.rag_note or None)
