@@ -131,9 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     from .sql import QueryError
     from .manifest import ManifestError
     from .periods import PeriodError
+    from .plan import PlanError
+    from .partnership import PartnershipError
     try:
         return args.func(args)
-    except (QueryError, SourceError, ManifestError, ConfigError, PeriodError, FileNotFoundError) as exc:
+    except (QueryError, SourceError, ManifestError, ConfigError, PeriodError, PlanError, PartnershipError,
+            FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -820,4 +820,4 @@ def gauge(baseline: float, latest: float | None, target: float, direction: str, 
         rows.append(("Latest", round(latest_v, 2)))
     rows += [(m[0], round(m[1], 2)) for m in markers]
     table = pd.DataFrame(rows, columns=["Item", "Value"])
-    return _finish(chart, _title(title_text, subtitle), alt_text, 150), alt_text, table
+    return _finish(chart, _title(title_text, subtitle), alt_text, 190), alt_text, table
