@@ -33,7 +33,7 @@ from .formatting import month as month_text
 
 __all__ = [
     "PALETTE", "trend_chart", "fy_bars", "breakdown_bars", "outcome_rate_chart", "gauge",
-    "ward_bars", "to_vega_spec",
+    "ward_bars", "trajectory_chart", "to_vega_spec",
 ]
 
 # ≥3:1 against white for graphical objects (WCAG 1.4.11); all pass 4.5:1 too.
@@ -74,7 +74,7 @@ SIGNALS = {  # input code -> (words, shape)
     "run above": ("In a run above the centre line", _ARROW_UP),
     "run below": ("In a run below the centre line", _ARROW_DOWN),
 }
-_BASELINE_SHAPE = "M-0.22,-1L0.22,-1L0.22,1L-0.22,1Z"   # a thick vertical tick
+_BASELINE_SHAPE = "cross"   # standard shape: custom SVG paths render blank in the legend
 
 TREND_COLUMNS = ("month", "count", "rolling12", "centre", "lcl", "ucl", "signal")
 FY_COLUMNS = ("fy", "count", "complete", "months")
@@ -821,3 +821,59 @@ def gauge(baseline: float, latest: float | None, target: float, direction: str, 
     rows += [(m[0], round(m[1], 2)) for m in markers]
     table = pd.DataFrame(rows, columns=["Item", "Value"])
     return _finish(chart, _title(title_text, subtitle), alt_text, 190), alt_text, table
+
+
+def trajectory_chart(df: pd.DataFrame, title: str, measure_label: str):
+    """Recorded counts per financial year against the straight path to the target.
+
+    df columns: fy, months (months held), recorded (None when no month is held), expected (what the
+    path expects for the same months; for a year with no data, the full year), full_year (the path's
+    full-year value). Bars are recorded counts (hatched and labelled when the year is incomplete); the
+    path is a dashed line with diamond markers, so the two differ by shape as well as colour.
+    """
+    for col in ("fy", "months", "recorded", "expected", "full_year"):
+        _require(df, [col], "trajectory_chart")
+    if df.empty:
+        raise ValueError("trajectory_chart: no rows to plot")
+    name = _cap(measure_label)
+    plot = pd.DataFrame({
+        "Financial year": df["fy"].astype(str),
+        "Months held": df["months"].astype(int),
+        f"{name} recorded": pd.to_numeric(df["recorded"], errors="coerce"),
+        "Expected on the path (same months)": pd.to_numeric(df["expected"], errors="coerce").round(1),
+        "Path, full year": pd.to_numeric(df["full_year"], errors="coerce").round(1),
+    })
+    rec, exp = f"{name} recorded", "Expected on the path (same months)"
+    plot["complete"] = plot["Months held"] == 12
+    plot["label"] = ""
+    # part years say so on the axis (the bar's value labels would collide with the path's markers)
+    plot["Financial year"] = [fy if c or m == 0 else f"{fy} ({m} months)"
+                              for fy, c, m in zip(plot["Financial year"], plot["complete"], plot["Months held"])]
+    x = alt.X("Financial year:N", sort=None, title="Financial year (April to March)", axis=alt.Axis(labelAngle=0))
+    top = float(pd.concat([plot[rec], plot["Path, full year"]]).max(skipna=True)) * 1.15
+    y_scale = alt.Scale(domain=[0, top])
+    base = alt.Chart(plot)
+    bars = base.mark_bar(color=PALETTE["blue"], size=38).encode(
+        x=x, y=alt.Y(f"{rec}:Q", title=name, scale=y_scale),
+        fill=alt.condition("datum.complete", alt.value(PALETTE["blue"]), alt.value(_hatch(PALETTE["blue"]))),
+        strokeDash=alt.condition("datum.complete", alt.value([1, 0]), alt.value([4, 3])),
+        stroke=alt.value(PALETTE["blue"]),
+        tooltip=["Financial year:N", "Months held:Q", alt.Tooltip(f"{rec}:Q", format=","),
+                 alt.Tooltip(f"{exp}:Q", format=",.1f")])
+    path = base.mark_line(color=PALETTE["orange"], strokeDash=[8, 4], strokeWidth=2.5,
+                          point=alt.OverlayMarkDef(shape="diamond", size=110, color=PALETTE["orange"])).encode(
+        x=x, y=alt.Y(f"{exp}:Q", scale=y_scale),
+        tooltip=["Financial year:N", alt.Tooltip(f"{exp}:Q", format=",.1f"),
+                 alt.Tooltip("Path, full year:Q", format=",.1f")])
+    chart = alt.layer(bars, path)
+    items = []
+    for _, r in plot.iterrows():
+        if _missing(r[rec]):
+            items.append(f"{r['Financial year']}: no data yet, path {fmt(r['Path, full year'])}")
+        else:
+            items.append(f"{r['Financial year']}: {fmt(r[rec])} against {fmt(r[exp])} on the path")
+    alt_text = f"{title}. " + "; ".join(items) + "."
+    subtitle = ["Bars: recorded (hatched with dashed outline: year to date)",
+                "Dashed orange line with diamonds: expected on the straight path to the target, same months"]
+    table = plot.drop(columns=["complete", "label"]).reset_index(drop=True)
+    return _finish(chart, _title(title, subtitle), alt_text, 320), alt_text, table

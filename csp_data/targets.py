@@ -50,6 +50,7 @@ class TargetResult:
     snapshot: str = ""
     definition: str = ""
     caveats: list[str] = field(default_factory=list)
+    trajectory: pd.DataFrame | None = None     # per financial year: recorded vs the path (police targets)
 
     @property
     def symbol(self) -> str:
@@ -115,6 +116,7 @@ def evaluate_police(t: Target, mv: MeasureView) -> TargetResult:
     if l12 is not None:
         res.last12_period, res.last12_value = last12, l12
         res.path_last12 = stats.expected_on_path(monthly, last12.months(), base_p, dead_p, pct)
+    res.trajectory = trajectory_table(mv, base_p, dead_p, pct, monthly)
     if mv.latest <= base_p.end:
         res.status = "too early to tell"
         res.reason = f"The data ends in {mv.latest:%b %Y}, inside the baseline year; no months since."
@@ -133,6 +135,28 @@ def evaluate_police(t: Target, mv: MeasureView) -> TargetResult:
     res.expected_path, res.expected_no_change = e_path, e_flat
     res.ratio_low, res.ratio_high = st.ratio_low, st.ratio_high
     return res
+
+
+def trajectory_table(mv: MeasureView, base_p: Period, dead_p: Period, pct: float,
+                     monthly: dict[date, int]) -> pd.DataFrame:
+    """Financial years from the baseline to the deadline: recorded (months held) against the path.
+
+    ``expected`` is the path's expectation for the same months that are held (for a year with none
+    held, the full year), so a part year is compared like with like."""
+    rows = []
+    fy = fy_of(base_p.start)
+    while fy.start <= dead_p.end:
+        held = [m for m in fy.months() if m in set(mv.series["month"])]
+        full = stats.expected_on_path(monthly, fy.months(), base_p, dead_p, pct)
+        if held:
+            recorded = int(mv.series[mv.series.month.isin(held)]["count"].sum())
+            expected = stats.expected_on_path(monthly, held, base_p, dead_p, pct)
+        else:
+            recorded, expected = None, full
+        rows.append({"fy": fy.label, "months": len(held), "recorded": recorded, "expected": expected,
+                     "full_year": full})
+        fy = fy.shift(12)
+    return pd.DataFrame(rows)
 
 
 def evaluate_partnership(t: Target, plan: Plan, figures: pd.DataFrame, today: date) -> TargetResult:

@@ -625,3 +625,41 @@ def test_fmt_numbers():
     assert charts.fmt(104.0) == "104"
     assert charts.fmt(107.56) == "107.6"
     assert charts.fmt(float("nan")) == "no data"
+
+
+# ----------------------------------------------------------------------------- trajectory
+
+def synthetic_trajectory() -> pd.DataFrame:
+    """Synthetic: a baseline year, a part year and two future years."""
+    return pd.DataFrame({
+        "fy": ["FY2024-25", "FY2025-26", "FY2026-27", "FY2027-28"],
+        "months": [12, 11, 0, 0],
+        "recorded": [1415, 1180, None, None],
+        "expected": [1411.3, 1272.5, 1349.7, 1320.3],
+        "full_year": [1411.3, 1382.7, 1349.7, 1320.3],
+    })
+
+
+def test_trajectory_chart_bars_against_a_dashed_path_with_diamonds():
+    from csp_data.charts import trajectory_chart
+
+    chart, alt_text, table = trajectory_chart(synthetic_trajectory(), "Robbery: recorded against the path", "Robbery")
+    spec = chart.to_dict()
+    assert spec["description"] == alt_text
+    lines = of_type(spec, "line")
+    assert len(lines) == 1 and lines[0]["mark"]["strokeDash"] and lines[0]["mark"]["point"]["shape"] == "diamond"
+    assert len(of_type(spec, "bar")) == 1
+    assert "FY2025-26 (11 months): 1,180 against 1,272.5 on the path" in alt_text
+    assert "FY2027-28: no data yet, path 1,320.3" in alt_text
+    assert len(table) == 4 and list(table.columns) == [
+        "Financial year", "Months held", "Robbery recorded", "Expected on the path (same months)", "Path, full year"]
+    assert "http" not in json.dumps({k: v for k, v in spec.items() if k != "$schema"})
+
+
+def test_trajectory_chart_refuses_missing_columns_and_empty_frames():
+    from csp_data.charts import trajectory_chart
+
+    with pytest.raises(ValueError, match="full_year"):
+        trajectory_chart(synthetic_trajectory().drop(columns="full_year"), "t", "Robbery")
+    with pytest.raises(ValueError):
+        trajectory_chart(synthetic_trajectory().iloc[:0], "t", "Robbery")

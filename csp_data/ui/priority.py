@@ -144,6 +144,9 @@ def gauges(results: list[TargetResult]) -> None:
                 chart_block(charts.gauge(r.baseline_value, latest, r.target_value, t.direction,
                                          t.label, f"{r.symbol} {r.status}", r.path_last12),
                             key=f"gauge-{t.id}")
+            if r.trajectory is not None and len(r.trajectory):
+                chart_block(charts.trajectory_chart(r.trajectory, f"{t.label}: recorded against the path, year by year",
+                                                    t.label), key=f"path-{t.id}")
             st.caption(r.reason)
             bits = [f"Target: {r.target_text}"]
             if r.baseline_period is not None:
