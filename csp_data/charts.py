@@ -33,7 +33,7 @@ from .formatting import month as month_text
 
 __all__ = [
     "PALETTE", "trend_chart", "fy_bars", "breakdown_bars", "outcome_rate_chart", "gauge",
-    "ward_bars", "trajectory_chart", "to_vega_spec",
+    "ward_bars", "trajectory_chart", "small_trend", "to_vega_spec",
 ]
 
 # ≥3:1 against white for graphical objects (WCAG 1.4.11); all pass 4.5:1 too.
@@ -877,3 +877,30 @@ def trajectory_chart(df: pd.DataFrame, title: str, measure_label: str):
                 "Dashed orange line with diamonds: expected on the straight path to the target, same months"]
     table = plot.drop(columns=["complete", "label"]).reset_index(drop=True)
     return _finish(chart, _title(title, subtitle), alt_text, 320), alt_text, table
+
+
+def small_trend(df: pd.DataFrame, title: str, measure_label: str):
+    """A small monthly line chart for one category (ward profiles): dots on every month, the
+    latest month labelled. df columns: month (date), count."""
+    _require(df, ["month", "count"], "small_trend")
+    if df.empty:
+        raise ValueError("small_trend: no months to plot")
+    name = _cap(measure_label)
+    plot = pd.DataFrame({"Month": [month_text(m) for m in df["month"]],
+                         "month_ts": [_to_timestamp(m) for m in df["month"]],
+                         name: pd.to_numeric(df["count"], errors="coerce")})
+    base = alt.Chart(plot)
+    x = alt.X("month_ts:T", title=None, axis=alt.Axis(format="%b %Y", tickCount=4, labelAngle=0))
+    y = alt.Y(f"{name}:Q", title="Offences", axis=alt.Axis(tickCount=3))
+    line = base.mark_line(color=PALETTE["blue"], strokeWidth=2, point=alt.OverlayMarkDef(size=30, color=PALETTE["blue"])
+                          ).encode(x=x, y=y, tooltip=["Month:N", alt.Tooltip(f"{name}:Q", format=",")])
+    last = plot.iloc[[-1]].assign(label=lambda d: d[name].map(fmt))
+    label = alt.Chart(last).mark_text(align="left", dx=6, color=TEXT_COLOUR, fontWeight="bold").encode(
+        x="month_ts:T", y=f"{name}:Q", text="label:N")
+    chart = alt.layer(line, label)
+    first, latest = plot.iloc[0], plot.iloc[-1]
+    peak = plot.loc[plot[name].idxmax()]
+    alt_text = (f"{title}: {fmt(first[name])} in {first['Month']} and {fmt(latest[name])} in {latest['Month']}; "
+                f"the highest month was {peak['Month']} with {fmt(peak[name])}.")
+    table = plot[["Month", name]].reset_index(drop=True)
+    return _finish(chart, _title(title), alt_text, 150), alt_text, table

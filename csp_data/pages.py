@@ -24,8 +24,12 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/public/overview.py", "Overview: borough scorecard", "Public", "overview", True, default=True),
+    PageSpec("pages/public/summary.py", "Is Tower Hamlets getting safer?", "Public", "summary", True, default=True),
+    PageSpec("pages/public/ward_profile.py", "Crime in your ward", "Public", "ward", True),
+    PageSpec("pages/public/overview.py", "Overview: borough scorecard", "Public", "overview", True),
+    PageSpec("pages/public/get_help.py", "Getting help", "Public", "help", True),
     PageSpec("pages/public/about_data.py", "About the data", "Public", "about-data", True),
+    PageSpec("pages/public/accessibility.py", "Accessibility statement", "Public", "accessibility", True),
     PageSpec("pages/performance/targets.py", "Targets for 2028", "Performance", "targets", False),
     PageSpec("pages/performance/priority_1.py", "1 · Acquisitive crime and ASB", "Performance", "priority-1", False),
     PageSpec("pages/performance/priority_2.py", "2 · Violence", "Performance", "priority-2", False),

@@ -51,6 +51,11 @@ VERDICT = re.compile(r"\*\*(Significant rise|Significant fall|No significant cha
 LONDON_RANK = re.compile(r"^London: (\d+)(st|nd|rd|th) highest of (\d+) boroughs by count$")
 # The h1 each known page draws (st.title); pages added later still get the generic checks.
 H1 = {
+    "pages/public/summary.py": "Is Tower Hamlets getting safer?",
+    "pages/public/ward_profile.py": "Crime in your ward",
+    "pages/public/get_help.py": "Getting help",
+    "pages/public/accessibility.py": "Accessibility statement",
+    "pages/performance/targets.py": "Targets: are we on course for 2028?",
     "pages/public/overview.py": "Borough scorecard",
     "pages/public/about_data.py": "About the data",
     "pages/admin/data_status.py": "Data status",
@@ -142,9 +147,14 @@ def test_app_renders_default_page_with_frame(app_env, mode):
     assert_clean(at)
     assert h1s(at) == [H1[DEFAULT.script]]
     assert_frame(at)
-    # The page after the frame really ran: the scorecard tiles and the table equivalent.
-    assert len(at.metric) >= 1
-    assert len(at.main.table) >= 1
+    # The page after the frame really ran: a real-figure sentence per priority, and the help box.
+    text = " ".join(m.value for m in at.markdown)
+    assert re.search(r"\*\*Robbery:\*\* \d{1,3}(,\d{3})* offences in the 12 months", text), text[:500]
+    assert [h.value for h in at.header if h.value.startswith("Priority ")] == [
+        "Priority 1: Tackling acquisitive crimes and ASB", "Priority 2: Tackling violence",
+        "Priority 3: Tackling drug supply and substance misuse",
+        "Priority 4: Tackling hate crime and improving community cohesion"]
+    assert "Need help?" in [h.value for h in at.header]
 
 
 def test_app_rejects_unknown_mode(warehouse, monkeypatch, caplog):

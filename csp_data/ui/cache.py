@@ -143,3 +143,39 @@ def _targets(key: str) -> list:
 def targets() -> list:
     """Every target evaluated on the current warehouse, plan and partnership figures."""
     return _targets(plan_key())
+
+
+@st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
+def _wards(key: str) -> list:
+    from ..ward_profile import wards as _w
+
+    return _w()
+
+
+def wards() -> list:
+    """The borough's wards (code, name, Census 2021 residents)."""
+    return _wards(warehouse_key())
+
+
+def resolve_ward(code: str):
+    """The ward for a code from a URL; raises WardError with a message fit to show."""
+    from ..ward_profile import WardError
+
+    text = (code or "").strip().upper()
+    for w in wards():
+        if w.code == text:
+            return w
+    from ..ward_profile import resolve
+
+    return resolve(code)  # raises the right WardError (malformed or unknown)
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def _ward_profile(code: str, key: str):
+    from ..ward_profile import profile
+
+    return profile(code)
+
+
+def ward_profile(code: str):
+    return _ward_profile(code, warehouse_key())

@@ -30,7 +30,8 @@ def ensure_warehouse() -> None:
 def sidebar_coverage() -> None:
     """Coverage and snapshot of each dataset, in the sidebar of every page."""
     cfg = settings()
-    span = cache.query("meta/data_span", borough_code=cfg.borough_code)
+    name = "meta/data_span_public" if cfg.mode == "public" else "meta/data_span"
+    span = cache.query(name, borough_code=cfg.borough_code)
     labels = {
         "crime_borough": "Recorded crime (borough)",
         "crime_ward": "Recorded crime (wards)",

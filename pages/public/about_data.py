@@ -4,6 +4,7 @@ import streamlit as st
 
 from csp_data.ui import cache
 from csp_data.ui.components import plain_table
+from csp_data.ui.public import help_box
 
 st.title("About the data")
 st.markdown(
@@ -39,3 +40,5 @@ st.markdown(
   (Canary Wharf, Spitalfields, Whitechapel) have far more people in them by day, which inflates their rates.
 """
 )
+
+help_box()

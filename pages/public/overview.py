@@ -8,6 +8,7 @@ from csp_data.scorecard import as_records, as_table
 from csp_data.stats import ALPHA
 from csp_data.ui import cache
 from csp_data.ui.components import plain_table, score_tile
+from csp_data.ui.public import help_box
 
 st.title("Borough scorecard")
 st.markdown(
@@ -45,3 +46,5 @@ st.caption(
     "Hate crime, knife crime and domestic abuse come from the MPS Monthly Crime Dashboard, held for "
     "Tower Hamlets only, so they have no London rank."
 )
+
+help_box()

@@ -1,0 +1,98 @@
+"""Is Tower Hamlets getting safer? The borough in plain English, priority by priority."""
+
+import streamlit as st
+
+from csp_data.scorecard import ordinal
+from csp_data.ui import cache
+from csp_data.ui.public import help_box
+
+plan = cache.plan()
+rows = {r.measure.id: r for r in cache.borough_scorecard()}
+results = cache.targets()
+
+HEADLINES = {
+    1: ["robbery", "burglary", "theft", "vehicle"],
+    2: ["serious_violence", "knife_crime", "domestic_abuse"],
+    3: ["drug_trafficking", "weapons"],
+    4: ["hate_crime"],
+}
+STATUS_WORDS = {
+    "on track": "On track",
+    "off track": "Not on track",
+    "too early to tell": "Too early to tell",
+    "awaiting data": "No figures yet",
+    "met": "Done",
+}
+
+
+def change_sentence(row) -> str:
+    c = row.l12
+    m = row.measure
+    if c is None:
+        return f"**{m.label}:** no figures yet."
+    if c.change == 0:
+        amount = "the same number as the year before"
+    else:
+        amount = (f"{abs(c.change):,d} {'more' if c.change > 0 else 'fewer'} than the year before "
+                  f"({abs(c.pct_change):.0f}% {'higher' if c.change > 0 else 'lower'})")
+    if c.significant:
+        verdict = ("This is a real rise, bigger than normal ups and downs." if c.direction == "up"
+                   else "This is a real fall, bigger than normal ups and downs.")
+    else:
+        verdict = "This is within normal ups and downs, so it is not a real change."
+    return (f"**{m.label}:** {c.current:,d} offences in the 12 months {row.last12.label}, {amount}. "
+            f"{c.symbol} {verdict}")
+
+
+st.title("Is Tower Hamlets getting safer?")
+st.markdown(
+    "Crime in Tower Hamlets, explained simply. For each of the four priorities in the Community Safety "
+    "Plan 2025–2029, this page says what has changed over the last 12 months, whether the change is real or "
+    "just normal ups and downs, what the Community Safety Partnership (the council, police, fire service, "
+    "health services and probation) is doing, and how its targets for 2028 are going."
+)
+st.info(
+    "**How we decide if a change is real.** Crime numbers go up and down from month to month by chance. "
+    "We use a statistical test to check whether a change is bigger than those normal ups and downs. "
+    "▲ means a real rise, ▼ a real fall and ● no real change. The words always say the same as the symbol."
+)
+
+for prio in plan.priorities:
+    st.header(f"Priority {prio.number}: {prio.title}", divider="gray")
+    st.subheader("What has changed")
+    sources = set()
+    for mid in HEADLINES.get(prio.number, []):
+        row = rows.get(mid)
+        if row is None:
+            continue
+        st.markdown(change_sentence(row))
+        if row.measure.caveat:
+            st.caption(row.measure.caveat)
+        sources.add(f"{row.measure.source_name} ({row.snapshot})")
+    if sources:
+        st.caption("Source: " + "; ".join(sorted(sources)) + ". Police-recorded offences in Tower Hamlets.")
+    st.subheader("What the partnership is doing")
+    st.markdown(prio.summary)
+    st.markdown("\n".join(f"- {a}" for a in prio.actions))
+    st.subheader("How the targets are going")
+    mine = [r for r in results if r.target.priority == prio.number]
+    for r in mine:
+        words = STATUS_WORDS.get(r.status, r.status)
+        st.markdown(f"- **{words}** ({r.symbol}): {r.target.wording}")
+    police = [r for r in mine if r.target.kind == "police_count" and r.assessed_period is not None]
+    if police:
+        st.caption("Police-recorded targets are judged on " + "; ".join(
+            f"{r.target.label}: {r.assessed_period.label}" for r in police) +
+            ", against a steady path from 2024-25 to the 2028 target. 'No figures yet' means the partnership "
+            "has not yet published a figure for that target.")
+
+st.header("How Tower Hamlets compares with London", divider="gray")
+ranked = [r for r in rows.values() if r.rank]
+if ranked:
+    st.markdown("\n".join(
+        f"- {r.measure.label}: {ordinal(r.rank)} highest number of offences of {r.rank_of} London boroughs "
+        f"({r.last12.label})" for r in ranked))
+    st.caption("Counts, not rates: boroughs with more people, workers and visitors have more crime. "
+               "Source: MPS recorded crime (London Datastore).")
+
+help_box()

@@ -1,0 +1,65 @@
+"""Your ward: crime over the last 12 months against the 12 before, and against the borough."""
+
+import streamlit as st
+
+from csp_data import charts
+from csp_data.ward_profile import WardError
+from csp_data.ui import cache
+from csp_data.ui.components import plain_table
+from csp_data.ui.public import help_box
+from csp_data.ui.priority import chart_block
+
+st.title("Crime in your ward")
+st.markdown(
+    "Choose a ward to see the crimes recorded there over the last 12 months, how that compares with the "
+    "12 months before, and how the ward's rate per 1,000 residents compares with Tower Hamlets as a whole."
+)
+
+wards = cache.wards()
+codes = [w.code for w in wards]
+names = {w.code: w.name for w in wards}
+asked = st.query_params.get("ward")
+problem = None
+if asked is not None:
+    try:
+        cache.resolve_ward(asked)
+    except WardError as exc:
+        problem = str(exc)
+        asked = None
+if problem:
+    st.warning(f"{problem}")
+choice = st.selectbox("Ward", codes, index=codes.index(asked.strip().upper()) if asked else None,
+                      format_func=lambda c: names.get(c, c), placeholder="Choose a ward")
+if choice:
+    st.query_params["ward"] = choice
+elif "ward" in st.query_params and problem is None:
+    del st.query_params["ward"]
+
+if choice:
+    prof = cache.ward_profile(choice)
+    w = prof.ward
+    st.header(w.name, divider="gray")
+    st.markdown(f"{w.name} had **{prof.table['count'].sum():,d} recorded crimes** in the 12 months "
+                f"{prof.period.label}, against {prof.table['previous'].sum():,d} in the 12 months before. "
+                f"About {w.population:,d} people live here (Census 2021).")
+    table = prof.table.assign(
+        verdict=lambda d: d["symbol"] + " " + d["words"].str.capitalize(),
+    )[["category", "count", "previous", "change", "verdict", "ward_rate", "borough_rate", "versus_borough"]]
+    plain_table(table.rename(columns={
+        "category": "Type of crime", "count": f"Last 12 months ({prof.period.label})",
+        "previous": f"12 months before ({prof.previous.label})", "change": "Change", "verdict": "Is it a real change?",
+        "ward_rate": "Per 1,000 residents (ward)", "borough_rate": "Per 1,000 residents (borough)",
+        "versus_borough": "Compared with the borough"}),
+        caption=(f"Source: {prof.snapshot}. Rates use Census 2021 residents; areas with many workers and visitors "
+                 "have high rates because crimes against non-residents are counted too."))
+    st.subheader("Month by month")
+    for cat in prof.table["category"]:
+        one = prof.monthly[prof.monthly.category == cat]
+        chart_block(charts.small_trend(one, f"{cat} in {w.name}, per month", cat), key=f"small-{cat}")
+    st.info(
+        "**About locations.** Ward figures count crimes the police could place in the ward. Police maps place "
+        "each crime at the nearest of a set of anonymous points (\"on or near\" a street), so a crime near a "
+        "ward boundary may be counted on the other side of it."
+    )
+
+help_box()
