@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: run test build checks bench chromium clean
+.PHONY: run run-public test build checks bench chromium clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 run: $(VENV)/.runtime
 	$(PY) -m csp_data.ui.serve --server.port $(PORT)
+
+# The residents' deployment: prepare the data in a separate (internal) process, then serve only
+# the public pages from a process that cannot read point-level or other restricted files.
+run-public: $(VENV)/.runtime
+	$(PY) -m csp_data build
+	CSP_MODE=public $(PY) -m csp_data.ui.serve --server.port $(PORT)
 
 build: $(VENV)/.runtime
 	$(PY) -m csp_data build

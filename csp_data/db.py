@@ -25,11 +25,31 @@ def _quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# What a public deployment may read: aggregates at ward level or coarser. Tables not listed here
+# (street-level crimes, stop-and-search records, outcomes, LSOA rows, revisions, quarantine) get
+# no view, and DuckDB is allowed to open only these files, so no query can reach the rest.
+PUBLIC_TABLES: dict[str, str | None] = {
+    "wards": None,
+    "boroughs": None,
+    "crime_monthly": "level IN ('borough', 'ward')",
+    "dashboard_monthly": None,
+    "business_crime_monthly": None,
+    "coverage": None,
+    "sources": None,
+}
+
+
+def tables_for(mode: str) -> dict[str, str | None]:
+    """Warehouse tables (and a row filter) a process in ``mode`` may read."""
+    return dict(PUBLIC_TABLES) if mode == "public" else {t: None for t in TABLES}
+
+
 def connect(cfg: Settings | None = None) -> duckdb.DuckDBPyConnection:
-    """A fresh, locked-down in-memory connection with one view per warehouse table."""
+    """A fresh, locked-down in-memory connection with one view per readable warehouse table."""
     cfg = cfg or get_settings()
     wh = cfg.warehouse_dir
-    missing = [t for t in TABLES if not (wh / f"{t}.parquet").exists()]
+    readable = tables_for(cfg.mode)
+    missing = [t for t in readable if not (wh / f"{t}.parquet").exists()]
     if missing:
         raise FileNotFoundError(f"warehouse tables missing in {wh}: {', '.join(missing)} (run: python -m csp_data build)")
     con = duckdb.connect(config={
@@ -37,10 +57,15 @@ def connect(cfg: Settings | None = None) -> duckdb.DuckDBPyConnection:
         "autoload_known_extensions": False,
         "threads": 2,
     })
-    for table in TABLES:
+    for table, where in readable.items():
         # DDL cannot take bound parameters: the path is ours (not user input) and quoted as a literal.
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_quote_literal(str(wh / (table + '.parquet')))})")
-    con.execute(f"SET allowed_directories=[{_quote_literal(str(cfg.data_dir) + '/')}]")
+        path = _quote_literal(str(wh / (table + ".parquet")))
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({path})" + (f" WHERE {where}" if where else ""))
+    if cfg.mode == "public":
+        files = ", ".join(_quote_literal(str(wh / f"{t}.parquet")) for t in readable)
+        con.execute(f"SET allowed_paths=[{files}]")
+    else:
+        con.execute(f"SET allowed_directories=[{_quote_literal(str(cfg.data_dir) + '/')}]")
     con.execute("SET enable_external_access=false")
     con.execute("SET lock_configuration=true")
     return con

@@ -15,6 +15,11 @@ def ensure_warehouse() -> None:
     stale, why = build.is_stale(cfg)
     if not stale:
         return
+    if cfg.mode == "public":
+        # The public process never builds: building reads point-level and other restricted source
+        # files. The data is prepared by an internal process first (make run-public does both).
+        st.error("The published figures are being updated. Please try again later.")
+        st.stop()
     bar = st.progress(0.0, text=f"Preparing the data ({why})…")
     try:
         build.ensure_built(cfg, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
