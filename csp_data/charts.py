@@ -547,8 +547,12 @@ def _hbar_layers(plot: pd.DataFrame, cat: str, val: str, cat_title: str, x_max: 
     return x, y, [bars, text]
 
 
-def breakdown_bars(df: pd.DataFrame, title: str, category_col: str, value_col: str, value_label: str):
-    """Horizontal bars sorted largest first with value labels (e.g. hate crime by type)."""
+def breakdown_bars(df: pd.DataFrame, title: str, category_col: str, value_col: str, value_label: str,
+                   additive: bool = True):
+    """Horizontal bars sorted largest first with value labels (e.g. hate crime by type).
+
+    ``additive=False`` for overlapping categories (hate crime strands): the description then states
+    no total, because the parts do not add up to one."""
     d, blank = _ranked(df, category_col, value_col, "breakdown_bars")
     cat_title = _humanise(category_col)
     val = _cap(value_label)
@@ -562,7 +566,8 @@ def breakdown_bars(df: pd.DataFrame, title: str, category_col: str, value_col: s
     n = len(plot)
     total = float(plot[val].sum())
     top = [f"{r[cat_title]} ({fmt(r[val])})" for _, r in plot.head(3).iterrows()]
-    sents = [f"{title}: {_plural(n, 'category', 'categories')}, total {fmt(total)}."]
+    sents = [f"{title}: {_plural(n, 'category', 'categories')}, total {fmt(total)}." if additive else
+             f"{title}: {_plural(n, 'category', 'categories')}, which overlap, so they are not added up."]
     if n > 3:
         low = plot.iloc[-1]
         sents.append(f"Largest: {', '.join(top)}. Smallest: {low[cat_title]} ({fmt(low[val])}).")

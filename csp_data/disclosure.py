@@ -35,10 +35,17 @@ ONS 10-5 rule, applied here and nowhere else:
   as nodes, hidden numbers as edges: a hidden number is recoverable exactly when its edge lies on
   no cycle), and any such cell is protected by also hiding the cheapest chain of numbers (smallest
   total value) that closes a cycle through it. The result: even someone who knew every published
-  number *unrounded* could not pin down any hidden number, and the rounding of what is shown adds
-  a further margin. (Someone who also knew that a "fewer than 10" cell is between 1 and 9 *and* had
-  the exact totals could, in rare patterns, narrow a hidden cell to one value; the rounding of the
-  totals is what stops that.)
+  number *unrounded* could not pin down any hidden number.
+
+  Finally the table is read the way a resident could read it: a shown "45" means 43 to 47,
+  "fewer than 10" means 1 to 9, "not shown" means at least 10, and rows and columns add up. Those
+  bounds alone can pin a number: two "fewer than 10" cells in a column whose other cells are 0
+  and whose total shows as "20" must both be 9 (the total is at least 18). Each hidden number's
+  smallest and largest possible values are found exactly (a small linear programme; the table's
+  structure guarantees whole-number answers), and while any is pinned to one value, the smallest
+  non-zero number still shown in its row or column is hidden too. What remains unguarded is
+  someone holding the *unrounded* totals from elsewhere *and* using the 1 to 9 bounds, which can
+  still pin a number in rare patterns; publish totals only through this module.
 
   Hidden numbers read "fewer than 10" (primary: the count is 1 to 9) or "not shown" (secondary:
   the count is not small, it is hidden to protect another cell). :data:`NOTE` explains both in plain
@@ -64,6 +71,7 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linprog
 
 PUBLIC_THRESHOLD = 10
 """Counts below this (but above 0) are never shown; percentages need a base of at least this."""
@@ -141,7 +149,7 @@ def round_half_up(x: numbers.Real | Decimal, to: int = ROUND_TO) -> int:
     Exact arithmetic (``Fraction``), so a float such as 7.5 is not nudged by binary rounding.
     Not for deciding what to hide: :func:`count` does that.
     """
-    if isinstance(x, (bool, np.bool_)):
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, Decimal)):
         raise ValueError(f"cannot round {x!r}: not a number")
     if not isinstance(to, int) or isinstance(to, bool) or to <= 0:
         raise ValueError(f"rounding base must be a positive whole number, got {to!r}")
@@ -280,7 +288,14 @@ def _suppress(grid: list[list[int]], rows_constrained: bool, cols_constrained: b
             None,
         )
         if bridge is None:
-            return hidden, reasons
+            pinned = _pinned_cell(grid, hidden, reasons, rows_constrained, cols_constrained)
+            if pinned is None:
+                return hidden, reasons
+            extra = _widen(grid, hidden, pinned, rows_constrained, cols_constrained)
+            if extra is None:  # every non-zero number is already hidden: nothing more to do
+                return hidden, reasons
+            hide(*extra)
+            continue
         # Close a cycle through it along the cheapest chain of non-zero numbers (hidden ones are
         # free), fewest new cells next, then by position: Dijkstra over rows and columns.
         bi, bj = cells[bridge]
@@ -316,6 +331,87 @@ def _suppress(grid: list[list[int]], rows_constrained: bool, cols_constrained: b
             i, j = cells[e]
             if not hidden[i][j]:
                 hide(i, j)
+
+
+def _attacker_bounds(value: int, is_hidden: bool, reason: str) -> tuple[int, int | None]:
+    """What a reader of the published table knows about one true number.
+
+    Shown "p" (p >= 10): the true count rounds to p, so it is p-2..p+2 (and at least 10). "0": 0.
+    "fewer than 10": 1..9. "not shown": a secondary suppression, so (knowing this module) at least 10.
+    """
+    if is_hidden:
+        return (1, PUBLIC_THRESHOLD - 1) if reason == REASON_PRIMARY else (PUBLIC_THRESHOLD, None)
+    if value == 0:
+        return (0, 0)
+    shown = round_half_up(value)
+    half = ROUND_TO // 2
+    return (max(PUBLIC_THRESHOLD, shown - half), shown + half)
+
+
+def _pinned_cell(grid, hidden, reasons, rows_constrained: bool, cols_constrained: bool) -> tuple[int, int] | None:
+    """The first hidden number (by position) that the published table pins to a single value.
+
+    The reader's view as a linear programme: every true number within the bounds of
+    :func:`_attacker_bounds`, every published row/column adding up to its total. The constraint
+    matrix is that of a network flow (totally unimodular), so the LP optimum is a whole number and
+    equals the integer one: a hidden number is pinned when both its LP minimum and maximum equal
+    its true value. The last column (row) of ``grid`` is the total when rows (columns) are
+    constrained.
+    """
+    n_rows, n_cols = len(grid), len(grid[0])
+    rows_eq: list[np.ndarray] = []
+    if rows_constrained:
+        for i in range(n_rows):
+            row = np.zeros(n_rows * n_cols)
+            row[i * n_cols:(i + 1) * n_cols - 1] = 1
+            row[(i + 1) * n_cols - 1] = -1
+            rows_eq.append(row)
+    if cols_constrained:
+        for j in range(n_cols):
+            row = np.zeros(n_rows * n_cols)
+            row[j:(n_rows - 1) * n_cols:n_cols] = 1
+            row[(n_rows - 1) * n_cols + j] = -1
+            rows_eq.append(row)
+    if not rows_eq:
+        return None
+    a_eq, b_eq = np.vstack(rows_eq), np.zeros(len(rows_eq))
+    bounds = [_attacker_bounds(grid[i][j], hidden[i][j], reasons[i][j]) for i in range(n_rows) for j in range(n_cols)]
+    for k, (i, j) in enumerate((i, j) for i in range(n_rows) for j in range(n_cols)):
+        if not hidden[i][j]:
+            continue
+        truth = grid[i][j]
+        for sign in (1, -1):  # can it be smaller than the truth? larger?
+            objective = np.zeros(n_rows * n_cols)
+            objective[k] = sign
+            res = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            if res.status == 3:  # unbounded above: certainly not pinned
+                break
+            if res.status != 0:
+                raise RuntimeError(f"disclosure check failed to solve ({res.message})")
+            if abs(sign * res.fun - truth) > 0.5:
+                break
+        else:
+            return (i, j)
+    return None
+
+
+def _widen(grid, hidden, pinned: tuple[int, int], rows_constrained: bool, cols_constrained: bool) -> tuple[int, int] | None:
+    """The cell to hide so a pinned number gains room: the smallest non-zero shown number in its
+    row or column (first by position on ties), else in the whole table; None if none is left."""
+    pi, pj = pinned
+    n_rows, n_cols = len(grid), len(grid[0])
+    near = set()
+    if rows_constrained:
+        near |= {(pi, j) for j in range(n_cols)}
+    if cols_constrained:
+        near |= {(i, pj) for i in range(n_rows)}
+    everywhere = {(i, j) for i in range(n_rows) for j in range(n_cols)}
+    for pool in (near, everywhere):
+        candidates = [(grid[i][j], i, j) for i, j in pool if not hidden[i][j] and grid[i][j] > 0]
+        if candidates:
+            _, i, j = min(candidates)
+            return (i, j)
+    return None
 
 
 def _check_labels(labels: pd.Index, what: str) -> None:

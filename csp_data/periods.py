@@ -110,6 +110,14 @@ def _month(y: str, m: str, text: str) -> date:
 
 def parse(text: str) -> Period:
     """Parse a period string. Raises :class:`PeriodError` naming the accepted forms."""
+    try:
+        return _parse(text)
+    except PeriodError as exc:
+        msg = str(exc)
+        raise PeriodError(msg if FORMS in msg else f"{msg} (accepted: {FORMS})") from None
+
+
+def _parse(text: str) -> Period:
     if not isinstance(text, str):
         raise PeriodError(f"a period is text such as {FORMS}; got {text!r}")
     t = text.strip()

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .config import Settings, settings as get_settings
 from .measures import MEASURES
-from .periods import Period
+from .periods import Period, PeriodError, parse
 from .plan import Plan, load_plan
 from .stats import compare_counts
 from .targets import AWAITING, TargetResult, evaluate_all
@@ -69,7 +69,8 @@ def measures_for_period(period: Period, cfg: Settings | None = None, plan: Plan 
             "source": m.source_name, "snapshot": snap, **target_cols(m.id),
         })
     for pm in plan.partnership_measures:
-        hit = figures[(figures.measure_id == pm.id) & (figures.period.astype(str) == period.label)] if len(figures) else figures
+        hit = figures[(figures.measure_id == pm.id) & figures.period.map(lambda x: _same_period(x, period))] \
+            if len(figures) else figures
         value = float(hit.iloc[-1]["value"]) if hit is not None and len(hit) and _numeric(hit.iloc[-1]["value"]) else None
         priority = next((t.priority for t in plan.targets if t.measure == pm.id), None)
         rows.append({
@@ -91,6 +92,15 @@ def measures_for_period(period: Period, cfg: Settings | None = None, plan: Plan 
     if len(vals) and (vals == vals.round()).all():
         out["value"] = out["value"].round().astype("Int64")
     return out
+
+
+def _same_period(text, period: Period) -> bool:
+    """A recorded period matches when it covers the same months, however it was written."""
+    try:
+        p = parse(str(text))
+    except PeriodError:
+        return False
+    return (p.start, p.end) == (period.start, period.end)
 
 
 def _numeric(v) -> bool:

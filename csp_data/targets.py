@@ -209,8 +209,11 @@ def evaluate_partnership(t: Target, plan: Plan, figures: pd.DataFrame, today: da
         res.status = "too early to tell"
         res.reason = "Only the baseline figure has been recorded."
         return res
-    mid = res.assessed_period.months()[len(res.assessed_period.months()) // 2]
-    path = res.baseline_value * stats.trajectory_factor(mid, base_p, _p(t.deadline), pct)
+    # The same path as police targets: the mean of the monthly path factors over the period
+    # (for a flat baseline this is exactly what stats.expected_on_path gives for those months).
+    months = res.assessed_period.months()
+    factor = sum(stats.trajectory_factor(m, base_p, _p(t.deadline), pct) for m in months) / len(months)
+    path = res.baseline_value * factor
     res.expected_path = path
     if t.kind == "survey_pct" or pm.unit == "percent":
         res.status = "too early to tell"
@@ -219,7 +222,7 @@ def evaluate_partnership(t: Target, plan: Plan, figures: pd.DataFrame, today: da
                       "can separate a real change from sampling noise.")
         return res
     st = stats.target_status(int(round(res.observed)), path, t.direction,
-                             months_elapsed=res.assessed_period.n_months, target_change_pct=pct)
+                             months_elapsed=res.assessed_period.n_months, target_change_pct=t.target_change_pct)
     res.status, res.reason = st.status, st.reason
     res.ratio_low, res.ratio_high = st.ratio_low, st.ratio_high
     return res

@@ -127,7 +127,8 @@ def wilson_interval(successes: int, n: int, alpha: float = 0.05) -> tuple[float,
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # clamp, and keep the observed proportion inside despite floating-point rounding at 0 or n
+    return max(0.0, min(centre - half, p)), min(1.0, max(centre + half, p))
 
 
 def outcome_rates(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:

@@ -36,7 +36,7 @@ if view.latest is not None:
     strands = strands[strands.subtype != "Hate crime"]
     ui.chart_block(charts.breakdown_bars(strands.rename(columns={"subtype": "Strand"}),
                                          f"Hate crime offences by strand, {last12.label}", "Strand", "offences",
-                                         "Offences"), key="strands",
+                                         "Offences", additive=False), key="strands",
                    table_caption=f"Source: {m.source_name}; {view.snapshot}.")
     st.caption("Strands overlap: one offence can be flagged racist and faith-related, and 'Racist and Religious' "
                "combines the two, so strands do not add up to the total.")

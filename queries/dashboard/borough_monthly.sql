@@ -1,13 +1,18 @@
 -- Monthly MPS Monthly Crime Dashboard values for one area, crime type, subtype and measure.
--- Months in which the dashboard has any row for that crime type are returned; a subtype absent
--- in such a month counts 0 (the dashboard omits zero rows). Other months are absent.
+-- A month is covered when a dashboard file that publishes this crime type has any row for the
+-- area in that month; a covered month with no row for the subtype counts 0 (the dashboard omits
+-- zero rows, e.g. a month with no gun crime). Months no such file covers are absent.
 -- params: area_code (VARCHAR), crime_type (VARCHAR), crime_subtype (VARCHAR), measure (VARCHAR)
 -- columns: month, count, snapshot
 -- example: {"area_code": "E09000030", "crime_type": "Hate crime", "crime_subtype": "Hate crime", "measure": "Offences"}
-WITH months AS (
-    SELECT month, any_value(snapshot) AS snapshot
+WITH files AS (
+    SELECT DISTINCT source_file
     FROM dashboard_monthly
     WHERE area_code = $area_code AND crime_type = $crime_type
+), months AS (
+    SELECT month, any_value(snapshot) AS snapshot
+    FROM dashboard_monthly
+    WHERE area_code = $area_code AND source_file IN (SELECT source_file FROM files)
     GROUP BY month
 ), hits AS (
     SELECT month, sum(count) AS count

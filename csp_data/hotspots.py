@@ -1,0 +1,471 @@
+"""Hot spots: where crime clusters among the borough's LSOAs, and whether the clusters last.
+
+What this module does, in plain words:
+
+* **Gi\\* (Getis-Ord "G i star")** asks of each LSOA: are this area *and its neighbours together*
+  higher (a hot spot) or lower (a cold spot) than the borough as a whole, by more than chance
+  would give? It is computed by ``esda.G_Local(star=True)``; this module only wraps it, so the
+  z-scores are esda's to the last digit (``tests/test_hotspots.py`` checks that).
+* **Neighbours** are LSOAs that touch, even at a corner ("Queen" contiguity), with weight 1 each
+  and the area itself included with weight 1 (esda's convention for Gi\\* with *binary* weights,
+  ``transform="B"``). Weights are not row-standardised: Gi\\* is defined on binary weights.
+* **Many areas, many chances to be wrong.** With 169 LSOAs, about 8 would look "95% significant"
+  by chance alone. Each area's two-sided p-value is therefore adjusted with the
+  Benjamini-Hochberg false discovery rate (FDR) over all areas, and an area is called a hot or
+  cold spot at confidence c only when its adjusted p-value ``q`` is below 1 - c.
+* **Counts, not rates.** Gi\\* is run on offence counts. LSOAs are drawn to hold similar numbers
+  of residents (about 1,500; 1,002 to 4,274 in Tower Hamlets in Census 2021), so counts and
+  resident rates rank areas much alike, and counts avoid inflating areas with few residents.
+  Residents are not the people at risk everywhere, though: the daytime population of Canary
+  Wharf, Spitalfields and Whitechapel is many times the resident one, so a rate per 1,000
+  residents there overstates the risk to a person. The rate is shown, the test is on counts.
+* **Persistence / emerging hot spots** repeat Gi\\* period by period and sort each area by its
+  hot-spot history and the trend of its z-scores (Mann-Kendall). The classes follow the spirit of
+  ArcGIS Pro's *Emerging Hot Spot Analysis*, simplified: no space-time cube, no cold-spot classes.
+
+LSOA crime data are internal-only (public pages stop at ward level), start in August 2023, and
+add up to less than the borough total (crimes that cannot be placed drop out at finer levels).
+Nothing here imports Streamlit; pages cache the results.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import esda
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from libpysal.weights import W, Queen
+from scipy import stats
+
+from . import geo, manifest, sql
+from .config import Settings, settings as get_settings
+
+# Gi* classes from hottest to coldest, and the confidence each needs (q < 1 - confidence).
+CLASSES = ("hot spot 99%", "hot spot 95%", "hot spot 90%", "not significant",
+           "cold spot 90%", "cold spot 95%", "cold spot 99%")
+CONFIDENCES = (99, 95, 90)
+
+# Emerging hot-spot classes (see ``persistence``).
+EMERGING = ("new", "intensifying", "persistent", "diminishing", "sporadic", "historical", "none")
+
+CAVEAT = ("Hot spots are tested on offence counts, not rates: LSOAs hold similar numbers of residents "
+          "(about 1,500), so the two rank areas much alike. Rates per 1,000 use Census 2021 residents; "
+          "daytime populations are far larger in Canary Wharf, Spitalfields and Whitechapel, so resident "
+          "rates overstate the risk to a person there. LSOA data start in August 2023 and miss crimes "
+          "that could not be placed, so LSOA totals are below the borough's.")
+
+FIRST_LSOA_MONTH = date(2023, 8, 1)  # the MPS LSOA series starts here; earlier months are absent
+
+
+class HotspotError(ValueError):
+    """Inputs that cannot give a meaningful hot-spot answer (misaligned areas, public mode)."""
+
+
+# ----------------------------------------------------------------------------- geometry and weights
+
+
+def _boundary_path(cfg: Settings) -> Path:
+    entries = [e for e in manifest.load(cfg.manifest_path) if e.kind == "boundary_lsoa21"]
+    if not entries:
+        raise HotspotError("the manifest lists no boundary_lsoa21 file: LSOA hot spots need LSOA polygons")
+    return cfg.sources_dir / max(entries, key=lambda e: e.precedence).path
+
+
+def _internal_only(cfg: Settings) -> None:
+    if cfg.mode == "public":
+        raise HotspotError("LSOA hot spots are internal only: public pages show ward level or coarser")
+
+
+def _lsoa_attributes(cfg: Settings) -> pd.DataFrame:
+    """Code, name, ward and Census 2021 residents of every borough LSOA, from the warehouse.
+
+    Read through the period-count query with no crime categories (every count is then 0), so the
+    list of LSOAs comes from exactly the table the counts are joined to.
+    """
+    df = lsoa_period_counts([], [], FIRST_LSOA_MONTH, FIRST_LSOA_MONTH, cfg)
+    return df.drop(columns="count")
+
+
+@lru_cache(maxsize=4)
+def _geometry_cached(cfg: Settings, path: str, mtime: float, wh_mtime: float) -> gpd.GeoDataFrame:
+    polys = geo.boundaries(Path(path), "lsoa21_code", "lsoa21_name")
+    attrs = _lsoa_attributes(cfg)
+    missing = sorted(set(attrs["lsoa21_code"]) - set(polys["code"]))
+    if missing:
+        raise HotspotError(f"{Path(path).name} has no polygon for {len(missing)} borough LSOA(s), e.g. {missing[:3]}")
+    out = attrs.rename(columns={"lsoa21_code": "code", "lsoa21_name": "name"}).merge(
+        polys[["code", "geometry"]], on="code", how="left")
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=polys.crs)
+    return out.sort_values("code").reset_index(drop=True)[["code", "name", "ward_code", "population", "geometry"]]
+
+
+def lsoa_geometry(cfg: Settings | None = None) -> gpd.GeoDataFrame:
+    """The borough's LSOA 2021 polygons in WGS84: code, name, ward_code, population, geometry.
+
+    Polygons come from the embedded boundary file (the newest ``boundary_lsoa21`` in the manifest,
+    read with ``geo.boundaries``); names, wards and Census 2021 residents from the warehouse's
+    ``lsoas`` table. Cached per process, refreshed when the boundary file or the warehouse changes.
+    The result is shared: do not change it in place (take ``.copy()`` first).
+    """
+    cfg = cfg or get_settings()
+    _internal_only(cfg)
+    path = _boundary_path(cfg)
+    lsoas = cfg.warehouse_dir / "lsoas.parquet"
+    wh_mtime = lsoas.stat().st_mtime if lsoas.exists() else 0.0
+    return _geometry_cached(cfg, str(path), path.stat().st_mtime, wh_mtime)
+
+
+def queen_weights(gdf: gpd.GeoDataFrame, code_col: str = "code") -> W:
+    """Queen contiguity weights: two areas are neighbours when they share an edge or a corner.
+
+    Ids are the area codes in ``code_col``. The weights are binary (``transform="B"``: 1 for a
+    neighbour, 0 otherwise) and carry no self-weight; ``gi_star`` lets esda add the area itself
+    with weight 1, which is what makes it Gi* rather than Gi. They are not row-standardised.
+
+    Islands (areas touching no other) are reported with a warning and kept: esda's Gi* for an
+    island compares only its own value with the whole borough (``gi_star`` shows 0 neighbours).
+    """
+    if gdf[code_col].duplicated().any():
+        raise HotspotError(f"duplicate codes in {code_col!r}: weights need one polygon per area")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # libpysal's own island warning is replaced by ours below
+        w = Queen.from_dataframe(gdf, ids=code_col, use_index=False)
+    w.transform = "B"
+    if w.islands:
+        warnings.warn(f"{len(w.islands)} area(s) have no Queen neighbour (islands): {sorted(w.islands)}",
+                      UserWarning, stacklevel=2)
+    return w
+
+
+def lsoa_weights(cfg: Settings | None = None) -> W:
+    """Queen weights on the borough's LSOAs (``queen_weights(lsoa_geometry(cfg))``), cached per process."""
+    cfg = cfg or get_settings()
+    gdf = lsoa_geometry(cfg)
+    return _weights_for(gdf)
+
+
+_WEIGHTS: dict[int, tuple[gpd.GeoDataFrame, W]] = {}
+
+
+def _weights_for(gdf: gpd.GeoDataFrame) -> W:
+    # lsoa_geometry returns the same cached object until its inputs change, so its identity is the key.
+    hit = _WEIGHTS.get(id(gdf))
+    if hit is not None and hit[0] is gdf:
+        return hit[1]
+    w = queen_weights(gdf)
+    if len(_WEIGHTS) >= 4:
+        _WEIGHTS.clear()
+    _WEIGHTS[id(gdf)] = (gdf, w)
+    return w
+
+
+# ----------------------------------------------------------------------------- statistics
+
+
+def bh_fdr(p: np.ndarray | pd.Series) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values) for a set of p-values.
+
+    An area with ``q < 0.05`` is significant with the expected share of false alarms among all
+    areas called significant held at 5%. (``esda.fdr`` gives only the cut-off; this gives a q per
+    area so each can be classed at 90, 95 and 99%.) Same as ``scipy.stats.false_discovery_control``.
+    """
+    p = np.asarray(p, dtype=float)
+    if p.size == 0:
+        return p.copy()
+    return np.asarray(stats.false_discovery_control(p, method="bh"), dtype=float)
+
+
+def _classify(z: np.ndarray, q: np.ndarray) -> tuple[list[str], list[int]]:
+    klass, conf = [], []
+    for zi, qi in zip(z, q):
+        c = next((c for c in CONFIDENCES if qi < 1 - c / 100), 0)
+        if c and zi > 0:
+            klass.append(f"hot spot {c}%")
+        elif c and zi < 0:
+            klass.append(f"cold spot {c}%")
+        else:
+            klass.append("not significant")
+            c = 0
+        conf.append(c)
+    return klass, conf
+
+
+def gi_star(values: pd.Series, w: W, permutations: int = 999, seed: int = 12345,
+            alpha: float = 0.05) -> pd.DataFrame:
+    """Getis-Ord Gi* for every area, with FDR-adjusted hot/cold classes.
+
+    ``values`` is indexed by area code and must hold exactly the areas of ``w``. Returns one row
+    per area, in ``w.id_order``:
+
+    * ``value``: the input value; ``neighbours``: how many areas touch it (0 for an island);
+    * ``z``: the Gi* z-score, exactly ``esda.G_Local(y, w, transform="B", star=True).Zs``;
+    * ``p_norm``: two-sided p-value from the normal approximation (esda's one-sided ``p_norm``
+      doubled), so |z| > 1.645, 1.960, 2.576 give p < 0.10, 0.05, 0.01 (the ArcGIS 90/95/99% bins);
+    * ``p_sim``: esda's permutation pseudo p-value (one-sided, folded: the share of ``permutations``
+      random rearrangements of the *other* areas' values at least as extreme); fixed ``seed`` makes
+      it repeatable; NaN when ``permutations`` is 0;
+    * ``q``: Benjamini-Hochberg FDR-adjusted ``p_norm`` over all areas. The analytical p-values
+      are used, not the permutation ones, because they do not depend on a seed and are not
+      floored at 1/(permutations + 1): with 169 areas that floor alone would make 99% confidence
+      after FDR nearly unreachable;
+    * ``klass``: "hot spot 99%" ... "cold spot 99%" (see ``CLASSES``): confidence c needs q < 1 - c;
+      ``confidence``: 99, 95, 90 or 0;
+    * ``significant``: q < ``alpha`` (a single yes/no at the chosen false discovery rate).
+
+    If every value is the same there is nothing to find: z = 0, p = q = 1, not significant.
+    """
+    codes = list(w.id_order)
+    vals = pd.Series(values)
+    if vals.index.duplicated().any():
+        raise HotspotError("values has duplicate area codes")
+    missing, extra = sorted(set(codes) - set(vals.index)), sorted(set(vals.index) - set(codes))
+    if missing or extra:
+        raise HotspotError(f"values and weights cover different areas: missing {missing[:5]}, extra {extra[:5]}")
+    y = vals.reindex(codes).astype(float).to_numpy()
+    if not np.isfinite(y).all():
+        raise HotspotError("values must all be finite numbers (a missing count is not a zero)")
+    n = len(y)
+    neighbours = np.array([w.cardinalities[c] for c in codes], dtype=int)
+    if n < 3 or np.ptp(y) == 0:
+        z = np.zeros(n)
+        p_norm = np.ones(n)
+        p_sim = np.full(n, np.nan if not permutations else 1.0)
+    else:
+        with warnings.catch_warnings():
+            # esda warns that its permutation alternative will change; we document the one used.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            # islands are reported by queen_weights; libpysal repeats it as "not fully connected"
+            warnings.filterwarnings("ignore", message="The weights matrix is not fully connected")
+            g = esda.G_Local(y, w, transform="B", star=True, permutations=permutations, seed=seed,
+                             n_jobs=1, keep_simulations=False)
+        z = np.asarray(g.Zs, dtype=float)
+        p_norm = np.minimum(1.0, 2.0 * stats.norm.sf(np.abs(z)))
+        p_sim = np.asarray(g.p_sim, dtype=float) if permutations else np.full(n, np.nan)
+    q = bh_fdr(p_norm)
+    klass, conf = _classify(z, q)
+    return pd.DataFrame({
+        "code": codes, "value": y, "neighbours": neighbours, "z": z, "p_sim": p_sim, "p_norm": p_norm,
+        "q": q, "klass": klass, "confidence": conf, "significant": q < alpha,
+    })
+
+
+def _is_hot(klass: pd.Series) -> pd.Series:
+    return klass.str.startswith("hot spot")
+
+
+def persistence(period_values: pd.DataFrame, w: W, periods: list, *, hot_share: float = 0.9,
+                trend_alpha: float = 0.05) -> pd.DataFrame:
+    """How long each area has been a hot spot, and whether it is heating up or cooling down.
+
+    ``period_values`` has columns code, period, value (one row per area and period; every area of
+    ``w`` in every period). ``periods`` lists the periods to use, oldest first; the last is "now".
+    Gi* (``gi_star``, FDR-adjusted, no permutations) is run for each period. For each area:
+
+    * ``hot_periods``: in how many of the periods it was a hot spot (any confidence);
+    * ``hot_final``: whether it is a hot spot in the final period;
+    * ``trend_tau``, ``trend_p``: Mann-Kendall trend of its Gi* z-scores over the periods
+      (``scipy.stats.kendalltau`` of z against time); significant when ``trend_p < trend_alpha``;
+    * ``emerging``, the first that applies:
+        - "new": hot in the final period only;
+        - "intensifying": hot in at least ``hot_share`` (90%) of the periods including the final
+          one, with z rising significantly;
+        - "diminishing": the same history, z falling significantly;
+        - "persistent": the same history, no significant trend;
+        - "sporadic": hot in the final period, on and off before;
+        - "historical": hot in some earlier period but not in the final one;
+        - "none": never a hot spot.
+
+    These follow the spirit of ArcGIS Pro's Emerging Hot Spot Analysis, simplified (no
+    space-time cube or time-neighbours, no cold-spot classes, no "consecutive" and "oscillating").
+    """
+    periods = list(periods)
+    if not periods:
+        raise HotspotError("persistence needs at least one period")
+    need = {"code", "period", "value"}
+    if not need <= set(period_values.columns):
+        raise HotspotError(f"period_values needs columns {sorted(need)}")
+    absent = [p for p in periods if p not in set(period_values["period"])]
+    if absent:
+        raise HotspotError(f"no values for period(s) {absent[:5]}")
+    wide = period_values[period_values["period"].isin(periods)].pivot(index="code", columns="period", values="value")
+    zs, hots = {}, {}
+    for p in periods:
+        r = gi_star(wide[p].dropna(), w, permutations=0).set_index("code")
+        zs[p], hots[p] = r["z"], _is_hot(r["klass"])
+    z = pd.DataFrame(zs)[periods]
+    hot = pd.DataFrame(hots)[periods]
+    n = len(periods)
+    t = np.arange(n)
+    rows = []
+    for code in z.index:
+        zrow = z.loc[code].to_numpy(dtype=float)
+        hrow = hot.loc[code].to_numpy(dtype=bool)
+        tau, p = (np.nan, np.nan)
+        if n >= 3 and np.ptp(zrow) > 0:
+            res = stats.kendalltau(t, zrow)
+            tau, p = float(res.statistic), float(res.pvalue)
+        n_hot, final = int(hrow.sum()), bool(hrow[-1])
+        rising = not math.isnan(p) and p < trend_alpha and tau > 0
+        falling = not math.isnan(p) and p < trend_alpha and tau < 0
+        if final and n_hot == 0:
+            cls = "new"
+        elif final and n_hot / n >= hot_share:
+            cls = "intensifying" if rising else "diminishing" if falling else "persistent"
+        elif final:
+            cls = "sporadic"
+        elif n_hot:
+            cls = "historical"
+        else:
+            cls = "none"
+        rows.append({"code": code, "periods": n, "hot_periods": n_hot, "hot_final": final,
+                     "z_final": float(zrow[-1]), "trend_tau": tau, "trend_p": p, "emerging": cls})
+    return pd.DataFrame(rows).reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- the warehouse
+
+
+def lsoa_period_counts(majors: list[str], minors: list[str], start: date, end: date,
+                       cfg: Settings | None = None) -> pd.DataFrame:
+    """Offences per borough LSOA over ``start``..``end`` (first days of months), 0 where none:
+    lsoa21_code, lsoa21_name, ward_code, population, count (query ``hotspots/lsoa_period_counts``)."""
+    cfg = cfg or get_settings()
+    _internal_only(cfg)
+    return sql.run("hotspots/lsoa_period_counts", borough_code=cfg.borough_code, majors=list(majors),
+                   minors=list(minors), start=start, end=end)
+
+
+def lsoa_monthly_counts(majors: list[str], minors: list[str], start: date, end: date,
+                        cfg: Settings | None = None) -> pd.DataFrame:
+    """Offences per borough LSOA and month, for months the LSOA data cover within ``start``..``end``:
+    lsoa21_code, month, count (query ``hotspots/lsoa_monthly_counts``)."""
+    cfg = cfg or get_settings()
+    _internal_only(cfg)
+    return sql.run("hotspots/lsoa_monthly_counts", borough_code=cfg.borough_code, majors=list(majors),
+                   minors=list(minors), start=start, end=end)
+
+
+def lsoa_hotspots(majors: list[str], minors: list[str], start: date, end: date, cfg: Settings | None = None,
+                  *, permutations: int = 999, seed: int = 12345) -> gpd.GeoDataFrame:
+    """Gi* hot spots of the borough's LSOAs for MPS categories over a period, ready to map.
+
+    One row per LSOA (WGS84): code, name, ward_code, population, count, rate_per_1000 (Census 2021
+    residents) and the ``gi_star`` columns (z, p_sim, p_norm, q, klass, confidence, ...). Gi* runs
+    on counts, not rates (see the module notes and ``CAVEAT``, also in ``.attrs["caveat"]``).
+    """
+    cfg = cfg or get_settings()
+    counts = lsoa_period_counts(majors, minors, start, end, cfg)
+    shapes = lsoa_geometry(cfg)
+    if set(counts["lsoa21_code"]) != set(shapes["code"]):
+        raise HotspotError("the LSOAs in the counts and in the boundary file differ")
+    w = _weights_for(shapes)
+    gi = gi_star(counts.set_index("lsoa21_code")["count"], w, permutations=permutations, seed=seed)
+    out = shapes.copy()
+    out = out.merge(counts[["lsoa21_code", "count"]].rename(columns={"lsoa21_code": "code"}), on="code")
+    out["rate_per_1000"] = out["count"] / out["population"] * 1000
+    out = out.merge(gi.drop(columns="value"), on="code")
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=shapes.crs)
+    out.attrs.update({"caveat": CAVEAT, "start": str(start), "end": str(end)})
+    return out
+
+
+def periods_ending(months: list[date], months_per_period: int) -> list[tuple[date, list[date]]]:
+    """Group months (oldest first) into whole periods of ``months_per_period`` that end with the
+    latest month; an incomplete oldest group is dropped. Each period is named by its first month."""
+    months = sorted(months)
+    k = int(months_per_period)
+    if k < 1:
+        raise HotspotError("months_per_period must be at least 1")
+    whole = len(months) - len(months) % k
+    kept = months[len(months) - whole:]
+    return [(kept[i], kept[i:i + k]) for i in range(0, whole, k)]
+
+
+def lsoa_emerging(majors: list[str], minors: list[str], start: date, end: date, cfg: Settings | None = None,
+                  *, months_per_period: int = 3) -> pd.DataFrame:
+    """Emerging hot-spot classes of the borough's LSOAs (``persistence``) over ``start``..``end``,
+    with months grouped into periods of ``months_per_period`` (quarters by default: one month of
+    one offence type is usually too few crimes per LSOA for Gi* to find anything)."""
+    cfg = cfg or get_settings()
+    monthly = lsoa_monthly_counts(majors, minors, start, end, cfg)
+    months = sorted({pd.Timestamp(m).date() for m in monthly["month"]})
+    groups = periods_ending(months, months_per_period)
+    if not groups:
+        raise HotspotError("no whole period of LSOA data in the chosen months")
+    label = {m: first for first, ms in groups for m in ms}
+    monthly = monthly.assign(period=[label.get(pd.Timestamp(m).date()) for m in monthly["month"]])
+    monthly = monthly.dropna(subset=["period"])
+    pv = (monthly.groupby(["lsoa21_code", "period"], as_index=False)["count"].sum()
+          .rename(columns={"lsoa21_code": "code", "count": "value"}))
+    w = _weights_for(lsoa_geometry(cfg))
+    return persistence(pv, w, [first for first, _ in groups])
+
+
+# ----------------------------------------------------------------------------- maps
+
+
+def _json_safe(v):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+        return None if isinstance(v, float) and math.isnan(v) else v
+    if isinstance(v, (date, pd.Timestamp)):
+        return v.isoformat()
+    if v is pd.NA or v is pd.NaT:
+        return None
+    return v
+
+
+def geojson_dict(gdf: gpd.GeoDataFrame) -> dict:
+    """A GeoJSON FeatureCollection dict of ``gdf`` as it is (no reprojection, no simplification)."""
+    feats = []
+    props = [c for c in gdf.columns if c != gdf.geometry.name]
+    for row, geom in zip(gdf[props].itertuples(index=False, name=None), gdf.geometry):
+        feats.append({"type": "Feature", "properties": {k: _json_safe(v) for k, v in zip(props, row)},
+                      "geometry": shapely.geometry.mapping(geom) if geom is not None else None})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def geojson_bytes(doc: dict) -> int:
+    """Size in bytes of ``doc`` written as compact JSON."""
+    return len(json.dumps(doc, separators=(",", ":")).encode("utf-8"))
+
+
+def simplified_geojson(gdf: gpd.GeoDataFrame, tolerance_m: float = 10) -> tuple[dict, int]:
+    """A small WGS84 GeoJSON dict of ``gdf`` for a pydeck GeoJsonLayer, and its size in bytes.
+
+    Shapes are simplified in metres (British National Grid, EPSG:27700), then turned back into
+    longitude/latitude (EPSG:4326) with coordinates rounded to 5 decimals (about 1 metre).
+    Where the polygons tile the map without overlaps (as LSOAs do) the simplification is a
+    *coverage* one (``shapely.coverage_simplify``), which moves each shared edge once for both
+    neighbours, so no slivers or gaps open between areas; ``tolerance_m`` there is roughly the
+    side of the smallest triangle kept. Otherwise each shape is simplified on its own
+    (Douglas-Peucker, ``tolerance_m`` the largest distance a line may move). ``tolerance_m=0``
+    only reprojects and rounds. Every other column becomes a feature property.
+    """
+    if gdf.crs is None:
+        raise HotspotError("simplified_geojson needs a GeoDataFrame with a CRS")
+    bng = gdf.to_crs(geo.BNG)
+    geoms = bng.geometry.to_numpy()
+    if tolerance_m > 0:
+        polygonal = bool(np.isin(shapely.get_type_id(geoms), (3, 6)).all())
+        if polygonal and bool(shapely.coverage_is_valid(geoms)):
+            geoms = shapely.coverage_simplify(geoms, tolerance_m)
+        else:
+            geoms = shapely.simplify(geoms, tolerance_m, preserve_topology=True)
+    out = gpd.GeoDataFrame(bng.drop(columns=bng.geometry.name), geometry=gpd.GeoSeries(geoms, crs=geo.BNG,
+                                                                                       index=bng.index))
+    out = out.to_crs(geo.WGS84)
+    out = out.set_geometry(shapely.transform(out.geometry.to_numpy(), lambda c: np.round(c, 5)))
+    doc = geojson_dict(out)
+    return doc, geojson_bytes(doc)
