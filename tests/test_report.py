@@ -75,8 +75,12 @@ def independent_monthly(warehouse: Path, measure_id: str) -> dict[date, int]:
         else:
             _, ct, sub, meas = spec
             t = pq("dashboard_monthly")
-            uni = con.execute(f"SELECT DISTINCT month FROM {t} WHERE area_code = ? AND crime_type = ?",
-                              [TH_CODE, ct]).fetchall()
+            # covered = any month of a file that publishes this crime type (a month with no gun
+            # crime has no Gun Crime row but is still covered, and counts 0)
+            files = [f for (f,) in con.execute(f"SELECT DISTINCT source_file FROM {t} WHERE area_code = ? "
+                                               "AND crime_type = ?", [TH_CODE, ct]).fetchall()]
+            uni = con.execute(f"SELECT DISTINCT month FROM {t} WHERE area_code = ? AND list_contains(?, source_file)",
+                              [TH_CODE, files]).fetchall()
             hits = con.execute(f"""SELECT month, sum(count) FROM {t} WHERE area_code = ? AND crime_type = ?
                                    AND crime_subtype = ? AND measure = ? GROUP BY month""",
                                [TH_CODE, ct, sub, meas]).fetchall()
