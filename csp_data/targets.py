@@ -297,3 +297,20 @@ def as_records(results: list[TargetResult]) -> pd.DataFrame:
             "source": r.source, "snapshot": r.snapshot,
         })
     return pd.DataFrame(rows)
+
+
+def public_value_text(r: TargetResult) -> str:
+    """A partnership figure as a public page may show it: counts under the ONS 10-5 rule; a
+    percentage only with a recorded base of at least 10 (none is recorded, so none is shown)."""
+    from . import disclosure
+
+    if r.target.kind == "police_count" or r.observed is None or r.assessed_period is None:
+        return ""
+    if r.unit == "percent":
+        return f"{r.assessed_period.label}: a survey result is recorded; it is not shown here because its sample size is not."
+    if r.unit in ("date", "status"):
+        return ""
+    value = r.observed
+    if value != int(value) or value < 0:
+        return ""
+    return f"{r.assessed_period.label}: {disclosure.count(int(value)).text}"

@@ -503,3 +503,32 @@ def test_as_table_cells_are_plain_text_without_nan(results):
     assert robbery["Baseline"].startswith(f"{results[0].baseline_value:,.0f} (FY2024-25)")
     assert robbery["Latest"].endswith(f"({results[0].assessed_period.label})")
     assert (tab.loc[[r.target.kind != "police_count" for r in results], "Latest"] == AWAITING).all()
+
+
+@pytest.mark.parametrize("value,shown", [(0, "0"), (7, "fewer than 10"), (12, "10"), (733, "735")])
+def test_partnership_counts_on_public_pages_follow_the_10_5_rule(plan, value, shown):
+    from csp_data.targets import public_value_text
+
+    t = plan.target("fire_audits")
+    synthetic_figures = synthetic((t.measure, "FY2025-26", value, "count"))
+    r = evaluate_partnership(t, plan, synthetic_figures, TODAY)
+    assert public_value_text(r) == f"FY2025-26: {shown}"
+
+
+def test_survey_percentages_are_not_shown_publicly_without_a_base(plan):
+    from csp_data.targets import public_value_text
+
+    t = plan.target("women_safe_at_night")
+    synthetic_figures = synthetic(("women_safe_night", "FY2024-25", 50.0, "percent"),
+                                  ("women_safe_night", "FY2025-26", 58.0, "percent"))
+    r = evaluate_partnership(t, plan, synthetic_figures, TODAY)
+    text = public_value_text(r)
+    assert "58" not in text and "not shown" in text
+
+
+def test_police_targets_have_no_partnership_figure_text(plan, warehouse):
+    from csp_data.targets import evaluate_all, public_value_text
+
+    for r in evaluate_all(plan):
+        if r.target.kind == "police_count":
+            assert public_value_text(r) == ""

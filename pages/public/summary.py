@@ -3,6 +3,7 @@
 import streamlit as st
 
 from csp_data.scorecard import ordinal
+from csp_data.targets import public_value_text
 from csp_data.ui import cache
 from csp_data.ui.public import help_box
 
@@ -78,7 +79,8 @@ for prio in plan.priorities:
     mine = [r for r in results if r.target.priority == prio.number]
     for r in mine:
         words = STATUS_WORDS.get(r.status, r.status)
-        st.markdown(f"- **{words}** ({r.symbol}): {r.target.wording}")
+        figure = public_value_text(r)
+        st.markdown(f"- **{words}** ({r.symbol}): {r.target.wording}" + (f" *Latest figure: {figure}.*" if figure else ""))
     police = [r for r in mine if r.target.kind == "police_count" and r.assessed_period is not None]
     if police:
         st.caption("Police-recorded targets are judged on " + "; ".join(
