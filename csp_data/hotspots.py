@@ -36,22 +36,25 @@ import warnings
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from libpysal.weights import W, Queen
 from scipy import stats
 
 from . import geo, manifest, sql
 from .config import Settings, settings as get_settings
 
+if TYPE_CHECKING:  # esda and libpysal take 1-2 s to import: loaded only when a hot-spot is computed
+    from libpysal.weights import W
+
 # Gi* classes from hottest to coldest, and the confidence each needs (q < 1 - confidence).
 CLASSES = ("hot spot 99%", "hot spot 95%", "hot spot 90%", "not significant",
            "cold spot 90%", "cold spot 95%", "cold spot 99%")
 CONFIDENCES = (99, 95, 90)
+_LEVELS = ((99, 0.01), (95, 0.05), (90, 0.10))  # confidence % and the q it must be below (exact decimals)
 
 # Emerging hot-spot classes (see ``persistence``).
 EMERGING = ("new", "intensifying", "persistent", "diminishing", "sporadic", "historical", "none")
@@ -133,6 +136,8 @@ def queen_weights(gdf: gpd.GeoDataFrame, code_col: str = "code") -> W:
     Islands (areas touching no other) are reported with a warning and kept: esda's Gi* for an
     island compares only its own value with the whole borough (``gi_star`` shows 0 neighbours).
     """
+    from libpysal.weights import Queen
+
     if gdf[code_col].duplicated().any():
         raise HotspotError(f"duplicate codes in {code_col!r}: weights need one polygon per area")
     with warnings.catch_warnings():
@@ -186,7 +191,7 @@ def bh_fdr(p: np.ndarray | pd.Series) -> np.ndarray:
 def _classify(z: np.ndarray, q: np.ndarray) -> tuple[list[str], list[int]]:
     klass, conf = [], []
     for zi, qi in zip(z, q):
-        c = next((c for c in CONFIDENCES if qi < 1 - c / 100), 0)
+        c = next((c for c, limit in _LEVELS if qi < limit), 0)
         if c and zi > 0:
             klass.append(f"hot spot {c}%")
         elif c and zi < 0:
@@ -222,6 +227,8 @@ def gi_star(values: pd.Series, w: W, permutations: int = 999, seed: int = 12345,
 
     If every value is the same there is nothing to find: z = 0, p = q = 1, not significant.
     """
+    import esda
+
     codes = list(w.id_order)
     vals = pd.Series(values)
     if vals.index.duplicated().any():
@@ -316,7 +323,7 @@ def persistence(period_values: pd.DataFrame, w: W, periods: list, *, hot_share: 
         n_hot, final = int(hrow.sum()), bool(hrow[-1])
         rising = not math.isnan(p) and p < trend_alpha and tau > 0
         falling = not math.isnan(p) and p < trend_alpha and tau < 0
-        if final and n_hot == 0:
+        if final and n_hot == 1:
             cls = "new"
         elif final and n_hot / n >= hot_share:
             cls = "intensifying" if rising else "diminishing" if falling else "persistent"
