@@ -18,7 +18,7 @@ from .config import Settings, settings as get_settings
 
 _lock = threading.Lock()
 _con: duckdb.DuckDBPyConnection | None = None
-_con_dir: Path | None = None
+_con_dir: tuple | None = None
 
 
 def _quote_literal(text: str) -> str:
@@ -60,10 +60,16 @@ def connect(cfg: Settings | None = None) -> duckdb.DuckDBPyConnection:
     for table, where in readable.items():
         # DDL cannot take bound parameters: the path is ours (not user input) and quoted as a literal.
         path = _quote_literal(str(wh / (table + ".parquet")))
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({path})" + (f" WHERE {where}" if where else ""))
+        select = f"SELECT * FROM read_parquet({path})" + (f" WHERE {where}" if where else "")
+        if cfg.mode == "public":
+            # Loaded into memory once, filtered: the public process then needs no file access at
+            # all, so no query (not even read_parquet on a warehouse file) can reach other rows.
+            con.execute(f"CREATE TABLE {table} AS {select}")
+        else:
+            con.execute(f"CREATE VIEW {table} AS {select}")
     if cfg.mode == "public":
-        files = ", ".join(_quote_literal(str(wh / f"{t}.parquet")) for t in readable)
-        con.execute(f"SET allowed_paths=[{files}]")
+        con.execute("SET allowed_paths=[]")
+        con.execute("SET allowed_directories=[]")
     else:
         con.execute(f"SET allowed_directories=[{_quote_literal(str(cfg.data_dir) + '/')}]")
     con.execute("SET enable_external_access=false")
@@ -71,15 +77,25 @@ def connect(cfg: Settings | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _stamp(cfg: Settings) -> int:
+    """The warehouse stamp's mtime: a rebuild (by this or another process) opens a new connection."""
+    from .build import STAMP
+
+    p = cfg.warehouse_dir / STAMP
+    return p.stat().st_mtime_ns if p.exists() else 0
+
+
 def connection(cfg: Settings | None = None) -> duckdb.DuckDBPyConnection:
-    """The process-wide base connection (re-made if CSP_DATA_DIR changed). Use ``.cursor()``."""
+    """The process-wide base connection, re-made when the data folder, the mode or the warehouse
+    (its stamp) changes. Use ``.cursor()``."""
     global _con, _con_dir
     cfg = cfg or get_settings()
     with _lock:
-        if _con is None or _con_dir != cfg.data_dir:
+        key = (cfg.data_dir, cfg.mode, _stamp(cfg))
+        if _con is None or _con_dir != key:
             if _con is not None:
                 _con.close()
-            _con, _con_dir = connect(cfg), cfg.data_dir
+            _con, _con_dir = connect(cfg), key
         return _con
 
 

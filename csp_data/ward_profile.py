@@ -18,7 +18,7 @@ from .config import Settings, settings as get_settings
 from .periods import Period, add_months, make
 from .stats import compare_counts, rate_per_1000
 
-WARD_CODE = re.compile(r"^E05\d{6}$")
+WARD_CODE = re.compile(r"^E05[0-9]{6}$")  # ASCII digits only
 MIN_RATE_COUNT = 10  # the ward-vs-borough comparison needs a few offences to mean anything
 
 

@@ -20,23 +20,34 @@ codes = [w.code for w in wards]
 names = {w.code: w.name for w in wards}
 asked = st.query_params.get("ward")
 problem = None
+from_url = None
 if asked is not None:
     try:
-        cache.resolve_ward(asked)
+        from_url = cache.resolve_ward(asked).code
     except WardError as exc:
         problem = str(exc)
-        asked = None
+# A link (or a new link in the same session) sets the picker; otherwise the picker keeps the
+# reader's own choice. Keyed, so a second choice is never lost.
+if asked != st.session_state.get("_ward_url_seen"):
+    st.session_state["_ward_url_seen"] = asked
+    st.session_state["ward_choice"] = from_url
 if problem:
-    st.warning(f"{problem}")
-choice = st.selectbox("Ward", codes, index=codes.index(asked.strip().upper()) if asked else None,
-                      format_func=lambda c: names.get(c, c), placeholder="Choose a ward")
+    st.warning(problem)
+choice = st.selectbox("Ward", codes, index=None, key="ward_choice", format_func=lambda c: names.get(c, c),
+                      placeholder="Choose a ward")
 if choice:
     st.query_params["ward"] = choice
+    st.session_state["_ward_url_seen"] = choice
 elif "ward" in st.query_params and problem is None:
     del st.query_params["ward"]
 
+prof = None
 if choice:
-    prof = cache.ward_profile(choice)
+    try:
+        prof = cache.ward_profile(choice)
+    except WardError as exc:
+        st.warning(str(exc))
+if prof is not None:
     w = prof.ward
     st.header(w.name, divider="gray")
     st.markdown(f"{w.name} had **{prof.table['count'].sum():,d} recorded crimes** in the 12 months "
