@@ -1,0 +1,106 @@
+"""Cached loaders for the hotspots page (keyed by primitives and the warehouse stamp)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from .. import analysis, hotspots, maps
+from ..periods import make
+from .cache import warehouse_key
+
+
+@st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
+def _categories(key: str) -> list:
+    return analysis.categories()
+
+
+def categories() -> list:
+    return _categories(warehouse_key())
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _latest(geo: str, key: str):
+    return analysis.latest_month(geo)
+
+
+def latest(geo: str):
+    return _latest(geo, warehouse_key())
+
+
+@st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
+def _areas(label: str, majors: tuple, minors: tuple, start, end, geo: str, ward: str | None, key: str) -> pd.DataFrame:
+    return analysis.area_table(analysis.Category(label, majors, minors), make(start, end), geo, ward)
+
+
+def area_table(cat, period, geo: str, ward: str | None) -> pd.DataFrame:
+    return _areas(cat.label, tuple(cat.majors), tuple(cat.minors), period.start, period.end, geo, ward,
+                  warehouse_key()).copy()
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner="Testing for hot spots…")
+def _gi(majors: tuple, minors: tuple, start, end, key: str):
+    return hotspots.lsoa_hotspots(list(majors), list(minors), start, end)
+
+
+def gi(cat, period):
+    """Gi* over every LSOA of the borough (neighbours across ward edges count)."""
+    return _gi(tuple(cat.majors), tuple(cat.minors), period.start, period.end, warehouse_key())
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner="Tracing hot spots over time…")
+def _emerging(majors: tuple, minors: tuple, start, end, months_per_period: int, key: str) -> pd.DataFrame:
+    return hotspots.lsoa_emerging(list(majors), list(minors), start, end, months_per_period=months_per_period)
+
+
+def emerging(cat, start, end, months_per_period: int = 3) -> pd.DataFrame:
+    return _emerging(tuple(cat.majors), tuple(cat.minors), start, end, months_per_period, warehouse_key()).copy()
+
+
+@st.cache_resource(show_spinner=False)
+def _shapes(geo: str, key: str):
+    if geo == "LSOAs":
+        return maps.simplify(hotspots.lsoa_geometry())
+    return maps.simplify(maps.ward_geometry())
+
+
+def shapes(geo: str):
+    """Simplified boundaries (shared; copy before changing)."""
+    return _shapes(geo, warehouse_key())
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
+def _seasonality(label: str, majors: tuple, minors: tuple, key: str) -> pd.DataFrame:
+    return analysis.seasonality(analysis.Category(label, majors, minors))
+
+
+def seasonality(cat) -> pd.DataFrame:
+    out = _seasonality(cat.label, tuple(cat.majors), tuple(cat.minors), warehouse_key())
+    return out.copy()
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def _points(crime_type: str, start, end, ward: str | None, key: str) -> pd.DataFrame:
+    return analysis.street_points(crime_type, make(start, end), ward)
+
+
+def points(crime_type: str, period, ward: str | None) -> pd.DataFrame:
+    return _points(crime_type, period.start, period.end, ward, warehouse_key()).copy()
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def _outcomes(start, end, ward: str | None, key: str) -> pd.DataFrame:
+    return analysis.burglary_outcomes(make(start, end), ward)
+
+
+def burglary_outcomes(period, ward: str | None) -> pd.DataFrame:
+    return _outcomes(period.start, period.end, ward, warehouse_key()).copy()
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _victims(area_code: str, start, end, key: str) -> pd.DataFrame:
+    return analysis.victims(area_code, make(start, end))
+
+
+def victims(area_code: str, period) -> pd.DataFrame:
+    return _victims(area_code, period.start, period.end, warehouse_key()).copy()

@@ -1,0 +1,216 @@
+"""Hotspots and VOLT: where and when crime concentrates, whether a hotspot is real, and what the data
+can say about victims, offenders, locations and times. Every filter is in the URL."""
+
+import streamlit as st
+
+from csp_data import maps
+from csp_data.analysis import (COLOUR_BY, FIRST_LSOA_MONTH, GEOGRAPHIES, PERIOD_CHOICES, AnalysisError,
+                               concentration, resolve_period)
+from csp_data.config import settings
+from csp_data.exports import csv_bytes
+from csp_data.hotspots import CAVEAT as GI_CAVEAT
+from csp_data.periods import add_months, make
+from csp_data.ui import cache
+from csp_data.ui import hotspots as hs
+from csp_data.ui.components import plain_table
+
+cfg = settings()
+st.title("Hotspots and VOLT analysis")
+st.markdown(
+    "Where and when crime concentrates in Tower Hamlets, and whether a hotspot is more than chance. Choose a "
+    "category, a period and the areas to compare; the address bar keeps every choice, so a link reopens this "
+    "exact view."
+)
+
+cats = hs.categories()
+by_label = {c.label: c for c in cats}
+wards = cache.wards()
+ward_names = [w.name for w in wards]
+ward_code = {w.name: w.code for w in wards}
+
+c1, c2, c3 = st.columns([2, 1.3, 1])
+label = c1.selectbox("Category", list(by_label), key="category", bind="query-params")
+period_choice = c2.selectbox("Period", PERIOD_CHOICES, index=2, key="period", bind="query-params")
+geo = c3.radio("Areas", GEOGRAPHIES, index=1, key="areas", horizontal=True, bind="query-params")
+c4, c5 = st.columns([2, 1.3])
+colour = c4.radio("Colour the map by", COLOUR_BY, key="colour", horizontal=True, bind="query-params")
+ward_name = c5.selectbox("Drill down to one ward (its LSOAs)", ward_names, index=None, key="ward",
+                         placeholder="Whole borough", bind="query-params")
+cat = by_label[label]
+ward = ward_code.get(ward_name) if ward_name else None
+if ward:
+    geo = "LSOAs"
+if colour == "Hot spots (Gi*)" and geo != "LSOAs":
+    st.info("Hot spots are tested between LSOAs (small areas of about 1,500 residents): showing LSOAs.")
+    geo = "LSOAs"
+
+try:
+    latest = hs.latest(geo)
+    custom_from = custom_to = None
+    if period_choice == "Custom months":
+        months = [m.strftime("%Y-%m") for m in make(add_months(latest, -30), latest).months()]
+        d1, d2 = st.columns(2)
+        custom_from = d1.selectbox("From", months, index=len(months) - 12, key="from", bind="query-params")
+        custom_to = d2.selectbox("To", months, index=len(months) - 1, key="to", bind="query-params")
+    period = resolve_period(period_choice, latest, custom_from, custom_to)
+    table = hs.area_table(cat, period, geo, ward)
+except AnalysisError as exc:
+    st.warning(str(exc))
+    st.stop()
+
+prev_label = table.attrs.get("previous")
+where = f"{ward_name} ward" if ward else cfg.borough_name
+st.caption(f"{label} · {period.label}" + (f" (compared with {prev_label})" if prev_label else "") +
+           f" · {geo} of {where} · Source: MPS recorded crime at {geo[:-1].lower()} level (London Datastore). "
+           "Finer levels lose crimes that could not be placed, so they add up to less than the borough.")
+
+# ------------------------------------------------------------------ the map
+gdf = hs.shapes(geo).copy()
+gdf = gdf.merge(table.drop(columns=["name", "ward_code", "population"], errors="ignore"), on="code", how="inner")
+gi = None
+if geo == "LSOAs":
+    gi = hs.gi(cat, period)
+    gdf = gdf.merge(gi[["code", "z", "q", "klass"]], on="code", how="left")
+    gdf["spot"] = gdf["klass"].map(maps.class_label)
+gdf["rate"] = gdf["rate_per_1000"].round(2)
+gdf["change_text"] = [("" if p is None or p != p else f"{c:+d} vs {int(p)} before, {v.lower()}")
+                      for c, p, v in zip(gdf["change"].fillna(0).astype(int), gdf["previous"], gdf["verdict"])]
+tooltip = "{name}\n{count} offences, {rate} per 1,000 residents\n{change_text}" + ("\n{klass}" if gi is not None else "")
+value_col = {"Count": "count", "Rate per 1,000 residents": "rate", "Change vs previous period": "change"}.get(colour, "count")
+outline = hs.shapes("Wards")
+if ward:
+    outline = outline[outline["code"] == ward]
+keep = ["code", "name", "count", "rate", "change", "change_text", "geometry"] + (["klass", "spot"] if gi is not None else [])
+spec = maps.choropleth(
+    gdf[keep], value_col, tooltip,
+    label_col="name" if geo == "Wards" else None,
+    diverging=(colour == "Change vs previous period"),
+    class_col="klass" if colour == "Hot spots (Gi*)" else None,
+    class_label_col="spot" if gi is not None else None,
+    outline=outline, zoom=13.6 if ward else 12.1)
+st.pydeck_chart(spec.deck, height=560)
+st.caption(
+    f"Map: {'LSOAs' if geo == 'LSOAs' else 'wards'} coloured by "
+    f"{'hot-spot class (Gi*)' if colour == 'Hot spots (Gi*)' else colour[0].lower() + colour[1:]}. "
+    + ("Significant hot and cold spots are also labelled on the map (HOT 95% …). " if gi is not None else "")
+    + "No background map is loaded (the dashboard works offline): thick black lines are ward boundaries. "
+    "The table below holds the same figures.")
+plain_table(spec.legend, caption="Map key")
+
+# ------------------------------------------------------------------ ranked table
+st.header(f"Areas ranked: {label}, {period.label}", divider="gray")
+share, k = concentration(table["count"])
+st.markdown(f"The busiest **{k} of {len(table)}** {geo.lower()} ({'top 10%'}) hold **{share:.0%}** of these offences.")
+ranked = table.copy()
+if gi is not None:
+    ranked = ranked.merge(gi[["code", "z", "q", "klass"]], on="code", how="left")
+ranked["verdict"] = ranked["symbol"] + " " + ranked["verdict"]
+names = {w.code: w.name for w in wards}
+ranked["ward"] = ranked["ward_code"].map(names)
+cols = {"name": "Area", "ward": "Ward", "count": f"Offences {period.label}", "previous": f"Before ({prev_label})",
+        "change": "Change", "verdict": "Is the change real?", "rate_per_1000": "Per 1,000 residents"}
+if gi is not None:
+    cols.update({"klass": "Hot spot test (Gi*, FDR)", "z": "Gi* z"})
+show = ranked[list(cols)].rename(columns=cols)
+if geo == "Wards":
+    show = show.drop(columns=["Ward"])
+plain_table(show.head(40), caption=f"Most offences first; {min(40, len(show))} of {len(show)} areas shown. "
+            "Download the table for all of them.")
+st.download_button("Download the area table (CSV)", csv_bytes(ranked.drop(columns=["symbol"])),
+                   file_name=f"hotspots-{geo.lower()}-{period.label}.csv", mime="text/csv")
+
+# ------------------------------------------------------------------ hot spots and persistence
+if gi is not None:
+    st.header("Are the hot spots real?", divider="gray")
+    counts = gi["klass"].value_counts()
+    found = [f"{counts[kl]} {kl}" for kl in maps.HOTSPOT_COLOURS if kl != "not significant" and kl in counts]
+    st.markdown(
+        "Getis-Ord Gi* compares each LSOA and its neighbours (LSOAs that touch it) with the whole borough. "
+        "With 169 LSOAs some would look 'hot' by chance, so the test is corrected for the false discovery rate. "
+        + (f"For {label.lower()} in {period.label}: **{', '.join(found)}**." if found
+           else f"For {label.lower()} in {period.label}: **no statistically significant hot or cold spots**."))
+    st.caption(GI_CAVEAT)
+    lsoa_last = hs.latest("LSOAs")
+    start = max(add_months(lsoa_last, -23), FIRST_LSOA_MONTH)
+    em = hs.emerging(cat, start, lsoa_last, 3)
+    st.subheader("Hot spots over time")
+    st.markdown(f"Quarter by quarter from {start:%b %Y} to {lsoa_last:%b %Y}: how often each LSOA was a hot spot, "
+                "and whether its Gi* score is rising or falling.")
+    em_counts = em["emerging"].value_counts().reindex(["new", "intensifying", "persistent", "diminishing", "sporadic",
+                                                        "historical", "none"], fill_value=0)
+    plain_table(em_counts.rename_axis("Class").reset_index(name="LSOAs"),
+                caption="new: hot only in the latest quarter; intensifying / persistent / diminishing: hot in nearly "
+                        "every quarter with a rising / steady / falling score; sporadic: on and off; historical: hot "
+                        "before but not now.")
+    notable = em[em["emerging"] != "none"].copy()
+    if len(notable):
+        lsoa_names = hs.shapes("LSOAs").set_index("code")["name"]
+        lsoa_ward = hs.shapes("LSOAs").set_index("code")["ward_code"].map(names)
+        notable["Area"] = notable["code"].map(lsoa_names)
+        notable["Ward"] = notable["code"].map(lsoa_ward)
+        plain_table(notable[["Area", "Ward", "emerging", "hot_periods", "z_final"]].rename(columns={
+            "emerging": "Class", "hot_periods": "Quarters as a hot spot", "z_final": "Latest Gi* z"}).sort_values(
+            "Quarters as a hot spot", ascending=False), caption="LSOAs that have been a hot spot in any quarter.")
+
+# ------------------------------------------------------------------ point data
+st.header("Street-level records (police.uk)", divider="gray")
+st.markdown(
+    "police.uk publishes each crime at an anonymised **snap point** (\"on or near\" a street) rather than its "
+    "address, so many crimes share one point and a crime near a boundary can fall on the wrong side of it. "
+    "Burglary is held for every month since December 2010 (other crime types only for Feb 2025 and Jan 2026).")
+if st.toggle("Show burglary density for this period", key="points", bind="query-params"):
+    pts = hs.points("Burglary", period, ward)
+    held = pts["month"].nunique() if len(pts) else 0
+    if pts.empty:
+        st.info(f"No police.uk burglary records are held for {period.label}.")
+    else:
+        show_pts = st.checkbox("Also show each snap point", key="snap", bind="query-params")
+        hx = maps.hexbins(pts, outline=outline, show_points=show_pts)
+        st.pydeck_chart(hx.deck, height=520)
+        st.caption(f"{len(pts):,d} burglary records in {held} of {period.n_months} months of {period.label}, "
+                   "binned into hexagons about 150 m across (darker: more records).")
+        by_ward = pts.assign(Ward=pts["ward_code"].map(names)).groupby("Ward", as_index=False).size()
+        plain_table(by_ward.rename(columns={"size": "Records"}).sort_values("Records", ascending=False),
+                    caption="The same records by ward (the table equivalent of the map).")
+
+# ------------------------------------------------------------------ VOLT
+st.header("VOLT: victim, offender, location, time", divider="gray")
+area = ward or cfg.borough_code
+st.subheader("Victim")
+vic = hs.victims(area, period)
+if vic.empty:
+    st.info(f"The MPS dashboard holds no victim-related figures for {period.label}.")
+else:
+    months_held = int(vic["months"].max())
+    plain_table(vic.rename(columns={
+        "crime_type": "Type", "subtype": "Measure", "offences": "Offences or victims",
+        "positive_outcomes": "Positive outcomes", "positive_outcome_rate_pct": "Positive outcome rate %",
+        "months": "Months held"}),
+        caption=f"MPS Monthly Crime Dashboard for {where}, {period.label} ({months_held} of {period.n_months} months "
+                "held). Hate crime strands overlap. Not held: victims' age, sex or ethnicity for other crimes, and "
+                "repeat victimisation.")
+st.subheader("Offender")
+st.markdown("Recorded crime does not describe offenders. What the data can show is how often offences end in a "
+            "positive outcome (above, from the dashboard) and what happened to police.uk burglary records:")
+out = hs.burglary_outcomes(period, ward)
+if out.empty:
+    st.info(f"No police.uk burglary outcomes are held for {period.label}.")
+else:
+    out["share_pct"] = out["share_pct"].round(1)
+    plain_table(out.rename(columns={"last_outcome": "Last outcome", "records": "Burglaries", "share_pct": "Share %"}),
+                caption="police.uk 'last outcome' as published; recent crimes are often still under investigation.")
+st.subheader("Location")
+top = table.head(5)
+st.markdown(f"The top 10% of {geo.lower()} hold **{share:.0%}** of {label.lower()} offences; the busiest are "
+            + ", ".join(f"{r.name} ({r.count})" for r in top.itertuples()) + ".")
+st.subheader("Time")
+sea = hs.seasonality(cat)
+peak, low = sea.loc[sea["index"].idxmax()], sea.loc[sea["index"].idxmin()]
+st.markdown(f"Across the borough ({sea.attrs.get('span', '')}), {label.lower()} peaks in **{peak.month_name}** "
+            f"({peak['index']:.0f}, where 100 is an average month) and is lowest in **{low.month_name}** "
+            f"({low['index']:.0f}).")
+plain_table(sea.assign(mean=sea["mean"].round(1), index=sea["index"].round(0)).rename(columns={
+    "month_name": "Month", "mean": "Average offences", "index": "Index (100 = average)", "years": "Years"})
+    .drop(columns=["calendar_month"]), caption="Month-of-year pattern, borough level.")
+st.caption("Time of day is not published for recorded crime. Stop and search records do carry a time: see the "
+           "Stop and search page for searches by day of week and hour.")
