@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -32,6 +34,14 @@ HOTSPOT_COLOURS = {
 }
 OUTLINE = (40, 40, 40)
 FILL_ALPHA = 190
+
+
+class CompactDeck(pdk.Deck):
+    """A deck whose JSON has no indentation: pydeck indents by 2, which makes a boundary map's
+    payload about five times larger (every coordinate on its own line)."""
+
+    def to_json(self):
+        return json.dumps(json.loads(super().to_json()), separators=(",", ":"))
 
 
 class MapError(ValueError):
@@ -181,7 +191,7 @@ def choropleth(gdf: gpd.GeoDataFrame, value_col: str, tooltip: str, *, label_col
                                 get_size=13, get_color=[0, 0, 0], get_text_anchor="'middle'",
                                 get_alignment_baseline="'center'", background=True,
                                 get_background_color=[255, 255, 255, 220], font_weight=700))
-    deck = pdk.Deck(layers=layers, initial_view_state=_view(g, zoom), map_provider=None, map_style=None,
+    deck = CompactDeck(layers=layers, initial_view_state=_view(g, zoom), map_provider=None, map_style=None,
                     tooltip={"text": tooltip}, height=height)
     return MapSpec(deck, legend, len(deck.to_json()))
 
@@ -221,7 +231,7 @@ def hexbins(points: pd.DataFrame, outline: gpd.GeoDataFrame | None = None, radiu
                                 get_line_color=[0, 0, 0], line_width_min_pixels=2))
     lon, lat = pts["longitude"].astype(float), pts["latitude"].astype(float)
     view = pdk.ViewState(latitude=float(lat.median()), longitude=float(lon.median()), zoom=12.4)
-    deck = pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, map_style=None,
+    deck = CompactDeck(layers=layers, initial_view_state=view, map_provider=None, map_style=None,
                     tooltip={"text": "{elevationValue} records in this hexagon"}, height=height)
     legend = pd.DataFrame({"Colour": ["palest", "darkest"], "Means": ["fewest records", "most records"]})
     return MapSpec(deck, legend, len(deck.to_json()))
