@@ -24,7 +24,7 @@ for spec in pages_for(cfg.mode):
                    url_path=spec.url_path, default=spec.default)
     registered.setdefault(spec.section, []).append(page)
 
-nav = st.navigation({s: registered[s] for s in SECTIONS if s in registered})
+nav = st.navigation({s: registered[s] for s in SECTIONS if s in registered}, expanded=True)  # every page listed
 st.set_page_config(page_title=f"{nav.title} · {cfg.borough_name} Community Safety")  # each page its own tab title
 frame.sidebar_coverage()
 nav.run()

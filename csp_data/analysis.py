@@ -16,7 +16,7 @@ import pandas as pd
 from . import sql
 from .config import Settings, settings as get_settings
 from .measures import MEASURES
-from .periods import Period, add_months, fy_of, make, parse
+from .periods import Period, PeriodError, add_months, fy_of, make, parse
 from .stats import compare_counts, rate_per_1000
 
 PERIOD_CHOICES = ("Latest month", "Last 3 months", "Last 12 months", "Financial year to date", "Custom months")
@@ -78,7 +78,10 @@ def resolve_period(choice: str, latest: date, custom_from: str | None = None, cu
     if choice == "Custom months":
         if not custom_from or not custom_to:
             raise AnalysisError("Choose the first and last month of the custom period.")
-        p = parse(f"{custom_from}..{custom_to}")
+        try:
+            p = parse(f"{custom_from}..{custom_to}")
+        except PeriodError:
+            raise AnalysisError("Choose a 'From' month that is not after the 'To' month.") from None
         if p.start < first or p.end > latest:
             raise AnalysisError(f"Choose months between {first:%b %Y} and {latest:%b %Y}.")
         return p
@@ -192,9 +195,15 @@ def victims(area_code: str, period: Period, cfg: Settings | None = None) -> pd.D
     for col in ("Offences", "Positive Outcomes"):
         if col not in wide:
             wide[col] = 0
+    # A measure the dashboard never publishes outcomes for (victim counts such as 'Knife Injury
+    # Victims (1-24)') has no outcome figure: missing, not zero.
+    published = set(out.loc[out["measure"] == "Positive Outcomes", "crime_type"] + "|" +
+                    out.loc[out["measure"] == "Positive Outcomes", "subtype"])
+    has_outcomes = (wide["crime_type"] + "|" + wide["subtype"]).isin(published) | ~wide["subtype"].str.contains("Victims")
+    wide["Positive Outcomes"] = wide["Positive Outcomes"].where(has_outcomes)
     months = out.groupby(["crime_type", "subtype"])["months"].max().reset_index()
     wide = wide.merge(months, on=["crime_type", "subtype"])
     wide["positive_outcome_rate_pct"] = [
-        (p / o * 100) if o >= 10 else np.nan for o, p in zip(wide["Offences"], wide["Positive Outcomes"])]
+        (p / o * 100) if o >= 10 and p == p else np.nan for o, p in zip(wide["Offences"], wide["Positive Outcomes"])]
     return wide.rename(columns={"Offences": "offences", "Positive Outcomes": "positive_outcomes"})[
         ["crime_type", "subtype", "offences", "positive_outcomes", "positive_outcome_rate_pct", "months"]]

@@ -36,12 +36,25 @@ OUTLINE = (40, 40, 40)
 FILL_ALPHA = 190
 
 
+# Streamlit 1.67's map component fills in Carto's positron basemap (a request to
+# basemaps.cartocdn.com) whenever a deck has no map style, even with pydeck's map_provider None,
+# and it only accepts a style URL (a string). So every deck names a style served by this app
+# itself (static/offline-map-style.json, via server.enableStaticServing): a plain background with
+# no sources, so nothing else is fetched.
+OFFLINE_STYLE_URL = "/app/static/offline-map-style.json"
+OFFLINE_STYLE = {"version": 8, "name": "offline", "sources": {},
+                 "layers": [{"id": "background", "type": "background", "paint": {"background-color": "#ffffff"}}]}
+
+
 class CompactDeck(pdk.Deck):
-    """A deck whose JSON has no indentation: pydeck indents by 2, which makes a boundary map's
-    payload about five times larger (every coordinate on its own line)."""
+    """A deck for offline use: the app's own no-source map style, and JSON with no indentation
+    (pydeck indents by 2, which makes a boundary map's payload about five times larger)."""
 
     def to_json(self):
-        return json.dumps(json.loads(super().to_json()), separators=(",", ":"))
+        spec = json.loads(super().to_json())
+        spec["mapStyle"] = OFFLINE_STYLE_URL
+        spec.pop("mapProvider", None)
+        return json.dumps(spec, separators=(",", ":"))
 
 
 class MapError(ValueError):
@@ -60,7 +73,13 @@ def ward_geometry(cfg: Settings | None = None) -> gpd.GeoDataFrame:
     cfg = cfg or get_settings()
     path = _manifest_path(cfg, "boundary_wards")
     gdf = geo.boundaries(path, "ward_code", "ward_name")
-    return gdf.to_crs(4326) if gdf.crs and gdf.crs.to_epsg() != 4326 else gdf
+    gdf = gdf.to_crs(4326) if gdf.crs and gdf.crs.to_epsg() != 4326 else gdf
+    # Names as every table shows them (the warehouse's ward lookup), not the boundary file's
+    # spelling ("St. Dunstan's"), so a map label always matches its table row.
+    from . import sql
+
+    names = sql.run("meta/wards").set_index("ward_code")["ward_name"]
+    return gdf.assign(name=gdf["code"].map(names).fillna(gdf["name"]))
 
 
 def simplify(gdf: gpd.GeoDataFrame, tolerance_m: float = 10.0) -> gpd.GeoDataFrame:

@@ -61,7 +61,8 @@ except AnalysisError as exc:
 prev_label = table.attrs.get("previous")
 where = f"{ward_name} ward" if ward else cfg.borough_name
 st.caption(f"{label} · {period.label}" + (f" (compared with {prev_label})" if prev_label else "") +
-           f" · {geo} of {where} · Source: MPS recorded crime at {geo[:-1].lower()} level (London Datastore). "
+           f" · {geo} of {where} · Source: MPS recorded crime at {'LSOA' if geo == 'LSOAs' else 'ward'} level "
+           "(London Datastore). "
            "Finer levels lose crimes that could not be placed, so they add up to less than the borough.")
 
 # ------------------------------------------------------------------ the map
@@ -100,7 +101,8 @@ plain_table(spec.legend, caption="Map key")
 # ------------------------------------------------------------------ ranked table
 st.header(f"Areas ranked: {label}, {period.label}", divider="gray")
 share, k = concentration(table["count"])
-st.markdown(f"The busiest **{k} of {len(table)}** {geo.lower()} ({'top 10%'}) hold **{share:.0%}** of these offences.")
+AREA_WORD = {"LSOAs": "LSOAs", "Wards": "wards"}
+st.markdown(f"The busiest **{k} of {len(table)}** {AREA_WORD[geo]} (the top 10%) hold **{share:.0%}** of these offences.")
 ranked = table.copy()
 if gi is not None:
     ranked = ranked.merge(gi[["code", "z", "q", "klass"]], on="code", how="left")
@@ -201,7 +203,7 @@ else:
                 caption="police.uk 'last outcome' as published; recent crimes are often still under investigation.")
 st.subheader("Location")
 top = table.head(5)
-st.markdown(f"The top 10% of {geo.lower()} hold **{share:.0%}** of {label.lower()} offences; the busiest are "
+st.markdown(f"The top 10% of {AREA_WORD[geo]} hold **{share:.0%}** of {label.lower()} offences; the busiest are "
             + ", ".join(f"{r.name} ({r.count})" for r in top.itertuples()) + ".")
 st.subheader("Time")
 sea = hs.seasonality(cat)
