@@ -34,6 +34,7 @@ from .formatting import month as month_text
 __all__ = [
     "PALETTE", "trend_chart", "fy_bars", "breakdown_bars", "outcome_rate_chart", "gauge",
     "ward_bars", "trajectory_chart", "small_trend", "to_vega_spec",
+    "monthly_with_average", "interval_dots", "day_hour_heatmap",
 ]
 
 # ≥3:1 against white for graphical objects (WCAG 1.4.11); all pass 4.5:1 too.
@@ -577,7 +578,7 @@ def breakdown_bars(df: pd.DataFrame, title: str, category_col: str, value_col: s
         sents[-1] = sents[-1][:-1] + f"; not shown (no value): {', '.join(blank)}."
     alt_text = " ".join(sents)
     table = plot[[cat_title, val]].copy()
-    height = max(120, 30 * n)
+    height = max(120, 30 * n) + 90  # Streamlit fits title and axes into the height too
     return _finish(chart, _title(title), alt_text, height), alt_text, table
 
 
@@ -622,7 +623,7 @@ def ward_bars(df: pd.DataFrame, title: str, value_col: str, value_label: str, av
         sents[-1] = sents[-1][:-1] + f"; not shown (no value): {', '.join(blank)}."
     alt_text = " ".join(sents)
     table = plot[["Rank", "Ward", val, "Compared with borough average"]].copy()
-    height = max(140, 24 * (n + 1) + 20)
+    height = max(140, 24 * (n + 1) + 20) + 90  # title and axes are inside the height
     return _finish(chart, _title(title), alt_text, height), alt_text, table
 
 
@@ -909,3 +910,252 @@ def small_trend(df: pd.DataFrame, title: str, measure_label: str):
                 f"the highest month was {peak['Month']} with {fmt(peak[name])}.")
     table = plot[["Month", name]].reset_index(drop=True)
     return _finish(chart, _title(title), alt_text, 150), alt_text, table
+
+
+# --------------------------------------------------------------------------------------------
+# 9. monthly counts with a rolling average (no control limits), rates with intervals by group,
+#    day-of-week x hour-of-day heatmap (first used by the stop-and-search page)
+
+MONTHLY_COLUMNS = ("month", "count", "rolling12")
+INTERVAL_COLUMNS = ("group", "n", "k", "rate_pct", "low_pct", "high_pct")
+HEATMAP_COLUMNS = ("weekday", "hour", "count")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+HEAT_LOW, HEAT_HIGH = "#eef4fb", PALETTE["blue"]   # heatmap ends; cells between are mixed in sRGB
+
+
+def _srgb(hex_colour: str) -> tuple[float, ...]:
+    h = hex_colour.lstrip("#")
+    return tuple(int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))
+
+
+def _luminance(rgb: Sequence[float]) -> float:
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _label_colour(t: float) -> str:
+    """Black or white, whichever contrasts more with the heatmap colour at ``t`` (0-1): at least
+    4.5:1 everywhere on a light-to-dark ramp."""
+    lo, hi = _srgb(HEAT_LOW), _srgb(HEAT_HIGH)
+    lum = _luminance([a + (b - a) * t for a, b in zip(lo, hi)])
+    return "#000000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
+
+
+def _month_runs(months: Sequence[pd.Timestamp]) -> list[str]:
+    """Consecutive months joined into spans: 'Mar 2019 to May 2021', 'Jan 2022'."""
+    spans, run = [], []
+    for m in sorted(months):
+        if run and (m.year * 12 + m.month) != (run[-1].year * 12 + run[-1].month) + 1:
+            spans.append(run)
+            run = []
+        run.append(m)
+    if run:
+        spans.append(run)
+    return [month_text(r[0]) if len(r) == 1 else f"{month_text(r[0])} to {month_text(r[-1])}" for r in spans]
+
+
+def monthly_with_average(df: pd.DataFrame, title: str, measure_label: str, note_col: str | None = None):
+    """Monthly counts (solid line with dots) and a 12-month rolling average (dashed), with gaps where
+    a month has no figure (the line breaks; the gap is named in the description and the table).
+
+    ``df`` columns: month (date), count (NaN for a month with no data), rolling12 (NaN where not
+    computed); optional ``note_col`` (text per month, e.g. why a month is incomplete).
+    """
+    _require(df, MONTHLY_COLUMNS, "monthly_with_average")
+    if df.empty:
+        raise ValueError("monthly_with_average: no months to plot (the frame is empty)")
+    d = df.copy()
+    d["month"] = d["month"].map(_to_timestamp)
+    if d["month"].duplicated().any():
+        raise ValueError(f"monthly_with_average: month {month_text(d.loc[d['month'].duplicated(), 'month'].iloc[0])} "
+                         "appears more than once")
+    d = d.sort_values("month").reset_index(drop=True)
+    name = _cap(measure_label)
+    avg = "12-month average"
+    wide = pd.DataFrame({
+        "Month": d["month"].map(month_text),
+        "month": d["month"],
+        name: d["count"].map(lambda v: _round(v, 2)),
+        avg: d["rolling12"].map(_round),
+    })
+    if note_col:
+        wide["Note"] = d[note_col].map(lambda v: "" if _missing(v) else str(v))
+    series = [(f"Monthly {_lower_first(measure_label)}", name, PALETTE["blue"], [1, 0]),
+              ("12-month rolling average", avg, PALETTE["orange"], [8, 4])]
+    rows = [{"month": m, "series": s, "value": v}
+            for s, col, *_ in series for m, v in zip(wide["month"], wide[col])]
+    long = pd.DataFrame(rows)
+    long = long[(long["series"] == series[0][0]) | long["value"].notna()]
+    present = [s for s in series if (long["series"] == s[0]).any()]
+    n = len(d)
+    step = next((s for s in (1, 2, 3, 6, 12) if n / s <= 8), 12 * math.ceil(n / 96))
+    x = alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=0, labelOverlap="greedy",
+                                                      tickCount=alt.TimeIntervalStep(interval="month", step=step)))
+    tooltip = [alt.Tooltip("Month:N"), alt.Tooltip(f"{name}:Q", format=",.0f"), alt.Tooltip(f"{avg}:Q", format=",.1f")]
+    if note_col:
+        tooltip.append(alt.Tooltip("Note:N"))
+    lines = alt.Chart(long).mark_line(invalid="break-paths-show-domains", strokeWidth=2.5).encode(
+        x=x, y=alt.Y("value:Q", title=name),
+        color=alt.Color("series:N", title="Lines", scale=alt.Scale(domain=[p[0] for p in present],
+                                                                   range=[p[2] for p in present]),
+                        legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=400)),
+        strokeDash=alt.StrokeDash("series:N", title="Lines", scale=alt.Scale(domain=[p[0] for p in present],
+                                                                             range=[p[3] for p in present]),
+                                  legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=2.5,
+                                                    symbolSize=400)),
+    )
+    points = alt.Chart(wide).mark_point(filled=True, size=30, color=PALETTE["blue"], opacity=1,
+                                        invalid="filter").encode(x=x, y=alt.Y(f"{name}:Q"), tooltip=tooltip)
+    chart = alt.layer(lines, points)
+
+    have = wide[wide[name].notna()]
+    first, last = d["month"].iloc[0], d["month"].iloc[-1]
+    sents = [f"{title}, {month_text(first)} to {month_text(last)}."]
+    if len(have):
+        latest = have.iloc[-1]
+        peak = have.loc[have[name].astype(float).idxmax()]
+        bits = f"Latest month ({latest['Month']}) {fmt(latest[name])}"
+        if not _missing(latest[avg]):
+            bits += f", 12-month average {fmt(latest[avg])}"
+        bits += f"; highest {peak['Month']} ({fmt(peak[name])})"
+        sents.append(bits + ".")
+    gaps = list(d.loc[d["count"].isna(), "month"])
+    if gaps:
+        sents.append(f"No figures for {_plural(len(gaps), 'month')}: " + ", ".join(_month_runs(gaps)) + ".")
+    alt_text = " ".join(sents)
+    table = wide.drop(columns=["month"]).reset_index(drop=True)
+    subtitle = "Solid line and dots: monthly figures; dashed: 12-month rolling average; breaks: months with no figure"
+    return _finish(chart, _title(title, subtitle), alt_text, 360), alt_text, table
+
+
+def interval_dots(df: pd.DataFrame, title: str, category_label: str, rate_label: str, count_label: str,
+                  overall_pct: float | None = None, overall_label: str = "All searches"):
+    """A rate per group as a dot with its confidence interval as a horizontal bar (ticks at the
+    ends), in the order given, each labelled with the rate and n; an optional dashed reference
+    rule for the overall rate.
+
+    ``df`` columns: group, n (denominator), k (numerator), rate_pct, low_pct, high_pct (percent).
+    """
+    _require(df, INTERVAL_COLUMNS, "interval_dots")
+    if df.empty:
+        raise ValueError("interval_dots: no groups to plot (the frame is empty)")
+    d = df.loc[:, list(INTERVAL_COLUMNS)].copy().reset_index(drop=True)
+    d["group"] = d["group"].astype(str)
+    if d["group"].duplicated().any():
+        raise ValueError(f"interval_dots: group {d.loc[d['group'].duplicated(), 'group'].iloc[0]!r} appears more than once")
+    cat = _cap(category_label)
+    rate = f"{_cap(rate_label)} (%)"
+    plot = pd.DataFrame({
+        cat: d["group"],
+        "Searches (n)": d["n"].map(lambda v: None if _missing(v) else int(v)),
+        _cap(count_label): d["k"].map(lambda v: None if _missing(v) else int(v)),
+        rate: d["rate_pct"].map(_round),
+        "95% interval low (%)": d["low_pct"].map(_round),
+        "95% interval high (%)": d["high_pct"].map(_round),
+    })
+    plot["label"] = [("no searches" if _missing(r) else f"{_pct(r)} (n = {fmt(n)})")
+                     for r, n in zip(plot[rate], plot["Searches (n)"])]
+    order = list(plot[cat])
+    overall = _num(overall_pct)
+    tops = [v for v in list(plot["95% interval high (%)"]) + [overall] if not _missing(v)]
+    top = max(tops) if tops else 10.0
+    x_scale = alt.Scale(domain=[0, max(5.0, min(100.0, top * 1.35))], nice=False)
+    y = alt.Y(f"{cat}:N", sort=order, scale=alt.Scale(domain=order), title=cat, axis=alt.Axis(labelLimit=260, ticks=False))
+    x = alt.X(f"{rate}:Q", title=rate, scale=x_scale, axis=alt.Axis(tickCount=8))
+    tooltip = [alt.Tooltip(f"{cat}:N"), alt.Tooltip("Searches (n):Q", format=",d"),
+               alt.Tooltip(f"{_cap(count_label)}:Q", format=",d"), alt.Tooltip(f"{rate}:Q", format=".1f"),
+               alt.Tooltip("95% interval low (%):Q", format=".1f"), alt.Tooltip("95% interval high (%):Q", format=".1f")]
+    shown = plot[plot[rate].notna()]
+    base = alt.Chart(shown)
+    layers = [
+        base.mark_rule(color=PALETTE["blue"], strokeWidth=2.5).encode(
+            y=y, x=alt.X("95% interval low (%):Q", scale=x_scale, title=rate), x2="95% interval high (%):Q",
+            tooltip=tooltip),
+        base.mark_tick(color=PALETTE["blue"], thickness=2, size=14, orient="vertical").encode(
+            y=y, x=alt.X("95% interval low (%):Q", scale=x_scale, title=rate)),
+        base.mark_tick(color=PALETTE["blue"], thickness=2, size=14, orient="vertical").encode(
+            y=y, x=alt.X("95% interval high (%):Q", scale=x_scale, title=rate)),
+        alt.Chart(plot).mark_point(filled=True, size=110, shape="circle", color=PALETTE["blue"], opacity=1,
+                                   invalid="filter").encode(x=x, y=y, tooltip=tooltip),
+        base.mark_text(align="left", baseline="middle", dx=10, color=TEXT_COLOUR).encode(
+            y=y, x=alt.X("95% interval high (%):Q", scale=x_scale, title=rate), text="label:N"),
+    ]
+    if overall is not None:
+        odf = pd.DataFrame({"overall": [overall], "Overall": [f"{overall_label}: {_pct(overall)}"]})
+        layers.append(alt.Chart(odf).mark_rule(color=PALETTE["orange"], strokeDash=[8, 4], strokeWidth=2.5)
+                      .encode(x=alt.X("overall:Q", scale=x_scale, title=rate), tooltip=["Overall:N"]))
+    chart = alt.layer(*layers)
+
+    items = [f"{r[cat]} {_pct(r[rate])} ({_pct(r['95% interval low (%)'])} to {_pct(r['95% interval high (%)'])}, "
+             f"n = {fmt(r['Searches (n)'])})" for _, r in shown.iterrows()]
+    sents = [f"{title}: " + "; ".join(items) + "." if items else f"{title}: no group has any searches."]
+    if overall is not None:
+        sents.append(f"{overall_label}: {_pct(overall)}.")
+    empty = [g for g in plot.loc[plot[rate].isna(), cat]]
+    if empty:
+        sents.append("No searches (no rate): " + ", ".join(empty) + ".")
+    alt_text = " ".join(sents)
+    subtitle = "Dots: rate; horizontal bars: 95% confidence interval (Wilson)"
+    if overall is not None:
+        subtitle += f"; dashed orange line: {overall_label.lower()} ({_pct(overall)})"
+    table = plot.drop(columns=["label"]).reset_index(drop=True)
+    height = 36 * len(order) + 120  # the whole chart: title, subtitle and axis take about 110 px
+    return _finish(chart, _title(title, subtitle), alt_text, height), alt_text, table
+
+
+def day_hour_heatmap(df: pd.DataFrame, title: str, measure_label: str):
+    """A 7 x 24 grid (Monday first; hours 00 to 23) shaded by count, every cell labelled with its
+    count so colour is not the only signal. ``df`` columns: weekday (1 = Monday ... 7 = Sunday),
+    hour (0-23), count; missing cells count as 0. The table is the same grid, a row per day."""
+    _require(df, HEATMAP_COLUMNS, "day_hour_heatmap")
+    d = df.loc[:, list(HEATMAP_COLUMNS)].copy()
+    bad = d[~d["weekday"].isin(range(1, 8)) | ~d["hour"].isin(range(24))]
+    if len(bad):
+        raise ValueError(f"day_hour_heatmap: weekday must be 1-7 and hour 0-23; got {bad.iloc[0].to_dict()}")
+    if d.duplicated(["weekday", "hour"]).any():
+        raise ValueError("day_hour_heatmap: a weekday and hour appear more than once")
+    grid = pd.MultiIndex.from_product([range(1, 8), range(24)], names=["weekday", "hour"])
+    d = d.set_index(["weekday", "hour"]).reindex(grid).fillna({"count": 0}).reset_index()
+    d["count"] = d["count"].astype(int)
+    name = _cap(measure_label)
+    plot = pd.DataFrame({
+        "Day": d["weekday"].map(lambda i: WEEKDAYS[int(i) - 1]),
+        "Hour": d["hour"].map(lambda h: f"{int(h):02d}"),
+        "Hours": d["hour"].map(lambda h: f"{int(h):02d}:00 to {int(h):02d}:59"),
+        name: d["count"],
+    })
+    top = int(plot[name].max())
+    plot["ink"] = [_label_colour(v / top if top else 0.0) for v in plot[name]]
+    x = alt.X("Hour:O", title="Hour of the day (from 00:00 to 23:00)", sort=[f"{h:02d}" for h in range(24)],
+              axis=alt.Axis(labelAngle=0))
+    y = alt.Y("Day:O", title="Day of the week", sort=list(WEEKDAYS))
+    tooltip = [alt.Tooltip("Day:N"), alt.Tooltip("Hours:N"), alt.Tooltip(f"{name}:Q", format=",d")]
+    base = alt.Chart(plot)
+    rect = base.mark_rect(stroke="#ffffff", strokeWidth=1).encode(
+        x=x, y=y, tooltip=tooltip,
+        color=alt.Color(f"{name}:Q", title=name,
+                        scale=alt.Scale(domain=[0, max(top, 1)], range=[HEAT_LOW, HEAT_HIGH], interpolate="rgb"),
+                        legend=alt.Legend(orient="right", gradientLength=160)))
+    text = base.mark_text(baseline="middle").encode(
+        x=x, y=y, text=alt.Text(f"{name}:Q", format=",d"), color=alt.Color("ink:N", scale=None))
+    # the cells' colour scale (quantitative) and the labels' ink (literal colours) must not be merged:
+    # a shared scale fails to render in the browser
+    chart = alt.layer(rect, text).resolve_scale(color="independent")
+
+    total = int(plot[name].sum())
+    ranked = plot.sort_values([name, "Day"], ascending=[False, True], kind="mergesort")
+    busiest = [f"{r.Day} {r.Hours} ({fmt(r[name])})" for _, r in ranked.head(3).iterrows()]
+    by_day = plot.groupby("Day", sort=False)[name].sum()
+    by_hour = plot.groupby("Hours", sort=False)[name].sum()
+    quiet_hour = by_hour.idxmin()
+    sents = [f"{title}: {fmt(total)} {_lower_first(measure_label)} in 168 day-and-hour cells.",
+             f"Busiest cells: {', '.join(busiest)}.",
+             f"Busiest day {by_day.idxmax()} ({fmt(by_day.max())}), quietest {by_day.idxmin()} ({fmt(by_day.min())}); "
+             f"busiest hour {by_hour.idxmax()} ({fmt(by_hour.max())}), quietest {quiet_hour} ({fmt(by_hour.min())})."]
+    alt_text = " ".join(sents)
+    table = plot.pivot(index="Day", columns="Hour", values=name).reindex(list(WEEKDAYS))
+    table.columns = [f"{h}:00" for h in table.columns]
+    table["Total"] = table.sum(axis=1)
+    table = table.reset_index()
+    subtitle = "Darker cells: more; every cell is labelled with its count"
+    return _finish(chart, _title(title, subtitle), alt_text, 320), alt_text, table

@@ -1,0 +1,87 @@
+"""Cached loaders for the Stop and search page. Results are keyed by primitive arguments plus the
+warehouse stamp (``cache.warehouse_key()``), as in :mod:`csp_data.ui.cache`, so a rebuild shows
+new data without a restart. Everything returned is a copy the page may change."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from .. import maps
+from .. import stop_search as ss
+from . import cache
+
+
+def coverage() -> ss.Coverage:
+    return ss.coverage(cache.query("stop_search/coverage"), monthly(""))
+
+
+def monthly(ward_code: str = "") -> pd.DataFrame:
+    return cache.query("stop_search/monthly", ward_code=ward_code)
+
+
+def profile(start: date, end: date, ward_code: str = "") -> pd.DataFrame:
+    """The grouped profile (see :func:`csp_data.stop_search.grouped`) for a period and ward."""
+    return _profile(start, end, ward_code, cache.warehouse_key()).copy()
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _profile(start: date, end: date, ward_code: str, key: str) -> pd.DataFrame:
+    return ss.grouped(cache.query("stop_search/profile", start=start, end=end, ward_code=ward_code))
+
+
+def rates(start: date, end: date, ward_code: str, dim: str, measure: str) -> pd.DataFrame:
+    out = _rates(start, end, ward_code, dim, measure, cache.warehouse_key())
+    copy = out.copy()
+    copy.attrs.update(out.attrs)
+    return copy
+
+
+@st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
+def _rates(start: date, end: date, ward_code: str, dim: str, measure: str, key: str) -> pd.DataFrame:
+    return ss.rates_by(profile(start, end, ward_code), dim, measure)
+
+
+def heatmap(start: date, end: date, ward_code: str = "") -> pd.DataFrame:
+    return ss.heatmap_frame(cache.query("stop_search/heatmap", start=start, end=end, ward_code=ward_code))
+
+
+def points(start: date, end: date, ward_code: str = "") -> pd.DataFrame:
+    return cache.query("stop_search/points", start=start, end=end, ward_code=ward_code)
+
+
+def wards(start: date, end: date) -> pd.DataFrame:
+    return ss.ward_table(cache.query("stop_search/wards", start=start, end=end))
+
+
+@st.cache_data(ttl=3600, max_entries=2, show_spinner=False)
+def _outline(key: str) -> gpd.GeoDataFrame:
+    return maps.simplify(maps.ward_geometry())
+
+
+def ward_outline() -> gpd.GeoDataFrame:
+    """The borough's ward boundaries, simplified for drawing."""
+    return _outline(cache.warehouse_key()).copy()
+
+
+def hex_map(start: date, end: date, ward_code: str = "") -> tuple[maps.MapSpec | None, int, int]:
+    """(hex-bin map of located searches or None if none is located, searches without a location, all searches)."""
+    pts, missing, total = ss.located(points(start, end, ward_code))
+    if pts.empty:
+        return None, missing, total
+    return maps.hexbins(pts, outline=ward_outline()), missing, total
+
+
+@st.cache_data(ttl=3600, max_entries=2, show_spinner=False)
+def _ethnicity_files(key: str) -> list[str]:
+    return [p.name for p in ss.ethnicity_population_files()]
+
+
+def ethnicity_population_files() -> list[str]:
+    """Names of embedded Census files holding population by ethnic group (empty: none held)."""
+    return list(_ethnicity_files(cache.warehouse_key()))
+
+

@@ -1,0 +1,594 @@
+"""Stop and search: figures checked against independent DuckDB counts on the real warehouse, the
+statistics checked by hand formulas, the ethnicity grouping checked against every value in the data,
+and the page rendered in AppTest (charts described, tables behind every chart, the awaiting-data
+sentence, the ward filter).
+
+The independent counts read ``stop_search.parquet`` with a fresh DuckDB connection of their own
+and SQL written here, not the app's connection or the files in ``queries/stop_search/``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import date
+
+import altair as alt
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from scipy import stats as sps
+from streamlit.testing.v1 import AppTest
+
+from csp_data import charts
+from csp_data import stop_search as ss
+from csp_data.config import REPO_ROOT, Settings
+from csp_data.pages import PAGES
+from csp_data.periods import make
+
+APP = REPO_ROOT / "app.py"
+SCRIPT = "pages/analysis/stop_search.py"
+TIMEOUT = 120
+Z = 1.959963984540054  # the 97.5th percentile of the standard normal, written out
+
+# An independent grouping of the self-defined text, in SQL, used to cross-check the Python rules.
+SELF_GROUP_SQL = """
+CASE
+  WHEN self_defined_ethnicity IS NULL OR trim(self_defined_ethnicity) = '' THEN 'Not stated'
+  WHEN lower(self_defined_ethnicity) LIKE '%not stated%' THEN 'Not stated'
+  WHEN lower(self_defined_ethnicity) LIKE 'asian%' THEN 'Asian'
+  WHEN lower(self_defined_ethnicity) LIKE 'chinese or other ethnic group - chinese%' THEN 'Asian'
+  WHEN lower(self_defined_ethnicity) LIKE 'black%' THEN 'Black'
+  WHEN lower(self_defined_ethnicity) LIKE 'mixed%' THEN 'Mixed'
+  WHEN lower(self_defined_ethnicity) LIKE 'white%' THEN 'White'
+  WHEN lower(self_defined_ethnicity) LIKE 'other ethnic group%' THEN 'Other'
+  WHEN lower(self_defined_ethnicity) LIKE 'chinese or other ethnic group%' THEN 'Other'
+  ELSE 'Unmapped'
+END
+"""
+RAW_COLUMNS = {
+    "officer": "coalesce(officer_defined_ethnicity, 'Not recorded')",
+    "self": SELF_GROUP_SQL,
+    "age": "coalesce(age_range, 'Not recorded')",
+    "gender": "coalesce(gender, 'Not recorded')",
+    "object": "coalesce(object_of_search, 'Not recorded')",
+    "outcome": "coalesce(outcome, 'Not recorded')",
+}
+NFA_SQL = "('A no further action disposal', 'Nothing found - no further action')"
+
+
+# ----------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def raw(warehouse):
+    """A separate DuckDB connection on the warehouse Parquet (not the app's connection)."""
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW s AS SELECT * FROM read_parquet('{warehouse / 'stop_search.parquet'}')")
+    con.execute(f"CREATE VIEW w AS SELECT * FROM read_parquet('{warehouse / 'wards.parquet'}')")
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def monthly(warehouse):
+    return ss.load_monthly("")
+
+
+@pytest.fixture(scope="module")
+def last12(raw, monthly):
+    latest = raw.execute("SELECT max(month) FROM s").fetchone()[0]
+    choice = ss.period_choices(monthly)[0]
+    assert choice.key == "last12"
+    assert choice.period.end == latest and choice.period.n_months == 12
+    return choice.period
+
+
+@pytest.fixture(scope="module")
+def busiest_ward(raw, last12):
+    return raw.execute("SELECT ward_code FROM s WHERE month BETWEEN ? AND ? GROUP BY 1 ORDER BY count(*) DESC, 1 "
+                       "LIMIT 1", [last12.start, last12.end]).fetchone()[0]
+
+
+def n_raw(raw, period, ward="", extra="TRUE") -> int:
+    return raw.execute(f"SELECT count(*) FROM s WHERE month BETWEEN ? AND ? AND (? = '' OR ward_code = ?) AND {extra}",
+                       [period.start, period.end, ward, ward]).fetchone()[0]
+
+
+PERIODS = {
+    "last12": None,  # filled from the fixture
+    "FY2022-23": make(date(2022, 4, 1), date(2023, 3, 1)),
+    "all": make(date(2016, 6, 1), date(2024, 8, 1)),
+}
+
+
+def period_for(name, last12):
+    return last12 if name == "last12" else PERIODS[name]
+
+
+# ----------------------------------------------------------------------------------- coverage and periods
+
+
+def test_coverage_matches_the_table(raw, warehouse):
+    cov = ss.load_coverage()
+    first, last, months, n = raw.execute(
+        "SELECT min(month), max(month), count(DISTINCT month), count(*) FROM s").fetchone()
+    assert (cov.first_month, cov.last_month, cov.months_held, cov.searches) == (first, last, months, n)
+    assert cov.months_held + len(cov.missing) == cov.span_months
+    held = {r[0] for r in raw.execute("SELECT DISTINCT month FROM s").fetchall()}
+    assert not set(cov.missing) & held
+    assert cov.snapshot.startswith("police.uk stop and search")
+
+
+def test_period_choices_cover_last12_financial_years_and_all(monthly, raw):
+    choices = ss.period_choices(monthly)
+    keys = [c.key for c in choices]
+    assert keys[0] == "last12" and keys[-1] == "all"
+    fys = [c for c in choices if c.key.startswith("FY")]
+    assert fys and all(c.period.start.month == 4 and c.period.n_months == 12 for c in fys)
+    held = {r[0] for r in raw.execute("SELECT DISTINCT month FROM s").fetchall()}
+    for c in choices:
+        assert c.months_held == sum(1 for m in held if m in c.period), c.key
+    assert choices[-1].months_held == len(held)
+
+
+# ----------------------------------------------------------------------------------- counts
+
+
+@pytest.mark.parametrize("pname", list(PERIODS))
+@pytest.mark.parametrize("dim", list(ss.DIMENSIONS))
+def test_group_counts_sum_to_total_and_equal_independent_counts(raw, last12, dim, pname):
+    period = period_for(pname, last12)
+    g = ss.grouped(ss.load_profile(period))
+    counts = ss.counts_by(g, dim)
+    total = n_raw(raw, period)
+    assert total > 0
+    assert int(counts["searches"].sum()) == total
+    assert counts["share_pct"].sum() == pytest.approx(100.0)
+    expect = dict(raw.execute(f"SELECT {RAW_COLUMNS[dim]} AS c, count(*) FROM s WHERE month BETWEEN ? AND ? GROUP BY 1",
+                              [period.start, period.end]).fetchall())
+    assert dict(zip(counts["category"], counts["searches"].astype(int))) == expect
+
+
+@pytest.mark.parametrize("dim", ["self", "officer", "object"])
+def test_group_counts_for_one_ward(raw, last12, busiest_ward, dim):
+    counts = ss.counts_by(ss.grouped(ss.load_profile(last12, busiest_ward)), dim)
+    expect = dict(raw.execute(f"SELECT {RAW_COLUMNS[dim]}, count(*) FROM s WHERE month BETWEEN ? AND ? AND ward_code = ? "
+                              "GROUP BY 1", [last12.start, last12.end, busiest_ward]).fetchall())
+    assert dict(zip(counts["category"], counts["searches"].astype(int))) == expect
+    assert int(counts["searches"].sum()) == n_raw(raw, last12, busiest_ward) < n_raw(raw, last12)
+
+
+def test_ward_table_sums_to_the_located_total(raw, last12):
+    wt = ss.load_wards(last12)
+    n_wards = raw.execute("SELECT count(*) FROM w").fetchone()[0]
+    assert len(wt) == n_wards == 20
+    assert int(wt["searches"].sum()) == n_raw(raw, last12, extra="ward_code IS NOT NULL")
+    expect = dict(raw.execute("SELECT ward_code, count(*) FROM s WHERE month BETWEEN ? AND ? GROUP BY 1",
+                              [last12.start, last12.end]).fetchall())
+    for r in ss.ward_table(wt).itertuples():
+        assert r.searches == expect.get(r.ward_code, 0)
+        assert r.per_1000_residents == pytest.approx(r.searches / r.population * 1000)
+
+
+def test_points_and_the_no_location_count(raw, last12):
+    pts, missing, total = ss.located(ss.load_points(last12))
+    assert total == n_raw(raw, last12)
+    assert missing == n_raw(raw, last12, extra="(longitude IS NULL OR latitude IS NULL)")
+    assert len(pts) + missing == total
+
+
+# ----------------------------------------------------------------------------------- find rate
+
+
+def test_nfa_rule_names_real_outcome_values(raw):
+    outcomes = {r[0] for r in raw.execute("SELECT DISTINCT outcome FROM s").fetchall()}
+    assert set(ss.NFA_OUTCOMES) <= outcomes, "each no-further-action wording occurs in the data"
+
+
+@pytest.mark.parametrize("pname", ["last12", "all"])
+@pytest.mark.parametrize("dim", ["self", "officer", "object"])
+def test_find_rate_numerator_and_denominator_recomputed(raw, last12, dim, pname):
+    period = period_for(pname, last12)
+    rates = ss.rates_by(ss.grouped(ss.load_profile(period)), dim, "found")
+    rows = raw.execute(
+        f"SELECT {RAW_COLUMNS[dim]} AS g, count(*) FILTER (WHERE outcome IS NOT NULL) AS n, "
+        f"count(*) FILTER (WHERE outcome IS NOT NULL AND outcome NOT IN {NFA_SQL}) AS k "
+        "FROM s WHERE month BETWEEN ? AND ? GROUP BY 1", [period.start, period.end]).fetchall()
+    expect = {g: (n, k) for g, n, k in rows if n > 0}
+    got = {r.group: (r.n, r.k) for r in rates.itertuples()}
+    assert got == expect
+    N, K = sum(n for n, _ in expect.values()), sum(k for _, k in expect.values())
+    assert (rates.attrs["n"], rates.attrs["k"]) == (N, K)
+    for r in rates.itertuples():
+        assert r.rate_pct == pytest.approx(r.k / r.n * 100)
+        assert (r.rest_n, r.rest_k) == (N - r.n, K - r.k)
+
+
+def test_linked_share_recomputed(raw, last12):
+    rates = ss.rates_by(ss.grouped(ss.load_profile(last12)), "self", "linked")
+    n, k = raw.execute("SELECT count(outcome_linked), count(*) FILTER (WHERE outcome_linked) FROM s "
+                       "WHERE month BETWEEN ? AND ?", [last12.start, last12.end]).fetchone()
+    assert (rates.attrs["n"], rates.attrs["k"]) == (n, k)
+    rows = raw.execute(f"SELECT {SELF_GROUP_SQL} AS g, count(outcome_linked), count(*) FILTER (WHERE outcome_linked) "
+                       "FROM s WHERE month BETWEEN ? AND ? GROUP BY 1", [last12.start, last12.end]).fetchall()
+    assert {r.group: (r.n, r.k) for r in rates.itertuples()} == {g: (a, b) for g, a, b in rows if a > 0}
+    if k == 0:  # the Met publishes every filled-in value as false: nothing can be compared
+        assert rates["verdict"].str.startswith("cannot be compared").all()
+        assert ss.rate_sentences(rates, "x")[0].startswith(f"None of the {n:,d} searches")
+
+
+def test_linked_share_is_empty_where_the_field_is_blank():
+    rates = ss.rates_by(ss.grouped(ss.load_profile(PERIODS["FY2022-23"])), "self", "linked")
+    assert rates.empty
+
+
+def hand_wilson(k: int, n: int) -> tuple[float, float]:
+    p = k / n
+    centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
+    half = Z / (1 + Z * Z / n) * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def test_wilson_intervals_by_hand_formula(last12):
+    for dim in ("self", "object"):
+        rates = ss.rates_by(ss.grouped(ss.load_profile(last12)), dim, "found")
+        for r in rates.itertuples():
+            lo, hi = hand_wilson(r.k, r.n)
+            assert r.low_pct == pytest.approx(lo * 100, abs=1e-9)
+            assert r.high_pct == pytest.approx(hi * 100, abs=1e-9)
+            assert r.low_pct <= r.rate_pct <= r.high_pct
+    # a textbook value: 10 of 100 -> 5.52% to 17.44%
+    lo, hi = hand_wilson(10, 100)
+    assert (round(lo * 100, 2), round(hi * 100, 2)) == (5.52, 17.44)
+
+
+def test_group_tests_fisher_and_benjamini_hochberg_by_hand(last12):
+    rates = ss.rates_by(ss.grouped(ss.load_profile(last12)), "self", "found")
+    N, K = rates.attrs["n"], rates.attrs["k"]
+    ps = []
+    for r in rates.itertuples():
+        p = sps.fisher_exact([[r.k, r.n - r.k], [K - r.k, N - r.n - (K - r.k)]]).pvalue
+        assert r.p_value == pytest.approx(p)
+        ps.append(p)
+    # Benjamini-Hochberg by hand: q_(i) = min over j >= i of p_(j) * m / j
+    m = len(ps)
+    order = np.argsort(ps)
+    q = np.empty(m)
+    running = 1.0
+    for rank in range(m, 0, -1):
+        i = order[rank - 1]
+        running = min(running, ps[i] * m / rank)
+        q[i] = running
+    assert list(rates["p_adjusted"]) == pytest.approx(list(q))
+    for r in rates.itertuples():
+        if r.p_adjusted < 0.05:
+            assert r.verdict == ("clearly higher than the other groups" if r.rate_pct > r.rest_rate_pct
+                                 else "clearly lower than the other groups")
+        else:
+            assert r.verdict == "no clear difference from the other groups"
+        # non-overlapping intervals imply a clear difference here (the conservative check)
+        if r.intervals_separate:
+            assert r.p_adjusted < 0.05 or r.small_numbers
+    words = " ".join(ss.rate_sentences(rates, "a find"))
+    for r in rates.itertuples():
+        assert r.group in words
+
+
+# ----------------------------------------------------------------------------------- ethnicity grouping
+
+
+def test_every_self_defined_value_in_the_data_maps_to_a_group(raw):
+    values = [r[0] for r in raw.execute("SELECT DISTINCT self_defined_ethnicity FROM s").fetchall()]
+    assert len(values) > 20
+    assert ss.unmapped(values) == []
+    assert {ss.ethnic_group(v) for v in values} <= set(ss.ETHNIC_GROUPS)
+    # the Python rules and the independent SQL grouping agree value by value
+    sql_map = dict(raw.execute(f"SELECT DISTINCT self_defined_ethnicity, {SELF_GROUP_SQL} FROM s").fetchall())
+    assert {v: ss.ethnic_group(v) for v in values} == sql_map
+
+
+@pytest.mark.parametrize("value, group", [
+    (None, "Not stated"), ("", "Not stated"), ("Not Stated (NS)", "Not stated"),
+    ("Other ethnic group - Not stated", "Not stated"),
+    ("Asian/Asian British - Bangladeshi", "Asian"), ("Asian or Asian British - Bangladeshi (A3)", "Asian"),
+    ("Chinese or other ethnic group - Chinese (O1)", "Asian"), ("Asian/Asian British - Chinese", "Asian"),
+    ("Black or Black British - Caribbean (B1)", "Black"), ("Mixed - White and Asian (M3)", "Mixed"),
+    ("White - Gypsy or Irish Traveller", "White"), ("Other ethnic group - Arab", "Other"),
+    ("Chinese or other ethnic group - Any other ethnic group (O9)", "Other"), ("  white -  irish ", "White"),
+    ("Martian", None),
+])
+def test_ethnic_group_rules(value, group):
+    assert ss.ethnic_group(value) == group
+
+
+def test_mapping_table_accounts_for_every_search(raw, last12):
+    prof = ss.load_profile(last12)
+    table = ss.mapping_table(prof)
+    assert int(table["Searches"].sum()) == n_raw(raw, last12)
+    assert set(table["Group"]) <= set(ss.ETHNIC_GROUPS)
+    assert len(ss.rules_table()) == len(ss.ETHNIC_GROUP_RULES)
+
+
+# ----------------------------------------------------------------------------------- time
+
+
+@pytest.mark.parametrize("pname", list(PERIODS))
+def test_heatmap_has_7_by_24_cells_summing_to_timestamped_searches(raw, last12, pname):
+    period = period_for(pname, last12)
+    hm = ss.heatmap_frame(ss.load_heatmap(period))
+    assert len(hm) == 168
+    assert set(zip(hm["weekday"], hm["hour"])) == {(d, h) for d in range(1, 8) for h in range(24)}
+    assert int(hm["count"].sum()) == n_raw(raw, period, extra="searched_at IS NOT NULL")
+    expect = dict(((d, h), n) for d, h, n in raw.execute(
+        "SELECT isodow(searched_at), hour(searched_at), count(*) FROM s WHERE searched_at IS NOT NULL "
+        "AND month BETWEEN ? AND ? GROUP BY 1, 2", [period.start, period.end]).fetchall())
+    for r in hm.itertuples():
+        assert r.count == expect.get((r.weekday, r.hour), 0)
+    assert hm.loc[hm["weekday"] == 1, "day"].unique().tolist() == ["Monday"]
+    # the chart's table is the same grid: 7 rows, 24 hour columns and a total
+    _, alt_text, table = charts.day_hour_heatmap(hm, "Searches", "searches")
+    assert list(table["Day"]) == list(ss.WEEKDAYS)
+    assert [c for c in table.columns if c.endswith(":00")] == [f"{h:02d}:00" for h in range(24)]
+    assert int(table["Total"].sum()) == int(hm["count"].sum())
+    assert f"{int(hm['count'].sum()):,d}" in alt_text
+
+
+def test_monthly_series_gaps_and_rolling_average(raw, monthly):
+    series = ss.monthly_series(monthly)
+    held = dict(raw.execute("SELECT month, count(*) FROM s GROUP BY 1").fetchall())
+    assert int(series["count"].sum()) == sum(held.values())
+    assert series["month"].iloc[0] == min(held) and series["month"].iloc[-1] == max(held)
+    for r in series.itertuples():
+        assert (r.month in held) == (not math.isnan(r.count))
+    # the average is the plain mean of 12 fully published months, and absent where a window has a gap
+    usable = series["count"].where(series["note"] == "")
+    for i in range(11, len(series)):
+        window = usable.iloc[i - 11:i + 1]
+        if window.notna().all():
+            assert series["rolling12"].iloc[i] == pytest.approx(window.mean())
+        else:
+            assert math.isnan(series["rolling12"].iloc[i])
+    assert series["rolling12"].notna().any()
+
+
+# ----------------------------------------------------------------------------------- denominators
+
+
+def test_census_files_hold_no_population_by_ethnicity(warehouse):
+    files = ss.census_files()
+    assert files, "the embedded census files are found"
+    assert ss.ethnicity_population_files() == []
+    assert ss.awaiting_ethnicity_sentence() == (
+        "Awaiting data: Census 2021 population by ethnic group for Tower Hamlets is not held.")
+
+
+def test_a_census_file_with_ethnic_groups_would_be_found(tmp_path):
+    """Positive control for the check above (a synthetic header, no figures)."""
+    census = tmp_path / "sources" / "census"
+    census.mkdir(parents=True)
+    (census / "age.csv").write_text("geography code,Age: Total\n")
+    cfg = Settings(data_dir=tmp_path, mode="internal", borough_name="Tower Hamlets", borough_code="E09000030")
+    assert ss.ethnicity_population_files(cfg) == []
+    (census / "ts021.csv").write_text("geography code,Ethnic group: Total,Ethnic group: Asian\n")
+    assert [p.name for p in ss.ethnicity_population_files(cfg)] == ["ts021.csv"]
+
+
+# ----------------------------------------------------------------------------------- chart builders
+
+
+def built_charts(last12):
+    g = ss.grouped(ss.load_profile(last12))
+    rates = ss.rates_by(g, "self", "found")
+    return {
+        "monthly": charts.monthly_with_average(ss.monthly_series(ss.load_monthly("")), "Searches per month",
+                                               "searches", note_col="note"),
+        "dots": charts.interval_dots(rates, "Find rate", "Group", "Rate", "Searches with a find",
+                                     overall_pct=rates.attrs["rate_pct"]),
+        "heatmap": charts.day_hour_heatmap(ss.heatmap_frame(ss.load_heatmap(last12)), "Searches by day and hour",
+                                           "searches"),
+    }
+
+
+def test_new_builders_are_valid_described_offline_charts(last12):
+    for name, (chart, alt_text, table) in built_charts(last12).items():
+        assert isinstance(chart, alt.TopLevelMixin)
+        spec = chart.to_dict()  # validates against the Vega-Lite schema
+        assert spec["description"] == alt_text and spec["width"] == "container", name
+        assert alt_text.endswith(".") and 1 <= len(re.findall(r"[.!?](?:\s|$)", alt_text)) <= 3, (name, alt_text)
+        assert isinstance(table, pd.DataFrame) and len(table) > 0
+        assert all(isinstance(c, str) and c and "_" not in c for c in table.columns), (name, list(table.columns))
+        rest = json.dumps({k: v for k, v in spec.items() if k != "$schema"})
+        assert "http" not in rest and '"url"' not in rest, name
+        assert spec["config"]["axis"]["labelFontSize"] >= 12
+
+
+def test_interval_dots_table_and_text_carry_the_real_figures(last12):
+    rates = ss.rates_by(ss.grouped(ss.load_profile(last12)), "officer", "found")
+    _, alt_text, table = charts.interval_dots(rates, "Find rate", "Ethnicity", "Rate", "Searches with a find")
+    assert list(table["Ethnicity"]) == list(rates["group"])
+    assert list(table["Searches (n)"]) == list(rates["n"])
+    for r in rates.itertuples():
+        assert f"{r.group} {r.rate_pct:.1f}%" in alt_text
+    with pytest.raises(ValueError, match="missing column"):
+        charts.interval_dots(rates.drop(columns=["k"]), "x", "g", "r", "c")
+
+
+def test_monthly_chart_names_the_gaps(monthly):
+    _, alt_text, table = charts.monthly_with_average(ss.monthly_series(monthly), "Searches", "searches")
+    assert "No figures for 28 months: Mar 2019 to May 2021, Jan 2022." in alt_text
+    assert len(table) == len(ss.monthly_series(monthly))
+
+
+# ----------------------------------------------------------------------------------- the page (AppTest)
+
+
+@pytest.fixture
+def _clear_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def page(warehouse, monkeypatch, _clear_caches) -> AppTest:
+    """app.py run once (registers the pages), then the Stop and search page opened in the frame."""
+    monkeypatch.setenv("CSP_MODE", "internal")
+    assert any(p.script == SCRIPT and not p.public for p in PAGES), "the page is registered, internal only"
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.switch_page(SCRIPT).run()
+    assert_clean(at)
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, "page raised: " + "\n".join(e.value for e in at.exception)
+    assert not at.error, "page showed an error: " + "\n".join(e.value for e in at.error)
+
+
+def blocks(node):
+    """Every container (the main area and the blocks inside it), depth first."""
+    yield node
+    for child in getattr(node, "children", {}).values():
+        if hasattr(child, "children"):
+            yield from blocks(child)
+
+
+def charts_with_neighbours(at: AppTest) -> list[tuple[object, object, object]]:
+    """(chart, next element, element after that) for every Altair chart on the page."""
+    out = []
+    for block in blocks(at.main):
+        kids = list(block.children.values())
+        for i, el in enumerate(kids):
+            if getattr(el, "type", "") == "vega_lite_chart":
+                out.append((el, kids[i + 1] if i + 1 < len(kids) else None, kids[i + 2] if i + 2 < len(kids) else None))
+    return out
+
+
+def metric_value(at: AppTest, label_start: str) -> str:
+    found = [m.value for m in at.metric if m.label.startswith(label_start)]
+    assert len(found) == 1, [m.label for m in at.metric]
+    return found[0]
+
+
+def all_text(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "info", "warning") for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def test_page_renders_with_title_described_charts_and_tables(page, raw, last12):
+    at = page
+    assert [t.value for t in at.main.title] == ["Stop and search"]
+    found = charts_with_neighbours(at)
+    assert len(found) >= 10, "ethnicity x2, age, gender, object, outcome, trend, find rates, heatmap"
+    for chart, caption, expander in found:
+        assert getattr(caption, "type", "") == "caption" and caption.value.startswith("Chart description: "), caption
+        assert getattr(expander, "type", "") == "expander" and expander.label == "Table view of this chart"
+        assert len(expander.table) >= 1, "the expander holds the chart's table"
+    # the headline figure is the independent count for the last 12 months
+    assert metric_value(at, "Searches") == f"{n_raw(raw, last12):,d}"
+    # coverage and snapshot are stated
+    cov = ss.load_coverage()
+    text = all_text(at)
+    assert f"{cov.searches:,d} searches from {cov.first_month:%B %Y}" in text
+    assert cov.snapshot in text
+    # the map with the snap-point caveat and its description, and a ward table of 20 wards
+    assert len(at.get("deck_gl_json_chart")) == 1
+    n = n_raw(raw, last12)
+    no_loc = n_raw(raw, last12, extra="(longitude IS NULL OR latitude IS NULL)")
+    assert (f"Locations are anonymised to the nearest of a set of map points; searches with no location are "
+            f"excluded: {no_loc:,d} of {n:,d}.") in text
+    assert any(c.value.startswith("Map description: ") for c in at.caption)
+    ward_tables = [t for t in at.main.table if "Ward" in list(t.value.columns)]
+    assert len(ward_tables) == 1 and len(ward_tables[0].value) == 20
+    # every table can be downloaded
+    assert len(at.get("download_button")) >= len(found) + 1
+
+
+def test_page_says_awaiting_data_for_population_by_ethnicity(page):
+    assert ss.ethnicity_population_files() == [], "precondition: no denominators are held"
+    infos = [i.value for i in page.info]
+    sentence = "Awaiting data: Census 2021 population by ethnic group for Tower Hamlets is not held."
+    assert any(sentence in v for v in infos), infos
+    text = all_text(page)
+    assert "per 1,000 residents of each group" in text
+    assert "does not need population figures" in text.replace("**", "")
+    assert not re.search(r"\d+(\.\d+)? searches per 1,000 (Asian|Black|Mixed|White|Other)", text)
+
+
+def test_find_rate_words_name_clear_and_unclear_groups(page, last12):
+    rates = ss.rates_by(ss.grouped(ss.load_profile(last12)), "self", "found")
+    shown = [m.value for m in page.markdown if m.value.startswith("- ")]
+    for sentence in ss.rate_sentences(rates, "a find"):
+        assert f"- {sentence}" in shown
+
+
+def test_ward_filter_changes_every_figure(page, raw, last12, busiest_ward):
+    at = page
+    names = dict(raw.execute("SELECT ward_code, ward_name FROM w").fetchall())
+    at.selectbox(key="ss-ward").set_value(busiest_ward).run()
+    assert_clean(at)
+    n = n_raw(raw, last12, busiest_ward)
+    assert metric_value(at, "Searches") == f"{n:,d}"
+    assert any(names[busiest_ward] in h.value for h in at.header)
+    no_loc = n_raw(raw, last12, busiest_ward, extra="(longitude IS NULL OR latitude IS NULL)")
+    assert f"searches with no location are excluded: {no_loc:,d} of {n:,d}." in all_text(at)
+    # the self-defined ethnicity chart's table now holds the ward's counts
+    first = charts_with_neighbours(at)[0]
+    table = first[2].table[0].value
+    assert sum(int(str(v).replace(",", "")) for v in table["Searches"]) == n
+    # and back to the whole borough
+    at.selectbox(key="ss-ward").set_value("").run()
+    assert metric_value(at, "Searches") == f"{n_raw(raw, last12):,d}"
+
+
+@pytest.mark.parametrize("label_start, linked_note", [
+    ("FY2022-23", "did not fill in this field"),
+    ("All data", None),
+])
+def test_other_periods_render(page, raw, label_start, linked_note):
+    at = page
+    box = at.selectbox(key="ss-period")
+    option = next(o for o in box.options if o.startswith(label_start))
+    box.select(option).run()
+    assert_clean(at)
+    key = at.selectbox(key="ss-period").value
+    period = ss.period_choices(ss.load_monthly(""))
+    period = next(c for c in period if c.key == key).period
+    assert metric_value(at, "Searches") == f"{n_raw(raw, period):,d}"
+    for _, caption, expander in charts_with_neighbours(at):
+        assert caption.value.startswith("Chart description: ") and expander.label == "Table view of this chart"
+    if linked_note:
+        assert any(linked_note in i.value for i in at.info)
+
+
+def test_ethnicity_basis_switch(page):
+    at = page
+    at.radio(key="ss-basis").set_value("officer").run()
+    assert_clean(at)
+    assert "Find rate by officer-defined ethnicity" in [s.value for s in at.subheader]
+
+
+def test_heatmap_cell_labels_contrast_with_their_cell(last12):
+    chart, _, _ = charts.day_hour_heatmap(ss.heatmap_frame(ss.load_heatmap(last12)), "Searches", "searches")
+    spec = chart.to_dict()
+    rect, text = spec["layer"]
+    assert spec["resolve"]["scale"]["color"] == "independent", "a shared colour scale does not render"
+    scale = rect["encoding"]["color"]["scale"]
+    assert scale["interpolate"] == "rgb" and len(scale["range"]) == 2
+    rows = spec["datasets"][(text.get("data") or spec["data"])["name"]]
+    top = scale["domain"][1]
+    lo, hi = charts._srgb(scale["range"][0]), charts._srgb(scale["range"][1])
+    for r in rows:
+        t = r["Searches"] / top
+        cell = charts._luminance([a + (b - a) * t for a, b in zip(lo, hi)])
+        ink = charts._luminance(charts._srgb(r["ink"]))
+        a, b = sorted([cell, ink], reverse=True)
+        assert (a + 0.05) / (b + 0.05) >= 4.5, r
