@@ -23,6 +23,7 @@ class PageSpec:
     default: bool = False
 
 
+# In section order (SECTIONS), as the navigation shows them.
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/public/summary.py", "Is Tower Hamlets getting safer?", "Public", "summary", True, default=True),
     PageSpec("pages/public/ward_profile.py", "Crime in your ward", "Public", "ward", True),
@@ -32,12 +33,12 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/public/accessibility.py", "Accessibility statement", "Public", "accessibility", True),
     PageSpec("pages/analysis/hotspots.py", "Hotspots and VOLT", "Analysis", "hotspots", False),
     PageSpec("pages/analysis/stop_search.py", "Stop and search", "Analysis", "stop-search", False),
-    PageSpec("pages/operations/ttcg.py", "TTCG projector view", "Operations", "ttcg", False),
     PageSpec("pages/performance/targets.py", "Targets for 2028", "Performance", "targets", False),
     PageSpec("pages/performance/priority_1.py", "1 · Acquisitive crime and ASB", "Performance", "priority-1", False),
     PageSpec("pages/performance/priority_2.py", "2 · Violence", "Performance", "priority-2", False),
     PageSpec("pages/performance/priority_3.py", "3 · Drug supply and misuse", "Performance", "priority-3", False),
     PageSpec("pages/performance/priority_4.py", "4 · Hate crime and cohesion", "Performance", "priority-4", False),
+    PageSpec("pages/operations/ttcg.py", "TTCG projector view", "Operations", "ttcg", False),
     PageSpec("pages/admin/data_status.py", "Data status", "Admin", "data-status", False),
 )
 

@@ -348,3 +348,10 @@ def test_first_start_builds_a_missing_warehouse_then_renders(data_copy, monkeypa
     assert build.is_stale(cfg) == (False, "up to date")
     assert (data_copy / "warehouse" / "crime_monthly.parquet").exists()
     assert not at.get("progress"), "the build progress bar should be gone once the data is ready"
+
+
+def test_registry_is_in_section_order():
+    """The navigation groups pages by section: the registry lists them in that order, so the
+    menu, the tests and the docs read in the same order."""
+    order = [SECTIONS.index(p.section) for p in PAGES]
+    assert order == sorted(order)

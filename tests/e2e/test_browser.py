@@ -28,6 +28,12 @@ NAV_LINK = "[data-testid=stSidebarNav] [data-testid=stSidebarNavLink]"
 SETTLE_MS = 500
 # The h1 each known page draws; a page added later is still checked for a non-empty h1.
 H1 = {
+    "pages/public/summary.py": "Is Tower Hamlets getting safer?",
+    "pages/public/ward_profile.py": "Crime in your ward",
+    "pages/public/get_help.py": "Getting help",
+    "pages/public/accessibility.py": "Accessibility statement",
+    "pages/analysis/hotspots.py": "Hotspots and VOLT analysis",
+    "pages/performance/targets.py": "Targets: are we on course for 2028?",
     "pages/public/overview.py": "Borough scorecard",
     "pages/public/about_data.py": "About the data",
     "pages/admin/data_status.py": "Data status",
@@ -126,7 +132,8 @@ def test_each_page_has_its_own_document_title(internal_server, app_page):
 def test_scorecard_csv_download_is_numeric_and_spreadsheet_safe(internal_server, app_page):
     """The Overview's download, fetched as a user gets it: numbers as numbers, and no text cell a
     spreadsheet would run as a formula (DESIGN.md: exports escape cells starting with = + - @)."""
-    load(app_page, page_url(internal_server, DEFAULT))
+    overview = next(p for p in PAGES if p.script == "pages/public/overview.py")
+    load(app_page, page_url(internal_server, overview))
     button = app_page.locator("[data-testid=stDownloadButton] button")
     assert button.count() == 1
     with app_page.expect_download() as info:
