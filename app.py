@@ -24,7 +24,10 @@ for spec in pages_for(cfg.mode):
                    url_path=spec.url_path, default=spec.default)
     registered.setdefault(spec.section, []).append(page)
 
-nav = st.navigation({s: registered[s] for s in SECTIONS if s in registered}, expanded=True)  # every page listed
+sections = {s: registered[s] for s in SECTIONS if s in registered}
+# One section (the public deployment): a flat list. Streamlit 1.67 renders a sectioned menu as
+# <ul><div><li>, which fails WCAG list markup (axe: list, listitem); a flat list is valid.
+nav = st.navigation(next(iter(sections.values())) if len(sections) == 1 else sections, expanded=True)
 st.set_page_config(page_title=f"{nav.title} · {cfg.borough_name} Community Safety")  # each page its own tab title
 frame.sidebar_coverage()
 nav.run()

@@ -15,6 +15,11 @@ st.markdown(
 
 st.header("Sources")
 src = cache.query("meta/sources")
+# A zero-width space after each "_" and "/" lets long file names wrap inside their cell; without
+# it a name such as LSOA_(2021)_to_Electoral_Ward_..._v2.csv overflows the cell, which then
+# scrolls sideways and cannot be reached with the keyboard (axe: scrollable-region-focusable).
+# Screen readers do not announce the character.
+src = src.assign(origin=src["origin"].str.replace(r"([_/])", "\\1\u200b", regex=True))
 plain_table(
     src[["snapshot", "publisher", "licence", "origin"]].rename(columns={
         "snapshot": "Dataset and snapshot", "publisher": "Publisher", "licence": "Licence", "origin": "Copied from",

@@ -29,7 +29,10 @@ st.markdown(
     "- Charts are drawn as images. Their information is given in the text under each chart and in a table "
     "you can open below it.\n"
     "- Some tables are wide. On a phone they scroll sideways inside the table.\n"
-    "- Crime categories use the police's own names (for example *Violence against the person*)."
+    "- Crime categories use the police's own names (for example *Violence against the person*).\n"
+    "- Some focus indicators drawn by the underlying software are faint: the page links in the menu show "
+    "focus as a light grey tint, and the small buttons above each chart likewise. In Safari, a table that is "
+    "wider than the screen cannot be scrolled with the keyboard."
 )
 st.header("Feedback and contact")
 st.markdown(
