@@ -161,3 +161,22 @@ def gauges(results: list[TargetResult]) -> None:
 
 def period_for(latest: date) -> Period:
     return make(add_months(latest, -11), latest)
+
+
+def priority_intro(number: int):
+    """Title, the plan's summary and areas of focus for a priority; returns (plan, priority,
+    that priority's target results, results by measure id)."""
+    plan = cache.plan()
+    prio = plan.priority(number)
+    results = [r for r in cache.targets() if r.target.priority == number]
+    st.title(f"Priority {number}: {prio.title}")
+    st.markdown(prio.summary)
+    st.caption("Areas of focus: " + ", ".join(prio.focus))
+    return plan, prio, results, {r.target.measure: r for r in results}
+
+
+def headline_and_targets(measure_ids: list[str], results: list[TargetResult]) -> None:
+    st.header("Headline measures", divider="gray")
+    tiles(measure_ids)
+    st.header("Targets for 2028", divider="gray")
+    gauges(results)

@@ -9,20 +9,10 @@ from csp_data.ui import priority as ui
 NUMBER = 1
 MEASURES = ["robbery", "burglary", "theft", "vehicle", "business"]
 
-plan = cache.plan()
-prio = next(p for p in plan.priorities if p.number == NUMBER)
-results = [r for r in cache.targets() if r.target.priority == NUMBER]
-by_measure = {r.target.measure: r for r in results}
+plan, prio, results, by_measure = ui.priority_intro(NUMBER)
 
-st.title(f"Priority {NUMBER}: {prio.title}")
-st.markdown(prio.summary)
-st.caption("Areas of focus: " + ", ".join(prio.focus))
 
-st.header("Headline measures", divider="gray")
-ui.tiles(MEASURES)
-
-st.header("Targets for 2028", divider="gray")
-ui.gauges(results)
+ui.headline_and_targets(MEASURES, results)
 
 st.header("Trends and breakdowns", divider="gray")
 m = ui.measure_picker(MEASURES, key="p1-measure")

@@ -8,25 +8,15 @@ from csp_data.ui import priority as ui
 NUMBER = 3
 MEASURES = ["drug_trafficking", "drug_possession", "weapons"]
 
-plan = cache.plan()
-prio = next(p for p in plan.priorities if p.number == NUMBER)
-results = [r for r in cache.targets() if r.target.priority == NUMBER]
-by_measure = {r.target.measure: r for r in results}
+plan, prio, results, by_measure = ui.priority_intro(NUMBER)
 
-st.title(f"Priority {NUMBER}: {prio.title}")
-st.markdown(prio.summary)
-st.caption("Areas of focus: " + ", ".join(prio.focus))
 st.warning(
     "**Read drug figures with care.** Drug trafficking and possession offences are mostly found by police activity "
     "(stop and search, warrants, patrols). More enforcement finds more offences, so a rise can mean more police work "
     "and a fall is not automatically good news. The plan nonetheless sets a 15% reduction target for trafficking."
 )
 
-st.header("Headline measures", divider="gray")
-ui.tiles(MEASURES)
-
-st.header("Targets for 2028", divider="gray")
-ui.gauges(results)
+ui.headline_and_targets(MEASURES, results)
 
 st.header("Trends and breakdowns", divider="gray")
 m = ui.measure_picker(MEASURES, key="p3-measure")

@@ -10,20 +10,10 @@ from csp_data import charts
 NUMBER = 4
 MEASURES = ["hate_crime"]
 
-plan = cache.plan()
-prio = next(p for p in plan.priorities if p.number == NUMBER)
-results = [r for r in cache.targets() if r.target.priority == NUMBER]
-by_measure = {r.target.measure: r for r in results}
+plan, prio, results, by_measure = ui.priority_intro(NUMBER)
 
-st.title(f"Priority {NUMBER}: {prio.title}")
-st.markdown(prio.summary)
-st.caption("Areas of focus: " + ", ".join(prio.focus))
 
-st.header("Headline measures", divider="gray")
-ui.tiles(MEASURES)
-
-st.header("Targets for 2028", divider="gray")
-ui.gauges(results)
+ui.headline_and_targets(MEASURES, results)
 
 st.header("Hate crime trend", divider="gray")
 m = get("hate_crime")
