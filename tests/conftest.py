@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import streamlit as st
 
 from csp_data import build, db
 from csp_data.config import REPO_ROOT, settings
@@ -40,3 +41,20 @@ def data_copy(tmp_path, _built_copy, monkeypatch) -> Path:
     db.reset()
     yield dest
     db.reset()
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches():
+    """AppTest runs share this process's Streamlit caches: every test starts and ends with them empty."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app_env(warehouse, monkeypatch):
+    """The real (built) warehouse, internal mode unless a test says otherwise."""
+    monkeypatch.setenv("CSP_MODE", "internal")
+    return monkeypatch

@@ -62,20 +62,6 @@ H1 = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def app_env(warehouse, monkeypatch):
-    """The real (built) warehouse, internal mode unless a test says otherwise."""
-    monkeypatch.setenv("CSP_MODE", "internal")
-    return monkeypatch
 
 
 def run_app() -> AppTest:

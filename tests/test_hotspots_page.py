@@ -38,19 +38,6 @@ H_VOLT = "VOLT: victim, offender, location, time"
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def app_env(warehouse, monkeypatch):
-    monkeypatch.setenv("CSP_MODE", "internal")
-    return monkeypatch
 
 
 # ---------------------------------------------------------------- helpers

@@ -349,7 +349,7 @@ def test_ward_geometry_has_the_20_wards_in_wgs84(wards, warehouse):
 
     assert len(wards) == 20
     assert wards.crs is not None and wards.crs.to_epsg() == 4326
-    want = duckdb.sql(f"SELECT ward_code, ward_name FROM read_parquet('{warehouse / 'wards.parquet'}')").df()
+    want = duckdb.execute("SELECT ward_code, ward_name FROM read_parquet(?)", [str(warehouse / "wards.parquet")]).df()
     assert sorted(wards["code"]) == sorted(want["ward_code"])
     assert wards["name"].str.strip().ne("").all()
     minx, miny, maxx, maxy = wards.total_bounds
@@ -363,7 +363,7 @@ def test_ward_geometry_has_the_20_wards_in_wgs84(wards, warehouse):
 def test_ward_geometry_names_match_the_warehouse(wards, warehouse):
     import duckdb
 
-    want = duckdb.sql(f"SELECT ward_code, ward_name FROM read_parquet('{warehouse / 'wards.parquet'}')").df()
+    want = duckdb.execute("SELECT ward_code, ward_name FROM read_parquet(?)", [str(warehouse / "wards.parquet")]).df()
     assert dict(zip(wards["code"], wards["name"])) == dict(zip(want["ward_code"], want["ward_name"]))
 
 

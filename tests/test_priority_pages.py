@@ -42,19 +42,6 @@ TABLE_VIEW = "Table view of this chart"
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def app_env(warehouse, monkeypatch):
-    monkeypatch.setenv("CSP_MODE", "internal")
-    return monkeypatch
 
 
 def open_page(script: str) -> AppTest:

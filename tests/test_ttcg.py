@@ -27,14 +27,6 @@ PAGE = "pages/operations/ttcg.py"
 TIMEOUT = 120
 
 
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
 
 @pytest.fixture(scope="module")
 def con(warehouse):
@@ -327,11 +319,6 @@ def test_cached_loaders_recompute_when_the_warehouse_changes(warehouse, monkeypa
 
 # ---------------------------------------------------------------- the page (AppTest)
 
-
-@pytest.fixture
-def app_env(warehouse, monkeypatch):
-    monkeypatch.setenv("CSP_MODE", "internal")
-    return monkeypatch
 
 
 def open_ttcg(**params) -> AppTest:

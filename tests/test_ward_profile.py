@@ -37,14 +37,6 @@ UNKNOWN = "There is no ward with the code"
 LEAKS = re.compile(r"Traceback|\bSELECT\b|\bFROM\b|\bWHERE\b|(?i:duckdb)|Exception|Error:|\$\w+|\.sql\b|File \"")
 
 
-@pytest.fixture(autouse=True)
-def _clear_streamlit_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
 
 @pytest.fixture
 def public(warehouse, monkeypatch):
