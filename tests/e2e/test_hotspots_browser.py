@@ -62,6 +62,8 @@ def select_value(page, label: str) -> str:
 
 def radio_value(page, label: str) -> str:
     chosen = page.locator(f"[role=radiogroup][aria-label='{label}'] [data-testid=stRadioOption][data-selected=true]")
+    # the radio group can be re-drawn by a rerun (URL-bound widgets sync after load): wait for it
+    chosen.first.wait_for(state="visible", timeout=30_000)
     assert chosen.count() == 1
     return chosen.inner_text().strip()
 
