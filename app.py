@@ -1,8 +1,9 @@
 """Tower Hamlets Community Safety Partnership dashboard: the entry point.
 
-Registers the pages declared in csp_data.pages with st.navigation (page scripts live in
-subfolders of pages/, so none can be deep-linked without this frame), builds the warehouse on
-first start, and draws the shared sidebar.
+Registers the pages declared in csp_data.pages that the viewer's role allows with st.navigation
+(page scripts live in subfolders of pages/, so none can be deep-linked without this frame), builds
+the warehouse on first start, and draws the shared sidebar. Each restricted page checks the role
+again at its top (csp_data.ui.access.require), so a page is never shown on app.py's word alone.
 """
 
 from __future__ import annotations
@@ -11,17 +12,24 @@ import streamlit as st
 
 from csp_data.config import REPO_ROOT, settings
 from csp_data.pages import SECTIONS, pages_for
-from csp_data.ui import frame
+from csp_data.ui import access, frame
 
 st.set_page_config(layout="wide")
 
 cfg = settings()
+viewer = access.viewer()
 frame.ensure_warehouse()
 
 registered: dict[str, list] = {}
 for spec in pages_for(cfg.mode):
-    page = st.Page(str(REPO_ROOT / spec.script), title=spec.title, icon=spec.icon or None,
-                   url_path=spec.url_path, default=spec.default)
+    if viewer.can(spec.role):
+        page = st.Page(str(REPO_ROOT / spec.script), title=spec.title, icon=spec.icon or None,
+                       url_path=spec.url_path, default=spec.default)
+    else:
+        # A page the viewer may not open is never run: a stand-in at the same address explains
+        # (sign in, or ask for access), so a bookmarked or e-mailed link does not fall through to
+        # "Page not found". The public deployment registers no restricted page at all.
+        page = st.Page(access.locked_page(spec), title=spec.title, icon="🔒", url_path=spec.url_path)
     registered.setdefault(spec.section, []).append(page)
 
 sections = {s: registered[s] for s in SECTIONS if s in registered}
@@ -29,5 +37,6 @@ sections = {s: registered[s] for s in SECTIONS if s in registered}
 # <ul><div><li>, which fails WCAG list markup (axe: list, listitem); a flat list is valid.
 nav = st.navigation(next(iter(sections.values())) if len(sections) == 1 else sections, expanded=True)
 st.set_page_config(page_title=f"{nav.title} · {cfg.borough_name} Community Safety")  # each page its own tab title
+access.sidebar_account(viewer)
 frame.sidebar_coverage()
 nav.run()

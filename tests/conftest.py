@@ -58,3 +58,11 @@ def app_env(warehouse, monkeypatch):
     """The real (built) warehouse, internal mode unless a test says otherwise."""
     monkeypatch.setenv("CSP_MODE", "internal")
     return monkeypatch
+
+
+def page_warnings(at) -> list[str]:
+    """The warnings a page shows itself: everything but local mode's "do not publish" banner,
+    which every internal page carries when no sign-in is configured (tests/test_access.py)."""
+    from csp_data.ui.access import LOCAL_BANNER
+
+    return [w.value for w in at.warning if w.value != LOCAL_BANNER]

@@ -10,6 +10,7 @@ import math
 import re
 from datetime import date
 
+from conftest import page_warnings
 import duckdb
 import pandas as pd
 import pytest
@@ -348,7 +349,7 @@ def assert_offline_map(at: AppTest) -> dict:
 
 def test_page_default_view(app_env, latest):
     at = open_ttcg()
-    assert not at.exception and not at.error and not at.warning, [w.value for w in at.warning]
+    assert not at.exception and not at.error and not page_warnings(at), page_warnings(at)
     assert [t.value for t in at.main.title] == [f"TTCG · {latest:%B %Y}"]
     text = page_text(at)
     assert "exception" in text and "#### " in text
@@ -361,7 +362,7 @@ def test_page_default_view(app_env, latest):
 
 def test_page_uses_valid_url_parameters(app_env):
     at = open_ttcg(month="2026-02", categories="robbery,burglary", ward="E05009333")
-    assert not at.exception and not at.error and not at.warning, [w.value for w in at.warning]
+    assert not at.exception and not at.error and not page_warnings(at), page_warnings(at)
     assert [t.value for t in at.main.title] == ["TTCG · February 2026"]
     text = page_text(at)
     assert "### Map: Robbery against expected" in text
@@ -395,9 +396,9 @@ def test_change_view_controls_write_the_url(app_env):
         return v[-1] if isinstance(v, list) else v
 
     at = open_ttcg(month="2026-02", categories="robbery,burglary", map="burglary")
-    assert not at.warning
+    assert not page_warnings(at), page_warnings(at)
     at.multiselect(key="ttcg_categories").set_value(["theft", "vehicle"]).run()
-    assert not at.exception and not at.warning, [w.value for w in at.warning]
+    assert not at.exception and not page_warnings(at), page_warnings(at)
     assert param(at, "categories") == "theft,vehicle"
     assert "map" not in at.query_params  # it named a category no longer shown
     assert param(at, "month") == "2026-02"

@@ -1,12 +1,18 @@
 """Cached loaders. Results are keyed by primitive arguments plus the warehouse stamp, so a rebuild
-(new data ingested) invalidates them without restarting the server."""
+(new data ingested) invalidates them without restarting the server.
+
+Access: ``st.cache_data`` is shared by every session of the server, so a cached function that can
+return restricted data takes the viewer's access level as an argument and checks it inside. Named
+queries go through :func:`query` (level checked against :func:`csp_data.access.query_role`);
+the page loaders in ``ui/hotspots.py``, ``ui/ttcg.py`` and ``ui/stop_search.py`` key on
+:func:`staff_key`, which refuses a viewer below ``analyst`` and carries the level."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from .. import build, scorecard, sql
+from .. import access, build, scorecard, sql
 from ..config import settings
 
 
@@ -17,15 +23,36 @@ def warehouse_key() -> str:
     return f"{cfg.data_dir}:{stamp.stat().st_mtime_ns if stamp.exists() else 0}"
 
 
+def viewer_level() -> str:
+    """The current viewer's role (public, analyst, officer or admin)."""
+    from .access import viewer
+
+    return viewer().role
+
+
+def staff_key(required: str = "analyst") -> str:
+    """Cache key for restricted loaders: the viewer's level plus the warehouse stamp. Raises
+    AccessDenied below ``required``, so restricted results are never computed or served for a
+    viewer who may not see them."""
+    level = viewer_level()
+    if not access.allows(level, required):
+        raise access.AccessDenied(f"restricted data needs {required} access; this viewer is {level}")
+    return f"{level}|{warehouse_key()}"
+
+
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def _run(name: str, key: str, params: tuple) -> pd.DataFrame:
+def _run(name: str, key: str, params: tuple, level: str) -> pd.DataFrame:
+    access.check_query(name, level)
     return sql.run(name, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in params})
 
 
 def query(name: str, **params) -> pd.DataFrame:
-    """Run a named query through the cache. Lists are passed as tuples so they hash."""
+    """Run a named query through the cache, as the current viewer. Lists are passed as tuples so
+    they hash. Raises AccessDenied when the query is restricted and the viewer is not staff."""
+    level = viewer_level()
+    access.check_query(name, level)
     frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
-    return _run(name, warehouse_key(), frozen).copy()
+    return _run(name, warehouse_key(), frozen, level).copy()
 
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from .. import build, db
 from ..config import settings
-from . import cache
+from . import access, cache
 
 
 def ensure_warehouse() -> None:
@@ -35,7 +35,8 @@ def ensure_warehouse() -> None:
 def sidebar_coverage() -> None:
     """Coverage and snapshot of each dataset, in the sidebar of every page."""
     cfg = settings()
-    name = "meta/data_span_public" if cfg.mode == "public" else "meta/data_span"
+    # Staff see every dataset's span; the public (and signed-out staff) the published ones only.
+    name = "meta/data_span" if access.can("analyst") else "meta/data_span_public"
     span = cache.query(name, borough_code=cfg.borough_code)
     labels = {
         "crime_borough": "Recorded crime (borough)",

@@ -7,7 +7,7 @@ import streamlit as st
 
 from .. import analysis, hotspots, maps
 from ..periods import make
-from .cache import warehouse_key
+from .cache import staff_key
 
 
 @st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
@@ -16,7 +16,7 @@ def _categories(key: str) -> list:
 
 
 def categories() -> list:
-    return _categories(warehouse_key())
+    return _categories(staff_key())
 
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
@@ -25,7 +25,7 @@ def _latest(geo: str, key: str):
 
 
 def latest(geo: str):
-    return _latest(geo, warehouse_key())
+    return _latest(geo, staff_key())
 
 
 @st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
@@ -35,7 +35,7 @@ def _areas(label: str, majors: tuple, minors: tuple, start, end, geo: str, ward:
 
 def area_table(cat, period, geo: str, ward: str | None) -> pd.DataFrame:
     return _areas(cat.label, tuple(cat.majors), tuple(cat.minors), period.start, period.end, geo, ward,
-                  warehouse_key()).copy()
+                  staff_key()).copy()
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner="Testing for hot spots…")
@@ -45,7 +45,7 @@ def _gi(majors: tuple, minors: tuple, start, end, key: str):
 
 def gi(cat, period):
     """Gi* over every LSOA of the borough (neighbours across ward edges count)."""
-    return _gi(tuple(cat.majors), tuple(cat.minors), period.start, period.end, warehouse_key())
+    return _gi(tuple(cat.majors), tuple(cat.minors), period.start, period.end, staff_key())
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner="Tracing hot spots over time…")
@@ -54,7 +54,7 @@ def _emerging(majors: tuple, minors: tuple, start, end, months_per_period: int, 
 
 
 def emerging(cat, start, end, months_per_period: int = 3) -> pd.DataFrame:
-    return _emerging(tuple(cat.majors), tuple(cat.minors), start, end, months_per_period, warehouse_key()).copy()
+    return _emerging(tuple(cat.majors), tuple(cat.minors), start, end, months_per_period, staff_key()).copy()
 
 
 @st.cache_resource(show_spinner=False)
@@ -66,7 +66,7 @@ def _shapes(geo: str, key: str):
 
 def shapes(geo: str):
     """Simplified boundaries (shared; copy before changing)."""
-    return _shapes(geo, warehouse_key())
+    return _shapes(geo, staff_key())
 
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
@@ -75,7 +75,7 @@ def _seasonality(label: str, majors: tuple, minors: tuple, key: str) -> pd.DataF
 
 
 def seasonality(cat) -> pd.DataFrame:
-    out = _seasonality(cat.label, tuple(cat.majors), tuple(cat.minors), warehouse_key())
+    out = _seasonality(cat.label, tuple(cat.majors), tuple(cat.minors), staff_key())
     return out.copy()
 
 
@@ -85,7 +85,7 @@ def _points(crime_type: str, start, end, ward: str | None, key: str) -> pd.DataF
 
 
 def points(crime_type: str, period, ward: str | None) -> pd.DataFrame:
-    return _points(crime_type, period.start, period.end, ward, warehouse_key()).copy()
+    return _points(crime_type, period.start, period.end, ward, staff_key()).copy()
 
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
@@ -94,7 +94,7 @@ def _outcomes(start, end, ward: str | None, key: str) -> pd.DataFrame:
 
 
 def burglary_outcomes(period, ward: str | None) -> pd.DataFrame:
-    return _outcomes(period.start, period.end, ward, warehouse_key()).copy()
+    return _outcomes(period.start, period.end, ward, staff_key()).copy()
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
@@ -103,4 +103,4 @@ def _victims(area_code: str, start, end, key: str) -> pd.DataFrame:
 
 
 def victims(area_code: str, period) -> pd.DataFrame:
-    return _victims(area_code, period.start, period.end, warehouse_key()).copy()
+    return _victims(area_code, period.start, period.end, staff_key()).copy()

@@ -1,5 +1,5 @@
 """Cached loaders for the Stop and search page. Results are keyed by primitive arguments plus the
-warehouse stamp (``cache.warehouse_key()``), as in :mod:`csp_data.ui.cache`, so a rebuild shows
+viewer's access level and the warehouse stamp (``cache.staff_key()``), as in :mod:`csp_data.ui.cache`, so a rebuild shows
 new data without a restart. Everything returned is a copy the page may change."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def monthly(ward_code: str = "") -> pd.DataFrame:
 
 def profile(start: date, end: date, ward_code: str = "") -> pd.DataFrame:
     """The grouped profile (see :func:`csp_data.stop_search.grouped`) for a period and ward."""
-    return _profile(start, end, ward_code, cache.warehouse_key()).copy()
+    return _profile(start, end, ward_code, cache.staff_key()).copy()
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
@@ -34,7 +34,7 @@ def _profile(start: date, end: date, ward_code: str, key: str) -> pd.DataFrame:
 
 
 def rates(start: date, end: date, ward_code: str, dim: str, measure: str) -> pd.DataFrame:
-    out = _rates(start, end, ward_code, dim, measure, cache.warehouse_key())
+    out = _rates(start, end, ward_code, dim, measure, cache.staff_key())
     copy = out.copy()
     copy.attrs.update(out.attrs)
     return copy
@@ -64,7 +64,7 @@ def _outline(key: str) -> gpd.GeoDataFrame:
 
 def ward_outline() -> gpd.GeoDataFrame:
     """The borough's ward boundaries, simplified for drawing."""
-    return _outline(cache.warehouse_key()).copy()
+    return _outline(cache.staff_key()).copy()
 
 
 def hex_map(start: date, end: date, ward_code: str = "") -> tuple[maps.MapSpec | None, int, int]:
@@ -82,6 +82,6 @@ def _ethnicity_files(key: str) -> list[str]:
 
 def ethnicity_population_files() -> list[str]:
     """Names of embedded Census files holding population by ethnic group (empty: none held)."""
-    return list(_ethnicity_files(cache.warehouse_key()))
+    return list(_ethnicity_files(cache.staff_key()))
 
 

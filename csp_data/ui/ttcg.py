@@ -1,7 +1,8 @@
 """Cached loaders for the TTCG projector view (``pages/operations/ttcg.py``).
 
 As in :mod:`csp_data.ui.cache`, every result is keyed by primitive arguments plus
-``cache.warehouse_key()``, so when the warehouse is rebuilt (new data ingested) the next run of
+``cache.staff_key()`` (the viewer's access level, refused below analyst, plus the warehouse
+stamp), so when the warehouse is rebuilt (new data ingested) the next run of
 the page's auto-refreshing fragment computes afresh and the wall screen shows the new figures
 without a reload. Months travel as ISO strings and category lists as tuples, so they hash.
 """
@@ -26,7 +27,7 @@ def _months(key: str) -> pd.DataFrame:
 
 def months() -> pd.DataFrame:
     """month (date), snapshot: the months the ward data cover."""
-    return _months(cache.warehouse_key()).copy()
+    return _months(cache.staff_key()).copy()
 
 
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
@@ -35,7 +36,7 @@ def _ward_expected(month_iso: str, categories: tuple[str, ...], key: str) -> pd.
 
 
 def ward_expected(month: date, categories) -> pd.DataFrame:
-    return _ward_expected(month.isoformat(), tuple(categories), cache.warehouse_key()).copy()
+    return _ward_expected(month.isoformat(), tuple(categories), cache.staff_key()).copy()
 
 
 @st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
@@ -44,7 +45,7 @@ def _emerging(month_iso: str, category: str, key: str) -> pd.DataFrame:
 
 
 def lsoa_emerging(month: date, category: str) -> pd.DataFrame:
-    return _emerging(month.isoformat(), category, cache.warehouse_key()).copy()
+    return _emerging(month.isoformat(), category, cache.staff_key()).copy()
 
 
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
@@ -57,7 +58,7 @@ def _exceptions(month_iso: str, categories: tuple[str, ...], key: str) -> list:
 
 
 def exceptions(month: date, categories) -> list:
-    return list(_exceptions(month.isoformat(), tuple(categories), cache.warehouse_key()))
+    return list(_exceptions(month.isoformat(), tuple(categories), cache.staff_key()))
 
 
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
@@ -66,7 +67,7 @@ def _notes(month_iso: str, key: str) -> list[str]:
 
 
 def coverage_notes(month: date) -> list[str]:
-    return list(_notes(month.isoformat(), cache.warehouse_key()))
+    return list(_notes(month.isoformat(), cache.staff_key()))
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -76,7 +77,7 @@ def _ward_shapes(key: str):
 
 def ward_shapes():
     """Simplified ward polygons (WGS84), shared: do not change in place."""
-    return _ward_shapes(cache.warehouse_key())
+    return _ward_shapes(cache.staff_key())
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -86,4 +87,4 @@ def _lsoa_shapes(key: str):
 
 def lsoa_shapes():
     """Simplified LSOA polygons (WGS84), shared: do not change in place."""
-    return _lsoa_shapes(cache.warehouse_key())
+    return _lsoa_shapes(cache.staff_key())

@@ -7,6 +7,9 @@ from csp_data import sql
 from csp_data.config import settings
 from csp_data.ui import cache
 from csp_data.ui.components import plain_table
+from csp_data.ui import access
+
+viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
 
 cfg = settings()
 st.title("Data status")

@@ -13,6 +13,9 @@ from csp_data.periods import add_months, make
 from csp_data.ui import cache
 from csp_data.ui import hotspots as hs
 from csp_data.ui.components import plain_table
+from csp_data.ui import access
+
+viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
 
 cfg = settings()
 st.title("Hotspots and VOLT analysis")

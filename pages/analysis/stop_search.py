@@ -19,6 +19,9 @@ from csp_data.ui import cache
 from csp_data.ui import stop_search as data
 from csp_data.ui.components import plain_table
 from csp_data.ui.priority import chart_block
+from csp_data.ui import access
+
+viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
 
 cfg = settings()
 SOURCE = "Source: police.uk stop and search (Home Office, Open Government Licence v3.0)"

@@ -16,6 +16,9 @@ from csp_data import ttcg
 from csp_data.measures import get
 from csp_data.ui import cache
 from csp_data.ui import ttcg as data
+from csp_data.ui import access
+
+viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
 
 MAX_LINES = 6        # exception lines that fit in large type beside the map (the rest are summed up)
 MAX_WARDS = 5        # flagged wards in the on-screen table (all 20 are in the expander below)
