@@ -54,3 +54,20 @@ for name, description, params in sql.check_specs(cfg.borough_code):
     results.append({"Check": name.removeprefix("checks/").replace("_", " "), "What it asserts": description,
                     "Result": "✔ passes" if n == 0 else f"✖ {n} rows fail"})
 plain_table(pd.DataFrame(results))
+
+st.header("Who has access")
+if viewer.role != "admin":
+    st.markdown("Only administrators see who has which role.")
+elif viewer.mode == "local":
+    st.markdown("This app is running in **local mode**: nobody signs in and every page is open to this "
+                "computer only. To share it, configure sign-in and roles in `.streamlit/secrets.toml` "
+                "(see `.streamlit/secrets.toml.example`).")
+elif problem := access.access_problem():
+    st.error(f"The `[access]` table in the secrets file is wrong, so no account has staff access: {problem}")
+else:
+    rows = access.role_map().describe()
+    st.markdown("Roles come from the `[access]` table of the secrets file. An address listed by name takes "
+                "its role even if its domain is listed under another; anyone else signed in sees the public "
+                "pages only.")
+    plain_table(pd.DataFrame(rows, columns=["Address or @domain", "Role"]) if rows else
+                pd.DataFrame({"Address or @domain": ["(nobody)"], "Role": ["—"]}))
