@@ -80,14 +80,14 @@ class Server:
             pass
 
 
-def start_server(mode: str, log_dir: Path) -> Server:
+def start_server(mode: str, log_dir: Path, extra_args: tuple[str, ...] = ()) -> Server:
     port = free_port()
     log_path = log_dir / f"streamlit-{mode}-{port}.log"
     env = {**os.environ, "CSP_MODE": mode, "PYTHONUNBUFFERED": "1"}
     cmd = [
         sys.executable, "-m", "csp_data.ui.serve",  # what `make run` uses (see docs/ARCHITECTURE.md)
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *extra_args,
     ]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -171,5 +171,31 @@ def app_page(chromium_browser):
 def fresh_internal_server(warehouse, tmp_path):
     """A server of its own, started for one test: its first request is that test's."""
     server = start_server("internal", tmp_path)
+    yield server
+    server.stop()
+
+
+# A sign-in deployment for the access tests: [auth] and [access] from a secrets file of the
+# test's own (never the repository's). The provider is not real: nobody signs in; the tests check
+# what a signed-out visitor gets.
+TEST_SECRETS = """
+[auth]
+redirect_uri = "http://127.0.0.1:8501/oauth2callback"
+cookie_secret = "test-only-cookie-secret"
+client_id = "test-client"
+client_secret = "test-secret"
+server_metadata_url = "https://idp.invalid/.well-known/openid-configuration"
+
+[access]
+analyst = ["@met.police.uk"]
+"""
+
+
+@pytest.fixture(scope="session")
+def signin_server(warehouse, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("streamlit_signin")
+    secrets = folder / "secrets.toml"
+    secrets.write_text(TEST_SECRETS)
+    server = start_server("internal", folder, ("--secrets.files", str(secrets)))
     yield server
     server.stop()
