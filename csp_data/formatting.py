@@ -21,6 +21,26 @@ def md_escape(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
+_HREF = r"(?:[a-z0-9-]*)(?:\?[a-z_]+=[A-Za-z0-9_-]+)?(?:#[a-z0-9-]+)?"
+_SAFE_HREF = re.compile(f"^{_HREF}$")
+# What md_link produces: escaped text (every special character backslash-escaped) and a safe href.
+_LINK_CELL = re.compile(r"^\[(?:\\.|[^\\\[\]()])*\]\(" + _HREF + r"\)$")
+
+
+def md_link(text: object, href: str) -> str:
+    """A Markdown link to a page of this app (``summary#priority-1``, ``ward?ward=E05009333``):
+    the text is escaped, and the address must be relative and plain (no scheme, host, path
+    traversal or spaces), so data can never make a link go elsewhere."""
+    if not href or not _SAFE_HREF.match(href):
+        raise ValueError(f"not a plain relative link to a page of this app: {href!r}")
+    return f"[{md_escape(text)}]({href})"
+
+
+def is_md_link(cell: object) -> bool:
+    """Whether ``cell`` is exactly one :func:`md_link` (escaped text, safe relative address)."""
+    return isinstance(cell, str) and bool(_LINK_CELL.match(cell))
+
+
 def month(value) -> str:
     """A month as 'Feb 2026' (blank for missing)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -32,13 +52,20 @@ def month(value) -> str:
     return str(value)
 
 
-def display_frame(df: pd.DataFrame, month_cols: tuple[str, ...] = ()) -> pd.DataFrame:
+def display_frame(df: pd.DataFrame, month_cols: tuple[str, ...] = (), link_cols: tuple[str, ...] = ()) -> pd.DataFrame:
     """A copy for an HTML table: dates as months (named ``month_cols`` and any datetime
-    column), whole numbers with thousands separators, text Markdown-escaped, missing as blank."""
+    column), whole numbers with thousands separators, text Markdown-escaped, missing as blank.
+    Cells of ``link_cols`` must each be one :func:`md_link` (checked: anything else raises) and
+    are kept as links."""
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
         s = df[col]
-        if col in month_cols or pd.api.types.is_datetime64_any_dtype(s):
+        if col in link_cols:
+            bad = [v for v in s if not is_md_link(v)]
+            if bad:
+                raise ValueError(f"column {col!r} must hold md_link() cells only; got {bad[0]!r}")
+            out[col] = s.astype(str)
+        elif col in month_cols or pd.api.types.is_datetime64_any_dtype(s):
             out[col] = s.map(month)
         elif pd.api.types.is_bool_dtype(s):
             out[col] = s.map(lambda v: "yes" if v else "no")

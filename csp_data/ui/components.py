@@ -37,9 +37,13 @@ def score_tile(row: ScoreRow) -> None:
         st.caption(f"Source: {m.source_name}; {row.snapshot}")
 
 
-def plain_table(df: pd.DataFrame, caption: str | None = None, month_cols: tuple[str, ...] = ()) -> None:
+def plain_table(df: pd.DataFrame, caption: str | None = None, month_cols: tuple[str, ...] = (),
+                link_cols: tuple[str, ...] = ()) -> None:
     """A real HTML table (st.table), readable by screen readers, unlike canvas-drawn dataframes.
-    Cells are formatted and Markdown-escaped first (st.table renders Markdown in text cells)."""
+    Cells are formatted and Markdown-escaped first (st.table renders Markdown in text cells);
+    ``link_cols`` hold :func:`csp_data.formatting.md_link` cells, kept as links. A link in a wide
+    table also makes its sideways-scrolling box reachable by keyboard (Streamlit 1.67 gives the
+    box itself no tabindex)."""
     if caption:
         st.caption(caption)
-    st.table(display_frame(df, month_cols), hide_index=True)
+    st.table(display_frame(df, month_cols, link_cols), hide_index=True)

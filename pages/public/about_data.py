@@ -1,5 +1,6 @@
 """About the data: where every figure comes from, how current it is, and its known limits."""
 
+import pandas as pd
 import streamlit as st
 
 from csp_data.ui import cache
@@ -20,11 +21,12 @@ src = cache.query("meta/sources")
 # scrolls sideways and cannot be reached with the keyboard (axe: scrollable-region-focusable).
 # Screen readers do not announce the character.
 src = src.assign(origin=src["origin"].str.replace(r"([_/])", "\\1\u200b", regex=True))
-plain_table(
-    src[["snapshot", "publisher", "licence", "origin"]].rename(columns={
-        "snapshot": "Dataset and snapshot", "publisher": "Publisher", "licence": "Licence", "origin": "Copied from",
-    }),
-)
+# Two columns, so the table fits a 320 px phone screen without scrolling sideways.
+plain_table(pd.DataFrame({
+    "Dataset and snapshot": src["snapshot"],
+    "Publisher, licence and where it was copied from": (
+        src["publisher"] + " · " + src["licence"] + " · copied from " + src["origin"]),
+}))
 
 st.header("Things to know when reading the figures")
 st.markdown(

@@ -28,11 +28,11 @@ st.subheader("Known limitations")
 st.markdown(
     "- Charts are drawn as images. Their information is given in the text under each chart and in a table "
     "you can open below it.\n"
-    "- Some tables are wide. On a phone they scroll sideways inside the table.\n"
+    "- The borough scorecard table is wider than most screens and scrolls sideways inside its box. With a "
+    "keyboard, press Tab until a *Priority* link in the table has focus, then use the arrow keys to scroll.\n"
     "- Crime categories use the police's own names (for example *Violence against the person*).\n"
     "- Some focus indicators drawn by the underlying software are faint: the page links in the menu show "
-    "focus as a light grey tint, and the small buttons above each chart likewise. In Safari, a table that is "
-    "wider than the screen cannot be scrolled with the keyboard."
+    "focus as a light grey tint, and the small buttons above each chart likewise."
 )
 st.header("Feedback and contact")
 st.markdown(
@@ -45,4 +45,4 @@ st.markdown(
     "(Websites and Mobile Applications) (No. 2) Accessibility Regulations 2018. If you are not happy with how "
     "we respond to your complaint, contact the Equality Advisory and Support Service (EASS)."
 )
-st.caption("This statement was prepared on 29 November 2026 and is reviewed when the public pages change.")
+st.caption("This statement was prepared on 29 November 2026, updated on 30 November 2026, and is reviewed when the public pages change.")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from csp_data.measures import PRIORITIES
 from csp_data.exports import csv_bytes
+from csp_data.formatting import md_link
 from csp_data.scorecard import as_records, as_table
 from csp_data.stats import ALPHA
 from csp_data.ui import cache
@@ -37,7 +38,11 @@ for number, name in PRIORITIES.items():
 
 st.header("All measures as a table", divider="gray")
 table = as_table(rows)
-plain_table(table, caption="The same figures as the tiles above, with period, source and snapshot for each row.")
+# Each priority links to its plain-English account on the summary page.
+table["Priority"] = [md_link(f"Priority {n}", f"summary#priority-{n}") for n in table["Priority"]]
+plain_table(table, link_cols=("Priority",),
+            caption="The same figures as the tiles above, with period, source and snapshot for each row. "
+                    "Each priority links to what has changed and what the partnership is doing about it.")
 st.download_button("Download the scorecard (CSV)", csv_bytes(as_records(rows)),
                    file_name="tower-hamlets-scorecard.csv", mime="text/csv")
 st.caption(

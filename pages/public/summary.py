@@ -59,7 +59,7 @@ st.info(
 )
 
 for prio in plan.priorities:
-    st.header(f"Priority {prio.number}: {prio.title}", divider="gray")
+    st.header(f"Priority {prio.number}: {prio.title}", divider="gray", anchor=f"priority-{prio.number}")
     st.subheader("What has changed")
     sources = set()
     for mid in HEADLINES.get(prio.number, []):

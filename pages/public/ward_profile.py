@@ -53,16 +53,23 @@ if prof is not None:
     st.markdown(f"{w.name} had **{prof.table['count'].sum():,d} recorded crimes** in the 12 months "
                 f"{prof.period.label}, against {prof.table['previous'].sum():,d} in the 12 months before. "
                 f"About {w.population:,d} people live here (Census 2021).")
-    table = prof.table.assign(
-        verdict=lambda d: d["symbol"] + " " + d["words"].str.capitalize(),
-    )[["category", "count", "previous", "change", "verdict", "ward_rate", "borough_rate", "versus_borough"]]
-    plain_table(table.rename(columns={
-        "category": "Type of crime", "count": f"Last 12 months ({prof.period.label})",
-        "previous": f"12 months before ({prof.previous.label})", "change": "Change", "verdict": "Is it a real change?",
-        "ward_rate": "Per 1,000 residents (ward)", "borough_rate": "Per 1,000 residents (borough)",
+    table = prof.table.assign(verdict=[
+        f"{r.change:+,d}" + (f" ({r.pct_change:+.0f}%)" if r.previous else "") + f": {r.symbol} {r.words}"
+        for r in prof.table.itertuples()])
+    # Two narrower tables rather than one of eight columns, so each fits a 320 px phone screen.
+    st.subheader("Crimes recorded")
+    plain_table(table[["category", "count", "previous", "verdict"]].rename(columns={
+        "category": "Type of crime", "count": "Last 12 months", "previous": "12 months before",
+        "verdict": "Change, and is it real?"}),
+        caption=(f"Last 12 months: {prof.period.label}; 12 months before: {prof.previous.label}. "
+                 f"Source: {prof.snapshot}."))
+    st.subheader("Compared with the borough")
+    plain_table(table[["category", "ward_rate", "borough_rate", "versus_borough"]].rename(columns={
+        "category": "Type of crime", "ward_rate": "Ward per 1,000", "borough_rate": "Borough per 1,000",
         "versus_borough": "Compared with the borough"}),
-        caption=(f"Source: {prof.snapshot}. Rates use Census 2021 residents; areas with many workers and visitors "
-                 "have high rates because crimes against non-residents are counted too."))
+        caption=(f"Crimes in the last 12 months ({prof.period.label}) per 1,000 residents. Rates use Census 2021 "
+                 "residents; areas with many workers and visitors have high rates because crimes against "
+                 "non-residents are counted too."))
     st.subheader("Month by month")
     for cat in prof.table["category"]:
         one = prof.monthly[prof.monthly.category == cat]
