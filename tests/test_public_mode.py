@@ -290,8 +290,9 @@ def public_code_files() -> set[Path]:
 
 def test_public_code_names_no_restricted_query():
     """Statically: no query touching a restricted table is named in code a public page can run,
-    except the frame's internal-mode branch (``meta/data_span``), which the AppTest tour below
-    shows is not taken in public mode."""
+    except the frame's staff branch (``meta/data_span``), which the AppTest tour below shows is
+    not taken in public mode (where every viewer is public), and which csp_data.access refuses to
+    a public viewer in any mode."""
     files = public_code_files()
     assert REPO_ROOT / "csp_data/ward_profile.py" in files and REPO_ROOT / "csp_data/ui/frame.py" in files
     names = set(sql.names())
@@ -304,7 +305,10 @@ def test_public_code_names_no_restricted_query():
     offending = {n: sorted(fs) for n, fs in used.items() if n in restricted_queries()}
     assert offending == {"meta/data_span": ["csp_data/ui/frame.py"]}, offending
     frame_src = (REPO_ROOT / "csp_data/ui/frame.py").read_text(encoding="utf-8")
-    assert '"meta/data_span_public" if cfg.mode == "public" else "meta/data_span"' in frame_src
+    assert '"meta/data_span" if access.can("analyst") else "meta/data_span_public"' in frame_src
+    from csp_data.access import query_role
+
+    assert query_role("meta/data_span") == "analyst" and query_role("meta/data_span_public") == "public"
 
 
 # ---------------------------------------------------------------- (3) the AppTest tour, audited
