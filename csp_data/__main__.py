@@ -1,4 +1,4 @@
-"""Command line: ``python -m csp_data build | ingest | query | checks``."""
+"""Command line: ``python -m csp_data build | ingest | query | checks | measures | briefing``."""
 
 from __future__ import annotations
 
@@ -100,6 +100,26 @@ def cmd_measures(args) -> int:
     return 0
 
 
+def cmd_briefing(args) -> int:
+    import time
+
+    from . import briefing, build
+    from .config import settings
+
+    cfg = settings()
+    briefing.internal_only(cfg)
+    briefing.check_out(args.out)  # a wrong path is refused before any work
+    if args.period:
+        briefing.parse_month(args.period)
+    if build.is_stale(cfg)[0]:
+        build.ensure_built(cfg, progress=lambda f, m: print(f"[{f:4.0%}] {m}", file=sys.stderr))
+    t0 = time.perf_counter()
+    path, size, month = briefing.generate(args.period, args.out, cfg)
+    print(f"wrote {path} ({size / 1024:,.0f} KB): briefing pack for {month:%B %Y} "
+          f"in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
 def cmd_ingest(args) -> int:
     from . import ingest
 
@@ -122,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     ms.add_argument("--period", required=True, help="FY2024-25, 2025, 2025-04..2026-03 or 2026-03")
     ms.add_argument("--format", choices=("table", "csv", "json"), default="table")
     ms.set_defaults(func=cmd_measures)
+    b = sub.add_parser("briefing", help="write the briefing pack (one self-contained HTML file) for a month")
+    b.add_argument("--period", default=None, metavar="YYYY-MM",
+                   help="the month, e.g. 2026-03 (default: the latest month with data)")
+    b.add_argument("--out", required=True, metavar="PATH", help="the HTML file to write (replaced only on success)")
+    b.set_defaults(func=cmd_briefing)
     i = sub.add_parser("ingest", help="land and load new police.uk or MPS files")
     i.add_argument("paths", nargs="+", help="police.uk street / stop-and-search CSV or archive zip, MPS 24-month ward or LSOA CSV")
     i.add_argument("--force", action="store_true", help="accept a file older than months already in the warehouse")
@@ -133,10 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     from .periods import PeriodError
     from .plan import PlanError
     from .partnership import PartnershipError
+    from .briefing import BriefingError
     try:
         return args.func(args)
     except (QueryError, SourceError, ManifestError, ConfigError, PeriodError, PlanError, PartnershipError,
-            FileNotFoundError) as exc:
+            BriefingError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -86,9 +86,13 @@ def _rank(m: Measure, w: Window, cfg: Settings) -> tuple[int | None, int | None]
     return int(mine["rank"].iloc[0]), int(mine["boroughs"].iloc[0])
 
 
-def score(m: Measure, cfg: Settings | None = None) -> ScoreRow:
+def score(m: Measure, cfg: Settings | None = None, as_of: date | None = None) -> ScoreRow:
+    """One measure's row. ``as_of`` (a first-of-month date) ignores later months, so the row is
+    as it stood then (for a board paper about a past month); by default the latest data are used."""
     cfg = cfg or get_settings()
     series = monthly_series(m, cfg)
+    if as_of is not None:
+        series = series[series.month <= as_of].reset_index(drop=True)
     if series.empty:
         return ScoreRow(m, None, "", None, None, None, None, None, None, "", None, None, "awaiting data")
     latest = series["month"].max()
@@ -106,9 +110,9 @@ def score(m: Measure, cfg: Settings | None = None) -> ScoreRow:
     return ScoreRow(m, latest, snapshot, last12, prev12, l12, fytd, fytd_prev, fy, fy_label(latest), rank, of, note)
 
 
-def scorecard(cfg: Settings | None = None) -> list[ScoreRow]:
+def scorecard(cfg: Settings | None = None, as_of: date | None = None) -> list[ScoreRow]:
     cfg = cfg or get_settings()
-    return [score(m, cfg) for m in MEASURES]
+    return [score(m, cfg, as_of) for m in MEASURES]
 
 
 def ordinal(n: int) -> str:

@@ -229,8 +229,11 @@ def evaluate_partnership(t: Target, plan: Plan, figures: pd.DataFrame, today: da
 
 
 def evaluate_all(plan: Plan | None = None, figures: pd.DataFrame | None = None, cfg: Settings | None = None,
-                 today: date | None = None) -> list[TargetResult]:
-    """Every target of the plan, in the plan's order."""
+                 today: date | None = None, as_of: date | None = None) -> list[TargetResult]:
+    """Every target of the plan, in the plan's order.
+
+    ``as_of`` (a first-of-month date) judges every target as it stood then: police months after it
+    and partnership figures for periods ending after it are left out. By default all data are used."""
     from .partnership import latest as latest_figures, load_figures
 
     cfg = cfg or get_settings()
@@ -238,12 +241,14 @@ def evaluate_all(plan: Plan | None = None, figures: pd.DataFrame | None = None, 
     today = today or date.today()
     if figures is None:
         figures = latest_figures(load_figures(plan=plan))
+    if as_of is not None and len(figures):
+        figures = figures[[parse(str(p)).end <= as_of for p in figures["period"]]]
     views: dict[str, MeasureView] = {}
     out = []
     for t in plan.targets:
         if t.kind == "police_count":
             if t.measure not in views:
-                views[t.measure] = view(_measures.get(t.measure), cfg)
+                views[t.measure] = view(_measures.get(t.measure), cfg, as_of)
             out.append(evaluate_police(t, views[t.measure]))
         else:
             out.append(evaluate_partnership(t, plan, figures, today))

@@ -170,8 +170,11 @@ class MeasureView:
     snapshot: str
 
 
-def view(m: Measure, cfg: Settings | None = None) -> MeasureView:
+def view(m: Measure, cfg: Settings | None = None, as_of: date | None = None) -> MeasureView:
+    """The measure's series (months after ``as_of`` left out, when given) with its latest month."""
     s = monthly_series(m, cfg)
+    if as_of is not None:
+        s = s[s.month <= as_of].reset_index(drop=True)
     latest = latest_month(s)
     snap = "" if latest is None else str(s.loc[s.month == latest, "snapshot"].iloc[0])
     return MeasureView(m, s, latest, snap)

@@ -1,0 +1,45 @@
+"""The briefing pack button (staff pages only: the pack holds LSOA hot spots). Public pages never
+import this module, so nothing a public page runs can reach the pack's restricted queries."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .downloads import _button
+
+
+@st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
+def _briefing_months(key: str) -> list:
+    from .. import briefing
+
+    return briefing.available_months()
+
+
+def briefing_months() -> list:
+    """Months a briefing pack can be made for, newest first (staff only)."""
+    from .cache import staff_key
+
+    return _briefing_months(staff_key())
+
+
+def briefing_button(period: str | None = None) -> None:
+    """A button that builds the briefing pack for ``period`` (YYYY-MM; default the latest month with
+    data) when pressed and downloads it as one HTML file. In public mode, or for a month the data do
+    not cover, it says why instead."""
+    from .. import briefing
+    from ..config import settings
+
+    cfg = settings()
+    if cfg.mode == "public":
+        st.info("The briefing pack is for internal use (it holds small-area analysis): not available here.")
+        return
+    try:
+        month = briefing.resolve_month(period, cfg)
+    except briefing.BriefingError as exc:
+        st.warning(f"No briefing pack: {exc}.")
+        return
+    stem = f"csp-briefing-{month:%Y-%m}"
+    _button(f"Download the briefing pack for {month:%B %Y} (HTML)", lambda: briefing.build(month, cfg).encode("utf-8"),
+            stem, "html", "text/html",
+            "One printable file: scorecard, targets, hot spots, TTCG exceptions and sources. "
+            "It takes a few seconds to make after you press the button.")
