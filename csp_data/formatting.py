@@ -36,6 +36,12 @@ def md_link(text: object, href: str) -> str:
     return f"[{md_escape(text)}]({href})"
 
 
+def link_text(cell: str) -> str:
+    """The visible text of an :func:`md_link` cell (escapes removed)."""
+    text = str(cell)[1:str(cell).rindex("](")]
+    return re.sub(r"\\(.)", r"\1", text)
+
+
 def is_md_link(cell: object) -> bool:
     """Whether ``cell`` is exactly one :func:`md_link` (escaped text, safe relative address)."""
     return isinstance(cell, str) and bool(_LINK_CELL.match(cell))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..formatting import display_frame
+from ..formatting import display_frame, link_text
+from .downloads import table_download
 from ..scorecard import ScoreRow, fmt_change, ordinal
 
 
@@ -38,12 +39,22 @@ def score_tile(row: ScoreRow) -> None:
 
 
 def plain_table(df: pd.DataFrame, caption: str | None = None, month_cols: tuple[str, ...] = (),
-                link_cols: tuple[str, ...] = ()) -> None:
+                link_cols: tuple[str, ...] = (), download: str | None = "") -> None:
     """A real HTML table (st.table), readable by screen readers, unlike canvas-drawn dataframes.
     Cells are formatted and Markdown-escaped first (st.table renders Markdown in text cells);
     ``link_cols`` hold :func:`csp_data.formatting.md_link` cells, kept as links. A link in a wide
     table also makes its sideways-scrolling box reachable by keyboard (Streamlit 1.67 gives the
-    box itself no tabindex)."""
+    box itself no tabindex).
+
+    Every table gets a CSV download of the figures as they are (numbers as numbers, formula-like
+    text neutralised), named after ``download`` (default: the caption or the columns); pass
+    ``download=None`` where the page offers a fuller download of the same table."""
     if caption:
         st.caption(caption)
     st.table(display_frame(df, month_cols, link_cols), hide_index=True)
+    if download is not None and len(df):
+        stem = download or " ".join((caption or " ".join(map(str, df.columns))).split()[:8])
+        plain = df.copy()
+        for col in link_cols:   # the link's text, not its Markdown
+            plain[col] = plain[col].map(link_text)
+        table_download(plain, stem)

@@ -15,6 +15,7 @@ from ..periods import Period, add_months, make
 from ..scorecard import ordinal
 from ..targets import SYMBOLS as SYMBOL, TargetResult
 from . import cache
+from .downloads import chart_downloads
 from .components import plain_table, score_tile
 
 CONNECT_DATE = date(2024, 3, 1)
@@ -24,13 +25,15 @@ MEASURE_BREAKS = {
 }
 
 
-def chart_block(built: tuple, key: str, table_caption: str = "") -> None:
-    """A chart, its text description (alt text, visible to everyone) and the same figures as a table."""
+def chart_block(built: tuple, key: str, table_caption: str = "", name: str | None = None) -> None:
+    """A chart, its text description (alt text, visible to everyone), PNG/SVG/CSV downloads (files
+    named after ``name``, default ``key``) and the same figures as a table."""
     chart, alt, table = built
     st.altair_chart(chart, width="stretch")
     st.caption(f"Chart description: {alt}")
     with st.expander("Table view of this chart"):
-        plain_table(table, caption=table_caption or None)
+        plain_table(table, caption=table_caption or None, download=None)
+    chart_downloads(chart, name or key, table)   # PNG, SVG and the figures as CSV
 
 
 def tiles(measure_ids: list[str]) -> None:
@@ -113,7 +116,7 @@ def ward_block(m: Measure, period: Period) -> None:
         "change": "Change", "pct_change": "% change", "verdict": "Verdict", "rate_per_1000": "Rate per 1,000",
         "population": "Residents (Census 2021)"})
     table = table.drop(columns=["ward_code"])
-    plain_table(table, caption=(
+    plain_table(table, download=None, caption=(
         f"All 20 wards, most offences first. Borough rate {borough_rate:.2f} per 1,000 residents. Ward figures "
         "are offences the police could place in a ward, so they sum to slightly less than the borough total."))
     st.download_button(f"Download the ward table (CSV)", csv_bytes(wt), file_name=f"{m.id}-wards-{period.label}.csv",

@@ -133,10 +133,8 @@ def breakdown(dim: str, note: str = "") -> None:
     chart = chart.properties(height=32 * len(counts) + 90)
     share = dict(zip(counts["category"], counts["share_pct"]))
     chart_table = chart_table.assign(**{"Share (%)": chart_table[col].map(lambda c: f"{share[c]:.1f}")})
-    chart_block((chart, alt_text, chart_table), key=f"bd-{dim}", table_caption=f"{SOURCE}. {note}".strip())
-    table = counts.rename(columns={"category": col, "searches": "Searches", "share_pct": "Share (%)"})
-    table["Share (%)"] = table["Share (%)"].round(1)
-    download(table, f"searches by {title.lower()}", f"by-{dim}-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}")
+    chart_block((chart, alt_text, chart_table), key=f"bd-{dim}", table_caption=f"{SOURCE}. {note}".strip(),
+                name=f"stop-search-by-{dim}-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}")
 
 
 st.header("Who was searched", divider="gray")
@@ -154,7 +152,7 @@ with st.expander("How self-defined ethnicity is grouped"):
     if len(missing_rule):
         st.warning("Some answers match no rule and are shown as 'Unmapped': "
                    + ", ".join(missing_rule["Self-defined ethnicity (as published)"]))
-    plain_table(mapping, caption=f"Every self-defined answer in {when}{place} and its group.")
+    plain_table(mapping, download=None, caption=f"Every self-defined answer in {when}{place} and its group.")
     download(mapping, "the grouping of every answer", f"ethnicity-mapping-{period.start:%Y-%m}-{period.end:%Y-%m}")
 st.subheader("Ethnicity as the officer saw it")
 breakdown("officer", "The officer's view has four groups and no Mixed group.")
@@ -176,11 +174,10 @@ breakdown("outcome")
 st.header("Searches month by month", divider="gray")
 series = ss.monthly_series(data.monthly(ward))
 chart_block(charts.monthly_with_average(series, f"Stop and search per month{place}", "searches", note_col="note"),
-            key="trend", table_caption=f"{SOURCE}. {cov.snapshot}.")
+            key="trend", table_caption=f"{SOURCE}. {cov.snapshot}.",
+            name=f"stop-search-monthly{('-' + ward) if ward else ''}")
 st.caption("This chart shows every month held, whatever period is chosen above. The 12-month average is drawn only "
            "where all 12 months are fully published; gaps are months with no published records.")
-download(series.rename(columns={"month": "Month", "count": "Searches", "rolling12": "12-month average",
-                                "note": "Note"}), "searches per month", f"monthly{('-' + ward) if ward else ''}")
 
 # ----------------------------------------------------------------------------------- find rate
 
@@ -212,7 +209,7 @@ def rate_block(dim: str, measure: str, what: str, count_label: str, title: str, 
     for sentence in ss.rate_sentences(rates, what):
         st.markdown(f"- {sentence}")
     table = ss.rate_table(rates, col, count_label)
-    plain_table(one_dp(table, ["Rate (%)", "95% low (%)", "95% high (%)", "Other groups (%)"]), caption="Rate with its 95% Wilson interval; 'Other groups' is every other group together; "
+    plain_table(one_dp(table, ["Rate (%)", "95% low (%)", "95% high (%)", "Other groups (%)"]), download=None, caption="Rate with its 95% Wilson interval; 'Other groups' is every other group together; "
                                "p from Fisher's exact test of this group against the rest; adjusted p across the "
                                "groups (Benjamini-Hochberg).")
     download(table, f"the table: {title}", f"{name}-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}")
@@ -271,8 +268,8 @@ st.markdown(
 st.header("When searches happen", divider="gray")
 hm = data.heatmap(period.start, period.end, ward)
 built = charts.day_hour_heatmap(hm, f"Searches by day of the week and hour, {when}{place}", "searches")
-chart_block(built, key="heatmap", table_caption=f"{SOURCE}. Hours in UK local time.")
-download(built[2], "searches by day and hour", f"day-hour-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}")
+chart_block(built, key="heatmap", table_caption=f"{SOURCE}. Hours in UK local time.",
+            name=f"stop-search-day-hour-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}")
 st.caption("Times are as police.uk publishes them (stated in UTC and shown here in UK local time). Many are "
            "rounded to the hour or half hour, and the time recorded may not be the exact time of the search.")
 
@@ -295,7 +292,7 @@ wt = data.wards(period.start, period.end)
 table = pd.DataFrame({
     "Ward": wt["ward_name"], "Searches": wt["searches"].astype(int), "Share of borough (%)": wt["share_pct"].round(1),
     "Per 1,000 residents": wt["per_1000_residents"].round(1), "Residents (Census 2021)": wt["population"].astype(int)})
-plain_table(one_dp(table, ["Share of borough (%)", "Per 1,000 residents"]), caption=(
+plain_table(one_dp(table, ["Share of borough (%)", "Per 1,000 residents"]), download=None, caption=(
     f"Searches by ward, {when}, all wards (the ward filter does not apply to this table). The rate per 1,000 "
     "residents is a guide only: people searched in a ward often do not live there, especially around Whitechapel "
     "and Brick Lane."))

@@ -40,7 +40,7 @@ st.header("All measures as a table", divider="gray")
 table = as_table(rows)
 # Each priority links to its plain-English account on the summary page.
 table["Priority"] = [md_link(f"Priority {n}", f"summary#priority-{n}") for n in table["Priority"]]
-plain_table(table, link_cols=("Priority",),
+plain_table(table, link_cols=("Priority",), download=None,
             caption="The same figures as the tiles above, with period, source and snapshot for each row. "
                     "Each priority links to what has changed and what the partnership is doing about it.")
 st.download_button("Download the scorecard (CSV)", csv_bytes(as_records(rows)),
