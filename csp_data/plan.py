@@ -88,6 +88,9 @@ class PartnershipMeasure:
     description: str
     min: float | None = None
     max: float | None = None
+    # Whether the figure counts people (treatment completions, repeat victims...). Public pages show
+    # such counts under the ONS 10-5 rule; counts of things (audits, operations, businesses) exactly.
+    about_people: bool = True
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,7 @@ class Plan:
 
 # --- the schema: required and optional keys of each table, with their types ----------------------
 
-S, I, F, L = str, int, float, list   # F accepts ints too; L is a list of strings
+S, I, F, L, B = str, int, float, list, bool   # F accepts ints too; L is a list of strings
 SCHEMA: dict[str, tuple[dict[str, type], dict[str, type]]] = {
     "plan": ({"title": S, "years": S, "source": S, "adopted": S, "default_baseline": S,
               "default_deadline": S, "baseline_note": S}, {"summary_source": S, "deadline_note": S}),
@@ -239,7 +242,7 @@ SCHEMA: dict[str, tuple[dict[str, type], dict[str, type]]] = {
                 {"baseline": S, "deadline": S, "target_change_pct": F, "threshold": F,
                  "threshold_unit": S, "due": S}),
     "partnership_measures": ({"id": S, "label": S, "unit": S, "frequency": S, "owner": S,
-                              "description": S}, {"min": F, "max": F}),
+                              "description": S}, {"min": F, "max": F, "about_people": B}),
     "previous_plan": ({"title": S, "source": S, "rag_note": S}, {}),
     "previous_plan_outcomes": ({"plan": S, "priority": I, "priority_title": S, "outcome": S,
                                 "result": S, "rag": S}, {}),
@@ -323,6 +326,8 @@ class _Checker:
 
 
 def _type_ok(value: Any, want: type) -> bool:
+    if want is bool:
+        return isinstance(value, bool)
     if isinstance(value, bool):
         return False
     if want is float:
@@ -332,7 +337,7 @@ def _type_ok(value: Any, want: type) -> bool:
     return isinstance(value, want)
 
 
-_TYPE_WORDS = {str: "text", int: "a whole number", float: "a number", list: "a list of text"}
+_TYPE_WORDS = {str: "text", int: "a whole number", float: "a number", list: "a list of text", bool: "true or false"}
 
 
 def _check_table(ck: _Checker, section: str, n: int, row: Any, schema_key: str) -> None:
@@ -465,7 +470,8 @@ def _build_measures(ck: _Checker, rows: list[dict], police: frozenset[str]) -> t
             ck.add(sec, n, "min", f"min {lo} is above max {hi}", row)
         out.append(PartnershipMeasure(id=row["id"], label=row["label"], unit=unit, frequency=row["frequency"],
                                       owner=row["owner"], description=row["description"],
-                                      min=None if lo is None else float(lo), max=None if hi is None else float(hi)))
+                                      min=None if lo is None else float(lo), max=None if hi is None else float(hi),
+                                      about_people=row.get("about_people", True)))
     return tuple(out)
 
 

@@ -34,6 +34,7 @@ class TargetResult:
     status: str
     reason: str
     unit: str = "offences"
+    about_people: bool = True                  # partnership counts of people follow the 10-5 rule in public
     baseline_period: Period | None = None
     baseline_value: float | None = None
     target_value: float | None = None          # what the target means in the baseline's units
@@ -161,7 +162,8 @@ def trajectory_table(mv: MeasureView, base_p: Period, dead_p: Period, pct: float
 
 def evaluate_partnership(t: Target, plan: Plan, figures: pd.DataFrame, today: date) -> TargetResult:
     pm = plan.partnership_measure(t.measure)
-    res = TargetResult(t, AWAITING, "", unit=pm.unit, baseline_period=_p(t.baseline) if t.baseline else None,
+    res = TargetResult(t, AWAITING, "", unit=pm.unit, about_people=pm.about_people,
+                       baseline_period=_p(t.baseline) if t.baseline else None,
                        source="Partnership-recorded figure (data/partnership/figures.csv)",
                        definition=pm.description, caveats=list(getattr(t, "caveats", []) or []))
     rows = figures[figures.measure_id == t.measure] if len(figures) else figures
@@ -305,7 +307,8 @@ def as_records(results: list[TargetResult]) -> pd.DataFrame:
 
 
 def public_value_text(r: TargetResult) -> str:
-    """A partnership figure as a public page may show it: counts under the ONS 10-5 rule; a
+    """A partnership figure as a public page may show it: counts of people under the ONS 10-5 rule,
+    counts of things (audits, operations: ``about_people = false`` in the plan) exactly; a
     percentage only with a recorded base of at least 10 (none is recorded, so none is shown)."""
     from . import disclosure
 
@@ -318,4 +321,6 @@ def public_value_text(r: TargetResult) -> str:
     value = r.observed
     if value != int(value) or value < 0:
         return ""
+    if not r.about_people:
+        return f"{r.assessed_period.label}: {int(value):,d}"
     return f"{r.assessed_period.label}: {disclosure.count(int(value)).text}"

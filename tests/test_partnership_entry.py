@@ -473,13 +473,31 @@ def test_value_text():
 # --- public pages: disclosure of an entered figure ------------------------------------------------
 
 @pytest.mark.parametrize("value, shown", [("733", "735"), ("7", "fewer than 10"), ("0", "0")])
-def test_an_entered_count_reaches_public_pages_under_the_10_5_rule(tmp_path, monkeypatch, plan, value, shown):
+def test_an_entered_count_of_people_reaches_public_pages_under_the_10_5_rule(tmp_path, monkeypatch, plan, value, shown):
     monkeypatch.setenv("CSP_DATA_DIR", str(tmp_path))
-    pf.append_entries([Entry("ocg_disruptions", "FY2025-26", value, "synthetic police return")],
+    assert plan.partnership_measure("drug_treatment_completions").about_people
+    pf.append_entries([Entry("drug_treatment_completions", "FY2025-26", value, "synthetic treatment return")],
                       viewer_who=WHO, plan=plan, now=NOW)
     figures = pf.latest(pf.load_figures(plan=plan, today=TODAY))        # as evaluate_all reads them
+    r = evaluate_partnership(plan.target("drug_treatment_completions"), plan, figures, TODAY)
+    assert public_value_text(r) == f"FY2025-26: {shown}"
+
+
+@pytest.mark.parametrize("value, shown", [("733", "733"), ("7", "7"), ("1234", "1,234")])
+def test_an_entered_count_of_things_is_shown_exactly(tmp_path, monkeypatch, plan, value, shown):
+    """Organised crime groups disrupted are not people: the 10-5 rule does not apply."""
+    monkeypatch.setenv("CSP_DATA_DIR", str(tmp_path))
+    assert not plan.partnership_measure("ocg_disruptions").about_people
+    pf.append_entries([Entry("ocg_disruptions", "FY2025-26", value, "synthetic police return")],
+                      viewer_who=WHO, plan=plan, now=NOW)
+    figures = pf.latest(pf.load_figures(plan=plan, today=TODAY))
     r = evaluate_partnership(plan.target("ocg_disruption"), plan, figures, TODAY)
     assert public_value_text(r) == f"FY2025-26: {shown}"
+
+
+def test_which_measures_count_people(plan):
+    things = {m.id for m in plan.partnership_measures if not m.about_people}
+    assert things == {"bcrp_businesses", "fire_audits", "modern_slavery_operations", "ocg_disruptions"}
 
 
 def test_an_entered_survey_percentage_is_not_shown_publicly(tmp_path, monkeypatch, plan):
@@ -640,7 +658,7 @@ def test_page_bulk_upload_previews_then_saves_all_rows(page_env):
 
 
 def test_an_entered_figure_reaches_the_public_summary_rounded(page_env):
-    pf.append_entries([Entry("ocg_disruptions", "FY2025-26", "733", "synthetic police return")],
+    pf.append_entries([Entry("drug_treatment_completions", "FY2025-26", "733", "synthetic treatment return")],
                       viewer_who=WHO, plan=load_plan())
     at = app()                                               # the default page: the public summary
     assert not at.exception

@@ -506,12 +506,21 @@ def test_as_table_cells_are_plain_text_without_nan(results):
 
 
 @pytest.mark.parametrize("value,shown", [(0, "0"), (7, "fewer than 10"), (12, "10"), (733, "735")])
-def test_partnership_counts_on_public_pages_follow_the_10_5_rule(plan, value, shown):
+def test_partnership_counts_of_people_on_public_pages_follow_the_10_5_rule(plan, value, shown):
     from csp_data.targets import public_value_text
 
-    t = plan.target("fire_audits")
+    t = plan.target("drug_treatment_completions")
     synthetic_figures = synthetic((t.measure, "FY2025-26", value, "count"))
     r = evaluate_partnership(t, plan, synthetic_figures, TODAY)
+    assert public_value_text(r) == f"FY2025-26: {shown}"
+
+
+@pytest.mark.parametrize("value,shown", [(7, "7"), (733, "733")])
+def test_partnership_counts_of_things_are_shown_exactly(plan, value, shown):
+    from csp_data.targets import public_value_text
+
+    t = plan.target("fire_audits")     # audits, not people: about_people = false in the plan
+    r = evaluate_partnership(t, plan, synthetic((t.measure, "FY2025-26", value, "count")), TODAY)
     assert public_value_text(r) == f"FY2025-26: {shown}"
 
 
