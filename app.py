@@ -29,7 +29,8 @@ for spec in pages_for(cfg.mode):
         # A page the viewer may not open is never run: a stand-in at the same address explains
         # (sign in, or ask for access), so a bookmarked or e-mailed link does not fall through to
         # "Page not found". The public deployment registers no restricted page at all.
-        page = st.Page(access.locked_page(spec), title=spec.title, icon="🔒", url_path=spec.url_path)
+        # Words, not a lock emoji: emoji are empty boxes without an emoji font (ARCHITECTURE.md, 9).
+        page = st.Page(access.locked_page(spec), title=access.locked_title(spec, viewer), url_path=spec.url_path)
     registered.setdefault(spec.section, []).append(page)
 
 sections = {s: registered[s] for s in SECTIONS if s in registered}

@@ -158,3 +158,8 @@ def locked_page(spec):
 
     locked.__name__ = "locked_" + spec.url_path.replace("-", "_")
     return locked
+
+
+def locked_title(spec, v: Viewer) -> str:
+    """The menu entry of a page the viewer may not open: its title and what it takes."""
+    return f"{spec.title} (sign in)" if v.mode == "oidc" and not v.signed_in else f"{spec.title} ({spec.role} only)"

@@ -36,10 +36,9 @@ def test_signed_out_visitor_sees_public_pages_and_locked_entries(signin_server, 
     load(app_page, page_url(signin_server, spec))
     assert app_page.locator(EXCEPTION).count() == 0
     assert [h.strip() for h in app_page.locator(MAIN_H1).all_inner_texts()] == ["Is Tower Hamlets getting safer?"]
-    # Every page is listed; restricted ones carry a lock (a symbol screen readers announce, not a
-    # colour) and open the sign-in explanation.
+    # Every page is listed; restricted ones say "(sign in)" in words and open the sign-in explanation.
     titles = [" ".join(t.split()) for t in nav_titles(app_page)]
-    assert titles == [p.title if p.public else f"🔒 {p.title}" for p in PAGES], titles
+    assert titles == [p.title if p.public else f"{p.title} (sign in)" for p in PAGES], titles
     assert app_page.get_by_role("button", name="Sign in").count() == 1
     assert_offline(app_page)
 
