@@ -99,7 +99,7 @@ st.caption(
     + ("Significant hot and cold spots are also labelled on the map (HOT 95% …). " if gi is not None else "")
     + "No background map is loaded (the dashboard works offline): thick black lines are ward boundaries. "
     "The table below holds the same figures.")
-plain_table(spec.legend, caption="Map key")
+plain_table(spec.legend, caption="Map key", download=None)
 
 # ------------------------------------------------------------------ ranked table
 st.header(f"Areas ranked: {label}, {period.label}", divider="gray")

@@ -287,7 +287,7 @@ else:
     st.caption(f"Map description: hexagons about 300 m across shaded by the number of searches at the map points "
                f"inside them, {of - no_location:,d} searches in {when}{place}; palest: fewest, darkest: most. The same "
                "figures by ward are in the table below. Hover over a hexagon for its count.")
-    plain_table(spec.legend, caption="Map colours")
+    plain_table(spec.legend, caption="Map colours", download=None)
 wt = data.wards(period.start, period.end)
 table = pd.DataFrame({
     "Ward": wt["ward_name"], "Searches": wt["searches"].astype(int), "Share of borough (%)": wt["share_pct"].round(1),

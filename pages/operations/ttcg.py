@@ -17,6 +17,7 @@ from csp_data.measures import get
 from csp_data.ui import cache
 from csp_data.ui import ttcg as data
 from csp_data.ui import access
+from csp_data.ui.downloads import table_download
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
 
@@ -146,6 +147,11 @@ def projector() -> None:
     with st.expander(f"All {len(table)} wards × {len(view.categories)} categories"):
         st.markdown(ttcg.grid_markdown(table))
         st.caption(ttcg.SHORT_NOTE)
+        table_download(frame.drop(columns=["category"]).rename(columns={
+            "ward_code": "Ward code", "ward_name": "Ward", "label": "Category", "latest": f"Offences {view.month:%b %Y}",
+            "expected": "Expected", "expected_months": "Months behind the expectation", "ratio": "Ratio",
+            "p_high": "p (this high or higher)", "p_low": "p (this low or lower)", "flag": "Flag"}),
+            f"ttcg-wards-{view.month:%Y-%m}")
 
 
 projector()
