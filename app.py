@@ -38,6 +38,9 @@ sections = {s: registered[s] for s in SECTIONS if s in registered}
 # <ul><div><li>, which fails WCAG list markup (axe: list, listitem); a flat list is valid.
 nav = st.navigation(next(iter(sections.values())) if len(sections) == 1 else sections, expanded=True)
 st.set_page_config(page_title=f"{nav.title} · {cfg.borough_name} Community Safety")  # each page its own tab title
-access.sidebar_account(viewer)
+# The local-mode banner goes on every page except a wall-screen view, which shows a one-line notice
+# in its own header instead (it must fit one 1080p screen).
+current = next((p for p in pages_for(cfg.mode) if p.url_path == nav.url_path), None)
+access.sidebar_account(viewer, banner=not (current and current.wall_screen))
 frame.sidebar_coverage()
 nav.run()

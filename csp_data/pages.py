@@ -23,6 +23,7 @@ class PageSpec:
     role: str          # "public", or the least role that may open the page (csp_data.access.ROLES)
     icon: str = ""     # emoji only: material icons fetch from Google
     default: bool = False
+    wall_screen: bool = False   # a projector view: no room for banners; it shows notices itself
 
     @property
     def public(self) -> bool:
@@ -44,7 +45,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/performance/priority_2.py", "2 · Violence", "Performance", "priority-2", "analyst"),
     PageSpec("pages/performance/priority_3.py", "3 · Drug supply and misuse", "Performance", "priority-3", "analyst"),
     PageSpec("pages/performance/priority_4.py", "4 · Hate crime and cohesion", "Performance", "priority-4", "analyst"),
-    PageSpec("pages/operations/ttcg.py", "TTCG projector view", "Operations", "ttcg", "analyst"),
+    PageSpec("pages/operations/ttcg.py", "TTCG projector view", "Operations", "ttcg", "analyst", wall_screen=True),
     PageSpec("pages/admin/partnership_figures.py", "Partnership figures", "Admin", "partnership-figures", "officer"),
     PageSpec("pages/admin/data_status.py", "Data status", "Admin", "data-status", "analyst"),
 )

@@ -335,3 +335,14 @@ def test_only_admins_see_who_has_access(app_env, who):
     else:
         assert "@met.police.uk" not in cells
         assert any("Only administrators" in m.value for m in at.main.markdown)
+
+
+def test_wall_screen_shows_a_one_line_local_notice_instead_of_the_banner(app_env):
+    from csp_data.ui.access import LOCAL_BANNER, LOCAL_NOTICE
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/operations/ttcg.py").run()
+    clean(at)
+    assert LOCAL_BANNER not in [w.value for w in at.warning]
+    assert any(LOCAL_NOTICE in m.value for m in at.markdown), "the TTCG header must carry the local-mode notice"

@@ -24,6 +24,9 @@ LOCAL_BANNER = ("**Local mode: no sign-in.** Every internal page is open to anyo
                 "configure sign-in (see `.streamlit/secrets.toml.example` and the README).")
 
 
+LOCAL_NOTICE = "⚠ Local mode, no sign-in: do not publish"
+
+
 def _secrets() -> dict:
     """The secrets file as a dict ({} when there is none or it cannot be read)."""
     try:
@@ -117,10 +120,12 @@ def access_problem() -> str | None:
     return None
 
 
-def sidebar_account(v: Viewer) -> None:
-    """The account box in the sidebar (oidc mode), or the local-mode banner (local mode)."""
+def sidebar_account(v: Viewer, banner: bool = True) -> None:
+    """The account box in the sidebar (oidc mode), or the local-mode banner (local mode; a
+    wall-screen page passes ``banner=False`` and shows :data:`LOCAL_NOTICE` in its header)."""
     if v.mode == "local":
-        st.warning(LOCAL_BANNER, icon="⚠️")
+        if banner:
+            st.warning(LOCAL_BANNER, icon="⚠️")
         return
     if v.mode != "oidc":
         return

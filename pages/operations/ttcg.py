@@ -97,7 +97,8 @@ def projector() -> None:
     with head:
         st.title(f"TTCG · {ttcg.fmt_month(view.month)}", anchor=False)
     with stamp:
-        st.markdown(f"**{snapshot}**  \nChecked {datetime.now():%H:%M}; refreshes every 5 minutes")
+        local = f"  \n**{access.LOCAL_NOTICE}**" if viewer.mode == "local" else ""
+        st.markdown(f"**{snapshot}**  \nChecked {datetime.now():%H:%M}; refreshes every 5 minutes{local}")
     with tools:
         _controls(view, months, wards, map_cat)
     for w in view.warnings:
