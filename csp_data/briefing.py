@@ -26,7 +26,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -34,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import sql
+from .fileio import atomic_write_bytes
 from .config import Settings, settings as get_settings
 from .measures import CONNECT_BREAK, get as get_measure
 from .periods import make
@@ -568,21 +568,7 @@ def write_atomic(text: str, out: Path | str) -> int:
     size in bytes."""
     path = check_out(out)
     data = text.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    atomic_write_bytes(path, data)
     return len(data)
 
 

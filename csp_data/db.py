@@ -9,7 +9,6 @@ data directory, and the configuration locked so a query cannot undo it.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import duckdb
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from .fileio import atomic_write_bytes  # noqa: F401  (ingest and build call it from here)
 
 KINDS = {
     "mps_wide_borough", "mps_wide_ward", "mps_wide_lsoa", "mps_dashboard", "mps_business_offences",
@@ -81,20 +81,6 @@ def save(path: Path, entries: list[Entry]) -> None:
     payload = {"files": [asdict(e) for e in sorted(entries, key=lambda e: e.path)]}
     text = json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def verify(sources_dir: Path, entries: list[Entry]) -> list[str]:

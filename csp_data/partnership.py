@@ -40,9 +40,7 @@ import fcntl
 import hashlib
 import io
 import math
-import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
@@ -54,6 +52,7 @@ import pandas as pd
 
 from csp_data import periods
 from csp_data.config import REPO_ROOT, settings
+from csp_data.fileio import atomic_write_bytes
 from csp_data.plan import PartnershipMeasure, Plan, load_plan
 
 COLUMNS = ("measure_id", "period", "value", "unit", "source", "entered_by", "entered_at", "note")
@@ -658,38 +657,7 @@ def _locked(path: Path, timeout: float = LOCK_TIMEOUT_S):
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
-def _replace_atomically(path: Path, content: bytes) -> None:
-    """Write ``content`` to a temporary file beside ``path``, fsync it, and ``os.replace`` it over
-    ``path`` (atomic on POSIX): a crash leaves the old file or the new one, never a mix. The new
-    file's modification time is made strictly later than the old one's, so caches keyed on it (the
-    Targets page) always see the change, even on a coarse filesystem clock."""
-    old = path.stat() if path.exists() else None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, (old.st_mode & 0o777) if old else 0o644)
-        ns = max(time.time_ns(), old.st_mtime_ns + 1) if old else time.time_ns()
-        os.utime(tmp, ns=(ns, ns))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)             # the rename itself survives a power cut
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+_replace_atomically = atomic_write_bytes   # the one atomic write (csp_data/fileio.py); tests patch this name
 
 
 def _csv_lines(rows: list[list[str]]) -> bytes:

@@ -352,7 +352,9 @@ def test_an_exception_mid_write_leaves_the_file_unchanged(figures, plan, monkeyp
     def boom(*a, **k):
         raise OSError(f"synthetic failure in os.{step}")
 
-    monkeypatch.setattr(pf.os, step, boom)
+    from csp_data import fileio
+
+    monkeypatch.setattr(fileio.os, step, boom)   # the one atomic write, csp_data/fileio.py
     with pytest.raises(OSError, match="synthetic failure"):
         save(figures, survey("60"), plan=plan, now=NOW.replace(hour=10))
     monkeypatch.undo()

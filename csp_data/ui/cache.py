@@ -186,8 +186,6 @@ def wards() -> list:
 
 def resolve_ward(code: str):
     """The ward for a code from a URL; raises WardError with a message fit to show."""
-    from ..ward_profile import WardError
-
     text = (code or "").strip().upper()
     for w in wards():
         if w.code == text:

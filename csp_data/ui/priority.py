@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
 from .. import charts, stats
 from ..exports import csv_bytes
-from ..measures import CONNECT_BREAK, Measure, get
+from ..measures import Measure, get
 from ..periods import Period, add_months, make
-from ..scorecard import ordinal
-from ..targets import SYMBOLS as SYMBOL, TargetResult
+from ..targets import SYMBOLS as SYMBOL, TargetResult  # noqa: F401  (SYMBOL: pages use ui.SYMBOL)
 from . import cache
 from .downloads import chart_downloads
 from .components import plain_table, score_tile
@@ -119,7 +117,7 @@ def ward_block(m: Measure, period: Period) -> None:
     plain_table(table, download=None, caption=(
         f"All 20 wards, most offences first. Borough rate {borough_rate:.2f} per 1,000 residents. Ward figures "
         "are offences the police could place in a ward, so they sum to slightly less than the borough total."))
-    st.download_button(f"Download the ward table (CSV)", csv_bytes(wt), file_name=f"{m.id}-wards-{period.label}.csv",
+    st.download_button("Download the ward table (CSV)", csv_bytes(wt), file_name=f"{m.id}-wards-{period.label}.csv",
                        mime="text/csv", key=f"dl-ward-{m.id}")
 
 

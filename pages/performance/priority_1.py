@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from csp_data.measures import get
 from csp_data.ui import cache
 from csp_data.ui import priority as ui
 from csp_data.ui import access
