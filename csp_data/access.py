@@ -7,7 +7,8 @@ Roles rise in what they may do; each includes the ones before it::
     public   anyone, signed in or not: the public pages (published aggregates only)
     analyst  partners' analysts: every internal page (hotspots, VOLT, stop and search, TTCG...)
     officer  + records partnership figures (fire audits, survey results, operations...)
-    admin    + sees who has which role, and the full audit trail with who entered each figure
+    admin    + sees who has which role (the officer page's audit trail already names who
+             entered each figure, since officers correct each other's figures)
 
 The map from people to roles lives in ``.streamlit/secrets.toml`` (never committed)::
 
@@ -37,7 +38,7 @@ ROLE_WORDS = {
     "public": "public pages only",
     "analyst": "every internal page",
     "officer": "every internal page, and records partnership figures",
-    "admin": "everything, including who has access and the full audit trail",
+    "admin": "everything, including who has which role",
 }
 
 # Modes a viewer can be in: "public" (the residents' deployment, no sign-in), "oidc" (sign-in
