@@ -385,3 +385,18 @@ def test_buttons_render_in_a_streamlit_script(app_env):
     assert not at.exception, at.exception
     buttons = at.get("download_button")
     assert len(buttons) == 3 + 2 + 1 + 1
+
+
+def test_targets_page_offers_the_briefing_pack_for_a_chosen_month(app_env):
+    """The button in the app: on the Targets page, for the latest month by default, and for the
+    month chosen; the pack itself is built only when the button is pressed."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/performance/targets.py").run()
+    assert not at.exception, at.exception
+    packs = [b for b in at.get("download_button") if "briefing pack" in b.proto.label]
+    assert [b.proto.label for b in packs] == ["Download the briefing pack for March 2026 (HTML)"]
+    at.selectbox(key="pack_month").select(date(2025, 12, 1)).run()
+    packs = [b for b in at.get("download_button") if "briefing pack" in b.proto.label]
+    assert [b.proto.label for b in packs] == ["Download the briefing pack for December 2025 (HTML)"]
