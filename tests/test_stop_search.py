@@ -19,7 +19,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
 from scipy import stats as sps
 from streamlit.testing.v1 import AppTest
 
@@ -427,16 +426,7 @@ def test_monthly_chart_names_the_gaps(monthly):
 
 
 @pytest.fixture
-def _clear_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def page(warehouse, monkeypatch, _clear_caches) -> AppTest:
+def page(warehouse, monkeypatch) -> AppTest:   # caches: conftest's autouse fixture
     """app.py run once (registers the pages), then the Stop and search page opened in the frame."""
     monkeypatch.setenv("CSP_MODE", "internal")
     assert any(p.script == SCRIPT and not p.public for p in PAGES), "the page is registered, internal only"

@@ -31,6 +31,39 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 RESERVED_PORTS = {8501, 8599}                       # Streamlit's default, and an app someone else runs
 START_DEADLINE = 90.0                               # seconds to wait for /_stcore/health
 
+# Selectors and waits every browser test uses (Streamlit 1.67 markup).
+APP = "[data-testid=stApp]"
+CONNECTED = f"{APP}[data-test-connection-state=CONNECTED]"
+NOT_RUNNING = f"{APP}[data-test-script-state=notRunning]"
+MAIN = "[data-testid=stMain]"
+MAIN_H1 = f"{MAIN} h1"
+EXCEPTION = "[data-testid=stException]"
+SETTLE_MS = 500
+
+
+def settle(page) -> None:
+    """Wait until the session is connected, something (or an exception) is drawn and the script
+    run has finished, then once more after a short pause (a rerun may follow the first run)."""
+    page.wait_for_selector(CONNECTED, state="attached")
+    # Before the first run the state is "initial"; wait for content (or a failure) to be drawn.
+    page.locator(f"{MAIN_H1}, {EXCEPTION}").first.wait_for(state="attached")
+    page.wait_for_selector(NOT_RUNNING, state="attached")
+    page.wait_for_timeout(SETTLE_MS)
+    page.wait_for_selector(NOT_RUNNING, state="attached")
+
+
+def load(page, url: str) -> None:
+    """Open ``url`` and wait until the script run that draws it has finished."""
+    page.goto(url, wait_until="domcontentloaded")
+    settle(page)
+
+
+def assert_offline(page) -> None:
+    """The page (an ``app_page``) asked for something, and nothing left the machine."""
+    traffic = page.traffic
+    assert traffic.requests, "no requests were recorded: the recorder is not attached"
+    assert not traffic.outside, f"requests left the machine: {traffic.outside}"
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "e2e: end-to-end test driving chromium against `streamlit run app.py`")
@@ -152,10 +185,10 @@ class Traffic:
         return [u for u in self.requests + self.websockets if not is_local(u)]
 
 
-@pytest.fixture
-def app_page(chromium_browser):
-    """A fresh browser context (a new Streamlit session) per test, offline, with traffic recorded."""
-    context = chromium_browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+def open_context_page(browser, **context_args):
+    """A new browser context (a new Streamlit session) and page: requests to any other host are
+    aborted, and every request and websocket is recorded in ``page.traffic``."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, **context_args)
     context.route(lambda url: not is_local(url), lambda route: route.abort())
     pg = context.new_page()
     traffic = Traffic()
@@ -163,6 +196,13 @@ def app_page(chromium_browser):
     pg.on("websocket", lambda ws: traffic.websockets.append(ws.url))
     pg.traffic = traffic
     pg.set_default_timeout(60_000)
+    return context, pg
+
+
+@pytest.fixture
+def app_page(chromium_browser):
+    """A fresh browser context (a new Streamlit session) per test, offline, with traffic recorded."""
+    context, pg = open_context_page(chromium_browser, accept_downloads=True)
     yield pg
     context.close()
 

@@ -8,7 +8,8 @@ import pytest
 
 from csp_data.pages import PAGES
 from csp_data.ui.access import LOCAL_BANNER
-from e2e.test_browser import EXCEPTION, MAIN_H1, assert_offline, load, nav_titles, page_url
+from .conftest import EXCEPTION, MAIN_H1, assert_offline, load
+from .test_browser import nav_titles, page_url
 
 pytestmark = pytest.mark.e2e
 RESTRICTED = [p for p in PAGES if not p.public]

@@ -33,19 +33,13 @@ from axe_playwright_python.sync_playwright import Axe
 
 from csp_data.pages import pages_for
 
-from .conftest import REPO, is_local
+from .conftest import CONNECTED, EXCEPTION, MAIN, NOT_RUNNING, REPO, SETTLE_MS, is_local
 
 pytestmark = pytest.mark.e2e
 
-APP = "[data-testid=stApp]"
-CONNECTED = f"{APP}[data-test-connection-state=CONNECTED]"
-NOT_RUNNING = f"{APP}[data-test-script-state=notRunning]"
-MAIN = "[data-testid=stMain]"
-EXCEPTION = "[data-testid=stException]"
 EXPANDER_SUMMARY = '[data-testid="stExpander"] summary'
 CHART = '.vega-embed, [data-testid="stVegaLiteChart"]'
 TABLE = '[data-testid="stTable"]'
-SETTLE_MS = 500
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # runOnly on the WCAG A/AA tags: best-practice (and experimental) rules are not run.

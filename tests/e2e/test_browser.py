@@ -10,22 +10,17 @@ websocket to any host other than the local server.
 from __future__ import annotations
 
 import csv
-import io
 import re
 
 import pytest
 
 from csp_data.pages import PAGES, pages_for
 
+from .conftest import EXCEPTION, MAIN_H1, assert_offline, load
+
 pytestmark = pytest.mark.e2e
 
-APP = "[data-testid=stApp]"
-CONNECTED = f"{APP}[data-test-connection-state=CONNECTED]"
-NOT_RUNNING = f"{APP}[data-test-script-state=notRunning]"
-MAIN_H1 = "[data-testid=stMain] h1"
-EXCEPTION = "[data-testid=stException]"
 NAV_LINK = "[data-testid=stSidebarNav] [data-testid=stSidebarNavLink]"
-SETTLE_MS = 500
 # The h1 each known page draws; a page added later is still checked for a non-empty h1.
 H1 = {
     "pages/public/summary.py": "Is Tower Hamlets getting safer?",
@@ -45,29 +40,12 @@ def page_url(server, spec) -> str:
     return f"{server.url}/" if spec.default else f"{server.url}/{spec.url_path}"
 
 
-def load(page, url: str) -> None:
-    """Open ``url`` and wait until the script run that draws it has finished."""
-    page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_selector(CONNECTED, state="attached")
-    # Before the first run the state is "initial"; wait for content (or a failure) to be drawn.
-    page.locator(f"{MAIN_H1}, {EXCEPTION}").first.wait_for(state="attached")
-    page.wait_for_selector(NOT_RUNNING, state="attached")
-    page.wait_for_timeout(SETTLE_MS)
-    page.wait_for_selector(NOT_RUNNING, state="attached")
-
-
 def nav_titles(page) -> list[str]:
     return [t.strip() for t in page.locator(NAV_LINK).all_inner_texts()]
 
 
 def current_nav_title(page) -> list[str]:
     return [t.strip() for t in page.locator(f"{NAV_LINK}[aria-current=page]").all_inner_texts()]
-
-
-def assert_offline(page) -> None:
-    traffic = page.traffic
-    assert traffic.requests, "no requests were recorded: the recorder is not attached"
-    assert not traffic.outside, f"requests left the machine: {traffic.outside}"
 
 
 def server_log_on_failure(server) -> str:

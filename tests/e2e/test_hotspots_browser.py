@@ -18,36 +18,16 @@ from PIL import Image
 
 from csp_data import analysis
 
-from .conftest import Traffic, is_local
+from .conftest import EXCEPTION, Traffic, load, open_context_page, settle
 
 pytestmark = pytest.mark.e2e
 
-APP = "[data-testid=stApp]"
-CONNECTED = f"{APP}[data-test-connection-state=CONNECTED]"
-NOT_RUNNING = f"{APP}[data-test-script-state=notRunning]"
-MAIN_H1 = "[data-testid=stMain] h1"
 MAIN_H2 = "[data-testid=stMain] h2"
-EXCEPTION = "[data-testid=stException]"
 DECK = "[data-testid=stMain] [data-testid=stDeckGlJsonChart]"
-SETTLE_MS = 500
 PATH = "/hotspots"
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def load(page, url: str) -> None:
-    """Open ``url`` and wait until the script run that draws it has finished."""
-    page.goto(url, wait_until="domcontentloaded")
-    settle(page)
-
-
-def settle(page) -> None:
-    page.wait_for_selector(CONNECTED, state="attached")
-    page.locator(f"{MAIN_H1}, {EXCEPTION}").first.wait_for(state="attached")
-    page.wait_for_selector(NOT_RUNNING, state="attached")
-    page.wait_for_timeout(SETTLE_MS)
-    page.wait_for_selector(NOT_RUNNING, state="attached")
 
 
 def ranked_heading(page) -> str:
@@ -115,14 +95,7 @@ def outside_hosts(page) -> list[str]:
 @pytest.fixture
 def fresh_page(chromium_browser):
     """A second, independent browser context (a new Streamlit session), set up as ``app_page``."""
-    context = chromium_browser.new_context(viewport={"width": 1366, "height": 900})
-    context.route(lambda url: not is_local(url), lambda route: route.abort())
-    pg = context.new_page()
-    traffic = Traffic()
-    pg.on("request", lambda req: traffic.requests.append(req.url))
-    pg.on("websocket", lambda ws: traffic.websockets.append(ws.url))
-    pg.traffic = traffic
-    pg.set_default_timeout(60_000)
+    context, pg = open_context_page(chromium_browser)
     yield pg
     context.close()
 

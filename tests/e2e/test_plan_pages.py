@@ -20,34 +20,14 @@ import pytest
 
 from csp_data.config import REPO_ROOT
 
+from .conftest import EXCEPTION, MAIN_H1, assert_offline, load
+
 pytestmark = pytest.mark.e2e
 
-APP = "[data-testid=stApp]"
-CONNECTED = f"{APP}[data-test-connection-state=CONNECTED]"
-NOT_RUNNING = f"{APP}[data-test-script-state=notRunning]"
-MAIN_H1 = "[data-testid=stMain] h1"
-EXCEPTION = "[data-testid=stException]"
 CHART = "[data-testid=stMain] .vega-embed"
 CAPTION = "[data-testid=stMain] [data-testid=stCaptionContainer]"
 DESCRIPTION = "Chart description: "
-SETTLE_MS = 500
 PLAN = tomllib.loads((REPO_ROOT / "data" / "plan" / "plan.toml").read_text(encoding="utf-8"))
-
-
-def load(page, url: str) -> None:
-    """Open ``url`` and wait until the script run that draws it has finished."""
-    page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_selector(CONNECTED, state="attached")
-    page.locator(f"{MAIN_H1}, {EXCEPTION}").first.wait_for(state="attached")
-    page.wait_for_selector(NOT_RUNNING, state="attached")
-    page.wait_for_timeout(SETTLE_MS)
-    page.wait_for_selector(NOT_RUNNING, state="attached")
-
-
-def assert_offline(page) -> None:
-    traffic = page.traffic
-    assert traffic.requests, "no requests were recorded: the recorder is not attached"
-    assert not traffic.outside, f"requests left the machine: {traffic.outside}"
 
 
 def squash(text: str) -> str:

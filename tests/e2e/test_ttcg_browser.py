@@ -21,13 +21,10 @@ import pytest
 
 from csp_data.config import REPO_ROOT
 
+from .conftest import EXCEPTION, MAIN_H1, NOT_RUNNING, load
+
 pytestmark = pytest.mark.e2e
 
-APP = "[data-testid=stApp]"
-CONNECTED = f"{APP}[data-test-connection-state=CONNECTED]"
-NOT_RUNNING = f"{APP}[data-test-script-state=notRunning]"
-MAIN_H1 = "[data-testid=stMain] h1"
-EXCEPTION = "[data-testid=stException]"
 DECK_CANVAS = "[data-testid=stDeckGlJsonChart] canvas"
 EXCEPTIONS_LIST = ".st-key-ttcg-exceptions"
 WIDTH, HEIGHT = 1920, 1080
@@ -39,10 +36,7 @@ URL_FROM_BRIEF = "/ttcg?month=2026-03&categories=robbery,burglary"
 
 def open_ttcg(page, server, path: str) -> None:
     page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
-    page.goto(server.url + path, wait_until="domcontentloaded")
-    page.wait_for_selector(CONNECTED, state="attached")
-    page.locator(f"{MAIN_H1}, {EXCEPTION}").first.wait_for(state="attached")
-    page.wait_for_selector(NOT_RUNNING, state="attached")
+    load(page, server.url + path)
     page.wait_for_selector(DECK_CANVAS, state="visible")
     page.wait_for_timeout(1500)  # let deck.gl finish drawing (and try any fetch it would make)
     page.wait_for_selector(NOT_RUNNING, state="attached")
