@@ -42,8 +42,13 @@ class Measure:
         return {"crime": MPS_CRIME, "dashboard": MPS_DASHBOARD, "business": MPS_BUSINESS}[self.source]
 
 
-CONNECT_BREAK = ("The MPS moved to its CONNECT recording system in Feb-Mar 2024; comparisons across "
-                 "that date may partly reflect recording changes.")
+def __getattr__(name: str):
+    """``CONNECT_BREAK``: the CONNECT recording change's caveat, read from the one home of series
+    breaks (``data/plan/series_breaks.csv`` via :mod:`csp_data.breaks`), not written here."""
+    if name == "CONNECT_BREAK":
+        from .breaks import get as get_break
+        return get_break("connect").caveat
+    raise AttributeError(name)
 
 MEASURES: tuple[Measure, ...] = (
     Measure("robbery", "Robbery", 1, "crime", majors=("ROBBERY",),
@@ -51,8 +56,7 @@ MEASURES: tuple[Measure, ...] = (
             plan_target="Down 7% by 2028"),
     Measure("burglary", "Burglary", 1, "crime", majors=("BURGLARY",),
             definition="MPS BURGLARY: residential (incl. the former DOMESTIC BURGLARY) + business and community",
-            caveat="Residential burglary was re-categorised in 2023 (DOMESTIC BURGLARY became RES BURGLARY OF A HOME / "
-                   "OF UNCONNECTED BUILDING); the total is continuous."),
+            caveat=""),  # the 2023 re-categorisation is a series break: data/plan/series_breaks.csv
     Measure("theft", "Theft", 1, "crime", majors=("THEFT",),
             definition="MPS THEFT: other theft, theft from the person, shoplifting, bicycle theft"),
     Measure("vehicle", "Vehicle crime", 1, "crime", majors=("VEHICLE OFFENCES",),
@@ -82,7 +86,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("domestic_abuse", "Domestic abuse", 2, "dashboard",
             dashboard=("Domestic Abuse", "Domestic Abuse", "Offences"), lower_is_better=None,
             definition="MPS dashboard: domestic abuse flagged offences",
-            caveat="More reports can mean more confidence to report; read alongside outcomes. " + CONNECT_BREAK),
+            caveat="More reports can mean more confidence to report; read alongside outcomes."),
     Measure("drug_trafficking", "Drug trafficking", 3, "crime", minors=("TRAFFICKING OF DRUGS",),
             definition="MPS DRUG OFFENCES: TRAFFICKING OF DRUGS", lower_is_better=None,
             plan_target="Down 15% by 2028",
@@ -96,8 +100,7 @@ MEASURES: tuple[Measure, ...] = (
             caveat="Largely found through police activity."),
     Measure("hate_crime", "Hate crime", 4, "dashboard", dashboard=("Hate crime", "Hate crime", "Offences"),
             lower_is_better=None, definition="MPS dashboard: hate crime offences (all strands)",
-            caveat="The plan aims to raise reporting of under-reported hate crime, so a rise is not simply bad. "
-                   + CONNECT_BREAK),
+            caveat="The plan aims to raise reporting of under-reported hate crime, so a rise is not simply bad."),
 )
 
 BY_ID = {m.id: m for m in MEASURES}

@@ -125,13 +125,16 @@ def read_wide(frame: pd.DataFrame, *, level: str | None = None) -> tuple[pd.Data
 
 
 def dashboard(frame: pd.DataFrame, borough_name: str) -> pd.DataFrame:
-    """MPS Monthly Crime Dashboard rows for one borough (borough and ward/SNT rows)."""
+    """MPS Monthly Crime Dashboard rows for one borough (borough and ward/SNT rows), plus every
+    London borough's borough-level row, so a measure can be compared with London's change
+    (``queries/dashboard/london_monthly.sql``; the London total is summed over the 32 boroughs)."""
     need = {"month_year", "area_type", "borough_snt", "area_code", "crime_type", "crime_subtype", "measure", "count"}
     missing = need - set(frame.columns)
     if missing:
         raise SourceError(f"not an MPS Monthly Crime Dashboard file: missing {sorted(missing)}")
     snt = frame["borough_snt"].astype(str)
-    mine = frame[(snt == borough_name) | snt.str.startswith(borough_name + " ")].copy()
+    mine = frame[(snt == borough_name) | snt.str.startswith(borough_name + " ")
+                 | (frame["area_type"] == "Borough")].copy()
     mine["area_code"] = mine["area_code"].astype(str).str.strip()
     mine["area_level"] = mine["area_type"].map({"Borough": "borough", "Safer Neighbourhood Teams": "ward"})
     if mine["area_level"].isna().any():

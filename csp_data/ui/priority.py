@@ -7,7 +7,7 @@ from datetime import date
 
 import streamlit as st
 
-from .. import charts, stats
+from .. import breaks as series_breaks, charts, stats
 from ..exports import csv_bytes
 from ..measures import Measure, get
 from ..periods import Period, add_months, make
@@ -16,11 +16,6 @@ from . import cache
 from .downloads import chart_downloads
 from .components import plain_table, score_tile
 
-CONNECT_DATE = date(2024, 3, 1)
-MEASURE_BREAKS = {
-    "hate_crime": [(CONNECT_DATE, "CONNECT recording change")],
-    "domestic_abuse": [(CONNECT_DATE, "CONNECT recording change")],
-}
 
 
 def chart_block(built: tuple, key: str, table_caption: str = "", name: str | None = None) -> None:
@@ -61,7 +56,7 @@ def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
         return
     ctrl = stats.monthly_control(v.series[["month", "count"]], baseline_months=24)
     shown = ctrl[ctrl.month >= add_months(v.latest, -35)].reset_index(drop=True)
-    breaks = [b for b in MEASURE_BREAKS.get(m.id, []) if b[0] >= shown.month.min()]
+    breaks = [b for b in series_breaks.chart_marks(m.id) if b[0] >= shown.month.min()]
     st.subheader(f"{m.label}: monthly trend")
     chart_block(charts.trend_chart(shown, f"{m.label} per month",
                                    m.label, breaks), key=f"trend-{m.id}",
@@ -82,6 +77,8 @@ def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
                 key=f"fy-{m.id}", table_caption=f"Source: {m.source_name}; {v.snapshot}.")
     if m.caveat:
         st.caption(f"Note: {m.caveat}")
+    for b in series_breaks.for_measure(m.id):
+        st.caption(f"Series break, {b.when}: {b.label}. {b.description}")
 
 
 def breakdown_block(m: Measure, period: Period, title: str, category_label: str = "Category") -> None:
