@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -37,6 +37,9 @@ from .periods import Period
 
 ALPHA = 0.05
 SMALL_COUNT = 20  # fewer than this in both periods: say the numbers are small
+
+
+EXACT_METHOD = "exact conditional Poisson test"
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,11 @@ class Comparison:
     verdict: str                  # words: "Significant rise" / "Significant fall" / "No significant change"
     symbol: str                   # ▲ / ▼ / ● — a shape, so colour is never the only signal
     small_numbers: bool
+    phi: float = 1.0              # dispersion the test allowed for (1 = pure Poisson)
+    method: str = EXACT_METHOD    # the test in words, e.g. "quasi-Poisson conditional test (dispersion 4.2)"
+    q_value: float | None = None  # Benjamini-Hochberg q when this is one of many areas tested at once
+    tested: int = 1               # how many comparisons were judged together (1 = this one alone)
+    family: str = ""              # what was tested at once, e.g. "20 wards"
 
     def travel(self, lower_is_better: bool | None) -> str:
         """Direction of travel in plain words for a measure with a known good direction."""
@@ -67,20 +75,59 @@ class Comparison:
         """The verdict as a councillor would say it (no good/bad judgement): see :func:`plain_words`."""
         return plain_words(self, None)
 
+    @property
+    def test_words(self) -> str:
+        """The test and its threshold in words, e.g. for a caption: "quasi-Poisson conditional test
+        (dispersion 4.2), p = 0.031" or, for many areas, "... q = 0.21 after allowing for 20 wards
+        tested at once"."""
+        if self.q_value is not None and self.tested > 1:
+            return f"{self.method}, q = {self.q_value:.2g} after allowing for {self.family or self.tested} tested at once"
+        return f"{self.method}, p = {self.p_value:.3g}"
 
-def compare_counts(current: int, previous: int, alpha: float = ALPHA) -> Comparison:
-    """Exact conditional Poisson test of two counts from periods of equal length."""
+
+def _binom_tails(a: float, b: float) -> tuple[float, float]:
+    """(P(X >= a), P(X <= a)) for X ~ Binomial(a + b, 1/2), through the beta form that also takes
+    non-whole "effective" counts: P(X >= a) = I_1/2(a, b + 1), P(X <= a) = I_1/2(b, a + 1)."""
+    upper = 1.0 if a <= 0 else float(_st.beta.cdf(0.5, a, b + 1))
+    lower = 1.0 if b <= 0 else float(_st.beta.cdf(0.5, b, a + 1))
+    return upper, lower
+
+
+def compare_counts(current: int, previous: int, alpha: float = ALPHA, *, phi: float = 1.0) -> Comparison:
+    """Conditional test of two counts from periods of equal length, allowing for over-dispersion.
+
+    With ``phi == 1`` (pure Poisson) it is the exact conditional Poisson test: given the total, the
+    current count is Binomial(total, 1/2) under "no change" (scipy's exact binomial test, with the
+    Clopper-Pearson interval turned into a rate-ratio interval).
+
+    With ``phi > 1`` (months vary ``phi`` times more than Poisson chance; see
+    :func:`series_dispersion`) it is the quasi-Poisson version of the same test: a count with
+    variance ``phi * mean`` carries the information of a Poisson count ``count / phi``, so the
+    test and the interval are computed on the effective counts ``current / phi`` and
+    ``previous / phi`` through the beta form of the binomial tails (which accepts non-whole
+    counts). The ratio itself is unchanged; its interval widens by about ``sqrt(phi)`` and the
+    p-value is that of a change ``sqrt(phi)`` times smaller. ``phi`` below 1 is treated as 1.
+    """
     current, previous = int(current), int(previous)
     if current < 0 or previous < 0:
         raise ValueError("counts cannot be negative")
+    if not (phi == phi and phi > 0):
+        raise ValueError(f"phi must be a positive number, got {phi!r}")
+    phi = max(1.0, float(phi))
     total = current + previous
     if total == 0:
         p_value, lo_p, hi_p = 1.0, 0.0, 1.0
-    else:
+    elif phi == 1.0:
         res = _st.binomtest(current, total, 0.5, alternative="two-sided")
         p_value = float(res.pvalue)
         ci = res.proportion_ci(confidence_level=1 - alpha, method="exact")
         lo_p, hi_p = float(ci.low), float(ci.high)
+    else:
+        a, b = current / phi, previous / phi
+        upper, lower = _binom_tails(a, b)
+        p_value = min(1.0, 2 * min(upper, lower))
+        lo_p = 0.0 if a <= 0 else float(_st.beta.ppf(alpha / 2, a, b + 1))
+        hi_p = 1.0 if b <= 0 else float(_st.beta.ppf(1 - alpha / 2, a + 1, b))
     ratio_low = lo_p / (1 - lo_p) if lo_p < 1 else float("inf")
     ratio_high = hi_p / (1 - hi_p) if hi_p < 1 else None
     significant = p_value < alpha and total > 0
@@ -90,14 +137,265 @@ def compare_counts(current: int, previous: int, alpha: float = ALPHA) -> Compari
         direction = "flat"
     verdict = {"up": "Significant rise", "down": "Significant fall", "flat": "No significant change"}[direction]
     symbol = {"up": "▲", "down": "▼", "flat": "●"}[direction]
+    method = EXACT_METHOD if phi == 1.0 else f"quasi-Poisson conditional test (dispersion {phi:.2f})"
     return Comparison(
         current=current, previous=previous, change=current - previous,
         pct_change=(current - previous) / previous * 100 if previous else None,
         p_value=p_value, ratio=current / previous if previous else None,
         ratio_low=ratio_low, ratio_high=ratio_high, significant=significant,
         direction=direction, verdict=verdict, symbol=symbol,
-        small_numbers=max(current, previous) < SMALL_COUNT,
+        small_numbers=max(current, previous) < SMALL_COUNT, phi=phi, method=method,
     )
+
+
+def _with_significance(c: Comparison, significant: bool, **changes) -> Comparison:
+    direction = ("up" if c.current > c.previous else "down") if significant else "flat"
+    verdict = {"up": "Significant rise", "down": "Significant fall", "flat": "No significant change"}[direction]
+    symbol = {"up": "▲", "down": "▼", "flat": "●"}[direction]
+    return replace(c, significant=significant, direction=direction, verdict=verdict, symbol=symbol, **changes)
+
+
+def fdr_control(comparisons: Sequence[Comparison | None], alpha: float = ALPHA, *,
+                family: str = "") -> list[Comparison | None]:
+    """Benjamini-Hochberg control of the false discovery rate across areas tested at once.
+
+    Each comparison's p-value becomes a q-value (scipy's ``false_discovery_control``, method
+    "bh", over the comparisons that exist; None entries stay None) and a change is significant
+    only when its q-value is below ``alpha``: of the areas called "real", at most ``alpha`` are
+    expected to be chance. ``family`` names what was tested (e.g. "20 wards") for the words.
+    """
+    idx = [i for i, c in enumerate(comparisons) if c is not None]
+    out: list[Comparison | None] = list(comparisons)
+    if not idx:
+        return out
+    p = np.array([comparisons[i].p_value for i in idx], dtype=float)  # type: ignore[union-attr]
+    q = _st.false_discovery_control(p, method="bh") if len(p) > 1 else p
+    n = len(idx)
+    fam = family or f"{n} areas"
+    for i, qi in zip(idx, q):
+        c = comparisons[i]
+        assert c is not None
+        out[i] = _with_significance(c, bool(qi < alpha and c.current + c.previous > 0),
+                                    q_value=float(qi), tested=n, family=fam)
+    return out
+
+
+# --------------------------------------------------------------------------- dispersion
+
+
+@dataclass(frozen=True)
+class Dispersion:
+    """How much more a monthly count series varies than Poisson chance, and how alike
+    neighbouring months are.
+
+    ``phi``: Pearson chi-square / df of the months about a fitted model, floored at 1.
+    ``rho``: lag-1 autocorrelation of the Pearson residuals, clipped to [0, 0.9] (months that
+    run high together make sums of months vary more than ``phi`` alone says).
+    ``df``: residual degrees of freedom; ``months``: months used; ``model``: the fit used;
+    ``note``: plain words for a caption.
+    """
+    phi: float = 1.0
+    rho: float = 0.0
+    df: int = 0
+    months: int = 0
+    model: str = "Poisson assumed"
+    note: str = ""
+
+    def for_sum(self, k: int) -> float:
+        """Effective dispersion of one sum of ``k`` consecutive months: ``phi`` times the AR(1)
+        variance inflation ``(k + 2 * sum_j (k - j) rho^j) / k``."""
+        return self.phi * _ar1_inflation(k, None, self.rho)
+
+    def for_comparison(self, k: int, gap: int = 0) -> float:
+        """Effective dispersion of the difference between two ``k``-month sums, the later one
+        starting ``gap`` months after the earlier one ends (0: back to back, as last 12 months vs
+        the 12 before; ``12 - k`` for a year to date against the same months a year earlier)."""
+        return self.phi * _ar1_inflation(k, gap, self.rho)
+
+
+POISSON = Dispersion(note="Pure Poisson variation assumed.")
+
+
+def _ar1_inflation(k: int, gap: int | None, rho: float) -> float:
+    """Variance of a k-month sum (gap None) or of the difference of two k-month sums ``gap`` months
+    apart, for unit-variance months with AR(1) correlation ``rho``, over the same with rho = 0."""
+    k = max(1, int(k))
+    if rho <= 0:
+        return 1.0
+    if gap is None:
+        pos = np.arange(k)
+        w = np.ones(k)
+    else:
+        pos = np.concatenate([np.arange(k), np.arange(k + gap, 2 * k + gap)])
+        w = np.concatenate([-np.ones(k), np.ones(k)])
+    cov = rho ** np.abs(pos[:, None] - pos[None, :])
+    return float(max(1.0, w @ cov @ w / len(w)))
+
+
+def poisson_glm(y: np.ndarray, X: np.ndarray, iters: int = 50) -> np.ndarray:
+    """Fitted means of a Poisson GLM with log link (iteratively reweighted least squares).
+    Checked against statsmodels in the tests; written out to keep statsmodels out of the app."""
+    y = np.asarray(y, dtype=float)
+    mu = y + 0.5
+    eta = np.log(mu)
+    beta = None
+    for _ in range(iters):
+        z = eta + (y - mu) / mu
+        w = mu
+        xtw = X.T * w
+        new = np.linalg.lstsq(xtw @ X, xtw @ z, rcond=None)[0]
+        eta = np.clip(X @ new, -30, 30)
+        mu = np.exp(eta)
+        if beta is not None and np.max(np.abs(new - beta)) < 1e-9:
+            break
+        beta = new
+    return mu
+
+
+def _design(month_dates: Sequence[date], seasonal: bool, trend: bool) -> np.ndarray:
+    n = len(month_dates)
+    cols = [np.ones(n)]
+    if seasonal:
+        moy = np.array([d.month for d in month_dates])
+        cols += [(moy == m).astype(float) for m in range(2, 13)]
+    if trend:
+        idx = np.array([_month_index(d) for d in month_dates], dtype=float)
+        cols.append((idx - idx.mean()) / 12.0)
+    return np.column_stack(cols)
+
+
+def _lag1(resid: np.ndarray, month_idx: np.ndarray) -> float:
+    """Lag-1 autocorrelation of residuals over pairs of consecutive months (both present)."""
+    pos = {m: i for i, m in enumerate(month_idx)}
+    pairs = [(resid[pos[m]], resid[pos[m + 1]]) for m in month_idx if m + 1 in pos]
+    denom = float(np.sum(resid ** 2))
+    if len(pairs) < 6 or denom <= 0:
+        return 0.0
+    return float(sum(a * b for a, b in pairs) / denom * len(resid) / len(pairs))
+
+
+DISPERSION_MONTHS = 36
+MIN_SEASONAL_MONTHS = 24
+
+
+def series_dispersion(series: pd.DataFrame, end: date | None = None,
+                      months: int = DISPERSION_MONTHS) -> Dispersion:
+    """Dispersion of a monthly count series from its own residuals around a seasonal fit.
+
+    ``series`` has columns ``month`` and ``count``; the ``months`` months up to ``end`` (default:
+    the latest) are used, missing months left out (never zero). The fit is a Poisson GLM with
+    log link, a calendar-month effect and a linear trend (13 parameters), so seasons and a steady
+    trend are not counted as noise; ``phi`` is its Pearson chi-square over the residual degrees of
+    freedom, floored at 1 (statsmodels' ``GLM(..., Poisson).fit(scale="X2").scale``). ``rho`` is
+    the lag-1 autocorrelation of the Pearson residuals (clipped to [0, 0.9]).
+
+    Fallbacks, each named in ``model`` and ``note``: with fewer than 24 months, a trend-only fit
+    (seasons then count as noise, so ``phi`` is if anything large: cautious); with fewer than 8, the
+    plain variance-to-mean ratio; with fewer than 4 months, Poisson is assumed and the note says
+    the extra variation could not be measured.
+    """
+    df = series[["month", "count"]].copy()
+    df["month"] = [date(pd.Timestamp(m).year, pd.Timestamp(m).month, 1) for m in df["month"]]
+    df = df.dropna(subset=["count"])
+    if end is not None:
+        end = date(end.year, end.month, 1)
+        df = df[df["month"] <= end]
+    if df.empty:
+        return replace(POISSON, note="No months to measure the variation from; pure Poisson variation assumed.")
+    last = max(df["month"])
+    first = add_months(last, -(months - 1))
+    df = df[df["month"] >= first].sort_values("month")
+    y = df["count"].to_numpy(dtype=float)
+    md = list(df["month"])
+    n = len(y)
+    span = f"{md[0]:%b %Y} to {md[-1]:%b %Y}"
+    if n < 4:
+        return Dispersion(1.0, 0.0, 0, n, "Poisson assumed",
+                          f"Only {n} month{'s' if n != 1 else ''} of data: the extra variation could not be "
+                          "measured, so pure Poisson variation is assumed — treat verdicts with care.")
+    if n >= MIN_SEASONAL_MONTHS:
+        X, model = _design(md, True, True), "seasonal Poisson fit (calendar month + trend)"
+    elif n >= 8:
+        X, model = _design(md, False, True), "trend-only Poisson fit (too few months for seasons)"
+    else:
+        X, model = _design(md, False, False), "variance-to-mean ratio (too few months for a fit)"
+    mu = poisson_glm(y, X)
+    ok = mu > 1e-9
+    resid = np.where(ok, (y - mu) / np.sqrt(np.where(ok, mu, 1.0)), 0.0)
+    dof = n - X.shape[1]
+    raw = float(np.sum(resid ** 2) / dof) if dof > 0 else 1.0
+    phi = max(1.0, raw)
+    rho = min(0.9, max(0.0, _lag1(resid, np.array([_month_index(d) for d in md])))) if n >= 12 else 0.0
+    note = (f"Months vary {phi:.1f} times as much as chance alone ({model}, {span})"
+            + (f"; neighbouring months run together (lag-1 correlation {rho:.2f})" if rho > 0 else "") + ".")
+    if phi == 1.0 and raw < 1:
+        note = f"Months vary no more than chance alone ({model}, {span})."
+    return Dispersion(phi, rho, dof, n, model, note)
+
+
+def area_dispersion(frame: pd.DataFrame, area: str = "area", end: date | None = None,
+                    months: int = DISPERSION_MONTHS) -> Dispersion:
+    """Dispersion pooled across areas from an area x month table (columns ``area``, ``month``,
+    ``count``): the Poisson model with an effect for each area and each month (the independence
+    model, fitted in closed form: expected = area total x month total / grand total) and its
+    Pearson chi-square over ``(areas - 1)(months - 1)``, floored at 1. Month effects absorb the
+    borough's seasons and trend; what remains is how much more each area's months vary than
+    chance. One pooled figure is far steadier than each area's own. ``rho`` is the pooled lag-1
+    autocorrelation of the residuals within areas. Needs a complete table (missing cells dropped
+    with their whole month)."""
+    df = frame[[area, "month", "count"]].copy()
+    df["month"] = [date(pd.Timestamp(m).year, pd.Timestamp(m).month, 1) for m in df["month"]]
+    if end is not None:
+        df = df[df["month"] <= date(end.year, end.month, 1)]
+    if df.empty:
+        return replace(POISSON, note="No area months to measure the variation from; pure Poisson variation assumed.")
+    last = max(df["month"])
+    df = df[df["month"] >= add_months(last, -(months - 1))]
+    tab = df.pivot_table(index=area, columns="month", values="count", aggfunc="sum").dropna(axis=1)
+    tab = tab[tab.sum(axis=1) > 0]
+    tab = tab.loc[:, tab.sum(axis=0) > 0]
+    n_a, n_m = tab.shape
+    if n_a < 2 or n_m < 4:
+        return replace(POISSON, months=n_m, note="Too few areas or months to measure the extra variation; "
+                                                 "pure Poisson variation assumed — treat verdicts with care.")
+    obs = tab.to_numpy(dtype=float)
+    exp = np.outer(obs.sum(axis=1), obs.sum(axis=0)) / obs.sum()
+    resid = (obs - exp) / np.sqrt(exp)
+    dof = (n_a - 1) * (n_m - 1)
+    raw = float(np.sum(resid ** 2) / dof)
+    phi = max(1.0, raw)
+    num = float(np.sum(resid[:, :-1] * resid[:, 1:]))
+    rho = min(0.9, max(0.0, num / float(np.sum(resid ** 2)) * n_m / (n_m - 1))) if n_m >= 12 else 0.0
+    cols = list(tab.columns)
+    note = (f"Area months vary {phi:.1f} times as much as chance alone (pooled over {n_a} areas, "
+            f"{cols[0]:%b %Y} to {cols[-1]:%b %Y})" + (f"; neighbouring months run together (lag-1 correlation {rho:.2f})"
+                                                       if rho > 0 else "") + ".")
+    return Dispersion(phi, rho, dof, n_m, "area x month Poisson model (pooled)", note)
+
+
+def compare_in_series(series: pd.DataFrame, current: tuple[date, date], previous: tuple[date, date],
+                      alpha: float = ALPHA, *, dispersion: Dispersion | None = None) -> Comparison | None:
+    """The one verdict for a period against an equal earlier period of a monthly series: the
+    sums over each (None when any month is missing) compared by :func:`compare_counts` with the
+    series' own dispersion (:func:`series_dispersion` up to the end of the current period),
+    inflated for the correlation of neighbouring months over windows of that length and gap."""
+    months = {date(pd.Timestamp(m).year, pd.Timestamp(m).month, 1): v for m, v in zip(series["month"], series["count"])}
+
+    def total(w):
+        ms = [w[0]]
+        while ms[-1] < w[1]:
+            ms.append(add_months(ms[-1], 1))
+        vals = [months.get(m) for m in ms]
+        return None if any(v is None or pd.isna(v) for v in vals) else int(sum(vals)), len(ms)
+
+    (cur, k), (prev, kp) = total(current), total(previous)
+    if cur is None or prev is None:
+        return None
+    if k != kp:
+        raise ValueError("the two periods must have the same number of months")
+    disp = dispersion or series_dispersion(series, end=current[1])
+    gap = max(0, _month_index(current[0]) - _month_index(previous[1]) - 1)
+    return compare_counts(cur, prev, alpha, phi=disp.for_comparison(k, gap))
 
 
 # --------------------------------------------------------------------------- periods
@@ -144,10 +442,12 @@ def rate_ci_per_1000(count: int, population: float, alpha: float = ALPHA) -> tup
 def plain_words(c: Comparison, lower_is_better: bool | None) -> str:
     """A sentence fragment for a two-period comparison that a councillor understands.
 
-    "a real rise" / "a real fall" when the exact test says the change is bigger than chance, and
+    "a real rise" / "a real fall" when the test (allowing for the series' own extra variation,
+    see :func:`compare_counts`) says the change is bigger than chance, and
     "within normal variation" when it does not. When the measure has a known good direction
     (``lower_is_better`` True or False) a real change also says whether it is an improvement or a
-    worsening. Small counts add "— small numbers, treat with care".
+    worsening. A comparison judged as one of many areas at once (:func:`fdr_control`) adds
+    "(after allowing for 20 wards tested at once)". Small counts add "— small numbers, treat with care".
     """
     if c.direction == "flat":
         text = "within normal variation"
@@ -156,6 +456,8 @@ def plain_words(c: Comparison, lower_is_better: bool | None) -> str:
         if lower_is_better is not None:
             improving = (c.direction == "down") == lower_is_better
             text += ", an improvement" if improving else ", a worsening"
+    if c.tested > 1 and c.q_value is not None:
+        text += f" (after allowing for {c.family or c.tested} tested at once)"
     if c.small_numbers:
         text += " — small numbers, treat with care"
     return text
@@ -181,6 +483,40 @@ def poisson_ci(count: int, alpha: float = ALPHA) -> tuple[float, float]:
     lower = 0.0 if k == 0 else float(_st.chi2.ppf(alpha / 2, 2 * k)) / 2
     upper = float(_st.chi2.ppf(1 - alpha / 2, 2 * k + 2)) / 2
     return lower, upper
+
+
+def quasi_poisson_ci(count: int, alpha: float = ALPHA, *, phi: float = 1.0) -> tuple[float, float]:
+    """Interval for the mean of a count whose variance is ``phi`` times its mean.
+
+    With ``phi`` = 1 it is :func:`poisson_ci` (exact Garwood). Otherwise the count carries the
+    information of a Poisson count ``count / phi``: the Garwood interval of that effective count
+    (its gamma form, which takes non-whole counts) is scaled back by ``phi``, about ``sqrt(phi)``
+    times wider.
+    """
+    if phi <= 1.0:
+        return poisson_ci(count, alpha)
+    if count < 0:
+        raise ValueError(f"a count must be >= 0, got {count!r}")
+    k = count / phi
+    lower = 0.0 if k == 0 else float(_st.gamma.ppf(alpha / 2, k))
+    upper = float(_st.gamma.ppf(1 - alpha / 2, k + 1))
+    return lower * phi, upper * phi
+
+
+def quasi_poisson_tails(count: int, expected: float, phi: float = 1.0) -> tuple[float, float]:
+    """(P(X >= count), P(X <= count)) for a count with mean ``expected`` and variance ``phi`` times
+    the mean: the Poisson tails (exact when ``phi`` = 1) of the effective count ``count / phi``
+    against ``expected / phi``, through their gamma form. NaN when nothing is expected to test."""
+    if expected is None or not np.isfinite(expected):
+        return float("nan"), float("nan")
+    if phi <= 1.0:
+        return float(_st.poisson.sf(count - 1, expected)), float(_st.poisson.cdf(count, expected))
+    k, e = count / phi, expected / phi
+    if e <= 0:
+        return (0.0 if k > 0 else 1.0), 1.0
+    high = 1.0 if k <= 0 else float(_st.gamma.cdf(e, k))
+    low = float(_st.gamma.sf(e, k + 1))
+    return high, low
 
 
 # --------------------------------------------------------------------------- control charts
@@ -522,11 +858,14 @@ def _pct_words(pct: float) -> str:
 
 def target_status(observed: int, expected_path: float, direction: str, months_elapsed: int,
                   min_months: int = 3, alpha: float = ALPHA, *,
-                  target_change_pct: float | None = None) -> TargetStatus:
+                  target_change_pct: float | None = None, phi: float = 1.0) -> TargetStatus:
     """On track, off track or too early to tell, from an interval, never from a bare percentage.
 
-    The observed count is treated as Poisson. Its exact interval (:func:`poisson_ci`) divided by
-    the count expected on the path gives an interval for the ratio observed / expected. For a
+    The observed count is treated as quasi-Poisson with dispersion ``phi`` (variance ``phi`` times
+    the mean; ``phi`` = 1 is pure Poisson). Its interval (:func:`quasi_poisson_ci`: the exact
+    Garwood interval when ``phi`` = 1) divided by the count expected on the path gives an interval
+    for the ratio observed / expected. Callers pass the series' own dispersion for a sum of the
+    months assessed (:meth:`Dispersion.for_sum`), the same model as every other verdict. For a
     measure where lower is better (``direction="lower"``):
 
     * the whole interval at or below 1 (``ratio_high <= 1``): **on track** — below the path with
@@ -538,9 +877,7 @@ def target_status(observed: int, expected_path: float, direction: str, months_el
 
     ``direction="higher"`` is the mirror image. Fewer than ``min_months`` months into the plan is
     always too early to tell. The expected count is treated as fixed: the target is set against
-    the recorded baseline, so the baseline is a given, not an estimate. Months vary more than
-    Poisson chance, so this interval is if anything narrow: "too early to tell" is the honest
-    answer whenever it is given. ``target_change_pct`` only adds "on the path to −7%" to the words.
+    the recorded baseline, so the baseline is a given, not an estimate. ``target_change_pct`` only adds "on the path to −7%" to the words.
     """
     if direction not in ("lower", "higher"):
         raise ValueError(f"direction must be 'lower' or 'higher', got {direction!r}")
@@ -549,13 +886,15 @@ def target_status(observed: int, expected_path: float, direction: str, months_el
     if not expected_path > 0:
         raise ValueError(f"the expected count on the path must be above 0, got {expected_path!r}")
     observed = int(observed)
-    lo, hi = poisson_ci(observed, alpha)
+    phi = max(1.0, float(phi))
+    lo, hi = quasi_poisson_ci(observed, alpha, phi=phi)
     ratio, r_lo, r_hi = observed / expected_path, lo / expected_path, hi / expected_path
 
     conf = f"{(1 - alpha) * 100:g}%"
     path = "the path" if target_change_pct is None else f"the path to {_pct_words(target_change_pct)}"
+    allow = f", allowing for months varying {phi:.1f} times as much as chance" if phi > 1 else ""
     head = (f"{observed:,d} recorded against {expected_path:,.0f} expected on {path} "
-            f"(ratio {ratio:.2f}, {conf} interval {r_lo:.2f}–{r_hi:.2f})")
+            f"(ratio {ratio:.2f}, {conf} interval {r_lo:.2f}–{r_hi:.2f}{allow})")
     side = "below" if ratio < 1 else ("above" if ratio > 1 else "level with")
     good_side = "below" if direction == "lower" else "above"
 
