@@ -126,6 +126,12 @@ def cmd_ingest(args) -> int:
     return ingest.main(args.paths, force=args.force)
 
 
+def cmd_update(args) -> int:
+    from . import update
+
+    return update.main(args.source or None, dry_run=args.dry_run)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m csp_data", description="Community safety dashboard data tools")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -151,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("paths", nargs="+", help="police.uk street / stop-and-search CSV or archive zip, MPS 24-month ward or LSOA CSV")
     i.add_argument("--force", action="store_true", help="accept a file older than months already in the warehouse")
     i.set_defaults(func=cmd_ingest)
+    u = sub.add_parser("update", help="fetch what is new from each publisher and ingest it (docs/OPERATIONS.md)")
+    u.add_argument("--source", action="append", metavar="NAME",
+                   help="only this source (repeatable); names in data/sources/publishers.toml")
+    u.add_argument("--dry-run", action="store_true", help="check what is new without downloading data or changing anything")
+    u.set_defaults(func=cmd_update)
     args = p.parse_args(argv)
     from .sources import SourceError
     from .sql import QueryError

@@ -1,0 +1,782 @@
+"""``python -m csp_data update``: fetch what is new from each publisher and pass it through ingest.
+
+Sources, their dataset identifiers, resource titles, cadence and usual lag are data, in
+``data/sources/publishers.toml``. Two publishers:
+
+* **London Datastore** (MPS recorded crime borough / ward / LSOA, Monthly Crime Dashboard,
+  business crime): the dataset JSON API (``<CSP_DATASTORE_API>/action/package_show?id=ID``, CKAN
+  style) lists the dataset's resources; the resource is chosen by its title and its *current*
+  download address used (the datastore changes addresses when a file is refreshed). The file is
+  downloaded into a private work folder, its length and columns checked, its newest month checked
+  for being only partly there, and then handed to :func:`csp_data.ingest.ingest_file`, which
+  validates, lands and rebuilds (or says "already ingested").
+* **police.uk** (street-level crime including anti-social behaviour, outcomes, stop and search):
+  the availability list (``<CSP_POLICE_API>/crimes-street-dates``) says which months exist; every
+  month the warehouse lacks (at most ``max_new_months`` of the newest) is fetched with one
+  custom-area query per ward polygon (``poly=lat,lng:...``; POST when the address would be longer
+  than a GET allows), at most 15 requests a second with bursts of 30 (the published limit), backing
+  off on 429 and 503. police.uk answers 503 when an area holds more than 10,000 records: the
+  polygon is then split in two and each half asked for. Each record is kept exactly once: crimes
+  by their API ``id``; outcomes and stop-and-search records (no id) by content, taking each
+  distinct record as many times as the one query that returned it most often (a point on a shared
+  ward edge comes back from both wards, a genuine repeat comes back repeated in every query). All
+  new months of a source go into one police.uk CSV in the published column layout (the LSOA code
+  and name are taken from the LSOA 2021 polygon the point falls in, which is how police.uk assigns
+  them) and through ingest in one go.
+
+A source that fails (network, timeout, truncated body, changed columns, a month only partly
+there, a refusal by ingest) leaves the warehouse as it was; the others still update. The report
+says, per source: checked, new months, revised months, or failed and why. Each run records, per
+source, the last check and the last update in ``<data>/update_state.json`` (written atomically),
+which the Data status page reads.
+
+Exit codes: 0 every source checked (updated or nothing new); 1 at least one source failed (the
+others were still updated); 2 the command itself could not run (unknown ``--source``, bad
+settings, unusable manifest or publishers file).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import http.client
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from .config import REPO_ROOT, Settings, settings as get_settings
+from .fileio import atomic_write_bytes
+
+POLICE_API_DEFAULT = "https://data.police.uk/api"
+DATASTORE_API_DEFAULT = "https://data.london.gov.uk/api"
+PUBLISHERS_FILE = "publishers.toml"
+STATE_FILE = "update_state.json"
+GET_LIMIT = 4000          # police.uk answers 400 to a GET longer than 4094 characters: POST beyond this
+MAX_SPLIT_DEPTH = 8       # a ward halved 8 times is about 1/256 of it; still over the limit is an error
+PARTIAL_SHARE = 0.5       # a new month under half the usual size is "only partly there"
+USER_AGENT = "csp-dashboard-update/1 (+Tower Hamlets Community Safety Partnership)"
+
+# police.uk API category slugs -> the "Crime type" the monthly CSVs carry
+CATEGORY_NAMES = {
+    "anti-social-behaviour": "Anti-social behaviour", "bicycle-theft": "Bicycle theft", "burglary": "Burglary",
+    "criminal-damage-arson": "Criminal damage and arson", "drugs": "Drugs", "other-crime": "Other crime",
+    "other-theft": "Other theft", "possession-of-weapons": "Possession of weapons", "public-order": "Public order",
+    "robbery": "Robbery", "shoplifting": "Shoplifting", "theft-from-the-person": "Theft from the person",
+    "vehicle-crime": "Vehicle crime", "violent-crime": "Violence and sexual offences",
+    "public-disorder-weapons": "Public disorder and weapons",
+}
+FORCE_NAME = {"metropolitan": "Metropolitan Police Service"}
+
+
+class UpdateError(Exception):
+    """One source could not be updated; the message says why. Nothing of it was landed."""
+
+
+class UsageError(ValueError):
+    """The command cannot run at all (exit code 2)."""
+
+
+# ----------------------------------------------------------------------------- sources (data)
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    label: str
+    publisher: str
+    dataset: str
+    cadence_months: int
+    lag_days: int
+    first_month: str
+    dataset_id: str = ""
+    title_contains: str = ""
+    title_excludes: str = ""
+    columns: tuple[str, ...] = ()
+    wide_months: bool = False
+    endpoint: str = ""
+    force: str = "metropolitan"
+    max_new_months: int = 12
+
+
+def publishers_path(cfg: Settings | None = None) -> Path:
+    """The data folder's own publishers.toml if it has one, else the repository's."""
+    cfg = cfg or get_settings()
+    own = cfg.sources_dir / PUBLISHERS_FILE
+    return own if own.exists() else REPO_ROOT / "data" / "sources" / PUBLISHERS_FILE
+
+
+def load_sources(path: Path | None = None) -> list[Source]:
+    path = path or publishers_path()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"{path.name}: {exc}") from exc
+    out = []
+    known = set(Source.__dataclass_fields__)
+    for i, item in enumerate(raw.get("source", []), start=1):
+        extra = set(item) - known
+        if extra:
+            raise UsageError(f"{path.name}: source {i}: unknown key(s) {sorted(extra)}")
+        try:
+            item = dict(item)
+            item["columns"] = tuple(item.get("columns", ()))
+            src = Source(**item)
+        except TypeError as exc:
+            raise UsageError(f"{path.name}: source {i}: {exc}") from exc
+        if src.publisher not in ("datastore", "police.uk"):
+            raise UsageError(f"{path.name}: source {src.name}: publisher must be datastore or police.uk")
+        if src.publisher == "police.uk" and src.endpoint not in ("street", "outcomes", "stop_search"):
+            raise UsageError(f"{path.name}: source {src.name}: endpoint must be street, outcomes or stop_search")
+        if not re.fullmatch(r"\d{4}-\d{2}", src.first_month) or src.cadence_months < 1 or src.lag_days < 0:
+            raise UsageError(f"{path.name}: source {src.name}: first_month YYYY-MM, cadence_months >= 1, lag_days >= 0")
+        out.append(src)
+    names = [s.name for s in out]
+    if len(set(names)) != len(names):
+        raise UsageError(f"{path.name}: source names must be unique")
+    return out
+
+
+# ----------------------------------------------------------------------------- state file
+
+def state_path(cfg: Settings) -> Path:
+    return cfg.data_dir / STATE_FILE
+
+
+def load_state(cfg: Settings) -> dict:
+    p = state_path(cfg)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"sources": {}}
+    return data if isinstance(data, dict) and isinstance(data.get("sources"), dict) else {"sources": {}}
+
+
+def _save_state(cfg: Settings, state: dict) -> None:
+    atomic_write_bytes(state_path(cfg), (json.dumps(state, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+
+
+# ----------------------------------------------------------------------------- HTTP
+
+class RateLimiter:
+    """Token bucket: ``rate`` requests a second on average, at most ``burst`` at once."""
+
+    def __init__(self, rate: float = 15.0, burst: int = 30, clock=time.monotonic, sleep=time.sleep):
+        self.rate, self.burst, self.clock, self.sleep = rate, burst, clock, sleep
+        self.tokens = float(burst)
+        self.last = clock()
+        self.lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self.lock:
+            while True:
+                now = self.clock()
+                self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+                self.last = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                self.sleep((1 - self.tokens) / self.rate)
+
+
+class OverLimit(Exception):
+    """police.uk said 503 to a custom-area query: more than 10,000 records (split the polygon)."""
+
+
+@dataclass
+class Options:
+    timeout: float = 60.0
+    retries: int = 4            # attempts after the first, for 429, 5xx, timeouts and broken bodies
+    backoff: float = 2.0        # seconds before the first retry; doubles each time (Retry-After wins)
+    rate: float = 15.0
+    burst: int = 30
+    max_bytes: int = 512 << 20  # a download larger than this is refused
+    sleep: object = time.sleep
+
+
+class Http:
+    def __init__(self, opts: Options):
+        self.opts = opts
+        self.limiter = RateLimiter(opts.rate, opts.burst, sleep=opts.sleep)
+        self.requests = 0
+
+    def _open(self, url: str, data: bytes | None):
+        req = urllib.request.Request(url, data=data, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
+        if data is not None:
+            req.add_header("Content-Type", "application/x-www-form-urlencoded")
+        self.limiter.acquire()
+        self.requests += 1
+        return urllib.request.urlopen(req, timeout=self.opts.timeout)  # noqa: S310 - http(s) only, checked
+
+    def fetch(self, url: str, data: bytes | None = None, sink=None, over_limit_503: bool = False) -> bytes | int:
+        """GET (or POST ``data``) ``url``; the body as bytes, or streamed into ``sink`` (returns bytes
+        written). Retries 429, 5xx, timeouts and short bodies with back-off; raises UpdateError when
+        retries run out, OverLimit on a 503 when ``over_limit_503``."""
+        scheme = urllib.parse.urlsplit(url).scheme
+        if scheme not in ("http", "https"):
+            raise UpdateError(f"refusing a {scheme or 'relative'} address: {url[:120]}")
+        delay = self.opts.backoff
+        last = ""
+        for attempt in range(self.opts.retries + 1):
+            retry_after = None
+            try:
+                with self._open(url, data) as resp:
+                    expected = resp.headers.get("Content-Length")
+                    if sink is None:
+                        body = resp.read(self.opts.max_bytes + 1)
+                        if len(body) > self.opts.max_bytes:
+                            raise UpdateError(f"{_short(url)}: larger than {self.opts.max_bytes:,d} bytes")
+                        got = len(body)
+                    else:
+                        sink.seek(0)
+                        sink.truncate()
+                        got = 0
+                        while chunk := resp.read(1 << 20):
+                            got += len(chunk)
+                            if got > self.opts.max_bytes:
+                                raise UpdateError(f"{_short(url)}: larger than {self.opts.max_bytes:,d} bytes")
+                            sink.write(chunk)
+                    if expected is not None and expected.isdigit() and int(expected) != got:
+                        raise http.client.IncompleteRead(b"", int(expected) - got)
+                    return body if sink is None else got
+            except urllib.error.HTTPError as exc:
+                code = exc.code
+                last = f"HTTP {code}"
+                if code == 503 and over_limit_503:
+                    raise OverLimit() from exc
+                if code not in (429, 500, 502, 503, 504):
+                    raise UpdateError(f"{_short(url)}: HTTP {code} {exc.reason}") from exc
+                ra = exc.headers.get("Retry-After") if exc.headers else None
+                retry_after = float(ra) if ra and ra.replace(".", "", 1).isdigit() else None
+            except http.client.IncompleteRead as exc:
+                last = f"the body was cut short ({exc.partial and len(exc.partial) or 0} bytes then the connection closed)" \
+                    if not isinstance(exc.expected, int) else f"the body was cut short ({exc.expected:,d} bytes missing)"
+            except (socket.timeout, TimeoutError) as exc:
+                last = f"no answer within {self.opts.timeout:g} s"
+            except urllib.error.URLError as exc:
+                reason = exc.reason
+                if isinstance(reason, (socket.timeout, TimeoutError)):
+                    last = f"no answer within {self.opts.timeout:g} s"
+                else:
+                    last = f"cannot connect ({reason})"
+            except (ConnectionError, http.client.HTTPException, OSError) as exc:
+                last = f"connection failed ({type(exc).__name__}: {exc})"
+            if attempt < self.opts.retries:
+                self.opts.sleep(retry_after if retry_after is not None else delay)
+                delay *= 2
+        raise UpdateError(f"{_short(url)}: {last} (gave up after {self.opts.retries + 1} attempts)")
+
+    def json(self, url: str, data: bytes | None = None, over_limit_503: bool = False):
+        attempts = 0
+        while True:
+            body = self.fetch(url, data, over_limit_503=over_limit_503)
+            try:
+                return json.loads(body)
+            except ValueError as exc:
+                attempts += 1  # a body that parses as nothing: cut short without a Content-Length
+                if attempts > self.opts.retries:
+                    raise UpdateError(f"{_short(url)}: the answer is not valid JSON ({exc})") from exc
+                self.opts.sleep(self.opts.backoff)
+
+
+def _short(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+# ----------------------------------------------------------------------------- results
+
+@dataclass
+class SourceResult:
+    name: str
+    label: str
+    status: str = "checked"      # updated, no change, failed, would update, up to date
+    new_months: list[str] = field(default_factory=list)
+    revised_months: list[str] = field(default_factory=list)
+    why: str = ""
+    detail: list[str] = field(default_factory=list)
+    requests: int = 0
+    seconds: float = 0.0
+    extra_state: dict = field(default_factory=dict)  # what the state file remembers (resource address)
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def line(self) -> str:
+        head = f"{self.name}: "
+        if self.failed:
+            return head + f"FAILED: {self.why}. The warehouse keeps what it had for this source."
+        if self.status == "would update":
+            return head + f"checked; would fetch {self.why}"
+        new = ", ".join(self.new_months) or "none"
+        rev = ", ".join(self.revised_months) or "none"
+        return head + f"checked; {self.status}; new months: {new}; revised months: {rev}"
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _ym_range(a: str, b: str) -> list[str]:
+    y, m = int(a[:4]), int(a[5:7])
+    out = []
+    while f"{y:04d}-{m:02d}" <= b:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _norm(col: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(col).strip().lower()).strip("_")
+
+
+def _median(values: list[float]) -> float:
+    v = sorted(values)
+    if not v:
+        return 0.0
+    n = len(v)
+    return float(v[n // 2]) if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def _ingest(path: Path, cfg: Settings, result: SourceResult) -> None:
+    """Hand one file to ingest; fill the result from its report; IngestError -> UpdateError."""
+    from . import ingest, manifest
+
+    try:
+        report = ingest.ingest_file(path, cfg)
+    except (ingest.IngestError, manifest.ManifestError) as exc:
+        raise UpdateError(f"ingest refused the file: {exc}") from exc
+    result.detail += report.lines
+    if report.status != "ingested":
+        result.status = "no change"
+        return
+    for ch in report.changes.values():
+        result.new_months += [m for m, _ in ch.added]
+        result.revised_months += [m for m, *_ in ch.revised]
+    result.new_months = sorted(set(result.new_months))
+    result.revised_months = sorted(set(result.revised_months))
+    result.status = "updated" if (result.new_months or result.revised_months) else "no change"
+
+
+# ----------------------------------------------------------------------------- London Datastore
+
+def pick_resource(resources: list[dict], src: Source) -> dict:
+    """The CSV resource whose title contains ``title_contains`` (not ``title_excludes``), newest first."""
+    want, skip = src.title_contains.lower(), src.title_excludes.lower()
+    hits = []
+    for r in resources:
+        if not isinstance(r, dict):
+            continue
+        title = str(r.get("title") or r.get("name") or "")
+        url = str(r.get("url") or "")
+        fmt = str(r.get("format") or "").lower()
+        if not url or not (fmt in ("csv", "text/csv") or url.lower().split("?")[0].endswith((".csv", ".csv.gz", ".zip"))):
+            continue
+        if want and want not in title.lower():
+            continue
+        if skip and skip in title.lower():
+            continue
+        hits.append(r)
+    if not hits:
+        titles = "; ".join(str(r.get("title") or r.get("name")) for r in resources[:8] if isinstance(r, dict))
+        raise UpdateError(f"no CSV resource titled like {src.title_contains!r} in dataset {src.dataset_id} "
+                          f"(titles: {titles or 'none'})")
+    stamp = lambda r: str(r.get("last_modified") or r.get("modified") or r.get("created") or "")  # noqa: E731
+    return sorted(hits, key=stamp, reverse=True)[0]
+
+
+def _check_columns(path: Path, src: Source) -> list[str]:
+    """The file's header; UpdateError when a column the source needs is missing or months are unreadable."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise UpdateError(f"the file cannot be read as CSV text: {exc}") from exc
+    have = {_norm(c) for c in header}
+    missing = [c for c in src.columns if _norm(c) not in have]
+    if missing:
+        new = [c for c in header if _norm(c) not in {_norm(x) for x in src.columns} and not re.fullmatch(r"\d{6}", c.strip())]
+        raise UpdateError(f"the publisher changed the columns: missing {', '.join(missing)}"
+                          + (f"; new: {', '.join(new[:6])}" if new else "") + ". Nothing was landed; "
+                          "check the file and publishers.toml")
+    if src.wide_months:
+        months = [c.strip() for c in header if re.fullmatch(r"\d{6}", c.strip())]
+        if not months:
+            raise UpdateError("the file has no YYYYMM month columns")
+    return header
+
+
+def _check_newest_month_complete(path: Path, src: Source, header: list[str]) -> None:
+    """A wide file's newest month must not be a fraction of its usual size (a month only partly there)."""
+    cols = [c for c in header if re.fullmatch(r"\d{6}", c.strip())]
+    if len(cols) < 4:
+        return
+    totals = Counter()
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            for c in cols:
+                try:
+                    totals[c] += float(row.get(c) or 0)
+                except ValueError:
+                    pass  # ingest refuses non-numeric counts with the row and column
+    newest = max(cols, key=lambda c: c.strip())
+    before = sorted((c for c in cols if c != newest), key=lambda c: c.strip())[-12:]
+    usual = _median([totals[c] for c in before[1:]])  # the first column of a 24-month file is a stub
+    if usual > 0 and totals[newest] < PARTIAL_SHARE * usual:
+        m = newest.strip()
+        raise UpdateError(f"month {m[:4]}-{m[4:]} looks only partly published: {totals[newest]:,.0f} offences "
+                          f"against a usual {usual:,.0f} a month. Nothing was landed; the next run tries again")
+
+
+def update_datastore(src: Source, cfg: Settings, http: Http, base: str, work: Path, dry_run: bool,
+                     state: dict) -> SourceResult:
+    res = SourceResult(src.name, src.label)
+    url = f"{base.rstrip('/')}/action/package_show?" + urllib.parse.urlencode({"id": src.dataset_id})
+    meta = http.json(url)
+    if not isinstance(meta, dict) or not meta.get("success", True) or not isinstance(meta.get("result"), dict):
+        raise UpdateError(f"the datastore did not describe dataset {src.dataset_id} (success is not true)")
+    resources = meta["result"].get("resources")
+    if not isinstance(resources, list):
+        raise UpdateError(f"dataset {src.dataset_id} lists no resources")
+    r = pick_resource(resources, src)
+    address = urllib.parse.urljoin(url, str(r["url"]))
+    title = str(r.get("title") or r.get("name") or "")
+    modified = str(r.get("last_modified") or r.get("modified") or "")
+    res.detail.append(f"resource {title!r} at {_short(address)}" + (f", modified {modified}" if modified else ""))
+    prev = state["sources"].get(src.name, {})
+    if dry_run:
+        same = prev.get("resource_url") == address and prev.get("resource_modified") == modified
+        res.status = "up to date" if same else "would update"
+        res.why = "nothing (same resource as the last update)" if same else f"{title!r} ({_short(address)})"
+        return res
+    base_name = urllib.parse.unquote(urllib.parse.urlsplit(address).path.rsplit("/", 1)[-1]) or f"{src.name}.csv"
+    dest = work / re.sub(r"[^A-Za-z0-9._-]", "_", base_name)[-120:]
+    with open(dest, "wb") as fh:
+        http.fetch(address, sink=fh)
+    header = _check_columns(dest, src)
+    if src.wide_months:
+        _check_newest_month_complete(dest, src, header)
+    _ingest(dest, cfg, res)
+    res.extra_state = {"resource_url": address, "resource_modified": modified, "resource_title": title}
+    return res
+
+
+# ----------------------------------------------------------------------------- police.uk
+
+def _ward_polygons(cfg: Settings):
+    """[(ward_code, shapely polygon)] from the newest boundary_wards file in the manifest."""
+    from . import geo, manifest
+
+    entries = sorted((e for e in manifest.load(cfg.manifest_path) if e.kind == "boundary_wards"), key=lambda e: e.precedence)
+    if not entries:
+        raise UpdateError("the manifest lists no ward boundaries (boundary_wards): cannot build area queries")
+    gdf = geo.read_boundaries(cfg.sources_dir / entries[-1].path, "ward_code", "ward_name")
+    out = []
+    for code, geom in zip(gdf["code"], gdf.geometry):
+        parts = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+        out += [(code, p) for p in parts]
+    return out
+
+
+def poly_param(polygon) -> str:
+    """police.uk's ``poly``: ``lat,lng:lat,lng:...`` around the exterior (not closed; 6 decimals)."""
+    coords = list(polygon.exterior.coords)
+    if len(coords) > 1 and coords[0] == coords[-1]:
+        coords = coords[:-1]
+    return ":".join(f"{lat:.6f},{lng:.6f}" for lng, lat in coords)
+
+
+def split_polygon(polygon) -> list:
+    """Two halves of a polygon, cut across its longer side (each may be several polygons)."""
+    from shapely.geometry import box
+
+    minx, miny, maxx, maxy = polygon.bounds
+    if maxx - minx >= maxy - miny:
+        mid = (minx + maxx) / 2
+        halves = [box(minx, miny, mid, maxy), box(mid, miny, maxx, maxy)]
+    else:
+        mid = (miny + maxy) / 2
+        halves = [box(minx, miny, maxx, mid), box(minx, mid, maxx, maxy)]
+    out = []
+    for h in halves:
+        piece = polygon.intersection(h)
+        for g in getattr(piece, "geoms", [piece]):
+            if g.geom_type == "Polygon" and not g.is_empty and g.area > 0:
+                out.append(g)
+    return out
+
+
+ENDPOINT_PATH = {"street": "crimes-street/all-crime", "outcomes": "outcomes-at-location", "stop_search": "stops-street"}
+
+
+def _area_query(http: Http, base: str, endpoint: str, month: str, polygon, depth: int = 0) -> list[list]:
+    """The records of one month inside ``polygon``, as one list per query made (splitting on 503)."""
+    poly = poly_param(polygon)
+    url = f"{base.rstrip('/')}/{ENDPOINT_PATH[endpoint]}"
+    query = urllib.parse.urlencode({"poly": poly, "date": month}, safe=",:")
+    try:
+        if len(url) + 1 + len(query) <= GET_LIMIT:
+            body = http.json(f"{url}?{query}", over_limit_503=True)
+        else:
+            body = http.json(url, data=query.encode("ascii"), over_limit_503=True)
+    except OverLimit:
+        if depth >= MAX_SPLIT_DEPTH:
+            raise UpdateError(f"{ENDPOINT_PATH[endpoint]} {month}: still over the 10,000-record limit (or the "
+                              f"service is unavailable) after splitting the area {depth} times") from None
+        out = []
+        for half in split_polygon(polygon):
+            out += _area_query(http, base, endpoint, month, half, depth + 1)
+        return out
+    if not isinstance(body, list):
+        raise UpdateError(f"{ENDPOINT_PATH[endpoint]} {month}: expected a JSON list, got {type(body).__name__}")
+    return [body]
+
+
+def dedupe(endpoint: str, answers: list[list]) -> list[dict]:
+    """Each record exactly once across overlapping queries (see the module docstring)."""
+    if endpoint == "street":
+        seen: dict[str, dict] = {}
+        for ans in answers:
+            for rec in ans:
+                key = str(rec.get("id") or "") or str(rec.get("persistent_id") or "") or json.dumps(rec, sort_keys=True)
+                seen.setdefault(key, rec)
+        return list(seen.values())
+    best: dict[str, int] = {}
+    first: dict[str, dict] = {}
+    for ans in answers:
+        counts = Counter()
+        for rec in ans:
+            k = json.dumps(rec, sort_keys=True)
+            counts[k] += 1
+            first.setdefault(k, rec)
+        for k, n in counts.items():
+            best[k] = max(best.get(k, 0), n)
+    return [first[k] for k in first for _ in range(best[k])]
+
+
+def _lsoa_lookup(cfg: Settings):
+    from . import geo, manifest
+
+    entries = sorted((e for e in manifest.load(cfg.manifest_path) if e.kind == "boundary_lsoa21"), key=lambda e: e.precedence)
+    if not entries:
+        raise UpdateError("the manifest lists no LSOA 2021 boundaries: cannot place police.uk records")
+    return geo.read_boundaries(cfg.sources_dir / entries[-1].path, "lsoa21_code", "lsoa21_name")
+
+
+def _place(records: list[dict], lsoas, loc) -> list[tuple[str, str, str, str]]:
+    """(lon, lat, lsoa code, lsoa name) per record, as text; blank code/name outside every LSOA."""
+    import pandas as pd
+
+    from . import geo
+
+    lon = pd.Series([str((loc(r) or {}).get("longitude") or "") for r in records], dtype=str)
+    lat = pd.Series([str((loc(r) or {}).get("latitude") or "") for r in records], dtype=str)
+    codes, _ = geo.assign_codes(pd.to_numeric(lon, errors="coerce"), pd.to_numeric(lat, errors="coerce"), lsoas)
+    names = dict(zip(lsoas["code"], lsoas["name"]))
+    return [(lo, la, c or "", names.get(c, "") if c else "") for lo, la, c in zip(lon, lat, codes.fillna(""))]
+
+
+def to_csv(endpoint: str, records: list[dict], force: str, lsoas) -> bytes:
+    """police.uk API records -> the police.uk monthly CSV layout ingest takes."""
+    from .sources import police_uk
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    force_name = FORCE_NAME.get(force, force)
+    if endpoint == "street":
+        w.writerow(police_uk.STREET_COLUMNS)
+        places = _place(records, lsoas, lambda r: r.get("location"))
+        for r, (lon, lat, code, name) in zip(records, places):
+            outcome = r.get("outcome_status") or {}
+            street = ((r.get("location") or {}).get("street") or {}).get("name", "")
+            cat = str(r.get("category") or "")
+            w.writerow([r.get("persistent_id") or "", r.get("month") or "", force_name, force_name, lon, lat,
+                        street, code, name, CATEGORY_NAMES.get(cat, cat), outcome.get("category") or "",
+                        r.get("context") or ""])
+    elif endpoint == "outcomes":
+        w.writerow(police_uk.OUTCOME_COLUMNS)
+        places = _place(records, lsoas, lambda r: (r.get("crime") or {}).get("location"))
+        for r, (lon, lat, code, name) in zip(records, places):
+            crime = r.get("crime") or {}
+            street = ((crime.get("location") or {}).get("street") or {}).get("name", "")
+            cat = r.get("category") or {}
+            w.writerow([crime.get("persistent_id") or "", str(r.get("date") or "")[:7], force_name, force_name, lon, lat,
+                        street, code, name, cat.get("name") if isinstance(cat, dict) else cat])
+    else:
+        w.writerow(police_uk.STOP_SEARCH_COLUMNS)
+
+        def yn(v):
+            return "" if v is None else ("True" if v is True else "False" if v is False else str(v))
+
+        for r in records:
+            loc = r.get("location") or {}
+            outcome = r.get("outcome")
+            if isinstance(outcome, dict):
+                outcome = outcome.get("name")
+            if outcome is False or outcome is None:
+                outcome = (r.get("outcome_object") or {}).get("name") or ""
+            w.writerow([r.get("type") or "", r.get("datetime") or "", yn(r.get("operation")), r.get("operation_name") or "",
+                        loc.get("latitude") or "", loc.get("longitude") or "", r.get("gender") or "", r.get("age_range") or "",
+                        r.get("self_defined_ethnicity") or "", r.get("officer_defined_ethnicity") or "",
+                        r.get("legislation") or "", r.get("object_of_search") or "", outcome,
+                        yn(r.get("outcome_linked_to_object_of_search")), yn(r.get("removal_of_more_than_outer_clothing"))])
+    return buf.getvalue().encode("utf-8")
+
+
+def held_months(cfg: Settings) -> dict[str, dict[str, int]]:
+    """{dataset: {month: records}} of the police.uk months the warehouse holds."""
+    from . import build, db, sql
+
+    if build.is_stale(cfg)[0]:
+        build.ensure_built(cfg)
+        db.reset()
+    df = sql.run("meta/policeuk_months")
+    out: dict[str, dict[str, int]] = {}
+    for row in df.itertuples():
+        out.setdefault(row.dataset, {})[f"{row.month:%Y-%m}"] = int(row.records)
+    return out
+
+
+def update_police(src: Source, cfg: Settings, http: Http, base: str, work: Path, dry_run: bool,
+                  today: date) -> SourceResult:
+    res = SourceResult(src.name, src.label)
+    dates = http.json(f"{base.rstrip('/')}/crimes-street-dates")
+    if not isinstance(dates, list):
+        raise UpdateError("the availability list (crimes-street-dates) is not a JSON list")
+    this_month = f"{today:%Y-%m}"
+    available = []
+    for d in dates:
+        m = str((d or {}).get("date", "")) if isinstance(d, dict) else ""
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", m) or not (src.first_month <= m < this_month):
+            continue  # a month in the future or before the source began is not real
+        if src.endpoint == "stop_search" and src.force not in (d.get("stop-and-search") or []):
+            continue
+        available.append(m)
+    held = held_months(cfg).get(src.dataset, {})
+    missing = sorted(m for m in set(available) if m not in held)[-src.max_new_months:]
+    res.detail.append(f"available {len(set(available))} month(s), held {len(held)}; to fetch: {', '.join(missing) or 'none'}")
+    if not missing:
+        res.status = "no change"
+        return res
+    if dry_run:
+        res.status = "would update"
+        res.why = ", ".join(missing)
+        return res
+    wards = _ward_polygons(cfg)
+    usual = _median(list(held.values())[-12:]) if len(held) >= 2 else 0.0
+    all_records: list[dict] = []
+    for month in missing:
+        answers = []
+        for _, poly in wards:
+            answers += _area_query(http, base, src.endpoint, month, poly)
+        records = dedupe(src.endpoint, answers)
+        res.detail.append(f"{month}: {len(records):,d} records from {len(answers)} area queries")
+        if usual and len(records) < PARTIAL_SHARE * usual:
+            raise UpdateError(f"month {month} looks only partly published: {len(records):,d} records against a usual "
+                              f"{usual:,.0f}. Nothing was landed; the next run tries again")
+        if not records:
+            raise UpdateError(f"month {month} is listed as available but no records came back")
+        all_records += records
+    lsoas = _lsoa_lookup(cfg)
+    kind = {"street": "street", "outcomes": "outcomes", "stop_search": "stop-and-search"}[src.endpoint]
+    dest = work / f"{missing[0]}_{missing[-1]}-{src.force}-{kind}-api.csv"
+    dest.write_bytes(to_csv(src.endpoint, all_records, src.force, lsoas))
+    _ingest(dest, cfg, res)
+    return res
+
+
+# ----------------------------------------------------------------------------- run
+
+def bases() -> tuple[str, str]:
+    police = os.environ.get("CSP_POLICE_API", "").strip() or POLICE_API_DEFAULT
+    store = os.environ.get("CSP_DATASTORE_API", "").strip() or DATASTORE_API_DEFAULT
+    for name, value in (("CSP_POLICE_API", police), ("CSP_DATASTORE_API", store)):
+        if urllib.parse.urlsplit(value).scheme not in ("http", "https"):
+            raise UsageError(f"{name} must be an http(s) address; got {value!r}")
+    return police, store
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run(cfg: Settings | None = None, names: list[str] | None = None, dry_run: bool = False,
+        opts: Options | None = None, today: date | None = None, progress=None) -> list[SourceResult]:
+    """Check (and unless ``dry_run`` update) every source, or those named; one result per source."""
+    cfg = cfg or get_settings()
+    opts = opts or Options()
+    today = today or date.today()
+    sources = load_sources(publishers_path(cfg))
+    if names:
+        unknown = sorted(set(names) - {s.name for s in sources})
+        if unknown:
+            raise UsageError(f"unknown source {', '.join(unknown)}; sources are {', '.join(s.name for s in sources)}")
+        sources = [s for s in sources if s.name in names]
+    if not cfg.manifest_path.exists():
+        raise UsageError(f"no manifest at {cfg.manifest_path}: is CSP_DATA_DIR right?")
+    police, store = bases()
+    http = Http(opts)
+    state = load_state(cfg)
+    results = []
+    for src in sources:
+        if progress:
+            progress(f"checking {src.name} …")
+        t0, n0 = time.perf_counter(), http.requests
+        work = Path(tempfile.mkdtemp(prefix=".update-", dir=cfg.data_dir))
+        try:
+            if src.publisher == "datastore":
+                res = update_datastore(src, cfg, http, store, work, dry_run, state)
+            else:
+                res = update_police(src, cfg, http, police, work, dry_run, today)
+        except UpdateError as exc:
+            res = SourceResult(src.name, src.label, status="failed", why=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one source's bug must not stop the others
+            res = SourceResult(src.name, src.label, status="failed", why=f"{type(exc).__name__}: {exc}")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        res.requests = http.requests - n0
+        res.seconds = time.perf_counter() - t0
+        results.append(res)
+        if not dry_run:
+            entry = state["sources"].setdefault(src.name, {})
+            entry["last_check"] = _now()
+            entry["last_result"] = res.status if not res.failed else f"failed: {res.why}"[:500]
+            if res.status == "updated":
+                entry["last_update"] = entry["last_check"]
+                entry["last_new_months"] = res.new_months
+            if not res.failed:
+                entry.update(res.extra_state)
+            _save_state(cfg, state)
+    return results
+
+
+def main(names: list[str] | None = None, dry_run: bool = False) -> int:
+    try:
+        results = run(names=names, dry_run=dry_run, progress=lambda m: print(m, file=sys.stderr))
+    except UsageError as exc:
+        print(f"update: {exc}", file=sys.stderr)
+        return 2
+    for res in results:
+        print(res.line())
+        for d in res.detail:
+            print(f"    {d}")
+        print(f"    ({res.requests} request(s), {res.seconds:.1f} s)")
+    failed = [r.name for r in results if r.failed]
+    if failed:
+        print(f"{len(failed)} of {len(results)} source(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
