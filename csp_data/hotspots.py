@@ -30,8 +30,10 @@ Nothing here imports Streamlit; pages cache the results.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+from collections import OrderedDict
 import warnings
 from datetime import date
 from functools import lru_cache
@@ -174,6 +176,10 @@ def _weights_for(gdf: gpd.GeoDataFrame) -> W:
 
 # ----------------------------------------------------------------------------- statistics
 
+PERMUTATIONS = 9999  # conditional permutations per Gi* run (the smallest two-sided p is 2 / 10,000)
+SEED = 12345         # fixed, so every page, the TTCG view, the briefing pack and the CLI agree exactly
+MIN_PERMUTATIONS = 99
+
 
 def bh_fdr(p: np.ndarray | pd.Series) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (q-values) for a set of p-values.
@@ -203,32 +209,137 @@ def _classify(z: np.ndarray, q: np.ndarray) -> tuple[list[str], list[int]]:
     return klass, conf
 
 
-def gi_star(values: pd.Series, w: W, permutations: int = 999, seed: int = 12345,
-            alpha: float = 0.05) -> pd.DataFrame:
-    """Getis-Ord Gi* for every area, with FDR-adjusted hot/cold classes.
+_NEIGHBOURS: dict[int, tuple[W, list[np.ndarray], str]] = {}
+
+
+def _structure(w: W) -> tuple[list[np.ndarray], str]:
+    hit = _NEIGHBOURS.get(id(w))
+    if hit is not None and hit[0] is w:
+        return hit[1], hit[2]
+    pos = {c: i for i, c in enumerate(w.id_order)}
+    lists = [np.array(sorted(pos[j] for j in w.neighbors[c] if j != c), dtype=np.int64) for c in w.id_order]
+    digest = hashlib.sha256(json.dumps([list(map(str, w.id_order)), [a.tolist() for a in lists]]).encode()).hexdigest()
+    if len(_NEIGHBOURS) >= 8:
+        _NEIGHBOURS.clear()
+    _NEIGHBOURS[id(w)] = (w, lists, digest)
+    return lists, digest
+
+
+def neighbour_lists(w: W) -> list[np.ndarray]:
+    """For each area of ``w`` (in ``w.id_order``), the positions of its neighbours, itself excluded."""
+    return _structure(w)[0]
+
+
+@lru_cache(maxsize=8)
+def _draws(n_others: int, k_max: int, permutations: int, seed: int) -> np.ndarray:
+    """``permutations`` rows of ``k_max`` distinct positions among ``n_others``, in random order.
+
+    Row r's first k entries are a uniformly random k-subset, for every k <= k_max (the k smallest
+    of n_others independent uniform keys), so one matrix serves every area, as in esda's ``crand``.
+    Read-only and shared: the same seed gives the same draws in every run.
+    """
+    rng = np.random.default_rng(seed)
+    k = min(k_max, n_others)
+    out = np.empty((permutations, k), dtype=np.int64)
+    step = max(1, 4_000_000 // max(n_others, 1))  # rows per chunk: about 32 MB of keys at a time
+    for r0 in range(0, permutations, step):
+        keys = rng.random((min(step, permutations - r0), n_others))
+        part = (np.argpartition(keys, k - 1, axis=1)[:, :k] if k < n_others
+                else np.tile(np.arange(n_others), (keys.shape[0], 1)))
+        order = np.argsort(np.take_along_axis(keys, part, axis=1), axis=1, kind="stable")
+        out[r0:r0 + keys.shape[0]] = np.take_along_axis(part, order, axis=1)
+    out.setflags(write=False)
+    return out
+
+
+def permutation_tails(y: np.ndarray, neighbours: list[np.ndarray], permutations: int = PERMUTATIONS,
+                      seed: int = SEED, draws: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Conditional-permutation counts for Gi*: for each area i, of ``permutations`` random
+    rearrangements that keep y_i in place and give i's k_i neighbour slots k_i values drawn without
+    replacement from the other n - 1 areas, how many give a neighbour sum >= the observed one
+    (``n_ge``) and how many <= it (``n_le``).
+
+    With binary weights Gi*_i = (y_i + neighbour sum) / sum(y); y_i and sum(y) are fixed under
+    conditional randomisation, so comparing neighbour sums is comparing Gi* itself, and for whole
+    counts the sums are exact (no rounding decides a tie). Ties count on both sides, so each tail
+    p-value, (n + 1) / (permutations + 1), is valid (never too small) for discrete data.
+    ``draws`` (permutations x max neighbours) replaces the seeded draws (tests pass esda's own).
+    """
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    k_max = max((len(nb) for nb in neighbours), default=0)
+    n_ge = np.zeros(n, dtype=np.int64)
+    n_le = np.zeros(n, dtype=np.int64)
+    if k_max == 0 or n < 2:
+        return n_ge + permutations, n_le + permutations
+    if draws is None:
+        draws = _draws(n - 1, k_max, permutations, seed)
+    for i, nb in enumerate(neighbours):
+        k = len(nb)
+        if k == 0:  # an island: nothing to rearrange, every rearrangement ties with the observation
+            n_ge[i] = n_le[i] = draws.shape[0]
+            continue
+        others = np.delete(y, i)
+        sims = others[draws[:, :k]].sum(axis=1)
+        obs = y[nb].sum()
+        n_ge[i] = int(np.count_nonzero(sims >= obs))
+        n_le[i] = int(np.count_nonzero(sims <= obs))
+    return n_ge, n_le
+
+
+def permutation_p(n_ge: np.ndarray, n_le: np.ndarray, permutations: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided pseudo p-value (twice the smaller tail, at most 1) and the side (+1 upper, -1 lower)."""
+    p_hi = (np.asarray(n_ge) + 1.0) / (permutations + 1.0)
+    p_lo = (np.asarray(n_le) + 1.0) / (permutations + 1.0)
+    side = np.where(p_hi < p_lo, 1, np.where(p_lo < p_hi, -1, 0))
+    return np.minimum(1.0, 2.0 * np.minimum(p_hi, p_lo)), side
+
+
+def gi_z(y: np.ndarray, w: W) -> np.ndarray:
+    """Gi* z-scores, exactly ``esda.G_Local(y, w, transform="B", star=True).Zs`` (without permutations)."""
+    import esda
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        # islands are reported by queen_weights; libpysal repeats it as "not fully connected"
+        warnings.filterwarnings("ignore", message="The weights matrix is not fully connected")
+        g = esda.G_Local(y, w, transform="B", star=True, permutations=0)
+    return np.asarray(g.Zs, dtype=float)
+
+
+def gi_star(values: pd.Series, w: W, permutations: int = PERMUTATIONS, seed: int = SEED,
+            alpha: float = 0.05, *, use_cache: bool = True) -> pd.DataFrame:
+    """Getis-Ord Gi* for every area: esda's z-score, a conditional-permutation p-value, and hot/cold
+    classes after Benjamini-Hochberg false discovery rate control across all areas.
 
     ``values`` is indexed by area code and must hold exactly the areas of ``w``. Returns one row
     per area, in ``w.id_order``:
 
     * ``value``: the input value; ``neighbours``: how many areas touch it (0 for an island);
-    * ``z``: the Gi* z-score, exactly ``esda.G_Local(y, w, transform="B", star=True).Zs``;
-    * ``p_norm``: two-sided p-value from the normal approximation (esda's one-sided ``p_norm``
-      doubled), so |z| > 1.645, 1.960, 2.576 give p < 0.10, 0.05, 0.01 (the ArcGIS 90/95/99% bins);
-    * ``p_sim``: esda's permutation pseudo p-value (one-sided, folded: the share of ``permutations``
-      random rearrangements of the *other* areas' values at least as extreme); fixed ``seed`` makes
-      it repeatable; NaN when ``permutations`` is 0;
-    * ``q``: Benjamini-Hochberg FDR-adjusted ``p_norm`` over all areas. The analytical p-values
-      are used, not the permutation ones, because they do not depend on a seed and are not
-      floored at 1/(permutations + 1): with 169 areas that floor alone would make 99% confidence
-      after FDR nearly unreachable;
-    * ``klass``: "hot spot 99%" ... "cold spot 99%" (see ``CLASSES``): confidence c needs q < 1 - c;
-      ``confidence``: 99, 95, 90 or 0;
-    * ``significant``: q < ``alpha`` (a single yes/no at the chosen false discovery rate).
+    * ``z``: the Gi* z-score, exactly ``esda.G_Local(y, w, transform="B", star=True).Zs``: the
+      score shown (how far above or below the borough the area and its neighbours are);
+    * ``p_sim``: the two-sided conditional-permutation pseudo p-value (``permutation_tails``:
+      ``permutations`` rearrangements of the other areas' values around the area, fixed ``seed``),
+      twice the smaller tail; never below 2 / (permutations + 1);
+    * ``q``: Benjamini-Hochberg FDR-adjusted ``p_sim`` over all areas: the inference every class rests on;
+    * ``klass``: "hot spot 99%" ... "cold spot 99%" (see ``CLASSES``): confidence c needs q < 1 - c,
+      hot when the observed Gi* is in the upper tail of its permutation distribution, cold in the
+      lower; ``confidence``: 99, 95, 90 or 0; ``significant``: q < ``alpha``;
+    * ``p_norm``, ``q_norm``: the normal-approximation two-sided p (from z) and its BH q, kept for
+      comparison only: crime counts are skewed and each area has few neighbours, so the normal
+      approximation overstates significance (docs/STATISTICS.md section 4); no class uses them.
 
-    If every value is the same there is nothing to find: z = 0, p = q = 1, not significant.
+    Results are cached per process by lattice, values, permutations and seed (``use_cache=False``
+    recomputes, for timing).
+
+    With 9,999 permutations and 169 LSOAs, q for the single most extreme area is at least
+    169 x 2/10,000 = 0.034: one area alone can be a 95% hot spot but not a 99% one (that needs at
+    least four areas at the floor). If every value is the same there is nothing to find: z = 0,
+    p = q = 1, not significant.
     """
-    import esda
-
+    if permutations < MIN_PERMUTATIONS:
+        raise HotspotError(f"Gi* needs at least {MIN_PERMUTATIONS} permutations (got {permutations})")
     codes = list(w.id_order)
     vals = pd.Series(values)
     if vals.index.duplicated().any():
@@ -239,30 +350,44 @@ def gi_star(values: pd.Series, w: W, permutations: int = 999, seed: int = 12345,
     y = vals.reindex(codes).astype(float).to_numpy()
     if not np.isfinite(y).all():
         raise HotspotError("values must all be finite numbers (a missing count is not a zero)")
+    key = (_structure(w)[1], hashlib.sha256(y.tobytes()).hexdigest(), int(permutations), int(seed), float(alpha))
+    hit = _GI_CACHE.get(key) if use_cache else None
+    if hit is not None:
+        _GI_CACHE.move_to_end(key)
+        return hit.copy()
+    out = _gi_star(y, codes, w, permutations, seed, alpha)
+    _GI_CACHE[key] = out
+    while len(_GI_CACHE) > _GI_CACHE_SIZE:
+        _GI_CACHE.popitem(last=False)
+    return out.copy()
+
+
+# Gi* results by (lattice, values, permutations, seed, alpha): a page, the TTCG view, the briefing
+# pack and the CLI asking about the same data, category and period in one process compute it once.
+# Keyed on the values themselves, so a rebuilt warehouse with new figures can never be served old ones.
+_GI_CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_GI_CACHE_SIZE = 512
+
+
+def _gi_star(y: np.ndarray, codes: list, w: W, permutations: int, seed: int, alpha: float) -> pd.DataFrame:
     n = len(y)
     neighbours = np.array([w.cardinalities[c] for c in codes], dtype=int)
     if n < 3 or np.ptp(y) == 0:
-        z = np.zeros(n)
-        p_norm = np.ones(n)
-        p_sim = np.full(n, np.nan if not permutations else 1.0)
+        z, p_norm, p_sim, side = np.zeros(n), np.ones(n), np.ones(n), np.zeros(n, dtype=int)
     else:
-        with warnings.catch_warnings():
-            # esda warns that its permutation alternative will change; we document the one used.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-            # islands are reported by queen_weights; libpysal repeats it as "not fully connected"
-            warnings.filterwarnings("ignore", message="The weights matrix is not fully connected")
-            g = esda.G_Local(y, w, transform="B", star=True, permutations=permutations, seed=seed,
-                             n_jobs=1, keep_simulations=False)
-        z = np.asarray(g.Zs, dtype=float)
+        z = gi_z(y, w)
         p_norm = np.minimum(1.0, 2.0 * stats.norm.sf(np.abs(z)))
-        p_sim = np.asarray(g.p_sim, dtype=float) if permutations else np.full(n, np.nan)
-    q = bh_fdr(p_norm)
-    klass, conf = _classify(z, q)
-    return pd.DataFrame({
-        "code": codes, "value": y, "neighbours": neighbours, "z": z, "p_sim": p_sim, "p_norm": p_norm,
-        "q": q, "klass": klass, "confidence": conf, "significant": q < alpha,
+        n_ge, n_le = permutation_tails(y, neighbour_lists(w), permutations, seed)
+        p_sim, side = permutation_p(n_ge, n_le, permutations)
+    q = bh_fdr(p_sim)
+    klass, conf = _classify(np.where(side != 0, side, z), q)
+    out = pd.DataFrame({
+        "code": codes, "value": y, "neighbours": neighbours, "z": z, "p_sim": p_sim, "q": q,
+        "klass": klass, "confidence": conf, "significant": (q < alpha) & (np.asarray(conf) > 0),
+        "p_norm": p_norm, "q_norm": bh_fdr(p_norm),
     })
+    out.attrs.update({"permutations": permutations, "seed": seed})
+    return out
 
 
 def _is_hot(klass: pd.Series) -> pd.Series:
@@ -270,12 +395,13 @@ def _is_hot(klass: pd.Series) -> pd.Series:
 
 
 def persistence(period_values: pd.DataFrame, w: W, periods: list, *, hot_share: float = 0.9,
-                trend_alpha: float = 0.05) -> pd.DataFrame:
+                trend_alpha: float = 0.05, permutations: int = PERMUTATIONS, seed: int = SEED) -> pd.DataFrame:
     """How long each area has been a hot spot, and whether it is heating up or cooling down.
 
     ``period_values`` has columns code, period, value (one row per area and period; every area of
     ``w`` in every period). ``periods`` lists the periods to use, oldest first; the last is "now".
-    Gi* (``gi_star``, FDR-adjusted, no permutations) is run for each period. For each area:
+    Gi* (``gi_star``: conditional permutations, FDR-adjusted across areas within each period, the
+    same inference as the single-period map) is run for each period. For each area:
 
     * ``hot_periods``: in how many of the periods it was a hot spot (any confidence);
     * ``hot_final``: whether it is a hot spot in the final period;
@@ -306,7 +432,7 @@ def persistence(period_values: pd.DataFrame, w: W, periods: list, *, hot_share: 
     wide = period_values[period_values["period"].isin(periods)].pivot(index="code", columns="period", values="value")
     zs, hots = {}, {}
     for p in periods:
-        r = gi_star(wide[p].dropna(), w, permutations=0).set_index("code")
+        r = gi_star(wide[p].dropna(), w, permutations=permutations, seed=seed).set_index("code")
         zs[p], hots[p] = r["z"], _is_hot(r["klass"])
     z = pd.DataFrame(zs)[periods]
     hot = pd.DataFrame(hots)[periods]
@@ -362,12 +488,13 @@ def lsoa_monthly_counts(majors: list[str], minors: list[str], start: date, end: 
 
 
 def lsoa_hotspots(majors: list[str], minors: list[str], start: date, end: date, cfg: Settings | None = None,
-                  *, permutations: int = 999, seed: int = 12345) -> gpd.GeoDataFrame:
+                  *, permutations: int = PERMUTATIONS, seed: int = SEED) -> gpd.GeoDataFrame:
     """Gi* hot spots of the borough's LSOAs for MPS categories over a period, ready to map.
 
     One row per LSOA (WGS84): code, name, ward_code, population, count, rate_per_1000 (Census 2021
-    residents) and the ``gi_star`` columns (z, p_sim, p_norm, q, klass, confidence, ...). Gi* runs
-    on counts, not rates (see the module notes and ``CAVEAT``, also in ``.attrs["caveat"]``).
+    residents) and the ``gi_star`` columns (z, p_sim, q, klass, confidence, p_norm, q_norm, ...).
+    Gi* runs on counts, not rates (see the module notes and ``CAVEAT``, also in ``.attrs["caveat"]``).
+    Classes come from conditional permutations (``permutations``, fixed ``seed``) and BH across LSOAs.
     """
     cfg = cfg or get_settings()
     counts = lsoa_period_counts(majors, minors, start, end, cfg)
@@ -381,8 +508,88 @@ def lsoa_hotspots(majors: list[str], minors: list[str], start: date, end: date, 
     out["rate_per_1000"] = out["count"] / out["population"] * 1000
     out = out.merge(gi.drop(columns="value"), on="code")
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=shapes.crs)
-    out.attrs.update({"caveat": CAVEAT, "start": str(start), "end": str(end)})
+    out.attrs.update({"caveat": CAVEAT, "start": str(start), "end": str(end), "permutations": permutations,
+                      "seed": seed})
     return out
+
+
+def ward_hotspots(majors: list[str], minors: list[str], start: date, end: date, cfg: Settings | None = None,
+                  *, permutations: int = PERMUTATIONS, seed: int = SEED) -> gpd.GeoDataFrame:
+    """Gi* on the borough's 20 wards (Queen contiguity on the ward polygons), as ``lsoa_hotspots``:
+    code, name, population, count, rate_per_1000 and the ``gi_star`` columns. With 20 areas a ward
+    needs a two-sided permutation p below 0.0025 (0.05 / 20) to be a 95% hot spot on its own."""
+    from . import maps
+
+    cfg = cfg or get_settings()
+    counts = sql.run("crime/ward_period_totals", borough_code=cfg.borough_code, majors=list(majors),
+                     minors=list(minors), start=start, end=end)
+    shapes = maps.ward_geometry(cfg)
+    if set(counts["ward_code"]) != set(shapes["code"]):
+        raise HotspotError("the wards in the counts and in the boundary file differ")
+    shapes = shapes.sort_values("code").reset_index(drop=True)
+    w = _ward_weights(shapes)
+    gi = gi_star(counts.set_index("ward_code")["count"], w, permutations=permutations, seed=seed)
+    out = shapes[["code", "name", "geometry"]].merge(
+        counts[["ward_code", "population", "count"]].rename(columns={"ward_code": "code"}), on="code")
+    out["rate_per_1000"] = out["count"] / out["population"] * 1000
+    out = out.merge(gi.drop(columns="value"), on="code")
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=shapes.crs)
+    out.attrs.update({"start": str(start), "end": str(end), "permutations": permutations, "seed": seed})
+    return out
+
+
+_WARD_WEIGHTS: dict[tuple, W] = {}
+
+
+def _ward_weights(shapes: gpd.GeoDataFrame) -> W:
+    key = (tuple(shapes["code"]), hashlib.sha256(b"".join(shapely.to_wkb(shapes.geometry.to_numpy()))).hexdigest())
+    if key not in _WARD_WEIGHTS:
+        _WARD_WEIGHTS.clear()
+        _WARD_WEIGHTS[key] = queen_weights(shapes)
+    return _WARD_WEIGHTS[key]
+
+
+# ----------------------------------------------------------------------------- what is robust
+
+
+def no_hotspot_sentence(n_areas: int, area_word: str = "LSOA") -> str:
+    """The plain statement when no area survives permutation and FDR control."""
+    return f"No {area_word} is a hot spot after allowing for {n_areas} areas tested at once."
+
+
+def concentration_table(current: pd.Series, previous: pd.Series | None,
+                        shares: tuple[float, ...] = (0.05, 0.10)) -> pd.DataFrame:
+    """How concentrated offences are: for each share of areas (top 5%, top 10% by count), how many
+    areas that is and what share of all offences they hold, now and in the previous equal period
+    (each period ranks its own busiest areas). Needs no test of significance: it is a description.
+
+    Columns: top_pct, areas, share_now, share_before (NaN when no previous period is held or it
+    had no offences)."""
+    cur = np.sort(np.asarray(current, dtype=float))[::-1]
+    prev = None if previous is None else np.sort(np.asarray(pd.Series(previous).dropna(), dtype=float))[::-1]
+    if prev is not None and len(prev) != len(cur):
+        prev = None
+    rows = []
+    for s in shares:
+        k = max(1, int(np.ceil(s * cur.size))) if cur.size else 0
+        now = float(cur[:k].sum() / cur.sum()) if cur.size and cur.sum() > 0 else float("nan")
+        before = (float(prev[:k].sum() / prev.sum()) if prev is not None and prev.size and prev.sum() > 0
+                  else float("nan"))
+        rows.append({"top_pct": round(s * 100), "areas": k, "share_now": now, "share_before": before})
+    return pd.DataFrame(rows)
+
+
+def ranked(table: pd.DataFrame, by: str, n: int = 10) -> pd.DataFrame:
+    """The ``n`` areas with the most offences (``by="count"``) or the highest rate per 1,000
+    residents (``by="rate"``), ties broken by name. Needs columns code, name, count, population."""
+    if by not in ("count", "rate"):
+        raise HotspotError(f"rank by 'count' or 'rate', not {by!r}")
+    t = table.copy()
+    t["rate_per_1000"] = t["count"] / t["population"] * 1000
+    col = "count" if by == "count" else "rate_per_1000"
+    t = t.sort_values([col, "name"], ascending=[False, True]).head(n).reset_index(drop=True)
+    t.insert(0, "rank", range(1, len(t) + 1))
+    return t[["rank", "code", "name", "count", "population", "rate_per_1000"]]
 
 
 def periods_ending(months: list[date], months_per_period: int) -> list[tuple[date, list[date]]]:
