@@ -217,9 +217,10 @@ def read_street_source(cfg: Settings, path: Path) -> tuple[pd.DataFrame, pd.Data
     if path.name.lower().endswith(".zip"):
         parts = [police_uk.read_zip_member(path, m) for m in police_uk.zip_members(path, "street")]
         raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=police_uk.STREET_COLUMNS)
+        spatial = False
     else:
-        raw = police_uk.read_csv_text(path)
-    kept, quarantined, outside = police_uk.validate_street(raw, cfg.borough_name)
+        raw, spatial = police_uk.read_street(path)
+    kept, quarantined, outside = police_uk.validate_street(raw, cfg.borough_name, spatial=spatial)
     return police_uk.tidy_street(kept), quarantined, len(raw), outside
 
 
@@ -229,6 +230,7 @@ def _street(cfg: Settings, by_kind, lsoa_poly, ward_poly) -> tuple[pd.DataFrame,
         tidy, q, _, _ = read_street_source(cfg, cfg.sources_dir / e.path)
         tidy["source_file"] = e.path
         tidy["snapshot"] = e.snapshot
+        tidy["_spatial"] = police_uk.is_json_path(Path(e.path))  # API rows: kept only if their point is inside
         frames.append((e, tidy))
         if len(q):
             quarantine.append(pd.DataFrame({"source_file": e.path, "source_row": q["source_row"], "reason": q["reason"],
@@ -243,6 +245,8 @@ def _street(cfg: Settings, by_kind, lsoa_poly, ward_poly) -> tuple[pd.DataFrame,
     kept["ward_code"] = geo.fill_nearest(kept["ward_code"], kept["longitude"], kept["latitude"], ward_poly,
                                          only=kept["geo_status"] == "inside")
     kept["ward_code"] = kept["ward_code"].where(kept["geo_status"] == "inside")  # outside the borough: no ward
+    if "_spatial" in kept:
+        kept = kept[~(kept["_spatial"].astype(bool) & (kept["geo_status"] != "inside"))].drop(columns="_spatial")
     q = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame(columns=["source_file", "source_row", "reason", "raw"])
     return _sorted(kept, ["month", "crime_type", "source_file", "source_row"]), q, cover
 
@@ -250,7 +254,7 @@ def _street(cfg: Settings, by_kind, lsoa_poly, ward_poly) -> tuple[pd.DataFrame,
 def _stop_search(cfg: Settings, by_kind, lsoa_poly, ward_poly) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
     frames, quarantine, cover = [], [], []
     for e in by_kind.get("policeuk_stop_search", []):
-        raw = police_uk.read_csv_text(cfg.sources_dir / e.path)
+        raw = police_uk.read_stop_search(cfg.sources_dir / e.path)
         tidy, q = police_uk.validate_stop_search(raw)
         tidy["source_file"] = e.path
         tidy["snapshot"] = e.snapshot
@@ -274,14 +278,33 @@ def _stop_search(cfg: Settings, by_kind, lsoa_poly, ward_poly) -> tuple[pd.DataF
     return _sorted(kept, ["searched_at", "source_file", "source_row"]), q, cover
 
 
-def _outcomes(cfg: Settings, by_kind) -> pd.DataFrame:
-    frames = []
+def read_outcomes_api(path: Path, lsoa_poly) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
+    """(rows inside the borough, quarantined rows, rows read, rows outside) of a saved
+    /api/outcomes-at-location response: rows are placed by their crime's point."""
+    raw = police_uk.api_outcomes_frame(police_uk.read_json_records(path), path.name)
+    tidy, q = police_uk.validate_outcomes_api(raw)
+    _, status = geo.assign_codes(tidy["longitude"], tidy["latitude"], lsoa_poly)
+    inside = (status == "inside").to_numpy()
+    return tidy[inside].drop(columns=["longitude", "latitude"]).reset_index(drop=True), q, len(raw), int((~inside).sum())
+
+
+def _outcomes(cfg: Settings, by_kind, lsoa_poly) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frames, quarantine = [], []
     for e in by_kind.get("policeuk_outcomes", []):
-        df = police_uk.tidy_outcomes(police_uk.read_csv_text(cfg.sources_dir / e.path), cfg.borough_name)
+        path = cfg.sources_dir / e.path
+        if police_uk.is_json_path(path):
+            df, q, _, _ = read_outcomes_api(path, lsoa_poly)
+            df = df.drop(columns="source_row")
+            if len(q):
+                quarantine.append(pd.DataFrame({"source_file": e.path, "source_row": q["source_row"], "reason": q["reason"],
+                                                "raw": q.drop(columns=["source_row", "reason"]).to_json(orient="records", lines=True).splitlines()}))
+        else:
+            df = police_uk.tidy_outcomes(police_uk.read_csv_text(path), cfg.borough_name)
         df["source_file"] = e.path
         frames.append((e, df))
     kept = _newest_per_partition(frames, ["month"])
-    return _sorted(kept, ["month", "crime_id", "outcome_type"])
+    q = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame(columns=["source_file", "source_row", "reason", "raw"])
+    return _sorted(kept, ["month", "crime_id", "outcome_type"]), q
 
 
 # ----------------------------------------------------------------------------- orchestration
@@ -329,8 +352,8 @@ def build_tables(cfg: Settings, progress: Progress = _noop) -> dict[str, pd.Data
     progress(0.8, "Placing stop and search records")
     tables["stop_search"], q2, c = _stop_search(cfg, by_kind, lsoa_poly, ward_poly)
     cover += c
-    tables["street_outcomes"] = _outcomes(cfg, by_kind)
-    tables["quarantine"] = _sorted(pd.concat([q1, q2], ignore_index=True), ["source_file", "source_row"])
+    tables["street_outcomes"], q3 = _outcomes(cfg, by_kind, lsoa_poly)
+    tables["quarantine"] = _sorted(pd.concat([q1, q2, q3], ignore_index=True), ["source_file", "source_row"])
     tables["coverage"] = _sorted(pd.DataFrame(cover), ["dataset", "source_file"])
     src = pd.DataFrame([{k: getattr(e, k) for k in ("path", "kind", "snapshot", "as_of", "publisher", "licence",
                                                     "origin", "sha256", "bytes", "landed_at", "landed_by")} for e in entries])

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from . import SourceError
+from .limits import AREA_MONTH_CEILING
 
 MONTH_COL = re.compile(r"^(19|20)\d{2}(0[1-9]|1[0-2])$")
 
@@ -66,10 +68,91 @@ def detect_level(columns: list[str]) -> str:
         if set(layout) <= norm:
             return level
     raise SourceError(
-        "not an MPS recorded-crime file: expected the columns of the ward file "
+        "not an MPS recorded-crime file: expected the columns of the borough file "
+        "(MajorText, MinorText, BoroughName), the ward file "
         "(MajorText, MinorText, WardName, WardCode, LookUp_BoroughName) or the LSOA file "
         "(LSOA Code, LSOA Name, Borough, Major Category, Minor Category) followed by YYYYMM month columns"
     )
+
+
+_INT_TEXT = re.compile(r"^\s*\d+\s*$")
+
+
+def whole_counts(values: pd.Series, where: str, ceiling: int = AREA_MONTH_CEILING) -> pd.Series:
+    """Counts as int64, or SourceError naming the first value that is not a whole number from 0 to
+    ``ceiling``: text must be digits only (``2.7``, ``1e30``, ``-1``, ``NaN`` and blanks are refused),
+    numbers must be finite and integral. Nothing is rounded, clipped or overflowed."""
+    s = pd.Series(values).reset_index(drop=True)
+    if pd.api.types.is_integer_dtype(s.dtype) and not s.isna().any():
+        nums = s.astype("int64")
+        bad = nums < 0
+        if bad.any():
+            raise SourceError(f"{where}: count {nums[bad].iloc[0]} is negative (row {int(np.flatnonzero(bad)[0]) + 1})")
+    elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        f = s.astype("float64")
+        bad = ~np.isfinite(f) | (f < 0) | (f != np.floor(f)) | (f > ceiling)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise SourceError(f"{where}: count {s.iloc[i]!r} is not a whole number from 0 to {ceiling:,d} (row {i + 1})")
+        nums = f.astype("int64")
+    else:
+        text = s.astype("string").fillna("")
+        ok = text.str.match(_INT_TEXT).fillna(False).astype(bool)
+        if not ok.all():
+            i = int(np.flatnonzero(~ok.to_numpy())[0])
+            raise SourceError(f"{where}: count {str(text.iloc[i])!r} is not a whole non-negative number (row {i + 1})")
+        if (text.str.strip().str.len() > 12).any():  # longer than any ceiling: never parse into overflow
+            i = int(np.flatnonzero((text.str.strip().str.len() > 12).to_numpy())[0])
+            raise SourceError(f"{where}: count {str(text.iloc[i]).strip()} is above the plausible ceiling of "
+                              f"{ceiling:,d} (row {i + 1})")
+        nums = text.str.strip().astype("int64")
+    over = nums > ceiling
+    if over.any():
+        i = int(np.flatnonzero(over.to_numpy())[0])
+        raise SourceError(f"{where}: count {int(nums.iloc[i]):,d} is above the plausible ceiling of {ceiling:,d} "
+                          f"for one area in one month (row {i + 1}; see data/sources/SOURCES.md, ingest limits)")
+    return pd.Series(nums.to_numpy(), index=pd.Series(values).index)
+
+
+def month_columns(columns: list[str], ids: list[str]) -> list[str]:
+    """The YYYYMM columns of a wide file (normalised names). SourceError for any other column,
+    a malformed month column (``202613``, ``2026-03``, ``Mar-26``) or a gap in the months."""
+    others = [c for c in columns if c not in ids]
+    months = [c for c in others if MONTH_COL.match(c)]
+    bad = [c for c in others if c not in months]
+    if bad:
+        raise SourceError(f"unexpected or unparseable month columns: {', '.join(bad[:5])}"
+                          f"{' ...' if len(bad) > 5 else ''} (month columns are YYYYMM, e.g. 202603)")
+    if not months:
+        raise SourceError("no month columns (YYYYMM) found")
+    if len(set(months)) != len(months):
+        raise SourceError("a month column appears twice")
+    periods = sorted(pd.Period(f"{m[:4]}-{m[4:]}", "M") for m in months)
+    want = pd.period_range(periods[0], periods[-1], freq="M")
+    if len(want) != len(periods):
+        gap = sorted(set(want) - set(periods))
+        raise SourceError(f"the month columns have gaps: {', '.join(str(g) for g in gap[:5])} missing")
+    return months
+
+
+def parse_months(values: pd.Series, where: str) -> pd.Series:
+    """First-of-month dates from dates or text (``2025-07``, ``2025-07-01``, ``2025-07-01 00:00:00``,
+    ``01/07/2025``). SourceError naming the first value that is not one."""
+    s = pd.Series(values)
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        when = s
+    else:
+        text = s.astype("string").str.strip().fillna("")
+        when = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+        for pattern, fmt in ((r"^\d{4}-\d{2}$", "%Y-%m"), (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d"),
+                             (r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$", None), (r"^\d{2}/\d{2}/\d{4}$", "%d/%m/%Y")):
+            m = text.str.match(pattern).fillna(False).astype(bool) & when.isna()
+            if m.any():
+                when[m] = pd.to_datetime(text[m].str.replace("T", " "), format=fmt or "%Y-%m-%d %H:%M:%S", errors="coerce")
+    if when.isna().any():
+        i = int(np.flatnonzero(when.isna().to_numpy())[0])
+        raise SourceError(f"{where}: {str(s.iloc[i])!r} is not a month or a date (row {i + 1})")
+    return when.dt.to_period("M").dt.to_timestamp().dt.date
 
 
 def stub_months(frame: pd.DataFrame, month_cols: list[str]) -> list[str]:
@@ -102,26 +185,58 @@ def read_wide(frame: pd.DataFrame, *, level: str | None = None) -> tuple[pd.Data
     layout = WIDE_LAYOUTS[level]
     renamed = {c: normalise_header(c) for c in frame.columns}
     frame = frame.rename(columns=renamed)
-    month_cols = [c for c in frame.columns if MONTH_COL.match(c)]
-    if not month_cols:
-        raise SourceError("no month columns (YYYYMM) found")
+    month_cols = month_columns(list(frame.columns), list(layout))
+    for col in month_cols:  # every cell, stub months included: whole, non-negative, plausible
+        frame[col] = whole_counts(frame[col], f"month column {col}")
     stubs = stub_months(frame, month_cols)
     keep = [c for c in month_cols if c not in stubs]
     ids = list(layout)
     long = frame[ids + keep].rename(columns=layout).melt(
         id_vars=list(layout.values()), value_vars=keep, var_name="month", value_name="count"
     )
-    counts = pd.to_numeric(long["count"], errors="coerce")
-    if counts.isna().any() or (counts < 0).any():
-        bad = long.loc[counts.isna() | (counts < 0), "month"].iloc[0]
-        raise SourceError(f"non-numeric or negative count in month column {bad}")
-    long["count"] = counts.astype("int64")
+    long["count"] = long["count"].astype("int64")
     long["month"] = pd.to_datetime(long["month"], format="%Y%m").dt.date
     for col in ("major_category", "minor_category", "area_name"):
         long[col] = long[col].astype(str).str.strip()
     if "area_code" in long:
         long["area_code"] = long["area_code"].astype(str).str.strip()
     return long, {"level": level, "months": sorted(keep), "stub_months": stubs}
+
+
+DASHBOARD_AREA_TYPES = {"Borough": "borough", "Safer Neighbourhood Teams": "ward"}
+DASHBOARD_NEED = ("month_year", "area_type", "borough_snt", "area_code", "crime_type", "crime_subtype", "measure", "count")
+# Header spellings seen for the same columns (normalised): some extracts say Offence Group/Subgroup.
+DASHBOARD_ALIASES = {"offence_group": "crime_type", "offence_subgroup": "crime_subtype"}
+BUSINESS_NEED = ("date", "borough", "crime_section", "crime_group", "business_crime_offence_count")
+
+
+def dashboard_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The dashboard frame with normalised headers (``Month_Year`` -> ``month_year``), or SourceError."""
+    f = frame.rename(columns={c: normalise_header(c) for c in frame.columns})
+    f = f.rename(columns={a: b for a, b in DASHBOARD_ALIASES.items() if a in f.columns and b not in f.columns})
+    missing = set(DASHBOARD_NEED) - set(f.columns)
+    if missing:
+        raise SourceError(f"not an MPS Monthly Crime Dashboard file: missing {sorted(missing)}")
+    return f
+
+
+def business_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    f = frame.rename(columns={c: normalise_header(c) for c in frame.columns})
+    missing = set(BUSINESS_NEED) - set(f.columns)
+    if missing:
+        raise SourceError(f"not an MPS business crime offences file: missing {sorted(missing)}")
+    return f
+
+
+def sniff_other(columns: list[str]) -> str | None:
+    """``dashboard`` or ``business`` for the other MPS CSVs ingest accepts, else None."""
+    norm = {normalise_header(c) for c in columns}
+    norm |= {b for a, b in DASHBOARD_ALIASES.items() if a in norm}
+    if set(DASHBOARD_NEED) <= norm:
+        return "dashboard"
+    if set(BUSINESS_NEED) <= norm:
+        return "business"
+    return None
 
 
 def dashboard(frame: pd.DataFrame, borough_name: str) -> pd.DataFrame:
@@ -155,13 +270,9 @@ def dashboard(frame: pd.DataFrame, borough_name: str) -> pd.DataFrame:
 
 def business_offences(frame: pd.DataFrame) -> pd.DataFrame:
     """MPS business crime offences (day rows) -> monthly counts by borough and crime group."""
-    need = {"date", "borough", "crime_section", "crime_group", "business_crime_offence_count"}
-    missing = need - set(frame.columns)
-    if missing:
-        raise SourceError(f"not an MPS business crime offences file: missing {sorted(missing)}")
-    f = frame.copy()
-    f["month"] = pd.to_datetime(f["date"]).dt.to_period("M").dt.to_timestamp().dt.date
-    f["count"] = pd.to_numeric(f["business_crime_offence_count"], errors="raise").astype("int64")
+    f = business_columns(frame).copy()
+    f["month"] = parse_months(f["date"], "date")
+    f["count"] = whole_counts(f["business_crime_offence_count"], "business_crime_offence_count")
     f["refresh_date"] = f["refresh_date"].astype(str).str.slice(0, 10) if "refresh_date" in f else None
     out = f.groupby(["month", "borough", "crime_section", "crime_group", "refresh_date"], as_index=False)["count"].sum()
     return out.rename(columns={"borough": "borough_name", "crime_section": "major_category", "crime_group": "minor_category"})

@@ -7,7 +7,9 @@ files repeat whole rows as published).
 
 from __future__ import annotations
 
+import gzip
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -47,6 +49,184 @@ LON_RANGE = (-6.5, 2.0)
 LAT_RANGE = (49.8, 55.9)
 
 KIND_COLUMNS = {"street": STREET_COLUMNS, "outcomes": OUTCOME_COLUMNS, "stop_search": STOP_SEARCH_COLUMNS}
+
+# police.uk API (https://data.police.uk/docs/): crime category slugs -> the names its CSVs use.
+API_CATEGORIES = {
+    "anti-social-behaviour": "Anti-social behaviour", "bicycle-theft": "Bicycle theft", "burglary": "Burglary",
+    "criminal-damage-arson": "Criminal damage and arson", "drugs": "Drugs", "other-crime": "Other crime",
+    "other-theft": "Other theft", "possession-of-weapons": "Possession of weapons", "public-order": "Public order",
+    "robbery": "Robbery", "shoplifting": "Shoplifting", "theft-from-the-person": "Theft from the person",
+    "vehicle-crime": "Vehicle crime", "violent-crime": "Violence and sexual offences",
+    "public-disorder-weapons": "Public disorder and weapons",
+}
+API_ID = "API id"  # the API's numeric crime id, kept beside the published columns (duplicates are refused)
+_API_KEYS = {
+    "street": {"category", "location", "month", "persistent_id", "id"},  # /api/crimes-street/all-crime
+    "stop_search": {"datetime", "type", "legislation", "object_of_search", "location"},  # /api/stops-street, stops-force
+    "outcomes": {"category", "date", "crime"},  # /api/outcomes-at-location
+}
+
+
+def is_json_path(path: Path) -> bool:
+    return path.name.lower().endswith((".json", ".json.gz"))
+
+
+def read_json_records(path: Path) -> list:
+    """A police.uk API response saved as a file (``.json`` or ``.json.gz``): a JSON array of objects."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            data = json.load(fh)
+    except (ValueError, OSError, EOFError) as exc:
+        raise SourceError(f"{path.name} is not valid JSON: {exc}") from exc
+    if not isinstance(data, list):
+        raise SourceError(f"{path.name}: a police.uk API response is a JSON array; this is a {type(data).__name__}")
+    if not all(isinstance(x, dict) for x in data):
+        raise SourceError(f"{path.name}: every element of a police.uk API response is an object")
+    return data
+
+
+def sniff_json_kind(records: list) -> str | None:
+    """street, stop_search or outcomes (by the first record's keys), or None."""
+    if not records:
+        return None
+    keys = set(records[0])
+    if _API_KEYS["street"] <= keys and isinstance(records[0].get("category"), str):
+        return "street"
+    if _API_KEYS["stop_search"] <= keys:
+        return "stop_search"
+    if _API_KEYS["outcomes"] <= keys and isinstance(records[0].get("category"), dict):
+        return "outcomes"
+    return None
+
+
+def _text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _loc(rec: dict) -> tuple[str, str, str]:
+    loc = rec.get("location") or {}
+    if not isinstance(loc, dict):
+        return "", "", ""
+    street = loc.get("street") or {}
+    name = street.get("name") if isinstance(street, dict) else ""
+    return _text(loc.get("longitude")), _text(loc.get("latitude")), _text(name)
+
+
+def _require(records: list, kind: str, where: str) -> None:
+    need = _API_KEYS[kind]
+    for i, r in enumerate(records, start=1):
+        missing = need - set(r)
+        if missing:
+            raise SourceError(f"{where}: record {i} lacks {', '.join(sorted(missing))}: not a police.uk "
+                              f"{kind.replace('_', ' ')} API response")
+
+
+def api_street_frame(records: list, where: str = "file") -> pd.DataFrame:
+    """/api/crimes-street responses -> the street CSV's columns (LSOA columns blank: the API has
+    none, so rows are placed in the borough by their point) plus ``API id``."""
+    _require(records, "street", where)
+    rows = []
+    for r in records:
+        lon, lat, loc = _loc(r)
+        outcome = r.get("outcome_status") or {}
+        cat = _text(r.get("category"))
+        rows.append({
+            "Crime ID": _text(r.get("persistent_id")), "Month": _text(r.get("month")), "Reported by": "", "Falls within": "",
+            "Longitude": lon, "Latitude": lat, "Location": loc, "LSOA code": "", "LSOA name": "",
+            "Crime type": API_CATEGORIES.get(cat, cat),
+            "Last outcome category": _text(outcome.get("category")) if isinstance(outcome, dict) else "",
+            "Context": _text(r.get("context")), API_ID: _text(r.get("id")),
+        })
+    return pd.DataFrame(rows, columns=STREET_COLUMNS + [API_ID]).astype(str)
+
+
+def api_stop_search_frame(records: list, where: str = "file") -> pd.DataFrame:
+    """/api/stops-street or /api/stops-force responses -> the stop-and-search CSV's columns."""
+    _require(records, "stop_search", where)
+    rows = []
+    for r in records:
+        lon, lat, _ = _loc(r)
+        outcome = r.get("outcome")
+        if isinstance(outcome, dict):
+            outcome = outcome.get("name")
+        if not outcome and isinstance(r.get("outcome_object"), dict):
+            outcome = r["outcome_object"].get("name")
+        rows.append({
+            "Type": _text(r.get("type")), "Date": _text(r.get("datetime")),
+            "Part of a policing operation": _text(r.get("operation")), "Policing operation": _text(r.get("operation_name")),
+            "Latitude": lat, "Longitude": lon, "Gender": _text(r.get("gender")), "Age range": _text(r.get("age_range")),
+            "Self-defined ethnicity": _text(r.get("self_defined_ethnicity")),
+            "Officer-defined ethnicity": _text(r.get("officer_defined_ethnicity")),
+            "Legislation": _text(r.get("legislation")), "Object of search": _text(r.get("object_of_search")),
+            "Outcome": _text(outcome), "Outcome linked to object of search": _text(r.get("outcome_linked_to_object_of_search")),
+            "Removal of more than just outer clothing": _text(r.get("removal_of_more_than_outer_clothing")),
+        })
+    return pd.DataFrame(rows, columns=STOP_SEARCH_COLUMNS).astype(str)
+
+
+def api_outcomes_frame(records: list, where: str = "file") -> pd.DataFrame:
+    """/api/outcomes-at-location responses -> the outcomes CSV's columns (LSOA columns blank)."""
+    _require(records, "outcomes", where)
+    rows = []
+    for r in records:
+        crime = r.get("crime") if isinstance(r.get("crime"), dict) else {}
+        lon, lat, loc = _loc(crime)
+        cat = r.get("category") if isinstance(r.get("category"), dict) else {}
+        rows.append({
+            "Crime ID": _text(crime.get("persistent_id")), "Month": _text(r.get("date")), "Reported by": "",
+            "Falls within": "", "Longitude": lon, "Latitude": lat, "Location": loc, "LSOA code": "", "LSOA name": "",
+            "Outcome type": _text(cat.get("name")),
+        })
+    return pd.DataFrame(rows, columns=OUTCOME_COLUMNS).astype(str)
+
+
+def read_street(path: Path) -> tuple[pd.DataFrame, bool]:
+    """(raw street rows, spatial?) of a street CSV or API JSON; spatial rows have no LSOA name."""
+    if is_json_path(path):
+        return api_street_frame(read_json_records(path), path.name), True
+    return read_csv_text(path), False
+
+
+def read_stop_search(path: Path) -> pd.DataFrame:
+    if is_json_path(path):
+        return api_stop_search_frame(read_json_records(path), path.name)
+    return read_csv_text(path)
+
+
+def validate_outcomes_api(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """API outcome rows -> (tidy rows with coordinates, quarantined rows). Placed spatially later."""
+    df = raw.copy()
+    df["source_row"] = np.arange(1, len(df) + 1)
+    reasons = pd.Series("", index=df.index)
+
+    def flag(mask: pd.Series, why: str) -> None:
+        nonlocal reasons
+        reasons = reasons.where(~mask | (reasons != ""), why)
+
+    flag(~df["Month"].str.match(MONTH_RE), "month is not YYYY-MM")
+    lon, lat = _num(df["Longitude"]), _num(df["Latitude"])
+    flag(lon.isna() | lat.isna(), "coordinates are not numbers")
+    flag(lon.notna() & ~lon.between(*LON_RANGE), "longitude outside England and Wales")
+    flag(lat.notna() & ~lat.between(*LAT_RANGE), "latitude outside England and Wales")
+    flag(df["Outcome type"].str.strip() == "", "no outcome category")
+    flag(df["Crime ID"].str.strip() == "", "no crime id")
+    bad = reasons != ""
+    q = df[bad].assign(reason=reasons[bad])
+    ok = df[~bad]
+    tidy = pd.DataFrame({
+        "crime_id": ok["Crime ID"],
+        "month": pd.to_datetime(ok["Month"], format="%Y-%m").dt.date,
+        "lsoa_code_published": None,
+        "outcome_type": ok["Outcome type"],
+        "longitude": lon[~bad].astype("float64"), "latitude": lat[~bad].astype("float64"),
+        "source_row": ok["source_row"].astype("int64"),
+    })
+    return tidy.reset_index(drop=True), q
 
 
 def sniff_kind(columns: list[str]) -> str | None:
@@ -89,7 +269,7 @@ def _num(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s.replace("", np.nan), errors="coerce")
 
 
-def validate_street(raw: pd.DataFrame, borough_name: str) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+def validate_street(raw: pd.DataFrame, borough_name: str, spatial: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Split published street rows into (kept, quarantined, outside_borough_count).
 
     kept rows are in the borough (police.uk's own LSOA name starts with the borough name) and
@@ -99,7 +279,10 @@ def validate_street(raw: pd.DataFrame, borough_name: str) -> tuple[pd.DataFrame,
     df = raw.copy()
     df.columns = [c.strip() for c in df.columns]
     df["source_row"] = np.arange(1, len(df) + 1)
-    in_area = df["LSOA name"].str.startswith(borough_name + " ")
+    if spatial:  # API rows have no LSOA name: all are kept here and placed by their point later
+        in_area = pd.Series(True, index=df.index)
+    else:
+        in_area = df["LSOA name"].str.startswith(borough_name + " ")
     outside = int((~in_area).sum())
     df = df[in_area].copy()
     reasons = pd.Series("", index=df.index)
@@ -115,7 +298,13 @@ def validate_street(raw: pd.DataFrame, borough_name: str) -> tuple[pd.DataFrame,
     flag(lon.notna() & ~lon.between(*LON_RANGE), "longitude outside England and Wales")
     flag(lat.notna() & ~lat.between(*LAT_RANGE), "latitude outside England and Wales")
     flag(~df["Crime type"].isin(CRIME_TYPES), "unknown crime type")
-    flag(~df["LSOA code"].str.match(LSOA_RE), "LSOA code is not an ONS LSOA code")
+    if spatial:
+        flag(lon.isna() | lat.isna(), "coordinates are not numbers")
+        if API_ID in df:
+            flag(df.duplicated(API_ID, keep="first") & (df[API_ID] != ""),
+                 "the same crime (API id) twice in one file: overlapping queries")
+    else:
+        flag(~df["LSOA code"].str.match(LSOA_RE), "LSOA code is not an ONS LSOA code")
     bad = reasons != ""
     quarantined = df[bad].assign(reason=reasons[bad])
     kept = df[~bad].copy()
@@ -131,8 +320,8 @@ def tidy_street(kept: pd.DataFrame) -> pd.DataFrame:
         "longitude": kept["Longitude"].astype("float64"),
         "latitude": kept["Latitude"].astype("float64"),
         "location": kept["Location"],
-        "lsoa_code_published": kept["LSOA code"],
-        "lsoa_name_published": kept["LSOA name"],
+        "lsoa_code_published": kept["LSOA code"].replace("", None),  # blank for API rows
+        "lsoa_name_published": kept["LSOA name"].replace("", None),
         "last_outcome": kept["Last outcome category"].replace("", None),
         "source_row": kept["source_row"].astype("int64"),
     })
