@@ -20,9 +20,15 @@ The map from people to roles lives in ``.streamlit/secrets.toml`` (never committ
 An entry is either one address (``name@domain``) or a whole domain (``@domain``). An address
 listed by name takes the role it is listed under, even when its domain is listed with another;
 otherwise the address's exact domain decides (``@towerhamlets.gov.uk`` does not cover
-``x@evil-towerhamlets.gov.uk`` or ``x@towerhamlets.gov.uk.example.com``). An identity provider
-that says the address is not verified gets no role. Anyone not covered is signed in but sees the
-public pages only.
+``x@evil-towerhamlets.gov.uk`` or ``x@towerhamlets.gov.uk.example.com``). An address gets a role
+only when the identity provider says it is verified (``email_verified``), or when the provider never
+sends that claim and ``[access] trust_without_email_verified`` lists it (:func:`email_trusted`).
+Anyone not covered is signed in but sees the public pages only.
+
+Fail closed (:func:`secrets_status`): local mode (no sign-in, every page open) only when no secrets
+file exists, or one exists and has neither ``[auth]`` nor ``[access]``. A file that cannot be read
+or parsed, ``[auth]`` without a valid ``[access]`` or ``[access]`` without ``[auth]`` put the app in
+the ``closed`` mode: every internal page refuses, with a message for the administrator.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 ROLES = ("public", "analyst", "officer", "admin")
 LEVEL = {r: i for i, r in enumerate(ROLES)}
@@ -42,8 +49,12 @@ ROLE_WORDS = {
 }
 
 # Modes a viewer can be in: "public" (the residents' deployment, no sign-in), "oidc" (sign-in
-# configured), "local" (internal pages without sign-in: a single user on their own machine).
-MODES = ("public", "oidc", "local")
+# configured), "local" (internal pages without sign-in: a single user on their own machine),
+# "closed" (the secrets file is unreadable or half-configured: every internal page refuses).
+MODES = ("public", "oidc", "local", "closed")
+
+# [access] keys that are settings, not roles.
+TRUST_KEY = "trust_without_email_verified"
 
 _EMAIL = re.compile(r"^[^@\s]+@([a-z0-9-]+(\.[a-z0-9-]+)+)$")
 _DOMAIN = re.compile(r"^@([a-z0-9-]+(\.[a-z0-9-]+)+)$")
@@ -54,8 +65,10 @@ PUBLIC_QUERIES = frozenset({
     "meta/data_span_public", "meta/sources", "meta/wards",
     "crime/borough_monthly", "crime/borough_breakdown", "crime/categories", "crime/london_rank",
     "crime/major_totals", "crime/ward_major_monthly", "crime/ward_period_totals", "crime/level_last_month",
+    "crime/ward_major_monthly_all",
     "dashboard/borough_monthly", "dashboard/subtype_totals", "dashboard/ward_period_totals",
     "business/borough_monthly", "business/london_rank", "business/section_totals",
+    "crime/london_monthly", "dashboard/london_monthly", "business/london_monthly",
 })
 
 
@@ -90,14 +103,32 @@ def check_query(name: str, role: str) -> None:
         raise AccessDenied(f"the query {name!r} returns restricted data ({need} or above); this viewer is {role}")
 
 
+def email_trusted(verified: object, provider: str | None, trusted_providers: frozenset[str] = frozenset()) -> bool:
+    """Whether a signed-in address may be given a role, from the provider's ``email_verified`` claim.
+
+    ``true`` (or the text "true", as some providers send it): trusted. Anything else that is present
+    (``false``, "false", a number...): never. Missing (``None``): trusted only when the provider that
+    signed the person in (``st.user["provider"]``: ``default`` for a single ``[auth]`` table, else the
+    name of its ``[auth.NAME]`` table) is listed in ``[access] trust_without_email_verified``. Microsoft
+    Entra ID leaves the claim out; list it only for a single-tenant registration of the council's own
+    tenant, where addresses come from its directory."""
+    if verified is True or (isinstance(verified, str) and verified.strip().lower() == "true"):
+        return True
+    if verified is None:
+        return provider is not None and provider in trusted_providers
+    return False
+
+
 @dataclass(frozen=True)
 class RoleMap:
     emails: Mapping[str, str] = field(default_factory=dict)    # lower-case address -> role
     domains: Mapping[str, str] = field(default_factory=dict)   # lower-case domain -> role
+    trusted_providers: frozenset[str] = frozenset()            # trusted without email_verified
 
-    def role_for(self, email: str | None, verified: bool | None = None) -> str:
-        """The role of a signed-in address (``public`` when not covered or not verified)."""
-        if not email or verified is False:
+    def role_for(self, email: str | None, verified: object = None, provider: str | None = None) -> str:
+        """The role of a signed-in address (``public`` when not covered, or when the provider did not
+        say the address is verified: see :func:`email_trusted`)."""
+        if not email or not email_trusted(verified, provider, self.trusted_providers):
             return "public"
         address = email.strip().lower()
         if address in self.emails:
@@ -116,10 +147,21 @@ def parse_role_map(section: Mapping | None) -> RoleMap:
     :class:`AccessConfigError` naming each wrong entry. ``None`` or empty: nobody has a role."""
     if not section:
         return RoleMap()
+    if not isinstance(section, Mapping):
+        raise AccessConfigError("[access] must be a table of roles, e.g. analyst = [\"@met.police.uk\"]")
     problems: list[str] = []
     emails: dict[str, str] = {}
     domains: dict[str, str] = {}
+    trusted: set[str] = set()
     for key, entries in dict(section).items():
+        if key == TRUST_KEY:
+            if isinstance(entries, str) or not isinstance(entries, (list, tuple)) or \
+                    not all(isinstance(e, str) and e.strip() for e in entries):
+                problems.append(f"[access] {TRUST_KEY} must be a list of provider names, e.g. "
+                                f'{TRUST_KEY} = ["microsoft"] (or ["default"] for a single [auth] provider)')
+            else:
+                trusted.update(e.strip() for e in entries)
+            continue
         if key not in STAFF_ROLES:
             problems.append(f"[access] {key!r} is not a role; use {', '.join(STAFF_ROLES)}")
             continue
@@ -142,7 +184,7 @@ def parse_role_map(section: Mapping | None) -> RoleMap:
             target[name] = key
     if problems:
         raise AccessConfigError("; ".join(problems))
-    return RoleMap(emails=emails, domains=domains)
+    return RoleMap(emails=emails, domains=domains, trusted_providers=frozenset(trusted))
 
 
 @dataclass(frozen=True)
@@ -163,38 +205,161 @@ class Viewer:
         """How an entry made by this viewer is attributed in the audit trail."""
         if self.mode == "local":
             return "local user (no sign-in)"
+        if self.mode == "closed":
+            return ""
         return self.email or "unknown"
 
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
-def secrets_have_auth(paths) -> bool:
-    """Whether any of the secrets files (TOML) has a non-empty ``[auth]`` table."""
+@dataclass(frozen=True)
+class SecretsStatus:
+    """What the secrets file(s) say about sign-in, checked before anything is opened.
+
+    ``mode``: ``local`` (no file, or one with neither ``[auth]`` nor ``[access]``), ``oidc`` (both,
+    valid) or ``closed`` (anything else). ``cause``: for the administrator, what is wrong (closed) or
+    why this is local mode; it names files, tables and TOML positions, never a secret value or an
+    address. ``detail``: the full ``[access]`` problems (they quote entries: for the server log and
+    the launcher, not the page). ``auth`` and ``roles``: the tables, in ``oidc`` mode only."""
+
+    mode: str
+    cause: str
+    auth: Mapping = field(default_factory=dict)
+    roles: RoleMap | None = None
+    detail: str | None = None
+    found: bool = False
+
+    @property
+    def closed(self) -> bool:
+        return self.mode == "closed"
+
+
+def _read_secrets_path(path: Path) -> tuple[dict | None, str | None]:
+    """(table, problem) for one configured secrets location, as Streamlit reads it: a ``.toml``
+    file, or a folder of Kubernetes-style secrets. ``(None, None)``: nothing there."""
     import tomllib
-    from pathlib import Path
 
-    for p in paths:
-        p = Path(p)
-        if not p.is_file():
-            continue
+    if str(path).endswith(".toml"):
         try:
-            with open(p, "rb") as fh:
-                if tomllib.load(fh).get("auth"):
-                    return True
-        except (OSError, tomllib.TOMLDecodeError):
-            continue
-    return False
+            text = path.read_bytes()
+        except FileNotFoundError:
+            return None, None
+        except IsADirectoryError:
+            return None, f"{path} is a folder, not a TOML file"
+        except PermissionError:
+            return None, f"{path} cannot be read (permission denied for this server's user)"
+        except OSError as exc:
+            return None, f"{path} cannot be read ({exc.strerror or type(exc).__name__})"
+        try:
+            return tomllib.loads(text.decode("utf-8")), None
+        except UnicodeDecodeError:
+            return None, f"{path} is not UTF-8 text"
+        except tomllib.TOMLDecodeError as exc:
+            # tomllib's message names the position and what was expected, never the file's text.
+            return None, f"{path} is not valid TOML: {exc}"
+    if path.is_dir():
+        table: dict = {}
+        try:
+            for sub in sorted(path.iterdir()):
+                if not sub.is_dir():
+                    return None, f"{sub} is not a folder (folder secrets need one folder per secret)"
+                files = {f.name: f.read_text(encoding="utf-8").strip() for f in sorted(sub.iterdir()) if f.is_file()}
+                table[sub.name] = next(iter(files.values())) if len(files) == 1 else files
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, f"{path} cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__})"
+        return (table or None), None
+    return None, f"{path} is neither a .toml file nor a folder"
 
 
-def local_bind_problem(mode: str, auth: bool, address: str | None) -> str | None:
+def read_secrets(paths) -> tuple[dict | None, str | None]:
+    """The secrets files merged in order, later over earlier, as Streamlit merges them (top-level
+    keys), and the first problem. ``(None, None)``: no secrets file at all."""
+    merged: dict = {}
+    found = False
+    for p in paths:
+        table, problem = _read_secrets_path(Path(p))
+        if problem:
+            return None, problem
+        if table is not None:
+            found = True
+            merged.update(table)
+    return (merged if found else None), None
+
+
+def classify_secrets(data: Mapping | None, where: str = "the secrets file") -> SecretsStatus:
+    """:class:`SecretsStatus` of a parsed secrets table (``None``: no secrets file)."""
+    if data is None:
+        return SecretsStatus("local", f"there is no secrets file ({where})")
+    has_auth, has_access = "auth" in data, "access" in data
+    if not has_auth and not has_access:
+        return SecretsStatus("local", f"{where} has neither an [auth] nor an [access] table", found=True)
+    auth = data.get("auth")
+    if not has_auth:
+        return SecretsStatus("closed", f"{where} has an [access] table but no [auth] table, so nobody can sign in",
+                             found=True)
+    if not isinstance(auth, Mapping) or not auth:
+        return SecretsStatus("closed", f"the [auth] table in {where} is empty or not a table", found=True)
+    if not has_access:
+        return SecretsStatus("closed", f"{where} has an [auth] table but no [access] table, so no account "
+                                       "would have a role", found=True)
+    try:
+        roles = parse_role_map(data.get("access"))
+    except AccessConfigError as exc:
+        n = str(exc).count("; ") + 1
+        return SecretsStatus("closed", f"the access settings cannot be read: the [access] table in {where} has "
+                                       f"{n} mistake{'s' if n != 1 else ''} (the server log lists "
+                                       f"{'them' if n != 1 else 'it'})", detail=str(exc), found=True)
+    return SecretsStatus("oidc", "sign-in is configured", auth=dict(auth), roles=roles, found=True)
+
+
+_STATUS_CACHE: dict = {}
+
+
+def secrets_status(paths) -> SecretsStatus:
+    """:func:`classify_secrets` of :func:`read_secrets`; re-read whenever a file changes (size,
+    mtime or inode), so a file broken while the server runs closes the pages on the next rerun."""
+    paths = [Path(p) for p in paths]
+    key = []
+    for p in paths:
+        try:
+            st = p.stat()
+            key.append((str(p), st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode))
+        except OSError as exc:
+            key.append((str(p), type(exc).__name__))
+    key = tuple(key)
+    hit = _STATUS_CACHE.get("last")
+    if hit and hit[0] == key:
+        return hit[1]
+    data, problem = read_secrets(paths)
+    where = " or ".join(str(p) for p in paths) or "no secrets location configured"
+    if problem:
+        status = SecretsStatus("closed", problem, found=True)
+    else:
+        found = [str(p) for p in paths if p.exists()]
+        status = classify_secrets(data, " and ".join(found) if data is not None else where)
+    _STATUS_CACHE["last"] = (key, status)
+    return status
+
+
+def secrets_have_auth(paths) -> bool:
+    """Whether the secrets files configure sign-in completely (``oidc``). A broken file is not "no
+    sign-in": see :func:`secrets_status`, which says which of the three it is."""
+    return secrets_status(paths).mode == "oidc"
+
+
+def local_bind_problem(mode: str, auth: bool | SecretsStatus, address: str | None) -> str | None:
     """Why the server must not start (None when it may): an internal deployment without sign-in
-    (local mode) serves every internal page to whoever can connect, so it listens on loopback only."""
-    if mode == "public" or auth:
+    (local mode) serves every internal page to whoever can connect, so it listens on loopback only.
+    ``auth``: the :class:`SecretsStatus` (or, as before, whether sign-in is configured). A closed
+    status may listen anywhere: it serves no internal page (the launcher warns instead)."""
+    status = auth if isinstance(auth, SecretsStatus) else None
+    if mode == "public" or (status.mode != "local" if status else auth):
         return None
     if address is None or address.strip() in LOOPBACK:
         return None
-    return (f"refusing to listen on {address!r}: without sign-in configured this is local mode, where every "
+    why = f" ({status.cause})" if status else ""
+    return (f"refusing to listen on {address!r}: without sign-in configured{why} this is local mode, where every "
             "internal page is open to anyone who can connect. Serve it on 127.0.0.1, configure [auth] and "
             "[access] in .streamlit/secrets.toml (see .streamlit/secrets.toml.example), or run the public "
             "deployment (CSP_MODE=public).")

@@ -36,9 +36,12 @@ class Measure:
     caveat: str = ""
     definition: str = ""
     london_rank: bool = field(default=True)
+    parts: tuple[tuple[str, int], ...] = ()   # source "composite": (measure id, +1 or -1) summed by month
 
     @property
     def source_name(self) -> str:
+        if self.source == "composite":
+            return " + ".join(dict.fromkeys(get(pid).source_name for pid, _ in self.parts))
         return {"crime": MPS_CRIME, "dashboard": MPS_DASHBOARD, "business": MPS_BUSINESS}[self.source]
 
 

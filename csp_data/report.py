@@ -66,6 +66,7 @@ def measures_for_period(period: Period, cfg: Settings | None = None, plan: Plan 
             "change": c.change if c else None,
             "pct_change": round(c.pct_change, 1) if c and c.pct_change is not None else None,
             "verdict": c.verdict if c else None,
+            **_london_cols(m, period, prev, cfg, mv.series),
             "source": m.source_name, "snapshot": snap, **target_cols(m.id),
         })
     for pm in plan.partnership_measures:
@@ -78,6 +79,7 @@ def measures_for_period(period: Period, cfg: Settings | None = None, plan: Plan 
             "period": period.label, "value": value,
             "note": "" if value is not None else AWAITING,
             "previous_period": None, "previous_value": None, "change": None, "pct_change": None, "verdict": None,
+            **_london_cols(None, period, None, cfg, None),
             "source": (str(hit.iloc[-1]["source"]) if hit is not None and len(hit) else "data/partnership/figures.csv"),
             "snapshot": (str(hit.iloc[-1]["entered_at"]) if hit is not None and len(hit) else ""),
             **target_cols(pm.id),
@@ -91,6 +93,32 @@ def measures_for_period(period: Period, cfg: Settings | None = None, plan: Plan 
     vals = out["value"].dropna()
     if len(vals) and (vals == vals.round()).all():
         out["value"] = out["value"].round().astype("Int64")
+    return out
+
+
+LONDON_COLUMNS = ("london_pct_change", "relative_to_london", "relative_low", "relative_high", "london_verdict",
+                  "series_break")
+
+
+def _london_cols(m, period: Period, prev: Period | None, cfg: Settings, series) -> dict:
+    """The London comparison (csp_data/london.py): London's % change over the same months, the
+    borough's change relative to London's (ratio of rate ratios) with its 95% interval and verdict,
+    and the series breaks (data/plan/series_breaks.csv) the comparison straddles."""
+    from .breaks import straddling
+    from .london import compare_periods
+
+    out = dict.fromkeys(LONDON_COLUMNS)
+    if m is None:
+        return out
+    out["series_break"] = "; ".join(f"{b.label} ({b.when})" for b in straddling(m.id, prev, period)) or None
+    lc = compare_periods(m, period, prev, cfg, borough=series)
+    if lc is None:
+        return out
+    out.update(london_pct_change=round(lc.london_pct, 1) if lc.london_pct is not None else None,
+               relative_to_london=round(lc.relative, 3) if lc.relative is not None else None,
+               relative_low=round(lc.low, 3) if lc.low is not None else None,
+               relative_high=round(lc.high, 3) if lc.high is not None else None,
+               london_verdict=lc.verdict)
     return out
 
 

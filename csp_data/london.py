@@ -1,0 +1,205 @@
+"""The London comparison: the borough's change divided by London's change over the same months.
+
+A recording change such as CONNECT (``data/plan/series_breaks.csv``) moved every London borough's
+counts at once, so a borough's own "significant fall" across it may be recording, not crime. The
+fair question is then whether the borough changed *more or less than London* over the same months.
+
+Method (docs/STATISTICS.md section 6): with borough counts ``B1`` (period) and ``B0`` (the period it
+is compared with) and London counts ``L1``, ``L0`` (the 32 MPS boroughs, same source, same months),
+the relative change is the ratio of rate ratios ``R = (B1/B0) / (L1/L0)``. On the log scale
+
+    var(log R) = phi_B (1/B1 + 1/B0) + phi_L (1/L1 + 1/L0)
+
+where ``phi_B`` is the over-dispersion of the borough's own monthly series (quasi-Poisson: variance
+= phi x mean, from :func:`csp_data.stats.series_dispersion`, scaled for the two sums compared), so
+the interval ``exp(log R ± z sqrt(var))`` allows for the borough's extra month-to-month variation,
+and ``phi_L = 1``: London's own sampling error is included at its Poisson size. London's extra
+variation (seasons, weather, events, recording changes) is shared by the borough and already sits
+in ``phi_B``; counting it again as independent noise would count it twice (measured London phi runs
+to 50-200 on 36 months that contain the CONNECT step, which would swamp the comparison). London
+contains the borough; the positive covariance this creates is ignored, which widens the interval
+slightly (conservative). The verdict is in words:
+"fell about as much as London" when the interval contains 1, otherwise "fell more than London",
+"rose while London fell" and so on.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from scipy import stats as _st
+
+from . import breaks, sql
+from .config import Settings, settings as get_settings
+from .measures import Measure
+from .periods import Period
+
+ALPHA = 0.05
+LONDON_BOROUGHS = 32
+LONDON_NAME = "London (the 32 boroughs the MPS polices)"
+
+
+@dataclass(frozen=True)
+class LondonComparison:
+    period: str
+    previous_period: str
+    borough_current: int
+    borough_previous: int
+    london_current: int
+    london_previous: int
+    borough_pct: float | None
+    london_pct: float | None
+    relative: float | None          # (B1/B0) / (L1/L0)
+    low: float | None
+    high: float | None
+    phi_borough: float
+    phi_london: float
+    verdict: str
+    straddles: tuple[str, ...] = ()  # labels of level breaks the comparison crosses
+
+    @property
+    def significant(self) -> bool:
+        return self.low is not None and self.high is not None and (self.low > 1 or self.high < 1)
+
+    @property
+    def relative_pct(self) -> float | None:
+        return None if self.relative is None else (self.relative - 1) * 100
+
+    def sentence(self) -> str:
+        """Plain words: both changes, the verdict and the interval."""
+        if self.relative is None:
+            return self.verdict[:1].upper() + self.verdict[1:] + "."
+        return (f"Tower Hamlets {_move(self.borough_pct)}; London {_move(self.london_pct)} over the same months: "
+                f"{self.verdict} (relative change {self.relative:.2f}, 95% interval {self.low:.2f} to "
+                f"{self.high:.2f}).")
+
+
+def _move(pct: float | None) -> str:
+    if pct is None:
+        return "no earlier figure"
+    if round(pct, 1) == 0:
+        return "unchanged"
+    return f"{'rose' if pct > 0 else 'fell'} {abs(pct):.1f}%"
+
+
+def verdict_words(borough_pct: float, london_pct: float, low: float, high: float) -> str:
+    """Words for a relative change with interval [low, high]."""
+    b_dir = "rose" if borough_pct > 0 else "fell" if borough_pct < 0 else "did not change"
+    l_dir = "rose" if london_pct > 0 else "fell" if london_pct < 0 else "did not change"
+    if low <= 1 <= high:
+        if b_dir == l_dir and b_dir != "did not change":
+            return f"{b_dir} about as much as London"
+        return "changed about as much as London"
+    higher = low > 1   # relative above 1: the borough rose more / fell less than London
+    if b_dir == l_dir and b_dir != "did not change":
+        if b_dir == "fell":
+            return "fell less than London" if higher else "fell more than London"
+        return "rose more than London" if higher else "rose less than London"
+    if b_dir == "did not change":
+        return f"did not change while London {l_dir}" if l_dir != "did not change" else "changed about as much as London"
+    if l_dir == "did not change":
+        return f"{b_dir} while London did not change"
+    return f"{b_dir} while London {l_dir}"
+
+
+def compare(b1: int, b0: int, l1: int, l0: int, *, phi_borough: float = 1.0, phi_london: float = 1.0,
+            alpha: float = ALPHA, period: str = "", previous_period: str = "",
+            straddles: tuple[str, ...] = ()) -> LondonComparison:
+    """Ratio of rate ratios with its quasi-Poisson interval and verdict (see the module docstring)."""
+    b1, b0, l1, l0 = int(b1), int(b0), int(l1), int(l0)
+    if min(b1, b0, l1, l0) < 0:
+        raise ValueError("counts cannot be negative")
+    phi_b, phi_l = max(1.0, float(phi_borough)), max(1.0, float(phi_london))
+    b_pct = (b1 - b0) / b0 * 100 if b0 else None
+    l_pct = (l1 - l0) / l0 * 100 if l0 else None
+    if min(b1, b0, l1, l0) == 0:
+        return LondonComparison(period, previous_period, b1, b0, l1, l0, b_pct, l_pct, None, None, None,
+                                phi_b, phi_l, "too few offences to compare with London", straddles)
+    log_r = math.log(b1 / b0) - math.log(l1 / l0)
+    se = math.sqrt(phi_b * (1 / b1 + 1 / b0) + phi_l * (1 / l1 + 1 / l0))
+    z = float(_st.norm.ppf(1 - alpha / 2))
+    low, high = math.exp(log_r - z * se), math.exp(log_r + z * se)
+    return LondonComparison(period, previous_period, b1, b0, l1, l0, b_pct, l_pct, math.exp(log_r), low, high,
+                            phi_b, phi_l, verdict_words(b_pct, l_pct, low, high), straddles)
+
+
+# ------------------------------------------------------------------------------- series
+
+def london_series(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
+    """month (date), count, boroughs, snapshot: the measure summed over London's 32 boroughs. Only
+    months all 32 boroughs report are kept (a partial London is never compared)."""
+    cfg = cfg or get_settings()
+    if m.source == "composite":
+        from .measures import get
+        parts = [(sign, london_series(get(pid), cfg)) for pid, sign in m.parts]
+        return _combine(parts)
+    if m.source == "crime":
+        df = sql.run("crime/london_monthly", majors=list(m.majors), minors=list(m.minors))
+    elif m.source == "dashboard":
+        ct, sub, meas = m.dashboard  # type: ignore[misc]
+        df = sql.run("dashboard/london_monthly", crime_type=ct, crime_subtype=sub, measure=meas)
+    elif m.source == "business":
+        df = sql.run("business/london_monthly", sections=list(m.sections))
+    else:  # pragma: no cover - catalogue is fixed
+        raise ValueError(m.source)
+    df["month"] = pd.to_datetime(df["month"]).dt.date
+    return df[df["boroughs"] == LONDON_BOROUGHS].reset_index(drop=True)
+
+
+def _combine(parts: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
+    """Signed sum of monthly series over the months every part holds; snapshots joined."""
+    out = None
+    for i, (sign, df) in enumerate(parts):
+        d = df[["month", "count", "snapshot"]].rename(columns={"count": f"c{i}", "snapshot": f"s{i}"})
+        d[f"c{i}"] = d[f"c{i}"] * sign
+        out = d if out is None else out.merge(d, on="month", how="inner")
+    cols = [f"c{i}" for i in range(len(parts))]
+    snaps = [f"s{i}" for i in range(len(parts))]
+    res = pd.DataFrame({"month": out["month"], "count": out[cols].sum(axis=1).astype("int64")})
+    res["boroughs"] = LONDON_BOROUGHS
+    res["snapshot"] = ["; ".join(dict.fromkeys(str(v) for v in row)) for row in out[snaps].itertuples(index=False)]
+    return res.sort_values("month").reset_index(drop=True)
+
+
+def _sum(series: pd.DataFrame, p: Period) -> int | None:
+    sub = series[(series.month >= p.start) & (series.month <= p.end)]
+    return int(sub["count"].sum()) if len(sub) == p.n_months else None
+
+
+def dispersion(series: pd.DataFrame, current: Period, previous: Period) -> float:
+    """Effective phi for comparing two sums of a monthly series: the count model's dispersion
+    (:func:`csp_data.stats.series_dispersion`, fitted on the months up to the end of ``current``)
+    scaled for the months compared (``Dispersion.for_comparison``). 1 (Poisson) if the model is
+    not available."""
+    from . import stats
+    fn = getattr(stats, "series_dispersion", None)
+    if fn is None:  # pragma: no cover - the count model ships with this module
+        return 1.0
+    d = fn(series[["month", "count"]], end=current.end)
+    early, late = sorted((previous, current))
+    gap = max(0, (late.start.year - early.end.year) * 12 + late.start.month - early.end.month - 1)
+    return max(1.0, float(d.for_comparison(current.n_months, gap)))
+
+
+def compare_periods(m: Measure, current: Period, previous: Period | None = None, cfg: Settings | None = None,
+                    borough: pd.DataFrame | None = None, london: pd.DataFrame | None = None,
+                    alpha: float = ALPHA) -> LondonComparison | None:
+    """The London comparison for a measure, ``current`` against ``previous`` (default: the equal
+    period before). None when either series lacks a month of either period."""
+    cfg = cfg or get_settings()
+    previous = previous or current.previous()
+    if borough is None:
+        from .scorecard import monthly_series
+        borough = monthly_series(m, cfg)
+    london = london if london is not None else london_series(m, cfg)
+    b1, b0 = _sum(borough, current), _sum(borough, previous)
+    l1, l0 = _sum(london, current), _sum(london, previous)
+    if None in (b1, b0, l1, l0):
+        return None
+    straddles = tuple(b.label for b in breaks.straddling(m.id, previous, current))
+    return compare(b1, b0, l1, l0, phi_borough=dispersion(borough, current, previous), phi_london=1.0,
+                   alpha=alpha,
+                   period=current.label, previous_period=previous.label, straddles=straddles)

@@ -1,0 +1,136 @@
+"""The London comparison (csp_data/london.py) and the London columns of ``measures --format csv``.
+
+London sums are recomputed here with DuckDB straight from the warehouse parquet (and, for the
+dashboard, from the raw London Datastore file), the interval is checked against a statsmodels
+Poisson / quasi-Poisson GLM with an area x period interaction, and the verdict words against a
+table of cases."""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import numpy as np
+import pytest
+
+from csp_data import london
+from csp_data.config import REPO_ROOT
+from csp_data.measures import MEASURES, get
+from csp_data.periods import parse
+from csp_data.report import LONDON_COLUMNS, measures_for_period
+
+FY25 = parse("FY2024-25")
+FY24 = parse("FY2023-24")
+
+
+def crime_london_sum(warehouse, minors: list[str], p) -> int:
+    return int(duckdb.connect().execute(
+        """SELECT sum(count) FROM read_parquet(?) WHERE level = 'borough'
+           AND borough_code IN (SELECT borough_code FROM read_parquet(?))
+           AND minor_category IN (SELECT unnest(?)) AND month BETWEEN ? AND ?""",
+        [str(warehouse / "crime_monthly.parquet"), str(warehouse / "boroughs.parquet"), minors, p.start, p.end],
+    ).fetchone()[0])
+
+
+def test_violence_with_injury_fy2024_25_fell_about_as_much_as_london(warehouse):
+    c = london.compare_periods(get("violence_injury"), FY25)
+    assert c.london_current == crime_london_sum(warehouse, ["VIOLENCE WITH INJURY"], FY25)
+    assert c.london_previous == crime_london_sum(warehouse, ["VIOLENCE WITH INJURY"], FY24)
+    assert c.borough_pct == pytest.approx(-19.2, abs=0.1)
+    assert c.london_pct == pytest.approx(-17.5, abs=0.1)     # the 32 boroughs (the audit's -18.8% includes non-borough rows)
+    assert c.verdict == "fell about as much as London" and not c.significant
+    assert c.low < 1 < c.high
+    assert c.straddles == ("CONNECT recording change",)
+    assert "fell 19.2%" in c.sentence() and "London fell 17.5%" in c.sentence()
+
+
+def test_dashboard_london_sums_match_the_raw_datastore_file(warehouse):
+    """Gun crime (old dashboard file) summed over the 32 boroughs from the raw published file."""
+    raw = REPO_ROOT / "data" / "sources" / "mps" / "mps_monthly_crime_dashboard_2021-08_2025-07.parquet"
+    want = int(duckdb.connect().execute(
+        """SELECT sum(count) FROM read_parquet(?) WHERE area_type = 'Borough'
+           AND trim(area_code) IN (SELECT borough_code FROM read_parquet(?))
+           AND crime_type = 'Gun Crime' AND crime_subtype = 'Gun Crime' AND measure = 'Offences'
+           AND month_year >= TIMESTAMP '2024-04-01' AND month_year < TIMESTAMP '2025-04-01'""",
+        [str(raw), str(warehouse / "boroughs.parquet")]).fetchone()[0])
+    s = london.london_series(get("gun_crime"))
+    got = int(s[(s.month >= FY25.start) & (s.month <= FY25.end)]["count"].sum())
+    assert got == want > 500
+    assert (s["boroughs"] == 32).all()
+
+
+def test_business_london_is_the_32_boroughs(warehouse):
+    s = london.london_series(get("business"))
+    want = dict(duckdb.connect().execute(
+        """SELECT month, sum(count) FROM read_parquet(?) WHERE borough_name IN
+           (SELECT borough_name FROM read_parquet(?)) GROUP BY month""",
+        [str(warehouse / "business_crime_monthly.parquet"), str(warehouse / "boroughs.parquet")]).fetchall())
+    assert {r.month: int(r.count) for r in s.itertuples()} == {m: int(v) for m, v in want.items()}
+
+
+@pytest.mark.parametrize("phi", [1.0, 3.0])
+def test_interval_matches_a_glm_interaction(phi):
+    """With the same phi for both areas, log R and its interval are the interaction term of a
+    (quasi-)Poisson GLM count ~ area * period."""
+    sm = pytest.importorskip("statsmodels.api")
+    b1, b0, l1, l0 = 2444, 3026, 63844, 77363
+    y = np.array([b0, b1, l0, l1], float)
+    X = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [1, 0, 1, 0], [1, 1, 1, 1]], float)
+    fit = sm.GLM(y, X, family=sm.families.Poisson()).fit()   # saturated: scale fixed at phi below
+    coef = fit.params[3]
+    se = fit.bse[3] * math.sqrt(phi)
+    c = london.compare(b1, b0, l1, l0, phi_borough=phi, phi_london=phi)
+    # R here is borough change / London change; the interaction is (l1/l0)/(b1/b0) from this design
+    assert math.log(c.relative) == pytest.approx(-coef, rel=1e-9)
+    assert math.log(c.high) == pytest.approx(-coef + 1.959963985 * se, rel=1e-6)
+    assert math.log(c.low) == pytest.approx(-coef - 1.959963985 * se, rel=1e-6)
+
+
+def test_overdispersion_widens_the_interval():
+    narrow = london.compare(800, 1000, 60000, 80000)
+    wide = london.compare(800, 1000, 60000, 80000, phi_borough=4.0)
+    assert wide.low < narrow.low and wide.high > narrow.high
+    assert narrow.relative == wide.relative
+
+
+@pytest.mark.parametrize("b, l, low, high, words", [
+    (-19.0, -18.8, 0.9, 1.1, "fell about as much as London"),
+    (5.0, 3.0, 0.9, 1.1, "rose about as much as London"),
+    (-2.0, 3.0, 0.9, 1.1, "changed about as much as London"),
+    (-30.0, -10.0, 0.7, 0.85, "fell more than London"),
+    (-5.0, -20.0, 1.1, 1.3, "fell less than London"),
+    (30.0, 10.0, 1.1, 1.3, "rose more than London"),
+    (5.0, 20.0, 0.8, 0.95, "rose less than London"),
+    (10.0, -10.0, 1.1, 1.4, "rose while London fell"),
+    (-10.0, 10.0, 0.7, 0.9, "fell while London rose"),
+])
+def test_verdict_words(b, l, low, high, words):
+    assert london.verdict_words(b, l, low, high) == words
+
+
+def test_zero_counts_are_not_compared():
+    c = london.compare(0, 3, 100, 120)
+    assert c.relative is None and "too few" in c.verdict
+
+
+def test_measures_csv_has_the_london_columns_for_every_police_recorded_measure(warehouse):
+    df = measures_for_period(FY25)
+    for col in LONDON_COLUMNS:
+        assert col in df.columns
+    police = df[df.kind == "police-recorded"]
+    assert set(police.measure_id) == {m.id for m in MEASURES}
+    compared = police[police.verdict.notna()]
+    assert len(compared) >= 14                       # business crime lacks FY2023-24 months
+    assert compared["relative_to_london"].notna().all() and compared["london_verdict"].notna().all()
+    assert (compared["relative_low"] < compared["relative_to_london"]).all()
+    assert (compared["relative_to_london"] < compared["relative_high"]).all()
+    assert police["series_break"].str.contains("CONNECT").all()    # every FY2024-25 comparison crosses it
+    assert df[df.kind != "police-recorded"][list(LONDON_COLUMNS)].isna().all().all()
+    vwi = police.set_index("measure_id").loc["violence_injury"]
+    assert vwi.london_verdict == "fell about as much as London" and vwi.london_pct_change == -17.5
+
+
+def test_no_break_no_straddle_flag_for_a_period_after_connect(warehouse):
+    p = parse("2025-03..2026-02")
+    c = london.compare_periods(get("robbery"), p)
+    assert c is not None and c.straddles == ()
