@@ -1,5 +1,6 @@
 """Borough scorecard: for each headline measure, last 12 months vs the previous 12 and financial
-year to date vs the same months a year earlier, with an exact Poisson verdict and London rank."""
+year to date vs the same months a year earlier, with a verdict that allows for the series' own
+over-dispersion (:func:`csp_data.stats.compare_in_series`) and London rank."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pandas as pd
 from . import sql
 from .config import Settings, settings as get_settings
 from .measures import MEASURES, Measure
-from .stats import Comparison, add_months, compare_counts, fy_label, fy_start, period_label
+from .stats import (Comparison, Dispersion, add_months, compare_in_series, fy_label, fy_start, period_label,
+                    series_dispersion)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class ScoreRow:
     rank: int | None
     rank_of: int | None
     note: str = ""
+    dispersion: Dispersion | None = None
 
 
 def monthly_series(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
@@ -99,15 +102,14 @@ def score(m: Measure, cfg: Settings | None = None, as_of: date | None = None) ->
     snapshot = str(series.loc[series.month == latest, "snapshot"].iloc[0])
     last12 = Window(add_months(latest, -11), latest)
     prev12 = Window(add_months(latest, -23), add_months(latest, -12))
-    cur, prev = _sum(series, last12), _sum(series, prev12)
-    l12 = compare_counts(cur, prev) if cur is not None and prev is not None else None
+    disp = series_dispersion(series, end=latest)
+    l12 = compare_in_series(series, (last12.start, last12.end), (prev12.start, prev12.end), dispersion=disp)
     fytd = Window(fy_start(latest), latest)
     fytd_prev = Window(add_months(fytd.start, -12), add_months(latest, -12))
-    fc, fp = _sum(series, fytd), _sum(series, fytd_prev)
-    fy = compare_counts(fc, fp) if fc is not None and fp is not None else None
+    fy = compare_in_series(series, (fytd.start, fytd.end), (fytd_prev.start, fytd_prev.end), dispersion=disp)
     rank, of = _rank(m, last12, cfg) if m.london_rank else (None, None)
     note = "" if l12 else "fewer than 24 months of data: no 12-month comparison"
-    return ScoreRow(m, latest, snapshot, last12, prev12, l12, fytd, fytd_prev, fy, fy_label(latest), rank, of, note)
+    return ScoreRow(m, latest, snapshot, last12, prev12, l12, fytd, fytd_prev, fy, fy_label(latest), rank, of, note, disp)
 
 
 def scorecard(cfg: Settings | None = None, as_of: date | None = None) -> list[ScoreRow]:
@@ -170,6 +172,7 @@ def as_records(rows: list[ScoreRow]) -> pd.DataFrame:
             "change": l12.change if l12 else None,
             "pct_change": round(l12.pct_change, 1) if l12 and l12.pct_change is not None else None,
             "p_value": l12.p_value if l12 else None,
+            "dispersion": round(l12.phi, 2) if l12 else None,
             "verdict": l12.verdict if l12 else "awaiting data",
             "direction_of_travel": l12.travel(r.measure.lower_is_better) if l12 else None,
             "fy": r.fy_label or None,
@@ -179,6 +182,7 @@ def as_records(rows: list[ScoreRow]) -> pd.DataFrame:
             "fy_change": fy.change if fy else None,
             "fy_pct_change": round(fy.pct_change, 1) if fy and fy.pct_change is not None else None,
             "fy_p_value": fy.p_value if fy else None,
+            "fy_dispersion": round(fy.phi, 2) if fy else None,
             "fy_verdict": fy.verdict if fy else "awaiting data",
             "london_rank": r.rank,
             "london_boroughs": r.rank_of,

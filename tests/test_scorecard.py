@@ -69,8 +69,37 @@ def test_robbery_last_12_months_is_the_independent_sum(rows, crime):
     assert len(r.last12.months()) == 12
     assert r.l12.current == crime_sum(crime, ["ROBBERY"], [], start, latest)
     assert r.l12.previous == crime_sum(crime, ["ROBBERY"], [], add_months(latest, -23), add_months(latest, -12))
-    # the verdict is the exact test on those two numbers
-    assert r.l12 == compare_counts(r.l12.current, r.l12.previous)
+    # the verdict is the quasi-Poisson test on those two numbers with the series' own dispersion
+    assert r.l12 == compare_counts(r.l12.current, r.l12.previous, phi=r.l12.phi)
+
+
+def test_robbery_verdict_allows_for_the_series_own_dispersion(rows, crime):
+    """The dispersion behind the verdict, recomputed independently: statsmodels' Poisson GLM with
+    calendar-month effects and a linear trend over the 36 months to the latest (Pearson scale), the
+    lag-1 autocorrelation of its Pearson residuals, and the AR(1) variance of the difference of two
+    back-to-back 12-month sums summed term by term."""
+    import numpy as np
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    r = rows["robbery"]
+    ms = months(add_months(r.latest, -35), r.latest)
+    th = crime[(crime.level == "borough") & (crime.borough_code == TH_CODE) & (crime.major_category == "ROBBERY")]
+    y = th.groupby("month")["count"].sum().reindex(ms)
+    df = pd.DataFrame({"y": y.to_numpy(), "moy": [m.month for m in ms], "t": np.arange(36) / 12})
+    fit = smf.glm("y ~ C(moy) + t", df, family=sm.families.Poisson()).fit(scale="X2")
+    phi = max(1.0, fit.scale)
+    res = np.asarray(fit.resid_pearson)
+    rho = min(0.9, max(0.0, float(res[:-1] @ res[1:] / (res @ res) * 36 / 35)))
+    w = [-1] * 12 + [1] * 12
+    v = sum(w[i] * w[j] * rho ** abs(i - j) for i in range(24) for j in range(24)) / 24
+    assert r.dispersion.phi == pytest.approx(phi, rel=1e-6)
+    assert r.dispersion.rho == pytest.approx(rho, rel=1e-5, abs=1e-9)
+    assert r.l12.phi == pytest.approx(phi * max(1.0, v), rel=1e-5)
+    assert r.l12.phi > 3, "robbery months vary well beyond Poisson chance"
+    # The exact Poisson test called the 12-month fall real; allowing for that variation it is not.
+    assert compare_counts(r.l12.current, r.l12.previous).significant
+    assert not r.l12.significant and r.l12.verdict == "No significant change"
 
 
 def test_minor_category_measures_use_their_minors(rows, crime):

@@ -27,7 +27,7 @@ def score_tile(row: ScoreRow) -> None:
         )
         travel = c.travel(m.lower_is_better)
         st.markdown(f"{c.symbol} **{c.verdict}** · {travel}")
-        st.caption(f"Exact Poisson test p = {c.p_value:.3g}" + (" · small numbers" if c.small_numbers else ""))
+        st.caption(c.test_words[:1].upper() + c.test_words[1:] + (" · small numbers" if c.small_numbers else ""))
         if row.fy:
             st.caption(f"{row.fy_label} to date ({row.fytd.label}): {row.fy.current:,d} vs {row.fy.previous:,d} "
                        f"({fmt_change(row.fy)}) — {row.fy.symbol} {row.fy.verdict}")

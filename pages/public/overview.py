@@ -18,10 +18,10 @@ st.markdown(
     "**12 months before**, and the **financial year to date** with the same months a year earlier."
 )
 st.info(
-    f"**Is the change real?** Each change is tested with an exact Poisson test at the {int(ALPHA * 100)}% level. "
+    f"**Is the change real?** Each change is tested at the {int(ALPHA * 100)}% level, allowing for how much each "
+    "measure's own months vary beyond chance (a quasi-Poisson test; the dispersion is shown on each tile). "
     "▲ means a significant rise, ▼ a significant fall, ● no significant change: the symbol and words "
-    "carry the meaning, colour is not used for it. Months differ more than chance alone would make them, "
-    "so treat a borderline verdict with care."
+    "carry the meaning, colour is not used for it."
 )
 
 rows = cache.borough_scorecard()
