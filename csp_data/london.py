@@ -72,7 +72,8 @@ class LondonComparison:
         """Plain words: both changes, the verdict and the interval."""
         if self.relative is None:
             return self.verdict[:1].upper() + self.verdict[1:] + "."
-        return (f"Tower Hamlets {_move(self.borough_pct)}; London {_move(self.london_pct)} over the same months: "
+        return (f"{get_settings().borough_name} {_move(self.borough_pct)}; London {_move(self.london_pct)} over the "
+                f"same months: "
                 f"{self.verdict} (relative change {self.relative:.2f}, 95% interval {self.low:.2f} to "
                 f"{self.high:.2f}).")
 
@@ -203,3 +204,34 @@ def compare_periods(m: Measure, current: Period, previous: Period | None = None,
     return compare(b1, b0, l1, l0, phi_borough=dispersion(borough, current, previous), phi_london=1.0,
                    alpha=alpha,
                    period=current.label, previous_period=previous.label, straddles=straddles)
+
+
+def for_score_row(row, cfg: Settings | None = None) -> dict[str, LondonComparison | None]:
+    """London comparisons for a scorecard row's two comparisons: ``l12`` (last 12 months against
+    the 12 before) and ``fy`` (financial year to date against the same months a year earlier)."""
+    from .periods import make
+    from .scorecard import monthly_series
+
+    cfg = cfg or get_settings()
+    out: dict[str, LondonComparison | None] = {"l12": None, "fy": None}
+    if row.latest is None:
+        return out
+    borough = monthly_series(row.measure, cfg)
+    borough = borough[borough.month <= row.latest]
+    ldn = london_series(row.measure, cfg)
+    for key, cur, prev in (("l12", row.last12, row.prev12), ("fy", row.fytd, row.fytd_prev)):
+        if cur is not None and prev is not None:
+            out[key] = compare_periods(row.measure, make(cur.start, cur.end), make(prev.start, prev.end), cfg,
+                                       borough=borough, london=ldn)
+    return out
+
+
+def tile_text(c: LondonComparison | None, what: str) -> str:
+    """One caption line for a scorecard tile."""
+    if c is None:
+        return f"Against London ({what}): awaiting London data for the same months."
+    if c.relative is None:
+        return f"Against London ({what}): {c.verdict}."
+    crosses = f" Crosses the {', '.join(c.straddles)}: read the change against London's." if c.straddles else ""
+    return (f"Against London ({what}): London {_move(c.london_pct)} — {get_settings().borough_name} {c.verdict} "
+            f"(relative {c.relative:.2f}, 95% interval {c.low:.2f} to {c.high:.2f}).{crosses}")

@@ -64,6 +64,18 @@ def borough_scorecard() -> list:
     return _scorecard(warehouse_key())
 
 
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _london(key: str) -> dict:
+    from .. import london
+    return {r.measure.id: london.for_score_row(r) for r in scorecard.scorecard()}
+
+
+def london_comparisons() -> dict:
+    """measure id -> {"l12": LondonComparison | None, "fy": ...} for the scorecard tiles
+    (aggregates over the 32 boroughs, public)."""
+    return _london(warehouse_key())
+
+
 def clear() -> None:
     st.cache_data.clear()
 

@@ -31,11 +31,23 @@ def score_tile(row: ScoreRow) -> None:
         if row.fy:
             st.caption(f"{row.fy_label} to date ({row.fytd.label}): {row.fy.current:,d} vs {row.fy.previous:,d} "
                        f"({fmt_change(row.fy)}) — {row.fy.symbol} {row.fy.verdict}")
+        _london_lines(row)
         if row.rank:
             st.caption(f"London: {ordinal(row.rank)} highest of {row.rank_of} boroughs by count")
         if m.caveat:
             st.caption(f"Note: {m.caveat}")
         st.caption(f"Source: {m.source_name}; {row.snapshot}")
+
+
+def _london_lines(row: ScoreRow) -> None:
+    """The London comparison (csp_data/london.py) for the tile's 12-month and year-to-date changes."""
+    from ..london import tile_text
+    from .cache import london_comparisons
+
+    lon = london_comparisons().get(row.measure.id, {})
+    st.caption(tile_text(lon.get("l12"), "same 12 months"))
+    if row.fy:
+        st.caption(tile_text(lon.get("fy"), "year to date"))
 
 
 def plain_table(df: pd.DataFrame, caption: str | None = None, month_cols: tuple[str, ...] = (),

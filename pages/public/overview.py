@@ -48,8 +48,14 @@ st.download_button("Download the scorecard (CSV)", csv_bytes(as_records(rows)),
 st.caption(
     "London rank compares offence counts across the 32 London boroughs policed by the MPS for the same "
     "12 months (1 = most offences); it is not a rate, because population for other boroughs is not held here. "
-    "Hate crime, knife crime and domestic abuse come from the MPS Monthly Crime Dashboard, held for "
-    "Tower Hamlets only, so they have no London rank."
+    "Hate crime, knife crime and domestic abuse come from the MPS Monthly Crime Dashboard and have no London rank."
+)
+st.caption(
+    "Against London: each tile compares the borough's change with London's over the same months (the 32 "
+    "boroughs, same source). A recording change such as the MPS move to CONNECT in March–April 2024 moved "
+    "every borough at once, so when a comparison crosses it, how Tower Hamlets changed relative to London is "
+    "the fairer reading. 'About as much as London' means the 95% interval of the relative change includes no "
+    "difference."
 )
 
 help_box()
