@@ -1,4 +1,4 @@
-"""Command line: ``python -m csp_data build | ingest | query | checks | measures | briefing``."""
+"""Command line: ``python -m csp_data build | ingest | query | checks | measures | briefing | hotspots``."""
 
 from __future__ import annotations
 
@@ -126,6 +126,36 @@ def cmd_ingest(args) -> int:
     return ingest.main(args.paths, force=args.force)
 
 
+def cmd_hotspots(args) -> int:
+    from . import build, hotspots
+    from .analysis import AnalysisError
+    from .config import settings
+    from .exports import csv_bytes
+
+    cfg = settings()
+    try:
+        start = hotspots.parse_month(args.from_month, "--from")
+        end = hotspots.parse_month(args.to_month, "--to")
+        if build.is_stale(cfg)[0]:
+            build.ensure_built(cfg, progress=lambda f, m: print(f"[{f:4.0%}] {m}", file=sys.stderr))
+        df = hotspots.area_report(args.category, start, end, args.level, cfg)
+    except (hotspots.HotspotError, AnalysisError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "csv":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(csv_bytes(df))  # text cells that a spreadsheet would run are neutralised
+        sys.stdout.buffer.flush()
+    else:
+        _emit(df, args.format)
+    if args.format == "table":
+        a = df.attrs
+        print(f"\n{a['category']}, {a['period']} (previous: {a['previous'] or 'not held'}), {len(df)} {a['level']}s. "
+              f"Gi* z from esda; p from {a['permutations']:,d} conditional permutations (seed {a['seed']}), "
+              "two-sided; q Benjamini-Hochberg across the areas.", file=sys.stderr)
+    return 0
+
+
 def cmd_update(args) -> int:
     from . import update
 
@@ -162,6 +192,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="only this source (repeatable); names in data/sources/publishers.toml")
     u.add_argument("--dry-run", action="store_true", help="check what is new without downloading data or changing anything")
     u.set_defaults(func=cmd_update)
+    hs = sub.add_parser("hotspots", help="one row per area: count, change verdict and Gi* hot-spot test (as the Hotspots page)")
+    hs.add_argument("--category", required=True, help="as the Hotspots page's filter, e.g. ROBBERY, BURGLARY, 'Theft: shoplifting'")
+    hs.add_argument("--from", dest="from_month", required=True, metavar="YYYY-MM", help="first month")
+    hs.add_argument("--to", dest="to_month", required=True, metavar="YYYY-MM", help="last month")
+    hs.add_argument("--level", choices=("lsoa", "ward"), default="lsoa")
+    hs.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    hs.set_defaults(func=cmd_hotspots)
     args = p.parse_args(argv)
     from .sources import SourceError
     from .sql import QueryError

@@ -33,8 +33,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections import OrderedDict
+import re
 import warnings
+from collections import OrderedDict
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -673,6 +674,112 @@ def ranked(table: pd.DataFrame, by: str, n: int = 10) -> pd.DataFrame:
     t = t.sort_values([col, "name"], ascending=[False, True]).head(n).reset_index(drop=True)
     t.insert(0, "rank", range(1, len(t) + 1))
     return t[["rank", "code", "name", "count", "population", "rate_per_1000"]]
+
+
+# ----------------------------------------------------------------------------- one row per area (CLI)
+
+LEVELS = ("lsoa", "ward")
+REPORT_COLUMNS = ("area_code", "area_name", "count", "previous_count", "change_verdict", "gi_z", "gi_p", "gi_q",
+                  "hotspot_class")
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(text: str, what: str = "month") -> date:
+    """``YYYY-MM`` as the first day of that month; anything else (2026-13, 2026-1, March) is refused."""
+    m = _MONTH_RE.match(str(text).strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise HotspotError(f"{what} must be a month written YYYY-MM, e.g. 2026-02 (got {text!r})")
+    return date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def resolve_category(text: str, cfg: Settings | None = None):
+    """The hotspots page's category for ``text``: a label from the page's filter ("Robbery",
+    "All theft", "Theft: shoplifting"), a plan measure id ("robbery"), or an MPS major or minor
+    category name ("ROBBERY", "SHOPLIFTING"), all case-insensitive. Unknown names are refused with
+    the labels that come closest."""
+    import difflib
+
+    from . import analysis
+
+    cats = analysis.categories(cfg)
+    want = " ".join(str(text).split()).casefold()
+    if not want:
+        raise HotspotError("--category is empty: name a category, e.g. ROBBERY")
+    by_label = {c.label.casefold(): c for c in cats}
+    if want in by_label:
+        return by_label[want]
+    from .measures import BY_ID
+
+    m = BY_ID.get(want)
+    if m is not None and m.label.casefold() in by_label:
+        return by_label[m.label.casefold()]
+    for c in cats:
+        if (c.majors and not c.minors and len(c.majors) == 1 and c.majors[0].casefold() == want
+                and c.label.casefold().startswith("all ")):
+            return c
+    for c in cats:
+        if c.minors and not c.majors and len(c.minors) == 1 and c.minors[0].casefold() == want:
+            return c
+    close = difflib.get_close_matches(want, list(by_label), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(repr(by_label[c].label) for c in close)}?" if close else ""
+    raise HotspotError(f"unknown category {text!r}{hint} (the hotspots page's categories, a measure id such as "
+                       "'robbery', or an MPS category such as 'ROBBERY')")
+
+
+def months_held(level: str, cfg: Settings | None = None) -> tuple[date, date]:
+    """First and last month of MPS recorded crime held at ``level`` ("lsoa" or "ward")."""
+    cfg = cfg or get_settings()
+    if level not in LEVELS:
+        raise HotspotError(f"level must be one of {', '.join(LEVELS)} (got {level!r})")
+    span = sql.run("meta/data_span", borough_code=cfg.borough_code).set_index("dataset")
+    key = f"crime_{level}"
+    if key not in span.index or pd.isna(span.at[key, "first_month"]):
+        raise HotspotError(f"no {level.upper()} crime data are held")
+    return pd.Timestamp(span.at[key, "first_month"]).date(), pd.Timestamp(span.at[key, "last_month"]).date()
+
+
+def area_report(category: str, start: date, end: date, level: str = "lsoa",
+                cfg: Settings | None = None) -> pd.DataFrame:
+    """One row per area for a category and period: the figures the hotspots page, the TTCG view
+    and the briefing pack show, from the same functions (``analysis.area_table`` for counts and
+    the change verdict, ``lsoa_hotspots`` / ``ward_hotspots`` for Gi*).
+
+    Columns ``REPORT_COLUMNS``: area_code, area_name, count, previous_count (the equal period just
+    before; empty when it is not held), change_verdict, gi_z (esda's Gi* z), gi_p (two-sided
+    conditional-permutation p, 9,999 permutations, fixed seed), gi_q (Benjamini-Hochberg across
+    the areas), hotspot_class. Most offences first. ``.attrs`` carries the category, the period,
+    the previous period and the method.
+    """
+    from . import analysis
+    from .periods import make
+
+    cfg = cfg or get_settings()
+    if level not in LEVELS:
+        raise HotspotError(f"level must be one of {', '.join(LEVELS)} (got {level!r})")
+    _internal_only(cfg)
+    cat = resolve_category(category, cfg)
+    if start > end:
+        raise HotspotError(f"--from {start:%Y-%m} is after --to {end:%Y-%m}")
+    first, last = months_held(level, cfg)
+    if end > last:
+        raise HotspotError(f"{level.upper()} data end in {last:%Y-%m}: --to {end:%Y-%m} is after the data")
+    if start < first:
+        raise HotspotError(f"{level.upper()} data start in {first:%Y-%m}: --from {start:%Y-%m} is before the data")
+    period = make(start, end)
+    table = analysis.area_table(cat, period, "LSOAs" if level == "lsoa" else "Wards", None, cfg)
+    gi = (lsoa_hotspots if level == "lsoa" else ward_hotspots)(list(cat.majors), list(cat.minors), start, end, cfg)
+    merged = table.merge(pd.DataFrame(gi[["code", "z", "p_sim", "q", "klass"]]), on="code", how="left")
+    if merged["klass"].isna().any():
+        raise HotspotError("the area table and the hot-spot test cover different areas")
+    out = pd.DataFrame({
+        "area_code": merged["code"], "area_name": merged["name"], "count": merged["count"].astype(int),
+        "previous_count": merged["previous"].astype("Int64"), "change_verdict": merged["verdict"],
+        "gi_z": merged["z"].astype(float), "gi_p": merged["p_sim"].astype(float),
+        "gi_q": merged["q"].astype(float), "hotspot_class": merged["klass"],
+    })
+    out.attrs.update({"category": cat.label, "period": period.label, "previous": table.attrs.get("previous"),
+                      "level": level, "permutations": PERMUTATIONS, "seed": SEED})
+    return out[list(REPORT_COLUMNS)]
 
 
 def periods_ending(months: list[date], months_per_period: int) -> list[tuple[date, list[date]]]:
