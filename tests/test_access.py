@@ -36,10 +36,10 @@ ACCESS = {
 }
 USERS = {  # name -> (st.user as the provider gives it, the role it should get)
     "signed-out": ({"is_logged_in": False}, "public"),
-    "resident": ({"is_logged_in": True, "email": "someone@gmail.com"}, "public"),
-    "analyst": ({"is_logged_in": True, "email": "pc.smith@met.police.uk"}, "analyst"),
-    "officer": ({"is_logged_in": True, "email": "jo.bloggs@towerhamlets.gov.uk"}, "officer"),
-    "admin": ({"is_logged_in": True, "email": "Boss@TowerHamlets.gov.uk"}, "admin"),
+    "resident": ({"is_logged_in": True, "email": "someone@gmail.com", "email_verified": True}, "public"),
+    "analyst": ({"is_logged_in": True, "email": "pc.smith@met.police.uk", "email_verified": True}, "analyst"),
+    "officer": ({"is_logged_in": True, "email": "jo.bloggs@towerhamlets.gov.uk", "email_verified": True}, "officer"),
+    "admin": ({"is_logged_in": True, "email": "Boss@TowerHamlets.gov.uk", "email_verified": True}, "admin"),
 }
 
 
@@ -47,11 +47,11 @@ USERS = {  # name -> (st.user as the provider gives it, the role it should get)
 
 def test_role_map_addresses_domains_and_precedence():
     m = parse_role_map(ACCESS)
-    assert m.role_for("boss@towerhamlets.gov.uk") == "admin"        # named beats its domain (officer)
-    assert m.role_for("BOSS@towerhamlets.gov.uk ") == "admin"       # case and spaces do not matter
-    assert m.role_for("jo@towerhamlets.gov.uk") == "officer"
-    assert m.role_for("pc@met.police.uk") == "analyst"
-    assert m.role_for("someone@gmail.com") == "public"
+    assert m.role_for("boss@towerhamlets.gov.uk", True) == "admin"        # named beats its domain (officer)
+    assert m.role_for("BOSS@towerhamlets.gov.uk ", True) == "admin"       # case and spaces do not matter
+    assert m.role_for("jo@towerhamlets.gov.uk", True) == "officer"
+    assert m.role_for("pc@met.police.uk", True) == "analyst"
+    assert m.role_for("someone@gmail.com", True) == "public"
 
 
 @pytest.mark.parametrize("email", [
@@ -62,14 +62,16 @@ def test_role_map_addresses_domains_and_precedence():
     "", None,
 ])
 def test_role_map_matches_exact_domains_only(email):
-    assert parse_role_map(ACCESS).role_for(email) == "public"
+    assert parse_role_map(ACCESS).role_for(email, True) == "public"
 
 
 def test_unverified_address_gets_no_role():
     m = parse_role_map(ACCESS)
     assert m.role_for("jo@towerhamlets.gov.uk", verified=False) == "public"
     assert m.role_for("jo@towerhamlets.gov.uk", verified=True) == "officer"
-    assert m.role_for("jo@towerhamlets.gov.uk", verified=None) == "officer"   # providers that do not say
+    # A provider that does not say (Microsoft Entra ID leaves the claim out) is not trusted unless
+    # [access] trust_without_email_verified names it: tests/test_fail_closed.py.
+    assert m.role_for("jo@towerhamlets.gov.uk", verified=None) == "public"
 
 
 @pytest.mark.parametrize("section, fragment", [
@@ -86,7 +88,7 @@ def test_role_map_rejects_mistakes_with_a_clear_message(section, fragment):
 
 
 def test_empty_role_map_gives_nobody_a_role():
-    assert parse_role_map(None).role_for("boss@towerhamlets.gov.uk") == "public"
+    assert parse_role_map(None).role_for("boss@towerhamlets.gov.uk", True) == "public"
     assert parse_role_map({}).describe() == []
 
 
@@ -192,7 +194,7 @@ def test_every_page_with_every_role(app_env, spec, who):
     labels = [b.label for b in at.sidebar.button]
     assert labels == (["Sign in"] if who == "signed-out" else ["Sign out"]), labels
     if who != "signed-out":
-        assert any(user["email"] in m.value for m in at.sidebar.markdown)
+        assert any(user["email"] in m.value.replace("\\", "") for m in at.sidebar.markdown)   # shown escaped: plain text
 
 
 def test_a_wrong_access_table_closes_internal_pages(app_env):
@@ -287,30 +289,33 @@ def test_launcher_refuses_to_publish_local_mode(monkeypatch, tmp_path, capsys):
 
     monkeypatch.setenv("CSP_MODE", "internal")
     monkeypatch.delenv("STREAMLIT_SERVER_ADDRESS", raising=False)
-    monkeypatch.setattr(serve, "secrets_files", lambda: [tmp_path / "none.toml"])
+    monkeypatch.setattr(serve, "secrets_files", lambda args=None: [tmp_path / "none.toml"])
     started = []
     monkeypatch.setattr("streamlit.web.cli.main", lambda: started.append(True) or 0)
     monkeypatch.chdir(tmp_path)
     assert serve.main(["--server.address", "0.0.0.0"]) == 2
-    assert "refusing to listen on '0.0.0.0'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "refusing to listen on '0.0.0.0'" in err and "there is no secrets file" in err
     assert serve.main(["--server.address=10.0.0.5"]) == 2
     monkeypatch.setenv("STREAMLIT_SERVER_ADDRESS", "0.0.0.0")
     assert serve.main([]) == 2
     assert not started
-    # With [auth] configured the same address is allowed.
+    # With [auth] and [access] configured the same address is allowed.
     secrets = tmp_path / "secrets.toml"
-    secrets.write_text('[auth]\nclient_id = "x"\n')
-    monkeypatch.setattr(serve, "secrets_files", lambda: [secrets])
+    secrets.write_text('[auth]\nclient_id = "x"\n[access]\nanalyst = ["@met.police.uk"]\n')
+    monkeypatch.setattr(serve, "secrets_files", lambda args=None: [secrets])
     assert serve.main(["--server.address", "0.0.0.0"]) == 0 and started
 
 
 def test_secrets_have_auth(tmp_path):
-    good, empty, broken = tmp_path / "a.toml", tmp_path / "b.toml", tmp_path / "c.toml"
-    good.write_text('[auth]\nclient_id = "x"\n')
-    empty.write_text('[access]\nadmin = ["a@b.uk"]\n')
+    good, auth_only, access_only, broken = (tmp_path / n for n in ("a.toml", "b.toml", "c.toml", "d.toml"))
+    good.write_text('[auth]\nclient_id = "x"\n[access]\nadmin = ["a@b.uk"]\n')
+    auth_only.write_text('[auth]\nclient_id = "x"\n')
+    access_only.write_text('[access]\nadmin = ["a@b.uk"]\n')
     broken.write_text("[auth\n")
     assert access.secrets_have_auth([good])
-    assert not access.secrets_have_auth([empty, broken, tmp_path / "missing.toml"])
+    for path in (auth_only, access_only, broken, tmp_path / "missing.toml"):
+        assert not access.secrets_have_auth([path]), path
 
 
 def test_secrets_example_is_valid_and_complete():

@@ -546,7 +546,7 @@ def signed_in(at: AppTest, email: str) -> AppTest:
                           "redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "synthetic"}
     at.secrets["access"] = {"officer": ["synthetic.officer@example.gov.uk"],
                             "analyst": ["synthetic.analyst@example.gov.uk"]}
-    at.user = {"is_logged_in": True, "email": email}
+    at.user = {"is_logged_in": True, "email": email, "email_verified": True}
     return at
 
 

@@ -7,17 +7,33 @@ Three modes (``Viewer.mode``):
 * ``public``: ``CSP_MODE=public``, the residents' deployment. Nobody signs in; public pages only.
 * ``oidc``: ``[auth]`` is set in ``.streamlit/secrets.toml``. Staff sign in with ``st.login``; the
   ``[access]`` table maps their address to a role. Signed out, a viewer sees the public pages.
-* ``local``: internal deployment without ``[auth]``: one person on their own machine. Every page
-  is open, so the server binds to 127.0.0.1 only (``csp_data.ui.serve`` refuses anything else) and
-  every page carries a banner saying it must not be published.
+* ``local``: internal deployment with no secrets file, or one with neither ``[auth]`` nor
+  ``[access]``: one person on their own machine. Every page is open, so the server binds to
+  127.0.0.1 only (``csp_data.ui.serve`` refuses anything else) and every page carries a banner
+  saying it must not be published.
+* ``closed``: the secrets file cannot be read or parsed, or has ``[auth]`` without a valid
+  ``[access]`` (or the reverse). Every internal page, and every stand-in, refuses with a message
+  for the administrator naming the cause. Fail closed: a broken file never means local mode.
+
+The files are the ones Streamlit reads (the ``secrets.files`` option), read again whenever one
+changes (:func:`csp_data.access.secrets_status`), so a file broken while the server runs closes
+the internal pages on the next rerun, whatever Streamlit's own reload of ``st.secrets`` does (on a
+parse error it keeps no secrets and reports "no secrets file", which must not mean local mode).
 """
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import streamlit as st
 
-from ..access import ROLE_WORDS, AccessConfigError, RoleMap, Viewer, allows, parse_role_map
+from ..access import (ROLE_WORDS, AccessConfigError, RoleMap, SecretsStatus, Viewer, allows, classify_secrets,
+                      secrets_status)
 from ..config import settings
+from ..formatting import md_escape
+
+_LOG = logging.getLogger("csp_data.access")
 
 LOCAL_BANNER = ("**Local mode: no sign-in.** Every internal page is open to anyone who can reach this "
                 "address. It serves this computer only (127.0.0.1); do not publish it. To share it, "
@@ -27,23 +43,44 @@ LOCAL_BANNER = ("**Local mode: no sign-in.** Every internal page is open to anyo
 LOCAL_NOTICE = "⚠ Local mode, no sign-in: do not publish"
 
 
-def _secrets() -> dict:
-    """The secrets file as a dict ({} when there is none or it cannot be read)."""
-    try:
-        if not st.secrets.load_if_toml_exists():
-            return {}
-        return st.secrets.to_dict()
-    except Exception:  # noqa: BLE001 - a broken secrets file: treated as no sign-in configured
-        return {}
+CLOSED_TITLE = "Internal pages are closed"
+CLOSED_SIDEBAR = "Staff sign-in is unavailable: the dashboard's settings need fixing."
+
+
+def secrets_paths() -> list[Path]:
+    """Where Streamlit reads secrets from (``secrets.files``: the user's and the project's
+    ``.streamlit/secrets.toml`` unless configured otherwise)."""
+    from streamlit import config
+
+    return [Path(p) for p in config.get_option("secrets.files")]
+
+
+_logged: set = set()
+
+
+def status() -> SecretsStatus:
+    """The sign-in settings now. A secrets file that exists decides; with none, secrets given to
+    Streamlit another way (``AppTest.secrets``) are classified the same way."""
+    s = secrets_status(secrets_paths())
+    if not s.found and not s.closed:
+        try:
+            if st.secrets.load_if_toml_exists():
+                s = classify_secrets(st.secrets.to_dict(), "the app's secrets")
+        except Exception as exc:  # noqa: BLE001 - e.g. a permission error: closed, never local
+            s = SecretsStatus("closed", f"the secrets cannot be read ({type(exc).__name__})", found=True)
+    if s.closed and (s.cause, s.detail) not in _logged:
+        _logged.add((s.cause, s.detail))
+        _LOG.error("internal pages closed: %s%s", s.cause, f" ({s.detail})" if s.detail else "")
+    return s
 
 
 def auth_section() -> dict:
-    auth = _secrets().get("auth")
-    return auth if isinstance(auth, dict) else {}
+    s = status()
+    return dict(s.auth) if s.mode == "oidc" else {}
 
 
 def auth_configured() -> bool:
-    return bool(auth_section())
+    return status().mode == "oidc"
 
 
 def provider() -> str | None:
@@ -57,8 +94,12 @@ def provider() -> str | None:
 
 
 def role_map() -> RoleMap:
-    """The ``[access]`` map; raises AccessConfigError when it is wrong."""
-    return parse_role_map(_secrets().get("access"))
+    """The ``[access]`` map; raises AccessConfigError when the settings are not a working sign-in
+    configuration (the message is the administrator's cause, without addresses)."""
+    s = status()
+    if s.mode != "oidc" or s.roles is None:
+        raise AccessConfigError(s.cause)
+    return s.roles
 
 
 def _user() -> dict:
@@ -72,16 +113,16 @@ def viewer() -> Viewer:
     """The current viewer. A wrong ``[access]`` table fails closed: signed-in users get no role."""
     if settings().mode == "public":
         return Viewer(mode="public", role="public")
-    if not auth_configured():
+    s = status()
+    if s.mode == "local":
         return Viewer(mode="local", role="admin", name="local user")
+    if s.mode != "oidc" or s.roles is None:
+        return Viewer(mode="closed", role="public")     # fail closed: nobody has a role, nobody signs in
     user = _user()
     if not user.get("is_logged_in"):
         return Viewer(mode="oidc", role="public")
     email = user.get("email")
-    try:
-        role = role_map().role_for(email, user.get("email_verified"))
-    except AccessConfigError:
-        role = "public"
+    role = s.roles.role_for(email, user.get("email_verified"), user.get("provider"))
     return Viewer(mode="oidc", role=role, email=email, name=user.get("name"), signed_in=True)
 
 
@@ -91,6 +132,12 @@ def require(role: str) -> Viewer:
     v = viewer()
     if v.can(role):
         return v
+    if v.mode == "closed":
+        st.title(CLOSED_TITLE)
+        st.error("The dashboard's sign-in settings are wrong, so every internal page is closed until the "
+                 "dashboard administrator fixes them. For the administrator: " + closed_cause()
+                 + ". See the README, 'Sign-in, roles and local mode'.")
+        st.stop()
     st.title("This page is for partnership staff")
     if v.mode == "public":
         st.error("This page is not part of the public site. The published pages are listed in the menu.")
@@ -100,24 +147,25 @@ def require(role: str) -> Viewer:
     else:
         try:
             role_map()
-            why = (f"Your account ({v.email}) has {v.role} access ({ROLE_WORDS[v.role]}); this page needs "
+            why = (f"Your account ({md_escape(v.email)}) has {v.role} access ({ROLE_WORDS[v.role]}); this page needs "
                    f"{role} access. Ask the partnership's dashboard administrator to add you.")
         except AccessConfigError as exc:
-            why = f"The access settings cannot be read ({exc}), so no account has staff access until they are fixed."
+            why = f"The access settings cannot be read ({md_escape(exc)}), so no account has staff access until they are fixed."
         st.error(why)
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises; this keeps type checkers honest
 
 
+def closed_cause() -> str:
+    """Why the internal pages are closed, safe to show (no secret value, no address) and
+    Markdown-escaped, since it quotes file paths and TOML positions."""
+    return md_escape(status().cause)
+
+
 def access_problem() -> str | None:
-    """What is wrong with the ``[access]`` table, for the admin view (None when it is fine)."""
-    if not auth_configured():
-        return None
-    try:
-        role_map()
-    except AccessConfigError as exc:
-        return str(exc)
-    return None
+    """What is wrong with the sign-in settings, for the admin view (None when they are fine)."""
+    s = status()
+    return s.cause if s.closed else None
 
 
 def sidebar_account(v: Viewer, banner: bool = True) -> None:
@@ -127,11 +175,15 @@ def sidebar_account(v: Viewer, banner: bool = True) -> None:
         if banner:
             st.warning(LOCAL_BANNER, icon="⚠️")
         return
+    if v.mode == "closed":
+        st.sidebar.error(CLOSED_SIDEBAR)
+        return
     if v.mode != "oidc":
         return
     with st.sidebar:
         if v.signed_in:
-            st.markdown(f"Signed in as **{v.name or v.email}**  \n{v.role.capitalize()} access: {ROLE_WORDS[v.role]}.")
+            st.markdown(f"Signed in as **{md_escape(v.name or v.email)}**  \n{v.role.capitalize()} access: "
+                        f"{ROLE_WORDS[v.role]}.")
             st.button("Sign out", on_click=st.logout, key="sidebar_sign_out")
         else:
             st.markdown("**Partnership staff**")
@@ -167,4 +219,6 @@ def locked_page(spec):
 
 def locked_title(spec, v: Viewer) -> str:
     """The menu entry of a page the viewer may not open: its title and what it takes."""
+    if v.mode == "closed":
+        return f"{spec.title} (closed)"
     return f"{spec.title} (sign in)" if v.mode == "oidc" and not v.signed_in else f"{spec.title} ({spec.role} only)"
