@@ -2,8 +2,19 @@
 
 DuckDB 2.0: a connection shared by two threads raises ResourceInUseException, so every query
 takes its own ``cursor()``. Views (not TEMP views, which cursors cannot see) are created once.
-The connection is locked down: no extension auto-install/auto-load, file access only inside the
-data directory, and the configuration locked so a query cannot undo it.
+The connection is locked down and read-only over the warehouse:
+
+* no extension auto-install/auto-load;
+* internal mode: DuckDB may open exactly the warehouse's Parquet files (``allowed_paths``), nothing
+  else, not even the rest of the data folder; public mode: no file at all (the aggregate tables are
+  loaded into memory first);
+* no spilling to disk (``temp_directory`` is empty), so DuckDB's own temp folder is not an allowed
+  directory either;
+* the configuration is locked, so a query cannot undo any of it;
+* :class:`ReadOnlyConnection` runs only reading statements (``SELECT``, ``EXPLAIN``; ``SET`` reaches
+  DuckDB, which refuses it because the configuration is locked): ``COPY``, ``ATTACH``, ``INSTALL``,
+  ``CREATE``... are refused before DuckDB sees them. That covers the one write ``allowed_paths``
+  would still allow: ``COPY ... TO`` one of the warehouse files themselves.
 """
 
 from __future__ import annotations
@@ -11,12 +22,13 @@ from __future__ import annotations
 import threading
 
 import duckdb
+from duckdb import StatementType
 
 from .build import TABLES
 from .config import Settings, settings as get_settings
 
 _lock = threading.Lock()
-_con: duckdb.DuckDBPyConnection | None = None
+_con: "ReadOnlyConnection | None" = None
 _con_dir: tuple | None = None
 
 
@@ -43,8 +55,70 @@ def tables_for(mode: str) -> dict[str, str | None]:
     return dict(PUBLIC_TABLES) if mode == "public" else {t: None for t in TABLES}
 
 
-def connect(cfg: Settings | None = None) -> duckdb.DuckDBPyConnection:
-    """A fresh, locked-down in-memory connection with one view per readable warehouse table."""
+# Statements the app's connection runs. SET is passed on so DuckDB itself refuses it (locked).
+READ_STATEMENTS = frozenset({StatementType.SELECT, StatementType.EXPLAIN, StatementType.SET})
+_RESULT_METHODS = frozenset({"fetchone", "fetchall", "fetchmany", "df", "fetchdf", "fetch_df", "fetchnumpy",
+                             "arrow", "fetch_arrow_table", "pl", "description", "rowcount"})
+
+
+def check_read_only(cur, query: str) -> None:
+    """Raise ``duckdb.PermissionException`` unless every statement in ``query`` only reads."""
+    for statement in cur.extract_statements(query):
+        if statement.type not in READ_STATEMENTS:
+            kind = str(statement.type).rsplit(".", 1)[-1]
+            raise duckdb.PermissionException(f"Permission Error: the dashboard's connection is read-only; "
+                                             f"{kind} statements are refused")
+
+
+class ReadOnlyCursor:
+    """A DuckDB cursor that runs reading statements only, and gives their results."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection):
+        self._cur = cur
+
+    def execute(self, query: str, parameters=None) -> "ReadOnlyCursor":
+        check_read_only(self._cur, query)
+        if parameters is None:
+            self._cur.execute(query)
+        else:
+            self._cur.execute(query, parameters)
+        return self
+
+    def close(self) -> None:
+        self._cur.close()
+
+    def __enter__(self) -> "ReadOnlyCursor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __getattr__(self, name: str):
+        if name in _RESULT_METHODS:
+            return getattr(self._cur, name)
+        raise AttributeError(f"{name!r} is not available on the dashboard's read-only connection")
+
+
+class ReadOnlyConnection:
+    """The process connection as the app sees it: ``cursor()`` (one per query, see the module
+    docstring) and ``execute`` of reading statements; nothing else of DuckDB's API."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con = con
+
+    def cursor(self) -> ReadOnlyCursor:
+        return ReadOnlyCursor(self._con.cursor())
+
+    def execute(self, query: str, parameters=None) -> ReadOnlyCursor:
+        return self.cursor().execute(query, parameters)
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def connect(cfg: Settings | None = None) -> ReadOnlyConnection:
+    """A fresh, locked-down, read-only in-memory connection with one view per readable warehouse
+    table (public mode: one in-memory table each)."""
     cfg = cfg or get_settings()
     wh = cfg.warehouse_dir
     readable = tables_for(cfg.mode)
@@ -66,14 +140,17 @@ def connect(cfg: Settings | None = None) -> duckdb.DuckDBPyConnection:
             con.execute(f"CREATE TABLE {table} AS {select}")
         else:
             con.execute(f"CREATE VIEW {table} AS {select}")
+    # No spilling: DuckDB would otherwise add its temp folder (<cwd>/.tmp/) to the allowed directories.
+    con.execute("SET temp_directory=''")
     if cfg.mode == "public":
         con.execute("SET allowed_paths=[]")
-        con.execute("SET allowed_directories=[]")
     else:
-        con.execute(f"SET allowed_directories=[{_quote_literal(str(cfg.data_dir) + '/')}]")
+        files = ", ".join(_quote_literal(str(wh / (t + ".parquet"))) for t in readable)
+        con.execute(f"SET allowed_paths=[{files}]")
+    con.execute("SET allowed_directories=[]")
     con.execute("SET enable_external_access=false")
     con.execute("SET lock_configuration=true")
-    return con
+    return ReadOnlyConnection(con)
 
 
 def _stamp(cfg: Settings) -> int:
@@ -84,7 +161,7 @@ def _stamp(cfg: Settings) -> int:
     return p.stat().st_mtime_ns if p.exists() else 0
 
 
-def connection(cfg: Settings | None = None) -> duckdb.DuckDBPyConnection:
+def connection(cfg: Settings | None = None) -> ReadOnlyConnection:
     """The process-wide base connection, re-made when the data folder, the mode or the warehouse
     (its stamp) changes. Use ``.cursor()``."""
     global _con, _con_dir

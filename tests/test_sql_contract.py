@@ -149,11 +149,17 @@ def test_dot_dot_does_not_escape_the_data_directory(cur):
         cur.execute(f"SELECT * FROM read_text('{escape}')").fetchall()
 
 
-def test_files_inside_the_data_directory_are_readable(cur):
-    """The positive control: the lock-down is specific, not a broken connection."""
+def test_only_the_warehouse_files_are_readable(cur):
+    """The positive control: the lock-down is specific, not a broken connection. The connection
+    reads the warehouse's Parquet files and nothing else, not even the rest of the data folder
+    (issue 12: it is read-only over the warehouse; tests/test_fail_closed_db.py)."""
+    wards = settings().warehouse_dir / "wards.parquet"
+    n = cur.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(wards)}).fetchone()[0]
+    assert n == len(pd.read_parquet(wards))
     csv = settings().sources_dir / "census" / "th_census2021_ts007a_age_lsoa21.csv"
-    n = cur.execute("SELECT count(*) FROM read_csv($p)", {"p": str(csv)}).fetchone()[0]
-    assert n == len(pd.read_csv(csv))
+    assert csv.exists()
+    with pytest.raises(duckdb.PermissionException):
+        cur.execute("SELECT count(*) FROM read_csv($p)", {"p": str(csv)}).fetchone()
 
 
 def test_symlink_inside_the_data_directory_cannot_point_outside(data_copy):
@@ -163,7 +169,8 @@ def test_symlink_inside_the_data_directory_cannot_point_outside(data_copy):
     plain.write_text("synthetic\n")
     c = db.connection().cursor()
     try:
-        assert c.execute("SELECT content FROM read_text($p)", {"p": str(plain)}).fetchone()[0] == "synthetic\n"
+        wards = data_copy / "warehouse" / "wards.parquet"     # control: the connection itself works
+        assert c.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(wards)}).fetchone()[0] > 0
         with pytest.raises(duckdb.PermissionException):
             c.execute("SELECT content FROM read_text($p)", {"p": str(link)}).fetchall()
     finally:
