@@ -2,7 +2,8 @@
 seasonality and what the data can say about victims and offenders.
 
 Areas are wards (2022) or LSOAs (2021) of the configured borough, from MPS recorded crime at that
-level. A change between two equal periods always carries an exact Poisson verdict.
+level. A change between two equal periods always carries a verdict from the one model for many areas
+(:func:`csp_data.stats.compare_areas`): pooled over-dispersion, false-discovery control across the areas.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from . import sql
 from .config import Settings, settings as get_settings
 from .measures import MEASURES
 from .periods import Period, PeriodError, add_months, fy_of, make, parse
-from .stats import compare_counts, rate_per_1000
+from .stats import DISPERSION_MONTHS, Dispersion, area_dispersion, compare_areas, rate_per_1000
 
 PERIOD_CHOICES = ("Latest month", "Last 3 months", "Last 12 months", "Financial year to date", "Custom months")
 GEOGRAPHIES = ("Wards", "LSOAs")
@@ -91,7 +92,12 @@ def resolve_period(choice: str, latest: date, custom_from: str | None = None, cu
 def area_table(cat: Category, period: Period, geo: str, ward: str | None = None,
                cfg: Settings | None = None) -> pd.DataFrame:
     """code, name, ward_code, population, count, previous, change, pct_change, verdict, symbol,
-    rate_per_1000 for every area (ward, or LSOA optionally within one ward), most offences first."""
+    q_value, rate_per_1000 for every area (ward, or LSOA optionally within one ward), most offences first.
+
+    The verdicts are judged across every area of the level in the borough (also when one ward's
+    LSOAs are shown, so a verdict never depends on the filter): each change is tested with the
+    pooled area dispersion (:func:`area_dispersion_for`) and false-discovery control across the
+    areas. ``attrs`` has ``dispersion`` and ``method`` (caption words)."""
     cfg = cfg or get_settings()
     prev = period.previous()
     if geo == "LSOAs":
@@ -110,23 +116,48 @@ def area_table(cat: Category, period: Period, geo: str, ward: str | None = None,
         cur["ward_code"] = cur["code"]
         before = sql.run("crime/ward_period_totals", borough_code=cfg.borough_code, majors=list(cat.majors),
                          minors=list(cat.minors), start=prev.start, end=prev.end).rename(columns={"ward_code": "code"})
-    if ward:
-        cur = cur[cur["ward_code"] == ward]
-        if cur.empty:
-            raise AnalysisError("That ward has no areas at this level.")
-    rows = []
     prev_counts = before.set_index("code")["count"] if before is not None else None
-    for r in cur.itertuples():
-        p = int(prev_counts.get(r.code, 0)) if prev_counts is not None else None
-        c = compare_counts(int(r.count), p) if p is not None else None
+    prevs = [int(prev_counts.get(code, 0)) if prev_counts is not None else None for code in cur["code"]]
+    unit = "LSOAs" if geo == "LSOAs" else "wards"
+    disp = area_dispersion_for(cat, geo, period.end, cfg) if prev is not None else None
+    comps = (compare_areas(cur["count"].astype(int).tolist(), prevs, disp, period.n_months, family=f"{len(cur)} {unit}")
+             if disp is not None else [None] * len(cur))
+    rows = []
+    for r, p, c in zip(cur.itertuples(), prevs, comps):
         rows.append({"code": r.code, "name": r.name, "ward_code": r.ward_code, "population": int(r.population),
                      "count": int(r.count), "previous": p, "change": c.change if c else None,
                      "pct_change": c.pct_change if c else None,
                      "verdict": c.verdict if c else "no earlier period held",
-                     "symbol": c.symbol if c else "", "rate_per_1000": rate_per_1000(r.count, r.population)})
-    out = pd.DataFrame(rows).sort_values(["count", "name"], ascending=[False, True]).reset_index(drop=True)
-    out.attrs.update({"period": period.label, "previous": prev.label if prev else None})
+                     "symbol": c.symbol if c else "", "q_value": c.q_value if c else None,
+                     "rate_per_1000": rate_per_1000(r.count, r.population)})
+    out = pd.DataFrame(rows)
+    if ward:
+        out = out[out["ward_code"] == ward]
+        if out.empty:
+            raise AnalysisError("That ward has no areas at this level.")
+    out = out.sort_values(["count", "name"], ascending=[False, True]).reset_index(drop=True)
+    out.attrs.update({"period": period.label, "previous": prev.label if prev else None, "dispersion": disp,
+                      "method": _method_words(disp, period.n_months, len(cur), unit) if disp else ""})
     return out
+
+
+def area_dispersion_for(cat: Category, geo: str, end: date, cfg: Settings | None = None) -> Dispersion:
+    """Pooled dispersion of a category's area x month counts over the 36 months to ``end`` (LSOA
+    data start in August 2023, so fewer there): :func:`csp_data.stats.area_dispersion`."""
+    cfg = cfg or get_settings()
+    start = add_months(end, -(DISPERSION_MONTHS - 1))
+    if geo == "LSOAs":
+        df = sql.run("hotspots/lsoa_monthly_counts", borough_code=cfg.borough_code, majors=list(cat.majors),
+                     minors=list(cat.minors), start=max(start, FIRST_LSOA_MONTH), end=end)
+        return area_dispersion(df, area="lsoa21_code", end=end)
+    df = sql.run("ttcg/ward_monthly_counts", borough_code=cfg.borough_code, majors=list(cat.majors),
+                 minors=list(cat.minors), start=start, end=end)
+    return area_dispersion(df, area="ward_code", end=end)
+
+
+def _method_words(disp: Dispersion, months: int, n: int, unit: str) -> str:
+    from .trends import area_method_words
+    return area_method_words(disp, months, n, unit)
 
 
 def concentration(counts: pd.Series, share_of_areas: float = 0.10) -> tuple[float, int]:

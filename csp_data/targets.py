@@ -3,7 +3,9 @@
 Police-recorded targets are judged on the financial year to date (or the last 12 months when fewer
 than three months of the year are reported) against the straight path from the baseline to the
 target, month by month with like months compared with like (seasonality). The status comes from
-an exact Poisson interval for observed / expected, never from a bare percentage.
+an interval for observed / expected that allows for the series' own over-dispersion (the same
+quasi-Poisson model as every other verdict: :func:`csp_data.stats.series_dispersion`), never
+from a bare percentage.
 
 Partnership-recorded targets read ``data/partnership/figures.csv``; with no figure they say
 "awaiting data". Nothing is estimated or filled in.
@@ -44,6 +46,7 @@ class TargetResult:
     expected_no_change: float | None = None    # expected over assessed_period at the baseline level
     ratio_low: float | None = None
     ratio_high: float | None = None
+    dispersion: float | None = None            # effective dispersion the interval allowed for (1 = Poisson)
     last12_period: Period | None = None
     last12_value: float | None = None          # latest 12 months, for the gauge
     path_last12: float | None = None           # the path's expectation for those 12 months
@@ -129,9 +132,12 @@ def evaluate_police(t: Target, mv: MeasureView) -> TargetResult:
         return res
     e_path = stats.expected_on_path(monthly, window.months(), base_p, dead_p, pct)
     e_flat = stats.expected_no_change(monthly, window.months(), base_p)
+    disp = stats.series_dispersion(mv.series, end=mv.latest)
+    phi = disp.for_sum(window.n_months)
     st = stats.target_status(observed, e_path, t.direction, months_elapsed=window.n_months,
-                             target_change_pct=pct)
+                             target_change_pct=pct, phi=phi)
     res.status, res.reason = st.status, st.reason
+    res.dispersion = phi
     res.assessed_period, res.observed = window, observed
     res.expected_path, res.expected_no_change = e_path, e_flat
     res.ratio_low, res.ratio_high = st.ratio_low, st.ratio_high
@@ -223,9 +229,13 @@ def evaluate_partnership(t: Target, plan: Plan, figures: pd.DataFrame, today: da
                       f"(baseline {res.baseline_value:g}%). No survey sample size is recorded, so no interval "
                       "can separate a real change from sampling noise.")
         return res
+    # One recorded figure per period gives no monthly series to measure extra variation from, so
+    # the interval is Poisson and the reason says so.
     st = stats.target_status(int(round(res.observed)), path, t.direction,
                              months_elapsed=res.assessed_period.n_months, target_change_pct=t.target_change_pct)
-    res.status, res.reason = st.status, st.reason
+    res.status = st.status
+    res.reason = st.reason + " (Poisson variation assumed: one figure per period cannot show more.)"
+    res.dispersion = 1.0
     res.ratio_low, res.ratio_high = st.ratio_low, st.ratio_high
     return res
 
@@ -300,6 +310,7 @@ def as_records(results: list[TargetResult]) -> pd.DataFrame:
             "expected_no_change": None if r.expected_no_change is None else round(r.expected_no_change, 1),
             "ratio_low": None if r.ratio_low is None else round(r.ratio_low, 3),
             "ratio_high": None if r.ratio_high is None else round(r.ratio_high, 3),
+            "dispersion": None if r.dispersion is None else round(r.dispersion, 2),
             "reason": r.reason, "definition": r.definition, "caveats": " ".join(r.caveats),
             "source": r.source, "snapshot": r.snapshot,
         })

@@ -14,10 +14,10 @@ from scipy import stats as _st
 
 from . import sql
 from .config import Settings, settings as get_settings
-from .measures import Measure
+from .measures import Measure, get as get_measure
 from .periods import Period, fy_of, make
 from .scorecard import monthly_series
-from .stats import compare_counts, rate_per_1000
+from .stats import DISPERSION_MONTHS, Dispersion, area_dispersion, compare_areas, rate_per_1000
 
 MIN_RATE_BASE = 10  # no percentage on fewer offences than this
 
@@ -55,6 +55,9 @@ def fy_totals(series: pd.DataFrame, first_fy: int | None = None) -> pd.DataFrame
 def breakdown(m: Measure, period: Period, cfg: Settings | None = None) -> pd.DataFrame:
     """category, count, months over a period: the measure split by its parts."""
     cfg = cfg or get_settings()
+    if m.source == "composite":   # serious violence: one row per part of the sum
+        from .composite import breakdown as composite_breakdown
+        return composite_breakdown(m, period, cfg)
     if m.source == "crime":
         df = sql.run("crime/borough_breakdown", borough_code=cfg.borough_code, majors=list(m.majors),
                      minors=list(m.minors), start=period.start, end=period.end)
@@ -80,15 +83,49 @@ def dashboard_subtypes(crime_type: str, period: Period, cfg: Settings | None = N
     return wide.sort_values("offences", ascending=False).reset_index(drop=True)
 
 
+def ward_monthly(m: Measure, start: date, end: date, cfg: Settings | None = None) -> pd.DataFrame:
+    """ward_code, month, count for a measure's ward rows (months the ward data cover only)."""
+    cfg = cfg or get_settings()
+    if m.source == "crime":
+        df = sql.run("ttcg/ward_monthly_counts", borough_code=cfg.borough_code, majors=list(m.majors),
+                     minors=list(m.minors), start=start, end=end)
+    elif m.source == "dashboard":
+        ct, sub, meas = m.dashboard  # type: ignore[misc]
+        df = sql.run("dashboard/ward_monthly", crime_type=ct, crime_subtype=sub, measure=meas, start=start, end=end)
+    elif m.source == "composite":   # signed sum of the parts' ward months (csp_data/composite.py)
+        from .composite import signed_sum
+        return signed_sum([(sign, ward_monthly(get_measure(pid), start, end, cfg)) for pid, sign in m.parts],
+                          ["ward_code", "month"])
+    else:
+        return pd.DataFrame(columns=["ward_code", "month", "count"])
+    return df[["ward_code", "month", "count"]]
+
+
+def ward_dispersion(m: Measure, end: date, cfg: Settings | None = None) -> Dispersion:
+    """The pooled ward dispersion of a measure from its ward x month table over the 36 months to ``end``
+    (:func:`csp_data.stats.area_dispersion`)."""
+    from .periods import add_months
+    df = ward_monthly(m, add_months(end, -(DISPERSION_MONTHS - 1)), end, cfg)
+    return area_dispersion(df, area="ward_code", end=end)
+
+
 def ward_table(m: Measure, period: Period, cfg: Settings | None = None) -> pd.DataFrame | None:
     """Per ward: count in the period and the equal period before, change with verdict, rate per 1,000.
 
-    None when the measure has no ward-level source (business crime is published by borough only).
+    The verdicts are the one model for many areas (:func:`csp_data.stats.compare_areas`): each
+    ward's change tested with the pooled ward dispersion, then false-discovery control across the
+    wards. ``attrs`` carries ``dispersion`` (a :class:`~csp_data.stats.Dispersion`) and ``method``
+    (words for a caption). None when the measure has no ward-level source (business crime is
+    published by borough only).
     """
     cfg = cfg or get_settings()
     prev = period.previous()
 
-    def totals(p: Period) -> pd.DataFrame:
+    def totals(p: Period, m: Measure = m) -> pd.DataFrame:
+        if m.source == "composite":   # signed sum of the parts' ward totals (csp_data/composite.py)
+            from .composite import signed_sum
+            return signed_sum([(sign, totals(p, get_measure(pid))) for pid, sign in m.parts], ["ward_code"],
+                              carry=("ward_name", "population"))
         if m.source == "crime":
             return sql.run("crime/ward_period_totals", borough_code=cfg.borough_code, majors=list(m.majors),
                            minors=list(m.minors), start=p.start, end=p.end)
@@ -101,21 +138,35 @@ def ward_table(m: Measure, period: Period, cfg: Settings | None = None) -> pd.Da
     cur = totals(period)
     before = totals(prev)[["ward_code", "count"]].rename(columns={"count": "previous"})
     df = cur.merge(before, on="ward_code", how="left").fillna({"previous": 0})
+    disp = ward_dispersion(m, period.end, cfg)
+    comps = compare_areas(df["count"].astype(int).tolist(), df["previous"].astype(int).tolist(), disp,
+                          period.n_months, family=f"{len(df)} wards")
     rows = []
-    for r in df.itertuples():
-        c = compare_counts(int(r.count), int(r.previous))
+    for r, c in zip(df.itertuples(), comps):
         rows.append({
             "ward_code": r.ward_code, "ward_name": r.ward_name, "population": int(r.population),
             "count": int(r.count), "previous": int(r.previous), "change": c.change,
             "pct_change": c.pct_change, "verdict": f"{c.symbol} {c.verdict}",
+            "q_value": c.q_value,
             "rate_per_1000": rate_per_1000(r.count, r.population),
         })
     out = pd.DataFrame(rows).sort_values(["count", "ward_name"], ascending=[False, True]).reset_index(drop=True)
     out.attrs["period"] = period.label
     out.attrs["previous_period"] = prev.label
+    out.attrs["dispersion"] = disp
+    out.attrs["method"] = area_method_words(disp, period.n_months, len(out), "wards")
     total_pop = out["population"].sum()
     out.attrs["borough_rate_per_1000"] = rate_per_1000(out["count"].sum(), total_pop)
     return out
+
+
+def area_method_words(disp: Dispersion, months: int, n: int, unit: str) -> str:
+    """One caption sentence for an area table's "is the change real?" column."""
+    phi = disp.for_comparison(months)
+    return (f"Is the change real? Each change is tested allowing for area counts varying {phi:.1f} times as much as "
+            f"chance alone (pooled across the areas), and after allowing for {n} {unit} tested at once "
+            "(false discovery rate 5%, Benjamini-Hochberg), so a chance rise in one area among many is not "
+            "called real.")
 
 
 def wilson_interval(successes: int, n: int, alpha: float = 0.05) -> tuple[float, float]:

@@ -16,7 +16,7 @@ import pandas as pd
 from . import sql
 from .config import Settings, settings as get_settings
 from .periods import Period, add_months, make
-from .stats import compare_counts, rate_per_1000
+from .stats import DISPERSION_MONTHS, area_dispersion, compare_areas, compare_counts, rate_per_1000
 
 WARD_CODE = re.compile(r"^E05[0-9]{6}$")  # ASCII digits only
 MIN_RATE_COUNT = 10  # the ward-vs-borough comparison needs a few offences to mean anything
@@ -78,6 +78,28 @@ class Profile:
     snapshot: str
 
 
+def ward_verdicts(ward: Ward, period: Period, cfg: Settings) -> dict:
+    """category -> this ward's change verdict, judged as every ward's would be on the ward tables:
+    for each category, all wards' changes are tested together with the category's pooled ward
+    dispersion and false-discovery control across the wards (:func:`csp_data.stats.compare_areas`),
+    so the ward profile and the ward tables never disagree. Categories the ward data lack get the
+    verdict from a test of its counts alone."""
+    prev = period.previous()
+    df = sql.run("crime/ward_major_monthly_all", borough_code=cfg.borough_code,
+                 start=add_months(period.end, -(DISPERSION_MONTHS - 1)), end=period.end)
+    df["month"] = pd.to_datetime(df["month"]).dt.date
+    out = {}
+    for cat, sub in df.groupby("major_category"):
+        disp = area_dispersion(sub, area="ward_code", end=period.end)
+        cur = sub[(sub.month >= period.start) & (sub.month <= period.end)].groupby("ward_code")["count"].sum()
+        before = sub[(sub.month >= prev.start) & (sub.month <= prev.end)].groupby("ward_code")["count"].sum()
+        codes = sorted(set(cur.index) | set(before.index))
+        comps = compare_areas([int(cur.get(c, 0)) for c in codes], [int(before.get(c, 0)) for c in codes], disp,
+                              period.n_months, family=f"{len(codes)} wards")
+        out[cat] = dict(zip(codes, comps)).get(ward.code)
+    return out
+
+
 def category_table(ward: Ward, period: Period, borough_population: int, cfg: Settings) -> pd.DataFrame:
     prev = period.previous()
 
@@ -91,10 +113,13 @@ def category_table(ward: Ward, period: Period, borough_population: int, cfg: Set
     cur, before = totals("ward", ward.code, period), totals("ward", ward.code, prev)
     boro = totals("borough", cfg.borough_code, period)
     cats = sorted(set(cur.index) | set(before.index), key=lambda c: (-int(cur.get(c, 0)), c))
+    verdicts = ward_verdicts(ward, period, cfg)
     rows = []
     for cat in cats:
         n, p = int(cur.get(cat, 0)), int(before.get(cat, 0))
-        c = compare_counts(n, p)
+        c = verdicts.get(cat)
+        if c is None or (c.current, c.previous) != (n, p):   # not in the ward x month table: its own test
+            c = compare_counts(n, p)
         ward_rate = rate_per_1000(n, ward.population)
         boro_rate = rate_per_1000(int(boro.get(cat, 0)), borough_population)
         if n < MIN_RATE_COUNT or not boro_rate:

@@ -129,8 +129,19 @@ def test_robbery_ward_table_fy2024_25_against_duckdb(warehouse, robbery_wards):
         assert r.previous == before.get(r.ward_code, 0), r.ward_name
         assert r.change == r.count - r.previous
         assert r.rate_per_1000 == pytest.approx(r.count / r.population * 1000, rel=1e-12)
-        c = compare_counts(r.count, r.previous)
-        assert r.verdict == f"{c.symbol} {c.verdict}"
+    # Verdicts: the pooled ward dispersion for 12-month sums, then Benjamini-Hochberg across the 20
+    # wards (statsmodels' implementation, independent of the scipy one the app uses).
+    from statsmodels.stats.multitest import multipletests
+
+    phi = wt.attrs["dispersion"].for_comparison(12)
+    assert phi >= 1
+    raw = [compare_counts(r.count, r.previous, phi=phi) for r in wt.itertuples()]
+    reject, qv, _, _ = multipletests([c.p_value for c in raw], alpha=0.05, method="fdr_bh")
+    for r, c, rej, qq in zip(wt.itertuples(), raw, reject, qv):
+        want = ("● No significant change" if not rej else
+                "▲ Significant rise" if r.count > r.previous else "▼ Significant fall")
+        assert r.verdict == want and r.q_value == pytest.approx(qq, rel=1e-9), r.ward_name
+    assert "20 wards tested at once" in wt.attrs["method"]
     assert sum(before.values()) > 0, "FY2023-24 ward figures exist, so 'previous' is a real comparison"
 
     borough = q(warehouse, """SELECT sum(count) FROM {crime} WHERE level = 'borough' AND borough_code = ?

@@ -108,12 +108,14 @@ def ward_block(m: Measure, period: Period) -> None:
                                  "Rate per 1,000 residents", average=borough_rate), key=f"ward-{m.id}")
     table = wt.rename(columns={
         "ward_name": "Ward", "count": f"Offences {period.label}", "previous": f"Offences {period.previous().label}",
-        "change": "Change", "pct_change": "% change", "verdict": "Verdict", "rate_per_1000": "Rate per 1,000",
+        "change": "Change", "pct_change": "% change", "verdict": "Verdict",
+        "q_value": "q (after allowing for all wards)", "rate_per_1000": "Rate per 1,000",
         "population": "Residents (Census 2021)"})
     table = table.drop(columns=["ward_code"])
     plain_table(table, download=None, caption=(
         f"All 20 wards, most offences first. Borough rate {borough_rate:.2f} per 1,000 residents. Ward figures "
-        "are offences the police could place in a ward, so they sum to slightly less than the borough total."))
+        "are offences the police could place in a ward, so they sum to slightly less than the borough total. "
+        + wt.attrs.get("method", "")))
     st.download_button("Download the ward table (CSV)", csv_bytes(wt), file_name=f"{m.id}-wards-{period.label}.csv",
                        mime="text/csv", key=f"dl-ward-{m.id}")
 
