@@ -2,7 +2,9 @@
 
 Used by ``python -m csp_data measures --period FY2024-25``. Police-recorded measures are summed
 over the period (a period the data does not fully cover says so rather than showing a partial
-sum as if complete) and compared with the equal period before; partnership measures show the
+sum as if complete) and compared with the equal period before, with the verdict of the one count
+model (:func:`csp_data.stats.compare_in_series`: the series' own dispersion over the 36 months to
+the period's end, ``dispersion`` and ``p_value`` columns); partnership measures show the
 recorded figure for exactly that period or "awaiting data". Targets add baseline, target and the
 current status (as of the latest data, which the ``status_as_of`` column names).
 """
@@ -17,7 +19,7 @@ from .config import Settings, settings as get_settings
 from .measures import MEASURES
 from .periods import Period, PeriodError, parse
 from .plan import Plan, load_plan
-from .stats import compare_counts
+from .stats import compare_in_series, series_dispersion
 from .targets import AWAITING, TargetResult, evaluate_all
 from .trends import months_present, period_sum, view
 
@@ -52,7 +54,9 @@ def measures_for_period(period: Period, cfg: Settings | None = None, plan: Plan 
         value = period_sum(mv.series, period)
         held = months_present(mv.series, period)
         before = period_sum(mv.series, prev)
-        c = compare_counts(value, before) if value is not None and before is not None else None
+        c = (compare_in_series(mv.series, (period.start, period.end), (prev.start, prev.end),
+                               dispersion=series_dispersion(mv.series, end=period.end))
+             if value is not None and before is not None else None)
         snap = ""
         if held:
             in_p = mv.series[(mv.series.month >= period.start) & (mv.series.month <= period.end)]
@@ -66,6 +70,8 @@ def measures_for_period(period: Period, cfg: Settings | None = None, plan: Plan 
             "change": c.change if c else None,
             "pct_change": round(c.pct_change, 1) if c and c.pct_change is not None else None,
             "verdict": c.verdict if c else None,
+            "p_value": round(c.p_value, 4) if c else None,
+            "dispersion": round(c.phi, 2) if c else None,
             **_london_cols(m, period, prev, cfg, mv.series),
             "source": m.source_name, "snapshot": snap, **target_cols(m.id),
         })
@@ -79,6 +85,7 @@ def measures_for_period(period: Period, cfg: Settings | None = None, plan: Plan 
             "period": period.label, "value": value,
             "note": "" if value is not None else AWAITING,
             "previous_period": None, "previous_value": None, "change": None, "pct_change": None, "verdict": None,
+            "p_value": None, "dispersion": None,
             **_london_cols(None, period, None, cfg, None),
             "source": (str(hit.iloc[-1]["source"]) if hit is not None and len(hit) else "data/partnership/figures.csv"),
             "snapshot": (str(hit.iloc[-1]["entered_at"]) if hit is not None and len(hit) else ""),

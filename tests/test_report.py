@@ -26,7 +26,7 @@ from csp_data.config import REPO_ROOT
 from csp_data.measures import MEASURES
 from csp_data.periods import FORMS, parse
 from csp_data.report import measures_for_period
-from csp_data.stats import compare_counts
+from csp_data.stats import compare_counts, series_dispersion
 
 TH_CODE = "E09000030"
 TH_NAME = "Tower Hamlets"
@@ -134,8 +134,11 @@ def test_one_row_per_measure_with_independent_values(tables, monthly, period):
         assert (pd.isna(row["previous_value"]) if prev is None else row["previous_value"] == prev), mid
         assert row["previous_period"] == p.previous().label
         if value is not None and prev is not None:
-            c = compare_counts(value, prev)
+            # the one count model: the series' own dispersion over the 36 months to the period's end
+            disp = series_dispersion(pd.DataFrame({"month": list(m), "count": list(m.values())}), end=p.end)
+            c = compare_counts(value, prev, phi=disp.for_comparison(p.n_months))
             assert row["change"] == value - prev and row["verdict"] == c.verdict, mid
+            assert row["dispersion"] == pytest.approx(c.phi, abs=0.006) and row["dispersion"] >= 1, mid
         else:
             assert pd.isna(row["change"]) and pd.isna(row["verdict"]), mid
     assert complete >= 14, "nearly every measure is fully held in these years"
