@@ -30,7 +30,10 @@ def _parse_param(text: str) -> tuple[str, object]:
 
 def _emit(df, fmt: str) -> None:
     if fmt == "csv":
-        sys.stdout.write(df.to_csv(index=False))
+        from .exports import csv_text
+
+        # The app's downloads' neutralising: a text cell starting = + - @ (tab, CR) gets a leading '.
+        sys.stdout.write(csv_text(df))
     elif fmt == "json":
         sys.stdout.write(df.to_json(orient="records", date_format="iso", indent=1) + "\n")
     else:

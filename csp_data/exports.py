@@ -28,14 +28,20 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 CSV (with BOM so Excel reads the £ and – characters) of a neutralised copy.
+def csv_text(df: pd.DataFrame) -> str:
+    """CSV text of a neutralised copy of ``df``: what the app's downloads hold, without the BOM
+    (the command line's ``--format csv`` writes this to standard output).
 
     Rows end in CRLF (RFC 4180). That also makes Python's csv writer quote any cell holding a
     carriage return: with bare LF endings a lone CR inside a cell is written unquoted, and a
     spreadsheet then starts a new row there, so "a<CR>=cmd" would smuggle a formula past the
     neutralising into a cell of its own."""
-    return safe_frame(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+    return safe_frame(df).to_csv(index=False, lineterminator="\r\n")
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """UTF-8 CSV (with BOM so Excel reads the £ and – characters) of a neutralised copy: :func:`csv_text`."""
+    return csv_text(df).encode("utf-8-sig")
 
 
 # ----------------------------------------------------------------------------- chart images

@@ -27,6 +27,12 @@ for each row, the value that was current for its measure and period just before 
 file is its own history, so the derived value can never disagree with it; the format stays at the
 eight documented columns.
 
+Formula-like text: the file keeps what was typed (it is data), but :func:`formula_warnings` (the
+loader's report, shown on the *Partnership figures* page) flags every text field (source,
+entered_by, note) whose value begins with ``=``, ``+``, ``-`` or ``@``, which a spreadsheet opening
+the file directly would run as a formula. Downloads from the app and the command line neutralise
+such cells (:mod:`csp_data.exports`); pages show them as plain text.
+
 Bulk upload: :func:`parse_upload` checks an uploaded CSV (size, UTF-8 text, no NUL bytes, the
 :data:`UPLOAD_COLUMNS` header, at most :data:`MAX_UPLOAD_ROWS` rows, every row valid) and returns
 :class:`Entry` objects for :func:`append_entries`. Messages give the uploaded file's line numbers.
@@ -274,6 +280,29 @@ def load_figures(path: Path | None = None, plan: Plan | None = None, today: date
         raise PartnershipError(f"{path}: {n} problem{'s' if n != 1 else ''} in the partnership figures:\n  "
                                + "\n  ".join(lines), lines)
     return _with_numbers(df)
+
+
+TEXT_FIELDS = ("source", "entered_by", "note")
+FORMULA_CHARS = ("=", "+", "-", "@")
+
+
+def formula_warnings(df: pd.DataFrame, where: str = "figures.csv") -> list[str]:
+    """The loader's report on formula-like text: one line per text field (:data:`TEXT_FIELDS`) whose
+    value begins with ``=``, ``+``, ``-`` or ``@`` (after spaces), naming the line and the column, not
+    the value. Such a value is kept as typed; it is flagged because a spreadsheet opening the file
+    itself would run it as a formula."""
+    out = []
+    if df is None or df.empty:
+        return out
+    for line, (_, row) in zip(_line_numbers(df), df.iterrows()):
+        for column in TEXT_FIELDS:
+            value = row.get(column)
+            text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+            if text.lstrip().startswith(FORMULA_CHARS):
+                out.append(f"{where}, line {line}, column {column!r}: begins with {text.lstrip()[0]!r}, which a "
+                           "spreadsheet opening this file would run as a formula. It is kept and shown as typed; "
+                           "downloads neutralise it. Check whether it was meant.")
+    return out
 
 
 def latest(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,13 +1,33 @@
-"""Small page components: verdict text and tables that stay readable without colour."""
+"""Small page components: verdict text and tables that stay readable without colour, and the
+plain-text helpers.
+
+Plain text (issue 12): ``st.markdown``, ``st.caption``, ``st.info`` and friends render Markdown, so a
+text that came from a user or a file (a partnership source or note, who entered it, an ingested
+category name, a file name, a snapshot label) must never be passed to them as it is:
+``![t](http://evil.example/x.png)`` would draw a live image (a request to an outside host) and a URL
+would become a live link. :func:`plain` escapes such text (:func:`csp_data.formatting.md_escape`)
+so it shows literally; :func:`caption_text` is ``st.caption`` of wholly plain text. Tables go
+through :func:`plain_table`, which escapes every text cell (``st.table`` renders Markdown in cells).
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from ..formatting import display_frame, link_text
+from ..formatting import display_frame, link_text, md_escape
 from .downloads import table_download
 from ..scorecard import ScoreRow, fmt_change, ordinal
+
+
+def plain(text: object) -> str:
+    """``text`` (from a user or a file) escaped so that Markdown shows it literally."""
+    return md_escape("" if text is None else text)
+
+
+def caption_text(text: object) -> None:
+    """A caption that is wholly data: shown literally, never as Markdown."""
+    st.caption(plain(text))
 
 
 def score_tile(row: ScoreRow) -> None:
@@ -36,7 +56,7 @@ def score_tile(row: ScoreRow) -> None:
             st.caption(f"London: {ordinal(row.rank)} highest of {row.rank_of} boroughs by count")
         if m.caveat:
             st.caption(f"Note: {m.caveat}")
-        st.caption(f"Source: {m.source_name}; {row.snapshot}")
+        st.caption(f"Source: {m.source_name}; {plain(row.snapshot)}")
 
 
 def _london_lines(row: ScoreRow) -> None:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from .. import build, db
 from ..config import settings
+from ..formatting import md_escape
 from . import access, cache
 
 
@@ -55,7 +56,7 @@ def sidebar_coverage() -> None:
                 continue
             lines.append(
                 f"- {labels[row.dataset]}: {row.first_month:%b %Y} to **{row.last_month:%b %Y}**  \n"
-                f"  _{row.snapshot}_"
+                f"  _{md_escape(row.snapshot)}_"   # the manifest's words: plain text
             )
         st.markdown("\n".join(lines))
         st.caption("Police figures are snapshots: later extracts revise recent months slightly.")

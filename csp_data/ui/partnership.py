@@ -29,11 +29,16 @@ FREQUENCY_WORDS = {"annual": "once a year", "quarterly": "every quarter", "month
 def load(plan: Plan) -> pd.DataFrame | None:
     """Every row entered so far, or None (with the problems shown) when the file has mistakes."""
     try:
-        return pf.load_figures(pf.default_path(), plan=plan)
+        figures = pf.load_figures(pf.default_path(), plan=plan)
     except pf.PartnershipError as e:
         st.error("The partnership figures file has mistakes, so figures cannot be saved until the dashboard "
                  "administrator fixes it:\n\n" + "\n".join(f"- {esc(p)}" for p in e.problems))
         return None
+    flagged = pf.formula_warnings(figures, pf.default_path().name)
+    if flagged:
+        st.warning("Some text in the figures file looks like a spreadsheet formula (the loader's report):\n\n"
+                   + "\n".join(f"- {esc(w)}" for w in flagged))
+    return figures
 
 
 def flash() -> None:

@@ -14,7 +14,7 @@ from ..periods import Period, add_months, make
 from ..targets import SYMBOLS as SYMBOL, TargetResult  # noqa: F401  (SYMBOL: pages use ui.SYMBOL)
 from . import cache
 from .downloads import chart_downloads
-from .components import plain_table, score_tile
+from .components import caption_text, plain, plain_table, score_tile
 
 
 
@@ -23,7 +23,7 @@ def chart_block(built: tuple, key: str, table_caption: str = "", name: str | Non
     named after ``name``, default ``key``) and the same figures as a table."""
     chart, alt, table = built
     st.altair_chart(chart, width="stretch")
-    st.caption(f"Chart description: {alt}")
+    st.caption(f"Chart description: {plain(alt)}")   # names categories from the data: plain text
     with st.expander("Table view of this chart"):
         plain_table(table, caption=table_caption or None, download=None)
     chart_downloads(chart, name or key, table)   # PNG, SVG and the figures as CSV
@@ -92,7 +92,8 @@ def breakdown_block(m: Measure, period: Period, title: str, category_label: str 
                 table_caption=f"{period.label}. Source: {m.source_name}.")
     if len(partial):
         st.caption("Categories with months missing in the period (none recorded in those months): "
-                   + ", ".join(f"{r.category} ({r.months} of {period.n_months} months)" for r in partial.itertuples()))
+                   + ", ".join(f"{plain(r.category)} ({r.months} of {period.n_months} months)"
+                               for r in partial.itertuples()))
 
 
 def ward_block(m: Measure, period: Period) -> None:
@@ -147,7 +148,7 @@ def gauges(results: list[TargetResult]) -> None:
             if r.trajectory is not None and len(r.trajectory):
                 chart_block(charts.trajectory_chart(r.trajectory, f"{t.label}: recorded against the path, year by year",
                                                     t.label), key=f"path-{t.id}")
-            st.caption(r.reason)
+            caption_text(r.reason)   # quotes a partnership figure's value and note: plain text
             bits = [f"Target: {r.target_text}"]
             if r.baseline_period is not None:
                 bits.append(f"baseline {r.baseline_period.label}" + (f" = {r.baseline_value:,.0f}" if r.baseline_value is not None else ""))
@@ -156,7 +157,7 @@ def gauges(results: list[TargetResult]) -> None:
             st.caption("; ".join(bits))
             for c in r.caveats:
                 st.caption(f"Caveat: {c}")
-            st.caption(f"Source: {r.source}" + (f"; {r.snapshot}" if r.snapshot else ""))
+            caption_text(f"Source: {r.source}" + (f"; {r.snapshot}" if r.snapshot else ""))   # who entered it, their source
 
 
 def period_for(latest: date) -> Period:
