@@ -37,6 +37,8 @@ class Measure:
     definition: str = ""
     london_rank: bool = field(default=True)
     parts: tuple[tuple[str, int], ...] = ()   # source "composite": (measure id, +1 or -1) summed by month
+    part_labels: tuple[tuple[str, tuple[str, ...]], ...] = ()   # composite breakdown rows: (label, part ids)
+    beside: tuple[str, ...] = ()     # measures shown beside a composite, labelled, not summed (overlap)
 
     @property
     def source_name(self) -> str:
@@ -52,6 +54,15 @@ def __getattr__(name: str):
         from .breaks import get as get_break
         return get_break("connect").caveat
     raise AttributeError(name)
+
+SERIOUS_VIOLENCE_DEFINITION = (
+    "Serious violence = MPS recorded crime HOMICIDE + VIOLENCE WITH INJURY (borough level) + knife crime not in "
+    "those categories from the MPS Monthly Crime Dashboard: knife crime without injury (all knife crime minus "
+    "knife crime with injury: knife-point robbery, threats and other offences where a knife was used or "
+    "threatened without injury) + knife crime with injury in personal robbery (recorded as robbery, not violence "
+    "with injury). No offence is counted twice: knife crime with injury other than robbery is already in "
+    "homicide or violence with injury. Gun crime is shown beside it, not added, because the dashboard does not "
+    "say which gun crimes are already in violence with injury. Held from Aug 2021, when the dashboard starts.")
 
 MEASURES: tuple[Measure, ...] = (
     Measure("robbery", "Robbery", 1, "crime", majors=("ROBBERY",),
@@ -70,12 +81,21 @@ MEASURES: tuple[Measure, ...] = (
             caveat="A separate MPS dashboard with its own refresh date; counts offences against businesses."),
     Measure("violence_injury", "Violence with injury", 2, "crime", minors=("VIOLENCE WITH INJURY",),
             definition="MPS VIOLENCE AGAINST THE PERSON: VIOLENCE WITH INJURY"),
-    Measure("serious_violence", "Serious violence", 2, "crime", minors=("HOMICIDE", "VIOLENCE WITH INJURY"),
-            definition="Our definition (the plan gives none): MPS HOMICIDE + VIOLENCE WITH INJURY. Knife and gun "
-                       "crime are shown alongside as components; they overlap with it and are not added.",
+    Measure("serious_violence", "Serious violence", 2, "composite",
+            parts=(("homicide", 1), ("violence_injury", 1), ("knife_crime", 1), ("knife_injury", -1),
+                   ("knife_robbery_injury", 1)),
+            part_labels=(("Homicide (MPS recorded crime)", ("homicide",)),
+                         ("Violence with injury (MPS recorded crime)", ("violence_injury",)),
+                         ("Knife crime without injury (dashboard: knife crime minus knife crime with injury)",
+                          ("knife_crime", "knife_injury")),
+                         ("Knife crime with injury in personal robbery (dashboard)", ("knife_robbery_injury",))),
+            beside=("gun_crime", "knife_injury"),
+            definition=SERIOUS_VIOLENCE_DEFINITION,
             plan_target="Down 15% by 2028",
             caveat="The plan does not define serious violence; this definition is the dashboard's and is shown "
-                   "wherever the figure is."),
+                   "wherever the figure is. Gun crime is shown beside it, not added: the dashboard does not split "
+                   "gun crime with injury (already in violence with injury) from the rest.",
+            london_rank=False),
     Measure("knife_crime", "Knife crime", 2, "dashboard", dashboard=("Knife Crime", "Knife Crime", "Offences"),
             definition="MPS dashboard: knife crime offences (all)"),
     Measure("knife_injury", "Knife crime with injury", 2, "dashboard",
@@ -106,7 +126,16 @@ MEASURES: tuple[Measure, ...] = (
             caveat="The plan aims to raise reporting of under-reported hate crime, so a rise is not simply bad."),
 )
 
-BY_ID = {m.id: m for m in MEASURES}
+# Parts of composite measures that are not headline measures themselves (not on the scorecard).
+COMPONENTS: tuple[Measure, ...] = (
+    Measure("homicide", "Homicide", 2, "crime", minors=("HOMICIDE",),
+            definition="MPS VIOLENCE AGAINST THE PERSON: HOMICIDE"),
+    Measure("knife_robbery_injury", "Knife crime with injury in personal robbery", 2, "dashboard",
+            dashboard=("Knife Crime", "Knife Crime with Injury (Personal Robbery)", "Offences"),
+            definition="MPS dashboard: knife crime with injury, personal robbery"),
+)
+
+BY_ID = {m.id: m for m in MEASURES + COMPONENTS}
 
 
 def get(measure_id: str) -> Measure:

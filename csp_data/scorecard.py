@@ -61,6 +61,9 @@ def monthly_series(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
         df = sql.run("dashboard/borough_monthly", area_code=cfg.borough_code, crime_type=ct, crime_subtype=sub, measure=meas)
     elif m.source == "business":
         df = sql.run("business/borough_monthly", borough_name=cfg.borough_name, sections=list(m.sections))
+    elif m.source == "composite":   # serious violence: a signed sum of other measures (csp_data/composite.py)
+        from .composite import monthly
+        return monthly(m, cfg)
     else:  # pragma: no cover - catalogue is fixed
         raise ValueError(m.source)
     df["month"] = pd.to_datetime(df["month"]).dt.date

@@ -42,7 +42,7 @@ INDEPENDENT = {
     "vehicle": ("crime", ["VEHICLE OFFENCES"], []),
     "business": ("business",),
     "violence_injury": ("crime", [], ["VIOLENCE WITH INJURY"]),
-    "serious_violence": ("crime", [], ["HOMICIDE", "VIOLENCE WITH INJURY"]),
+    "serious_violence": ("serious_violence",),   # tests/independent_sv.py: crime + dashboard knife parts
     "knife_crime": ("dashboard", "Knife Crime", "Knife Crime", "Offences"),
     "knife_injury": ("dashboard", "Knife Crime", "Knife Crime with Injury", "Offences"),
     "gun_crime": ("dashboard", "Gun Crime", "Gun Crime", "Offences"),
@@ -57,6 +57,9 @@ INDEPENDENT = {
 
 def independent_monthly(warehouse: Path, measure_id: str) -> dict[date, int]:
     spec = INDEPENDENT[measure_id]
+    if spec[0] == "serious_violence":
+        from independent_sv import independent_serious_violence
+        return independent_serious_violence(warehouse)
     con = duckdb.connect()
     pq = lambda name: f"read_parquet('{(warehouse / f'{name}.parquet').as_posix()}')"  # noqa: E731
     try:
