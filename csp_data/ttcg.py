@@ -6,14 +6,16 @@ Three questions, each answered with a test that does not cry wolf:
   each ward's count in the chosen month with *expected* = the mean of the same ward's previous 12
   months (not the same month last year: one month's count is itself a noisy Poisson draw, so
   judging against it would call chance a change; twelve months give a settled level). The verdict
-  is an exact Poisson tail probability treating that mean as the expected rate:
-  ``p_high = P(X >= latest)`` and ``p_low = P(X <= latest)`` for X ~ Poisson(expected). A cell is
-  "well above expected" when ``p_high < 0.01`` and at least :data:`MIN_HIGH_COUNT` offences were
-  recorded (so 2 offences where 0.1 were expected is not an alert), and "well below expected" when
-  ``p_low < 0.01``. Caveats, stated on the page: the 12-month mean ignores seasons and the
-  uncertainty of the mean itself, and recorded crime varies more than Poisson chance, so the test
-  is if anything quick to flag; with 20 wards x 7 categories about one cell in a hundred tests
-  would pass p < 0.01 by chance alone.
+  is the one count model's tail probability treating that mean as the expected rate:
+  ``p_high = P(X >= latest)`` and ``p_low = P(X <= latest)`` for a quasi-Poisson X with that mean
+  and the category's *prediction dispersion* (:func:`prediction_dispersion`: how far, pooled over
+  the wards and the 24 months before, a ward's month has actually strayed from the mean of its
+  previous 12, relative to Poisson chance; this takes in seasons, the uncertainty of the mean and
+  the extra variation of recorded crime). The two-sided p-values of all wards x categories shown
+  are then put under false-discovery control (Benjamini-Hochberg, ``q``): a cell is "well above
+  expected" when ``q < 0.05``, the count is above expected and at least :data:`MIN_HIGH_COUNT`
+  offences were recorded (so 2 offences where 0.1 were expected is not an alert), and "well below
+  expected" when ``q < 0.05`` below expected.
 * **Is the borough as a whole unusual this month?** :func:`borough_control` runs
   :func:`csp_data.stats.monthly_control` (a c-chart with limits widened for over-dispersion,
   judged against the 24 months before the latest 12) on the borough series up to the chosen
@@ -43,7 +45,7 @@ from . import hotspots, maps, sql
 from .config import Settings, settings as get_settings
 from .measures import BY_ID, Measure, get
 from .periods import add_months
-from .stats import monthly_control
+from .stats import monthly_control, quasi_poisson_tails
 
 DEFAULT_CATEGORIES: tuple[str, ...] = (
     "robbery", "burglary", "theft", "vehicle", "violence_injury", "drug_trafficking", "weapons")
@@ -51,7 +53,8 @@ DEFAULT_CATEGORIES: tuple[str, ...] = (
 ALLOWED_CATEGORIES: tuple[str, ...] = tuple(m.id for m in BY_ID.values() if m.source == "crime")
 
 EXPECTED_MONTHS = 12      # expected = mean of this many previous months of the same ward
-ALPHA = 0.01              # a tail probability below this is "well above / below expected"
+ALPHA = 0.05              # a false-discovery q below this is "well above / below expected"
+PREDICTION_MONTHS = 24    # months over which the prediction dispersion is pooled
 MIN_HIGH_COUNT = 5        # and "well above" needs at least this many offences in the month
 LSOA_MONTHS = 12          # emerging hot spots: this many months of LSOA data, one period per month
 HIGH, MEDIUM, LOW = 3, 2, 1
@@ -60,10 +63,12 @@ SEVERITY_WORDS = {HIGH: "High", MEDIUM: "Medium", LOW: "Low"}
 FLAG_HIGH = "well above expected"
 FLAG_LOW = "well below expected"
 
-METHOD = ("Expected = the ward's mean over the previous 12 months. \"Well above\" = exact Poisson "
-          f"chance of a count this high below 1 in 100 (and at least {MIN_HIGH_COUNT} offences); "
-          "\"well below\" likewise. Seasons are not allowed for, and crime varies more than chance, "
-          "so treat single flags as prompts to look, not proof.")
+METHOD = ("Expected = the ward's mean over the previous 12 months. The chance of a count this far from it "
+          "allows for how far ward months have strayed from such a mean over the previous two years (seasons "
+          "and the extra variation of recorded crime included), and \"well above\" / \"well below\" "
+          f"hold after allowing for every ward and category tested at once (false discovery rate 5%; "
+          f"\"well above\" also needs at least {MIN_HIGH_COUNT} offences). Treat flags as prompts to look, "
+          "not proof.")
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 WARD_RE = re.compile(r"^E05\d{6}$")
@@ -143,11 +148,53 @@ def ward_monthly(category: str, start: date, end: date, cfg: Settings | None = N
     return df
 
 
-def poisson_tails(latest: int, expected: float) -> tuple[float, float]:
-    """(P(X >= latest), P(X <= latest)) for X ~ Poisson(expected); NaN when nothing is expected to test."""
+def poisson_tails(latest: int, expected: float, phi: float = 1.0) -> tuple[float, float]:
+    """(P(X >= latest), P(X <= latest)) for X with mean ``expected`` and variance ``phi`` times it
+    (Poisson when ``phi`` = 1; :func:`csp_data.stats.quasi_poisson_tails`); NaN when nothing is
+    expected to test."""
     if expected is None or not np.isfinite(expected):
         return float("nan"), float("nan")
-    return float(_st.poisson.sf(latest - 1, expected)), float(_st.poisson.cdf(latest, expected))
+    return quasi_poisson_tails(int(latest), float(expected), phi)
+
+
+def prediction_dispersion(df: pd.DataFrame, month: date) -> float:
+    """How far a ward's month strays from the mean of its previous 12, relative to Poisson chance,
+    pooled over every ward and the :data:`PREDICTION_MONTHS` months before ``month``: the mean of
+    ``(count - expected)^2 / expected`` over those ward-months (``expected`` > 0 and 12 previous
+    months held), floored at 1. Because it measures the very prediction the flags use, it takes in
+    seasons, trend, the uncertainty of a 12-month mean and the extra variation of recorded crime.
+    ``df``: ward_code, month, count (months the ward data cover). 1 when no month can be judged."""
+    wide = df.pivot_table(index="month", columns="ward_code", values="count", aggfunc="sum").sort_index()
+    wide = wide.reindex(pd.Index(sorted(set(wide.index)), name="month"))
+    terms: list[np.ndarray] = []
+    months = list(wide.index)
+    for i, m in enumerate(months):
+        if m >= month or m < add_months(month, -PREDICTION_MONTHS):
+            continue
+        prev = [p for p in months[:i] if p >= add_months(m, -EXPECTED_MONTHS)]
+        if len(prev) < EXPECTED_MONTHS:
+            continue
+        e = wide.loc[prev].mean().to_numpy(dtype=float)
+        y = wide.loc[m].to_numpy(dtype=float)
+        ok = np.isfinite(e) & np.isfinite(y) & (e > 0)
+        terms.append((y[ok] - e[ok]) ** 2 / e[ok])
+    if not terms:
+        return 1.0
+    allt = np.concatenate(terms)
+    return max(1.0, float(allt.mean())) if allt.size else 1.0
+
+
+def cell_q_values(p_high: np.ndarray, p_low: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg q-values of the cells' two-sided p-values (twice the smaller tail),
+    over every cell with an expectation (NaN elsewhere)."""
+    two = np.minimum(1.0, 2 * np.minimum(p_high, p_low))
+    q = np.full(two.shape, np.nan)
+    ok = np.isfinite(two)
+    if ok.sum() > 1:
+        q[ok] = _st.false_discovery_control(two[ok], method="bh")
+    elif ok.sum() == 1:
+        q[ok] = two[ok]
+    return q
 
 
 def flag_for(latest: int, p_high: float, p_low: float, alpha: float = ALPHA) -> str:
@@ -174,27 +221,31 @@ def ward_expected(month: date, categories=DEFAULT_CATEGORIES, cfg: Settings | No
         raise TTCGError(f"the ward data do not cover {month:%B %Y}")
     frames = []
     for m in measures(categories):
-        df = ward_monthly(m.id, add_months(month, -EXPECTED_MONTHS), month, cfg)
+        df = ward_monthly(m.id, add_months(month, -(EXPECTED_MONTHS + PREDICTION_MONTHS)), month, cfg)
+        phi = prediction_dispersion(df, month)
+        df = df[df["month"] >= add_months(month, -EXPECTED_MONTHS)]
         latest = df[df["month"] == month].set_index("ward_code")
         prev = df[df["month"] < month].groupby("ward_code")["count"].agg(["mean", "size"])
         out = latest[["ward_name", "count"]].rename(columns={"count": "latest"}).join(prev, how="left")
         out = out.reset_index().rename(columns={"mean": "expected", "size": "expected_months"})
         out["expected_months"] = out["expected_months"].fillna(0).astype(int)
-        out["category"], out["label"] = m.id, m.label
+        out["category"], out["label"], out["dispersion"] = m.id, m.label, phi
         frames.append(out)
     res = pd.concat(frames, ignore_index=True)
     res["latest"] = res["latest"].astype(int)
     res["expected"] = res["expected"].astype(float)
-    tails = [poisson_tails(int(k), e) for k, e in zip(res["latest"], res["expected"])]
+    tails = [poisson_tails(int(k), e, ph) for k, e, ph in zip(res["latest"], res["expected"], res["dispersion"])]
     res["p_high"] = [t[0] for t in tails]
     res["p_low"] = [t[1] for t in tails]
     with np.errstate(divide="ignore", invalid="ignore"):
         res["ratio"] = np.where(res["expected"] > 0, res["latest"] / res["expected"], np.nan)
-    res["flag"] = [flag_for(int(k), ph, pl) for k, ph, pl in zip(res["latest"], res["p_high"], res["p_low"])]
+    res["q"] = cell_q_values(res["p_high"].to_numpy(), res["p_low"].to_numpy())
+    res["flag"] = [flag_for(int(k), q if k > e else 1.0, q if k < e else 1.0)
+                   for k, e, q in zip(res["latest"], res["expected"], res["q"])]
     order = {c: i for i, c in enumerate(categories)}
     res = res.assign(_o=res["category"].map(order)).sort_values(["_o", "ward_name"]).drop(columns="_o")
     cols = ["ward_code", "ward_name", "category", "label", "latest", "expected", "expected_months", "ratio",
-            "p_high", "p_low", "flag"]
+            "p_high", "p_low", "flag", "q", "dispersion"]
     return res[cols].reset_index(drop=True)
 
 
@@ -315,12 +366,17 @@ def _p_words(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
+def _q_words(q: float) -> str:
+    """A false-discovery q-value in words: it already allows for every cell tested at once."""
+    return ("q < 0.001" if q < 0.001 else f"q = {q:.3f}") + ", after allowing for every ward and category"
+
+
 def exceptions(month: date, categories=DEFAULT_CATEGORIES, cfg: Settings | None = None,
                frame: pd.DataFrame | None = None, emerging: dict | None = None) -> list[ExceptionItem]:
     """Everything unusual in ``month`` for the categories, most severe first.
 
     (a) borough control-chart breaches (count beyond a 3-sigma limit: above = high severity,
-    below = low); (b) ward x category cells "well above expected" (high when p < 0.001, otherwise
+    below = low); (b) ward x category cells "well above expected" (high when q < 0.001, otherwise
     medium); (c) LSOAs whose emerging hot-spot class is "intensifying" (medium) or "new" (low).
     ``frame`` may pass an already computed :func:`ward_expected` for the same month and categories,
     and ``emerging`` a dict category -> :func:`lsoa_emerging` frame (both must match ``month``).
@@ -343,9 +399,9 @@ def exceptions(month: date, categories=DEFAULT_CATEGORIES, cfg: Settings | None 
     for r in frame[frame["flag"] == FLAG_HIGH].itertuples():
         out.append(ExceptionItem(
             kind="ward", where=r.ward_name, what=f"{r.label} well above expected",
-            figure=f"{r.latest:,d} offences; expected {_fmt(r.expected)} ({_p_words(r.p_high)})",
-            severity=HIGH if r.p_high < 0.001 else MEDIUM, category=r.category, ward_code=r.ward_code,
-            rank=float(r.p_high), extra={"latest": int(r.latest), "expected": float(r.expected)}))
+            figure=f"{r.latest:,d} offences; expected {_fmt(r.expected)} ({_q_words(r.q)})",
+            severity=HIGH if r.q < 0.001 else MEDIUM, category=r.category, ward_code=r.ward_code,
+            rank=float(r.q), extra={"latest": int(r.latest), "expected": float(r.expected)}))
     for c in cats:
         em = emerging[c] if emerging is not None and c in emerging else lsoa_emerging(month, c, cfg)
         label = get(c).label

@@ -95,15 +95,64 @@ def test_latest_and_expected_match_an_independent_duckdb_count(con, frame, lates
     assert got["latest"].sum() > 0, "a category with no offences at all in a month is suspicious"
 
 
-def test_p_values_are_exact_poisson_tails(frame):
+def independent_prediction_dispersion(con, m, latest: date) -> float:
+    """Mean of (count - mean of the ward's previous 12 months)^2 / that mean over every ward and the
+    24 months before ``latest``, floored at 1, straight from the Parquet with pandas."""
+    where, args = _filter(m)
+    df = con.execute(f"""
+        SELECT w.ward_code, mm.month, coalesce(sum(cm.count), 0) AS n
+        FROM w CROSS JOIN (SELECT DISTINCT month FROM cm WHERE level = 'ward' AND month >= ? AND month < ?) AS mm
+        LEFT JOIN cm ON cm.level = 'ward' AND cm.area_code = w.ward_code AND cm.month = mm.month AND {where}
+        GROUP BY w.ward_code, mm.month""", [add_months(latest, -36), latest, *args]).df()
+    wide = df.pivot(index="month", columns="ward_code", values="n").sort_index()
+    terms = []
+    for i in range(12, len(wide)):
+        if pd.Timestamp(wide.index[i]).date() < add_months(latest, -24):
+            continue
+        e = wide.iloc[i - 12:i].mean()
+        y = wide.iloc[i]
+        ok = e > 0
+        terms += list(((y[ok] - e[ok]) ** 2 / e[ok]).to_numpy())
+    return max(1.0, sum(terms) / len(terms))
+
+
+def test_p_values_are_quasi_poisson_tails_under_false_discovery_control(con, frame, latest):
+    """Each cell's tails are the Poisson tails (chi-square form) of the effective count latest / phi
+    against expected / phi, phi the category's prediction dispersion recomputed here; flags follow
+    Benjamini-Hochberg q-values (statsmodels) of the two-sided p-values over all cells."""
+    from statsmodels.stats.multitest import multipletests
+
+    phis = {c: independent_prediction_dispersion(con, get(c), latest) for c in ttcg.DEFAULT_CATEGORIES}
     for r in frame.itertuples():
-        assert r.p_high == pytest.approx(stats.poisson.sf(r.latest - 1, r.expected), rel=1e-9, abs=1e-300)
-        assert r.p_low == pytest.approx(stats.poisson.cdf(r.latest, r.expected), rel=1e-9, abs=1e-300)
+        phi = phis[r.category]
+        assert r.dispersion == pytest.approx(phi, rel=1e-9), r.category
+        k, e = r.latest / phi, r.expected / phi
+        high = 1.0 if k == 0 else stats.chi2.cdf(2 * e, 2 * k)
+        assert r.p_high == pytest.approx(high, rel=1e-9, abs=1e-300)
+        assert r.p_low == pytest.approx(stats.chi2.sf(2 * e, 2 * k + 2), rel=1e-9, abs=1e-300)
         assert r.ratio == pytest.approx(r.latest / r.expected)
-        want = (ttcg.FLAG_HIGH if r.p_high < 0.01 and r.latest >= ttcg.MIN_HIGH_COUNT
-                else ttcg.FLAG_LOW if r.p_low < 0.01 else "")
+    two = [min(1.0, 2 * min(a, b)) for a, b in zip(frame["p_high"], frame["p_low"])]
+    reject, q, _, _ = multipletests(two, alpha=0.05, method="fdr_bh")
+    assert frame["q"].to_numpy() == pytest.approx(q, rel=1e-9)
+    for r, rej in zip(frame.itertuples(), reject):
+        want = (ttcg.FLAG_HIGH if rej and r.latest > r.expected and r.latest >= ttcg.MIN_HIGH_COUNT
+                else ttcg.FLAG_LOW if rej and r.latest < r.expected else "")
         assert r.flag == want
-    assert (frame["flag"] != "").any(), "the real month should flag something (the checks above would be vacuous)"
+    assert all(p > 1.3 for p in phis.values()), "ward months stray from a 12-month mean well beyond Poisson chance"
+    # The exact Poisson tails at p < 0.01 flagged a dozen cells this month; chance alone explains them.
+    old = [ttcg.flag_for(int(r.latest), *ttcg.poisson_tails(int(r.latest), r.expected), alpha=0.01)
+           for r in frame.itertuples()]
+    assert sum(1 for f in old if f) >= 5
+    assert (frame["flag"] == "").all()
+
+
+def test_a_cell_far_above_its_expectation_is_still_flagged():
+    """Synthetic: one cell at four times its expectation among 139 on it is flagged; the rest are not."""
+    p_high = [ttcg.poisson_tails(80, 20.0, 2.0)[0]] + [0.5] * 139
+    p_low = [ttcg.poisson_tails(80, 20.0, 2.0)[1]] + [0.5] * 139
+    q = ttcg.cell_q_values(pd.Series(p_high).to_numpy(), pd.Series(p_low).to_numpy())
+    assert q[0] < 0.001 and (q[1:] > 0.05).all()
+    assert ttcg.flag_for(80, q[0], 1.0) == ttcg.FLAG_HIGH and ttcg.flag_for(20, q[1], q[1]) == ""
 
 
 def test_poisson_tails_edge_cases():

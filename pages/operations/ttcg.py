@@ -151,7 +151,8 @@ def projector() -> None:
         table_download(frame.drop(columns=["category"]).rename(columns={
             "ward_code": "Ward code", "ward_name": "Ward", "label": "Category", "latest": f"Offences {view.month:%b %Y}",
             "expected": "Expected", "expected_months": "Months behind the expectation", "ratio": "Ratio",
-            "p_high": "p (this high or higher)", "p_low": "p (this low or lower)", "flag": "Flag"}),
+            "p_high": "p (this high or higher)", "p_low": "p (this low or lower)", "flag": "Flag",
+            "q": "q (after allowing for every cell)", "dispersion": "Dispersion (prediction)"}),
             f"ttcg-wards-{view.month:%Y-%m}")
 
 
