@@ -1159,3 +1159,95 @@ def day_hour_heatmap(df: pd.DataFrame, title: str, measure_label: str):
     table = table.reset_index()
     subtitle = "Darker cells: more; every cell is labelled with its count"
     return _finish(chart, _title(title, subtitle), alt_text, 320), alt_text, table
+
+
+# ----------------------------------------------------------------------------- funnel plot
+
+FUNNEL_AREA_COLUMNS = ("code", "name", "count", "population", "rate", "expected", "position")
+FUNNEL_LIMIT_COLUMNS = ("population", "centre", "low_95", "high_95", "low_998", "high_998")
+_FUNNEL_STYLE = {  # position -> (colour, shape): shape and words carry the meaning, colour repeats it
+    "above 99.8% limit": (PALETTE["orange"], "triangle-up"),
+    "above 95% limit": (PALETTE["orange"], "diamond"),
+    "within the 95% limits": (PALETTE["grey"], "circle"),
+    "below 95% limit": (PALETTE["blue"], "square"),
+    "below 99.8% limit": (PALETTE["blue"], "triangle-down"),
+}
+
+
+def funnel_chart(areas: pd.DataFrame, limits: pd.DataFrame, title: str, area_word: str = "area",
+                 rate_label: str = "Offences per 1,000 residents"):
+    """A funnel plot: each area's rate against its residents, with the centre line (borough rate)
+    and the 95% (dashed) and 99.8% (dotted) limits from :func:`csp_data.funnel.funnel`. Areas
+    outside a limit are drawn as triangles or diamonds (not only in another colour) and named.
+
+    ``areas`` columns: code, name, count, population, rate, expected, position; ``limits`` columns:
+    population, centre, low_95, high_95, low_998, high_998. The table has one row per area with the
+    limits at its own population."""
+    import numpy as np
+
+    _require(areas, FUNNEL_AREA_COLUMNS, "funnel_chart")
+    _require(limits, FUNNEL_LIMIT_COLUMNS, "funnel_chart")
+    if areas.empty or limits.empty:
+        raise ValueError("funnel_chart: no areas to plot")
+    rate = _cap(rate_label)
+    pts = areas.loc[:, list(FUNNEL_AREA_COLUMNS)].copy().reset_index(drop=True)
+    lim = limits.sort_values("population").reset_index(drop=True)
+
+    def at(col: str) -> list[float]:
+        return list(np.interp(pts["population"], lim["population"], lim[col]))
+
+    word = _cap(area_word)
+    table = pd.DataFrame({
+        word: pts["name"].astype(str), "Residents": pts["population"].astype(int),
+        "Offences": pts["count"].astype(int), rate: pts["rate"].map(lambda v: _round(v, 2)),
+        "Expected at the borough rate": pts["expected"].map(lambda v: _round(v, 1)),
+        "95% limits": [f"{fmt(lo, 2)} to {fmt(hi, 2)}" for lo, hi in zip(at("low_95"), at("high_95"))],
+        "99.8% limits": [f"{fmt(lo, 2)} to {fmt(hi, 2)}" for lo, hi in zip(at("low_998"), at("high_998"))],
+        "Position": pts["position"].astype(str),
+    })
+    plot = table.copy()
+    plot["Rate"] = pts["rate"]
+    outside = plot["Position"] != "within the 95% limits"
+    named = outside if outside.sum() <= 8 else plot["Position"].str.contains("99.8%")  # a readable number of names
+    plot["Label"] = [n if k else "" for n, k in zip(plot[word], named)]
+    order = [p for p in _FUNNEL_STYLE if p in set(plot["Position"])]
+    x = alt.X("Residents:Q", title="Residents (Census 2021)", scale=alt.Scale(zero=False, nice=True),
+              axis=alt.Axis(format=",d", tickCount=6))
+    y_top = max(float(plot["Rate"].max()), float(lim["high_998"].max())) * 1.08
+    y_scale = alt.Scale(domain=[0, y_top], nice=False)
+    y = alt.Y("Rate:Q", title=rate, scale=y_scale)
+    long = lim.melt(id_vars="population", value_vars=["centre", "low_95", "high_95", "low_998", "high_998"],
+                    var_name="line", value_name="value")
+    names = {"centre": "Borough rate", "low_95": "95% limits", "high_95": "95% limits",
+             "low_998": "99.8% limits", "high_998": "99.8% limits"}
+    long["Limit"] = long["line"].map(names)
+    long["side"] = long["line"]
+    dash = alt.Scale(domain=["Borough rate", "95% limits", "99.8% limits"], range=[[1, 0], [8, 4], [2, 3]])
+    lines = alt.Chart(long.rename(columns={"population": "Residents", "value": "Rate"})).mark_line(
+        color=AXIS_COLOUR, strokeWidth=1.8, clip=True).encode(
+        x=x, y=alt.Y("Rate:Q", title=rate, scale=y_scale), detail="side:N",
+        strokeDash=alt.StrokeDash("Limit:N", scale=dash, title="Lines"))
+    tooltip = [alt.Tooltip(f"{word}:N"), alt.Tooltip("Residents:Q", format=",d"), alt.Tooltip("Offences:Q", format=",d"),
+               alt.Tooltip(f"{rate}:Q", format=".2f"), alt.Tooltip("95% limits:N"), alt.Tooltip("99.8% limits:N"),
+               alt.Tooltip("Position:N")]
+    points = alt.Chart(plot).mark_point(filled=True, size=90, opacity=0.9).encode(
+        x=x, y=y, tooltip=tooltip,
+        color=alt.Color("Position:N", scale=alt.Scale(domain=order, range=[_FUNNEL_STYLE[p][0] for p in order]),
+                        title="Position"),
+        shape=alt.Shape("Position:N", scale=alt.Scale(domain=order, range=[_FUNNEL_STYLE[p][1] for p in order]),
+                        title="Position"))
+    labels = alt.Chart(plot[plot["Label"] != ""]).mark_text(align="left", dx=8, dy=-6, color=TEXT_COLOUR).encode(
+        x=x, y=y, text="Label:N")
+    chart = alt.layer(lines, points, labels)
+    centre = float(lim["centre"].iloc[0])
+    out = plot[plot["Position"] != "within the 95% limits"]
+    counts = plot["Position"].value_counts()
+    sents = [f"{title}: {len(plot)} {area_word}s, borough rate {fmt(centre, 2)} per 1,000 residents."]
+    sents.append(", ".join(f"{_plural(int(counts[p]), area_word)} {p}" for p in _FUNNEL_STYLE if p in counts) + ".")
+    if len(out):
+        sents.append("Outside the 95% limits: " + _listing(
+            [f"{r[word]} {fmt(r['Rate'], 2)} ({r['Position']})" for _, r in out.iterrows()], 6) + ".")
+    alt_text = " ".join(sents)
+    subtitle = [f"Each point is one {area_word}; solid line: borough rate; dashed: 95% limits; dotted: 99.8% limits",
+                "(allowing for over-dispersion). Triangles and diamonds mark areas outside a limit."]
+    return _finish(chart, _title(title, subtitle), alt_text, 380), alt_text, table

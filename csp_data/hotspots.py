@@ -48,7 +48,8 @@ import shapely
 from scipy import stats
 
 from . import geo, manifest, sql
-from .config import Settings, settings as get_settings
+from .config import Settings
+from .config import settings as get_settings
 
 if TYPE_CHECKING:  # esda and libpysal take 1-2 s to import: loaded only when a hot-spot is computed
     from libpysal.weights import W

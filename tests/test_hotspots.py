@@ -242,7 +242,7 @@ def test_ties_count_on_both_sides_for_whole_counts(w):
     n_ge, n_le = hs.permutation_tails(y, nb, 999, seed=5)
     far = [w.id_order.index(c) for c in FAR]
     assert (n_ge[far] == 999).all()  # an all-zero neighbourhood: every draw is >= it, and most tie
-    p, side = hs.permutation_p(n_ge, n_le, 999)
+    p, _ = hs.permutation_p(n_ge, n_le, 999)
     assert (p[far] > 0.5).all()      # so it is no evidence of a cold spot at all
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

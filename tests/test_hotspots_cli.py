@@ -28,7 +28,7 @@ def cli(warehouse):
     env.pop("CSP_BOROUGH", None)
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "csp_data", "hotspots", *args], cwd=REPO_ROOT, env=env,
+        return subprocess.run([sys.executable, "-m", "csp_data", "hotspots", *args], check=False, cwd=REPO_ROOT, env=env,
                               capture_output=True, timeout=300)
 
     return run
