@@ -39,6 +39,7 @@ class Measure:
     parts: tuple[tuple[str, int], ...] = ()   # source "composite": (measure id, +1 or -1) summed by month
     part_labels: tuple[tuple[str, tuple[str, ...]], ...] = ()   # composite breakdown rows: (label, part ids)
     beside: tuple[str, ...] = ()     # measures shown beside a composite, labelled, not summed (overlap)
+    short_definition: str = ""       # one line for tiles where the full definition is too long
 
     @property
     def source_name(self) -> str:
@@ -91,6 +92,8 @@ MEASURES: tuple[Measure, ...] = (
                          ("Knife crime with injury in personal robbery (dashboard)", ("knife_robbery_injury",))),
             beside=("gun_crime", "knife_injury"),
             definition=SERIOUS_VIOLENCE_DEFINITION,
+            short_definition="Homicide + violence with injury + knife crime not already in them (without injury, or "
+                             "robbery with injury); gun crime shown beside, not added.",
             plan_target="Down 15% by 2028",
             caveat="The plan does not define serious violence; this definition is the dashboard's and is shown "
                    "wherever the figure is. Gun crime is shown beside it, not added: the dashboard does not split "

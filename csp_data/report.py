@@ -73,6 +73,7 @@ def measures_for_period(period: Period, cfg: Settings | None = None, plan: Plan 
             "p_value": round(c.p_value, 4) if c else None,
             "dispersion": round(c.phi, 2) if c else None,
             **_london_cols(m, period, prev, cfg, mv.series),
+            "definition": m.definition,
             "source": m.source_name, "snapshot": snap, **target_cols(m.id),
         })
     for pm in plan.partnership_measures:
@@ -87,6 +88,7 @@ def measures_for_period(period: Period, cfg: Settings | None = None, plan: Plan 
             "previous_period": None, "previous_value": None, "change": None, "pct_change": None, "verdict": None,
             "p_value": None, "dispersion": None,
             **_london_cols(None, period, None, cfg, None),
+            "definition": pm.description,
             "source": (str(hit.iloc[-1]["source"]) if hit is not None and len(hit) else "data/partnership/figures.csv"),
             "snapshot": (str(hit.iloc[-1]["entered_at"]) if hit is not None and len(hit) else ""),
             **target_cols(pm.id),

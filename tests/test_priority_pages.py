@@ -272,3 +272,51 @@ def test_priority_1_business_crime_has_no_ward_table(app_env):
     assert not any(c.startswith(DESCRIPTION + "Business crime per 1,000 residents by ward") for c in descriptions(at))
     assert any(s.value == "Business crime: monthly trend" for s in at.main.subheader)
     assert_every_chart_has_alt_text_and_a_table(at)
+
+
+# --------------------------------------------------------------------------- issue 13: London, serious violence, ASB
+
+
+def tables_with(at: AppTest, column: str) -> list[pd.DataFrame]:
+    return [table_df(t) for t in at.main.table if column in [md_unescape(c) for c in t.value.columns]]
+
+
+def test_priority_1_shows_the_asb_held_with_a_map_and_the_two_publishers(app_env):
+    at = open_page(PRIORITY_PAGES[1])
+    text = " ".join(m.value for m in at.markdown)
+    assert "Anti-social behaviour (police.uk):** 2 months are held — Feb 2025 and Jan 2026" in text
+    assert "cannot show a trend" in text and "street-level burglary only" not in text
+    asb = tables_with(at, "ASB records")[0]
+    # the real embedded files: 665 and 703 ASB rows (data/sources/SOURCES.md), 394 and 407 distinct lines
+    assert asb.set_index("Month")["ASB records"].astype(int).to_dict() == {"Feb 2025": 665, "Jan 2026": 703}
+    assert asb.set_index("Month")["Distinct lines"].astype(int).to_dict() == {"Feb 2025": 394, "Jan 2026": 407}
+    assert at.get("deck_gl_json_chart"), "no ASB map"
+    by_ward = tables_with(at, "Ward")[-1]
+    assert by_ward["ASB records"].astype(int).sum() == 703 and len(by_ward) == 20      # the latest month, 20 wards
+    pubs = tables_with(at, "MPS recorded crime")[0]
+    rob = pubs[(pubs["Month"] == "Jan 2026") & (pubs["Category"] == "Robbery")].iloc[0]
+    assert (int(rob["police.uk records"]), int(rob["MPS recorded crime"])) == (92, 95)
+    assert any("extraction" in c.value or "snapshot taken on a different date" in c.value for c in at.main.caption)
+
+
+def test_tiles_carry_the_london_comparison(app_env):
+    at = open_page(PRIORITY_PAGES[1])
+    lines = [c.value for c in at.main.caption if c.value.startswith("Against London")]
+    # five tiles, each with the 12-month and year-to-date comparison
+    assert len([x for x in lines if "(same 12 months)" in x]) == 5
+    business = [x for x in lines if "CONNECT" in x]
+    assert business and all("about as much as London" in x or "than London" in x or "while London" in x
+                            for x in lines if "awaiting" not in x)
+
+
+def test_priority_2_shows_serious_violence_part_by_part(app_env):
+    at = open_page(PRIORITY_PAGES[2])
+    parts = tables_with(at, "In the total?")[0]
+    added = parts[parts["In the total?"] == "added"]["Offences"].astype(int)
+    total = int(parts[parts["In the total?"] == "total"]["Offences"].iloc[0])
+    assert added.sum() == total > 2000
+    beside = parts[parts["Part"].str.contains("shown beside")]
+    assert set(beside["Part"]) == {"Gun crime (shown beside)", "Knife crime with injury (shown beside)"}
+    from csp_data.measures import get as get_measure
+    assert any(c.value.startswith("Definition: ") and get_measure("serious_violence").short_definition in c.value
+               for c in at.main.caption)

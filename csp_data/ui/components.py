@@ -52,6 +52,8 @@ def score_tile(row: ScoreRow) -> None:
             st.caption(f"{row.fy_label} to date ({row.fytd.label}): {row.fy.current:,d} vs {row.fy.previous:,d} "
                        f"({fmt_change(row.fy)}) — {row.fy.symbol} {row.fy.verdict}")
         _london_lines(row)
+        if m.short_definition:
+            st.caption(f"Definition: {m.short_definition}")
         if row.rank:
             st.caption(f"London: {ordinal(row.rank)} highest of {row.rank_of} boroughs by count")
         if m.caveat:

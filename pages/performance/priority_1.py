@@ -28,12 +28,13 @@ if view.latest is not None:
     ui.ward_block(m, last12)
 
 st.header("Anti-social behaviour and fire", divider="gray")
-st.markdown(
-    "**Anti-social behaviour:** awaiting data. ASB is not part of police recorded crime; police.uk publishes ASB "
-    "incidents in its monthly street-level files, which an analyst can add with `python -m csp_data ingest`. "
-    "The embedded extract holds street-level burglary only, so no ASB figure is shown rather than a partial one."
-)
+ui.asb_block()
 st.markdown(
     "**Fire audits and the Business Crime Reduction Partnership** are counted by the fire service and the council, "
     "not the police: see their targets above, which read the partnership's recorded figures."
 )
+
+st.header("Two publishers, two counts", divider="gray")
+st.markdown("For the months police.uk's all-crime street files are held, the same categories are also in the MPS "
+            "file this dashboard uses. Both are shown, with why they differ.")
+ui.two_publishers_block(MEASURES)

@@ -16,6 +16,10 @@ plan, prio, results, by_measure = ui.priority_intro(NUMBER)
 sv = plan.definitions["serious_violence"]
 
 st.info(f"**How this dashboard defines serious violence.** {sv.text}")
+sv_view = cache.measure_view("serious_violence")
+if sv_view.latest is not None:
+    st.subheader(f"What serious violence counts, {ui.period_for(sv_view.latest).label}")
+    ui.serious_violence_block(ui.period_for(sv_view.latest))
 
 ui.headline_and_targets(MEASURES, results)
 
