@@ -243,6 +243,27 @@ def previous_comparable(choice: PeriodChoice, monthly: pd.DataFrame) -> Period |
     return prev if all(m in held for m in prev.months()) else None
 
 
+def headline_change(total: int, before: int, period: Period, monthly: pd.DataFrame):
+    """The headline verdict on searches in ``period`` against the equal period before: the one count
+    model (:func:`csp_data.stats.compare_counts` with the search series' own dispersion, from
+    :func:`csp_data.stats.series_dispersion` over the 36 months to the period's end; months with no
+    published records or far fewer than usual are left out of that estimate, never taken as 0)."""
+    from .stats import compare_counts, series_dispersion
+
+    low = set(incomplete_months(monthly))
+    series = pd.DataFrame({"month": [_as_date(m) for m in monthly["month"]], "count": monthly["searches"]})
+    series = series[~series["month"].isin(low)]
+    disp = series_dispersion(series, end=period.end)
+    return compare_counts(total, before, phi=disp.for_comparison(period.n_months))
+
+
+def headline_words(c) -> str:
+    """The caption under the headline count: symbol, verdict, plain words and the test used."""
+    from .stats import plain_words
+
+    return f"{c.symbol} {c.verdict}: {plain_words(c, None)} ({c.test_words})."
+
+
 # ------------------------------------------------------------------------------------- breakdowns
 
 def _label(v) -> str:

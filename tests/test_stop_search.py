@@ -582,3 +582,30 @@ def test_heatmap_cell_labels_contrast_with_their_cell(last12):
         ink = charts._luminance(charts._srgb(r["ink"]))
         a, b = sorted([cell, ink], reverse=True)
         assert (a + 0.05) / (b + 0.05) >= 4.5, r
+
+
+def test_headline_change_allows_for_the_search_series_own_variation(warehouse):
+    """The headline verdict is the one count model: searches in the last 12 months against the 12
+    before, tested with the dispersion of the monthly search series itself (searches rise and fall
+    with operations far more than Poisson chance), not the exact Poisson test."""
+    from csp_data import sql
+    from csp_data.stats import compare_counts, series_dispersion
+
+    monthly = sql.run("stop_search/monthly", ward_code="")
+    choice = ss.period_choices(monthly)[0]
+    prev = ss.previous_comparable(choice, monthly)
+    assert prev is not None
+    months = pd.to_datetime(monthly["month"]).dt.date
+
+    def total(p):
+        return int(monthly.loc[[p.start <= m <= p.end for m in months], "searches"].sum())
+
+    c = ss.headline_change(total(choice.period), total(prev), choice.period, monthly)
+    low = set(ss.incomplete_months(monthly))
+    series = pd.DataFrame({"month": months, "count": monthly["searches"]})
+    disp = series_dispersion(series[~series["month"].isin(low)], end=choice.period.end)
+    assert disp.phi > 1
+    assert c == compare_counts(total(choice.period), total(prev), phi=disp.for_comparison(12))
+    assert c.method.startswith("quasi-Poisson")
+    words = ss.headline_words(c)
+    assert words.startswith(f"{c.symbol} {c.verdict}: ") and "quasi-Poisson conditional test" in words

@@ -13,7 +13,6 @@ from csp_data import stop_search as ss
 from csp_data.config import settings
 from csp_data.exports import csv_bytes
 from csp_data.scorecard import fmt_change
-from csp_data.stats import compare_counts, plain_words
 from csp_data.trends import wilson_interval
 from csp_data.ui import cache
 from csp_data.ui import stop_search as data
@@ -100,10 +99,10 @@ prev = ss.previous_comparable(choice, data.monthly(ward))
 with m1:
     if prev is not None:
         before = int(data.profile(prev.start, prev.end, ward)["searches"].sum())
-        c = compare_counts(total, before)
+        c = ss.headline_change(total, before, period, data.monthly(ward))
         st.metric(f"Searches ({period.label})", f"{total:,d}", delta=f"{fmt_change(c)} vs {prev.label}",
                   delta_color="off")
-        st.caption(f"{c.symbol} {c.verdict}: {plain_words(c, None)} (exact Poisson test p = {c.p_value:.3g}).")
+        st.caption(ss.headline_words(c))
     else:
         st.metric(f"Searches ({when})", f"{total:,d}")
         st.caption("No comparison with the period before: one of the two periods has months with no published records.")
