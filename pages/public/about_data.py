@@ -38,8 +38,9 @@ st.markdown(
   month, the newer one is used and the difference is logged for analysts.
 - **Category changes.** Residential burglary was re-categorised by the MPS in 2023; the dashboard joins the
   old and new names so trends are continuous.
-- **Recording system change.** The MPS moved to a new recording system (CONNECT) in February–March 2024.
-  Hate crime and domestic abuse comparisons across that date may partly reflect recording changes.
+- **Recording system change.** The MPS moved to a new recording system (CONNECT) in early 2024: London-wide
+  counts step from March 2024 (fully from April 2024). Any comparison across that date may partly reflect
+  recording, so the scorecard shows each change beside London's over the same months.
 - **police.uk locations are approximate.** Street-level crimes are placed at the nearest of a set of
   anonymised map points ("On or near …"), so many crimes share one point and a crime near a boundary can
   appear on the wrong side of it.

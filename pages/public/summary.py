@@ -67,6 +67,8 @@ for prio in plan.priorities:
         if row is None:
             continue
         st.markdown(change_sentence(row))
+        if row.measure.short_definition:
+            st.caption(f"What {row.measure.label.lower()} counts here: {row.measure.short_definition}")
         if row.measure.caveat:
             st.caption(row.measure.caveat)
         sources.add(f"{row.measure.source_name} ({row.snapshot})")
