@@ -17,8 +17,23 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:@&\"'=^%])")
 
 
 def md_escape(text: object) -> str:
-    """Text that Markdown renders literally."""
+    """Text that Markdown renders literally, except URLs, ``www.`` names and e-mail addresses, which
+    Streamlit still turns into links (see :func:`md_plain`); for the app's own trusted words."""
     return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+# Streamlit's Markdown (remark-gfm) makes links of URLs, www. names and e-mail addresses *after*
+# backslash escapes are resolved, so escaping alone leaves ``http\://evil\.example`` a live link.
+# A word joiner (U+2060: invisible, zero width, no line break) where those patterns join stops it.
+WORD_JOINER = "\u2060"
+_AUTOLINKS = re.compile(r"(?<=[A-Za-z0-9+.-])(?=://)|(?<=\b[Ww]{3})(?=\.)|(?<=[\w.+-])(?=@)")
+
+
+def md_plain(text: object) -> str:
+    """Text from a user or a file (a partnership source or note, who entered it, an ingested category
+    or file name) as Markdown that shows it literally and links nothing: :func:`md_escape`, plus an
+    invisible word joiner before ``://``, after ``www`` and before the ``@`` of an address."""
+    return md_escape(_AUTOLINKS.sub(WORD_JOINER, str(text)))
 
 
 _HREF = r"(?:[a-z0-9-]*)(?:\?[a-z_]+=[A-Za-z0-9_-]+)?(?:#[a-z0-9-]+)?"
@@ -39,7 +54,7 @@ def md_link(text: object, href: str) -> str:
 def link_text(cell: str) -> str:
     """The visible text of an :func:`md_link` cell (escapes removed)."""
     text = str(cell)[1:str(cell).rindex("](")]
-    return re.sub(r"\\(.)", r"\1", text)
+    return re.sub(r"\\(.)", r"\1", text).replace(WORD_JOINER, "")
 
 
 def is_md_link(cell: object) -> bool:
@@ -60,7 +75,8 @@ def month(value) -> str:
 
 def display_frame(df: pd.DataFrame, month_cols: tuple[str, ...] = (), link_cols: tuple[str, ...] = ()) -> pd.DataFrame:
     """A copy for an HTML table: dates as months (named ``month_cols`` and any datetime
-    column), whole numbers with thousands separators, text Markdown-escaped, missing as blank.
+    column), whole numbers with thousands separators, text shown literally (:func:`md_plain`: no
+    Markdown, no live link), missing as blank.
     Cells of ``link_cols`` must each be one :func:`md_link` (checked: anything else raises) and
     are kept as links."""
     out = pd.DataFrame(index=df.index)
@@ -80,6 +96,6 @@ def display_frame(df: pd.DataFrame, month_cols: tuple[str, ...] = (), link_cols:
         elif pd.api.types.is_float_dtype(s):
             out[col] = s.map(lambda v: "" if pd.isna(v) else (f"{int(v):,d}" if float(v).is_integer() else f"{v:,.2f}"))
         else:
-            out[col] = s.map(lambda v: "" if v is None or (not isinstance(v, (list, tuple)) and pd.isna(v)) else md_escape(v))
+            out[col] = s.map(lambda v: "" if v is None or (not isinstance(v, (list, tuple)) and pd.isna(v)) else md_plain(v))
     out.columns = [md_escape(c) for c in df.columns]
     return out.reset_index(drop=True)

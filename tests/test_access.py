@@ -194,7 +194,8 @@ def test_every_page_with_every_role(app_env, spec, who):
     labels = [b.label for b in at.sidebar.button]
     assert labels == (["Sign in"] if who == "signed-out" else ["Sign out"]), labels
     if who != "signed-out":
-        assert any(user["email"] in m.value.replace("\\", "") for m in at.sidebar.markdown)   # shown escaped: plain text
+        assert any(user["email"] in m.value.replace("\\", "").replace("\u2060", "")   # plain text: escaped, no link
+                   for m in at.sidebar.markdown)
 
 
 def test_a_wrong_access_table_closes_internal_pages(app_env):
@@ -334,7 +335,8 @@ def test_only_admins_see_who_has_access(app_env, who):
     at.switch_page("pages/admin/data_status.py").run()
     clean(at)
     # st.table is given Markdown-escaped text (\@met\.police\.uk): compare it unescaped.
-    cells = [str(v).replace("\\", "") for t in at.main.table for v in t.value.to_numpy().ravel()]
+    # (and a word joiner before an address's @, so it is not made a mailto: link: formatting.md_plain)
+    cells = [str(v).replace("\\", "").replace("\u2060", "") for t in at.main.table for v in t.value.to_numpy().ravel()]
     if who == "admin":
         assert {"@met.police.uk", "boss@towerhamlets.gov.uk", "@towerhamlets.gov.uk"} <= set(cells)
     else:

@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 from csp_data import partnership as pf
 from csp_data.exports import csv_text
-from csp_data.formatting import md_escape
+from csp_data.formatting import WORD_JOINER, md_escape
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
@@ -38,15 +38,25 @@ ROW = ["fire_audits", "FY2025-26", "735", "count", SOURCE, ENTERED_BY, "2026-04-
 LIVE = [
     (r"(?<!\\)!(?<!\\)\[", "an image"),
     (r"(?<!\\)\]\(", "a link target"),
-    (r"(?<!\\):(?=//)", "a URL scheme (autolink)"),
-    (r"www(?<!\\)\.evil", "a bare www link"),
     (r"(?<!\\)<img", "raw HTML"),
     (r"(?<!\\)\*\*bold", "bold"),
 ]
+# Streamlit's Markdown links these *after* resolving escapes (checked in a browser: an escaped
+# http\://evil\.example is still a live link), so they are looked for in the unescaped text.
+AUTOLINKS = [
+    (r"(?i)https?://", "a URL"),
+    (r"(?i)\bwww\.", "a www. name"),
+    (r"[\w.+-]@[\w-]+\.", "an e-mail address"),
+]
+
+
+def unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 def live_markup(text: str) -> list[str]:
-    return [what for pattern, what in LIVE if re.search(pattern, text)]
+    return ([what for pattern, what in LIVE if re.search(pattern, text)]
+            + [what for pattern, what in AUTOLINKS if re.search(pattern, unescape(text))])
 
 
 @pytest.fixture
@@ -79,7 +89,7 @@ def assert_plain(at: AppTest, must_show: tuple[str, ...]) -> None:
     for t in shown:
         assert not live_markup(t), (live_markup(t), t)
     # And it is there, literally, once unescaped: escaping must not lose or change the text.
-    plain = " ".join(re.sub(r"\\(.)", r"\1", t) for t in shown)
+    plain = " ".join(unescape(t).replace(WORD_JOINER, "") for t in shown)
     for text in must_show:
         assert text in plain, text
 

@@ -31,7 +31,7 @@ import streamlit as st
 from ..access import (ROLE_WORDS, AccessConfigError, RoleMap, SecretsStatus, Viewer, allows, classify_secrets,
                       secrets_status)
 from ..config import settings
-from ..formatting import md_escape
+from ..formatting import md_plain as md_escape   # data and addresses: literal, never a link
 
 _LOG = logging.getLogger("csp_data.access")
 

@@ -5,8 +5,9 @@ Plain text (issue 12): ``st.markdown``, ``st.caption``, ``st.info`` and friends 
 text that came from a user or a file (a partnership source or note, who entered it, an ingested
 category name, a file name, a snapshot label) must never be passed to them as it is:
 ``![t](http://evil.example/x.png)`` would draw a live image (a request to an outside host) and a URL
-would become a live link. :func:`plain` escapes such text (:func:`csp_data.formatting.md_escape`)
-so it shows literally; :func:`caption_text` is ``st.caption`` of wholly plain text. Tables go
+would become a live link. :func:`plain` escapes such text (:func:`csp_data.formatting.md_plain`:
+Markdown escapes, and an invisible word joiner that stops Streamlit turning URLs, www. names and
+e-mail addresses into links, which it does even when they are escaped) so it shows literally; :func:`caption_text` is ``st.caption`` of wholly plain text. Tables go
 through :func:`plain_table`, which escapes every text cell (``st.table`` renders Markdown in cells).
 """
 
@@ -15,14 +16,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..formatting import display_frame, link_text, md_escape
+from ..formatting import display_frame, link_text, md_plain
 from .downloads import table_download
 from ..scorecard import ScoreRow, fmt_change, ordinal
 
 
 def plain(text: object) -> str:
-    """``text`` (from a user or a file) escaped so that Markdown shows it literally."""
-    return md_escape("" if text is None else text)
+    """``text`` (from a user or a file) as Markdown that shows it literally and links nothing."""
+    return md_plain("" if text is None else text)
 
 
 def caption_text(text: object) -> None:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from .. import build, db
 from ..config import settings
-from ..formatting import md_escape
+from ..formatting import md_plain as md_escape   # data and addresses: literal, never a link
 from . import access, cache
 
 

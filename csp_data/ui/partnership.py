@@ -17,7 +17,7 @@ import streamlit as st
 from .. import partnership as pf
 from ..access import Viewer
 from ..exports import csv_bytes
-from ..formatting import md_escape as esc
+from ..formatting import md_plain as esc   # user text: literal, never a link
 from ..plan import PartnershipMeasure, Plan
 from .components import plain_table
 
