@@ -213,8 +213,9 @@ def _scorecard_section(month: date, cfg: Settings) -> Section:
                            for p, a, b in zip(table["Period (12 months)"], table["Last 12 months"],
                                               table["Previous 12 months"])],
         "Change": table["12-month change"],
-        "Verdict (exact Poisson test)": [f"{v}; {d}" if d else v
-                                         for v, d in zip(table["12-month verdict"], table["Direction of travel"])],
+        "Verdict (allowing for extra variation)": [f"{v}; {d}" if d else v
+                                                   for v, d in zip(table["12-month verdict"],
+                                                                   table["Direction of travel"])],
         "Financial year to date": [f"{p}: {a} vs {b}; {v}" if p else "awaiting data"
                                    for p, a, b, v in zip(table["Year to date period"], table["Year to date"],
                                                          table["Same months last year"], table["Year-to-date verdict"])],
@@ -231,8 +232,9 @@ def _scorecard_section(month: date, cfg: Settings) -> Section:
     defs = [f"{r.measure.label}: {r.measure.definition}" for r in rows if r.measure.id == "serious_violence"]
     body = (
         "<p>For each plan measure: the last 12 months against the 12 before, and the financial year to date "
-        "against the same months a year earlier, each with an exact Poisson test (▲ significant rise, "
-        "▼ significant fall, ● no significant change; always in words too). London rank: 1st = most offences "
+        "against the same months a year earlier, each tested allowing for how much the measure's own months vary "
+        "beyond chance (a quasi-Poisson test; ▲ significant rise, ▼ significant fall, ● no significant change; "
+        "always in words too). London rank: 1st = most offences "
         "of the 32 boroughs.</p>"
         + "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
         + _table(show, cls="scorecard")
