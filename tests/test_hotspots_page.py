@@ -324,3 +324,58 @@ def test_invalid_url_value_falls_back_and_is_removed(app_env, key, bad, default)
     assert key not in at.query_params, f"{key}={bad!r} is still in the URL: {at.query_params}"
     assert at.query_params.get("colour") == "Rate per 1,000 residents", "a valid neighbour is kept"
     assert f"Areas ranked: Robbery, {period_label('Last 12 months', 'LSOAs')}" in headers(at)
+
+
+# ---------------------------------------------------------------- honest hot spots (issue 13)
+
+
+def markdowns(at: AppTest) -> list[str]:
+    return [unescape(m.value) for m in at.main.markdown]
+
+
+def table_with(at: AppTest, column: str) -> list[pd.DataFrame]:
+    return [table_df(t) for t in at.main.table if column in [unescape(c) for c in t.value.columns]]
+
+
+def test_robbery_last_12_months_has_no_hot_spot_and_shows_what_is_robust(app_env):
+    """The default view is robbery over the 12 months to Feb 2026, the audit's case: no LSOA
+    survives permutation and FDR, the page says so, and shows concentration and rankings."""
+    from csp_data import hotspots
+
+    at = open_page()
+    assert_clean(at)
+    period = analysis.resolve_period("Last 12 months", analysis.latest_month("LSOAs"))
+    assert period.label == "Mar 2025 to Feb 2026"
+    text = " ".join(markdowns(at))
+    assert "No LSOA is a hot spot after allowing for 169 areas tested at once." in text
+    assert "9,999 times" in text
+    assert set(ranked(at)["Hot spot test (Gi*, FDR)"]) == {"not significant"}
+    # concentration: top 5% (9 LSOAs) and top 10% (17), now and the year before, recomputed here
+    whole = analysis.area_table(hotspots.resolve_category("Robbery"), period, "LSOAs")
+    conc = table_with(at, "Busiest LSOAs")
+    assert len(conc) == 1
+    conc = conc[0]
+    assert list(conc["Busiest LSOAs"]) == ["Top 5%", "Top 10%"] and list(conc["LSOAs"].astype(int)) == [9, 17]
+    for k, row in zip((9, 17), conc.itertuples()):
+        now = whole["count"].sort_values(ascending=False).head(k).sum() / whole["count"].sum()
+        before = whole["previous"].sort_values(ascending=False).head(k).sum() / whole["previous"].sum()
+        assert row[3] == f"{now:.0%}" and row[4] == f"{before:.0%}"
+    by_count, by_rate = table_with(at, "Residents")[:2]
+    assert by_count["LSOA"].iloc[0] == whole.sort_values(["count", "name"], ascending=[False, True])["name"].iloc[0]
+    rates = whole.assign(r=whole["count"] / whole["population"]).sort_values(["r", "name"], ascending=[False, True])
+    assert by_rate["LSOA"].iloc[0] == rates["name"].iloc[0]
+    # the funnel plot, with its description, table and source
+    assert "Rates against residents (funnel plot)" in headers(at)
+    captions = [unescape(c.value) for c in at.main.caption]
+    assert any(c.startswith("Source: MPS recorded crime at LSOA level") and "(data to Feb 2026)" in c for c in captions)
+    assert any(c.startswith("Chart description: Robbery: rate by LSOA, Mar 2025 to Feb 2026") for c in captions)
+    funnel_tables = table_with(at, "99.8% limits")
+    assert len(funnel_tables) == 1 and len(funnel_tables[0]) == 169
+
+
+def test_a_category_with_surviving_hot_spots_names_them(app_env):
+    at = open_page({"category": "Vehicle crime"})
+    assert_clean(at)
+    text = " ".join(markdowns(at))
+    assert "hot spot 99%" in text and "No LSOA is a hot spot" not in text
+    assert ranked(at)["Hot spot test (Gi*, FDR)"].str.startswith("hot spot").any()

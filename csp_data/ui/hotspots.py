@@ -7,6 +7,7 @@ import streamlit as st
 
 from .. import analysis, hotspots, maps
 from ..periods import make
+from . import cache
 from .cache import staff_key
 
 
@@ -104,3 +105,27 @@ def _victims(area_code: str, start, end, key: str) -> pd.DataFrame:
 
 def victims(area_code: str, period) -> pd.DataFrame:
     return _victims(area_code, period.start, period.end, staff_key()).copy()
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _funnel(label: str, majors: tuple, minors: tuple, start, end, geo: str, key: str):
+    from .. import funnel as funnel_mod
+
+    t = analysis.area_table(analysis.Category(label, majors, minors), make(start, end), geo, None)
+    return funnel_mod.funnel(t[["code", "name", "count", "population"]])
+
+
+def funnel(cat, period, geo: str):
+    """Funnel plot data (areas, limits) for every area of the borough at ``geo``."""
+    areas, limits = _funnel(cat.label, tuple(cat.majors), tuple(cat.minors), period.start, period.end, geo,
+                            staff_key())
+    return areas.copy(), limits.copy()
+
+
+def snapshot(geo: str) -> str:
+    """The snapshot label of the MPS recorded-crime extract at this level (plain text: escape it)."""
+    from ..config import settings
+
+    span = cache.query("meta/data_span", borough_code=settings().borough_code).set_index("dataset")
+    key = "crime_lsoa" if geo == "LSOAs" else "crime_ward"
+    return str(span.at[key, "snapshot"]) if key in span.index else "snapshot not recorded"

@@ -1,18 +1,25 @@
 """Hotspots and VOLT: where and when crime concentrates, whether a hotspot is real, and what the data
 can say about victims, offenders, locations and times. Every filter is in the URL."""
 
+import pandas as pd
 import streamlit as st
 
 from csp_data import maps
 from csp_data.analysis import (COLOUR_BY, FIRST_LSOA_MONTH, GEOGRAPHIES, PERIOD_CHOICES, AnalysisError,
                                concentration, resolve_period)
+from csp_data.charts import funnel_chart
 from csp_data.config import settings
 from csp_data.exports import csv_bytes
+from csp_data.funnel import METHOD as FUNNEL_METHOD
 from csp_data.hotspots import CAVEAT as GI_CAVEAT
+from csp_data.hotspots import PERMUTATIONS as GI_PERMUTATIONS
+from csp_data.hotspots import concentration_table, no_hotspot_sentence
+from csp_data.hotspots import ranked as ranked_areas
 from csp_data.periods import add_months, make
 from csp_data.ui import cache
 from csp_data.ui import hotspots as hs
-from csp_data.ui.components import plain_table
+from csp_data.ui.components import caption_text, plain_table
+from csp_data.ui.priority import chart_block
 from csp_data.ui import access
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
@@ -127,20 +134,51 @@ st.download_button("Download the area table (CSV)", csv_bytes(ranked.drop(column
 # ------------------------------------------------------------------ hot spots and persistence
 if gi is not None:
     st.header("Are the hot spots real?", divider="gray")
+    n_lsoas = len(gi)
     counts = gi["klass"].value_counts()
     found = [f"{counts[kl]} {kl}" for kl in maps.HOTSPOT_COLOURS if kl != "not significant" and kl in counts]
     st.markdown(
         "Getis-Ord Gi* compares each LSOA and its neighbours (LSOAs that touch it) with the whole borough. "
-        "With 169 LSOAs some would look 'hot' by chance, so the test is corrected for the false discovery rate. "
-        + (f"For {label.lower()} in {period.label}: **{', '.join(found)}**." if found
-           else f"For {label.lower()} in {period.label}: **no statistically significant hot or cold spots**."))
+        f"Whether a cluster could be chance is judged by rearranging the other LSOAs' counts at random "
+        f"{gi.attrs.get('permutations', GI_PERMUTATIONS):,d} times around each LSOA (conditional permutation), then "
+        f"allowing for {n_lsoas} LSOAs tested at once (false discovery rate): an LSOA is a 95% hot spot only when its "
+        "adjusted q is below 0.05.")
+    if found:
+        st.markdown(f"For {label.lower()} in {period.label}: **{', '.join(found)}**.")
+    else:
+        st.markdown(f"For {label.lower()} in {period.label}: **{no_hotspot_sentence(n_lsoas)}** "
+                    f"The lowest adjusted q is {gi['q'].min():.2f} (a 90% hot spot needs below 0.10). Clusters that "
+                    "look hot on the map are within what chance rearrangements of these counts produce.")
     st.caption(GI_CAVEAT)
+    st.subheader("What the figures do show")
+    whole = hs.area_table(cat, period, "LSOAs", None)
+    conc = concentration_table(whole["count"], whole["previous"] if prev_label else None)
+    share_now = f"Share of offences, {period.label}"
+    share_before = f"Share, {prev_label}" if prev_label else "Share, previous period"
+    plain_table(pd.DataFrame({
+        "Busiest LSOAs": [f"Top {r.top_pct}%" for r in conc.itertuples()],
+        "LSOAs": conc["areas"],
+        share_now: [f"{v:.0%}" if pd.notna(v) else "no offences" for v in conc["share_now"]],
+        share_before: [f"{v:.0%}" if pd.notna(v) else "not held" for v in conc["share_before"]],
+    }), caption=f"How concentrated {label.lower()} is: the share of all offences in the busiest LSOAs (each period "
+                "ranks its own busiest). A description, not a test, so it needs no allowance for chance.")
+    r1, r2 = st.columns(2)
+    for col, by, heading in ((r1, "count", "Most offences"), (r2, "rate", "Highest rate per 1,000 residents")):
+        top = ranked_areas(whole, by, 10)
+        top["ward"] = top["code"].map(whole.set_index("code")["ward_code"]).map(names)
+        with col:
+            plain_table(top[["rank", "name", "ward", "count", "population", "rate_per_1000"]].rename(columns={
+                "rank": "Rank", "name": "LSOA", "ward": "Ward", "count": "Offences", "population": "Residents",
+                "rate_per_1000": "Per 1,000 residents"}).round({"Per 1,000 residents": 1}),
+                caption=f"{heading}, {period.label}. Residents: Census 2021.")
+    caption_text(f"Source: MPS recorded crime at LSOA level (London Datastore), {period.label}; "
+                 f"{hs.snapshot('LSOAs')}.")
     lsoa_last = hs.latest("LSOAs")
     start = max(add_months(lsoa_last, -23), FIRST_LSOA_MONTH)
     em = hs.emerging(cat, start, lsoa_last, 3)
     st.subheader("Hot spots over time")
-    st.markdown(f"Quarter by quarter from {start:%b %Y} to {lsoa_last:%b %Y}: how often each LSOA was a hot spot, "
-                "and whether its Gi* score is rising or falling.")
+    st.markdown(f"Quarter by quarter from {start:%b %Y} to {lsoa_last:%b %Y}: how often each LSOA was a hot spot "
+                "(the same test as above, quarter by quarter), and whether its Gi* score is rising or falling.")
     em_counts = em["emerging"].value_counts().reindex(["new", "intensifying", "persistent", "diminishing", "sporadic",
                                                         "historical", "none"], fill_value=0)
     plain_table(em_counts.rename_axis("Class").reset_index(name="LSOAs"),
@@ -156,6 +194,26 @@ if gi is not None:
         plain_table(notable[["Area", "Ward", "emerging", "hot_periods", "z_final"]].rename(columns={
             "emerging": "Class", "hot_periods": "Quarters as a hot spot", "z_final": "Latest Gi* z"}).sort_values(
             "Quarters as a hot spot", ascending=False), caption="LSOAs that have been a hot spot in any quarter.")
+
+# ------------------------------------------------------------------ funnel plot
+AREA_ONE = {"LSOAs": "LSOA", "Wards": "ward"}
+st.header("Rates against residents (funnel plot)", divider="gray")
+f_areas, f_limits = hs.funnel(cat, period, geo)
+st.markdown(
+    f"Each {AREA_ONE[geo]}'s {label.lower()} rate per 1,000 residents against its residents, around the borough rate. "
+    f"Small areas wobble more by chance, so the limits narrow as residents grow: an {AREA_ONE[geo]} outside the 95% "
+    "limits would be there about 1 time in 20 by chance, outside the 99.8% limits about 1 in 500. The limits allow "
+    f"for {AREA_ONE[geo]}s differing more than chance alone (over-dispersion factor "
+    f"{f_areas.attrs['phi']:.1f}). Unlike Gi*, this judges each area on its own, not with its neighbours.")
+if f_areas.attrs["total"] == 0:
+    st.info(f"No {label.lower()} offences in {period.label}: nothing to plot.")
+else:
+    chart_block(funnel_chart(f_areas, f_limits, f"{label}: rate by {AREA_ONE[geo]}, {period.label}", AREA_ONE[geo]),
+                key=f"funnel-{geo.lower()}", table_caption="Each area with its own 95% and 99.8% limits.",
+                name=f"funnel-{geo.lower()}-{period.label}")
+    st.caption(FUNNEL_METHOD + " Residents are not the people at risk everywhere (see the caveat above).")
+    caption_text(f"Source: MPS recorded crime at {AREA_ONE[geo]} level (London Datastore), {period.label}; "
+                 f"{hs.snapshot(geo)}. Residents: ONS Census 2021.")
 
 # ------------------------------------------------------------------ point data
 st.header("Street-level records (police.uk)", divider="gray")
