@@ -129,6 +129,12 @@ def cmd_ingest(args) -> int:
     return ingest.main(args.paths, force=args.force)
 
 
+def cmd_sources(args) -> int:
+    from . import ingest
+
+    return ingest.sources_main(args.action, args.id, force=args.force)
+
+
 def cmd_hotspots(args) -> int:
     from . import build, hotspots
     from .analysis import AnalysisError
@@ -187,9 +193,16 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--out", required=True, metavar="PATH", help="the HTML file to write (replaced only on success)")
     b.set_defaults(func=cmd_briefing)
     i = sub.add_parser("ingest", help="land and load new police.uk or MPS files")
-    i.add_argument("paths", nargs="+", help="police.uk street / stop-and-search CSV or archive zip, MPS 24-month ward or LSOA CSV")
-    i.add_argument("--force", action="store_true", help="accept a file older than months already in the warehouse")
+    i.add_argument("paths", nargs="+", help="police.uk street / stop-and-search CSV or archive zip, police.uk API JSON "
+                   "(street, stops, outcomes), MPS borough / ward / LSOA, Monthly Crime Dashboard or business crime CSV")
+    i.add_argument("--force", action="store_true", help="accept a file older than months already held, one whose "
+                   "months shrink sharply, or one with categories never held before")
     i.set_defaults(func=cmd_ingest)
+    so = sub.add_parser("sources", help="list the manifest's sources, or retract one (remove ID) and rebuild")
+    so.add_argument("action", choices=("list", "remove"))
+    so.add_argument("id", nargs="?", help="for remove: the id shown by 'sources list' (or the path)")
+    so.add_argument("--force", action="store_true", help="remove an embedded source from the manifest (the file is kept)")
+    so.set_defaults(func=cmd_sources)
     u = sub.add_parser("update", help="fetch what is new from each publisher and ingest it (docs/OPERATIONS.md)")
     u.add_argument("--source", action="append", metavar="NAME",
                    help="only this source (repeatable); names in data/sources/publishers.toml")

@@ -140,9 +140,13 @@ def migrate(path: Path) -> bool:
 
 def save(path: Path, entries: list[Entry]) -> None:
     """Write atomically: temp file in the same folder, fsync, os.replace."""
+    atomic_write_bytes(path, dumps(entries))
+
+
+def dumps(entries: list[Entry]) -> bytes:
+    """The manifest file's exact bytes for these entries (sorted by path)."""
     payload = {"files": [asdict(e) for e in sorted(entries, key=lambda e: e.path)]}
-    text = json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    atomic_write_bytes(path, text.encode("utf-8"))
+    return (json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def verify(sources_dir: Path, entries: list[Entry]) -> list[str]:

@@ -160,7 +160,7 @@ def test_refuses_stop_search_file_named_as_street(data_copy, tmp_path):
     assert "name says street" in msg
     # and through the command line: non-zero exit, the reason on stderr, nothing changed
     before = tree(data_copy)
-    assert ingest.main([str(p)]) == 1
+    assert ingest.main([str(p)]) == 2  # a refusal: exit code 2, as the README says
     assert tree(data_copy) == before
 
 
@@ -220,30 +220,27 @@ def _mps_ward_csv(path: Path, drop: list[str] = (), add: dict[str, str] | None =
     return write_csv(df, path)
 
 
-@pytest.mark.parametrize("case", ["street_2025_02", "street_2024_06", "stop_search_2024_07", "mps_ward_2026_02"])
+@pytest.mark.parametrize("case", ["street_2024_06", "stop_search_2024_07", "mps_ward_2026_02"])
 def test_refuses_file_older_than_warehouse(data_copy, tmp_path, case):
     """Months already held from a NEWER snapshot are refused without --force.
 
-    street_2025_02: SYNTHETIC, the real 2025-02 rows minus one (as of 2025-02; the warehouse has
-    2025-02 from an entry as of 2025-02-28). street_2024_06: SYNTHETIC, real 2026-01 rows with
-    Month set to 2024-06 (Burglary 2024-06 is held from the burglary extract, as of 2025-02).
+    street_2024_06: SYNTHETIC, real 2026-01 rows with Month set to 2024-06 (Burglary 2024-06 is
+    held from the burglary extract, as of 2025-02-28). (A re-publication of a held month with the
+    same as_of is not older: tests/test_ingest_kinds.py::test_republished_month_wins.)
     stop_search_2024_07: REAL Met-wide rows of 2024-07 (the embedded file is as of 2024-08).
     mps_ward_2026_02: the real ward file without its 202603 column (the 2026-03 file is newer).
     """
-    if case == "street_2025_02":
-        p = write_csv(real_street(REAL_2025_02).iloc[1:], tmp_path / "synthetic_2025-02-metropolitan-street.csv")
-        held = "th_street_all_crime_2025-02.csv.gz (as of 2025-02-28)"
-    elif case == "street_2024_06":
+    if case == "street_2024_06":
         df = real_street()
         df["Month"] = "2024-06"
         p = write_csv(df, tmp_path / "synthetic_2024-06-metropolitan-street.csv")
-        held = "th_street_burglary_2010-12_2025-02.csv.gz (as of 2025-02)"
+        held = "th_street_burglary_2010-12_2025-02.csv.gz (as of 2025-02-28)"
     elif case == "stop_search_2024_07":
         p = write_csv(met_stop_search("2024-07"), tmp_path / "2024-07-metropolitan-stop-and-search.csv")
-        held = "th_stop_and_search.csv.gz (as of 2024-08)"
+        held = "th_stop_and_search.csv.gz (as of 2024-08-31)"
     else:
         p = _mps_ward_csv(tmp_path / "synthetic_mps_ward_to_2026-02.csv", drop=["202603"])
-        held = "mps_ward_crime_2024-03_2026-03.parquet (as of 2026-03)"
+        held = "mps_ward_crime_2024-03_2026-03.parquet (as of 2026-03-31)"
     msg = assert_refused(data_copy, p, "newer snapshot")
     assert held in msg and "--force" in msg
 
@@ -321,7 +318,7 @@ def test_new_months_force_wide_quarantine_and_reconciliation(data_copy, tmp_path
     sha = hashlib.sha256(src.read_bytes()).hexdigest()
     assert e.path == f"landed/2026-11-22/{sha[:12]}-synthetic_2026-02_2026-03-metropolitan-street.csv"
     assert (data_copy / "sources" / e.path).read_bytes() == src.read_bytes()
-    assert (e.kind, e.sha256, e.bytes, e.as_of) == ("policeuk_street", sha, src.stat().st_size, "2026-03")
+    assert (e.kind, e.sha256, e.bytes, e.as_of) == ("policeuk_street", sha, src.stat().st_size, "2026-03-31")
     assert e.landed_at == "2026-11-22T09:30:00Z" and e.landed_by == "ingest"
     assert e.snapshot == "police.uk street-level crime, ingested 2026-11-22 from synthetic_2026-02_2026-03-metropolitan-street.csv"
     assert (e.publisher, e.licence) == ("data.police.uk (Home Office)", "Open Government Licence v3.0")
@@ -404,7 +401,7 @@ def test_zip_archive_keeps_every_published_row(data_copy, tmp_path):
 
     street_e, ss_e = sorted(report.entries, key=lambda e: e.kind, reverse=True)
     assert street_e.kind == "policeuk_street" and ss_e.kind == "policeuk_stop_search"
-    assert street_e.as_of == ss_e.as_of == "2026-01"  # the archive's newest month
+    assert street_e.as_of == ss_e.as_of == "2026-01-31"  # the end of the archive's newest month
     assert (data_copy / "sources" / street_e.path).read_bytes() == src.read_bytes()
     assert (data_copy / "sources" / ss_e.path).read_bytes() == ss_bytes  # the member, byte for byte
     assert ss_e.path.endswith("-2024-07-metropolitan-stop-and-search.csv")
@@ -441,7 +438,7 @@ def test_stop_search_met_wide_file_is_placed_spatially(data_copy, tmp_path):
     report = ingest.ingest_file(src, settings())
 
     (e,) = report.entries
-    assert (e.kind, e.as_of) == ("policeuk_stop_search", "2024-08")
+    assert (e.kind, e.as_of) == ("policeuk_stop_search", "2024-08-31")
     n, m, k, o = summary_counts(report.lines)
     assert (n, m, k) == (len(df), 410, 0) and m + k + o == n
     assert wh(data_copy, "SELECT count(*) AS n FROM stop_search WHERE source_file = ?", e.path).n[0] == 410
@@ -466,10 +463,10 @@ def test_mps_ward_csv_adds_a_month_and_drops_the_stub(data_copy, tmp_path):
 
     (e,) = report.entries
     assert e.path.endswith("-synthetic_MPS_Ward_Level_Crime__most_recent_24_months__2026-04.csv")
-    assert (e.kind, e.as_of) == ("mps_wide_ward", "2026-04")
+    assert (e.kind, e.as_of) == ("mps_wide_ward", "2026-04-30")
     assert e.snapshot.startswith("MPS recorded crime, ward, most recent 24 months (data to Apr 2026), ingested ")
     assert e.publisher == "Metropolitan Police Service via the London Datastore"
-    assert e.extra == {"stub_months_dropped": "2024-03"}
+    assert e.extra == {"as_of_basis": "newest month", "stub_months_dropped": "2024-03"}
     ch = report.changes["ward"]
     expected = int(pd.read_csv(src)["202603"].sum())
     assert ch.added == [("2026-04", expected)] and ch.revised == []
@@ -500,7 +497,7 @@ def test_mps_lsoa_csv_with_a_stale_warehouse(data_copy, tmp_path):
     report = ingest.ingest_file(src, settings())
 
     (e,) = report.entries
-    assert (e.kind, e.as_of) == ("mps_wide_lsoa", "2026-03")
+    assert (e.kind, e.as_of) == ("mps_wide_lsoa", "2026-03-31")
     assert report.changes["lsoa"].added == [("2026-03", int(df["202602"].sum()))]
     assert report.changes["lsoa"].revised == []
     assert "2024-02" not in wh(data_copy, "SELECT DISTINCT strftime(month, '%Y-%m') AS m FROM crime_monthly "
@@ -533,7 +530,7 @@ def test_build_failure_undoes_the_landing(data_copy, tmp_path, monkeypatch):
     assert not (data_copy / "sources" / "landed").exists() and not (data_copy / "quarantine").exists()
     assert not list((data_copy / "warehouse").glob(".staging-*"))
     # and main reports it as a failure
-    assert ingest.main([str(src)]) == 1
+    assert ingest.main([str(src)]) == 1  # a failure (undone), not a refusal
     assert tree(data_copy) == before
 
 
@@ -551,7 +548,7 @@ def test_force_lands_an_older_file_but_the_newer_snapshot_keeps_its_months(data_
 
     (e,) = report.entries
     assert re.fullmatch(r"landed/\d{4}-\d{2}-\d{2}/[0-9a-f]{12}-synthetic_2024-06__older__.csv", e.path)
-    assert e.as_of == "2024-06"
+    assert e.as_of == "2024-06-30"
     assert report.superseded == n_burglary
     ch = report.changes["street"]
     assert ch.revised == [("2024-06", burglary_2024_06, burglary_2024_06 + 3396 - n_burglary)]

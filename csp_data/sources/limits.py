@@ -14,6 +14,9 @@ MAX_INPUT_BYTES = 1 << 30  # 1 GiB
 # The content after decompression: a plain file's size, a .gz's inflated size, or the sum of the
 # inflated sizes of the members of a zip that ingest reads. ~12 Met-wide months of street crime.
 MAX_CONTENT_BYTES = 256 << 20  # 256 MiB
+# A saved police.uk API response (JSON is parsed whole, so its limit is lower). One API query
+# returns at most 10,000 crimes (~7 MB); a borough month is ~4,000.
+MAX_JSON_BYTES = 64 << 20  # 64 MiB
 # Lines (CSV rows) or JSON records per file. A Met-wide police.uk street month has ~100,000 rows
 # and a London-wide MPS file ~110,000; a year of Met-wide street data is ~1.2 million.
 MAX_ROWS = 1_000_000
