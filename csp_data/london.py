@@ -10,15 +10,16 @@ the relative change is the ratio of rate ratios ``R = (B1/B0) / (L1/L0)``. On th
 
     var(log R) = phi_B (1/B1 + 1/B0) + phi_L (1/L1 + 1/L0)
 
-where ``phi_B`` is the over-dispersion of the borough's own monthly series (quasi-Poisson: variance
-= phi x mean, from :func:`csp_data.stats.series_dispersion`, scaled for the two sums compared), so
-the interval ``exp(log R ± z sqrt(var))`` allows for the borough's extra month-to-month variation,
-and ``phi_L = 1``: London's own sampling error is included at its Poisson size. London's extra
-variation (seasons, weather, events, recording changes) is shared by the borough and already sits
-in ``phi_B``; counting it again as independent noise would count it twice (measured London phi runs
-to 50-200 on 36 months that contain the CONNECT step, which would swamp the comparison). London
-contains the borough; the positive covariance this creates is ignored, which widens the interval
-slightly (conservative). The verdict is in words:
+where ``phi_B`` is the borough's extra variation *relative to London* (:func:`relative_dispersion`:
+the Pearson dispersion of the borough's monthly counts about a Poisson fit with London's count as
+offset and a trend in the borough's share, adjusted for lag-1 correlation and scaled for the two
+sums compared), and ``phi_L = 1``: London's own sampling error is included at its Poisson size.
+What London shares with the borough (seasons, weather, events, the CONNECT step) cancels in the
+ratio, so it is neither counted as noise in ``phi_B`` nor added again for London; measured on the
+borough's own series instead (``stats.series_dispersion``), a step like CONNECT inflates phi and
+the comparison loses most of its power (docs/STATISTICS.md section 6 has the simulation figures).
+London contains the borough; the positive covariance this creates is ignored, which widens the
+interval slightly (conservative). The verdict is in words:
 "fell about as much as London" when the interval contains 1, otherwise "fell more than London",
 "rose while London fell" and so on.
 """
@@ -29,6 +30,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
@@ -185,6 +187,60 @@ def dispersion(series: pd.DataFrame, current: Period, previous: Period) -> float
     return max(1.0, float(d.for_comparison(current.n_months, gap)))
 
 
+def share_dispersion(borough: pd.DataFrame, london: pd.DataFrame, end: date, months: int = 36):
+    """The borough's extra variation relative to London, as a :class:`csp_data.stats.Dispersion`:
+    Pearson chi-square / df of the borough's monthly counts about a Poisson fit with London's count
+    as offset and a linear trend in the borough's share (the ``months`` months to ``end`` held by
+    both), floored at 1, and the lag-1 correlation of its residuals (clipped to [0, 0.9]). None with
+    fewer than 12 such months."""
+    from . import stats
+    j = borough[["month", "count"]].merge(london[["month", "count"]], on="month", suffixes=("_b", "_l"))
+    j = j[(j["month"] <= end) & (j["count_l"] > 0)].sort_values("month").tail(months)
+    if len(j) < 12:
+        return None
+    y = j["count_b"].to_numpy(float)
+    offset = np.log(j["count_l"].to_numpy(float))
+    idx = np.array([m.year * 12 + m.month for m in j["month"]], float)
+    X = np.column_stack([np.ones(len(y)), (idx - idx.mean()) / 12.0])
+    beta = np.array([np.log(max(y.sum(), 0.5) / np.exp(offset).sum()), 0.0])
+    for _ in range(50):   # Poisson IRLS with offset
+        mu = np.exp(X @ beta + offset)
+        z = X @ beta + (y - mu) / mu
+        xtw = X.T * mu
+        new = np.linalg.lstsq(xtw @ X, xtw @ z, rcond=None)[0]
+        done = np.max(np.abs(new - beta)) < 1e-10
+        beta = new
+        if done:
+            break
+    mu = np.exp(X @ beta + offset)
+    resid = (y - mu) / np.sqrt(mu)
+    n = len(y)
+    phi = max(1.0, float(np.sum(resid ** 2) / (n - 2)))
+    r0 = resid - resid.mean()
+    consecutive = np.diff(idx) == 1
+    ss = float(np.sum(r0 ** 2))
+    rho = min(0.9, max(0.0, float(np.sum((r0[:-1] * r0[1:])[consecutive])) / ss)) if ss > 0 else 0.0
+    first, last = j["month"].iloc[0], j["month"].iloc[-1]
+    return stats.Dispersion(phi=phi, rho=rho, df=n - 2, months=n, model="borough share of London (Poisson, trend)",
+                            note=f"Relative to London, months vary {phi:.1f} times as much as chance alone "
+                                 f"({first:%b %Y} to {last:%b %Y}; lag-1 correlation {rho:.2f}).")
+
+
+def relative_dispersion(borough: pd.DataFrame, london: pd.DataFrame, current: Period, previous: Period,
+                        months: int = 36) -> float:
+    """Effective phi of the borough's change relative to London's: :func:`share_dispersion` up to
+    the end of ``current``, scaled for the two sums compared (``Dispersion.for_comparison``). This is
+    the variation the ratio of rate ratios carries: what London shares with the borough cancels in
+    the ratio and is left out, the borough's own extra variation is kept. Falls back to the
+    borough's own series dispersion (:func:`dispersion`) with fewer than 12 months held by both."""
+    d = share_dispersion(borough, london, current.end, months)
+    if d is None:
+        return dispersion(borough, current, previous)
+    early, late = sorted((previous, current))
+    gap = max(0, (late.start.year - early.end.year) * 12 + late.start.month - early.end.month - 1)
+    return max(1.0, float(d.for_comparison(current.n_months, gap)))
+
+
 def compare_periods(m: Measure, current: Period, previous: Period | None = None, cfg: Settings | None = None,
                     borough: pd.DataFrame | None = None, london: pd.DataFrame | None = None,
                     alpha: float = ALPHA) -> LondonComparison | None:
@@ -201,7 +257,7 @@ def compare_periods(m: Measure, current: Period, previous: Period | None = None,
     if None in (b1, b0, l1, l0):
         return None
     straddles = tuple(b.label for b in breaks.straddling(m.id, previous, current))
-    return compare(b1, b0, l1, l0, phi_borough=dispersion(borough, current, previous), phi_london=1.0,
+    return compare(b1, b0, l1, l0, phi_borough=relative_dispersion(borough, london, current, previous), phi_london=1.0,
                    alpha=alpha,
                    period=current.label, previous_period=previous.label, straddles=straddles)
 
