@@ -23,7 +23,10 @@ Three questions, each answered with a test that does not cry wolf:
   ahead) the same chart is drawn on the sum of the wards, and the exception says so.
 * **Which small areas are becoming hot spots?** :func:`lsoa_emerging` classes each LSOA by its
   Gi* history over the last 12 months of LSOA data, one period per month
-  (:func:`csp_data.hotspots.lsoa_emerging`); "new" and "intensifying" LSOAs are exceptions.
+  (:func:`csp_data.hotspots.lsoa_emerging`: each month tested as the Hotspots page tests a period,
+  by 9,999 conditional permutations with the false discovery rate controlled across the 169
+  LSOAs); "new" and "intensifying" LSOAs are exceptions. :func:`lsoa_hotspot_note` says in words
+  which categories have no LSOA hot spot at all.
 
 :func:`exceptions` gathers all three into one list sorted by severity. Nothing here imports
 Streamlit; ``csp_data/ui/ttcg.py`` caches these functions and ``pages/operations/ttcg.py`` draws them.
@@ -324,6 +327,35 @@ def lsoa_emerging(month: date, category: str, cfg: Settings | None = None) -> pd
         columns={"lsoa21_code": "code", "lsoa21_name": "name"})
     out = em.merge(last[["code", "name", "ward_code", "ward_name", "count"]], on="code", how="left")
     return out[cols]
+
+
+HOT_FINAL = ("new", "intensifying", "persistent", "diminishing", "sporadic")  # emerging classes hot in the final month
+
+
+def lsoa_hotspot_note(month: date, categories=DEFAULT_CATEGORIES, cfg: Settings | None = None,
+                      emerging: dict | None = None) -> str:
+    """One plain sentence on small-area hot spots in the final month of :func:`lsoa_window`: which
+    categories have none after permutation and FDR, and how many the others have. ``emerging``
+    is a dict category -> :func:`lsoa_emerging` frame (computed when missing). Empty without LSOA data."""
+    cfg = _cfg(cfg)
+    window = lsoa_window(month, cfg)
+    if window is None:
+        return ""
+    none, some, n_areas = [], [], 0
+    for c in categories:
+        em = emerging[c] if emerging is not None and c in emerging else lsoa_emerging(month, c, cfg)
+        n_areas = max(n_areas, len(em))
+        hot = int(em["emerging"].isin(HOT_FINAL).sum())
+        (some if hot else none).append(f"{get(c).label} {hot}" if hot else get(c).label.lower())
+    when = f"{window[1]:%b %Y}"
+    parts = []
+    if none:
+        sentence = hotspots.no_hotspot_sentence(n_areas)
+        parts.append(f"Small areas, {when}: for {', '.join(none)}, {sentence[0].lower()}{sentence[1:]}")
+    if some:
+        parts.append(f"LSOA hot spots in {when} (Gi*, {hotspots.PERMUTATIONS:,d} permutations, false discovery "
+                     f"rate across {n_areas} LSOAs): {', '.join(some)}.")
+    return " ".join(parts)
 
 
 # ----------------------------------------------------------------------------- exceptions

@@ -228,6 +228,36 @@ def test_display_lines_group_lsoas_and_keep_order(items):
         assert ln.symbol in "▲▼◆" and ln.where and ln.text
 
 
+def test_lsoa_hot_spot_exceptions_rest_on_permutation_and_fdr(items, latest):
+    """Every LSOA exception is an LSOA that Gi* (9,999 conditional permutations, BH across the 169
+    LSOAs) calls a hot spot in the window's final month: the same test as the Hotspots page."""
+    from csp_data import hotspots
+
+    start, end = ttcg.lsoa_window(latest)
+    lsoa_items = [e for e in items if e.kind == "lsoa"]
+    for cat in {e.category for e in lsoa_items}:
+        m = ttcg.measures([cat])[0]
+        gi = hotspots.lsoa_hotspots(list(m.majors), list(m.minors), end, end).set_index("code")
+        for e in (x for x in lsoa_items if x.category == cat):
+            assert gi.at[e.extra["lsoa"], "klass"].startswith("hot spot"), e
+            assert gi.at[e.extra["lsoa"], "q"] < 0.10
+    # robbery: no LSOA is hot in the final month, so no robbery LSOA exception
+    assert not [e for e in lsoa_items if e.category == "robbery"]
+
+
+def test_lsoa_note_says_plainly_where_nothing_survives(latest):
+    em = {c: ttcg.lsoa_emerging(latest, c) for c in ttcg.DEFAULT_CATEGORIES}
+    note = ttcg.lsoa_hotspot_note(latest, ttcg.DEFAULT_CATEGORIES, emerging=em)
+    none = [c for c in ttcg.DEFAULT_CATEGORIES if not em[c]["emerging"].isin(ttcg.HOT_FINAL).any()]
+    assert "robbery" in none
+    assert ("no LSOA is a hot spot after allowing for 169 areas tested at once." in note) == bool(none)
+    for c in none:
+        assert get(c).label.lower() in note.split("no LSOA")[0]
+    some = [c for c in ttcg.DEFAULT_CATEGORIES if c not in none]
+    for c in some:
+        assert f"{get(c).label} {int(em[c]['emerging'].isin(ttcg.HOT_FINAL).sum())}" in note
+
+
 # ---------------------------------------------------------------- URL handling
 
 MONTHS = [date(2025, m, 1) for m in range(1, 13)] + [date(2026, 1, 1), date(2026, 2, 1)]

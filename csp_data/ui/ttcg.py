@@ -49,6 +49,17 @@ def lsoa_emerging(month: date, category: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def _lsoa_note(month_iso: str, categories: tuple[str, ...], key: str) -> str:
+    emerging = {c: _emerging(month_iso, c, key) for c in categories}
+    return ttcg.lsoa_hotspot_note(date.fromisoformat(month_iso), categories, emerging=emerging)
+
+
+def lsoa_note(month: date, categories) -> str:
+    """The plain sentence on small-area hot spots (none after FDR, or how many) for the month."""
+    return _lsoa_note(month.isoformat(), tuple(categories), cache.staff_key())
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
 def _exceptions(month_iso: str, categories: tuple[str, ...], key: str) -> list:
     month = date.fromisoformat(month_iso)
     # Reuse the cached pieces (the page also draws them), then let csp_data.ttcg assemble the list.
