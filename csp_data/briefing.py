@@ -320,6 +320,8 @@ def _hotspots_section(month: date, cfg: Settings) -> Section:
         return Section("hotspots", "Small-area hot spots", "no LSOA data", body)
     start, end = window
     period = make(start, end)
+    before = period.previous()
+    has_before = before.start >= hotspots.FIRST_LSOA_MONTH
     wards = sql.run("meta/wards").set_index("ward_code")["ward_name"]
     parts, found = [], []
     for cid in HOTSPOT_CATEGORIES:
@@ -330,8 +332,9 @@ def _hotspots_section(month: date, cfg: Settings) -> Section:
         counted = [f"{classes[k]} {k}" for k in hotspots.CLASSES if k != "not significant" and k in classes]
         found.append(f"{m.label} {len(hot)}")
         parts.append(f"<h3>{_e(m.label)}: {len(hot)} hot spot{'s' if len(hot) != 1 else ''} of {len(gi)} LSOAs</h3>")
-        parts.append(f'<p class="note">{_e(m.definition)}. {_e(", ".join(counted) or "No significant hot or cold spots")}'
-                     f" ({_e(period.label)}; false discovery rate controlled).</p>")
+        verdict = (", ".join(counted) + f" (lowest q {_q(gi['q'].min())})" if counted
+                   else f"{hotspots.no_hotspot_sentence(len(gi))} The lowest q is {_q(gi['q'].min())}")
+        parts.append(f'<p class="note">{_e(m.definition)}. {_e(verdict)} ({_e(period.label)}).</p>')
         if len(hot):
             top = hot.head(TOP_HOTSPOTS)
             show = pd.DataFrame({
@@ -341,11 +344,36 @@ def _hotspots_section(month: date, cfg: Settings) -> Section:
                 "Per 1,000 residents": [f"{v:.1f}" for v in top["rate_per_1000"]],
                 "Hot-spot class": top["klass"],
                 "Gi* z": [f"{v:.2f}" for v in top["z"]],
+                "p (permutation)": [_q(v) for v in top["p_sim"]],
                 "q (FDR)": [_q(v) for v in top["q"]],
             })
             more = f"; {len(hot) - TOP_HOTSPOTS} more not listed" if len(hot) > TOP_HOTSPOTS else ""
             parts.append(_table(show, caption=f"Hottest first (largest Gi* z){more}.",
-                                numeric=("Offences", "Per 1,000 residents", "Gi* z", "q (FDR)")))
+                                numeric=("Offences", "Per 1,000 residents", "Gi* z", "p (permutation)", "q (FDR)")))
+        # what is robust whether or not any area is a hot spot: concentration and the busiest areas
+        prev = (hotspots.lsoa_period_counts(list(m.majors), list(m.minors), before.start, before.end, cfg)
+                .set_index("lsoa21_code")["count"] if has_before else None)
+        conc = hotspots.concentration_table(gi["count"], prev.reindex(gi["code"]).to_numpy() if prev is not None else None)
+        conc_show = pd.DataFrame({
+            "Busiest LSOAs": [f"Top {r.top_pct}% ({r.areas} LSOAs)" for r in conc.itertuples()],
+            f"Share of offences, {period.label}": [f"{v:.0%}" if pd.notna(v) else "no offences" for v in conc["share_now"]],
+            f"Share, {before.label}": [f"{v:.0%}" if pd.notna(v) else "not held" for v in conc["share_before"]],
+        })
+        parts.append(_table(conc_show, caption=f"{m.label}: how concentrated offences are (a description, not a test)."))
+        table = gi.assign(ward=[wards.get(w, w) for w in gi["ward_code"]])
+        by_count = hotspots.ranked(table, "count", 5)
+        by_rate = hotspots.ranked(table, "rate", 5)
+        ward_of = table.set_index("code")["ward"]
+        rank_show = pd.DataFrame({
+            "Rank": by_count["rank"],
+            "Most offences": [f"{c} {n}, {ward_of[c]}: {v:,d}" for c, n, v in
+                              zip(by_count["code"], by_count["name"], by_count["count"])],
+            "Highest rate per 1,000 residents": [f"{c} {n}, {ward_of[c]}: {r:.1f} ({v:,d} offences)" for c, n, r, v in
+                                                 zip(by_rate["code"], by_rate["name"], by_rate["rate_per_1000"],
+                                                     by_rate["count"])],
+        })
+        parts.append(_table(rank_show, caption=f"{m.label}: the five LSOAs with most offences and with the highest rate "
+                                               "(Census 2021 residents), " + period.label + "."))
     covers = f"{period.label} (MPS recorded crime, LSOA level)"
     short = "" if period.n_months == 12 else (f" Only {period.n_months} months of LSOA data are held for this window "
                                               f"(they start in {hotspots.FIRST_LSOA_MONTH:%b %Y}).")
@@ -353,13 +381,15 @@ def _hotspots_section(month: date, cfg: Settings) -> Section:
     body = (
         f"<p>Getis-Ord Gi* on offence counts per LSOA (small areas of about 1,500 residents), {_e(period.label)}, "
         "as on the Hotspots page: an LSOA is a hot spot when it and its neighbours together hold more offences than "
-        "chance would give, after controlling the false discovery rate across all LSOAs (q below 0.10, 0.05, 0.01 "
-        f"for 90%, 95%, 99%).{_e(short)}{_e(lag)}</p>"
+        f"{hotspots.PERMUTATIONS:,d} random rearrangements of the other LSOAs' counts give (conditional permutation), "
+        "after controlling the false discovery rate across all LSOAs (q below 0.10, 0.05, 0.01 for 90%, 95%, 99%). "
+        "Concentration and the busiest LSOAs are shown for every category: they need no test."
+        f"{_e(short)}{_e(lag)}</p>"
         + "".join(parts)
         + f'<p class="note">{_e(hotspots.CAVEAT)}</p>'
     )
     return Section("hotspots", "Small-area hot spots", covers, body,
-                   "Hot-spot LSOAs (Gi*, FDR): " + ", ".join(found))
+                   "Hot-spot LSOAs (Gi*, permutation, FDR): " + ", ".join(found))
 
 
 def _ttcg_section(month: date, cfg: Settings) -> Section:
@@ -421,6 +451,8 @@ def _ttcg_section(month: date, cfg: Settings) -> Section:
         parts.append("<h3>Small areas</h3><p>No new or intensifying LSOA hot spots"
                      + (f" ({window[0]:%b %Y} to {window[1]:%b %Y})." if window else ": no LSOA data for this month.")
                      + "</p>")
+    if window is not None:
+        parts.append(f'<p class="note">{_e(ttcg.lsoa_hotspot_note(target, ttcg.DEFAULT_CATEGORIES, cfg))}</p>')
     body = (
         f"<p>Everything unusual in {target:%B %Y} for {_e(cats)}, most severe first ({_e(summary)}): the borough "
         "control chart (a count beyond its 3-sigma limit), wards well above what their previous 12 months "

@@ -210,8 +210,37 @@ def test_hot_spots_for_the_main_categories(march):
         if len(hot):
             top = hot.iloc[0]
             assert f"{top['code']} {top['name']}" in doc.plain
-    table = doc.table_with("LSOA", "Ward", "Offences", "Hot-spot class", "q (FDR)")
+    table = doc.table_with("LSOA", "Ward", "Offences", "Hot-spot class", "p (permutation)", "q (FDR)")
     assert all(r[4].startswith("hot spot") for r in table[1:])
+
+
+def test_hot_spot_section_says_plainly_when_none_survives_and_shows_what_is_robust(march):
+    """Robbery over Mar 2025 to Feb 2026: no LSOA survives conditional permutation and FDR. The
+    pack says so in words, and for every category gives the concentration (top 5% / 10% of LSOAs,
+    now and the year before) and the LSOAs with most offences and the highest rate."""
+    doc = march["doc"]
+    start, end = date(2025, 3, 1), date(2026, 2, 1)
+    gi = hotspots.lsoa_hotspots(["ROBBERY"], [], start, end)
+    assert (gi["klass"] == "not significant").all()
+    assert "Robbery: 0 hot spots of 169 LSOAs" in doc.plain
+    assert "No LSOA is a hot spot after allowing for 169 areas tested at once." in doc.plain
+    # concentration, recomputed from the warehouse
+    now = gi["count"].sort_values(ascending=False)
+    before = hotspots.lsoa_period_counts(["ROBBERY"], [], date(2024, 3, 1), date(2025, 2, 1))["count"]
+    before = before.sort_values(ascending=False)
+    conc = [t for t in doc.tables if t and t[0][0] == "Busiest LSOAs"]
+    assert len(conc) == len(briefing.HOTSPOT_CATEGORIES)
+    robbery = conc[briefing.HOTSPOT_CATEGORIES.index("robbery")]
+    assert robbery[0] == ["Busiest LSOAs", "Share of offences, Mar 2025 to Feb 2026", "Share, Mar 2024 to Feb 2025"]
+    for row, k in zip(robbery[1:], (9, 17)):
+        assert row == [f"Top {5 if k == 9 else 10}% ({k} LSOAs)", f"{now.head(k).sum() / now.sum():.0%}",
+                       f"{before.head(k).sum() / before.sum():.0%}"]
+    ranks = [t for t in doc.tables if t and t[0] == ["Rank", "Most offences", "Highest rate per 1,000 residents"]]
+    assert len(ranks) == len(briefing.HOTSPOT_CATEGORIES)
+    top = gi.sort_values(["count", "name"], ascending=[False, True]).iloc[0]
+    assert ranks[briefing.HOTSPOT_CATEGORIES.index("robbery")][1][1].startswith(f"{top['code']} {top['name']}, ")
+    # and the TTCG section says the same in its own words for its categories
+    assert "no LSOA is a hot spot after allowing for 169 areas tested at once." in doc.plain
 
 
 def test_ttcg_exceptions_for_the_month(march):
