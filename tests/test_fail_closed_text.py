@@ -177,3 +177,34 @@ def test_query_csv_goes_through_the_same_neutralising(monkeypatch, capsys, wareh
     out = capsys.readouterr().out
     assert formula_cells(out) == ["-1"] and "'-SYNTHETIC" in out and "'=1+1" in out
     assert md_escape("x") == "x"
+
+
+def test_the_briefing_pack_keeps_partnership_text_escaped(hostile_figure):
+    """The pack is HTML, escaped by csp_data.briefing itself: a note written as HTML and Markdown
+    (a status figure's note is quoted in the targets table's "Why") appears as text, and the pack
+    stays self-contained (no tag or attribute points anywhere)."""
+    from datetime import date
+
+    from html.parser import HTMLParser
+
+    from csp_data import briefing
+
+    status = ["asb_hotspot_response", "2025-10..2025-12", "in progress", "status", SOURCE, ENTERED_BY,
+              "2026-01-10T09:00:00", NOTE]                                  # in force by March 2026
+    with open(hostile_figure, "a", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerow(status)
+    text = briefing.build(date(2026, 3, 1))
+    assert "evil.example" in text, "the hostile figure is not in the pack: nothing was checked"
+    assert not re.search(r"<[^>]*evil[^>]*>", text), "a tag or attribute carries the figure's text"
+    assert "&lt;img src=http://evil.example/i.png&gt;" in text and "[click](http://evil.example/x)" in text
+
+    class Tags(HTMLParser):
+        found: list = []
+
+        def handle_starttag(self, tag, attrs):
+            self.found.append((tag, attrs))
+
+    parser = Tags()
+    parser.feed(text)
+    assert parser.found and not [t for t, a in parser.found if t in ("img", "a", "script", "iframe", "b")]
+    assert not [a for _, a in parser.found if any("evil" in (v or "") for _, v in a)]

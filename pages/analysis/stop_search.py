@@ -16,7 +16,7 @@ from csp_data.scorecard import fmt_change
 from csp_data.trends import wilson_interval
 from csp_data.ui import cache
 from csp_data.ui import stop_search as data
-from csp_data.ui.components import plain_table
+from csp_data.ui.components import plain, plain_table
 from csp_data.ui.priority import chart_block
 from csp_data.ui import access
 
@@ -206,7 +206,7 @@ def rate_block(dim: str, measure: str, what: str, count_label: str, title: str, 
                                      overall_label="All searches"), key=f"rate-{name}",
                 table_caption=f"{SOURCE}. n = searches with this recorded.")
     for sentence in ss.rate_sentences(rates, what):
-        st.markdown(f"- {sentence}")
+        st.markdown(f"- {plain(sentence)}")   # names groups from the police.uk files: plain text
     table = ss.rate_table(rates, col, count_label)
     plain_table(one_dp(table, ["Rate (%)", "95% low (%)", "95% high (%)", "Other groups (%)"]), download=None, caption="Rate with its 95% Wilson interval; 'Other groups' is every other group together; "
                                "p from Fisher's exact test of this group against the rest; adjusted p across the "
