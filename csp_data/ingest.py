@@ -575,8 +575,10 @@ def _dashboard_part(cfg: Settings, file: Path, name: str, sha: str, size: int, w
         raise IngestError(f"{what}: not a valid MPS Monthly Crime Dashboard file: {exc}") from exc
     if len(frame) == 0:
         raise IngestError(f"{what} has a header but no data rows")
+    mine = mps.dashboard_kept(cols, cfg.borough_name)
     snt = cols["borough_snt"].astype(str)
-    mine = (snt == cfg.borough_name) | snt.str.startswith(cfg.borough_name + " ")
+    if not ((snt == cfg.borough_name) | snt.str.startswith(cfg.borough_name + " ")).any():
+        mine = mine & False  # no row of the configured borough: refused as "no rows in the borough"
     t = tidy.assign(month=_ym(tidy["month"]))
     parts = t.groupby(["month", "crime_type"], as_index=False)["count"].sum().rename(columns={"crime_type": "part", "count": "n"})
     months = sorted(set(t["month"]))

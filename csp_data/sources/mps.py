@@ -239,26 +239,26 @@ def sniff_other(columns: list[str]) -> str | None:
     return None
 
 
+def dashboard_kept(frame: pd.DataFrame, borough_name: str) -> pd.Series:
+    """The rows the build keeps (normalised headers): the borough's own and its wards' rows, and
+    every borough's borough-level row (the London comparison)."""
+    snt = frame["borough_snt"].astype(str)
+    return (snt == borough_name) | snt.str.startswith(borough_name + " ") | (frame["area_type"] == "Borough")
+
+
 def dashboard(frame: pd.DataFrame, borough_name: str) -> pd.DataFrame:
     """MPS Monthly Crime Dashboard rows for one borough (borough and ward/SNT rows), plus every
     London borough's borough-level row, so a measure can be compared with London's change
     (``queries/dashboard/london_monthly.sql``; the London total is summed over the 32 boroughs)."""
-    need = {"month_year", "area_type", "borough_snt", "area_code", "crime_type", "crime_subtype", "measure", "count"}
-    missing = need - set(frame.columns)
-    if missing:
-        raise SourceError(f"not an MPS Monthly Crime Dashboard file: missing {sorted(missing)}")
-    snt = frame["borough_snt"].astype(str)
-    mine = frame[(snt == borough_name) | snt.str.startswith(borough_name + " ")
-                 | (frame["area_type"] == "Borough")].copy()
+    frame = dashboard_columns(frame)  # published headers (Month_Year, Area Type, ...) normalised
+    mine = frame[dashboard_kept(frame, borough_name)].copy()
     mine["area_code"] = mine["area_code"].astype(str).str.strip()
-    mine["area_level"] = mine["area_type"].map({"Borough": "borough", "Safer Neighbourhood Teams": "ward"})
+    mine["area_code"] = mine["area_code"].mask(mine["area_code"] == "")  # a CSV's blank is the parquet's null
+    mine["area_level"] = mine["area_type"].map(DASHBOARD_AREA_TYPES)
     if mine["area_level"].isna().any():
         raise SourceError(f"unknown area_type values: {sorted(mine.loc[mine.area_level.isna(), 'area_type'].unique())}")
-    month = pd.to_datetime(mine["month_year"].astype(str).str.slice(0, 7), format="%Y-%m", errors="coerce")
-    if month.isna().any():
-        raise SourceError("unreadable month_year values in the dashboard file")
-    mine["month"] = month.dt.date
-    mine["count"] = pd.to_numeric(mine["count"], errors="raise").astype("int64")
+    mine["month"] = parse_months(mine["month_year"], "month_year")
+    mine["count"] = whole_counts(mine["count"], "count")  # whole, non-negative, plausible: never coerced
     # One subtype is spelt two ways across measures ("violence with injury" / "Violence with Injury").
     mine["crime_subtype"] = mine["crime_subtype"].str.replace(
         "Domestic Abuse violence with injury", "Domestic Abuse Violence with Injury", regex=False
