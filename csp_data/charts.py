@@ -1175,14 +1175,14 @@ _FUNNEL_STYLE = {  # position -> (colour, shape): shape and words carry the mean
 
 
 def funnel_chart(areas: pd.DataFrame, limits: pd.DataFrame, title: str, area_word: str = "area",
-                 rate_label: str = "Offences per 1,000 residents"):
+                 rate_label: str = "Offences per 1,000 residents", highlight: str | None = None):
     """A funnel plot: each area's rate against its residents, with the centre line (borough rate)
     and the 95% (dashed) and 99.8% (dotted) limits from :func:`csp_data.funnel.funnel`. Areas
     outside a limit are drawn as triangles or diamonds (not only in another colour) and named.
 
     ``areas`` columns: code, name, count, population, rate, expected, position; ``limits`` columns:
     population, centre, low_95, high_95, low_998, high_998. The table has one row per area with the
-    limits at its own population."""
+    limits at its own population. ``highlight`` (an area code) is always named and ringed in black."""
     import numpy as np
 
     _require(areas, FUNNEL_AREA_COLUMNS, "funnel_chart")
@@ -1209,6 +1209,8 @@ def funnel_chart(areas: pd.DataFrame, limits: pd.DataFrame, title: str, area_wor
     plot["Rate"] = pts["rate"]
     outside = plot["Position"] != "within the 95% limits"
     named = outside if outside.sum() <= 8 else plot["Position"].str.contains("99.8%")  # a readable number of names
+    if highlight is not None:
+        named = named | (pts["code"] == highlight)
     plot["Label"] = [n if k else "" for n, k in zip(plot[word], named)]
     order = [p for p in _FUNNEL_STYLE if p in set(plot["Position"])]
     x = alt.X("Residents:Q", title="Residents (Census 2021)", scale=alt.Scale(zero=False, nice=True),
@@ -1238,7 +1240,11 @@ def funnel_chart(areas: pd.DataFrame, limits: pd.DataFrame, title: str, area_wor
                         title="Position"))
     labels = alt.Chart(plot[plot["Label"] != ""]).mark_text(align="left", dx=8, dy=-6, color=TEXT_COLOUR).encode(
         x=x, y=y, text="Label:N")
-    chart = alt.layer(lines, points, labels)
+    layers = [lines, points, labels]
+    if highlight is not None and (pts["code"] == highlight).any():
+        layers.append(alt.Chart(plot[(pts["code"] == highlight).to_numpy()]).mark_point(
+            filled=False, size=420, strokeWidth=2.5, color=TEXT_COLOUR).encode(x=x, y=y, tooltip=tooltip))
+    chart = alt.layer(*layers)
     centre = float(lim["centre"].iloc[0])
     out = plot[plot["Position"] != "within the 95% limits"]
     counts = plot["Position"].value_counts()
@@ -1247,6 +1253,9 @@ def funnel_chart(areas: pd.DataFrame, limits: pd.DataFrame, title: str, area_wor
     if len(out):
         sents.append("Outside the 95% limits: " + _listing(
             [f"{r[word]} {fmt(r['Rate'], 2)} ({r['Position']})" for _, r in out.iterrows()], 6) + ".")
+    if highlight is not None and (pts["code"] == highlight).any():
+        h = plot[(pts["code"] == highlight).to_numpy()].iloc[0]
+        sents.append(f"{h[word]} (ringed): {fmt(h['Rate'], 2)} per 1,000 residents, {h['Position']}.")
     alt_text = " ".join(sents)
     subtitle = [f"Each point is one {area_word}; solid line: borough rate; dashed: 95% limits; dotted: 99.8% limits",
                 "(allowing for over-dispersion). Triangles and diamonds mark areas outside a limit."]

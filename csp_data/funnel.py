@@ -162,3 +162,15 @@ def funnel(areas: pd.DataFrame, per: float = 1000.0, points: int = 120, overdisp
     a.attrs.update(meta)
     lim.attrs.update(meta)
     return a[["code", "name", "count", "population", "rate", "expected", "z", "position"]], lim
+
+
+def ward_funnel(major: str, start, end, cfg=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Funnel plot data for every ward of the borough for one MPS major category over ``start``..``end``
+    (query ``crime/ward_period_totals``, public: ward figures only)."""
+    from . import sql
+    from .config import settings
+
+    cfg = cfg or settings()
+    df = sql.run("crime/ward_period_totals", borough_code=cfg.borough_code, majors=[str(major).upper()], minors=[],
+                 start=start, end=end)
+    return funnel(df.rename(columns={"ward_code": "code", "ward_name": "name"})[["code", "name", "count", "population"]])

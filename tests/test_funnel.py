@@ -134,3 +134,45 @@ def test_funnel_refuses_what_it_cannot_plot():
         funnel.funnel(pd.DataFrame({"code": ["a"], "name": ["A"], "count": [1], "population": [0]}))
     with pytest.raises(funnel.FunnelError, match="columns"):
         funnel.funnel(pd.DataFrame({"code": ["a"], "count": [1]}))
+
+
+# ---------------------------------------------------------------- the ward profile page (public mode)
+
+
+def test_ward_profile_shows_the_ward_funnel_in_public_mode(warehouse, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from csp_data import db, ward_profile
+    from csp_data.config import REPO_ROOT
+
+    monkeypatch.setenv("CSP_MODE", "public")
+    db.reset()
+    try:
+        at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=90)
+        at.run()
+        at.query_params["ward"] = "E05009333"
+        at.switch_page("pages/public/ward_profile.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert "Compared with every ward" in [s.value for s in at.main.subheader]
+        prof = ward_profile.profile("E05009333")
+        kind = prof.table["category"].iloc[0]
+        box = [s for s in at.main.selectbox if s.label == "Type of crime"]
+        assert len(box) == 1 and box[0].value == kind
+        captions = [c.value.replace("\\", "") for c in at.main.caption]
+        assert any(c.startswith(f"Chart description: {kind}: rate by ward, {prof.period.label}: 20 wards")
+                   and "Spitalfields & Banglatown (ringed)" in c for c in captions)
+        assert any(c.startswith("Source: ") and prof.period.label in c for c in captions)
+        # the table alternative: 20 wards, counts equal the ward table's sums
+        tables = [t.value for t in at.main.table if "99.8% limits" in [str(c).replace("\\", "") for c in t.value.columns]]
+        assert len(tables) == 1 and len(tables[0]) == 20
+        a, _ = funnel.ward_funnel(kind, prof.period.start, prof.period.end)
+        mine = a.set_index("code").loc["E05009333"]
+        assert int(mine["count"]) == int(prof.table.set_index("category").at[kind, "count"])
+        # another type of crime redraws it
+        other = prof.table["category"].iloc[1]
+        box[0].set_value(other).run()
+        assert not at.exception
+        captions = [c.value.replace("\\", "") for c in at.main.caption]
+        assert any(c.startswith(f"Chart description: {other}: rate by ward") for c in captions)
+    finally:
+        db.reset()

@@ -3,9 +3,11 @@
 import streamlit as st
 
 from csp_data import charts
+from csp_data.charts import funnel_chart
+from csp_data.funnel import ward_funnel
 from csp_data.ward_profile import WardError
 from csp_data.ui import cache
-from csp_data.ui.components import plain_table
+from csp_data.ui.components import caption_text, plain_table
 from csp_data.ui.public import help_box
 from csp_data.ui.priority import chart_block
 
@@ -70,6 +72,24 @@ if prof is not None:
         caption=(f"Crimes in the last 12 months ({prof.period.label}) per 1,000 residents. Rates use Census 2021 "
                  "residents; areas with many workers and visitors have high rates because crimes against "
                  "non-residents are counted too."))
+    st.subheader("Compared with every ward")
+    kinds = list(prof.table["category"])
+    kind = st.selectbox("Type of crime", kinds, key="funnel_kind")
+    f_areas, f_limits = ward_funnel(kind, prof.period.start, prof.period.end)
+    st.markdown(
+        f"Each ward's rate of {kind.lower()} per 1,000 residents against how many people live there, "
+        f"{w.name} ringed. Wards with fewer residents vary more by chance, so the lines fan out to the left: a ward "
+        "outside the dashed lines would be there about 1 time in 20 by chance, outside the dotted lines about 1 in 500. "
+        "The lines allow for wards differing more than chance alone.")
+    if f_areas.attrs["total"] == 0:
+        st.info(f"No {kind.lower()} was recorded in {prof.period.label}.")
+    else:
+        chart_block(funnel_chart(f_areas, f_limits, f"{kind}: rate by ward, {prof.period.label}", "ward",
+                                 highlight=w.code),
+                    key=f"funnel-{kind}", table_caption="Each ward with its own 95% and 99.8% limits.",
+                    name=f"ward-funnel-{prof.period.label}")
+        caption_text(f"Source: {prof.snapshot}; {prof.period.label}. Residents: ONS Census 2021. "
+                     "Method: Spiegelhalter (2005) funnel plot allowing for over-dispersion.")
     st.subheader("Month by month")
     for cat in prof.table["category"]:
         one = prof.monthly[prof.monthly.category == cat]
