@@ -102,7 +102,8 @@ def charts_with_context(at: AppTest) -> list[tuple]:
 
 
 def descriptions(at: AppTest) -> list[str]:
-    return [c.value for c in at.main.caption if c.value.startswith(DESCRIPTION)]
+    """Chart descriptions as a reader sees them (captions of file text are Markdown-escaped)."""
+    return [md_unescape(c.value) for c in at.main.caption if c.value.startswith(DESCRIPTION)]
 
 
 def assert_every_chart_has_alt_text_and_a_table(at: AppTest) -> list[tuple]:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from csp_data.ui import cache
 from csp_data.ui import priority as ui
+from csp_data.ui import street
 from csp_data.ui import access
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
@@ -28,7 +29,7 @@ if view.latest is not None:
     ui.ward_block(m, last12)
 
 st.header("Anti-social behaviour and fire", divider="gray")
-ui.asb_block()
+street.asb_block()
 st.markdown(
     "**Fire audits and the Business Crime Reduction Partnership** are counted by the fire service and the council, "
     "not the police: see their targets above, which read the partnership's recorded figures."
@@ -37,4 +38,4 @@ st.markdown(
 st.header("Two publishers, two counts", divider="gray")
 st.markdown("For the months police.uk's all-crime street files are held, the same categories are also in the MPS "
             "file this dashboard uses. Both are shown, with why they differ.")
-ui.two_publishers_block(MEASURES)
+street.two_publishers_block(MEASURES)
