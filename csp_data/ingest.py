@@ -915,7 +915,7 @@ def _ingest(given: str, src: Path, cfg: Settings, force: bool, now: datetime | N
         return IngestReport(path=given, status="already ingested", kind="policeuk_stop_search",
                             lines=[f"already ingested: {given} (every member is in the manifest)"])
     parts = [p for p in all_parts if p.landed > 0]
-    _check_dates_and_counts(parts, when, what)
+    _check_dates_and_counts(parts, (now or datetime.now(timezone.utc)).astimezone(timezone.utc), what)
 
     # 3. the would-be manifest entries, and 4. against what the warehouse holds: categories,
     # newer snapshots, months that would shrink
@@ -1337,8 +1337,10 @@ _KIND_DATASET.update({"mps_wide_ward": "ward", "mps_wide_lsoa": "lsoa", "mps_wid
 def list_sources(cfg: Settings | None = None) -> list[str]:
     """One line per manifest entry: id, kind, as_of, how it came, path (newest first within a kind)."""
     cfg = cfg or get_settings()
-    entries = manifest.load(cfg.manifest_path)
-    lines = [f"{'id':12s}  {'kind':22s}  {'as of':10s}  {'landed':10s}  {'by':8s}  path"]
+    with _lock(cfg):
+        lines = recover(cfg)  # a killed ingest or removal is finished or undone first
+        entries = manifest.load(cfg.manifest_path)
+    lines.append(f"{'id':12s}  {'kind':22s}  {'as of':10s}  {'landed':10s}  {'by':8s}  path")
     for e in sorted(entries, key=lambda e: (e.kind, e.precedence), reverse=False):
         by = "ingest" if e.landed_by == "ingest" else "embedded"
         lines.append(f"{e.id:12s}  {e.kind:22s}  {e.as_of:10s}  {e.landed_at[:10]:10s}  {by:8s}  {e.path}")
