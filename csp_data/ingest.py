@@ -8,7 +8,9 @@ ENTRY POINTS (for ``csp_data update`` and any other caller):
   ``report.status`` is "ingested" or "already ingested"; ``report.changes[dataset]`` lists
   months added / revised / missing. Save an API response as ``<name>.json`` (or ``.json.gz``):
   a JSON array exactly as police.uk returned it, or the concatenation of several (one month, one
-  kind per file); the kind is recognised from the records, the name does not matter.
+  kind per file); the kind is recognised from the records, the name does not matter. Crimes
+  carry an API ``id``: one returned twice (a point on a shared ward edge) is quarantined, so it
+  counts once. Stops have no id: remove repeats before saving them.
 * ``ingest_many(paths, cfg=None, force=False) -> list[IngestReport | IngestError]``: one by one,
   a refusal does not stop the rest.
 * ``recover(cfg) -> list[str]``: completes or rolls back an ingest that was killed, and removes
@@ -26,13 +28,24 @@ and reports what changed, month by month. Accepted inputs:
   ``-stop-and-search.csv`` and ``-outcomes.csv``): the zip is landed for its street members and
   each stop-and-search member is landed as its own (byte-identical) CSV; outcomes are ignored;
 * a police.uk stop-and-search CSV (recognised by its header): placed in the borough spatially;
-* an MPS "most recent 24 months" ward or LSOA CSV (London Datastore headers).
+* police.uk API responses saved as JSON (crimes-street, stops-street/stops-force,
+  outcomes-at-location): placed in the borough spatially (they have no LSOA name);
+* an MPS "most recent 24 months" borough, ward or LSOA CSV (London Datastore headers), an MPS
+  Monthly Crime Dashboard CSV (any of its files, the knife-only one too) and the MPS business
+  crime offences CSV (headers normalised: ``Month_Year`` = ``month_year``).
 
-Rules (see tests/test_ingest.py):
+Rules (see tests/test_ingest.py, test_ingest_kinds.py, test_ingest_limits.py):
 
-* ``as_of`` is the newest month in the file (YYYY-MM): the newest ``Month`` of a street file,
-  the newest local month of a stop-and-search file, the last month column of an MPS file, the
-  newest of all members of a zip (every entry landed from one zip shares the zip's ``as_of``).
+* ``as_of`` is a date, YYYY-MM-DD: the refresh date a dashboard or business file states, else
+  the last day of the newest month in the file (the newest ``Month`` of a street file, the newest
+  local month of a stop-and-search file, the last month column of an MPS file, the newest of all
+  members of a zip: every entry landed from one zip shares the zip's ``as_of``).
+* Impossible data is refused (exit 2, nothing written; limits in ``sources/limits.py``, reasons
+  in data/sources/SOURCES.md): months after the current month or before the source began,
+  counts that are not whole / are negative / exceed the ceiling, malformed month columns,
+  categories or borough names never held (unless ``force``), files over the size or row limits
+  (counted while streaming, before parsing), and months that would shrink by more than 20%
+  against what is held (unless ``force``: a truncated download).
 * Already ingested: the same bytes, the same CSV content compressed differently (plain vs
   ``.gz``), or a zip whose sha256 is recorded on the entries landed from it, is in the
   manifest -> "already ingested", exit 0, nothing written. Different bytes with the same
