@@ -513,9 +513,11 @@ def test_an_entered_survey_percentage_is_not_shown_publicly(tmp_path, monkeypatc
 # --- the page (AppTest) ---------------------------------------------------------------------------
 
 def md_unescape(text):
+    """Escapes removed, and the invisible word joiner that keeps addresses from becoming links
+    (csp_data.formatting.md_plain)."""
     import re
 
-    return re.sub(r"\\(.)", r"\1", text) if isinstance(text, str) else text
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "") if isinstance(text, str) else text
 
 
 def table(el) -> pd.DataFrame:
