@@ -188,6 +188,20 @@ class Section:
     glance: str = ""   # one line for the cover page
 
 
+def _london_cell(row, cfg: Settings) -> str:
+    """The London comparison of a scorecard row's 12-month change (csp_data/london.py), in words."""
+    from . import london
+
+    c = london.for_score_row(row, cfg)["l12"] if row.l12 is not None else None
+    if c is None:
+        return "awaiting data"
+    if c.relative is None:
+        return c.verdict
+    crosses = f"; crosses the {', '.join(c.straddles)}" if c.straddles else ""
+    return (f"London {london._move(c.london_pct)}: {c.verdict} (relative {c.relative:.2f}, "
+            f"{c.low:.2f} to {c.high:.2f}){crosses}")
+
+
 def _scorecard_section(month: date, cfg: Settings) -> Section:
     from . import scorecard
 
@@ -219,6 +233,7 @@ def _scorecard_section(month: date, cfg: Settings) -> Section:
         "Financial year to date": [f"{p}: {a} vs {b}; {v}" if p else "awaiting data"
                                    for p, a, b, v in zip(table["Year to date period"], table["Year to date"],
                                                          table["Same months last year"], table["Year-to-date verdict"])],
+        "Against London (12 months)": [_london_cell(r, cfg) for r in rows],
         "London rank": table["London rank (12 months)"],
         "Snapshot": table["Snapshot"],
     })

@@ -193,3 +193,18 @@ def test_calibration_no_relative_change_false_alarms_at_most_nominal():
 
 def test_calibration_power_for_a_real_relative_fall():
     assert simulate(150, rel=0.75, phi=3.0, seed=20261) >= 0.9
+
+
+def test_briefing_scorecard_carries_the_london_comparison(warehouse):
+    from csp_data import briefing, scorecard
+    from csp_data.config import settings
+    month = date(2026, 3, 1)
+    sec = briefing._scorecard_section(month, settings())
+    assert "Against London (12 months)" in sec.body
+    rows = {r.measure.id: r for r in scorecard.scorecard(as_of=month)}
+    business = london.for_score_row(rows["business"])["l12"]
+    assert business.straddles == ("CONNECT recording change",)
+    assert briefing._london_cell(rows["business"], settings()).endswith("crosses the CONNECT recording change")
+    vwi = london.for_score_row(rows["violence_injury"])["l12"]
+    cell = briefing._london_cell(rows["violence_injury"], settings())
+    assert cell.startswith("London ") and vwi.verdict in cell and f"{vwi.relative:.2f}" in cell
