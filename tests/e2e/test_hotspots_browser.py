@@ -194,3 +194,28 @@ def test_invalid_url_value_falls_back_and_leaves_the_url(internal_server, app_pa
     assert query(app_page).get("areas") == ["Wards"], "the valid value beside it is kept"
     assert ranked_heading(app_page) == f"Areas ranked: Robbery, {label_of('Last 12 months', 'Wards')}"
     assert app_page.get_by_text(bad).count() == 0
+
+
+# ---------------------------------------------------------------- (d) honest hot spots and the funnel plot
+
+
+def test_robbery_says_no_hot_spot_and_draws_the_funnel_plot(internal_server, app_page, warehouse):
+    """Robbery over the last 12 months (Mar 2025 to Feb 2026): the page says in words that no LSOA
+    survives permutation and FDR, and draws the funnel plot (a Vega chart with its description)."""
+    load(app_page, f"{internal_server.url}{PATH}?{urlencode({'category': 'Robbery', 'period': 'Last 12 months', 'areas': 'LSOAs'})}")
+    assert_no_exception(app_page, internal_server)
+    main = app_page.locator("[data-testid=stMain]")
+    sentence = main.get_by_text("No LSOA is a hot spot after allowing for 169 areas tested at once.", exact=False)
+    sentence.first.wait_for(state="visible", timeout=30_000)
+    heading = main.locator("h2", has_text="Rates against residents (funnel plot)")
+    heading.wait_for(state="attached", timeout=30_000)
+    heading.scroll_into_view_if_needed()
+    # Streamlit puts the chart's description on the .vega-embed container as its aria-label
+    chart = main.locator(".vega-embed[aria-label^='Robbery: rate by LSOA, Mar 2025 to Feb 2026']")
+    chart.wait_for(state="attached", timeout=30_000)
+    chart.scroll_into_view_if_needed()
+    chart.locator("canvas, svg").first.wait_for(state="visible", timeout=30_000)
+    box = chart.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 200, box
+    assert main.get_by_text("Chart description: Robbery: rate by LSOA, Mar 2025 to Feb 2026", exact=False).count() == 1
+    assert outside_hosts(app_page) == []
