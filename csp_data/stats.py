@@ -265,17 +265,28 @@ def _design(month_dates: Sequence[date], seasonal: bool, trend: bool) -> np.ndar
 
 
 def _lag1(resid: np.ndarray, month_idx: np.ndarray) -> float:
-    """Lag-1 autocorrelation of residuals over pairs of consecutive months (both present)."""
-    pos = {m: i for i, m in enumerate(month_idx)}
-    pairs = [(resid[pos[m]], resid[pos[m + 1]]) for m in month_idx if m + 1 in pos]
+    """Lag-1 autocorrelation of residuals over pairs of consecutive months (both present): the mean
+    product of neighbours over the mean square."""
+    month_idx = np.asarray(month_idx)
+    nxt = np.searchsorted(month_idx, month_idx + 1)
+    nxt = np.minimum(nxt, len(month_idx) - 1)
+    has = month_idx[nxt] == month_idx + 1
+    npairs = int(has.sum())
     denom = float(np.sum(resid ** 2))
-    if len(pairs) < 6 or denom <= 0:
+    if npairs < 6 or denom <= 0:
         return 0.0
-    return float(sum(a * b for a, b in pairs) / denom * len(resid) / len(pairs))
+    return float(np.sum(resid[has] * resid[nxt[has]]) / npairs / (denom / len(resid)))
 
 
 DISPERSION_MONTHS = 36
 MIN_SEASONAL_MONTHS = 24
+
+
+def _first_of_month(m) -> date:
+    if isinstance(m, date) and not isinstance(m, pd.Timestamp):
+        return m if m.day == 1 else date(m.year, m.month, 1)
+    t = pd.Timestamp(m)
+    return date(t.year, t.month, 1)
 
 
 def series_dispersion(series: pd.DataFrame, end: date | None = None,
@@ -284,45 +295,52 @@ def series_dispersion(series: pd.DataFrame, end: date | None = None,
 
     ``series`` has columns ``month`` and ``count``; the ``months`` months up to ``end`` (default:
     the latest) are used, missing months left out (never zero). The fit is a Poisson GLM with
-    log link, a calendar-month effect and a linear trend (13 parameters), so seasons and a steady
-    trend are not counted as noise; ``phi`` is its Pearson chi-square over the residual degrees of
-    freedom, floored at 1 (statsmodels' ``GLM(..., Poisson).fit(scale="X2").scale``). ``rho`` is
-    the lag-1 autocorrelation of the Pearson residuals (clipped to [0, 0.9]).
+    log link and a level for each calendar month (12 parameters: seasons are not counted as
+    noise); ``phi`` is its Pearson chi-square over the residual degrees of freedom, floored at 1
+    (statsmodels' ``GLM(..., Poisson).fit(scale="X2").scale``). ``rho`` is the lag-1
+    autocorrelation of the Pearson residuals (clipped to [0, 0.9]).
 
-    Fallbacks, each named in ``model`` and ``note``: with fewer than 24 months, a trend-only fit
-    (seasons then count as noise, so ``phi`` is if anything large: cautious); with fewer than 8, the
-    plain variance-to-mean ratio; with fewer than 4 months, Poisson is assumed and the note says
-    the extra variation could not be measured.
+    No trend term, on purpose: calibration (tests/test_calibration.py, docs/STATISTICS.md §1)
+    showed that a fitted linear trend soaks up the slow wandering of months that run together, so
+    phi and rho come out small and a no-change series is called "real" up to 20% of the time;
+    without it the false-alarm rate stays at or below 5% for every correlation seen in our series.
+    The price is power: a steady trend within the 36 months counts as variation.
+
+    Fallbacks, each named in ``model`` and ``note``: with fewer than 24 months, the plain
+    variance-to-mean ratio about one level (seasons then count as noise: cautious); with fewer than
+    4 months, Poisson is assumed and the note says the extra variation could not be measured.
     """
-    df = series[["month", "count"]].copy()
-    df["month"] = [date(pd.Timestamp(m).year, pd.Timestamp(m).month, 1) for m in df["month"]]
-    df = df.dropna(subset=["count"])
+    data: dict[date, float] = {}
+    for m, v in zip(series["month"], series["count"]):
+        if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v):
+            continue
+        data[_first_of_month(m)] = float(v)
     if end is not None:
-        end = date(end.year, end.month, 1)
-        df = df[df["month"] <= end]
-    if df.empty:
+        end = _first_of_month(end)
+        data = {m: v for m, v in data.items() if m <= end}
+    if not data:
         return replace(POISSON, note="No months to measure the variation from; pure Poisson variation assumed.")
-    last = max(df["month"])
+    last = max(data)
     first = add_months(last, -(months - 1))
-    df = df[df["month"] >= first].sort_values("month")
-    y = df["count"].to_numpy(dtype=float)
-    md = list(df["month"])
+    md = sorted(m for m in data if m >= first)
+    y = np.array([data[m] for m in md])
     n = len(y)
     span = f"{md[0]:%b %Y} to {md[-1]:%b %Y}"
     if n < 4:
         return Dispersion(1.0, 0.0, 0, n, "Poisson assumed",
                           f"Only {n} month{'s' if n != 1 else ''} of data: the extra variation could not be "
                           "measured, so pure Poisson variation is assumed — treat verdicts with care.")
-    if n >= MIN_SEASONAL_MONTHS:
-        X, model = _design(md, True, True), "seasonal Poisson fit (calendar month + trend)"
-    elif n >= 8:
-        X, model = _design(md, False, True), "trend-only Poisson fit (too few months for seasons)"
+    moy = np.array([d.month for d in md])
+    if n >= MIN_SEASONAL_MONTHS and all((moy == k).any() for k in range(1, 13)):
+        # A level per calendar month: the Poisson MLE is that month's mean, no iteration needed.
+        mu = np.array([y[moy == k].mean() for k in moy])
+        n_par, model = 12, "seasonal Poisson fit (a level per calendar month)"
     else:
-        X, model = _design(md, False, False), "variance-to-mean ratio (too few months for a fit)"
-    mu = poisson_glm(y, X)
+        mu = np.full(n, y.mean())
+        n_par, model = 1, "variance-to-mean ratio (too few months for seasons)"
     ok = mu > 1e-9
     resid = np.where(ok, (y - mu) / np.sqrt(np.where(ok, mu, 1.0)), 0.0)
-    dof = n - X.shape[1]
+    dof = n - n_par
     raw = float(np.sum(resid ** 2) / dof) if dof > 0 else 1.0
     phi = max(1.0, raw)
     rho = min(0.9, max(0.0, _lag1(resid, np.array([_month_index(d) for d in md])))) if n >= 12 else 0.0
@@ -343,22 +361,33 @@ def area_dispersion(frame: pd.DataFrame, area: str = "area", end: date | None = 
     chance. One pooled figure is far steadier than each area's own. ``rho`` is the pooled lag-1
     autocorrelation of the residuals within areas. Needs a complete table (missing cells dropped
     with their whole month)."""
-    df = frame[[area, "month", "count"]].copy()
-    df["month"] = [date(pd.Timestamp(m).year, pd.Timestamp(m).month, 1) for m in df["month"]]
+    cells: dict[tuple, float] = {}
+    for a_, m, v in zip(frame[area], frame["month"], frame["count"]):
+        if v is None or pd.isna(v):
+            continue
+        k = (a_, _first_of_month(m))
+        cells[k] = cells.get(k, 0.0) + float(v)
     if end is not None:
-        df = df[df["month"] <= date(end.year, end.month, 1)]
-    if df.empty:
+        end = _first_of_month(end)
+        cells = {k: v for k, v in cells.items() if k[1] <= end}
+    if not cells:
         return replace(POISSON, note="No area months to measure the variation from; pure Poisson variation assumed.")
-    last = max(df["month"])
-    df = df[df["month"] >= add_months(last, -(months - 1))]
-    tab = df.pivot_table(index=area, columns="month", values="count", aggfunc="sum").dropna(axis=1)
-    tab = tab[tab.sum(axis=1) > 0]
-    tab = tab.loc[:, tab.sum(axis=0) > 0]
-    n_a, n_m = tab.shape
+    last = max(k[1] for k in cells)
+    first = add_months(last, -(months - 1))
+    areas = sorted({k[0] for k in cells})
+    cols = sorted({k[1] for k in cells if k[1] >= first})
+    full = np.array([[cells.get((a_, m), np.nan) for m in cols] for a_ in areas])
+    keep_cols = np.isfinite(full).all(axis=0)            # a month some area lacks is dropped whole
+    full, cols = full[:, keep_cols], [c for c, k in zip(cols, keep_cols) if k]
+    full = full[full.sum(axis=1) > 0] if full.size else full
+    if full.size:
+        nz = full.sum(axis=0) > 0
+        full, cols = full[:, nz], [c for c, k in zip(cols, nz) if k]
+    n_a, n_m = full.shape if full.ndim == 2 else (0, 0)
     if n_a < 2 or n_m < 4:
         return replace(POISSON, months=n_m, note="Too few areas or months to measure the extra variation; "
                                                  "pure Poisson variation assumed — treat verdicts with care.")
-    obs = tab.to_numpy(dtype=float)
+    obs = full
     exp = np.outer(obs.sum(axis=1), obs.sum(axis=0)) / obs.sum()
     resid = (obs - exp) / np.sqrt(exp)
     dof = (n_a - 1) * (n_m - 1)
@@ -366,11 +395,23 @@ def area_dispersion(frame: pd.DataFrame, area: str = "area", end: date | None = 
     phi = max(1.0, raw)
     num = float(np.sum(resid[:, :-1] * resid[:, 1:]))
     rho = min(0.9, max(0.0, num / float(np.sum(resid ** 2)) * n_m / (n_m - 1))) if n_m >= 12 else 0.0
-    cols = list(tab.columns)
     note = (f"Area months vary {phi:.1f} times as much as chance alone (pooled over {n_a} areas, "
             f"{cols[0]:%b %Y} to {cols[-1]:%b %Y})" + (f"; neighbouring months run together (lag-1 correlation {rho:.2f})"
                                                        if rho > 0 else "") + ".")
     return Dispersion(phi, rho, dof, n_m, "area x month Poisson model (pooled)", note)
+
+
+def compare_areas(current: Sequence[int], previous: Sequence[int | None], dispersion: Dispersion, months: int,
+                  gap: int = 0, alpha: float = ALPHA, *, family: str = "") -> list[Comparison | None]:
+    """Change verdicts for many areas at once, the one model for area tables: each area's count
+    against its own earlier count (None: no earlier period held, no verdict) by
+    :func:`compare_counts` with the pooled area dispersion (:func:`area_dispersion`) for sums of
+    ``months`` months ``gap`` apart, then Benjamini-Hochberg control across the areas
+    (:func:`fdr_control`), so about ``alpha`` of the areas called "real" are chance, not ``alpha``
+    of all areas."""
+    phi = dispersion.for_comparison(months, gap)
+    raw = [None if p is None else compare_counts(int(c), int(p), alpha, phi=phi) for c, p in zip(current, previous)]
+    return fdr_control(raw, alpha, family=family)
 
 
 def compare_in_series(series: pd.DataFrame, current: tuple[date, date], previous: tuple[date, date],
@@ -379,7 +420,7 @@ def compare_in_series(series: pd.DataFrame, current: tuple[date, date], previous
     sums over each (None when any month is missing) compared by :func:`compare_counts` with the
     series' own dispersion (:func:`series_dispersion` up to the end of the current period),
     inflated for the correlation of neighbouring months over windows of that length and gap."""
-    months = {date(pd.Timestamp(m).year, pd.Timestamp(m).month, 1): v for m, v in zip(series["month"], series["count"])}
+    months = {_first_of_month(m): v for m, v in zip(series["month"], series["count"])}
 
     def total(w):
         ms = [w[0]]
@@ -892,7 +933,7 @@ def target_status(observed: int, expected_path: float, direction: str, months_el
 
     conf = f"{(1 - alpha) * 100:g}%"
     path = "the path" if target_change_pct is None else f"the path to {_pct_words(target_change_pct)}"
-    allow = f", allowing for months varying {phi:.1f} times as much as chance" if phi > 1 else ""
+    allow = f", allowing for counts varying {phi:.1f} times as much as chance alone" if phi > 1 else ""
     head = (f"{observed:,d} recorded against {expected_path:,.0f} expected on {path} "
             f"(ratio {ratio:.2f}, {conf} interval {r_lo:.2f}–{r_hi:.2f}{allow})")
     side = "below" if ratio < 1 else ("above" if ratio > 1 else "level with")

@@ -121,8 +121,8 @@ def baseline_month(m: date) -> date:
 
 
 def independent_sum_dispersion(monthly: dict[date, int], latest: date, k: int) -> float:
-    """The dispersion of a k-month sum, independently: statsmodels' Poisson GLM (calendar month +
-    linear trend) over the 36 months to ``latest`` with Pearson scale (floored at 1), times the AR(1)
+    """The dispersion of a k-month sum, independently: statsmodels' Poisson GLM (a level per
+    calendar month) over the 36 months to ``latest`` with Pearson scale (floored at 1), times the AR(1)
     variance inflation of a k-month sum with the lag-1 autocorrelation of its Pearson residuals."""
     import numpy as np
     import statsmodels.api as sm
@@ -131,7 +131,7 @@ def independent_sum_dispersion(monthly: dict[date, int], latest: date, k: int) -
     ms = sorted(m for m in monthly if m <= latest)[-36:]
     df = pd.DataFrame({"y": [monthly[m] for m in ms], "moy": [m.month for m in ms],
                        "t": np.arange(len(ms)) / 12})
-    fit = smf.glm("y ~ C(moy) + t", df, family=sm.families.Poisson()).fit(scale="X2")
+    fit = smf.glm("y ~ C(moy)", df, family=sm.families.Poisson()).fit(scale="X2")
     res = np.asarray(fit.resid_pearson)
     rho = min(0.9, max(0.0, float(res[:-1] @ res[1:] / (res @ res) * len(res) / (len(res) - 1))))
     infl = sum(rho ** abs(i - j) for i in range(k) for j in range(k)) / k
