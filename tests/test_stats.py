@@ -261,3 +261,151 @@ def test_rate_per_1000():
 def test_module_thresholds_are_what_the_words_promise():
     assert stats.ALPHA == 0.05
     assert stats.SMALL_COUNT == 20
+
+
+# --------------------------------------------------------------------------- over-dispersion (issue 13)
+
+
+@pytest.mark.parametrize(("current", "previous"), PAIRS)
+def test_phi_one_is_exactly_the_exact_test(current, previous):
+    assert compare_counts(current, previous, phi=1.0) == compare_counts(current, previous)
+    assert compare_counts(current, previous, phi=0.7) == compare_counts(current, previous)  # floored at 1
+    assert compare_counts(current, previous).method == "exact conditional Poisson test"
+
+
+@pytest.mark.parametrize(("current", "previous", "phi"), [(1294, 1422, 4.0), (120, 100, 2.5), (30, 12, 3.0),
+                                                           (1000, 1000, 5.0), (0, 9, 2.0), (7, 0, 3.0)])
+def test_quasi_poisson_test_is_the_beta_form_on_effective_counts(current, previous, phi):
+    """With phi > 1 the test is the conditional test on current/phi and previous/phi: recomputed
+    here from the regularised incomplete beta function (scipy.special.betainc) and the
+    Clopper-Pearson bounds on the effective counts."""
+    from scipy.special import betainc
+
+    a, b = current / phi, previous / phi
+    upper = 1.0 if a == 0 else betainc(a, b + 1, 0.5)
+    lower = 1.0 if b == 0 else betainc(b, a + 1, 0.5)
+    c = compare_counts(current, previous, phi=phi)
+    assert c.p_value == pytest.approx(min(1.0, 2 * min(upper, lower)), rel=1e-9)
+    lo = 0.0 if a == 0 else st.beta.ppf(0.025, a, b + 1)
+    hi = 1.0 if b == 0 else st.beta.ppf(0.975, a + 1, b)
+    assert c.ratio_low == pytest.approx(lo / (1 - lo), rel=1e-9, abs=1e-12)
+    assert (c.ratio_high is None) if hi >= 1 else c.ratio_high == pytest.approx(hi / (1 - hi), rel=1e-9)
+    assert c.phi == phi and c.method == f"quasi-Poisson conditional test (dispersion {phi:.2f})"
+
+
+def test_quasi_poisson_test_agrees_with_the_normal_approximation_for_large_counts():
+    """For large counts the quasi test is the z-test of log(current/previous) with variance
+    phi (1/current + 1/previous): the two p-values agree closely."""
+    current, previous, phi = 4466, 4100, 6.0
+    z = math.log(current / previous) / math.sqrt(phi * (1 / current + 1 / previous))
+    c = compare_counts(current, previous, phi=phi)
+    assert c.p_value == pytest.approx(2 * st.norm.sf(abs(z)), rel=0.1)
+    exact = compare_counts(current, previous)
+    assert exact.significant and not c.significant      # +8.9%: real for Poisson, not with phi = 6
+
+
+def test_wider_for_more_dispersion():
+    cs = [compare_counts(1180, 1300, phi=p) for p in (1, 2, 4, 8)]
+    assert [c.p_value for c in cs] == sorted(c.p_value for c in cs)
+    assert all(a.ratio_low > b.ratio_low and a.ratio_high < b.ratio_high for a, b in zip(cs, cs[1:]))
+
+
+def test_fdr_control_matches_statsmodels_and_names_the_family():
+    from statsmodels.stats.multitest import multipletests
+
+    pairs = [(60, 30), (45, 30), (35, 30), (30, 30), (20, 30), (12, 30), (31, 29), (80, 40)]
+    raw = [compare_counts(a, b, phi=1.5) for a, b in pairs]
+    out = stats.fdr_control(raw + [None], family="8 wards")
+    assert out[-1] is None
+    reject, q, _, _ = multipletests([c.p_value for c in raw], alpha=0.05, method="fdr_bh")
+    for c, r, qq in zip(out, reject, q):
+        assert c.q_value == pytest.approx(qq, rel=1e-12) and c.significant is bool(r)
+        assert c.tested == 8 and c.family == "8 wards"
+        assert c.verdict == ("No significant change" if not r else
+                             "Significant rise" if c.current > c.previous else "Significant fall")
+    assert any(reject) and not all(reject)
+    assert stats.plain_words(out[3], None) == "within normal variation (after allowing for 8 wards tested at once)"
+    assert "after allowing for 8 wards tested at once" in out[0].test_words
+
+
+def _series(counts, start=date(2023, 3, 1)):
+    import pandas as pd
+    return pd.DataFrame({"month": [add_months(start, i) for i in range(len(counts))], "count": counts})
+
+
+def test_series_dispersion_matches_statsmodels():
+    """Pearson chi2/df of statsmodels' Poisson GLM with a level per calendar month (synthetic series)."""
+    import numpy as np
+    import pandas as pd
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(13)
+    moy = np.array([(2 + i) % 12 + 1 for i in range(36)])
+    y = rng.negative_binomial(20, 20 / (20 + 100 * (1 + 0.2 * np.sin(moy))))   # synthetic, over-dispersed
+    d = stats.series_dispersion(_series(y))
+    fit = smf.glm("y ~ C(moy)", pd.DataFrame({"y": y, "moy": moy}), family=sm.families.Poisson()).fit(scale="X2")
+    assert d.phi == pytest.approx(max(1.0, fit.scale), rel=1e-9) and d.phi > 2
+    assert d.df == fit.df_resid == 24 and d.months == 36
+    res = np.asarray(fit.resid_pearson)
+    assert d.rho == pytest.approx(min(0.9, max(0.0, res[:-1] @ res[1:] / (res @ res) * 36 / 35)), abs=1e-12)
+
+
+def test_series_dispersion_fallbacks_say_what_they_did():
+    flat = stats.series_dispersion(_series([100, 140, 60, 120, 80, 110, 90, 130, 70, 100]))
+    assert flat.model.startswith("variance-to-mean") and flat.df == 9
+    assert flat.phi == pytest.approx(sum((c - 100) ** 2 for c in [100, 140, 60, 120, 80, 110, 90, 130, 70, 100]) / 100 / 9)
+    assert "too few months for seasons" in flat.note
+    tiny = stats.series_dispersion(_series([5, 9, 2]))
+    assert tiny.phi == 1.0 and "could not be measured" in tiny.note
+    calm = stats.series_dispersion(_series([50] * 36))
+    assert calm.phi == 1.0 and "no more than chance" in calm.note
+    # a missing month is left out, never a zero
+    gappy = _series([100.0] * 20 + [float("nan")] + [100.0] * 15)
+    assert stats.series_dispersion(gappy).months == 35
+
+
+def test_ar1_inflation_by_hand():
+    d = stats.Dispersion(phi=2.0, rho=0.5)
+    # one 2-month sum: (2 + 2 * 0.5) / 2 = 1.5
+    assert d.for_sum(2) == pytest.approx(2.0 * 1.5)
+    # two back-to-back single months: Var(b - a) = 2 - 2 * 0.5 = 1 -> 1 / 2, floored at 1
+    assert d.for_comparison(1) == pytest.approx(2.0)
+    # two single months 11 apart: correlation 0.5^12, Var(b - a) = 2 - 2 * 0.5^12 < 2: floored at 1
+    assert d.for_comparison(1, gap=11) == 2.0
+    # 3-month sums back to back: w'Rw / 6 with R_ij = 0.5^|i-j|, summed term by term
+    w = [-1, -1, -1, 1, 1, 1]
+    v = sum(w[i] * w[j] * 0.5 ** abs(i - j) for i in range(6) for j in range(6)) / 6
+    assert stats.Dispersion(phi=2.0, rho=0.5).for_comparison(3) == pytest.approx(2.0 * max(1.0, v))
+    assert stats.Dispersion(phi=2.0, rho=0.5).for_sum(12) == pytest.approx(
+        2.0 * sum(0.5 ** abs(i - j) for i in range(12) for j in range(12)) / 12)
+    assert stats.Dispersion(phi=3.0, rho=0.0).for_comparison(12) == 3.0
+
+
+def test_area_dispersion_matches_statsmodels():
+    import numpy as np
+    import pandas as pd
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(7)
+    areas, months = [f"A{i}" for i in range(6)], [add_months(date(2023, 1, 1), i) for i in range(24)]
+    mu = np.outer(rng.uniform(5, 40, 6), rng.uniform(0.8, 1.2, 24))
+    y = rng.negative_binomial(5, 5 / (5 + mu))                      # synthetic, over-dispersed
+    frame = pd.DataFrame({"area": np.repeat(areas, 24), "month": months * 6, "count": y.ravel()})
+    d = stats.area_dispersion(frame)
+    f = frame.assign(m=frame["month"].astype(str))
+    fit = smf.glm("count ~ C(area) + C(m)", f, family=sm.families.Poisson()).fit(scale="X2")
+    assert d.phi == pytest.approx(max(1.0, fit.scale), rel=1e-6)
+    assert d.df == fit.df_resid == 5 * 23
+
+
+def test_quasi_poisson_interval_and_tails():
+    assert stats.quasi_poisson_ci(37, phi=1.0) == stats.poisson_ci(37)
+    lo, hi = stats.quasi_poisson_ci(400, phi=4.0)
+    # Garwood on the effective count 100, scaled back by 4 (chi-square form)
+    assert lo == pytest.approx(st.chi2.ppf(0.025, 200) / 2 * 4, rel=1e-9)
+    assert hi == pytest.approx(st.chi2.ppf(0.975, 202) / 2 * 4, rel=1e-9)
+    assert stats.quasi_poisson_tails(9, 4.0) == pytest.approx((st.poisson.sf(8, 4.0), st.poisson.cdf(9, 4.0)))
+    h, l = stats.quasi_poisson_tails(30, 15.0, phi=3.0)
+    assert h == pytest.approx(st.chi2.cdf(10, 20), rel=1e-9) and l == pytest.approx(st.chi2.sf(10, 22), rel=1e-9)
