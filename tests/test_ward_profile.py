@@ -358,3 +358,17 @@ def test_page_shows_incomplete_ward_data_as_a_warning(data_copy, monkeypatch):
     warnings = [w.value for w in at.main.warning]
     assert any("incomplete" in w for w in warnings), warnings
     assert not at.main.table
+
+
+def test_ward_profile_verdicts_are_the_ward_tables_verdicts(warehouse):
+    """A ward's "is it real?" for a category is the same verdict the ward table gives that ward
+    (pooled ward dispersion, false-discovery control across the 20 wards), and its words say so."""
+    from csp_data import analysis
+
+    p = profile(SPITALFIELDS[0])
+    robbery = next(c for c in analysis.categories() if c.label == "All robbery")
+    wards_t = analysis.area_table(robbery, p.period, "Wards").set_index("code")
+    row = p.table[p.table["category"] == "Robbery"].iloc[0]
+    assert row["verdict"] == wards_t.loc[SPITALFIELDS[0], "verdict"]
+    assert "after allowing for 20 wards tested at once" in row["words"]
+    assert set(p.table["verdict"]) <= {"No significant change", "Significant rise", "Significant fall"}
