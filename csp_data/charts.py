@@ -409,9 +409,10 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str,
 # 2. financial-year bars
 
 def fy_bars(df: pd.DataFrame, title: str, measure_label: str, target: float | None = None,
-            target_label: str = ""):
+            target_label: str = "", breaks: Sequence[tuple[date, str]] = ()):
     """One bar per financial year; incomplete years hatched and labelled "to date (N months)";
-    optional labelled horizontal target rule.
+    optional labelled horizontal target rule; series breaks (month, label) mark the year they fall
+    in ("series break" above the bar, named in the subtitle, the description and the table).
 
     ``df`` columns: fy ("FY2023-24"), count, complete (bool), months (int).
     """
@@ -476,6 +477,19 @@ def fy_bars(df: pd.DataFrame, title: str, measure_label: str, target: float | No
                       .encode(y=alt.Y("target:Q", scale=y_scale), tooltip=["Target:N"]))
         # the rule is named in the subtitle rather than labelled on the plot, where the text
         # would collide with the value labels of the bars it crosses
+    brk = {}   # financial year -> "label (Mon YYYY)" for breaks inside the plotted years
+    for when, blabel in breaks or ():
+        ts = _to_timestamp(when)
+        start = ts.year if ts.month >= 4 else ts.year - 1
+        fy = f"FY{start}-{str(start + 1)[-2:]}"
+        if fy in order:
+            brk[fy] = (brk[fy] + "; " if fy in brk else "") + f"{blabel} ({month_text(ts)})"
+    if brk:
+        bdf = pd.DataFrame({"Financial year": list(brk), "Series break": list(brk.values()),
+                            "y": [top * 1.2] * len(brk), "mark": ["series break"] * len(brk)})
+        layers.append(alt.Chart(bdf).mark_text(color=TEXT_COLOUR, fontStyle="italic", baseline="top")
+                      .encode(x=x, y=alt.Y("y:Q", scale=y_scale), text="mark:N",
+                              tooltip=["Financial year:N", "Series break:N"]))
     chart = alt.layer(*layers)
 
     items = [f"{r['Financial year']}: {fmt(r[name])}" if r["complete"]
@@ -499,6 +513,8 @@ def fy_bars(df: pd.DataFrame, title: str, measure_label: str, target: float | No
         sents.append(s + ".")
     if not plot["complete"].all():
         sents.append("Hatched bars with a dashed outline are years not yet complete.")
+    for fy, words in brk.items():
+        sents.append(f"Series break in {fy}: {words}; years before and after it are not like for like.")
     alt_text = " ".join(sents)
 
     table = plot[["Financial year", name, "Months", "Status"]].copy()
@@ -509,6 +525,10 @@ def fy_bars(df: pd.DataFrame, title: str, measure_label: str, target: float | No
         notes.append("Hatched bar with dashed outline: year to date, not a full year")
     if target is not None:
         notes.append(f"Dashed orange line: {_with_value(tlabel, fmt(target))}")
+    for fy, words in brk.items():
+        notes.append(f"Series break in {fy}: {words}")
+    if brk:
+        table["Series break"] = table["Financial year"].map(lambda f: brk.get(f, ""))
     subtitle = notes or None
     return _finish(chart, _title(title, subtitle), alt_text, 300), alt_text, table
 

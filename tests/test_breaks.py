@@ -108,3 +108,21 @@ def test_no_break_dates_are_hard_coded_in_the_priority_ui():
     from csp_data.config import REPO_ROOT
     text = (REPO_ROOT / "csp_data" / "ui" / "priority.py").read_text()
     assert "MEASURE_BREAKS" not in text and "date(2024, 3, 1)" not in text
+
+
+def test_fy_bars_mark_the_year_a_break_falls_in():
+    import pandas as pd
+
+    from csp_data import charts
+    fy = pd.DataFrame({"fy": ["FY2022-23", "FY2023-24", "FY2024-25"], "count": [1000, 1100, 900],
+                       "complete": [True, True, True], "months": [12, 12, 12]})   # synthetic counts
+    chart, alt_text, table = charts.fy_bars(fy, "Synthetic by financial year", "Offences",
+                                            breaks=breaks.chart_marks("violence_injury"))
+    assert "Series break in FY2023-24: CONNECT recording change (Mar 2024)" in alt_text
+    assert table.set_index("Financial year")["Series break"].to_dict() == {
+        "FY2022-23": "", "FY2023-24": "CONNECT recording change (Mar 2024)", "FY2024-25": ""}
+    spec = chart.to_dict()
+    assert "series break" in str(spec) and "Series break in FY2023-24" in str(spec["title"])
+    # a break outside the plotted years is not drawn
+    _c, alt2, table2 = charts.fy_bars(fy.iloc[2:], "Synthetic", "Offences", breaks=breaks.chart_marks("robbery"))
+    assert "Series break" not in alt2 and "Series break" not in table2.columns

@@ -74,7 +74,8 @@ def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
     chart_block(charts.fy_bars(fy, f"{m.label} by financial year (April to March)", m.label,
                                target=target_value,
                                target_label=(f"{target.target.deadline} target"
-                                             if target_value is not None else "")),
+                                             if target_value is not None else ""),
+                               breaks=[b for b in series_breaks.chart_marks(m.id) if "total continuous" not in b[1]]),
                 key=f"fy-{m.id}", table_caption=f"Source: {m.source_name}; {v.snapshot}.")
     if m.caveat:
         st.caption(f"Note: {m.caveat}")
