@@ -1,14 +1,16 @@
 """Statistics that don't cry wolf.
 
-``compare_counts`` compares two counts over equal periods. Under the null hypothesis that both
-periods share one Poisson rate, the current count given the total is Binomial(total, 1/2): this is
-the exact conditional Poisson test (Przyborowski and Wilenski, 1940). Its two-sided p-value and an
-exact confidence interval for the rate ratio (from the Clopper-Pearson interval for the binomial
-proportion) decide the verdict, never the percentage alone.
-
-Recorded crime is usually over-dispersed relative to Poisson (months vary more than chance), so
-this test is, if anything, quick to call a change real: the verdict names the test and the
-threshold used, and small counts are flagged.
+One model for counts is behind every verdict (docs/STATISTICS.md §1-3). ``compare_counts``
+compares two counts over equal periods with the conditional test: under "no change" the current
+count given the total is Binomial(total, 1/2) (the exact conditional Poisson test, Przyborowski and
+Wilenski, 1940, when ``phi`` = 1). Recorded crime varies more than Poisson chance, so the test is
+quasi-Poisson: :func:`series_dispersion` measures the series' own dispersion ``phi`` (and the
+correlation of neighbouring months, ``rho``) from a seasonal fit, :func:`compare_in_series` turns
+them into the dispersion of the two sums compared, and the test runs on the effective counts
+``count / phi``. Many areas at once (:func:`area_dispersion`, :func:`compare_areas`) add a pooled
+area dispersion and Benjamini-Hochberg control across the areas (:func:`fdr_control`). The p-value
+and the rate-ratio interval decide the verdict, never the percentage alone; the verdict names the
+test (``Comparison.method``) and small counts are flagged.
 
 The rest of the module answers the other two questions the partnership asks:
 
@@ -18,8 +20,8 @@ The rest of the module answers the other two questions the partnership asks:
 * *Are we on track for the target?* :func:`trajectory_factor` draws a straight path from the
   baseline year to the target year, :func:`expected_on_path` turns it into an expected count
   (comparing like months with like, so seasons don't fool it) and :func:`target_status` says
-  "on track", "off track" or "too early to tell" from an exact Poisson interval around the
-  observed count, never from a bare percentage.
+  "on track", "off track" or "too early to tell" from a quasi-Poisson interval around the
+  observed count (the same model), never from a bare percentage.
 """
 
 from __future__ import annotations
@@ -882,7 +884,7 @@ def expected_no_change(baseline_monthly: Mapping[date, int] | pd.DataFrame, mont
 class TargetStatus:
     status: str            # "on track" | "off track" | "too early to tell"
     ratio: float           # observed / expected on the path
-    ratio_low: float       # exact Poisson interval of the observed count, divided by the expected
+    ratio_low: float       # quasi-Poisson interval of the observed count, divided by the expected
     ratio_high: float
     reason: str            # one plain-words sentence
     symbol: str            # ✔ on track, ✖ off track, … too early: a shape, never only a colour
