@@ -80,12 +80,16 @@ class LondonComparison:
                 f"{self.high:.2f}).")
 
 
-def _move(pct: float | None) -> str:
+def move_words(pct: float | None) -> str:
+    """'rose 3.6%', 'fell 17.5%', 'unchanged' or 'no earlier figure'."""
     if pct is None:
         return "no earlier figure"
     if round(pct, 1) == 0:
         return "unchanged"
     return f"{'rose' if pct > 0 else 'fell'} {abs(pct):.1f}%"
+
+
+_move = move_words
 
 
 def verdict_words(borough_pct: float, london_pct: float, low: float, high: float) -> str:

@@ -321,3 +321,11 @@ def test_priority_2_shows_serious_violence_part_by_part(app_env):
     from csp_data.measures import get as get_measure
     assert any(c.value.startswith("Definition: ") and get_measure("serious_violence").short_definition in c.value
                for c in at.main.caption)
+
+
+def test_public_summary_says_how_each_change_compares_with_london(app_env):
+    at = open_page("pages/public/summary.py")
+    lines = [c.value for c in at.main.caption if c.value.startswith("Over the same months London")]
+    assert len(lines) >= 6
+    assert all("than London" in x or "as much as London" in x or "while London" in x for x in lines)
+    assert any("What serious violence counts here" in c.value for c in at.main.caption)

@@ -4,6 +4,7 @@ import streamlit as st
 
 from csp_data.scorecard import ordinal
 from csp_data.targets import public_value_text
+from csp_data.london import move_words as london_move
 from csp_data.ui import cache
 from csp_data.ui.public import help_box
 
@@ -67,6 +68,10 @@ for prio in plan.priorities:
         if row is None:
             continue
         st.markdown(change_sentence(row))
+        lon = cache.london_comparisons().get(mid, {}).get("l12")
+        if lon is not None and lon.relative is not None:
+            st.caption(f"Over the same months London {london_move(lon.london_pct)}: Tower Hamlets {lon.verdict}"
+                       + (f" (the comparison crosses the {', '.join(lon.straddles)})." if lon.straddles else "."))
         if row.measure.short_definition:
             st.caption(f"What {row.measure.label.lower()} counts here: {row.measure.short_definition}")
         if row.measure.caveat:
