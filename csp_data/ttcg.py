@@ -333,10 +333,11 @@ HOT_FINAL = ("new", "intensifying", "persistent", "diminishing", "sporadic")  # 
 
 
 def lsoa_hotspot_note(month: date, categories=DEFAULT_CATEGORIES, cfg: Settings | None = None,
-                      emerging: dict | None = None) -> str:
+                      emerging: dict | None = None, short: bool = False) -> str:
     """One plain sentence on small-area hot spots in the final month of :func:`lsoa_window`: which
     categories have none after permutation and FDR, and how many the others have. ``emerging``
-    is a dict category -> :func:`lsoa_emerging` frame (computed when missing). Empty without LSOA data."""
+    is a dict category -> :func:`lsoa_emerging` frame (computed when missing). Empty without LSOA data.
+    ``short`` (the wall screen, which must fit 1080 px) names only the categories with none."""
     cfg = _cfg(cfg)
     window = lsoa_window(month, cfg)
     if window is None:
@@ -352,6 +353,9 @@ def lsoa_hotspot_note(month: date, categories=DEFAULT_CATEGORIES, cfg: Settings 
     if none:
         sentence = hotspots.no_hotspot_sentence(n_areas)
         parts.append(f"Small areas, {when}: for {', '.join(none)}, {sentence[0].lower()}{sentence[1:]}")
+    if short:
+        return (f"No LSOA hot spot in {when} after allowing for {n_areas} areas tested at once: {', '.join(none)}."
+                if none else "")
     if some:
         parts.append(f"LSOA hot spots in {when} (Gi*, {hotspots.PERMUTATIONS:,d} permutations, false discovery "
                      f"rate across {n_areas} LSOAs): {', '.join(some)}.")

@@ -256,6 +256,10 @@ def test_lsoa_note_says_plainly_where_nothing_survives(latest):
     some = [c for c in ttcg.DEFAULT_CATEGORIES if c not in none]
     for c in some:
         assert f"{get(c).label} {int(em[c]['emerging'].isin(ttcg.HOT_FINAL).sum())}" in note
+    # the wall screen's short form names the categories with none, and nothing else
+    short = ttcg.lsoa_hotspot_note(latest, ttcg.DEFAULT_CATEGORIES, emerging=em, short=True)
+    assert short.startswith("No LSOA hot spot in ") and "after allowing for 169 areas tested at once: " in short
+    assert short.endswith(", ".join(get(c).label.lower() for c in none) + ".")
 
 
 # ---------------------------------------------------------------- URL handling

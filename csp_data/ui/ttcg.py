@@ -51,7 +51,7 @@ def lsoa_emerging(month: date, category: str) -> pd.DataFrame:
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
 def _lsoa_note(month_iso: str, categories: tuple[str, ...], key: str) -> str:
     emerging = {c: _emerging(month_iso, c, key) for c in categories}
-    return ttcg.lsoa_hotspot_note(date.fromisoformat(month_iso), categories, emerging=emerging)
+    return ttcg.lsoa_hotspot_note(date.fromisoformat(month_iso), categories, emerging=emerging, short=True)
 
 
 def lsoa_note(month: date, categories) -> str:
