@@ -67,7 +67,7 @@ def borough_scorecard() -> list:
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _london(key: str) -> dict:
     from .. import london
-    return {r.measure.id: london.for_score_row(r) for r in scorecard.scorecard()}
+    return {r.measure.id: london.for_score_row(r) for r in _scorecard(key)}   # the tiles' own rows, cached
 
 
 def london_comparisons() -> dict:
