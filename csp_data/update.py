@@ -68,7 +68,7 @@ PUBLISHERS_FILE = "publishers.toml"
 STATE_FILE = "update_state.json"
 GET_LIMIT = 4000          # police.uk answers 400 to a GET longer than 4094 characters: POST beyond this
 MAX_SPLIT_DEPTH = 8       # a ward halved 8 times is about 1/256 of it; still over the limit is an error
-PARTIAL_SHARE = 0.5       # a new month under half the usual size is "only partly there"
+PARTIAL_SHARE = 0.7       # a new month under 70% of the usual size is "only partly there" (months vary ±15%)
 USER_AGENT = "csp-dashboard-update/1 (+Tower Hamlets Community Safety Partnership)"
 
 # police.uk API category slugs -> the "Crime type" the monthly CSVs carry
@@ -186,10 +186,10 @@ class RateLimiter:
                 now = self.clock()
                 self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
                 self.last = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
+                if self.tokens >= 1 - 1e-9:  # float rounding must not leave a sliver to wait for
+                    self.tokens = max(0.0, self.tokens - 1)
                     return
-                self.sleep((1 - self.tokens) / self.rate)
+                self.sleep(max((1 - self.tokens) / self.rate, 1e-4))
 
 
 class OverLimit(Exception):
@@ -677,20 +677,24 @@ def update_police(src: Source, cfg: Settings, http: Http, base: str, work: Path,
         res.why = ", ".join(missing)
         return res
     wards = _ward_polygons(cfg)
-    usual = _median(list(held.values())[-12:]) if len(held) >= 2 else 0.0
+    usual = _median(list(held.values())[-12:]) if held else 0.0
     all_records: list[dict] = []
     for month in missing:
         answers = []
         for _, poly in wards:
             answers += _area_query(http, base, src.endpoint, month, poly)
         records = dedupe(src.endpoint, answers)
+        if not records:  # listed, but nothing anywhere in the borough: not published for this area yet
+            res.detail.append(f"{month}: listed as available but no records came back; skipped (tried again next run)")
+            continue
         res.detail.append(f"{month}: {len(records):,d} records from {len(answers)} area queries")
         if usual and len(records) < PARTIAL_SHARE * usual:
             raise UpdateError(f"month {month} looks only partly published: {len(records):,d} records against a usual "
                               f"{usual:,.0f}. Nothing was landed; the next run tries again")
-        if not records:
-            raise UpdateError(f"month {month} is listed as available but no records came back")
         all_records += records
+    if not all_records:
+        res.status = "no change"
+        return res
     lsoas = _lsoa_lookup(cfg)
     kind = {"street": "street", "outcomes": "outcomes", "stop_search": "stop-and-search"}[src.endpoint]
     dest = work / f"{missing[0]}_{missing[-1]}-{src.force}-{kind}-api.csv"
