@@ -127,7 +127,7 @@ show = ranked[list(cols)].rename(columns=cols)
 if geo == "Wards":
     show = show.drop(columns=["Ward"])
 plain_table(show.head(40), download=None, caption=f"Most offences first; {min(40, len(show))} of {len(show)} areas shown. "
-            "Download the table for all of them.")
+            "Download the table for all of them. " + table.attrs.get("method", ""))
 st.download_button("Download the area table (CSV)", csv_bytes(ranked.drop(columns=["symbol"])),
                    file_name=f"hotspots-{geo.lower()}-{period.label}.csv", mime="text/csv")
 
