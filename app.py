@@ -42,5 +42,5 @@ st.set_page_config(page_title=f"{nav.title} · {cfg.borough_name} Community Safe
 # in its own header instead (it must fit one 1080p screen).
 current = next((p for p in pages_for(cfg.mode) if p.url_path == nav.url_path), None)
 access.sidebar_account(viewer, banner=not (current and current.wall_screen))
-frame.sidebar_coverage()
+frame.sidebar_coverage(main_line=not (current and current.wall_screen))
 nav.run()

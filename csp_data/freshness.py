@@ -174,3 +174,21 @@ def when(stamp: str | None) -> str:
     except ValueError:
         return stamp
     return f"{t.day} {t:%b %Y %H:%M} UTC"
+
+
+def table(items: list[Freshness]):
+    """The Data status table: one row per source."""
+    import pandas as pd
+
+    rows = [{
+        "Source": f.label,
+        "Data to": label_month(f.newest),
+        "Should be published by now": label_month(f.expected),
+        "Freshness": f.words,
+        "Last check": when(f.last_check),
+        "Last update": when(f.last_update),
+        "Next expected month": f"{label_month(f.next_month)} (usually by {f.next_due.day} {f.next_due:%b %Y})",
+        "Last result": f.last_result or "—",
+    } for f in items]
+    return pd.DataFrame(rows, columns=["Source", "Data to", "Should be published by now", "Freshness", "Last check",
+                                       "Last update", "Next expected month", "Last result"])

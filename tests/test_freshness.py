@@ -90,3 +90,51 @@ def test_cadence_and_lag_are_data_not_code(tmp_path):
                    'cadence_months = 1\nlag_days = 1\nfirst_month = "2020-01"\n')
     with pytest.raises(update.UsageError, match="publisher must be"):
         update.load_sources(bad)
+
+
+# ---------------------------------------------------------------- what the pages show (AppTest)
+
+def _captions(at) -> list[str]:
+    return [c.value for c in at.main.caption]
+
+
+def test_every_page_but_the_wall_screen_shows_the_behind_line(app_env):
+    """The real data is months behind today's publications: the frame says so in one line, and the
+    sidebar coverage says by how much per dataset. The TTCG wall screen has its own header line."""
+    from test_app import PAGES, open_page
+
+    line = freshness.behind_line(freshness.status(real_span()))
+    assert line and line.startswith("Borough crime: data to Feb 2026 — about ")
+    for spec in [p for p in PAGES if p.script in ("pages/public/overview.py", "pages/admin/data_status.py")]:
+        at = open_page(spec)
+        assert line in _captions(at), (spec.script, _captions(at))
+        sidebar = "\n".join(m.value for m in at.sidebar.markdown)
+        assert "to **Feb 2026** — about " in sidebar and " months behind" in sidebar
+
+
+def test_data_status_lists_freshness_last_check_and_next_expected_month(app_env):
+    from test_app import PAGES, open_page, table_df
+
+    at = open_page(next(p for p in PAGES if p.script == "pages/admin/data_status.py"))
+    assert not at.exception and not at.error
+    assert "Freshness and updates" in [h.value for h in at.main.header]
+    tables = [table_df(t) for t in at.main.table]
+    fresh = next(t for t in tables if "Next expected month" in t.columns)
+    sources = {s.name: s for s in update.load_sources()}
+    assert set(fresh["Source"]) == {s.label for s in sources.values()}  # outcomes too (meta/policeuk_months)
+    row = fresh[fresh["Source"] == sources["mps_borough"].label].iloc[0]
+    assert row["Data to"] == "Feb 2026"
+    assert row["Next expected month"] == "Mar 2026 (usually by 21 Apr 2026)"
+    assert row["Freshness"].startswith("data to Feb 2026 — about ")
+    assert row["Last check"] in ("never",) or "UTC" in row["Last check"]
+
+
+def test_ttcg_header_says_how_old_its_month_is(app_env):
+    from test_ttcg import open_ttcg, page_text
+
+    at = open_ttcg(month="2026-02")
+    assert not at.exception
+    expected = freshness.age_words(date(2026, 2, 1))
+    assert f"Data for {expected}." in page_text(at)
+    line = freshness.behind_line(freshness.status(real_span()))
+    assert line not in _captions(at)  # the wall screen keeps to one 1080p screen

@@ -33,12 +33,30 @@ def ensure_warehouse() -> None:
     bar.empty()
 
 
-def sidebar_coverage() -> None:
-    """Coverage and snapshot of each dataset, in the sidebar of every page."""
+def _freshness(span) -> list:
+    """Freshness of the datasets in ``span`` (csp_data/freshness.py); none if publishers.toml is unusable."""
+    from .. import freshness, update
+
+    try:
+        state = update.load_state(settings())
+        return freshness.status(dict(zip(span["dataset"], span["last_month"])), state=state)
+    except (update.UsageError, OSError, ValueError):
+        return []
+
+
+def sidebar_coverage(main_line: bool = True) -> None:
+    """Coverage and snapshot of each dataset, in the sidebar of every page; with ``main_line``, one
+    short line at the top of the page when a source is behind what should by now be published
+    (the wall screen says how old its month is in its own header instead)."""
+    from .. import freshness
+
     cfg = settings()
     # Staff see every dataset's span; the public (and signed-out staff) the published ones only.
     name = "meta/data_span" if access.can("analyst") else "meta/data_span_public"
     span = cache.query(name, borough_code=cfg.borough_code)
+    fresh = {f.dataset: f for f in _freshness(span)}
+    if main_line and (line := freshness.behind_line(list(fresh.values()))):
+        st.caption(line)
     labels = {
         "crime_borough": "Recorded crime (borough)",
         "crime_ward": "Recorded crime (wards)",
@@ -54,8 +72,10 @@ def sidebar_coverage() -> None:
         for row in span.itertuples():
             if row.dataset not in labels or row.first_month is None:
                 continue
+            f = fresh.get(row.dataset)
+            late = f" — about {f.months_behind} month{'s' if f.months_behind != 1 else ''} behind" if f and f.behind else ""
             lines.append(
-                f"- {labels[row.dataset]}: {row.first_month:%b %Y} to **{row.last_month:%b %Y}**  \n"
+                f"- {labels[row.dataset]}: {row.first_month:%b %Y} to **{row.last_month:%b %Y}**{late}  \n"
                 f"  _{md_escape(row.snapshot)}_"   # the manifest's words: plain text
             )
         st.markdown("\n".join(lines))

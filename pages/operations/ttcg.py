@@ -12,7 +12,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from csp_data import ttcg
+from csp_data import freshness, ttcg
 from csp_data.measures import get
 from csp_data.ui import cache
 from csp_data.ui import ttcg as data
@@ -98,7 +98,8 @@ def projector() -> None:
         st.title(f"TTCG · {ttcg.fmt_month(view.month)}", anchor=False)
     with stamp:
         local = f"  \n**{access.LOCAL_NOTICE}**" if viewer.mode == "local" else ""
-        st.markdown(f"**{snapshot}**  \nChecked {datetime.now():%H:%M}; refreshes every 5 minutes{local}")
+        st.markdown(f"**{snapshot}**  \nData for {freshness.age_words(view.month)}. "
+                    f"Checked {datetime.now():%H:%M}; refreshes every 5 minutes{local}")
     with tools:
         _controls(view, months, wards, map_cat)
     for w in view.warnings:
