@@ -4,15 +4,19 @@ What this module does, in plain words:
 
 * **Gi\\* (Getis-Ord "G i star")** asks of each LSOA: are this area *and its neighbours together*
   higher (a hot spot) or lower (a cold spot) than the borough as a whole, by more than chance
-  would give? It is computed by ``esda.G_Local(star=True)``; this module only wraps it, so the
-  z-scores are esda's to the last digit (``tests/test_hotspots.py`` checks that).
+  would give? The z-score shown is ``esda.G_Local(star=True)``'s to the last digit
+  (``tests/test_hotspots.py`` checks that). Whether it could be chance is *not* read off the normal
+  curve (crime counts are skewed and an LSOA has about 5.5 neighbours, so that overstates
+  significance): each area's p-value comes from 9,999 **conditional permutations** of the other
+  areas' counts around it, with a fixed seed (``gi_star``, ``permutation_tails``).
 * **Neighbours** are LSOAs that touch, even at a corner ("Queen" contiguity), with weight 1 each
   and the area itself included with weight 1 (esda's convention for Gi\\* with *binary* weights,
   ``transform="B"``). Weights are not row-standardised: Gi\\* is defined on binary weights.
 * **Many areas, many chances to be wrong.** With 169 LSOAs, about 8 would look "95% significant"
-  by chance alone. Each area's two-sided p-value is therefore adjusted with the
-  Benjamini-Hochberg false discovery rate (FDR) over all areas, and an area is called a hot or
-  cold spot at confidence c only when its adjusted p-value ``q`` is below 1 - c.
+  by chance alone. The permutation p-values are therefore adjusted with the Benjamini-Hochberg
+  false discovery rate (FDR) over all areas, and an area is called a hot or cold spot at
+  confidence c only when its adjusted p-value ``q`` is below 1 - c. docs/STATISTICS.md section 4
+  has the method, its p-value floor and its calibration on the real lattice.
 * **Counts, not rates.** Gi\\* is run on offence counts. LSOAs are drawn to hold similar numbers
   of residents (about 1,500; 1,002 to 4,274 in Tower Hamlets in Census 2021), so counts and
   resident rates rank areas much alike, and counts avoid inflating areas with few residents.
