@@ -38,6 +38,7 @@ import hashlib
 import json
 import math
 import re
+import threading
 import warnings
 from collections import OrderedDict
 from datetime import date
@@ -357,14 +358,17 @@ def gi_star(values: pd.Series, w: W, permutations: int = PERMUTATIONS, seed: int
     if not np.isfinite(y).all():
         raise HotspotError("values must all be finite numbers (a missing count is not a zero)")
     key = (_structure(w)[1], hashlib.sha256(y.tobytes()).hexdigest(), int(permutations), int(seed), float(alpha))
-    hit = _GI_CACHE.get(key) if use_cache else None
-    if hit is not None:
-        _GI_CACHE.move_to_end(key)
-        return hit.copy()
+    if use_cache:
+        with _GI_LOCK:
+            hit = _GI_CACHE.get(key)
+            if hit is not None:
+                _GI_CACHE.move_to_end(key)
+                return hit.copy()
     out = _gi_star(y, codes, w, permutations, seed, alpha)
-    _GI_CACHE[key] = out
-    while len(_GI_CACHE) > _GI_CACHE_SIZE:
-        _GI_CACHE.popitem(last=False)
+    with _GI_LOCK:  # Streamlit sessions run in threads
+        _GI_CACHE[key] = out
+        while len(_GI_CACHE) > _GI_CACHE_SIZE:
+            _GI_CACHE.popitem(last=False)
     return out.copy()
 
 
@@ -373,6 +377,7 @@ def gi_star(values: pd.Series, w: W, permutations: int = PERMUTATIONS, seed: int
 # Keyed on the values themselves, so a rebuilt warehouse with new figures can never be served old ones.
 _GI_CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
 _GI_CACHE_SIZE = 512
+_GI_LOCK = threading.Lock()
 
 
 def _gi_star(y: np.ndarray, codes: list, w: W, permutations: int, seed: int, alpha: float) -> pd.DataFrame:

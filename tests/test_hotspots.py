@@ -465,3 +465,15 @@ def test_query_files_load_and_run_with_their_examples(name, warehouse):
     df = sql.run(name, **q.example)
     assert list(df.columns) == list(q.columns) and len(df) > 0
     assert df["count"].sum() > 0
+
+
+def test_results_are_cached_by_content_and_returned_as_copies(w):
+    vals = with_block(noise(29), 9.0)
+    a = hs.gi_star(vals, w)
+    a.loc[0, "klass"] = "tampered"
+    b = hs.gi_star(vals, w)
+    assert b.loc[0, "klass"] != "tampered"
+    pd.testing.assert_frame_equal(b, hs.gi_star(vals, w, use_cache=False))
+    changed = vals.copy()
+    changed.iloc[50] += 1.0
+    assert not hs.gi_star(changed, w)["value"].equals(b["value"])  # new values, new answer
