@@ -43,7 +43,7 @@ from csp_data.trends import MeasureView
 ALPHA = 0.05
 END = date(2026, 2, 1)          # latest month held for every crime series; 36 months to it
 SERIES = ("robbery", "violence_injury", "hate_crime")
-N_NULL = 600
+N_NULL = 500
 N_POWER = 200
 
 
@@ -181,7 +181,7 @@ def _target_sims(path_shift: float, n: int, seed: int):
 
 
 def test_target_on_the_path_is_rarely_called_on_or_off_track(warehouse):
-    statuses, disp = _target_sims(1.0, 300, 20261507)
+    statuses, disp = _target_sims(1.0, 250, 20261507)
     n = len(statuses)
     on, off = statuses.count("on track") / n, statuses.count("off track") / n
     print(f"\nrobbery target, truth on the path, n={n}: on track {on:.3f}, off track {off:.3f} "
@@ -223,7 +223,7 @@ def _ward_fit(warehouse, category="ROBBERY"):
 def test_twenty_wards_with_no_change_any_false_alarm_is_at_most_nominal(warehouse):
     codes, months, mu, disp = _ward_fit(warehouse)
     rng = np.random.default_rng(20261707)
-    n = 300
+    n = 250
     sims = simulate(mu, disp.phi, disp.rho, rng, n)                  # (n, 20 wards, 36 months)
     area_col, month_col = np.repeat(codes, len(months)), months * len(codes)
     any_flag = raw_flags = 0
@@ -240,3 +240,30 @@ def test_twenty_wards_with_no_change_any_false_alarm_is_at_most_nominal(warehous
     print(f"\n20 wards robbery, no change, n={n}: any ward flagged {rate:.3f} "
           f"(exact Poisson test per ward: {per_area_raw:.3f} of wards; phi={disp.phi:.2f} rho={disp.rho:.2f})")
     assert rate <= ALPHA + 3 * mcse(ALPHA, n)
+
+
+def test_why_no_trend_term_a_fitted_trend_lets_correlated_no_change_series_through():
+    """The choice calibration made (docs/STATISTICS.md section 1), kept reproducible: synthetic
+    series (mean 150 with seasons, phi 3, neighbouring months correlated 0.75, no change). Measured
+    about a level per calendar month (the app's model) the false-alarm rate stays near 5%; measured
+    about calendar months plus a fitted linear trend, as first planned, the trend soaks up the slow
+    wandering and far more no-change series are called real."""
+    md = months_to(END, 36)
+    moy = np.array([d.month for d in md])
+    mu = 150 * (1 + 0.15 * np.sin(2 * np.pi * moy / 12))
+    rng = np.random.default_rng(20261807)
+    sims = simulate(mu, 3.0, 0.75, rng, 300)
+    idx = np.array([stats._month_index(d) for d in md])
+    X = stats._design(md, True, True)
+    ours = trend = 0
+    for y in sims:
+        a, b = int(y[-12:].sum()), int(y[-24:-12].sum())
+        ours += stats.compare_in_series(pd.DataFrame({"month": md, "count": y}), (md[-12], md[-1]),
+                                        (md[-24], md[-13])).significant
+        fit = stats.poisson_glm(y.astype(float), X)
+        r = (y - fit) / np.sqrt(fit)
+        d = stats.Dispersion(max(1.0, float(r @ r) / (36 - X.shape[1])), min(0.9, max(0.0, stats._lag1(r, idx))))
+        trend += stats.compare_counts(a, b, phi=d.for_comparison(12)).significant
+    print(f"\nno change, rho 0.75, n=300: false alarms {ours / 300:.3f} (with a fitted trend {trend / 300:.3f})")
+    assert ours / 300 <= ALPHA + 3 * mcse(ALPHA, 300)
+    assert trend / 300 > 0.10
