@@ -19,10 +19,9 @@ Sources, their dataset identifiers, resource titles, cadence and usual lag are d
   polygon is then split in two and each half asked for. Each record is kept exactly once: crimes
   by their API ``id``; outcomes and stop-and-search records (no id) by content, taking each
   distinct record as many times as the one query that returned it most often (a point on a shared
-  ward edge comes back from both wards, a genuine repeat comes back repeated in every query). All
-  new months of a source go into one police.uk CSV in the published column layout (the LSOA code
-  and name are taken from the LSOA 2021 polygon the point falls in, which is how police.uk assigns
-  them) and through ingest in one go.
+  ward edge comes back from both wards, a genuine repeat comes back repeated in every query). Every
+  month is fetched and checked before any is landed; each month then goes to ingest as one JSON
+  file, the records exactly as police.uk returned them (ingest places them in the borough).
 
 A source that fails (network, timeout, truncated body, changed columns, a month only partly
 there, a refusal by ingest) leaves the warehouse as it was; the others still update. The report
@@ -40,7 +39,6 @@ from __future__ import annotations
 import csv
 import gzip
 import http.client
-import io
 import json
 import os
 import re
@@ -56,10 +54,11 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from .config import REPO_ROOT, Settings, settings as get_settings
+from .config import REPO_ROOT, Settings
+from .config import settings as get_settings
 from .fileio import atomic_write_bytes
 
 POLICE_API_DEFAULT = "https://data.police.uk/api"
@@ -71,16 +70,6 @@ MAX_SPLIT_DEPTH = 8       # a ward halved 8 times is about 1/256 of it; still ov
 PARTIAL_SHARE = 0.7       # a new month under 70% of the usual size is "only partly there" (months vary ±15%)
 USER_AGENT = "csp-dashboard-update/1 (+Tower Hamlets Community Safety Partnership)"
 
-# police.uk API category slugs -> the "Crime type" the monthly CSVs carry
-CATEGORY_NAMES = {
-    "anti-social-behaviour": "Anti-social behaviour", "bicycle-theft": "Bicycle theft", "burglary": "Burglary",
-    "criminal-damage-arson": "Criminal damage and arson", "drugs": "Drugs", "other-crime": "Other crime",
-    "other-theft": "Other theft", "possession-of-weapons": "Possession of weapons", "public-order": "Public order",
-    "robbery": "Robbery", "shoplifting": "Shoplifting", "theft-from-the-person": "Theft from the person",
-    "vehicle-crime": "Vehicle crime", "violent-crime": "Violence and sexual offences",
-    "public-disorder-weapons": "Public disorder and weapons",
-}
-FORCE_NAME = {"metropolitan": "Metropolitan Police Service"}
 
 
 class UpdateError(Exception):
@@ -219,7 +208,7 @@ class Http:
             req.add_header("Content-Type", "application/x-www-form-urlencoded")
         self.limiter.acquire()
         self.requests += 1
-        return urllib.request.urlopen(req, timeout=self.opts.timeout)  # noqa: S310 - http(s) only, checked
+        return urllib.request.urlopen(req, timeout=self.opts.timeout)
 
     def fetch(self, url: str, data: bytes | None = None, sink=None, over_limit_503: bool = False) -> bytes | int:
         """GET (or POST ``data``) ``url``; the body as bytes, or streamed into ``sink`` (returns bytes
@@ -264,7 +253,7 @@ class Http:
             except http.client.IncompleteRead as exc:
                 last = f"the body was cut short ({exc.partial and len(exc.partial) or 0} bytes then the connection closed)" \
                     if not isinstance(exc.expected, int) else f"the body was cut short ({exc.expected:,d} bytes missing)"
-            except (socket.timeout, TimeoutError) as exc:
+            except TimeoutError:
                 last = f"no answer within {self.opts.timeout:g} s"
             except urllib.error.URLError as exc:
                 reason = exc.reason
@@ -359,14 +348,12 @@ def _ingest(path: Path, cfg: Settings, result: SourceResult) -> None:
     except (ingest.IngestError, manifest.ManifestError) as exc:
         raise UpdateError(f"ingest refused the file: {exc}") from exc
     result.detail += report.lines
-    if report.status != "ingested":
-        result.status = "no change"
-        return
-    for ch in report.changes.values():
-        result.new_months += [m for m, _ in ch.added]
-        result.revised_months += [m for m, *_ in ch.revised]
+    if report.status == "ingested":
+        for ch in report.changes.values():
+            result.new_months += [m for m, _ in ch.added]
+            result.revised_months += [m for m, *_ in ch.revised]
     result.new_months = sorted(set(result.new_months))
-    result.revised_months = sorted(set(result.revised_months))
+    result.revised_months = sorted(set(result.revised_months) - set(result.new_months))
     result.status = "updated" if (result.new_months or result.revised_months) else "no change"
 
 
@@ -393,7 +380,7 @@ def pick_resource(resources: list[dict], src: Source) -> dict:
         titles = "; ".join(str(r.get("title") or r.get("name")) for r in resources[:8] if isinstance(r, dict))
         raise UpdateError(f"no CSV resource titled like {src.title_contains!r} in dataset {src.dataset_id} "
                           f"(titles: {titles or 'none'})")
-    stamp = lambda r: str(r.get("last_modified") or r.get("modified") or r.get("created") or "")  # noqa: E731
+    stamp = lambda r: str(r.get("last_modified") or r.get("modified") or r.get("created") or "")
     return sorted(hits, key=stamp, reverse=True)[0]
 
 
@@ -462,6 +449,11 @@ def update_datastore(src: Source, cfg: Settings, http: Http, base: str, work: Pa
         same = prev.get("resource_url") == address and prev.get("resource_modified") == modified
         res.status = "up to date" if same else "would update"
         res.why = "nothing (same resource as the last update)" if same else f"{title!r} ({_short(address)})"
+        return res
+    if prev.get("resource_url") == address and modified and prev.get("resource_modified") == modified:
+        res.status = "no change"  # the same file as last time: no need to download it again
+        res.detail.append("unchanged since the last update (same address and modification time)")
+        res.extra_state = {"resource_url": address, "resource_modified": modified, "resource_title": title}
         return res
     base_name = urllib.parse.unquote(urllib.parse.urlsplit(address).path.rsplit("/", 1)[-1]) or f"{src.name}.csv"
     dest = work / re.sub(r"[^A-Za-z0-9._-]", "_", base_name)[-120:]
@@ -568,75 +560,6 @@ def dedupe(endpoint: str, answers: list[list]) -> list[dict]:
     return [first[k] for k in first for _ in range(best[k])]
 
 
-def _lsoa_lookup(cfg: Settings):
-    from . import geo, manifest
-
-    entries = sorted((e for e in manifest.load(cfg.manifest_path) if e.kind == "boundary_lsoa21"), key=lambda e: e.precedence)
-    if not entries:
-        raise UpdateError("the manifest lists no LSOA 2021 boundaries: cannot place police.uk records")
-    return geo.read_boundaries(cfg.sources_dir / entries[-1].path, "lsoa21_code", "lsoa21_name")
-
-
-def _place(records: list[dict], lsoas, loc) -> list[tuple[str, str, str, str]]:
-    """(lon, lat, lsoa code, lsoa name) per record, as text; blank code/name outside every LSOA."""
-    import pandas as pd
-
-    from . import geo
-
-    lon = pd.Series([str((loc(r) or {}).get("longitude") or "") for r in records], dtype=str)
-    lat = pd.Series([str((loc(r) or {}).get("latitude") or "") for r in records], dtype=str)
-    codes, _ = geo.assign_codes(pd.to_numeric(lon, errors="coerce"), pd.to_numeric(lat, errors="coerce"), lsoas)
-    names = dict(zip(lsoas["code"], lsoas["name"]))
-    return [(lo, la, c or "", names.get(c, "") if c else "") for lo, la, c in zip(lon, lat, codes.fillna(""))]
-
-
-def to_csv(endpoint: str, records: list[dict], force: str, lsoas) -> bytes:
-    """police.uk API records -> the police.uk monthly CSV layout ingest takes."""
-    from .sources import police_uk
-
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    force_name = FORCE_NAME.get(force, force)
-    if endpoint == "street":
-        w.writerow(police_uk.STREET_COLUMNS)
-        places = _place(records, lsoas, lambda r: r.get("location"))
-        for r, (lon, lat, code, name) in zip(records, places):
-            outcome = r.get("outcome_status") or {}
-            street = ((r.get("location") or {}).get("street") or {}).get("name", "")
-            cat = str(r.get("category") or "")
-            w.writerow([r.get("persistent_id") or "", r.get("month") or "", force_name, force_name, lon, lat,
-                        street, code, name, CATEGORY_NAMES.get(cat, cat), outcome.get("category") or "",
-                        r.get("context") or ""])
-    elif endpoint == "outcomes":
-        w.writerow(police_uk.OUTCOME_COLUMNS)
-        places = _place(records, lsoas, lambda r: (r.get("crime") or {}).get("location"))
-        for r, (lon, lat, code, name) in zip(records, places):
-            crime = r.get("crime") or {}
-            street = ((crime.get("location") or {}).get("street") or {}).get("name", "")
-            cat = r.get("category") or {}
-            w.writerow([crime.get("persistent_id") or "", str(r.get("date") or "")[:7], force_name, force_name, lon, lat,
-                        street, code, name, cat.get("name") if isinstance(cat, dict) else cat])
-    else:
-        w.writerow(police_uk.STOP_SEARCH_COLUMNS)
-
-        def yn(v):
-            return "" if v is None else ("True" if v is True else "False" if v is False else str(v))
-
-        for r in records:
-            loc = r.get("location") or {}
-            outcome = r.get("outcome")
-            if isinstance(outcome, dict):
-                outcome = outcome.get("name")
-            if outcome is False or outcome is None:
-                outcome = (r.get("outcome_object") or {}).get("name") or ""
-            w.writerow([r.get("type") or "", r.get("datetime") or "", yn(r.get("operation")), r.get("operation_name") or "",
-                        loc.get("latitude") or "", loc.get("longitude") or "", r.get("gender") or "", r.get("age_range") or "",
-                        r.get("self_defined_ethnicity") or "", r.get("officer_defined_ethnicity") or "",
-                        r.get("legislation") or "", r.get("object_of_search") or "", outcome,
-                        yn(r.get("outcome_linked_to_object_of_search")), yn(r.get("removal_of_more_than_outer_clothing"))])
-    return buf.getvalue().encode("utf-8")
-
-
 def held_months(cfg: Settings) -> dict[str, dict[str, int]]:
     """{dataset: {month: records}} of the police.uk months the warehouse holds."""
     from . import build, db, sql
@@ -677,9 +600,10 @@ def update_police(src: Source, cfg: Settings, http: Http, base: str, work: Path,
         res.why = ", ".join(missing)
         return res
     wards = _ward_polygons(cfg)
+    t0, n0 = time.perf_counter(), http.requests
     usual = _median(list(held.values())[-12:]) if held else 0.0
-    all_records: list[dict] = []
-    for month in missing:
+    fetched: list[tuple[str, list[dict]]] = []
+    for month in missing:  # every month is fetched and checked before any is landed
         answers = []
         for _, poly in wards:
             answers += _area_query(http, base, src.endpoint, month, poly)
@@ -691,15 +615,23 @@ def update_police(src: Source, cfg: Settings, http: Http, base: str, work: Path,
         if usual and len(records) < PARTIAL_SHARE * usual:
             raise UpdateError(f"month {month} looks only partly published: {len(records):,d} records against a usual "
                               f"{usual:,.0f}. Nothing was landed; the next run tries again")
-        all_records += records
-    if not all_records:
+        fetched.append((month, records))
+    if not fetched:
         res.status = "no change"
         return res
-    lsoas = _lsoa_lookup(cfg)
+    res.detail.append(f"fetched in {time.perf_counter() - t0:.1f} s with {http.requests - n0} area requests")
     kind = {"street": "street", "outcomes": "outcomes", "stop_search": "stop-and-search"}[src.endpoint]
-    dest = work / f"{missing[0]}_{missing[-1]}-{src.force}-{kind}-api.csv"
-    dest.write_bytes(to_csv(src.endpoint, all_records, src.force, lsoas))
-    _ingest(dest, cfg, res)
+    landed: list[str] = []
+    for month, records in fetched:  # oldest first; one month and one kind per file, as police.uk returned it
+        dest = work / f"{month}-{src.force}-{kind}-api.json"
+        dest.write_text(json.dumps(records, separators=(",", ":")), encoding="utf-8")
+        try:
+            _ingest(dest, cfg, res)
+        except UpdateError as exc:
+            if landed:
+                raise UpdateError(f"{exc} (months landed before it: {', '.join(landed)})") from exc
+            raise
+        landed.append(month)
     return res
 
 
@@ -715,7 +647,7 @@ def bases() -> tuple[str, str]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run(cfg: Settings | None = None, names: list[str] | None = None, dry_run: bool = False,
@@ -762,7 +694,10 @@ def run(cfg: Settings | None = None, names: list[str] | None = None, dry_run: bo
             if res.status == "updated":
                 entry["last_update"] = entry["last_check"]
                 entry["last_new_months"] = res.new_months
-            if not res.failed:
+            if res.failed:  # a file that did not land must be fetched again next time
+                for k in ("resource_url", "resource_modified", "resource_title"):
+                    entry.pop(k, None)
+            else:
                 entry.update(res.extra_state)
             _save_state(cfg, state)
     return results

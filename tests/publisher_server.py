@@ -35,6 +35,7 @@ from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import ingest_fixtures  # the publisher layouts of the MPS dashboard and business files (tests/)
 import numpy as np
 import pandas as pd
 import shapely
@@ -97,7 +98,7 @@ class PublisherServer:
         self._httpd: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------------ lifecycle
-    def __enter__(self) -> "PublisherServer":
+    def __enter__(self) -> PublisherServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -148,8 +149,13 @@ class PublisherServer:
 
     def _file_frame(self, source: str) -> pd.DataFrame:
         if source not in self._wide:
-            df = pd.read_parquet(MPS / source)
-            df = df.rename(columns={c: CAMEL.get(c, c) for c in df.columns})
+            if "dashboard" in source:
+                df = ingest_fixtures.dashboard_frame(MPS / source)   # the published headers
+            elif "business" in source:
+                df = ingest_fixtures.business_frame()
+            else:
+                df = pd.read_parquet(MPS / source)
+                df = df.rename(columns={c: CAMEL.get(c, c) for c in df.columns})
             self._wide[source] = df
         return self._wide[source]
 
