@@ -154,12 +154,18 @@ def test_the_example_documents_the_trust_setting():
 
 @pytest.fixture
 def secrets_file(app_env, tmp_path):
-    """The app reads secrets from a file of this test's own (Streamlit's ``secrets.files`` option)."""
+    """The app reads secrets from a file of this test's own (Streamlit's ``secrets.files`` option),
+    and Streamlit's secrets are forgotten before and after, so nothing parsed from it outlives the
+    test (Streamlit's sign-in code parses ``secrets_singleton``; later tests expect local mode)."""
+    from streamlit.runtime.secrets import secrets_singleton
+
     path = tmp_path / "secrets.toml"
     old = st_config.get_option("secrets.files")
     st_config.set_option("secrets.files", [str(path)])
+    secrets_singleton._reset()
     yield path
     st_config.set_option("secrets.files", old)
+    secrets_singleton._reset()
 
 
 def analyst_app(user: dict | None = None) -> AppTest:
