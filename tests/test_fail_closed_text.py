@@ -208,3 +208,18 @@ def test_the_briefing_pack_keeps_partnership_text_escaped(hostile_figure):
     parser.feed(text)
     assert parser.found and not [t for t, a in parser.found if t in ("img", "a", "script", "iframe", "b")]
     assert not [a for _, a in parser.found if any("evil" in (v or "") for _, v in a)]
+
+
+def test_an_ingested_category_name_is_plain_text_on_the_hotspots_page(app_env, monkeypatch):
+    """Category names come from the MPS files (csp_data.analysis.categories): one written as Markdown
+    and a URL is shown literally in the hotspots page's headings, captions and sentences."""
+    from csp_data.analysis import Category
+    from csp_data.ui import hotspots as hs
+
+    real = hs.categories
+    hostile = Category("Robbery ![x](http://evil.example/c.png) www.evil.example", ("ROBBERY",), ())
+    monkeypatch.setattr(hs, "categories", lambda: [hostile, *real()])
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page("pages/analysis/hotspots.py").run()
+    assert_plain(at, (hostile.label, hostile.label.lower()))

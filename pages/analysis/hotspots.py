@@ -18,7 +18,7 @@ from csp_data.hotspots import ranked as ranked_areas
 from csp_data.periods import add_months, make
 from csp_data.ui import cache
 from csp_data.ui import hotspots as hs
-from csp_data.ui.components import caption_text, plain_table
+from csp_data.ui.components import caption_text, plain, plain_table
 from csp_data.ui.priority import chart_block
 from csp_data.ui import access
 
@@ -47,6 +47,7 @@ colour = c4.radio("Colour the map by", COLOUR_BY, key="colour", horizontal=True,
 ward_name = c5.selectbox("Drill down to one ward (its LSOAs)", ward_names, index=None, key="ward",
                          placeholder="Whole borough", bind="query-params")
 cat = by_label[label]
+shown, shown_lower = plain(label), plain(label.lower())   # MPS category names from the files: plain text
 ward = ward_code.get(ward_name) if ward_name else None
 if ward:
     geo = "LSOAs"
@@ -70,7 +71,7 @@ except AnalysisError as exc:
 
 prev_label = table.attrs.get("previous")
 where = f"{ward_name} ward" if ward else cfg.borough_name
-st.caption(f"{label} · {period.label}" + (f" (compared with {prev_label})" if prev_label else "") +
+st.caption(f"{shown} · {period.label}" + (f" (compared with {prev_label})" if prev_label else "") +
            f" · {geo} of {where} · Source: MPS recorded crime at {'LSOA' if geo == 'LSOAs' else 'ward'} level "
            "(London Datastore). "
            "Finer levels lose crimes that could not be placed, so they add up to less than the borough.")
@@ -109,7 +110,7 @@ st.caption(
 plain_table(spec.legend, caption="Map key", download=None)
 
 # ------------------------------------------------------------------ ranked table
-st.header(f"Areas ranked: {label}, {period.label}", divider="gray")
+st.header(f"Areas ranked: {shown}, {period.label}", divider="gray")
 share, k = concentration(table["count"])
 AREA_WORD = {"LSOAs": "LSOAs", "Wards": "wards"}
 st.markdown(f"The busiest **{k} of {len(table)}** {AREA_WORD[geo]} (the top 10%) hold **{share:.0%}** of these offences.")
@@ -144,9 +145,9 @@ if gi is not None:
         f"allowing for {n_lsoas} LSOAs tested at once (false discovery rate): an LSOA is a 95% hot spot only when its "
         "adjusted q is below 0.05.")
     if found:
-        st.markdown(f"For {label.lower()} in {period.label}: **{', '.join(found)}**.")
+        st.markdown(f"For {shown_lower} in {period.label}: **{', '.join(found)}**.")
     else:
-        st.markdown(f"For {label.lower()} in {period.label}: **{no_hotspot_sentence(n_lsoas)}** "
+        st.markdown(f"For {shown_lower} in {period.label}: **{no_hotspot_sentence(n_lsoas)}** "
                     f"The lowest adjusted q is {gi['q'].min():.2f} (a 90% hot spot needs below 0.10). Clusters that "
                     "look hot on the map are within what chance rearrangements of these counts produce.")
     st.caption(GI_CAVEAT)
@@ -160,7 +161,7 @@ if gi is not None:
         "LSOAs": conc["areas"],
         share_now: [f"{v:.0%}" if pd.notna(v) else "no offences" for v in conc["share_now"]],
         share_before: [f"{v:.0%}" if pd.notna(v) else "not held" for v in conc["share_before"]],
-    }), caption=f"How concentrated {label.lower()} is: the share of all offences in the busiest LSOAs (each period "
+    }), caption=f"How concentrated {shown_lower} is: the share of all offences in the busiest LSOAs (each period "
                 "ranks its own busiest). A description, not a test, so it needs no allowance for chance.")
     r1, r2 = st.columns(2)
     for col, by, heading in ((r1, "count", "Most offences"), (r2, "rate", "Highest rate per 1,000 residents")):
@@ -200,13 +201,13 @@ AREA_ONE = {"LSOAs": "LSOA", "Wards": "ward"}
 st.header("Rates against residents (funnel plot)", divider="gray")
 f_areas, f_limits = hs.funnel(cat, period, geo)
 st.markdown(
-    f"Each {AREA_ONE[geo]}'s {label.lower()} rate per 1,000 residents against its residents, around the borough rate. "
+    f"Each {AREA_ONE[geo]}'s {shown_lower} rate per 1,000 residents against its residents, around the borough rate. "
     f"Small areas wobble more by chance, so the limits narrow as residents grow: an {AREA_ONE[geo]} outside the 95% "
     "limits would be there about 1 time in 20 by chance, outside the 99.8% limits about 1 in 500. The limits allow "
     f"for {AREA_ONE[geo]}s differing more than chance alone (over-dispersion factor "
     f"{f_areas.attrs['phi']:.1f}). Unlike Gi*, this judges each area on its own, not with its neighbours.")
 if f_areas.attrs["total"] == 0:
-    st.info(f"No {label.lower()} offences in {period.label}: nothing to plot.")
+    st.info(f"No {shown_lower} offences in {period.label}: nothing to plot.")
 else:
     chart_block(funnel_chart(f_areas, f_limits, f"{label}: rate by {AREA_ONE[geo]}, {period.label}", AREA_ONE[geo]),
                 key=f"funnel-{geo.lower()}", table_caption="Each area with its own 95% and 99.8% limits.",
@@ -264,12 +265,12 @@ else:
                 caption="police.uk 'last outcome' as published; recent crimes are often still under investigation.")
 st.subheader("Location")
 top = table.head(5)
-st.markdown(f"The top 10% of {AREA_WORD[geo]} hold **{share:.0%}** of {label.lower()} offences; the busiest are "
+st.markdown(f"The top 10% of {AREA_WORD[geo]} hold **{share:.0%}** of {shown_lower} offences; the busiest are "
             + ", ".join(f"{r.name} ({r.count})" for r in top.itertuples()) + ".")
 st.subheader("Time")
 sea = hs.seasonality(cat)
 peak, low = sea.loc[sea["index"].idxmax()], sea.loc[sea["index"].idxmin()]
-st.markdown(f"Across the borough ({sea.attrs.get('span', '')}), {label.lower()} peaks in **{peak.month_name}** "
+st.markdown(f"Across the borough ({sea.attrs.get('span', '')}), {shown_lower} peaks in **{peak.month_name}** "
             f"({peak['index']:.0f}, where 100 is an average month) and is lowest in **{low.month_name}** "
             f"({low['index']:.0f}).")
 plain_table(sea.assign(mean=sea["mean"].round(1), index=sea["index"].round(0)).rename(columns={
