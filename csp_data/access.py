@@ -26,7 +26,8 @@ sends that claim and ``[access] trust_without_email_verified`` lists it (:func:`
 Anyone not covered is signed in but sees the public pages only.
 
 Fail closed (:func:`secrets_status`): local mode (no sign-in, every page open) only when no secrets
-file exists, or one exists and has neither ``[auth]`` nor ``[access]``. A file that cannot be read
+file exists, or one exists and has neither ``[auth]`` nor ``[access]`` (but some other setting: an
+empty file is closed, being more likely truncated than meant). A file that cannot be read
 or parsed, ``[auth]`` without a valid ``[access]`` or ``[access]`` without ``[auth]`` put the app in
 the ``closed`` mode: every internal page refuses, with a message for the administrator.
 """
@@ -291,6 +292,11 @@ def classify_secrets(data: Mapping | None, where: str = "the secrets file") -> S
     """:class:`SecretsStatus` of a parsed secrets table (``None``: no secrets file)."""
     if data is None:
         return SecretsStatus("local", f"there is no secrets file ({where})")
+    if not data:
+        # An empty file is more likely a truncated or half-written one than a decision: a deployment
+        # that wants local mode has no secrets file at all.
+        return SecretsStatus("closed", f"{where} is empty (no settings at all); write [auth] and [access], or "
+                                       "delete the file for local mode", found=True)
     has_auth, has_access = "auth" in data, "access" in data
     if not has_auth and not has_access:
         return SecretsStatus("local", f"{where} has neither an [auth] nor an [access] table", found=True)

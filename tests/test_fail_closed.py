@@ -46,6 +46,7 @@ CLOSED = {   # file text -> words the administrator's message must contain
     "wrong-access": (BAD_ACCESS, "access settings cannot be read"),
     "empty-auth": ("[auth]\n" + ACCESS_ONLY, "[auth] table"),
     "not-utf8": (b"[auth]\nclient_id = \"\xff\xfe\"\n", "not UTF-8"),
+    "empty": ("# truncated\n\n", "is empty"),
 }
 ANALYST = {"is_logged_in": True, "email": "pc.smith@met.police.uk", "email_verified": True, "provider": "default"}
 RESTRICTED = [p for p in pages_for("internal") if p.role != "public"]
