@@ -27,7 +27,7 @@ from csp_data import __main__ as cli
 from csp_data import ingest, manifest
 from csp_data.config import REPO_ROOT, settings
 from csp_data.sources import limits
-from test_ingest import assert_refused, monthly, tree
+from test_ingest import assert_refused, monthly, tree, wh
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -168,6 +168,23 @@ def test_refuses_an_unknown_category(data_copy, tmp_path):
         return df
     msg = assert_refused(data_copy, ward_csv(tmp_path / "synthetic_mps_ward.csv", change), "never held")
     assert "JAYWALKING" in msg and "--force" in msg
+
+
+def test_force_accepts_a_new_category_and_says_so(data_copy, tmp_path, capsys):
+    """SYNTHETIC: the real Tower Hamlets ward rows, one row's MinorText renamed to a category the
+    warehouse has never held (as when the MPS introduces one). With --force it lands, the report
+    names it, and its offences are in the warehouse under that name (nothing dropped)."""
+    def change(df):
+        df = df.copy()
+        df.iloc[0, df.columns.get_loc("MinorText")] = "SYNTHETIC NEW CATEGORY"
+        return df
+    p = ward_csv(tmp_path / "synthetic_mps_ward.csv", change)
+    row = pd.read_csv(p).iloc[0]
+    assert cli.main(["ingest", str(p), "--force"]) == 0
+    assert "accepted with --force: never held before: categories: " in capsys.readouterr().out
+    got = int(wh(data_copy, "SELECT coalesce(sum(count), 0) AS n FROM crime_monthly WHERE level = 'ward' "
+                            "AND minor_category = 'SYNTHETIC NEW CATEGORY'").n[0])
+    assert got == int(row[[c for c in row.index if c.isdigit() and c != "202403"]].sum())
 
 
 def test_refuses_an_unknown_borough_name(data_copy, tmp_path):
