@@ -265,8 +265,10 @@ class PublisherServer:
     def _package(self, h, dataset_id: str) -> None:
         if dataset_id not in DATASETS:
             return self._send(h, 404, json.dumps({"success": False, "error": {"message": "Not found"}}).encode())
+        # revealing the newest month is a refresh: the datastore gives the file a new modification time
+        modified = "2026-10-20T09:00:00" if self.faults.hide_newest else "2026-11-20T09:00:00"
         res = [{"id": f"{dataset_id}-{i}", "title": title, "format": "csv", "url": f"{self.url}/datastore/download/{fname}",
-                "last_modified": "2026-11-20T09:00:00"} for i, (title, fname, _) in enumerate(DATASETS[dataset_id])]
+                "last_modified": modified} for i, (title, fname, _) in enumerate(DATASETS[dataset_id])]
         body = {"success": True, "result": {"id": dataset_id, "resources": res}}
         return self._send(h, 200, json.dumps(body).encode(), truncate=h.path)
 
