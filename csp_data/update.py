@@ -346,7 +346,7 @@ def _ingest(path: Path, cfg: Settings, result: SourceResult) -> None:
     try:
         report = ingest.ingest_file(path, cfg)
     except (ingest.IngestError, manifest.ManifestError) as exc:
-        raise UpdateError(f"ingest refused the file: {exc}") from exc
+        raise UpdateError(f"ingest did not land the file: {exc}") from exc
     result.detail += report.lines
     if report.status == "ingested":
         for ch in report.changes.values():

@@ -249,6 +249,8 @@ def test_over_limit_splits_and_edge_points_count_once(stale, server):
     (dict(too_many_first=10**6), "police_uk_street", "HTTP 429"),
     (dict(truncate={"all-crime"}), "police_uk_street", "cut short"),
     (dict(limit=0), "police_uk_street", "still over the 10,000-record limit"),
+    # a file ingest refuses (a month in the future): the source fails with ingest's reason
+    (dict(rename_column={"202603": "209912"}), "mps_ward", "ingest did not land the file: "),
 ])
 def test_fault_leaves_data_as_it_was(stale, server, fault, source, why):
     before = tree(stale)
