@@ -143,16 +143,18 @@ def test_app_renders_default_page_with_frame(app_env, mode):
     assert "Need help?" in [h.value for h in at.header]
 
 
-def test_app_rejects_unknown_mode(warehouse, monkeypatch, caplog):
+def test_app_rejects_unknown_mode(warehouse, monkeypatch, caplog, capsys):
     """A misconfigured mode stops the app before any page is registered or drawn. The user sees
     an error (redacted when client.showErrorDetails is "none", as in .streamlit/config.toml);
-    the server log names the setting."""
+    the server's output names the setting. Streamlit logs the traceback, or prints it with rich
+    when rich is installed (a dependency of some dev tools), so both channels are read."""
     monkeypatch.setenv("CSP_MODE", "everyone")
     at = run_app()
     assert len(at.exception) == 1
     assert not at.main.title, "no page may render under a misconfigured mode"
     assert not at.metric and not at.main.table
-    assert "CSP_MODE must be one of" in caplog.text
+    printed = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+    assert "CSP_MODE must be one of" in caplog.text + printed
 
 
 # ---------------------------------------------------------------- (2) every registered page
