@@ -73,6 +73,10 @@ METHOD = ("Expected = the ward's mean over the previous 12 months. The chance of
           f"\"well above\" also needs at least {MIN_HIGH_COUNT} offences). Treat flags as prompts to look, "
           "not proof.")
 
+# The wall screen's caption points to the method (in the help beside each heading) instead of
+# repeating it, so the view still fits one 1080p screen.
+METHOD_POINTER = "Flags allow for every ward and category tested at once; the ? beside each heading says how."
+
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 WARD_RE = re.compile(r"^E05\d{6}$")
 

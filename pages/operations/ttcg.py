@@ -145,7 +145,7 @@ def projector() -> None:
         else:
             st.markdown(ttcg.grid_markdown(keep, short=True))
 
-    st.caption(" ".join(notes + [data.lsoa_note(view.month, view.categories)]) + " " + ttcg.METHOD)
+    st.caption(" ".join(notes + [data.lsoa_note(view.month, view.categories)]) + " " + ttcg.METHOD_POINTER)
     with st.expander(f"All {len(table)} wards × {len(view.categories)} categories"):
         st.markdown(ttcg.grid_markdown(table))
         st.caption(ttcg.SHORT_NOTE)
