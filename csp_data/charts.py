@@ -1195,14 +1195,17 @@ _FUNNEL_STYLE = {  # position -> (colour, shape): shape and words carry the mean
 
 
 def funnel_chart(areas: pd.DataFrame, limits: pd.DataFrame, title: str, area_word: str = "area",
-                 rate_label: str = "Offences per 1,000 residents", highlight: str | None = None):
+                 rate_label: str = "Offences per 1,000 residents", highlight: str | None = None,
+                 compact: bool = False):
     """A funnel plot: each area's rate against its residents, with the centre line (borough rate)
     and the 95% (dashed) and 99.8% (dotted) limits from :func:`csp_data.funnel.funnel`. Areas
     outside a limit are drawn as triangles or diamonds (not only in another colour) and named.
 
     ``areas`` columns: code, name, count, population, rate, expected, position; ``limits`` columns:
     population, centre, low_95, high_95, low_998, high_998. The table has one row per area with the
-    limits at its own population. ``highlight`` (an area code) is always named and ringed in black."""
+    limits at its own population. ``highlight`` (an area code) is always named and ringed in black.
+    ``compact`` returns the table in two columns (area; rate, counts, position and limits in words)
+    so it fits a 320 px phone screen without scrolling sideways."""
     import numpy as np
 
     _require(areas, FUNNEL_AREA_COLUMNS, "funnel_chart")
@@ -1248,16 +1251,17 @@ def funnel_chart(areas: pd.DataFrame, limits: pd.DataFrame, title: str, area_wor
     lines = alt.Chart(long.rename(columns={"population": "Residents", "value": "Rate"})).mark_line(
         color=AXIS_COLOUR, strokeWidth=1.8, clip=True).encode(
         x=x, y=alt.Y("Rate:Q", title=rate, scale=y_scale), detail="side:N",
-        strokeDash=alt.StrokeDash("Limit:N", scale=dash, title="Lines"))
+        strokeDash=alt.StrokeDash("Limit:N", scale=dash,
+                                  legend=alt.Legend(title=None)))
     tooltip = [alt.Tooltip(f"{word}:N"), alt.Tooltip("Residents:Q", format=",d"), alt.Tooltip("Offences:Q", format=",d"),
                alt.Tooltip(f"{rate}:Q", format=".2f"), alt.Tooltip("95% limits:N"), alt.Tooltip("99.8% limits:N"),
                alt.Tooltip("Position:N")]
     points = alt.Chart(plot).mark_point(filled=True, size=90, opacity=0.9).encode(
         x=x, y=y, tooltip=tooltip,
         color=alt.Color("Position:N", scale=alt.Scale(domain=order, range=[_FUNNEL_STYLE[p][0] for p in order]),
-                        title="Position"),
+                        legend=alt.Legend(title=None)),
         shape=alt.Shape("Position:N", scale=alt.Scale(domain=order, range=[_FUNNEL_STYLE[p][1] for p in order]),
-                        title="Position"))
+                        legend=alt.Legend(title=None)))
     labels = alt.Chart(plot[plot["Label"] != ""]).mark_text(align="left", dx=8, dy=-6, color=TEXT_COLOUR).encode(
         x=x, y=y, text="Label:N")
     layers = [lines, points, labels]
@@ -1279,4 +1283,8 @@ def funnel_chart(areas: pd.DataFrame, limits: pd.DataFrame, title: str, area_wor
     alt_text = " ".join(sents)
     subtitle = [f"Each point is one {area_word}; solid line: borough rate; dashed: 95% limits; dotted: 99.8% limits",
                 "(allowing for over-dispersion). Triangles and diamonds mark areas outside a limit."]
+    if compact:
+        table = pd.DataFrame({word: table[word], "Rate and position": [
+            f"{r[rate]} per 1,000 ({r['Offences']:,d} offences, {r['Residents']:,d} residents): {r['Position']}; "
+            f"95% limits {r['95% limits']}, 99.8% limits {r['99.8% limits']}" for _, r in table.iterrows()]})
     return _finish(chart, _title(title, subtitle), alt_text, 380), alt_text, table

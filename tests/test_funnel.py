@@ -162,12 +162,16 @@ def test_ward_profile_shows_the_ward_funnel_in_public_mode(warehouse, monkeypatc
         assert any(c.startswith(f"Chart description: {kind}: rate by ward, {prof.period.label}: 20 wards")
                    and "Spitalfields & Banglatown (ringed)" in c for c in captions)
         assert any(c.startswith("Source: ") and prof.period.label in c for c in captions)
-        # the table alternative: 20 wards, counts equal the ward table's sums
-        tables = [t.value for t in at.main.table if "99.8% limits" in [str(c).replace("\\", "") for c in t.value.columns]]
-        assert len(tables) == 1 and len(tables[0]) == 20
+        # the table alternative: 20 wards in two columns (fits a phone), the ward's own row giving the
+        # count of the ward table and both limits in words
+        tables = [t.value for t in at.main.table if "Rate and position" in [str(c) for c in t.value.columns]]
+        assert len(tables) == 1 and len(tables[0]) == 20 and len(tables[0].columns) == 2
         a, _ = funnel.ward_funnel(kind, prof.period.start, prof.period.end)
         mine = a.set_index("code").loc["E05009333"]
         assert int(mine["count"]) == int(prof.table.set_index("category").at[kind, "count"])
+        row = tables[0][tables[0].iloc[:, 0].astype(str).str.replace("\\", "", regex=False)
+                        .str.contains("Spitalfields")].iloc[0, 1].replace("\\", "")
+        assert f"({int(mine['count']):,d} offences" in row and "95% limits" in row and "99.8% limits" in row
         # another type of crime redraws it
         other = prof.table["category"].iloc[1]
         box[0].set_value(other).run()

@@ -85,7 +85,7 @@ if prof is not None:
         st.info(f"No {kind.lower()} was recorded in {prof.period.label}.")
     else:
         chart_block(funnel_chart(f_areas, f_limits, f"{kind}: rate by ward, {prof.period.label}", "ward",
-                                 highlight=w.code),
+                                 highlight=w.code, compact=True),
                     key=f"funnel-{kind}", table_caption="Each ward with its own 95% and 99.8% limits.",
                     name=f"ward-funnel-{prof.period.label}")
         caption_text(f"Source: {prof.snapshot}; {prof.period.label}. Residents: ONS Census 2021. "
