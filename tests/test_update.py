@@ -364,3 +364,38 @@ def test_split_polygon_and_poly_param():
     assert len(halves) == 2 and sum(h.area for h in halves) == pytest.approx(sq.area)
     assert update.poly_param(sq).split(":")[0] == "51.000000,0.000000"
     assert len(update.poly_param(sq).split(":")) == 4
+
+
+# ----------------------------------------------------------------------------- the pages follow
+
+def _page_text(script: str | None) -> tuple[list[str], str]:
+    """Titles and every text element of a page, rendered by AppTest from the current data folder."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    db.reset()
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=180)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    if script:
+        at.switch_page(script).run()
+        assert not at.exception, [e.value for e in at.exception]
+    parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "metric")
+             for e in getattr(at.main, kind)]
+    return [t.value for t in at.main.title], "\n".join(str(p) for p in parts).replace("\\", "")
+
+
+def test_pages_show_the_new_months_after_update(stale, server):
+    """After one update the wall screen opens on the new ward month and the Overview's scorecard
+    covers the new borough months: the pages read the warehouse update rebuilt."""
+    titles, _ = _page_text("pages/operations/ttcg.py")
+    assert titles == ["TTCG · February 2026"]
+    _, overview = _page_text(None)
+    assert "Mar 2025 to Feb 2026" not in overview
+    assert not [r.line() for r in run().values() if r.failed]
+    titles, _ = _page_text("pages/operations/ttcg.py")
+    assert titles == ["TTCG · March 2026"]
+    _, overview = _page_text(None)
+    assert "Mar 2025 to Feb 2026" in overview
