@@ -3,7 +3,10 @@ data/warehouse (as the app uses it); tests that write get a private copy of data
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,16 @@ import streamlit as st
 
 from csp_data import build, db
 from csp_data.config import REPO_ROOT, settings
+
+
+def run_cli(data_dir: Path, *args: str, text: bool = True) -> subprocess.CompletedProcess:
+    """``python -m csp_data ARGS`` in a child process over ``data_dir``, for the default borough
+    (whatever the test environment sets), capturing its output and exit code."""
+    env = {**os.environ, "CSP_DATA_DIR": str(data_dir)}
+    env.pop("CSP_BOROUGH_CODE", None)
+    env.pop("CSP_BOROUGH", None)
+    return subprocess.run([sys.executable, "-m", "csp_data", *args], check=False, cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=text, timeout=300)
 
 
 @pytest.fixture(scope="session")

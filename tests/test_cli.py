@@ -5,30 +5,20 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
+from conftest import run_cli
+
 from csp_data import sql
-from csp_data.config import REPO_ROOT
 
 TH_CODE = "E09000030"
 
 
 @pytest.fixture(scope="module")
 def cli(warehouse):
-    env = {**os.environ, "CSP_DATA_DIR": str(warehouse.parent)}
-    env.pop("CSP_BOROUGH_CODE", None)
-    env.pop("CSP_BOROUGH", None)
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "csp_data", *args], cwd=REPO_ROOT, env=env,
-                              capture_output=True, text=True, timeout=300)
-
-    return run
+    return lambda *args: run_cli(warehouse.parent, *args)
 
 
 ROBBERY = ("query", "crime/borough_monthly", "--param", 'majors=["ROBBERY"]', "--param", "minors=[]")

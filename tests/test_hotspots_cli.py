@@ -6,32 +6,23 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 
 import duckdb
 import pandas as pd
 import pytest
 
+from conftest import run_cli
+
 from csp_data import analysis, hotspots
 from csp_data.__main__ import main
-from csp_data.config import REPO_ROOT, settings
+from csp_data.config import settings
 from csp_data.periods import make
 
 
 @pytest.fixture(scope="module")
 def cli(warehouse):
-    env = {**os.environ, "CSP_DATA_DIR": str(warehouse.parent)}
-    env.pop("CSP_BOROUGH_CODE", None)
-    env.pop("CSP_BOROUGH", None)
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "csp_data", "hotspots", *args], check=False, cwd=REPO_ROOT, env=env,
-                              capture_output=True, timeout=300)
-
-    return run
+    return lambda *args: run_cli(warehouse.parent, "hotspots", *args, text=False)
 
 
 @pytest.fixture(scope="module")

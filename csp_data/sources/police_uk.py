@@ -198,25 +198,44 @@ def read_stop_search(path: Path) -> pd.DataFrame:
     return read_csv_text(path)
 
 
+
+class _Reasons:
+    """Why each row fails: the first failed check's words, "" while a row passes every check."""
+
+    def __init__(self, index: pd.Index):
+        self.reasons = pd.Series("", index=index)
+
+    def flag(self, mask: pd.Series, why: str) -> None:
+        self.reasons = self.reasons.where(~mask | (self.reasons != ""), why)
+
+    @property
+    def bad(self) -> pd.Series:
+        return self.reasons != ""
+
+
+def _check_month_and_point(df: pd.DataFrame, r: _Reasons, *, blank_point_ok: bool) -> tuple[pd.Series, pd.Series]:
+    """The checks every police.uk record gets: a YYYY-MM month and, unless ``blank_point_ok`` and
+    both are blank, a longitude and latitude that are numbers within England and Wales."""
+    r.flag(~df["Month"].str.match(MONTH_RE), "month is not YYYY-MM")
+    lon, lat = _num(df["Longitude"]), _num(df["Latitude"])
+    missing = lon.isna() | lat.isna()
+    if blank_point_ok:
+        missing &= (df["Longitude"] != "") | (df["Latitude"] != "")
+    r.flag(missing, "coordinates are not numbers")
+    r.flag(lon.notna() & ~lon.between(*LON_RANGE), "longitude outside England and Wales")
+    r.flag(lat.notna() & ~lat.between(*LAT_RANGE), "latitude outside England and Wales")
+    return lon, lat
+
 def validate_outcomes_api(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """API outcome rows -> (tidy rows with coordinates, quarantined rows). Placed spatially later."""
     df = raw.copy()
     df["source_row"] = np.arange(1, len(df) + 1)
-    reasons = pd.Series("", index=df.index)
-
-    def flag(mask: pd.Series, why: str) -> None:
-        nonlocal reasons
-        reasons = reasons.where(~mask | (reasons != ""), why)
-
-    flag(~df["Month"].str.match(MONTH_RE), "month is not YYYY-MM")
-    lon, lat = _num(df["Longitude"]), _num(df["Latitude"])
-    flag(lon.isna() | lat.isna(), "coordinates are not numbers")
-    flag(lon.notna() & ~lon.between(*LON_RANGE), "longitude outside England and Wales")
-    flag(lat.notna() & ~lat.between(*LAT_RANGE), "latitude outside England and Wales")
-    flag(df["Outcome type"].str.strip() == "", "no outcome category")
-    flag(df["Crime ID"].str.strip() == "", "no crime id")
-    bad = reasons != ""
-    q = df[bad].assign(reason=reasons[bad])
+    r = _Reasons(df.index)
+    lon, lat = _check_month_and_point(df, r, blank_point_ok=False)
+    r.flag(df["Outcome type"].str.strip() == "", "no outcome category")
+    r.flag(df["Crime ID"].str.strip() == "", "no crime id")
+    bad = r.bad
+    q = df[bad].assign(reason=r.reasons[bad])
     ok = df[~bad]
     tidy = pd.DataFrame({
         "crime_id": ok["Crime ID"],
@@ -285,28 +304,18 @@ def validate_street(raw: pd.DataFrame, borough_name: str, spatial: bool = False)
         in_area = df["LSOA name"].str.startswith(borough_name + " ")
     outside = int((~in_area).sum())
     df = df[in_area].copy()
-    reasons = pd.Series("", index=df.index)
-
-    def flag(mask: pd.Series, why: str) -> None:
-        nonlocal reasons
-        reasons = reasons.where(~mask | (reasons != ""), why)
-
-    flag(~df["Month"].str.match(MONTH_RE), "month is not YYYY-MM")
-    lon, lat = _num(df["Longitude"]), _num(df["Latitude"])
-    has_text = (df["Longitude"] != "") | (df["Latitude"] != "")
-    flag(has_text & (lon.isna() | lat.isna()), "coordinates are not numbers")
-    flag(lon.notna() & ~lon.between(*LON_RANGE), "longitude outside England and Wales")
-    flag(lat.notna() & ~lat.between(*LAT_RANGE), "latitude outside England and Wales")
-    flag(~df["Crime type"].isin(CRIME_TYPES), "unknown crime type")
+    r = _Reasons(df.index)
+    # A published CSV row may have no point (police.uk could not place it); an API row always has one.
+    lon, lat = _check_month_and_point(df, r, blank_point_ok=not spatial)
+    r.flag(~df["Crime type"].isin(CRIME_TYPES), "unknown crime type")
     if spatial:
-        flag(lon.isna() | lat.isna(), "coordinates are not numbers")
         if API_ID in df:
-            flag(df.duplicated(API_ID, keep="first") & (df[API_ID] != ""),
-                 "the same crime (API id) twice in one file: overlapping queries")
+            r.flag(df.duplicated(API_ID, keep="first") & (df[API_ID] != ""),
+                   "the same crime (API id) twice in one file: overlapping queries")
     else:
-        flag(~df["LSOA code"].str.match(LSOA_RE), "LSOA code is not an ONS LSOA code")
-    bad = reasons != ""
-    quarantined = df[bad].assign(reason=reasons[bad])
+        r.flag(~df["LSOA code"].str.match(LSOA_RE), "LSOA code is not an ONS LSOA code")
+    bad = r.bad
+    quarantined = df[bad].assign(reason=r.reasons[bad])
     kept = df[~bad].copy()
     kept["Longitude"], kept["Latitude"] = lon[~bad], lat[~bad]
     return kept, quarantined, outside

@@ -231,11 +231,16 @@ analyst = ["@met.police.uk"]
 """
 
 
+def secrets_server(tmp_path_factory, name: str, secrets_text: str):
+    """An internal server whose only secrets file holds ``secrets_text`` (in a private folder)."""
+    folder = tmp_path_factory.mktemp(name)
+    secrets = folder / "secrets.toml"
+    secrets.write_text(secrets_text)
+    return start_server("internal", folder, ("--secrets.files", str(secrets)))
+
+
 @pytest.fixture(scope="session")
 def signin_server(warehouse, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("streamlit_signin")
-    secrets = folder / "secrets.toml"
-    secrets.write_text(TEST_SECRETS)
-    server = start_server("internal", folder, ("--secrets.files", str(secrets)))
+    server = secrets_server(tmp_path_factory, "streamlit_signin", TEST_SECRETS)
     yield server
     server.stop()

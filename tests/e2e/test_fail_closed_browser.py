@@ -18,7 +18,7 @@ import pytest
 from csp_data import partnership as pf
 from csp_data.pages import PAGES
 from csp_data.ui.access import CLOSED_TITLE, LOCAL_BANNER
-from .conftest import EXCEPTION, MAIN, MAIN_H1, TEST_SECRETS, assert_offline, load, start_server
+from .conftest import EXCEPTION, MAIN, MAIN_H1, TEST_SECRETS, assert_offline, load, secrets_server, start_server
 from .test_browser import page_url
 
 pytestmark = pytest.mark.e2e
@@ -44,10 +44,7 @@ def assert_closed_page(page, server, url: str, cause: str) -> None:
 
 @pytest.fixture(scope="module")
 def broken_server(warehouse, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("streamlit_broken_secrets")
-    secrets = folder / "secrets.toml"
-    secrets.write_text(BROKEN)
-    server = start_server("internal", folder, ("--secrets.files", str(secrets)))
+    server = secrets_server(tmp_path_factory, "streamlit_broken_secrets", BROKEN)
     yield server
     server.stop()
 
