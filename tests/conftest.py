@@ -4,6 +4,7 @@ data/warehouse (as the app uses it); tests that write get a private copy of data
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,14 @@ import streamlit as st
 
 from csp_data import build, db
 from csp_data.config import REPO_ROOT, settings
+
+
+def shown(text):
+    """Markdown as a reader sees it: backslash escapes and the invisible word joiners that keep data
+    from becoming links (``csp_data.formatting.md_plain``) removed. Anything not a string as it is."""
+    if not isinstance(text, str):
+        return text
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace("\u2060", "")
 
 
 def run_cli(data_dir: Path, *args: str, text: bool = True) -> subprocess.CompletedProcess:

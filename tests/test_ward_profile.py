@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 import streamlit as st
+from conftest import shown
 from streamlit.testing.v1 import AppTest
 
 from csp_data import db
@@ -265,7 +266,7 @@ def _ward_select(at: AppTest):
 
 def _ward_headers(at: AppTest) -> list[str]:
     names = {n for _, n in (SPITALFIELDS, OTHER)} | {w.name for w in _all_wards()}
-    return [h.value for h in at.main.header if h.value in names]
+    return [shown(h.value) for h in at.main.header if shown(h.value) in names]
 
 
 def _all_wards():
@@ -289,7 +290,7 @@ def assert_profile_shown(at: AppTest, code: str, name: str) -> None:
 def test_page_with_ward_param_shows_the_profile(public, param):
     at = open_ward_page(param)
     assert_profile_shown(at, *SPITALFIELDS)
-    text = " ".join(m.value for m in at.main.markdown)
+    text = " ".join(shown(m.value) for m in at.main.markdown)
     assert "Spitalfields & Banglatown had **" in text and "recorded crimes** in the 12 months" in text
 
 

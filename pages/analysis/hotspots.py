@@ -266,7 +266,7 @@ else:
 st.subheader("Location")
 top = table.head(5)
 st.markdown(f"The top 10% of {AREA_WORD[geo]} hold **{share:.0%}** of {shown_lower} offences; the busiest are "
-            + ", ".join(f"{r.name} ({r.count})" for r in top.itertuples()) + ".")
+            + ", ".join(f"{plain(r.name)} ({r.count})" for r in top.itertuples()) + ".")
 st.subheader("Time")
 sea = hs.seasonality(cat)
 peak, low = sea.loc[sea["index"].idxmax()], sea.loc[sea["index"].idxmin()]

@@ -7,7 +7,7 @@ from csp_data.charts import funnel_chart
 from csp_data.funnel import ward_funnel
 from csp_data.ward_profile import WardError
 from csp_data.ui import cache
-from csp_data.ui.components import caption_text, plain_table
+from csp_data.ui.components import caption_text, plain, plain_table
 from csp_data.ui.public import help_box
 from csp_data.ui.priority import chart_block
 
@@ -51,8 +51,8 @@ if choice:
         st.warning(str(exc))
 if prof is not None:
     w = prof.ward
-    st.header(w.name, divider="gray")
-    st.markdown(f"{w.name} had **{prof.table['count'].sum():,d} recorded crimes** in the 12 months "
+    st.header(plain(w.name), divider="gray")     # names from the ONS lookup: data, shown literally
+    st.markdown(f"{plain(w.name)} had **{prof.table['count'].sum():,d} recorded crimes** in the 12 months "
                 f"{prof.period.label}, against {prof.table['previous'].sum():,d} in the 12 months before. "
                 f"About {w.population:,d} people live here (Census 2021).")
     table = prof.table.assign(verdict=[
@@ -78,7 +78,7 @@ if prof is not None:
     f_areas, f_limits = ward_funnel(kind, prof.period.start, prof.period.end)
     st.markdown(
         f"Each ward's rate of {kind.lower()} per 1,000 residents against how many people live there, "
-        f"{w.name} ringed. Wards with fewer residents vary more by chance, so the lines fan out to the left: a ward "
+        f"{plain(w.name)} ringed. Wards with fewer residents vary more by chance, so the lines fan out to the left: a ward "
         "outside the dashed lines would be there about 1 time in 20 by chance, outside the dotted lines about 1 in 500. "
         "The lines allow for wards differing more than chance alone.")
     if f_areas.attrs["total"] == 0:
