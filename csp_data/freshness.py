@@ -14,7 +14,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from . import publishers
+from . import catalogue
 
 # Short names for one line on every page (the long labels are in publishers.toml)
 SHORT = {
@@ -116,12 +116,12 @@ def _month(value) -> date | None:
 
 
 def status(newest_by_dataset: dict, today: date | None = None, state: dict | None = None,
-           sources: list[publishers.Source] | None = None) -> list[Freshness]:
+           sources: list[catalogue.Source] | None = None) -> list[Freshness]:
     """One Freshness per source whose dataset the caller knows (``newest_by_dataset``: dataset ->
     newest month as a date, datetime or ``YYYY-MM``). Sources of datasets the caller cannot see
     (a public viewer) are left out."""
     today = today or date.today()
-    sources = sources if sources is not None else publishers.load_sources()
+    sources = sources if sources is not None else catalogue.load_sources()
     state = state or {"sources": {}}
     out = []
     for src in sources:

@@ -1,105 +1,90 @@
-"""The publishers' catalogue and the update state: data, shared by ``update`` (which fetches) and
-``freshness`` (which says how current each source is, on every page).
+"""Two publishers, two counts: police.uk street-level records beside MPS recorded crime.
 
-``data/sources/publishers.toml`` lists each source: publisher, dataset identifier and resource
-title, cadence and usual lag, first month. ``<data>/update_state.json`` records, per source, the
-last check, last update and last result of ``python -m csp_data update`` (written atomically).
-Nothing here talks to a network: public pages import this module, never :mod:`csp_data.update`.
+Where the same month and category are published by both (the two all-crime police.uk months held,
+Feb 2025 and Jan 2026, against the MPS borough file), the figures differ by a few offences. This
+module puts them side by side and says why (docs/STATISTICS.md section 8):
+
+* **Extraction dates.** Each file is a snapshot. police.uk's monthly file is extracted when it is
+  published, about a month after the month ends; the MPS borough file holding the same month is a
+  later extract, so crimes recorded late, reclassified or cancelled ("no-crimed") since differ.
+* **Location.** police.uk places each crime at an anonymised snap point and publishes only crimes
+  it can place; the embedded extract keeps rows whose LSOA is in the borough, so a crime snapped
+  across the boundary, or with no location, is not in it, while the MPS counts it by the borough
+  that recorded it.
+* **Categories.** police.uk's 14 categories are not the MPS's: this table only pairs categories
+  that correspond (police.uk's four theft types against MPS THEFT).
+
+Also the anti-social behaviour held: police.uk publishes ASB incidents (not crimes) in the same
+files, and the two all-crime months held include them.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import tomllib
-from dataclasses import dataclass
-from pathlib import Path
+from datetime import date
 
-from .config import REPO_ROOT, Settings
-from .config import settings as get_settings
-from .fileio import atomic_write_bytes
+import pandas as pd
 
-PUBLISHERS_FILE = "publishers.toml"
-STATE_FILE = "update_state.json"
+from . import sql
+from .config import Settings, settings as get_settings
+from .measures import get
 
-
-class UsageError(ValueError):
-    """The command cannot run at all (exit code 2)."""
-
-
-# ----------------------------------------------------------------------------- sources (data)
-
-@dataclass(frozen=True)
-class Source:
-    name: str
-    label: str
-    publisher: str
-    dataset: str
-    cadence_months: int
-    lag_days: int
-    first_month: str
-    dataset_id: str = ""
-    title_contains: str = ""
-    title_excludes: str = ""
-    columns: tuple[str, ...] = ()
-    wide_months: bool = False
-    endpoint: str = ""
-    force: str = "metropolitan"
-    max_new_months: int = 12
+ASB = "Anti-social behaviour"
+# police.uk crime types -> the measure (MPS categories) they correspond to.
+PAIRS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("robbery", ("Robbery",)),
+    ("burglary", ("Burglary",)),
+    ("theft", ("Bicycle theft", "Other theft", "Shoplifting", "Theft from the person")),
+    ("vehicle", ("Vehicle crime",)),
+    ("weapons", ("Possession of weapons",)),
+)
+WHY = ("They differ because (1) each is a snapshot taken on a different date: the police.uk file is extracted "
+       "when the month is first published and the MPS file later, so crimes recorded late, reclassified or "
+       "cancelled since are in one and not the other; (2) police.uk publishes each crime at an anonymised snap "
+       "point and this extract keeps the points inside the borough, so a crime snapped over the boundary or "
+       "published without a location is missing from it; (3) the categories are paired as closely as the two "
+       "publishers allow (police.uk's four theft types against MPS theft).")
 
 
-def publishers_path(cfg: Settings | None = None) -> Path:
-    """The data folder's own publishers.toml if it has one, else the repository's."""
+def street_counts(cfg: Settings | None = None) -> pd.DataFrame:
+    """month (date), crime_type, records, distinct_lines, inside, outside, no_location."""
+    df = sql.run("street/type_month_counts")
+    df["month"] = pd.to_datetime(df["month"]).dt.date
+    return df
+
+
+def all_crime_months(counts: pd.DataFrame | None = None) -> list[date]:
+    """Months for which police.uk all-crime records (not just burglary) are held."""
+    c = street_counts() if counts is None else counts
+    other = c[c.crime_type != "Burglary"]
+    return sorted(set(other["month"]))
+
+
+def asb_summary(counts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """month, records, distinct_lines, inside: the anti-social behaviour records held."""
+    c = street_counts() if counts is None else counts
+    a = c[c.crime_type == ASB]
+    return a[["month", "records", "distinct_lines", "inside"]].reset_index(drop=True)
+
+
+def compare(cfg: Settings | None = None, counts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per month held by both publishers and paired category: month, measure_id, category,
+    police_uk_types, police_uk, mps, difference (MPS minus police.uk), mps_snapshot, police_uk_snapshot."""
+    from .scorecard import monthly_series
     cfg = cfg or get_settings()
-    own = cfg.sources_dir / PUBLISHERS_FILE
-    return own if own.exists() else REPO_ROOT / "data" / "sources" / PUBLISHERS_FILE
-
-
-def load_sources(path: Path | None = None) -> list[Source]:
-    path = path or publishers_path()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"{path.name}: {exc}") from exc
-    out = []
-    known = set(Source.__dataclass_fields__)
-    for i, item in enumerate(raw.get("source", []), start=1):
-        extra = set(item) - known
-        if extra:
-            raise UsageError(f"{path.name}: source {i}: unknown key(s) {sorted(extra)}")
-        try:
-            item = dict(item)
-            item["columns"] = tuple(item.get("columns", ()))
-            src = Source(**item)
-        except TypeError as exc:
-            raise UsageError(f"{path.name}: source {i}: {exc}") from exc
-        if src.publisher not in ("datastore", "police.uk"):
-            raise UsageError(f"{path.name}: source {src.name}: publisher must be datastore or police.uk")
-        if src.publisher == "police.uk" and src.endpoint not in ("street", "outcomes", "stop_search"):
-            raise UsageError(f"{path.name}: source {src.name}: endpoint must be street, outcomes or stop_search")
-        if not re.fullmatch(r"\d{4}-\d{2}", src.first_month) or src.cadence_months < 1 or src.lag_days < 0:
-            raise UsageError(f"{path.name}: source {src.name}: first_month YYYY-MM, cadence_months >= 1, lag_days >= 0")
-        out.append(src)
-    names = [s.name for s in out]
-    if len(set(names)) != len(names):
-        raise UsageError(f"{path.name}: source names must be unique")
-    return out
-
-
-# ----------------------------------------------------------------------------- state file
-
-def state_path(cfg: Settings) -> Path:
-    return cfg.data_dir / STATE_FILE
-
-
-def load_state(cfg: Settings) -> dict:
-    p = state_path(cfg)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {"sources": {}}
-    return data if isinstance(data, dict) and isinstance(data.get("sources"), dict) else {"sources": {}}
-
-
-def save_state(cfg: Settings, state: dict) -> None:
-    atomic_write_bytes(state_path(cfg), (json.dumps(state, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+    c = street_counts(cfg) if counts is None else counts
+    months = all_crime_months(c)
+    rows = []
+    for mid, types in PAIRS:
+        m = get(mid)
+        mps = monthly_series(m, cfg).set_index("month")
+        for month in months:
+            sub = c[(c.month == month) & c.crime_type.isin(types)]
+            if month not in mps.index or sub.empty:
+                continue
+            pu = int(sub["records"].sum())
+            mp = int(mps.loc[month, "count"])
+            rows.append({"month": month, "measure_id": mid, "category": m.label, "police_uk_types": ", ".join(types),
+                         "police_uk": pu, "mps": mp, "difference": mp - pu,
+                         "mps_snapshot": str(mps.loc[month, "snapshot"])})
+    return pd.DataFrame(rows, columns=["month", "measure_id", "category", "police_uk_types", "police_uk", "mps",
+                                       "difference", "mps_snapshot"])

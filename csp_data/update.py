@@ -58,7 +58,7 @@ from pathlib import Path
 
 from .config import Settings
 from .config import settings as get_settings
-from .publishers import Source, UsageError, load_sources, load_state, publishers_path, save_state
+from .catalogue import Source, UsageError, load_sources, load_state, publishers_path, save_state
 
 POLICE_API_DEFAULT = "https://data.police.uk/api"
 DATASTORE_API_DEFAULT = "https://data.london.gov.uk/api"

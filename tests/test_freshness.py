@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from csp_data import freshness, publishers, sql
+from csp_data import catalogue, freshness, sql
 from csp_data.config import settings
 
 DEC_2026 = date(2026, 12, 7)
@@ -63,8 +63,8 @@ def test_last_check_and_update_come_from_the_state_file(data_copy):
     cfg = settings()
     state = {"sources": {"mps_borough": {"last_check": "2026-12-07T02:00:00Z", "last_update": "2026-11-20T02:00:00Z",
                                          "last_result": "no change"}}}
-    (cfg.data_dir / publishers.STATE_FILE).write_text(json.dumps(state))
-    f = by_source(freshness.status({"crime_borough": date(2026, 2, 1)}, today=DEC_2026, state=publishers.load_state(cfg)))
+    (cfg.data_dir / catalogue.STATE_FILE).write_text(json.dumps(state))
+    f = by_source(freshness.status({"crime_borough": date(2026, 2, 1)}, today=DEC_2026, state=catalogue.load_state(cfg)))
     assert freshness.when(f["mps_borough"].last_check) == "7 Dec 2026 02:00 UTC"
     assert freshness.when(f["mps_borough"].last_update) == "20 Nov 2026 02:00 UTC"
     assert freshness.when(None) == "never"
@@ -72,8 +72,8 @@ def test_last_check_and_update_come_from_the_state_file(data_copy):
 
 def test_a_broken_state_file_reads_as_no_history(data_copy):
     cfg = settings()
-    (cfg.data_dir / publishers.STATE_FILE).write_text("{not json")
-    assert publishers.load_state(cfg) == {"sources": {}}
+    (cfg.data_dir / catalogue.STATE_FILE).write_text("{not json")
+    assert catalogue.load_state(cfg) == {"sources": {}}
 
 
 def test_age_words():
@@ -83,13 +83,13 @@ def test_age_words():
 
 
 def test_cadence_and_lag_are_data_not_code(tmp_path):
-    text = publishers.publishers_path().read_text()
+    text = catalogue.publishers_path().read_text()
     assert "lag_days" in text and "cadence_months" in text
     bad = tmp_path / "publishers.toml"
     bad.write_text('[[source]]\nname = "x"\nlabel = "x"\npublisher = "ftp"\ndataset = "d"\n'
                    'cadence_months = 1\nlag_days = 1\nfirst_month = "2020-01"\n')
-    with pytest.raises(publishers.UsageError, match="publisher must be"):
-        publishers.load_sources(bad)
+    with pytest.raises(catalogue.UsageError, match="publisher must be"):
+        catalogue.load_sources(bad)
 
 
 # ---------------------------------------------------------------- what the pages show (AppTest)
@@ -120,7 +120,7 @@ def test_data_status_lists_freshness_last_check_and_next_expected_month(app_env)
     assert "Freshness and updates" in [h.value for h in at.main.header]
     tables = [table_df(t) for t in at.main.table]
     fresh = next(t for t in tables if "Next expected month" in t.columns)
-    sources = {s.name: s for s in publishers.load_sources()}
+    sources = {s.name: s for s in catalogue.load_sources()}
     assert set(fresh["Source"]) == {s.label for s in sources.values()}  # outcomes too (meta/policeuk_months)
     row = fresh[fresh["Source"] == sources["mps_borough"].label].iloc[0]
     assert row["Data to"] == "Feb 2026"

@@ -27,7 +27,7 @@ from publisher_server import PublisherServer
 from shapely.geometry import Polygon
 
 from csp_data import __main__ as cli
-from csp_data import build, db, publishers, update
+from csp_data import build, catalogue, db, update
 from csp_data.config import REPO_ROOT, settings
 
 SOURCES = REPO_ROOT / "data" / "sources"
@@ -166,7 +166,7 @@ def test_update_brings_each_new_month_and_a_second_run_changes_nothing(stale, se
     assert rc == 0, out
     for name, months in NEW.items():  # a new month of every source
         assert f"{name}: checked; updated; new months: {', '.join(months)};" in out, name
-    assert set(state["sources"]) == {s.name for s in publishers.load_sources()}
+    assert set(state["sources"]) == {s.name for s in catalogue.load_sources()}
     assert state["sources"]["mps_ward"]["last_update"] == state["sources"]["mps_ward"]["last_check"]
     # the warehouse holds the new months, every record once
     assert ward_max(stale) == "2026-03"
@@ -336,7 +336,7 @@ def test_rate_limiter_allows_a_burst_of_30_then_15_a_second():
 
 
 def test_pick_resource_by_title_skips_historical_and_takes_newest():
-    src = next(s for s in publishers.load_sources() if s.name == "mps_borough")
+    src = next(s for s in catalogue.load_sources() if s.name == "mps_borough")
     res = [
         {"title": "MPS Borough Level Crime (Historical)", "url": "h.csv", "format": "csv", "last_modified": "2026-12-01"},
         {"title": "MPS Borough Level Crime (most recent 24 months)", "url": "a.csv", "format": "csv", "last_modified": "2026-10-01"},

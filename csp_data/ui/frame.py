@@ -35,12 +35,12 @@ def ensure_warehouse() -> None:
 
 def _freshness(span) -> list:
     """Freshness of the datasets in ``span`` (csp_data/freshness.py); none if publishers.toml is unusable."""
-    from .. import freshness, publishers
+    from .. import catalogue, freshness
 
     try:
-        state = publishers.load_state(settings())
+        state = catalogue.load_state(settings())
         return freshness.status(dict(zip(span["dataset"], span["last_month"])), state=state)
-    except (publishers.UsageError, OSError, ValueError):
+    except (catalogue.UsageError, OSError, ValueError):
         return []
 
 

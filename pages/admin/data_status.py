@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from csp_data import freshness, publishers, sql
+from csp_data import catalogue, freshness, sql
 from csp_data.config import settings
 from csp_data.ui import cache
 from csp_data.ui.components import plain_table
@@ -28,7 +28,7 @@ newest = dict(zip(span["dataset"], span["last_month"]))
 held = cache.query("meta/policeuk_months")
 if (held["dataset"] == "street_outcomes").any():
     newest["street_outcomes"] = held.loc[held["dataset"] == "street_outcomes", "month"].max()
-plain_table(freshness.table(freshness.status(newest, state=publishers.load_state(cfg))),
+plain_table(freshness.table(freshness.status(newest, state=catalogue.load_state(cfg))),
             caption="Each source against the month its publisher should have released by now (usual lag in "
                     "data/sources/publishers.toml). Checks and updates are made by `python -m csp_data update`, "
                     "normally on a schedule (docs/OPERATIONS.md); \"never\" means it has not run on this data folder.")
