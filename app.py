@@ -1,6 +1,6 @@
 """Tower Hamlets Community Safety Partnership dashboard: the entry point.
 
-Registers the pages declared in csp_data.pages that the viewer's role allows with st.navigation
+Registers the pages declared in csp_data.config.pages that the viewer's role allows with st.navigation
 (page scripts live in subfolders of pages/, so none can be deep-linked without this frame), builds
 the warehouse on first start, and draws the shared sidebar. Each restricted page checks the role
 again at its top (csp_data.ui.access.require), so a page is never shown on app.py's word alone.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from csp_data.config import REPO_ROOT, settings
-from csp_data.pages import SECTIONS, pages_for
+from csp_data.config.pages import SECTIONS, pages_for
 from csp_data.ui import access, frame
 
 st.set_page_config(layout="wide")

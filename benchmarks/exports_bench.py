@@ -13,10 +13,12 @@ from pathlib import Path
 
 
 def run(timed: Callable, summary: Callable, repeat: int, cfg) -> dict:
-    from csp_data import briefing, charts, exports, partnership, scorecard
-    from csp_data.measures import get
-    from csp_data.plan import load_plan
-    from csp_data.trends import view
+    from csp_data.present import briefing, charts, exports
+    from csp_data.plan import partnership
+    from csp_data.analysis import scorecard
+    from csp_data.plan.measures import get
+    from csp_data.plan.document import load_plan
+    from csp_data.analysis.trends import view
 
     out: dict = {}
     series = view(get("robbery"), cfg).series

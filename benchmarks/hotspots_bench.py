@@ -21,7 +21,9 @@ import pandas as pd
 def run(timed: Callable, summary: Callable, repeat: int, cfg) -> dict:
     from libpysal.weights import lat2W
 
-    from csp_data import hotspots, maps
+    from csp_data.analysis import hotspots
+
+    from csp_data.present import maps
 
     out: dict = {}
     latest = pd.Timestamp(hotspots.lsoa_monthly_counts(["ROBBERY"], [], date(2023, 8, 1), date(2030, 1, 1), cfg)

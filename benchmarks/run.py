@@ -31,9 +31,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyarrow  # noqa: E402
 
-from csp_data import build, db, sql  # noqa: E402
+from csp_data.warehouse import build, db, sql  # noqa: E402
 from csp_data.config import settings  # noqa: E402
-from csp_data.sources.mps import PSEUDO_BOROUGHS  # noqa: E402
+from csp_data.warehouse.sources.mps import PSEUDO_BOROUGHS  # noqa: E402
 
 WARMUP = 2
 RESULTS_JSON = REPO / "benchmarks" / "results" / "latest.json"

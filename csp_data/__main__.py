@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .config import ConfigError
+from csp_data.config import ConfigError
 
 
 def _parse_param(text: str) -> tuple[str, object]:
@@ -30,7 +30,7 @@ def _parse_param(text: str) -> tuple[str, object]:
 
 def _emit(df, fmt: str) -> None:
     if fmt == "csv":
-        from .exports import csv_text
+        from csp_data.present.exports import csv_text
 
         # The app's downloads' neutralising: a text cell starting = + - @ (tab, CR) gets a leading '.
         sys.stdout.write(csv_text(df))
@@ -42,7 +42,7 @@ def _emit(df, fmt: str) -> None:
 
 
 def cmd_build(args) -> int:
-    from . import build, db
+    from csp_data.warehouse import build, db
 
     counts = build.build(progress=lambda f, m: print(f"[{f:4.0%}] {m}", file=sys.stderr))
     db.reset()
@@ -52,8 +52,8 @@ def cmd_build(args) -> int:
 
 
 def cmd_query(args) -> int:
-    from . import sql
-    from .config import settings
+    from csp_data.warehouse import sql
+    from csp_data.config import settings
 
     if args.list:
         for name in sql.names():
@@ -72,8 +72,8 @@ def cmd_query(args) -> int:
 
 
 def cmd_checks(args) -> int:
-    from . import sql
-    from .config import settings
+    from csp_data.warehouse import sql
+    from csp_data.config import settings
 
     failed = 0
     for name, _, params in sql.check_specs(settings().borough_code):
@@ -87,9 +87,10 @@ def cmd_checks(args) -> int:
 
 
 def cmd_measures(args) -> int:
-    from . import build, report
-    from .config import settings
-    from .periods import parse
+    from csp_data.warehouse import build
+    from csp_data.present import report
+    from csp_data.config import settings
+    from csp_data.plan.periods import parse
 
     period = parse(args.period)
     cfg = settings()
@@ -106,8 +107,10 @@ def cmd_measures(args) -> int:
 def cmd_briefing(args) -> int:
     import time
 
-    from . import briefing, build
-    from .config import settings
+    from csp_data.present import briefing
+
+    from csp_data.warehouse import build
+    from csp_data.config import settings
 
     cfg = settings()
     briefing.internal_only(cfg)
@@ -124,22 +127,23 @@ def cmd_briefing(args) -> int:
 
 
 def cmd_ingest(args) -> int:
-    from . import ingest
+    from csp_data.warehouse import ingest
 
     return ingest.main(args.paths, force=args.force)
 
 
 def cmd_sources(args) -> int:
-    from . import ingest
+    from csp_data.warehouse import ingest
 
     return ingest.sources_main(args.action, args.id, force=args.force)
 
 
 def cmd_hotspots(args) -> int:
-    from . import build, hotspots
-    from .analysis import AnalysisError
-    from .config import settings
-    from .exports import csv_bytes
+    from csp_data.warehouse import build
+    from csp_data.analysis import hotspots
+    from csp_data.analysis.areas import AnalysisError
+    from csp_data.config import settings
+    from csp_data.present.exports import csv_bytes
 
     cfg = settings()
     try:
@@ -166,7 +170,7 @@ def cmd_hotspots(args) -> int:
 
 
 def cmd_update(args) -> int:
-    from . import update
+    from csp_data.warehouse import update
 
     return update.main(args.source or None, dry_run=args.dry_run)
 
@@ -216,13 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     hs.add_argument("--format", choices=("table", "csv", "json"), default="table")
     hs.set_defaults(func=cmd_hotspots)
     args = p.parse_args(argv)
-    from .sources import SourceError
-    from .sql import QueryError
-    from .manifest import ManifestError
-    from .periods import PeriodError
-    from .plan import PlanError
-    from .partnership import PartnershipError
-    from .briefing import BriefingError
+    from csp_data.warehouse.sources import SourceError
+    from csp_data.warehouse.sql import QueryError
+    from csp_data.warehouse.manifest import ManifestError
+    from csp_data.plan.periods import PeriodError
+    from csp_data.plan.document import PlanError
+    from csp_data.plan.partnership import PartnershipError
+    from csp_data.present.briefing import BriefingError
     try:
         return args.func(args)
     except (QueryError, SourceError, ManifestError, ConfigError, PeriodError, PlanError, PartnershipError,

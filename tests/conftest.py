@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from csp_data import build, db
+from csp_data.warehouse import build, db
 from csp_data.config import REPO_ROOT, settings
 
 
 def shown(text):
     """Markdown as a reader sees it: backslash escapes and the invisible word joiners that keep data
-    from becoming links (``csp_data.formatting.md_plain``) removed. Anything not a string as it is."""
+    from becoming links (``csp_data.present.formatting.md_plain``) removed. Anything not a string as it is."""
     if not isinstance(text, str):
         return text
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace("\u2060", "")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from csp_data.config import REPO_ROOT
-from csp_data.sources import police_uk
+from csp_data.warehouse.sources import police_uk
 
 SOURCES = REPO_ROOT / "data" / "sources"
 MPS = SOURCES / "mps"

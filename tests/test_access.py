@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from csp_data import access
-from csp_data.access import AccessConfigError, AccessDenied, parse_role_map
-from csp_data.pages import PAGES, pages_for
+from csp_data.config import access
+from csp_data.config.access import AccessConfigError, AccessDenied, parse_role_map
+from csp_data.config.pages import PAGES, pages_for
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")

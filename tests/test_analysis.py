@@ -1,4 +1,4 @@
-"""The analysts' hotspot/VOLT library (csp_data/analysis.py) on the real warehouse.
+"""The analysts' hotspot/VOLT library (csp_data/analysis/areas.py) on the real warehouse.
 
 Every figure is checked against an independent DuckDB query straight onto the warehouse Parquet
 (``data/warehouse/*.parquet``), not against the project's own queries, so a wrong join, level or
@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csp_data import analysis
-from csp_data.analysis import AnalysisError, FIRST_LSOA_MONTH, PERIOD_CHOICES
+from csp_data.analysis import areas as analysis
+from csp_data.analysis.areas import AnalysisError, FIRST_LSOA_MONTH, PERIOD_CHOICES
 from csp_data.config import settings
-from csp_data.measures import MEASURES
-from csp_data.periods import make
-from csp_data.stats import compare_counts
+from csp_data.plan.measures import MEASURES
+from csp_data.plan.periods import make
+from csp_data.analysis.stats import compare_counts
 
 SPITALFIELDS = "E05009333"
 
@@ -30,7 +30,7 @@ SPITALFIELDS = "E05009333"
 
 @pytest.fixture(scope="module")
 def raw(warehouse):
-    """An independent DuckDB connection onto the warehouse Parquet (not csp_data.db)."""
+    """An independent DuckDB connection onto the warehouse Parquet (not csp_data.warehouse.db)."""
     con = duckdb.connect()
     yield con, warehouse
     con.close()

@@ -37,9 +37,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Markdown
 
-from csp_data import sql
+from csp_data.warehouse import sql
 from csp_data.config import REPO_ROOT, settings
-from csp_data.pages import PAGES, SECTIONS, PageSpec, pages_for
+from csp_data.config.pages import PAGES, SECTIONS, PageSpec, pages_for
 
 APP = REPO_ROOT / "app.py"
 PAGES_DIR = REPO_ROOT / "pages"
@@ -320,7 +320,7 @@ def test_no_orphan_page_scripts():
     on_disk = {f.resolve() for f in PAGES_DIR.rglob("*.py") if f.name != "__init__.py"}
     assert on_disk, "pages/ holds no scripts"
     orphans = sorted(str(f.relative_to(REPO_ROOT)) for f in on_disk - registered)
-    assert not orphans, f"page scripts not in csp_data.pages.PAGES: {orphans}"
+    assert not orphans, f"page scripts not in csp_data.config.pages.PAGES: {orphans}"
     assert registered <= on_disk
 
 
@@ -329,7 +329,7 @@ def test_first_start_builds_a_missing_warehouse_then_renders(data_copy, monkeypa
     is removed when done) and then draws the Overview from it."""
     import shutil
 
-    from csp_data import build
+    from csp_data.warehouse import build
 
     monkeypatch.setenv("CSP_MODE", "internal")
     shutil.rmtree(data_copy / "warehouse")

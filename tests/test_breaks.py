@@ -1,4 +1,4 @@
-"""Series breaks as data (data/plan/series_breaks.csv via csp_data/breaks.py).
+"""Series breaks as data (data/plan/series_breaks.csv via csp_data/plan/breaks.py).
 
 The months in the file are re-derived here from the real embedded MPS borough files with DuckDB
 (London-wide sums written out independently of the app's queries), so a wrong month in the file
@@ -11,9 +11,9 @@ from datetime import date
 import duckdb
 import pytest
 
-from csp_data import breaks
-from csp_data.measures import MEASURES
-from csp_data.periods import parse
+from csp_data.plan import breaks
+from csp_data.plan.measures import MEASURES
+from csp_data.plan.periods import parse
 
 BOROUGHS_32 = "SELECT borough_code FROM read_parquet(?)"
 
@@ -85,7 +85,7 @@ def test_chart_marks_and_caveats_come_from_the_file():
     assert marks[date(2024, 3, 1)] == "CONNECT recording change"
     assert "total continuous" in marks[date(2023, 4, 1)]
     assert date(2023, 4, 1) not in dict(breaks.chart_marks("robbery"))
-    from csp_data.measures import CONNECT_BREAK
+    from csp_data.plan.measures import CONNECT_BREAK
     assert CONNECT_BREAK == breaks.get("connect").caveat and "Mar 2024" in CONNECT_BREAK
 
 
@@ -113,7 +113,7 @@ def test_no_break_dates_are_hard_coded_in_the_priority_ui():
 def test_fy_bars_mark_the_year_a_break_falls_in():
     import pandas as pd
 
-    from csp_data import charts
+    from csp_data.present import charts
     fy = pd.DataFrame({"fy": ["FY2022-23", "FY2023-24", "FY2024-25"], "count": [1000, 1100, 900],
                        "complete": [True, True, True], "months": [12, 12, 12]})   # synthetic counts
     chart, alt_text, table = charts.fy_bars(fy, "Synthetic by financial year", "Offences",

@@ -1,4 +1,4 @@
-"""The briefing pack (csp_data/briefing.py and ``python -m csp_data briefing``) on the real embedded
+"""The briefing pack (csp_data/present/briefing.py and ``python -m csp_data briefing``) on the real embedded
 data: contents checked against the functions the pages use, the months each section covers, no
 external resource, clear refusals that write nothing, and atomic replacement."""
 
@@ -15,11 +15,15 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from csp_data import briefing, hotspots, scorecard, sql, targets, ttcg
+from csp_data.present import briefing
+
+from csp_data.analysis import hotspots, scorecard, targets, ttcg
+
+from csp_data.warehouse import sql
 from csp_data.__main__ import main
 from csp_data.config import REPO_ROOT, settings
-from csp_data.measures import MEASURES, get
-from csp_data.plan import load_plan
+from csp_data.plan.measures import MEASURES, get
+from csp_data.plan.document import load_plan
 
 MARCH = date(2026, 3, 1)
 STATUS_WORDS = ("on track", "off track", "too early to tell", "awaiting data", "met", "not met")

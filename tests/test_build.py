@@ -1,4 +1,4 @@
-"""Tests of ``csp_data.build``: determinism, staleness, and reconciliation of the built
+"""Tests of ``csp_data.warehouse.build``: determinism, staleness, and reconciliation of the built
 warehouse with the embedded MPS source files (expected values computed here with pandas from
 ``data/sources``, never copied from the warehouse).
 
@@ -18,9 +18,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from csp_data import build, manifest, sql
+from csp_data.warehouse import build, manifest, sql
 from csp_data.config import settings
-from csp_data.sources import mps
+from csp_data.warehouse.sources import mps
 
 TH_CODE, TH_NAME = "E09000030", "Tower Hamlets"
 

@@ -1,7 +1,7 @@
 """Calibration of every count verdict by simulation from the borough's own fitted model.
 
 For a real embedded series (robbery, violence with injury, hate crime) the seasonal Poisson fit (a
-level per calendar month) of its latest 36 months (:func:`csp_data.stats.series_dispersion`) gives each month's mean, the
+level per calendar month) of its latest 36 months (:func:`csp_data.analysis.stats.series_dispersion`) gives each month's mean, the
 dispersion phi and the lag-1 correlation rho of its residuals. Synthetic series are drawn from that
 model (a Poisson count around a log-normal AR(1) latent level tuned so each month's variance is phi
 times its mean and neighbouring months correlate about rho) and the app's real verdict functions
@@ -32,13 +32,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csp_data import stats, targets
-from csp_data.measures import get
-from csp_data.periods import parse
-from csp_data.plan import load_plan
-from csp_data.scorecard import monthly_series
-from csp_data.stats import add_months
-from csp_data.trends import MeasureView
+from csp_data.analysis import stats, targets
+from csp_data.plan.measures import get
+from csp_data.plan.periods import parse
+from csp_data.plan.document import load_plan
+from csp_data.analysis.scorecard import monthly_series
+from csp_data.analysis.stats import add_months
+from csp_data.analysis.trends import MeasureView
 
 ALPHA = 0.05
 END = date(2026, 2, 1)          # latest month held for every crime series; 36 months to it
@@ -202,7 +202,7 @@ def test_target_power_when_ten_percent_below_the_path(warehouse):
 
 
 def _ward_fit(warehouse, category="ROBBERY"):
-    from csp_data import sql
+    from csp_data.warehouse import sql
     from csp_data.config import settings
 
     df = sql.run("ttcg/ward_monthly_counts", borough_code=settings().borough_code, majors=[category], minors=[],

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csp_data import charts
-from csp_data.charts import (breakdown_bars, fy_bars, gauge, outcome_rate_chart, to_vega_spec, trend_chart,
+from csp_data.present import charts
+from csp_data.present.charts import (breakdown_bars, fy_bars, gauge, outcome_rate_chart, to_vega_spec, trend_chart,
                              ward_bars)
-from csp_data.periods import add_months
+from csp_data.plan.periods import add_months
 
 # ---------------------------------------------------------------------------------------------
 # synthetic inputs
@@ -641,7 +641,7 @@ def synthetic_trajectory() -> pd.DataFrame:
 
 
 def test_trajectory_chart_bars_against_a_dashed_path_with_diamonds():
-    from csp_data.charts import trajectory_chart
+    from csp_data.present.charts import trajectory_chart
 
     chart, alt_text, table = trajectory_chart(synthetic_trajectory(), "Robbery: recorded against the path", "Robbery")
     spec = chart.to_dict()
@@ -657,7 +657,7 @@ def test_trajectory_chart_bars_against_a_dashed_path_with_diamonds():
 
 
 def test_trajectory_chart_refuses_missing_columns_and_empty_frames():
-    from csp_data.charts import trajectory_chart
+    from csp_data.present.charts import trajectory_chart
 
     with pytest.raises(ValueError, match="full_year"):
         trajectory_chart(synthetic_trajectory().drop(columns="full_year"), "t", "Robbery")

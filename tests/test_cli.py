@@ -11,7 +11,7 @@ import pytest
 
 from conftest import run_cli
 
-from csp_data import sql
+from csp_data.warehouse import sql
 
 TH_CODE = "E09000030"
 

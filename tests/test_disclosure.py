@@ -1,4 +1,4 @@
-"""Tests of ``csp_data.disclosure``: the ONS 10-5 rule and secondary suppression.
+"""Tests of ``csp_data.analysis.disclosure``: the ONS 10-5 rule and secondary suppression.
 
 Single counts and percentages are pinned by hand. For tables, expected suppression patterns are
 worked out by hand for small cases, and an independent brute-force reader checks that no hidden
@@ -16,18 +16,15 @@ Both must leave every hidden cell with at least two possible values.
 
 from __future__ import annotations
 
-import ast
 import random
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from csp_data import disclosure
-from csp_data.disclosure import (
+from csp_data.analysis.disclosure import (
     NOTE,
     PUBLIC_THRESHOLD,
     REASON_NONE,
@@ -620,13 +617,3 @@ def test_is_safe():
     assert not is_safe(pd.DataFrame([["-5"]]))
     assert is_safe(pd.Series(["15", TEXT_SMALL]))
     assert not is_safe(pd.Series([3]))
-
-
-# --------------------------------------------------------------------------- layering
-
-
-def test_no_streamlit_import():
-    tree = ast.parse(Path(disclosure.__file__).read_text())
-    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert "streamlit" not in imported

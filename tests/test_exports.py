@@ -1,4 +1,4 @@
-"""Downloads: spreadsheet-safe CSV (csp_data.exports.safe_frame / csv_bytes), chart images through
+"""Downloads: spreadsheet-safe CSV (csp_data.present.exports.safe_frame / csv_bytes), chart images through
 vl-convert (chart_png / chart_svg) on charts drawn from the real embedded data, and the Streamlit
 download buttons in csp_data/ui/downloads.py (lazy, no rerun, stable keys, safe file names)."""
 
@@ -16,12 +16,14 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from csp_data import charts, exports, stats
+from csp_data.present import charts, exports
+
+from csp_data.analysis import stats
 from csp_data.config import REPO_ROOT
-from csp_data.exports import ChartExportError, chart_png, chart_svg, csv_bytes, safe_frame
-from csp_data.measures import get
-from csp_data.targets import evaluate_all
-from csp_data.trends import view
+from csp_data.present.exports import ChartExportError, chart_png, chart_svg, csv_bytes, safe_frame
+from csp_data.plan.measures import get
+from csp_data.analysis.targets import evaluate_all
+from csp_data.analysis.trends import view
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -225,8 +227,8 @@ def test_conversion_works_with_no_network_at_all(tmp_path):
     script.write_text(
         "import pandas as pd\n"
         "from datetime import date\n"
-        "from csp_data import charts\n"
-        "from csp_data.exports import chart_png, chart_svg\n"
+        "from csp_data.present import charts\n"
+        "from csp_data.present.exports import chart_png, chart_svg\n"
         "df = pd.DataFrame({'month': [date(2025, m, 1) for m in range(1, 7)], 'count': [5, 7, 6, 9, 4, 8]})\n"
         "chart = charts.small_trend(df, 'Offline check', 'Robbery')[0]\n"
         "assert chart_png(chart)[:8] == b'\\x89PNG\\r\\n\\x1a\\n'\n"
@@ -337,7 +339,7 @@ def test_table_download_snapshots_the_frame(recorder):
 
 
 def test_briefing_button_is_lazy(warehouse, recorder, monkeypatch):
-    from csp_data import briefing
+    from csp_data.present import briefing
 
     built = []
     monkeypatch.setattr(briefing, "build", lambda month, cfg=None, generated=None: built.append(month) or "<html>")
@@ -371,7 +373,7 @@ def test_buttons_render_in_a_streamlit_script(app_env):
         import pandas as pd
         from datetime import date
 
-        from csp_data import charts
+        from csp_data.present import charts
         from csp_data.ui import briefing as ui_briefing, downloads
 
         df = pd.DataFrame({"month": [date(2025, m, 1) for m in range(1, 7)], "count": [5, 7, 6, 9, 4, 8]})

@@ -14,9 +14,9 @@ import pytest
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
-from csp_data import access
-from csp_data.access import AccessConfigError, classify_secrets, parse_role_map, secrets_status
-from csp_data.pages import pages_for
+from csp_data.config import access
+from csp_data.config.access import AccessConfigError, classify_secrets, parse_role_map, secrets_status
+from csp_data.config.pages import pages_for
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")

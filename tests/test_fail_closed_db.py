@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from csp_data import db, sql
+from csp_data.warehouse import db, sql
 
 
 def _q(path) -> str:

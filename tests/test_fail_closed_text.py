@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from csp_data import partnership as pf
-from csp_data.exports import csv_text
-from csp_data.formatting import WORD_JOINER, md_escape
+from csp_data.plan import partnership as pf
+from csp_data.present.exports import csv_text
+from csp_data.present.formatting import WORD_JOINER, md_escape
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
@@ -170,7 +170,8 @@ def test_measures_csv_has_no_formula_cell_from_text(hostile_figure):
 def test_query_csv_goes_through_the_same_neutralising(monkeypatch, capsys, warehouse):
     """``query --format csv``: the same ``_emit``; a text column whose value starts with '-' (the
     synthetic frame stands in for any query's text column) leaves neutralised."""
-    from csp_data import __main__ as cli, sql
+    from csp_data import __main__ as cli
+    from csp_data.warehouse import sql
 
     monkeypatch.setattr(sql, "run", lambda name, **p: pd.DataFrame({"category": ["-SYNTHETIC", "=1+1"], "count": [-1, 2]}))
     assert cli.main(["query", "meta/sources", "--format", "csv"]) == 0
@@ -180,14 +181,14 @@ def test_query_csv_goes_through_the_same_neutralising(monkeypatch, capsys, wareh
 
 
 def test_the_briefing_pack_keeps_partnership_text_escaped(hostile_figure):
-    """The pack is HTML, escaped by csp_data.briefing itself: a note written as HTML and Markdown
+    """The pack is HTML, escaped by csp_data.present.briefing itself: a note written as HTML and Markdown
     (a status figure's note is quoted in the targets table's "Why") appears as text, and the pack
     stays self-contained (no tag or attribute points anywhere)."""
     from datetime import date
 
     from html.parser import HTMLParser
 
-    from csp_data import briefing
+    from csp_data.present import briefing
 
     status = ["asb_hotspot_response", "2025-10..2025-12", "in progress", "status", SOURCE, ENTERED_BY,
               "2026-01-10T09:00:00", NOTE]                                  # in force by March 2026
@@ -211,9 +212,9 @@ def test_the_briefing_pack_keeps_partnership_text_escaped(hostile_figure):
 
 
 def test_an_ingested_category_name_is_plain_text_on_the_hotspots_page(app_env, monkeypatch):
-    """Category names come from the MPS files (csp_data.analysis.categories): one written as Markdown
+    """Category names come from the MPS files (csp_data.analysis.areas.categories): one written as Markdown
     and a URL is shown literally in the hotspots page's headings, captions and sentences."""
-    from csp_data.analysis import Category
+    from csp_data.analysis.areas import Category
     from csp_data.ui import hotspots as hs
 
     real = hs.categories

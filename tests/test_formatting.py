@@ -8,8 +8,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from csp_data.exports import csv_bytes, safe_frame
-from csp_data.formatting import display_frame, md_escape, month
+from csp_data.present.exports import csv_bytes, safe_frame
+from csp_data.present.formatting import display_frame, md_escape, month
 
 
 @pytest.mark.parametrize("raw", [

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from csp_data import catalogue, freshness, sql
+from csp_data.warehouse import catalogue, freshness, sql
 from csp_data.config import settings
 
 DEC_2026 = date(2026, 12, 7)

@@ -1,4 +1,4 @@
-"""Funnel plots (csp_data/funnel.py, charts.funnel_chart): exact Poisson limits against scipy and by
+"""Funnel plots (csp_data/analysis/funnel.py, charts.funnel_chart): exact Poisson limits against scipy and by
 hand, the over-dispersion factor by hand, calibration by simulation on the real LSOA populations
 (synthetic counts, seeded), and the real ward and LSOA funnels."""
 
@@ -12,7 +12,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from csp_data import charts, funnel, hotspots, sql
+from csp_data.present import charts
+
+from csp_data.analysis import funnel, hotspots
+
+from csp_data.warehouse import sql
 from csp_data.config import settings
 
 PERIOD = (date(2025, 3, 1), date(2026, 2, 1))
@@ -142,7 +146,9 @@ def test_funnel_refuses_what_it_cannot_plot():
 def test_ward_profile_shows_the_ward_funnel_in_public_mode(warehouse, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from csp_data import db, ward_profile
+    from csp_data.warehouse import db
+
+    from csp_data.analysis import ward_profile
     from csp_data.config import REPO_ROOT
 
     monkeypatch.setenv("CSP_MODE", "public")

@@ -1,4 +1,4 @@
-"""Tests of ``csp_data.geo``: the boundary rule on tiny synthetic polygons, then the placement
+"""Tests of ``csp_data.warehouse.geo``: the boundary rule on tiny synthetic polygons, then the placement
 of the real police.uk points in the built warehouse checked against the real boundary files.
 
 Synthetic geometry: two 0.01-degree squares near Tower Hamlets sharing the edge lon = -0.04,
@@ -17,7 +17,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from csp_data import geo
+from csp_data.warehouse import geo
 from csp_data.config import settings
 
 A, B = "E05999991", "E05999992"

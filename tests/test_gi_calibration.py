@@ -18,7 +18,7 @@ import esda
 import numpy as np
 import pytest
 
-from csp_data import hotspots as hs
+from csp_data.analysis import hotspots as hs
 
 PERIOD = (date(2025, 3, 1), date(2026, 2, 1))  # the audit's period: Mar 2025 to Feb 2026
 RUNS = 2000

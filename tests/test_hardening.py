@@ -15,11 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from csp_data import db, sql
-from csp_data.ingest import safe_name
-from csp_data.partnership import MAX_UPLOAD_BYTES, PartnershipError, parse_upload
+from csp_data.warehouse import db, sql
+from csp_data.warehouse.ingest import safe_name
+from csp_data.plan.partnership import MAX_UPLOAD_BYTES, PartnershipError, parse_upload
 from csp_data.ui.downloads import file_name, slug
-from csp_data.ward_profile import WardError, resolve
+from csp_data.analysis.ward_profile import WardError, resolve
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Hot spots (csp_data/hotspots.py): Gi* on a synthetic grid with known clusters, FDR, emerging
+"""Hot spots (csp_data/analysis/hotspots.py): Gi* on a synthetic grid with known clusters, FDR, emerging
 classes on synthetic period sequences, and the real LSOA data, queries and map GeoJSON."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from csp_data import hotspots as hs
-from csp_data import sql
+from csp_data.analysis import hotspots as hs
+from csp_data.warehouse import sql
 from csp_data.config import settings
 
 N = 10  # synthetic grid is N x N unit squares

@@ -14,10 +14,10 @@ import pytest
 
 from conftest import run_cli
 
-from csp_data import analysis, hotspots
+from csp_data.analysis import areas as analysis, hotspots
 from csp_data.__main__ import main
 from csp_data.config import settings
-from csp_data.periods import make
+from csp_data.plan.periods import make
 
 
 @pytest.fixture(scope="module")

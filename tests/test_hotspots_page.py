@@ -25,9 +25,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from csp_data import analysis, maps
+from csp_data.analysis import areas as analysis
+
+from csp_data.present import maps
 from csp_data.config import REPO_ROOT
-from csp_data.ward_profile import wards as all_wards
+from csp_data.analysis.ward_profile import wards as all_wards
 
 APP = REPO_ROOT / "app.py"
 PAGE = "pages/analysis/hotspots.py"
@@ -220,7 +222,7 @@ def test_hot_spot_colour_with_wards_uses_lsoas(app_env):
 
 
 def analysis_classes():
-    from csp_data.hotspots import CLASSES
+    from csp_data.analysis.hotspots import CLASSES
 
     return CLASSES
 
@@ -340,7 +342,7 @@ def table_with(at: AppTest, column: str) -> list[pd.DataFrame]:
 def test_robbery_last_12_months_has_no_hot_spot_and_shows_what_is_robust(app_env):
     """The default view is robbery over the 12 months to Feb 2026, the audit's case: no LSOA
     survives permutation and FDR, the page says so, and shows concentration and rankings."""
-    from csp_data import hotspots
+    from csp_data.analysis import hotspots
 
     at = open_page()
     assert_clean(at)

@@ -1,4 +1,4 @@
-"""Tests of ``csp_data.ingest``: validate -> land -> manifest entry -> rebuild -> report.
+"""Tests of ``csp_data.warehouse.ingest``: validate -> land -> manifest entry -> rebuild -> report.
 
 Every test works on the private ``data_copy`` of data/ (never on /work/main/data). Real files are
 used where possible; files whose months or values were changed are named ``synthetic_*`` and say
@@ -22,9 +22,9 @@ import pandas as pd
 import pytest
 
 from csp_data import __main__ as cli
-from csp_data import build, ingest, manifest
+from csp_data.warehouse import build, ingest, manifest
 from csp_data.config import REPO_ROOT, settings
-from csp_data.sources import police_uk
+from csp_data.warehouse.sources import police_uk
 
 SOURCES = REPO_ROOT / "data" / "sources"
 REAL_2026_01 = SOURCES / "police_uk" / "th_street_all_crime_2026-01.csv.gz"

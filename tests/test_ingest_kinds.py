@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import ingest_fixtures as fx
-from csp_data import geo, ingest, manifest
+from csp_data.warehouse import geo, ingest, manifest
 from csp_data.config import REPO_ROOT, settings
 from test_ingest import monthly, summary_counts, tree, wh
 

@@ -24,9 +24,9 @@ import pytest
 
 import ingest_fixtures as fx
 from csp_data import __main__ as cli
-from csp_data import ingest, manifest
+from csp_data.warehouse import ingest, manifest
 from csp_data.config import REPO_ROOT, settings
-from csp_data.sources import limits
+from csp_data.warehouse.sources import limits
 from test_ingest import assert_refused, monthly, tree, wh
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -290,7 +290,7 @@ def _killed_ingest(data: Path, src: Path, where: str) -> subprocess.CompletedPro
     }[where]
     script = (
         "import os, signal, sys\n"
-        "from csp_data import build, ingest, manifest\n"
+        "from csp_data.warehouse import build, ingest, manifest\n"
         "def die(*a, **k):\n    os.kill(os.getpid(), signal.SIGKILL)\n"
         f"{patch}\n"
         f"sys.exit(ingest.main([{str(src)!r}]))\n"

@@ -1,4 +1,4 @@
-"""The London comparison (csp_data/london.py) and the London columns of ``measures --format csv``.
+"""The London comparison (csp_data/analysis/london.py) and the London columns of ``measures --format csv``.
 
 London sums are recomputed here with DuckDB straight from the warehouse parquet (and, for the
 dashboard, from the raw London Datastore file), the interval is checked against a statsmodels
@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csp_data import london
+from csp_data.analysis import london
 from csp_data.config import REPO_ROOT
-from csp_data.measures import MEASURES, get
-from csp_data.periods import parse
-from csp_data.report import LONDON_COLUMNS, measures_for_period
+from csp_data.plan.measures import MEASURES, get
+from csp_data.plan.periods import parse
+from csp_data.present.report import LONDON_COLUMNS, measures_for_period
 
 FY25 = parse("FY2024-25")
 FY24 = parse("FY2023-24")
@@ -142,7 +142,7 @@ def test_no_break_no_straddle_flag_for_a_period_after_connect(warehouse):
 def test_share_dispersion_matches_statsmodels_with_an_offset(warehouse):
     """phi of the borough about London (offset) with a trend, against statsmodels' quasi-Poisson scale."""
     sm = pytest.importorskip("statsmodels.api")
-    from csp_data.scorecard import monthly_series
+    from csp_data.analysis.scorecard import monthly_series
     m = get("robbery")
     b, ldn = monthly_series(m), london.london_series(m)
     d = london.share_dispersion(b, ldn, FY25.end)
@@ -196,7 +196,8 @@ def test_calibration_power_for_a_real_relative_fall():
 
 
 def test_briefing_scorecard_carries_the_london_comparison(warehouse):
-    from csp_data import briefing, scorecard
+    from csp_data.present import briefing
+    from csp_data.analysis import scorecard
     from csp_data.config import settings
     month = date(2026, 3, 1)
     sec = briefing._scorecard_section(month, settings())

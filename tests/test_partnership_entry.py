@@ -1,4 +1,4 @@
-"""Entering partnership figures: the write path (csp_data.partnership.append_entries, parse_upload)
+"""Entering partnership figures: the write path (csp_data.plan.partnership.append_entries, parse_upload)
 and the Partnership figures page (AppTest).
 
 Every figure here is synthetic and says so (sources "synthetic ...", people "synthetic.*"); every
@@ -20,11 +20,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from csp_data import partnership as pf
+from csp_data.plan import partnership as pf
 from csp_data.config import REPO_ROOT
-from csp_data.partnership import COLUMNS, Entry, PartnershipError, SaveConflict
-from csp_data.plan import load_plan
-from csp_data.targets import AWAITING, evaluate_partnership, public_value_text
+from csp_data.plan.partnership import COLUMNS, Entry, PartnershipError, SaveConflict
+from csp_data.plan.document import load_plan
+from csp_data.analysis.targets import AWAITING, evaluate_partnership, public_value_text
 
 REPO_FIGURES = REPO_ROOT / "data" / "partnership" / "figures.csv"
 HEADER = ",".join(COLUMNS)
@@ -265,8 +265,8 @@ def test_two_threads_saving_at_once_both_land(figures, plan, monkeypatch):
 CHILD = r"""
 import pathlib, sys, time
 from datetime import datetime, timezone
-from csp_data import partnership as pf
-from csp_data.plan import load_plan
+from csp_data.plan import partnership as pf
+from csp_data.plan.document import load_plan
 
 path, ready, go, who, measure, value = sys.argv[1:7]
 plan = load_plan()
@@ -352,9 +352,9 @@ def test_an_exception_mid_write_leaves_the_file_unchanged(figures, plan, monkeyp
     def boom(*a, **k):
         raise OSError(f"synthetic failure in os.{step}")
 
-    from csp_data import fileio
+    from csp_data.warehouse import fileio
 
-    monkeypatch.setattr(fileio.os, step, boom)   # the one atomic write, csp_data/fileio.py
+    monkeypatch.setattr(fileio.os, step, boom)   # the one atomic write, csp_data/warehouse/fileio.py
     with pytest.raises(OSError, match="synthetic failure"):
         save(figures, survey("60"), plan=plan, now=NOW.replace(hour=10))
     monkeypatch.undo()
@@ -437,7 +437,7 @@ def test_the_template_is_an_accepted_upload_once_filled_in(plan):
     template = pf.upload_template(plan, TODAY)
     assert tuple(template.columns) == pf.UPLOAD_COLUMNS
     assert template["measure_id"].tolist() == [m.id for m in plan.partnership_measures]
-    from csp_data.exports import csv_bytes
+    from csp_data.present.exports import csv_bytes
 
     with pytest.raises(PartnershipError) as e:           # as downloaded: every value and source is missing
         pf.parse_upload(csv_bytes(template), plan=plan, today=TODAY)
@@ -514,7 +514,7 @@ def test_an_entered_survey_percentage_is_not_shown_publicly(tmp_path, monkeypatc
 
 def md_unescape(text):
     """Escapes removed, and the invisible word joiner that keeps addresses from becoming links
-    (csp_data.formatting.md_plain)."""
+    (csp_data.present.formatting.md_plain)."""
     import re
 
     return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "") if isinstance(text, str) else text

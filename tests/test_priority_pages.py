@@ -21,12 +21,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
-from csp_data import trends
+from csp_data.analysis import trends
 from csp_data.config import REPO_ROOT
-from csp_data.measures import get
-from csp_data.pages import PAGES
-from csp_data.periods import add_months, make
-from csp_data.targets import evaluate_all
+from csp_data.plan.measures import get
+from csp_data.config.pages import PAGES
+from csp_data.plan.periods import add_months, make
+from csp_data.analysis.targets import evaluate_all
 
 APP = REPO_ROOT / "app.py"
 TIMEOUT = 120
@@ -318,7 +318,7 @@ def test_priority_2_shows_serious_violence_part_by_part(app_env):
     assert added.sum() == total > 2000
     beside = parts[parts["Part"].str.contains("shown beside")]
     assert set(beside["Part"]) == {"Gun crime (shown beside)", "Knife crime with injury (shown beside)"}
-    from csp_data.measures import get as get_measure
+    from csp_data.plan.measures import get as get_measure
     assert any(c.value.startswith("Definition: ") and get_measure("serious_violence").short_definition in c.value
                for c in at.main.caption)
 

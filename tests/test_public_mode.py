@@ -1,6 +1,6 @@
 """The public deployment (``CSP_MODE=public``) can reach published aggregates only.
 
-What is restricted: the warehouse tables not in ``csp_data.db.PUBLIC_TABLES`` (street-level
+What is restricted: the warehouse tables not in ``csp_data.warehouse.db.PUBLIC_TABLES`` (street-level
 crimes, stop-and-search records, outcomes, LSOA lookups, revisions, quarantine), the LSOA rows of
 ``crime_monthly``, and the raw files under ``data/sources/police_uk/`` and ``data/quarantine/``.
 
@@ -35,9 +35,9 @@ from conftest import shown
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
-from csp_data import build, db, sql
+from csp_data.warehouse import build, db, sql
 from csp_data.config import QUERIES_DIR, REPO_ROOT, settings
-from csp_data.pages import PAGES, pages_for
+from csp_data.config.pages import PAGES, pages_for
 
 APP = REPO_ROOT / "app.py"
 TIMEOUT = 60
@@ -292,10 +292,10 @@ def public_code_files() -> set[Path]:
 def test_public_code_names_no_restricted_query():
     """Statically: no query touching a restricted table is named in code a public page can run,
     except the frame's staff branch (``meta/data_span``), which the AppTest tour below shows is
-    not taken in public mode (where every viewer is public), and which csp_data.access refuses to
+    not taken in public mode (where every viewer is public), and which csp_data.config.access refuses to
     a public viewer in any mode."""
     files = public_code_files()
-    assert REPO_ROOT / "csp_data/ward_profile.py" in files and REPO_ROOT / "csp_data/ui/frame.py" in files
+    assert REPO_ROOT / "csp_data/analysis/ward_profile.py" in files and REPO_ROOT / "csp_data/ui/frame.py" in files
     names = set(sql.names())
     used: dict[str, set[str]] = {}
     for f in files:
@@ -307,7 +307,7 @@ def test_public_code_names_no_restricted_query():
     assert offending == {"meta/data_span": ["csp_data/ui/frame.py"]}, offending
     frame_src = (REPO_ROOT / "csp_data/ui/frame.py").read_text(encoding="utf-8")
     assert '"meta/data_span" if access.can("analyst") else "meta/data_span_public"' in frame_src
-    from csp_data.access import query_role
+    from csp_data.config.access import query_role
 
     assert query_role("meta/data_span") == "analyst" and query_role("meta/data_span_public") == "public"
 

@@ -1,7 +1,7 @@
 """The board paper's table: ``report.measures_for_period`` and ``python -m csp_data measures``.
 
 Police-recorded values are checked against sums DuckDB computes straight from the warehouse parquet
-files, using category lists written out here (not read from csp_data.measures). A month counts as
+files, using category lists written out here (not read from csp_data.plan.measures). A month counts as
 held when the extract has any row for the borough that month (for the MPS dashboard: any row of that
 crime type, as queries/dashboard/borough_monthly.sql documents); a period with a month not held is
 "awaiting data" with the number of months held, never a partial sum.
@@ -23,10 +23,10 @@ import pandas as pd
 import pytest
 
 from csp_data.config import REPO_ROOT
-from csp_data.measures import MEASURES
-from csp_data.periods import FORMS, parse
-from csp_data.report import measures_for_period
-from csp_data.stats import compare_counts, series_dispersion
+from csp_data.plan.measures import MEASURES
+from csp_data.plan.periods import FORMS, parse
+from csp_data.present.report import measures_for_period
+from csp_data.analysis.stats import compare_counts, series_dispersion
 
 TH_CODE = "E09000030"
 TH_NAME = "Tower Hamlets"

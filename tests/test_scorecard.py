@@ -1,4 +1,4 @@
-"""Tests of ``csp_data.scorecard`` on the real warehouse, with the figures recomputed here
+"""Tests of ``csp_data.analysis.scorecard`` on the real warehouse, with the figures recomputed here
 independently from the warehouse Parquet with pandas."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from csp_data import scorecard
-from csp_data.measures import BY_ID, MEASURES, PRIORITIES
-from csp_data.stats import add_months, compare_counts
+from csp_data.analysis import scorecard
+from csp_data.plan.measures import BY_ID, MEASURES, PRIORITIES
+from csp_data.analysis.stats import add_months, compare_counts
 
 TH_CODE = "E09000030"
 
@@ -44,7 +44,7 @@ def crime_sum(crime, majors, minors, start, end, borough=TH_CODE) -> int:
 
 def test_every_measure_is_scored_with_a_priority(rows):
     assert list(rows) == [m.id for m in MEASURES]
-    from csp_data.measures import COMPONENTS   # parts of serious violence, not scored themselves
+    from csp_data.plan.measures import COMPONENTS   # parts of serious violence, not scored themselves
     assert set(rows) == set(BY_ID) - {m.id for m in COMPONENTS}
     assert {r.measure.priority for r in rows.values()} == set(PRIORITIES)
     for r in rows.values():

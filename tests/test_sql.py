@@ -1,4 +1,4 @@
-"""Tests of the named-SQL layer ``csp_data.sql``: loading by name, header parsing, parameter
+"""Tests of the named-SQL layer ``csp_data.warehouse.sql``: loading by name, header parsing, parameter
 checking and bound (never interpolated) values.
 
 Malformed headers are exercised on small synthetic query files written to ``tmp_path``
@@ -11,9 +11,9 @@ import textwrap
 
 import pytest
 
-from csp_data import sql
+from csp_data.warehouse import sql
 from csp_data.config import QUERIES_DIR
-from csp_data.sql import QueryError
+from csp_data.warehouse.sql import QueryError
 
 TH = "E09000030"
 

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from csp_data import db, sql
+from csp_data.warehouse import db, sql
 from csp_data.config import QUERIES_DIR, settings
 
 FILES = sorted(glob.glob(str(QUERIES_DIR / "**" / "*.sql"), recursive=True))
@@ -54,7 +54,7 @@ def declared_params(text: str) -> list[str]:
 
 def test_discovery_matches_the_loader():
     assert len(FILES) > 0
-    assert len(FILES) == len(sql.names()), "a query file is not seen by csp_data.sql.names()"
+    assert len(FILES) == len(sql.names()), "a query file is not seen by csp_data.warehouse.sql.names()"
     assert NAMES == sql.names()
     assert len(CHECKS) >= 1
 
@@ -143,7 +143,7 @@ def test_connection_cannot_touch_files_outside_the_data_directory(cur, statement
 
 def test_dot_dot_does_not_escape_the_data_directory(cur):
     data_dir = settings().data_dir
-    escape = f"{data_dir}/sources/../../csp_data/db.py"
+    escape = f"{data_dir}/sources/../../csp_data/warehouse/db.py"
     assert Path(escape).exists()  # the file is there, the connection must still refuse it
     with pytest.raises(duckdb.PermissionException):
         cur.execute(f"SELECT * FROM read_text('{escape}')").fetchall()

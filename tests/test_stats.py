@@ -1,4 +1,4 @@
-"""Tests of ``csp_data.stats``: the exact conditional Poisson comparison and the period helpers.
+"""Tests of ``csp_data.analysis.stats``: the exact conditional Poisson comparison and the period helpers.
 
 Expected p-values and intervals are computed here independently (exact binomial tail sums with
 ``math.comb`` and Clopper-Pearson bounds from the beta distribution), and cross-checked against
@@ -14,8 +14,8 @@ from fractions import Fraction
 import pytest
 from scipy import stats as st
 
-from csp_data import stats
-from csp_data.stats import add_months, compare_counts, fy_label, fy_start, month_label, period_label, rate_per_1000
+from csp_data.analysis import stats
+from csp_data.analysis.stats import add_months, compare_counts, fy_label, fy_start, month_label, period_label, rate_per_1000
 
 # --------------------------------------------------------------------------- independent reference
 

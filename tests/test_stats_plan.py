@@ -1,4 +1,4 @@
-"""Tests of the plan-monitoring statistics in ``csp_data.stats``: plain words, exact Poisson
+"""Tests of the plan-monitoring statistics in ``csp_data.analysis.stats``: plain words, exact Poisson
 intervals, control charts, the target trajectory and on/off-track status.
 
 Expected values are worked out here independently: Poisson interval ends are checked against the
@@ -17,9 +17,11 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from csp_data import periods, stats
-from csp_data.periods import Period, add_months, financial_year
-from csp_data.stats import (
+from csp_data.plan import periods
+
+from csp_data.analysis import stats
+from csp_data.plan.periods import Period, add_months, financial_year
+from csp_data.analysis.stats import (
     TargetStatus, c_chart, compare_counts, expected_no_change, expected_on_path, monthly_control,
     overdispersion_phi, plain_words, poisson_ci, rate_ci_per_1000, target_status, trajectory_factor, u_chart,
 )
@@ -282,7 +284,8 @@ def test_monthly_control_refuses_repeated_months():
 
 
 def test_monthly_control_on_the_real_robbery_series(warehouse):
-    from csp_data import measures, scorecard
+    from csp_data.plan import measures
+    from csp_data.analysis import scorecard
 
     series = scorecard.monthly_series(measures.get("robbery"))
     out = monthly_control(series[["month", "count"]])

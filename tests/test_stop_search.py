@@ -22,12 +22,12 @@ import pytest
 from scipy import stats as sps
 from streamlit.testing.v1 import AppTest
 
-from csp_data import charts
-from csp_data import stop_search as ss
+from csp_data.present import charts
+from csp_data.analysis import stop_search as ss
 from csp_data.config import REPO_ROOT, Settings
-from csp_data.pages import PAGES
+from csp_data.config.pages import PAGES
 from csp_data.ui.components import plain
-from csp_data.periods import make
+from csp_data.plan.periods import make
 
 APP = REPO_ROOT / "app.py"
 SCRIPT = "pages/analysis/stop_search.py"
@@ -589,8 +589,8 @@ def test_headline_change_allows_for_the_search_series_own_variation(warehouse):
     """The headline verdict is the one count model: searches in the last 12 months against the 12
     before, tested with the dispersion of the monthly search series itself (searches rise and fall
     with operations far more than Poisson chance), not the exact Poisson test."""
-    from csp_data import sql
-    from csp_data.stats import compare_counts, series_dispersion
+    from csp_data.warehouse import sql
+    from csp_data.analysis.stats import compare_counts, series_dispersion
 
     monthly = sql.run("stop_search/monthly", ward_code="")
     choice = ss.period_choices(monthly)[0]

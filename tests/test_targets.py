@@ -1,4 +1,4 @@
-"""Target evaluation (csp_data/targets.py) on the real embedded data and on synthetic partnership figures.
+"""Target evaluation (csp_data/analysis/targets.py) on the real embedded data and on synthetic partnership figures.
 
 Police targets are checked against figures computed here independently: DuckDB reads the warehouse
 parquet files directly (no named query, no csp_data code), and the path to the target is worked out
@@ -23,13 +23,13 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2
 
-from csp_data import stats
+from csp_data.analysis import stats
 from csp_data.config import REPO_ROOT
-from csp_data.exports import csv_bytes
-from csp_data.partnership import COLUMNS, validate_rows
-from csp_data.periods import parse
-from csp_data.plan import load_plan
-from csp_data.targets import (AWAITING, as_records, as_table, assessment_window, evaluate_all,
+from csp_data.present.exports import csv_bytes
+from csp_data.plan.partnership import COLUMNS, validate_rows
+from csp_data.plan.periods import parse
+from csp_data.plan.document import load_plan
+from csp_data.analysis.targets import (AWAITING, as_records, as_table, assessment_window, evaluate_all,
                               evaluate_partnership)
 
 TH_CODE = "E09000030"
@@ -547,7 +547,7 @@ def test_as_table_cells_are_plain_text_without_nan(results):
 
 @pytest.mark.parametrize("value,shown", [(0, "0"), (7, "fewer than 10"), (12, "10"), (733, "735")])
 def test_partnership_counts_of_people_on_public_pages_follow_the_10_5_rule(plan, value, shown):
-    from csp_data.targets import public_value_text
+    from csp_data.analysis.targets import public_value_text
 
     t = plan.target("drug_treatment_completions")
     synthetic_figures = synthetic((t.measure, "FY2025-26", value, "count"))
@@ -557,7 +557,7 @@ def test_partnership_counts_of_people_on_public_pages_follow_the_10_5_rule(plan,
 
 @pytest.mark.parametrize("value,shown", [(7, "7"), (733, "733")])
 def test_partnership_counts_of_things_are_shown_exactly(plan, value, shown):
-    from csp_data.targets import public_value_text
+    from csp_data.analysis.targets import public_value_text
 
     t = plan.target("fire_audits")     # audits, not people: about_people = false in the plan
     r = evaluate_partnership(t, plan, synthetic((t.measure, "FY2025-26", value, "count")), TODAY)
@@ -565,7 +565,7 @@ def test_partnership_counts_of_things_are_shown_exactly(plan, value, shown):
 
 
 def test_survey_percentages_are_not_shown_publicly_without_a_base(plan):
-    from csp_data.targets import public_value_text
+    from csp_data.analysis.targets import public_value_text
 
     t = plan.target("women_safe_at_night")
     synthetic_figures = synthetic(("women_safe_night", "FY2024-25", 50.0, "percent"),
@@ -576,7 +576,7 @@ def test_survey_percentages_are_not_shown_publicly_without_a_base(plan):
 
 
 def test_police_targets_have_no_partnership_figure_text(plan, warehouse):
-    from csp_data.targets import evaluate_all, public_value_text
+    from csp_data.analysis.targets import evaluate_all, public_value_text
 
     for r in evaluate_all(plan):
         if r.target.kind == "police_count":

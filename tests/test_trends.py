@@ -1,4 +1,4 @@
-"""Series arithmetic, breakdowns, ward tables and outcome rates (csp_data/trends.py).
+"""Series arithmetic, breakdowns, ward tables and outcome rates (csp_data/analysis/trends.py).
 
 Synthetic series check the rules (a missing month is never zero; part years are marked); the real
 embedded data is checked against sums DuckDB computes straight from the warehouse parquet files.
@@ -17,11 +17,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from csp_data import trends
-from csp_data.measures import get
-from csp_data.periods import make, parse
-from csp_data.stats import compare_counts
-from csp_data.trends import (breakdown, dashboard_subtypes, fy_totals, months_present, outcome_rates, period_sum,
+from csp_data.analysis import trends
+from csp_data.plan.measures import get
+from csp_data.plan.periods import make, parse
+from csp_data.analysis.stats import compare_counts
+from csp_data.analysis.trends import (breakdown, dashboard_subtypes, fy_totals, months_present, outcome_rates, period_sum,
                              ward_table, wilson_interval)
 
 TH_CODE = "E09000030"

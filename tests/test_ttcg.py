@@ -18,10 +18,12 @@ import streamlit as st
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
-from csp_data import maps, ttcg
+from csp_data.present import maps
+
+from csp_data.analysis import ttcg
 from csp_data.config import REPO_ROOT, settings
-from csp_data.measures import get
-from csp_data.periods import add_months
+from csp_data.plan.measures import get
+from csp_data.plan.periods import add_months
 
 APP = REPO_ROOT / "app.py"
 PAGE = "pages/operations/ttcg.py"
@@ -31,7 +33,7 @@ TIMEOUT = 120
 
 @pytest.fixture(scope="module")
 def con(warehouse):
-    """A DuckDB connection of the test's own straight over the warehouse Parquet (not csp_data.db)."""
+    """A DuckDB connection of the test's own straight over the warehouse Parquet (not csp_data.warehouse.db)."""
     c = duckdb.connect()
     c.execute(f"CREATE VIEW cm AS SELECT * FROM read_parquet('{warehouse / 'crime_monthly.parquet'}')")
     c.execute(f"CREATE VIEW w AS SELECT * FROM read_parquet('{warehouse / 'wards.parquet'}')")
@@ -202,14 +204,14 @@ def test_exceptions_are_sorted_and_name_real_wards(con, items, frame, latest):
 
 
 def test_borough_breaches_agree_with_the_control_chart(items, latest):
-    from csp_data.stats import monthly_control
+    from csp_data.analysis.stats import monthly_control
 
     for c in ttcg.DEFAULT_CATEGORIES:
         b = ttcg.borough_control(latest, c)
         listed = [e for e in items if e.kind == "borough" and e.category == c]
         assert bool(listed) == (b.signal in ("above", "below"))
         if b.source == "borough":  # recompute from the borough series itself
-            from csp_data import sql
+            from csp_data.warehouse import sql
 
             m = get(c)
             df = sql.run("crime/borough_monthly", borough_code=settings().borough_code, majors=list(m.majors),
@@ -231,7 +233,7 @@ def test_display_lines_group_lsoas_and_keep_order(items):
 def test_lsoa_hot_spot_exceptions_rest_on_permutation_and_fdr(items, latest):
     """Every LSOA exception is an LSOA that Gi* (9,999 conditional permutations, BH across the 169
     LSOAs) calls a hot spot in the window's final month: the same test as the Hotspots page."""
-    from csp_data import hotspots
+    from csp_data.analysis import hotspots
 
     start, end = ttcg.lsoa_window(latest)
     lsoa_items = [e for e in items if e.kind == "lsoa"]
@@ -326,7 +328,7 @@ def test_grid_cells_say_it_in_symbols_and_words(frame):
 def test_map_is_offline_labelled_and_fits(frame, warehouse, latest):
     shapes = maps.simplify(maps.ward_geometry(), 15.0)
     em = ttcg.lsoa_emerging(latest, "robbery")
-    from csp_data import hotspots
+    from csp_data.analysis import hotspots
 
     spec = ttcg.ratio_map(frame, "robbery", shapes, hotspots.lsoa_geometry()[["code", "geometry"]], em,
                           focus_ward="E05009333", height=640, width=760)

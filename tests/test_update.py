@@ -27,7 +27,7 @@ from publisher_server import PublisherServer
 from shapely.geometry import Polygon
 
 from csp_data import __main__ as cli
-from csp_data import build, catalogue, db, update
+from csp_data.warehouse import build, catalogue, db, update
 from csp_data.config import REPO_ROOT, settings
 
 SOURCES = REPO_ROOT / "data" / "sources"

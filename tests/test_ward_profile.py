@@ -1,4 +1,4 @@
-"""The ward profile (csp_data.ward_profile and pages/public/ward_profile.py).
+"""The ward profile (csp_data.analysis.ward_profile and pages/public/ward_profile.py).
 
 Figures are checked against independent DuckDB sums straight over the warehouse Parquet (an
 unrestricted connection of the test's own, not the app's views or named queries). The profile
@@ -19,11 +19,11 @@ import streamlit as st
 from conftest import shown
 from streamlit.testing.v1 import AppTest
 
-from csp_data import db
+from csp_data.warehouse import db
 from csp_data.config import REPO_ROOT, settings
-from csp_data.pages import PAGES
-from csp_data.periods import add_months
-from csp_data.ward_profile import WARD_CODE, WardError, profile, resolve
+from csp_data.config.pages import PAGES
+from csp_data.plan.periods import add_months
+from csp_data.analysis.ward_profile import WARD_CODE, WardError, profile, resolve
 
 APP = REPO_ROOT / "app.py"
 TIMEOUT = 60
@@ -270,7 +270,7 @@ def _ward_headers(at: AppTest) -> list[str]:
 
 
 def _all_wards():
-    from csp_data.ward_profile import wards
+    from csp_data.analysis.ward_profile import wards
 
     return wards()
 
@@ -364,7 +364,7 @@ def test_page_shows_incomplete_ward_data_as_a_warning(data_copy, monkeypatch):
 def test_ward_profile_verdicts_are_the_ward_tables_verdicts(warehouse):
     """A ward's "is it real?" for a category is the same verdict the ward table gives that ward
     (pooled ward dispersion, false-discovery control across the 20 wards), and its words say so."""
-    from csp_data import analysis
+    from csp_data.analysis import areas as analysis
 
     p = profile(SPITALFIELDS[0])
     robbery = next(c for c in analysis.categories() if c.label == "All robbery")

@@ -1,6 +1,6 @@
 """Sign-in and roles in the app: who the viewer is, the page guard, the account box and the
 local-mode banner. The rules themselves (roles, the e-mail map, restricted queries) are in
-:mod:`csp_data.access`.
+:mod:`csp_data.config.access`.
 
 Three modes (``Viewer.mode``):
 
@@ -16,7 +16,7 @@ Three modes (``Viewer.mode``):
   for the administrator naming the cause. Fail closed: a broken file never means local mode.
 
 The files are the ones Streamlit reads (the ``secrets.files`` option), read again whenever one
-changes (:func:`csp_data.access.secrets_status`), so a file broken while the server runs closes
+changes (:func:`csp_data.config.access.secrets_status`), so a file broken while the server runs closes
 the internal pages on the next rerun, whatever Streamlit's own reload of ``st.secrets`` does (on a
 parse error it keeps no secrets and reports "no secrets file", which must not mean local mode).
 """
@@ -28,12 +28,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..access import (ROLE_WORDS, AccessConfigError, RoleMap, SecretsStatus, Viewer, allows, classify_secrets,
+from csp_data.config.access import (ROLE_WORDS, AccessConfigError, RoleMap, SecretsStatus, Viewer, allows, classify_secrets,
                       secrets_status)
-from ..config import settings
-from ..formatting import md_plain as md_escape   # data and addresses: literal, never a link
+from csp_data.config import settings
+from csp_data.present.formatting import md_plain as md_escape   # data and addresses: literal, never a link
 
-_LOG = logging.getLogger("csp_data.access")
+_LOG = logging.getLogger("csp_data.config.access")
 
 LOCAL_BANNER = ("**Local mode: no sign-in.** Every internal page is open to anyone who can reach this "
                 "address. It serves this computer only (127.0.0.1); do not publish it. To share it, "
@@ -195,12 +195,12 @@ def can(role: str) -> bool:
 
 
 def require_page(script_file: str) -> Viewer:
-    """:func:`require` with the role the page registry (``csp_data.pages``) gives this script:
+    """:func:`require` with the role the page registry (``csp_data.config.pages``) gives this script:
     ``access.require_page(__file__)`` at the top of each restricted page."""
     from pathlib import Path
 
-    from ..config import REPO_ROOT
-    from ..pages import spec_for
+    from csp_data.config import REPO_ROOT
+    from csp_data.config.pages import spec_for
 
     rel = Path(script_file).resolve().relative_to(REPO_ROOT).as_posix()
     return require(spec_for(rel).role)

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .downloads import _button
+from csp_data.ui.downloads import _button
 
 
 @st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
 def _briefing_months(key: str) -> list:
-    from .. import briefing
+    from csp_data.present import briefing
 
     return briefing.available_months()
 
 
 def briefing_months() -> list:
     """Months a briefing pack can be made for, newest first (staff only)."""
-    from .cache import staff_key
+    from csp_data.ui.cache import staff_key
 
     return _briefing_months(staff_key())
 
@@ -26,8 +26,8 @@ def briefing_button(period: str | None = None) -> None:
     """A button that builds the briefing pack for ``period`` (YYYY-MM; default the latest month with
     data) when pressed and downloads it as one HTML file. In public mode, or for a month the data do
     not cover, it says why instead."""
-    from .. import briefing
-    from ..config import settings
+    from csp_data.present import briefing
+    from csp_data.config import settings
 
     cfg = settings()
     if cfg.mode == "public":

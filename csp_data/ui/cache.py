@@ -3,7 +3,7 @@
 
 Access: ``st.cache_data`` is shared by every session of the server, so a cached function that can
 return restricted data takes the viewer's access level as an argument and checks it inside. Named
-queries go through :func:`query` (level checked against :func:`csp_data.access.query_role`);
+queries go through :func:`query` (level checked against :func:`csp_data.config.access.query_role`);
 the page loaders in ``ui/hotspots.py``, ``ui/ttcg.py`` and ``ui/stop_search.py`` key on
 :func:`staff_key`, which refuses a viewer below ``analyst`` and carries the level."""
 
@@ -12,8 +12,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from .. import access, build, scorecard, sql
-from ..config import settings
+from csp_data.config import access
+
+from csp_data.warehouse import build, sql
+
+from csp_data.analysis import scorecard
+from csp_data.config import settings
 
 
 def warehouse_key() -> str:
@@ -25,7 +29,7 @@ def warehouse_key() -> str:
 
 def viewer_level() -> str:
     """The current viewer's role (public, analyst, officer or admin)."""
-    from .access import viewer
+    from csp_data.ui.access import viewer
 
     return viewer().role
 
@@ -66,7 +70,7 @@ def borough_scorecard() -> list:
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _london(key: str) -> dict:
-    from .. import london
+    from csp_data.analysis import london
     return {r.measure.id: london.for_score_row(r) for r in _scorecard(key)}   # the tiles' own rows, cached
 
 
@@ -86,16 +90,16 @@ def _files_key(*paths) -> str:
 
 
 def plan_key() -> str:
-    from ..plan import plan_path
-    from ..partnership import figures_path
+    from csp_data.plan.document import plan_path
+    from csp_data.plan.partnership import figures_path
 
     return warehouse_key() + "|" + _files_key(plan_path(), figures_path())
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _view(measure_id: str, key: str):
-    from .. import trends
-    from ..measures import get
+    from csp_data.analysis import trends
+    from csp_data.plan.measures import get
 
     return trends.view(get(measure_id))
 
@@ -105,16 +109,16 @@ def measure_view(measure_id: str):
 
 
 def fy_totals(measure_id: str) -> pd.DataFrame:
-    from .. import trends
+    from csp_data.analysis import trends
 
     return trends.fy_totals(measure_view(measure_id).series)
 
 
 @st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
 def _breakdown(measure_id: str, start, end, key: str) -> pd.DataFrame:
-    from .. import trends
-    from ..measures import get
-    from ..periods import make
+    from csp_data.analysis import trends
+    from csp_data.plan.measures import get
+    from csp_data.plan.periods import make
 
     return trends.breakdown(get(measure_id), make(start, end))
 
@@ -125,9 +129,9 @@ def breakdown(measure_id: str, start, end) -> pd.DataFrame:
 
 @st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
 def _ward_table(measure_id: str, start, end, key: str):
-    from .. import trends
-    from ..measures import get
-    from ..periods import make
+    from csp_data.analysis import trends
+    from csp_data.plan.measures import get
+    from csp_data.plan.periods import make
 
     return trends.ward_table(get(measure_id), make(start, end))
 
@@ -139,8 +143,8 @@ def ward_table(measure_id: str, start, end):
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _outcome_rates(measure_id: str, key: str) -> pd.DataFrame:
-    from .. import trends
-    from ..measures import get
+    from csp_data.analysis import trends
+    from csp_data.plan.measures import get
 
     return trends.outcome_rates(get(measure_id))
 
@@ -151,8 +155,8 @@ def outcome_rates(measure_id: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _subtypes(crime_type: str, start, end, key: str) -> pd.DataFrame:
-    from .. import trends
-    from ..periods import make
+    from csp_data.analysis import trends
+    from csp_data.plan.periods import make
 
     return trends.dashboard_subtypes(crime_type, make(start, end))
 
@@ -163,7 +167,7 @@ def dashboard_subtypes(crime_type: str, start, end) -> pd.DataFrame:
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _plan(key: str):
-    from ..plan import load_plan
+    from csp_data.plan.document import load_plan
 
     return load_plan()
 
@@ -174,7 +178,7 @@ def plan():
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _targets(key: str) -> list:
-    from ..targets import evaluate_all
+    from csp_data.analysis.targets import evaluate_all
 
     return evaluate_all(plan())
 
@@ -186,7 +190,7 @@ def targets() -> list:
 
 @st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
 def _wards(key: str) -> list:
-    from ..ward_profile import wards as _w
+    from csp_data.analysis.ward_profile import wards as _w
 
     return _w()
 
@@ -202,14 +206,14 @@ def resolve_ward(code: str):
     for w in wards():
         if w.code == text:
             return w
-    from ..ward_profile import resolve
+    from csp_data.analysis.ward_profile import resolve
 
     return resolve(code)  # raises the right WardError (malformed or unknown)
 
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _ward_profile(code: str, key: str):
-    from ..ward_profile import profile
+    from csp_data.analysis.ward_profile import profile
 
     return profile(code)
 

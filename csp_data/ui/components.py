@@ -5,7 +5,7 @@ Plain text (issue 12): ``st.markdown``, ``st.caption``, ``st.info`` and friends 
 text that came from a user or a file (a partnership source or note, who entered it, an ingested
 category name, a file name, a snapshot label) must never be passed to them as it is:
 ``![t](http://evil.example/x.png)`` would draw a live image (a request to an outside host) and a URL
-would become a live link. :func:`plain` escapes such text (:func:`csp_data.formatting.md_plain`:
+would become a live link. :func:`plain` escapes such text (:func:`csp_data.present.formatting.md_plain`:
 Markdown escapes, and an invisible word joiner that stops Streamlit turning URLs, www. names and
 e-mail addresses into links, which it does even when they are escaped) so it shows literally; :func:`caption_text` is ``st.caption`` of wholly plain text. Tables go
 through :func:`plain_table`, which escapes every text cell (``st.table`` renders Markdown in cells).
@@ -16,9 +16,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..formatting import display_frame, link_text, md_plain
-from .downloads import table_download
-from ..scorecard import ScoreRow, fmt_change, ordinal
+from csp_data.present.formatting import display_frame, link_text, md_plain
+from csp_data.ui.downloads import table_download
+from csp_data.analysis.scorecard import ScoreRow, fmt_change, ordinal
 
 
 def plain(text: object) -> str:
@@ -63,9 +63,9 @@ def score_tile(row: ScoreRow) -> None:
 
 
 def _london_lines(row: ScoreRow) -> None:
-    """The London comparison (csp_data/london.py) for the tile's 12-month and year-to-date changes."""
-    from ..london import tile_text
-    from .cache import london_comparisons
+    """The London comparison (csp_data/analysis/london.py) for the tile's 12-month and year-to-date changes."""
+    from csp_data.analysis.london import tile_text
+    from csp_data.ui.cache import london_comparisons
 
     lon = london_comparisons().get(row.measure.id, {})
     st.caption(tile_text(lon.get("l12"), "same 12 months"))
@@ -77,7 +77,7 @@ def plain_table(df: pd.DataFrame, caption: str | None = None, month_cols: tuple[
                 link_cols: tuple[str, ...] = (), download: str | None = "") -> None:
     """A real HTML table (st.table), readable by screen readers, unlike canvas-drawn dataframes.
     Cells are formatted and Markdown-escaped first (st.table renders Markdown in text cells);
-    ``link_cols`` hold :func:`csp_data.formatting.md_link` cells, kept as links. A link in a wide
+    ``link_cols`` hold :func:`csp_data.present.formatting.md_link` cells, kept as links. A link in a wide
     table also makes its sideways-scrolling box reachable by keyboard (Streamlit 1.67 gives the
     box itself no tabindex).
 

@@ -17,7 +17,7 @@ import unicodedata
 import pandas as pd
 import streamlit as st
 
-from .. import exports
+from csp_data.present import exports
 
 MAX_SLUG = 80
 

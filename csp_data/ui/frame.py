@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import build, db
-from ..config import settings
-from ..formatting import md_plain as md_escape   # data and addresses: literal, never a link
-from . import access, cache
+from csp_data.warehouse import build, db
+from csp_data.config import settings
+from csp_data.present.formatting import md_plain as md_escape   # data and addresses: literal, never a link
+from csp_data.ui import access, cache
 
 
 def ensure_warehouse() -> None:
@@ -34,8 +34,8 @@ def ensure_warehouse() -> None:
 
 
 def _freshness(span) -> list:
-    """Freshness of the datasets in ``span`` (csp_data/freshness.py); none if publishers.toml is unusable."""
-    from .. import catalogue, freshness
+    """Freshness of the datasets in ``span`` (csp_data/warehouse/freshness.py); none if publishers.toml is unusable."""
+    from csp_data.warehouse import catalogue, freshness
 
     try:
         state = catalogue.load_state(settings())
@@ -48,7 +48,7 @@ def sidebar_coverage(main_line: bool = True) -> None:
     """Coverage and snapshot of each dataset, in the sidebar of every page; with ``main_line``, one
     short line at the top of the page when a source is behind what should by now be published
     (the wall screen says how old its month is in its own header instead)."""
-    from .. import freshness
+    from csp_data.warehouse import freshness
 
     cfg = settings()
     # Staff see every dataset's span; the public (and signed-out staff) the published ones only.

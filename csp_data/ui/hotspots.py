@@ -5,10 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from .. import analysis, hotspots, maps
-from ..periods import make
-from . import cache
-from .cache import staff_key
+from csp_data.analysis import areas as analysis, hotspots
+
+from csp_data.present import maps
+from csp_data.plan.periods import make
+from csp_data.ui import cache
+from csp_data.ui.cache import staff_key
 
 
 @st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
@@ -109,7 +111,7 @@ def victims(area_code: str, period) -> pd.DataFrame:
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _funnel(label: str, majors: tuple, minors: tuple, start, end, geo: str, key: str):
-    from .. import funnel as funnel_mod
+    from csp_data.analysis import funnel as funnel_mod
 
     t = analysis.area_table(analysis.Category(label, majors, minors), make(start, end), geo, None)
     return funnel_mod.funnel(t[["code", "name", "count", "population"]])
@@ -124,7 +126,7 @@ def funnel(cat, period, geo: str):
 
 def snapshot(geo: str) -> str:
     """The snapshot label of the MPS recorded-crime extract at this level (plain text: escape it)."""
-    from ..config import settings
+    from csp_data.config import settings
 
     span = cache.query("meta/data_span", borough_code=settings().borough_code).set_index("dataset")
     key = "crime_lsoa" if geo == "LSOAs" else "crime_ward"

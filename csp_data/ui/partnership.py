@@ -1,9 +1,9 @@
 """Widgets for the *Partnership figures* page: the one-figure form, the bulk upload with its
-preview, and the tables. The rules, the file and its lock are in :mod:`csp_data.partnership`.
+preview, and the tables. The rules, the file and its lock are in :mod:`csp_data.plan.partnership`.
 
 Optimistic concurrency across reruns: a Streamlit button press reruns the script, which reads the
 file again. So each widget remembers, in ``st.session_state``, the figure it *showed* in the
-previous run (:func:`csp_data.partnership.entry_token`), and a save sends that, not what the file
+previous run (:func:`csp_data.plan.partnership.entry_token`), and a save sends that, not what the file
 holds now. If a colleague saved in between, the save is refused and names them.
 """
 
@@ -14,12 +14,12 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from .. import partnership as pf
-from ..access import Viewer
-from ..exports import csv_bytes
-from ..formatting import md_plain as esc   # user text: literal, never a link
-from ..plan import PartnershipMeasure, Plan
-from .components import plain_table
+from csp_data.plan import partnership as pf
+from csp_data.config.access import Viewer
+from csp_data.present.exports import csv_bytes
+from csp_data.present.formatting import md_plain as esc   # user text: literal, never a link
+from csp_data.plan.document import PartnershipMeasure, Plan
+from csp_data.ui.components import plain_table
 
 FLASH = "pf_flash"
 FREQUENCY_WORDS = {"annual": "once a year", "quarterly": "every quarter", "monthly": "every month",

@@ -8,14 +8,18 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from .. import breaks as series_breaks, charts, stats
-from ..exports import csv_bytes
-from ..measures import Measure, get
-from ..periods import Period, add_months, make
-from ..targets import SYMBOLS as SYMBOL, TargetResult  # noqa: F401  (SYMBOL: pages use ui.SYMBOL)
-from . import cache
-from .downloads import chart_downloads
-from .components import caption_text, plain, plain_table, score_tile
+from csp_data.plan import breaks as series_breaks
+
+from csp_data.present import charts
+
+from csp_data.analysis import stats
+from csp_data.present.exports import csv_bytes
+from csp_data.plan.measures import Measure, get
+from csp_data.plan.periods import Period, add_months, make
+from csp_data.analysis.targets import SYMBOLS as SYMBOL, TargetResult  # noqa: F401  (SYMBOL: pages use ui.SYMBOL)
+from csp_data.ui import cache
+from csp_data.ui.downloads import chart_downloads
+from csp_data.ui.components import caption_text, plain, plain_table, score_tile
 
 
 
@@ -188,8 +192,8 @@ def headline_and_targets(measure_ids: list[str], results: list[TargetResult]) ->
 def serious_violence_block(period: Period) -> None:
     """The serious violence sum part by part for a period, with the measures shown beside it
     (labelled, not added), so a reader can see exactly what is counted."""
-    from ..composite import breakdown as composite_breakdown
-    from ..trends import period_sum
+    from csp_data.analysis.composite import breakdown as composite_breakdown
+    from csp_data.analysis.trends import period_sum
 
     sv = get("serious_violence")
     parts = composite_breakdown(sv, period)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..formatting import md_escape
-from . import cache
+from csp_data.present.formatting import md_escape
+from csp_data.ui import cache
 
 
 def help_box() -> None:

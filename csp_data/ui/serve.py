@@ -11,9 +11,9 @@ Equivalent to ``streamlit run app.py`` with two differences.
    first call) removes it.
 2. Local mode (an internal deployment with no secrets file, or one with neither ``[auth]`` nor
    ``[access]``) opens every internal page without sign-in, so the launcher refuses to listen on
-   anything but loopback (:func:`csp_data.access.local_bind_problem`), naming why it is local mode.
+   anything but loopback (:func:`csp_data.config.access.local_bind_problem`), naming why it is local mode.
    A secrets file that cannot be read or parsed, or is half configured, is not local mode: the app
-   starts with every internal page closed (:func:`csp_data.access.secrets_status`), and the launcher
+   starts with every internal page closed (:func:`csp_data.config.access.secrets_status`), and the launcher
    says what is wrong.
 3. ``/_stcore/metrics`` (cache names and sizes, to anyone who asks; Streamlit 1.67 has no option
    to turn it off) is not registered (:func:`disable_metrics`).
@@ -25,8 +25,8 @@ import os
 import sys
 from pathlib import Path
 
-from ..access import local_bind_problem, secrets_status
-from ..config import REPO_ROOT, ConfigError, settings
+from csp_data.config.access import local_bind_problem, secrets_status
+from csp_data.config import REPO_ROOT, ConfigError, settings
 
 
 def requested_address(args: list[str]) -> str | None:

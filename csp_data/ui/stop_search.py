@@ -10,9 +10,9 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from .. import maps
-from .. import stop_search as ss
-from . import cache
+from csp_data.present import maps
+from csp_data.analysis import stop_search as ss
+from csp_data.ui import cache
 
 
 def coverage() -> ss.Coverage:
@@ -24,7 +24,7 @@ def monthly(ward_code: str = "") -> pd.DataFrame:
 
 
 def profile(start: date, end: date, ward_code: str = "") -> pd.DataFrame:
-    """The grouped profile (see :func:`csp_data.stop_search.grouped`) for a period and ward."""
+    """The grouped profile (see :func:`csp_data.analysis.stop_search.grouped`) for a period and ward."""
     return _profile(start, end, ward_code, cache.staff_key()).copy()
 
 

@@ -7,28 +7,29 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..periods import make
-from . import cache
-from .components import plain_table
+from csp_data.plan.periods import make
+from csp_data.ui import cache
+from csp_data.ui.components import plain_table
 
 
 @st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
 def _street_counts(key: str) -> pd.DataFrame:
-    from .. import publishers
+    from csp_data.analysis import publisher_gap as publishers
     return publishers.street_counts()
 
 
 @st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
 def _publisher_pairs(key: str) -> pd.DataFrame:
-    from .. import publishers
+    from csp_data.analysis import publisher_gap as publishers
     return publishers.compare(counts=publishers.street_counts())
 
 
 def asb_block() -> None:
     """What police.uk anti-social behaviour data is held: counts per month, a density map (offline
     pydeck hexagons over the ward outlines) with a table alternative, and why no trend is shown."""
-    from .. import maps, publishers
-    from . import hotspots as hs
+    from csp_data.present import maps
+    from csp_data.analysis import publisher_gap as publishers
+    from csp_data.ui import hotspots as hs
 
     counts = _street_counts(cache.staff_key())
     asb = publishers.asb_summary(counts)
@@ -69,7 +70,7 @@ def asb_block() -> None:
 
 def two_publishers_block(measure_ids: list[str]) -> None:
     """Where police.uk and the MPS both publish a month and category: both figures and why they differ."""
-    from .. import publishers
+    from csp_data.analysis import publisher_gap as publishers
 
     pairs = _publisher_pairs(cache.staff_key())
     pairs = pairs[pairs.measure_id.isin(measure_ids)]

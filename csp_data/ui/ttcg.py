@@ -14,8 +14,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from .. import hotspots, maps, ttcg
-from . import cache
+from csp_data.analysis import hotspots, ttcg
+
+from csp_data.present import maps
+from csp_data.ui import cache
 
 TTL = 3600
 
@@ -62,7 +64,7 @@ def lsoa_note(month: date, categories) -> str:
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
 def _exceptions(month_iso: str, categories: tuple[str, ...], key: str) -> list:
     month = date.fromisoformat(month_iso)
-    # Reuse the cached pieces (the page also draws them), then let csp_data.ttcg assemble the list.
+    # Reuse the cached pieces (the page also draws them), then let csp_data.analysis.ttcg assemble the list.
     frame = _ward_expected(month_iso, categories, key)
     emerging = {c: _emerging(month_iso, c, key) for c in categories}
     return ttcg.exceptions(month, categories, frame=frame, emerging=emerging)

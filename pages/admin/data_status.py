@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from csp_data import catalogue, freshness, sql
+from csp_data.warehouse import catalogue, freshness, sql
 from csp_data.config import settings
 from csp_data.ui import cache
 from csp_data.ui.components import plain_table
 from csp_data.ui import access
 
-viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
+viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 cfg = settings()
 st.title("Data status")

@@ -4,12 +4,12 @@ from datetime import date
 
 import streamlit as st
 
-from csp_data.partnership import MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS
+from csp_data.plan.partnership import MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS
 from csp_data.ui import access
 from csp_data.ui import cache
 from csp_data.ui import partnership as ui
 
-viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
+viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 plan = cache.plan()
 today = date.today()

@@ -4,25 +4,25 @@ can say about victims, offenders, locations and times. Every filter is in the UR
 import pandas as pd
 import streamlit as st
 
-from csp_data import maps
-from csp_data.analysis import (COLOUR_BY, FIRST_LSOA_MONTH, GEOGRAPHIES, PERIOD_CHOICES, AnalysisError,
+from csp_data.present import maps
+from csp_data.analysis.areas import (COLOUR_BY, FIRST_LSOA_MONTH, GEOGRAPHIES, PERIOD_CHOICES, AnalysisError,
                                concentration, resolve_period)
-from csp_data.charts import funnel_chart
+from csp_data.present.charts import funnel_chart
 from csp_data.config import settings
-from csp_data.exports import csv_bytes
-from csp_data.funnel import METHOD as FUNNEL_METHOD
-from csp_data.hotspots import CAVEAT as GI_CAVEAT
-from csp_data.hotspots import PERMUTATIONS as GI_PERMUTATIONS
-from csp_data.hotspots import concentration_table, no_hotspot_sentence
-from csp_data.hotspots import ranked as ranked_areas
-from csp_data.periods import add_months, make
+from csp_data.present.exports import csv_bytes
+from csp_data.analysis.funnel import METHOD as FUNNEL_METHOD
+from csp_data.analysis.hotspots import CAVEAT as GI_CAVEAT
+from csp_data.analysis.hotspots import PERMUTATIONS as GI_PERMUTATIONS
+from csp_data.analysis.hotspots import concentration_table, no_hotspot_sentence
+from csp_data.analysis.hotspots import ranked as ranked_areas
+from csp_data.plan.periods import add_months, make
 from csp_data.ui import cache
 from csp_data.ui import hotspots as hs
 from csp_data.ui.components import caption_text, plain, plain_table
 from csp_data.ui.priority import chart_block
 from csp_data.ui import access
 
-viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
+viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 cfg = settings()
 st.title("Hotspots and VOLT analysis")

@@ -2,25 +2,25 @@
 
 Plan priority 4 asks the partnership to understand stop-and-search disproportionality. The figures
 come from the police.uk stop-and-search records held for the borough; the rules behind them are
-documented in csp_data/stop_search.py and repeated here in plain words.
+documented in csp_data/analysis/stop_search.py and repeated here in plain words.
 """
 
 import pandas as pd
 import streamlit as st
 
-from csp_data import charts
-from csp_data import stop_search as ss
+from csp_data.present import charts
+from csp_data.analysis import stop_search as ss
 from csp_data.config import settings
-from csp_data.exports import csv_bytes
-from csp_data.scorecard import fmt_change
-from csp_data.trends import wilson_interval
+from csp_data.present.exports import csv_bytes
+from csp_data.analysis.scorecard import fmt_change
+from csp_data.analysis.trends import wilson_interval
 from csp_data.ui import cache
 from csp_data.ui import stop_search as data
 from csp_data.ui.components import plain, plain_table
 from csp_data.ui.priority import chart_block
 from csp_data.ui import access
 
-viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
+viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 cfg = settings()
 SOURCE = "Source: police.uk stop and search (Home Office, Open Government Licence v3.0)"

@@ -12,14 +12,16 @@ from datetime import datetime
 
 import streamlit as st
 
-from csp_data import freshness, ttcg
-from csp_data.measures import get
+from csp_data.warehouse import freshness
+
+from csp_data.analysis import ttcg
+from csp_data.plan.measures import get
 from csp_data.ui import cache
 from csp_data.ui import ttcg as data
 from csp_data.ui import access
 from csp_data.ui.downloads import table_download
 
-viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
+viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 MAX_LINES = 6        # exception lines that fit in large type beside the map (the rest are summed up)
 MAX_WARDS = 5        # flagged wards in the on-screen table (all 20 are in the expander below)

@@ -7,7 +7,7 @@ from csp_data.ui import priority as ui
 from csp_data.ui import street
 from csp_data.ui import access
 
-viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
+viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 NUMBER = 1
 MEASURES = ["robbery", "burglary", "theft", "vehicle", "business"]

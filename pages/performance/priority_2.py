@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from csp_data.measures import get
+from csp_data.plan.measures import get
 from csp_data.ui import cache
 from csp_data.ui import priority as ui
 from csp_data.ui import access
 
-viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
+viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 NUMBER = 2
 MEASURES = ["serious_violence", "violence_injury", "knife_crime", "knife_injury", "gun_crime", "domestic_abuse", "rape"]

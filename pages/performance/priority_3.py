@@ -6,7 +6,7 @@ from csp_data.ui import cache
 from csp_data.ui import priority as ui
 from csp_data.ui import access
 
-viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
+viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 NUMBER = 3
 MEASURES = ["drug_trafficking", "drug_possession", "weapons"]

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from csp_data.measures import get
+from csp_data.plan.measures import get
 from csp_data.ui import cache
 from csp_data.ui import priority as ui
-from csp_data import charts
+from csp_data.present import charts
 from csp_data.ui import access
 
-viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
+viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 NUMBER = 4
 MEASURES = ["hate_crime"]

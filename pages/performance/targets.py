@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from csp_data.exports import csv_bytes
-from csp_data.targets import as_records, as_table
+from csp_data.present.exports import csv_bytes
+from csp_data.analysis.targets import as_records, as_table
 from csp_data.ui import cache
 from csp_data.ui import priority as ui
 from csp_data.ui.components import plain_table
 from csp_data.ui.briefing import briefing_button, briefing_months
 from csp_data.ui import access
 
-viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.pages)
+viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 plan = cache.plan()
 results = cache.targets()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from csp_data.formatting import md_escape
+from csp_data.present.formatting import md_escape
 from csp_data.ui import cache
 
 plan = cache.plan()

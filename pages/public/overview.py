@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from csp_data.measures import PRIORITIES
-from csp_data.exports import csv_bytes
-from csp_data.formatting import md_link
-from csp_data.scorecard import as_records, as_table
-from csp_data.stats import ALPHA
+from csp_data.plan.measures import PRIORITIES
+from csp_data.present.exports import csv_bytes
+from csp_data.present.formatting import md_link
+from csp_data.analysis.scorecard import as_records, as_table
+from csp_data.analysis.stats import ALPHA
 from csp_data.ui import cache
 from csp_data.ui.components import plain_table, score_tile
 from csp_data.ui.public import help_box

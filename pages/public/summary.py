@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from csp_data.scorecard import ordinal
-from csp_data.targets import public_value_text
-from csp_data.london import move_words as london_move
+from csp_data.analysis.scorecard import ordinal
+from csp_data.analysis.targets import public_value_text
+from csp_data.analysis.london import move_words as london_move
 from csp_data.ui import cache
 from csp_data.ui.public import help_box
 

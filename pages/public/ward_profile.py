@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from csp_data import charts
-from csp_data.charts import funnel_chart
-from csp_data.funnel import ward_funnel
-from csp_data.ward_profile import WardError
+from csp_data.present import charts
+from csp_data.present.charts import funnel_chart
+from csp_data.analysis.funnel import ward_funnel
+from csp_data.analysis.ward_profile import WardError
 from csp_data.ui import cache
 from csp_data.ui.components import caption_text, plain, plain_table
 from csp_data.ui.public import help_box

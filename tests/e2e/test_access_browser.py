@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from csp_data.pages import PAGES
+from csp_data.config.pages import PAGES
 from csp_data.ui.access import LOCAL_BANNER
 from .conftest import EXCEPTION, MAIN_H1, assert_offline, load
 from .test_browser import nav_titles, page_url

@@ -31,7 +31,7 @@ import tomllib
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from csp_data.pages import pages_for
+from csp_data.config.pages import pages_for
 
 from .conftest import CONNECTED, EXCEPTION, MAIN, NOT_RUNNING, REPO, SETTLE_MS, is_local
 

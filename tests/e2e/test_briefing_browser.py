@@ -70,7 +70,7 @@ def first_page_png(browser, html: Path, out: Path) -> int:
 
 @pytest.fixture(scope="module")
 def pack(warehouse, tmp_path_factory) -> Path:
-    from csp_data import briefing
+    from csp_data.present import briefing
 
     out = tmp_path_factory.mktemp("briefing") / "briefing-2026-03.html"
     briefing.generate("2026-03", out)

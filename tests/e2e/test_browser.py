@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from csp_data.pages import PAGES, pages_for
+from csp_data.config.pages import PAGES, pages_for
 
 from .conftest import EXCEPTION, MAIN_H1, assert_offline, load
 

@@ -15,8 +15,8 @@ import urllib.request
 
 import pytest
 
-from csp_data import partnership as pf
-from csp_data.pages import PAGES
+from csp_data.plan import partnership as pf
+from csp_data.config.pages import PAGES
 from csp_data.ui.access import CLOSED_TITLE, LOCAL_BANNER
 from .conftest import EXCEPTION, MAIN, MAIN_H1, TEST_SECRETS, assert_offline, load, secrets_server, start_server
 from .test_browser import page_url

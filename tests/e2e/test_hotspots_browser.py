@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from PIL import Image
 
-from csp_data import analysis
+from csp_data.analysis import areas as analysis
 
 from .conftest import EXCEPTION, Traffic, load, open_context_page, settle
 
