@@ -23,21 +23,30 @@ frame.ensure_warehouse()
 registered: dict[str, list] = {}
 for spec in pages_for(cfg.mode):
     if viewer.can(spec.role):
-        page = st.Page(str(REPO_ROOT / spec.script), title=spec.title, icon=spec.icon or None,
-                       url_path=spec.url_path, default=spec.default)
+        page = st.Page(
+            str(REPO_ROOT / spec.script),
+            title=spec.title,
+            icon=spec.icon or None,
+            url_path=spec.url_path,
+            default=spec.default,
+        )
     else:
         # A page the viewer may not open is never run: a stand-in at the same address explains
         # (sign in, or ask for access), so a bookmarked or e-mailed link does not fall through to
         # "Page not found". The public deployment registers no restricted page at all.
         # Words, not a lock emoji: emoji are empty boxes without an emoji font (ARCHITECTURE.md, 9).
-        page = st.Page(access.locked_page(spec), title=access.locked_title(spec, viewer), url_path=spec.url_path)
+        page = st.Page(
+            access.locked_page(spec), title=access.locked_title(spec, viewer), url_path=spec.url_path
+        )
     registered.setdefault(spec.section, []).append(page)
 
 sections = {s: registered[s] for s in SECTIONS if s in registered}
 # One section (the public deployment): a flat list. Streamlit 1.67 renders a sectioned menu as
 # <ul><div><li>, which fails WCAG list markup (axe: list, listitem); a flat list is valid.
 nav = st.navigation(next(iter(sections.values())) if len(sections) == 1 else sections, expanded=True)
-st.set_page_config(page_title=f"{nav.title} · {cfg.borough_name} Community Safety")  # each page its own tab title
+st.set_page_config(
+    page_title=f"{nav.title} · {cfg.borough_name} Community Safety"
+)  # each page its own tab title
 # The local-mode banner goes on every page except a wall-screen view, which shows a one-line notice
 # in its own header instead (it must fit one 1080p screen).
 current = next((p for p in pages_for(cfg.mode) if p.url_path == nav.url_path), None)

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
 def run(timed: Callable, summary: Callable, repeat: int, cfg) -> dict:
-    from csp_data.present import briefing, charts, exports
-    from csp_data.plan import partnership
     from csp_data.analysis import scorecard
-    from csp_data.plan.measures import get
-    from csp_data.plan.document import load_plan
     from csp_data.analysis.trends import view
+    from csp_data.plan import partnership
+    from csp_data.plan.document import load_plan
+    from csp_data.plan.measures import get
+    from csp_data.present import briefing, charts, exports
 
     out: dict = {}
     series = view(get("robbery"), cfg).series
@@ -49,12 +49,21 @@ def run(timed: Callable, summary: Callable, repeat: int, cfg) -> dict:
         def save():
             n[0] += 1
             # a distinct financial year each time, so no save conflicts with the one before
-            entry = partnership.Entry("fire_audits", f"FY{1999 + n[0]}-{str(2000 + n[0])[-2:]}", "1",
-                                      "benchmark timing row (temporary file)")
-            partnership.append_entries([entry], viewer_who="benchmark", path=path, plan=plan,
-                                       now=datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc))
+            entry = partnership.Entry(
+                "fire_audits",
+                f"FY{1999 + n[0]}-{str(2000 + n[0])[-2:]}",
+                "1",
+                "benchmark timing row (temporary file)",
+            )
+            partnership.append_entries(
+                [entry],
+                viewer_who="benchmark",
+                path=path,
+                plan=plan,
+                now=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
+            )
 
-        s, _ = timed(save, min(repeat, 25), warmup=0)   # FY2000-01 to FY2024-25 at most
+        s, _ = timed(save, min(repeat, 25), warmup=0)  # FY2000-01 to FY2024-25 at most
         out["partnership_save"] = {**summary(s), "rows_after": n[0]}
     return out
 
@@ -66,16 +75,16 @@ def section(e: dict) -> str:
 
 | step | p50 ms | p95 ms | size |
 |---|---:|---:|---:|
-| Build a chart (robbery per month, altair) | {c:.1f} | {e['chart_build']['p95_ms']:.1f} | |
-| Chart as PNG (vl-convert, scale 2) | {p['p50_ms']:.0f} | {p['p95_ms']:.0f} | {p['bytes'] / 1024:.0f} KB |
-| Chart as SVG (vl-convert) | {v['p50_ms']:.0f} | {v['p95_ms']:.0f} | {v['bytes'] / 1024:.0f} KB |
-| Borough scorecard (16 measures) | {sc:.0f} | {e['scorecard']['p95_ms']:.0f} | |
-| Briefing pack for {b['month']} (one HTML file) | {b['p50_ms']:.0f} | {b['p95_ms']:.0f} | {b['bytes'] / 1024:.0f} KB |
-| Save one partnership figure (lock, validate file, atomic replace; up to {ps['rows_after']} rows) | {ps['p50_ms']:.1f} | {ps['p95_ms']:.1f} | |
+| Build a chart (robbery per month, altair) | {c:.1f} | {e["chart_build"]["p95_ms"]:.1f} | |
+| Chart as PNG (vl-convert, scale 2) | {p["p50_ms"]:.0f} | {p["p95_ms"]:.0f} | {p["bytes"] / 1024:.0f} KB |
+| Chart as SVG (vl-convert) | {v["p50_ms"]:.0f} | {v["p95_ms"]:.0f} | {v["bytes"] / 1024:.0f} KB |
+| Borough scorecard (16 measures) | {sc:.0f} | {e["scorecard"]["p95_ms"]:.0f} | |
+| Briefing pack for {b["month"]} (one HTML file) | {b["p50_ms"]:.0f} | {b["p95_ms"]:.0f} | {b["bytes"] / 1024:.0f} KB |
+| Save one partnership figure (lock, validate file, atomic replace; up to {ps["rows_after"]} rows) | {ps["p50_ms"]:.1f} | {ps["p95_ms"]:.1f} | |
 
-A PNG costs **{p['p50_ms'] / c:.1f}x** drawing the chart and an SVG **{v['p50_ms'] / c:.1f}x**. Converting
-eagerly would add about **{11 * (p['p50_ms'] + v['p50_ms']) / 1000:.1f} s** to every draw of a ward profile
-(11 charts), so the buttons convert only when pressed. The briefing pack costs **{b['p50_ms'] / sc:.1f}x** the
+A PNG costs **{p["p50_ms"] / c:.1f}x** drawing the chart and an SVG **{v["p50_ms"] / c:.1f}x**. Converting
+eagerly would add about **{11 * (p["p50_ms"] + v["p50_ms"]) / 1000:.1f} s** to every draw of a ward profile
+(11 charts), so the buttons convert only when pressed. The briefing pack costs **{b["p50_ms"] / sc:.1f}x** the
 scorecard alone (it adds the targets, hot spots for three categories, TTCG exceptions and inline
 SVG charts); it too is built only when its button is pressed.
 """

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from csp_data.warehouse import build, db
 from csp_data.config import REPO_ROOT, settings
+from csp_data.warehouse import build, db
 
 
 def shown(text):
@@ -31,8 +31,15 @@ def run_cli(data_dir: Path, *args: str, text: bool = True) -> subprocess.Complet
     env = {**os.environ, "CSP_DATA_DIR": str(data_dir)}
     env.pop("CSP_BOROUGH_CODE", None)
     env.pop("CSP_BOROUGH", None)
-    return subprocess.run([sys.executable, "-m", "csp_data", *args], check=False, cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=text, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "csp_data", *args],
+        check=False,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=text,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="session")

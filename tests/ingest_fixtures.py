@@ -35,8 +35,9 @@ SLUG = {name: slug for slug, name in police_uk.API_CATEGORIES.items()}
 
 def mps_borough_frame() -> pd.DataFrame:
     """The MPS borough 'most recent 24 months' file with the London Datastore headers."""
-    return pd.read_parquet(BOROUGH_24).rename(columns={"majortext": "MajorText", "minortext": "MinorText",
-                                                       "boroughname": "BoroughName"})
+    return pd.read_parquet(BOROUGH_24).rename(
+        columns={"majortext": "MajorText", "minortext": "MinorText", "boroughname": "BoroughName"}
+    )
 
 
 def mps_ward_frame(borough: str | None = "Tower Hamlets") -> pd.DataFrame:
@@ -45,9 +46,18 @@ def mps_ward_frame(borough: str | None = "Tower Hamlets") -> pd.DataFrame:
 
 
 DASHBOARD_HEADERS = {
-    "month_year": "Month_Year", "area_type": "Area Type", "borough_snt": "Borough_SNT", "area_name": "Area name",
-    "area_code": "Area code", "crime_type": "Crime Type", "crime_subtype": "Crime Subtype", "measure": "Measure",
-    "financial_year": "Financial Year", "fy_fyindex": "FY_FYIndex", "count": "Count", "refresh_date": "Refresh Date",
+    "month_year": "Month_Year",
+    "area_type": "Area Type",
+    "borough_snt": "Borough_SNT",
+    "area_name": "Area name",
+    "area_code": "Area code",
+    "crime_type": "Crime Type",
+    "crime_subtype": "Crime Subtype",
+    "measure": "Measure",
+    "financial_year": "Financial Year",
+    "fy_fyindex": "FY_FYIndex",
+    "count": "Count",
+    "refresh_date": "Refresh Date",
 }
 
 
@@ -60,8 +70,12 @@ def dashboard_frame(path: Path = DASHBOARD_KNIFE) -> pd.DataFrame:
 
 
 BUSINESS_HEADERS = {
-    "date": "Date", "measure": "Measure", "borough": "Borough", "crime_section": "Crime Section",
-    "crime_group": "Crime Group", "business_crime_offence_count": "Business Crime Offence Count",
+    "date": "Date",
+    "measure": "Measure",
+    "borough": "Borough",
+    "crime_section": "Crime Section",
+    "crime_group": "Crime Group",
+    "business_crime_offence_count": "Business Crime Offence Count",
     "refresh_date": "Refresh Date",
 }
 
@@ -86,12 +100,19 @@ def api_street_records(rows: pd.DataFrame) -> list[dict]:
     out = []
     for i, row in enumerate(rows.to_dict("records"), start=1):
         outcome = row["Last outcome category"]
-        out.append({
-            "category": SLUG[row["Crime type"]], "location_type": "Force",
-            "location": _loc(row["Longitude"], row["Latitude"], row["Location"]), "context": row["Context"],
-            "outcome_status": {"category": outcome, "date": row["Month"]} if outcome else None,
-            "persistent_id": row["Crime ID"], "id": i, "location_subtype": "", "month": row["Month"],
-        })
+        out.append(
+            {
+                "category": SLUG[row["Crime type"]],
+                "location_type": "Force",
+                "location": _loc(row["Longitude"], row["Latitude"], row["Location"]),
+                "context": row["Context"],
+                "outcome_status": {"category": outcome, "date": row["Month"]} if outcome else None,
+                "persistent_id": row["Crime ID"],
+                "id": i,
+                "location_subtype": "",
+                "month": row["Month"],
+            }
+        )
     return out
 
 
@@ -111,17 +132,26 @@ def api_stop_records(rows: pd.DataFrame) -> list[dict]:
     """/api/stops-force records for real police.uk stop-and-search rows."""
     out = []
     for row in rows.to_dict("records"):
-        out.append({
-            "age_range": _none(row["Age range"]), "officer_defined_ethnicity": _none(row["Officer-defined ethnicity"]),
-            "involved_person": True, "self_defined_ethnicity": _none(row["Self-defined ethnicity"]),
-            "gender": _none(row["Gender"]), "legislation": _none(row["Legislation"]),
-            "outcome_linked_to_object_of_search": _bool(row["Outcome linked to object of search"]),
-            "datetime": row["Date"], "outcome_object": {"id": "", "name": _none(row["Outcome"])},
-            "location": _loc(row["Longitude"], row["Latitude"]), "object_of_search": _none(row["Object of search"]),
-            "operation": _bool(row["Part of a policing operation"]), "outcome": _none(row["Outcome"]),
-            "type": row["Type"], "operation_name": _none(row["Policing operation"]),
-            "removal_of_more_than_outer_clothing": _bool(row["Removal of more than just outer clothing"]),
-        })
+        out.append(
+            {
+                "age_range": _none(row["Age range"]),
+                "officer_defined_ethnicity": _none(row["Officer-defined ethnicity"]),
+                "involved_person": True,
+                "self_defined_ethnicity": _none(row["Self-defined ethnicity"]),
+                "gender": _none(row["Gender"]),
+                "legislation": _none(row["Legislation"]),
+                "outcome_linked_to_object_of_search": _bool(row["Outcome linked to object of search"]),
+                "datetime": row["Date"],
+                "outcome_object": {"id": "", "name": _none(row["Outcome"])},
+                "location": _loc(row["Longitude"], row["Latitude"]),
+                "object_of_search": _none(row["Object of search"]),
+                "operation": _bool(row["Part of a policing operation"]),
+                "outcome": _none(row["Outcome"]),
+                "type": row["Type"],
+                "operation_name": _none(row["Policing operation"]),
+                "removal_of_more_than_outer_clothing": _bool(row["Removal of more than just outer clothing"]),
+            }
+        )
     return out
 
 
@@ -129,12 +159,22 @@ def api_outcome_records(rows: pd.DataFrame) -> list[dict]:
     """/api/outcomes-at-location records for real police.uk outcome rows (burglaries)."""
     out = []
     for i, row in enumerate(rows.to_dict("records"), start=1):
-        out.append({
-            "category": {"code": "", "name": row["Outcome type"]}, "date": row["Month"], "person_id": None,
-            "crime": {"category": "burglary", "location_type": "Force",
-                      "location": _loc(row["Longitude"], row["Latitude"], row["Location"]), "context": "",
-                      "persistent_id": row["Crime ID"], "id": i, "location_subtype": ""},
-        })
+        out.append(
+            {
+                "category": {"code": "", "name": row["Outcome type"]},
+                "date": row["Month"],
+                "person_id": None,
+                "crime": {
+                    "category": "burglary",
+                    "location_type": "Force",
+                    "location": _loc(row["Longitude"], row["Latitude"], row["Location"]),
+                    "context": "",
+                    "persistent_id": row["Crime ID"],
+                    "id": i,
+                    "location_subtype": "",
+                },
+            }
+        )
     return out
 
 

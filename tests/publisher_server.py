@@ -46,48 +46,89 @@ MPS = SOURCES / "mps"
 PUK = SOURCES / "police_uk"
 
 SLUG = {
-    "Anti-social behaviour": "anti-social-behaviour", "Bicycle theft": "bicycle-theft", "Burglary": "burglary",
-    "Criminal damage and arson": "criminal-damage-arson", "Drugs": "drugs", "Other crime": "other-crime",
-    "Other theft": "other-theft", "Possession of weapons": "possession-of-weapons", "Public order": "public-order",
-    "Robbery": "robbery", "Shoplifting": "shoplifting", "Theft from the person": "theft-from-the-person",
-    "Vehicle crime": "vehicle-crime", "Violence and sexual offences": "violent-crime",
+    "Anti-social behaviour": "anti-social-behaviour",
+    "Bicycle theft": "bicycle-theft",
+    "Burglary": "burglary",
+    "Criminal damage and arson": "criminal-damage-arson",
+    "Drugs": "drugs",
+    "Other crime": "other-crime",
+    "Other theft": "other-theft",
+    "Possession of weapons": "possession-of-weapons",
+    "Public order": "public-order",
+    "Robbery": "robbery",
+    "Shoplifting": "shoplifting",
+    "Theft from the person": "theft-from-the-person",
+    "Vehicle crime": "vehicle-crime",
+    "Violence and sexual offences": "violent-crime",
 }
 # The London Datastore's own column names for the wide files (the parquet copies were lower-cased).
-CAMEL = {"majortext": "MajorText", "minortext": "MinorText", "boroughname": "BoroughName", "wardname": "WardName",
-         "wardcode": "WardCode", "lookup_boroughname": "LookUp_BoroughName", "lsoa_code": "LSOA Code",
-         "lsoa_name": "LSOA Name", "borough": "Borough", "major_category": "Major Category",
-         "minor_category": "Minor Category"}
+CAMEL = {
+    "majortext": "MajorText",
+    "minortext": "MinorText",
+    "boroughname": "BoroughName",
+    "wardname": "WardName",
+    "wardcode": "WardCode",
+    "lookup_boroughname": "LookUp_BoroughName",
+    "lsoa_code": "LSOA Code",
+    "lsoa_name": "LSOA Name",
+    "borough": "Borough",
+    "major_category": "Major Category",
+    "minor_category": "Minor Category",
+}
 
 # dataset id -> [(resource title, file name served, embedded source file)]
 DATASETS = {
     "exy3m": [
-        ("MPS Borough Level Crime (Historical)", "MPS_Borough_Level_Crime_Historical.csv",
-         "mps_borough_crime_historical_2010-04_2024-02.parquet"),
-        ("MPS Borough Level Crime (most recent 24 months)", "MPS_Borough_Level_Crime_most_recent_24_months.csv",
-         "mps_borough_crime_2024-03_2026-02.parquet"),
-        ("MPS Ward Level Crime (most recent 24 months)", "MPS_Ward_Level_Crime_most_recent_24_months.csv",
-         "mps_ward_crime_2024-03_2026-03.parquet"),
-        ("MPS LSOA Level Crime (most recent 24 months)", "MPS_LSOA_Level_Crime_most_recent_24_months.csv",
-         "mps_lsoa_crime_2024-02_2026-02.parquet"),
+        (
+            "MPS Borough Level Crime (Historical)",
+            "MPS_Borough_Level_Crime_Historical.csv",
+            "mps_borough_crime_historical_2010-04_2024-02.parquet",
+        ),
+        (
+            "MPS Borough Level Crime (most recent 24 months)",
+            "MPS_Borough_Level_Crime_most_recent_24_months.csv",
+            "mps_borough_crime_2024-03_2026-02.parquet",
+        ),
+        (
+            "MPS Ward Level Crime (most recent 24 months)",
+            "MPS_Ward_Level_Crime_most_recent_24_months.csv",
+            "mps_ward_crime_2024-03_2026-03.parquet",
+        ),
+        (
+            "MPS LSOA Level Crime (most recent 24 months)",
+            "MPS_LSOA_Level_Crime_most_recent_24_months.csv",
+            "mps_lsoa_crime_2024-02_2026-02.parquet",
+        ),
     ],
-    "e5n6w": [("MPS Monthly Crime Dashboard Data", "MPS_Monthly_Crime_Dashboard_Data.csv",
-               "mps_monthly_crime_dashboard_knife_2022-03_2026-02.parquet")],
-    "2zpjy": [("MPS Business Crime Dashboard OffencesData", "OffencesData.csv", "mps_business_crime_offences.parquet")],
+    "e5n6w": [
+        (
+            "MPS Monthly Crime Dashboard Data",
+            "MPS_Monthly_Crime_Dashboard_Data.csv",
+            "mps_monthly_crime_dashboard_knife_2022-03_2026-02.parquet",
+        )
+    ],
+    "2zpjy": [
+        (
+            "MPS Business Crime Dashboard OffencesData",
+            "OffencesData.csv",
+            "mps_business_crime_offences.parquet",
+        )
+    ],
 }
 STREET_FILES = ["th_street_all_crime_2025-02.csv.gz", "th_street_all_crime_2026-01.csv.gz"]
 
 
 @dataclass
 class Faults:
-    too_many_first: int = 0                 # answer 429 (Retry-After: 0) to the first N requests
-    delay: dict = field(default_factory=dict)      # path substring -> seconds to wait before answering
-    delay_times: int = 10**9                # ... for at most this many requests
-    truncate: set = field(default_factory=set)     # path substrings whose body is cut in half
+    too_many_first: int = 0  # answer 429 (Retry-After: 0) to the first N requests
+    delay: dict = field(default_factory=dict)  # path substring -> seconds to wait before answering
+    delay_times: int = 10**9  # ... for at most this many requests
+    truncate: set = field(default_factory=set)  # path substrings whose body is cut in half
     rename_column: dict = field(default_factory=dict)  # served CSV column -> new name
-    partial_month: str = ""                 # YYYY-MM served only partly (a third of a wide column; every other police row)
-    hide_newest: bool = False               # hide the newest month (wide CSV column, police.uk month)
-    edge_tolerance: float = 0.0             # degrees: points this close outside a polygon are returned too
-    limit: int = 10_000                     # more matches than this -> 503, as police.uk
+    partial_month: str = ""  # YYYY-MM served only partly (a third of a wide column; every other police row)
+    hide_newest: bool = False  # hide the newest month (wide CSV column, police.uk month)
+    edge_tolerance: float = 0.0  # degrees: points this close outside a polygon are returned too
+    limit: int = 10_000  # more matches than this -> 503, as police.uk
 
 
 class PublisherServer:
@@ -150,7 +191,7 @@ class PublisherServer:
     def _file_frame(self, source: str) -> pd.DataFrame:
         if source not in self._wide:
             if "dashboard" in source:
-                df = ingest_fixtures.dashboard_frame(MPS / source)   # the published headers
+                df = ingest_fixtures.dashboard_frame(MPS / source)  # the published headers
             elif "business" in source:
                 df = ingest_fixtures.business_frame()
             else:
@@ -171,7 +212,11 @@ class PublisherServer:
         if self.faults.rename_column:
             df = df.rename(columns=self.faults.rename_column)
         for c in df.columns:  # whole counts stay whole in the CSV
-            if pd.api.types.is_float_dtype(df[c]) and c in months and df[c].dropna().eq(df[c].dropna().round()).all():
+            if (
+                pd.api.types.is_float_dtype(df[c])
+                and c in months
+                and df[c].dropna().eq(df[c].dropna().round()).all()
+            ):
                 df[c] = df[c].astype("Int64")
         buf = io.StringIO()
         df.to_csv(buf, index=False)
@@ -182,21 +227,32 @@ class PublisherServer:
         frames = [pd.read_csv(PUK / f, dtype=str, keep_default_na=False) for f in STREET_FILES]
         df = pd.concat(frames, ignore_index=True)
         df["api_id"] = np.arange(100_000_001, 100_000_001 + len(df))
-        df["lon"], df["lat"] = pd.to_numeric(df["Longitude"], errors="coerce"), pd.to_numeric(df["Latitude"], errors="coerce")
+        df["lon"], df["lat"] = (
+            pd.to_numeric(df["Longitude"], errors="coerce"),
+            pd.to_numeric(df["Latitude"], errors="coerce"),
+        )
         return df
 
     @cached_property
     def outcomes(self) -> pd.DataFrame:
-        df = pd.read_csv(PUK / "th_outcomes_burglary_subset_2012-01_2025-02.csv.gz", dtype=str, keep_default_na=False)
+        df = pd.read_csv(
+            PUK / "th_outcomes_burglary_subset_2012-01_2025-02.csv.gz", dtype=str, keep_default_na=False
+        )
         df["api_id"] = np.arange(200_000_001, 200_000_001 + len(df))
-        df["lon"], df["lat"] = pd.to_numeric(df["Longitude"], errors="coerce"), pd.to_numeric(df["Latitude"], errors="coerce")
+        df["lon"], df["lat"] = (
+            pd.to_numeric(df["Longitude"], errors="coerce"),
+            pd.to_numeric(df["Latitude"], errors="coerce"),
+        )
         return df
 
     @cached_property
     def stops(self) -> pd.DataFrame:
         df = pd.read_csv(PUK / "th_stop_and_search.csv.gz", dtype=str, keep_default_na=False)
         df["Month"] = df["Date"].str.slice(0, 7)
-        df["lon"], df["lat"] = pd.to_numeric(df["Longitude"], errors="coerce"), pd.to_numeric(df["Latitude"], errors="coerce")
+        df["lon"], df["lat"] = (
+            pd.to_numeric(df["Longitude"], errors="coerce"),
+            pd.to_numeric(df["Latitude"], errors="coerce"),
+        )
         return df
 
     def street_months(self) -> list[str]:
@@ -240,14 +296,25 @@ class PublisherServer:
                 return self._send(h, 404, b"not found")
             if path == "/police/api/crimes-street-dates":
                 return self._send(h, 200, json.dumps(self.months()).encode(), truncate=path)
-            if path in ("/police/api/crimes-street/all-crime", "/police/api/outcomes-at-location", "/police/api/stops-street"):
+            if path in (
+                "/police/api/crimes-street/all-crime",
+                "/police/api/outcomes-at-location",
+                "/police/api/stops-street",
+            ):
                 return self._area(h, path, p)
-        except Exception as exc:  # noqa: BLE001 - a stand-in bug must show as a 500, not hang the client
+        except Exception as exc:
             return self._send(h, 500, repr(exc).encode())
         return self._send(h, 404, b"not found")
 
-    def _send(self, h, code: int, body: bytes, ctype: str = "application/json", extra: dict | None = None,
-              truncate: str = "") -> None:
+    def _send(
+        self,
+        h,
+        code: int,
+        body: bytes,
+        ctype: str = "application/json",
+        extra: dict | None = None,
+        truncate: str = "",
+    ) -> None:
         cut = any(k in truncate for k in self.faults.truncate) if truncate else False
         h.send_response(code)
         h.send_header("Content-Type", ctype)
@@ -264,11 +331,21 @@ class PublisherServer:
 
     def _package(self, h, dataset_id: str) -> None:
         if dataset_id not in DATASETS:
-            return self._send(h, 404, json.dumps({"success": False, "error": {"message": "Not found"}}).encode())
+            return self._send(
+                h, 404, json.dumps({"success": False, "error": {"message": "Not found"}}).encode()
+            )
         # revealing the newest month is a refresh: the datastore gives the file a new modification time
         modified = "2026-10-20T09:00:00" if self.faults.hide_newest else "2026-11-20T09:00:00"
-        res = [{"id": f"{dataset_id}-{i}", "title": title, "format": "csv", "url": f"{self.url}/datastore/download/{fname}",
-                "last_modified": modified} for i, (title, fname, _) in enumerate(DATASETS[dataset_id])]
+        res = [
+            {
+                "id": f"{dataset_id}-{i}",
+                "title": title,
+                "format": "csv",
+                "url": f"{self.url}/datastore/download/{fname}",
+                "last_modified": modified,
+            }
+            for i, (title, fname, _) in enumerate(DATASETS[dataset_id])
+        ]
         body = {"success": True, "result": {"id": dataset_id, "resources": res}}
         return self._send(h, 200, json.dumps(body).encode(), truncate=h.path)
 
@@ -305,25 +382,45 @@ class PublisherServer:
 
 
 def _location(r: dict, street_name: str) -> dict:
-    return {"latitude": f"{r['lat']:.6f}", "street": {"id": 0, "name": street_name}, "longitude": f"{r['lon']:.6f}"}
+    return {
+        "latitude": f"{r['lat']:.6f}",
+        "street": {"id": 0, "name": street_name},
+        "longitude": f"{r['lon']:.6f}",
+    }
 
 
 def street_record(r: dict) -> dict:
     outcome = r["Last outcome category"]
     return {
-        "category": SLUG.get(r["Crime type"], r["Crime type"]), "location_type": "Force",
-        "location": _location(r, r["Location"]), "context": r["Context"],
+        "category": SLUG.get(r["Crime type"], r["Crime type"]),
+        "location_type": "Force",
+        "location": _location(r, r["Location"]),
+        "context": r["Context"],
         "outcome_status": {"category": outcome, "date": r["Month"]} if outcome else None,
-        "persistent_id": r["Crime ID"], "id": int(r["api_id"]), "location_subtype": "", "month": r["Month"],
+        "persistent_id": r["Crime ID"],
+        "id": int(r["api_id"]),
+        "location_subtype": "",
+        "month": r["Month"],
     }
 
 
 def outcome_record(r: dict) -> dict:
     name = r["Outcome type"]
-    return {"category": {"code": name.lower().replace(" ", "-"), "name": name}, "date": r["Month"], "person_id": None,
-            "crime": {"category": "burglary", "location_type": "Force", "location": _location(r, r["Location"]),
-                      "context": "", "persistent_id": r["Crime ID"], "id": int(r["api_id"]), "location_subtype": "",
-                      "month": r["Month"]}}
+    return {
+        "category": {"code": name.lower().replace(" ", "-"), "name": name},
+        "date": r["Month"],
+        "person_id": None,
+        "crime": {
+            "category": "burglary",
+            "location_type": "Force",
+            "location": _location(r, r["Location"]),
+            "context": "",
+            "persistent_id": r["Crime ID"],
+            "id": int(r["api_id"]),
+            "location_subtype": "",
+            "month": r["Month"],
+        },
+    }
 
 
 def _tf(v: str):
@@ -332,13 +429,20 @@ def _tf(v: str):
 
 def stop_record(r: dict) -> dict:
     return {
-        "age_range": r["Age range"] or None, "outcome": r["Outcome"] or None, "involved_person": True,
-        "self_defined_ethnicity": r["Self-defined ethnicity"] or None, "gender": r["Gender"] or None,
+        "age_range": r["Age range"] or None,
+        "outcome": r["Outcome"] or None,
+        "involved_person": True,
+        "self_defined_ethnicity": r["Self-defined ethnicity"] or None,
+        "gender": r["Gender"] or None,
         "legislation": r["Legislation"] or None,
-        "outcome_linked_to_object_of_search": _tf(r["Outcome linked to object of search"]), "datetime": r["Date"],
+        "outcome_linked_to_object_of_search": _tf(r["Outcome linked to object of search"]),
+        "datetime": r["Date"],
         "removal_of_more_than_outer_clothing": _tf(r["Removal of more than just outer clothing"]),
         "outcome_object": {"id": "", "name": r["Outcome"]} if r["Outcome"] else None,
-        "location": _location(r, ""), "operation": _tf(r["Part of a policing operation"]),
+        "location": _location(r, ""),
+        "operation": _tf(r["Part of a policing operation"]),
         "officer_defined_ethnicity": r["Officer-defined ethnicity"] or None,
-        "type": r["Type"], "operation_name": r["Policing operation"] or None, "object_of_search": r["Object of search"] or None,
+        "type": r["Type"],
+        "operation_name": r["Policing operation"] or None,
+        "object_of_search": r["Object of search"] or None,
     }

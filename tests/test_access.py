@@ -38,29 +38,37 @@ USERS = {  # name -> (st.user as the provider gives it, the role it should get)
     "signed-out": ({"is_logged_in": False}, "public"),
     "resident": ({"is_logged_in": True, "email": "someone@gmail.com", "email_verified": True}, "public"),
     "analyst": ({"is_logged_in": True, "email": "pc.smith@met.police.uk", "email_verified": True}, "analyst"),
-    "officer": ({"is_logged_in": True, "email": "jo.bloggs@towerhamlets.gov.uk", "email_verified": True}, "officer"),
+    "officer": (
+        {"is_logged_in": True, "email": "jo.bloggs@towerhamlets.gov.uk", "email_verified": True},
+        "officer",
+    ),
     "admin": ({"is_logged_in": True, "email": "Boss@TowerHamlets.gov.uk", "email_verified": True}, "admin"),
 }
 
 
 # --- The role map -------------------------------------------------------------------------------
 
+
 def test_role_map_addresses_domains_and_precedence():
     m = parse_role_map(ACCESS)
-    assert m.role_for("boss@towerhamlets.gov.uk", True) == "admin"        # named beats its domain (officer)
-    assert m.role_for("BOSS@towerhamlets.gov.uk ", True) == "admin"       # case and spaces do not matter
+    assert m.role_for("boss@towerhamlets.gov.uk", True) == "admin"  # named beats its domain (officer)
+    assert m.role_for("BOSS@towerhamlets.gov.uk ", True) == "admin"  # case and spaces do not matter
     assert m.role_for("jo@towerhamlets.gov.uk", True) == "officer"
     assert m.role_for("pc@met.police.uk", True) == "analyst"
     assert m.role_for("someone@gmail.com", True) == "public"
 
 
-@pytest.mark.parametrize("email", [
-    "x@evil-towerhamlets.gov.uk",           # look-alike domain
-    "x@towerhamlets.gov.uk.example.com",    # the domain as a prefix
-    "x@sub.met.police.uk",                  # a subdomain is not the domain
-    "towerhamlets.gov.uk",                  # not an address
-    "", None,
-])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "x@evil-towerhamlets.gov.uk",  # look-alike domain
+        "x@towerhamlets.gov.uk.example.com",  # the domain as a prefix
+        "x@sub.met.police.uk",  # a subdomain is not the domain
+        "towerhamlets.gov.uk",  # not an address
+        "",
+        None,
+    ],
+)
 def test_role_map_matches_exact_domains_only(email):
     assert parse_role_map(ACCESS).role_for(email, True) == "public"
 
@@ -74,14 +82,17 @@ def test_unverified_address_gets_no_role():
     assert m.role_for("jo@towerhamlets.gov.uk", verified=None) == "public"
 
 
-@pytest.mark.parametrize("section, fragment", [
-    ({"superuser": ["a@b.uk"]}, "'superuser' is not a role"),
-    ({"analyst": "@met.police.uk"}, "must be a list"),
-    ({"analyst": ["met.police.uk"]}, "neither an address"),
-    ({"analyst": ["a b@met.police.uk"]}, "neither an address"),
-    ({"analyst": ["@met.police.uk"], "admin": ["@MET.police.uk"]}, "listed under both"),
-    ({"public": ["@gmail.com"]}, "'public' is not a role"),
-])
+@pytest.mark.parametrize(
+    "section, fragment",
+    [
+        ({"superuser": ["a@b.uk"]}, "'superuser' is not a role"),
+        ({"analyst": "@met.police.uk"}, "must be a list"),
+        ({"analyst": ["met.police.uk"]}, "neither an address"),
+        ({"analyst": ["a b@met.police.uk"]}, "neither an address"),
+        ({"analyst": ["@met.police.uk"], "admin": ["@MET.police.uk"]}, "listed under both"),
+        ({"public": ["@gmail.com"]}, "'public' is not a role"),
+    ],
+)
 def test_role_map_rejects_mistakes_with_a_clear_message(section, fragment):
     with pytest.raises(AccessConfigError, match=fragment):
         parse_role_map(section)
@@ -110,17 +121,24 @@ def test_every_page_names_a_known_role_and_public_pages_are_in_the_public_sectio
 
 def test_queries_public_pages_use_are_public_and_the_rest_restricted():
     assert access.query_role("crime/ward_period_totals") == "public"
-    for name in ("stop_search/points", "street/points", "hotspots/lsoa_period_counts", "meta/quarantine",
-                 "meta/data_span", "ttcg/ward_monthly_counts"):
+    for name in (
+        "stop_search/points",
+        "street/points",
+        "hotspots/lsoa_period_counts",
+        "meta/quarantine",
+        "meta/data_span",
+        "ttcg/ward_monthly_counts",
+    ):
         assert access.query_role(name) == "analyst", name
         with pytest.raises(AccessDenied):
             access.check_query(name, "public")
         access.check_query(name, "analyst")
-    for name in access.PUBLIC_QUERIES:   # every public query exists
+    for name in access.PUBLIC_QUERIES:  # every public query exists
         assert (REPO / "queries" / f"{name}.sql").exists(), name
 
 
 # --- Every page guards itself -------------------------------------------------------------------
+
 
 def _first_statement_after_imports(path: Path) -> ast.stmt:
     tree = ast.parse(path.read_text())
@@ -132,7 +150,8 @@ def _first_statement_after_imports(path: Path) -> ast.stmt:
 def test_restricted_page_checks_its_role_first(spec):
     stmt = _first_statement_after_imports(REPO / spec.script)
     assert ast.unparse(stmt) == "viewer = access.require_page(__file__)", (
-        f"{spec.script}: the first statement after the imports must be the role check")
+        f"{spec.script}: the first statement after the imports must be the role check"
+    )
 
 
 @pytest.mark.parametrize("spec", [p for p in PAGES if p.public], ids=lambda p: p.url_path)
@@ -141,6 +160,7 @@ def test_public_page_needs_no_sign_in(spec):
 
 
 # --- Every page with every role (AppTest) -------------------------------------------------------
+
 
 def signed_in_app(user: dict) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
@@ -188,19 +208,22 @@ def test_every_page_with_every_role(app_env, spec, who):
         if who == "signed-out":
             assert [b.label for b in page.main.button] == ["Sign in"]
         else:
-            assert any(f"has {role} access" in e.value and f"needs {spec.role} access" in e.value
-                       for e in page.error), [e.value for e in page.error]
+            assert any(
+                f"has {role} access" in e.value and f"needs {spec.role} access" in e.value for e in page.error
+            ), [e.value for e in page.error]
     # The account box says who is signed in, or offers to sign in.
     labels = [b.label for b in at.sidebar.button]
     assert labels == (["Sign in"] if who == "signed-out" else ["Sign out"]), labels
     if who != "signed-out":
-        assert any(user["email"] in m.value.replace("\\", "").replace("\u2060", "")   # plain text: escaped, no link
-                   for m in at.sidebar.markdown)
+        assert any(
+            user["email"] in m.value.replace("\\", "").replace("\u2060", "")  # plain text: escaped, no link
+            for m in at.sidebar.markdown
+        )
 
 
 def test_a_wrong_access_table_closes_internal_pages(app_env):
     at = signed_in_app(USERS["admin"][0])
-    at.secrets["access"] = {"admin": "boss@towerhamlets.gov.uk"}   # a string, not a list
+    at.secrets["access"] = {"admin": "boss@towerhamlets.gov.uk"}  # a string, not a list
     at.run()
     clean(at)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
@@ -215,6 +238,7 @@ def test_a_wrong_access_table_closes_internal_pages(app_env):
 
 # --- Local mode and the public deployment -------------------------------------------------------
 
+
 def test_local_mode_opens_every_page_with_a_do_not_publish_banner(app_env):
     from csp_data.ui.access import LOCAL_BANNER
 
@@ -223,7 +247,7 @@ def test_local_mode_opens_every_page_with_a_do_not_publish_banner(app_env):
     clean(at)
     assert LOCAL_BANNER in [w.value for w in at.warning]
     assert "do not publish" in LOCAL_BANNER and "127.0.0.1" in LOCAL_BANNER
-    at.switch_page("pages/admin/data_status.py").run()   # admin-section page opens without sign-in
+    at.switch_page("pages/admin/data_status.py").run()  # admin-section page opens without sign-in
     clean(at)
     assert LOCAL_BANNER in [w.value for w in at.warning]
 
@@ -251,6 +275,7 @@ def test_public_deployment_registers_public_pages_only_and_needs_no_sign_in(app_
 
 # --- Restricted cached loaders take the access level -------------------------------------------
 
+
 def test_restricted_queries_refuse_a_public_viewer(app_env, monkeypatch):
     from csp_data.ui import cache
 
@@ -259,9 +284,9 @@ def test_restricted_queries_refuse_a_public_viewer(app_env, monkeypatch):
         cache.query("stop_search/coverage")
     with pytest.raises(AccessDenied):
         cache.staff_key()
-    with pytest.raises(AccessDenied):             # the cached function checks too
+    with pytest.raises(AccessDenied):  # the cached function checks too
         cache._run("stop_search/coverage", cache.warehouse_key(), (), "public")
-    assert len(cache.query("meta/wards")) == 20    # a public query still runs
+    assert len(cache.query("meta/wards")) == 20  # a public query still runs
     monkeypatch.setattr(cache, "viewer_level", lambda: "analyst")
     assert len(cache.query("stop_search/coverage")) >= 1
     assert cache.staff_key().startswith("analyst|")
@@ -269,15 +294,19 @@ def test_restricted_queries_refuse_a_public_viewer(app_env, monkeypatch):
 
 # --- The launcher: local mode listens on loopback only -----------------------------------------
 
-@pytest.mark.parametrize("mode, auth, address, refused", [
-    ("internal", False, None, False),
-    ("internal", False, "127.0.0.1", False),
-    ("internal", False, "localhost", False),
-    ("internal", False, "0.0.0.0", True),
-    ("internal", False, "192.168.1.20", True),
-    ("internal", True, "0.0.0.0", False),
-    ("public", False, "0.0.0.0", False),
-])
+
+@pytest.mark.parametrize(
+    "mode, auth, address, refused",
+    [
+        ("internal", False, None, False),
+        ("internal", False, "127.0.0.1", False),
+        ("internal", False, "localhost", False),
+        ("internal", False, "0.0.0.0", True),
+        ("internal", False, "192.168.1.20", True),
+        ("internal", True, "0.0.0.0", False),
+        ("public", False, "0.0.0.0", False),
+    ],
+)
 def test_local_bind_problem(mode, auth, address, refused):
     problem = access.local_bind_problem(mode, auth, address)
     assert (problem is not None) is refused
@@ -323,8 +352,10 @@ def test_secrets_example_is_valid_and_complete():
     import tomllib
 
     example = tomllib.loads((REPO / ".streamlit" / "secrets.toml.example").read_text())
-    assert {"redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url"} <= set(example["auth"])
-    parse_role_map(example["access"])   # the example's [access] table is itself valid
+    assert {"redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url"} <= set(
+        example["auth"]
+    )
+    parse_role_map(example["access"])  # the example's [access] table is itself valid
     assert ".streamlit/secrets.toml" in (REPO / ".gitignore").read_text().splitlines()
 
 
@@ -336,7 +367,11 @@ def test_only_admins_see_who_has_access(app_env, who):
     clean(at)
     # st.table is given Markdown-escaped text (\@met\.police\.uk): compare it unescaped.
     # (and a word joiner before an address's @, so it is not made a mailto: link: formatting.md_plain)
-    cells = [str(v).replace("\\", "").replace("\u2060", "") for t in at.main.table for v in t.value.to_numpy().ravel()]
+    cells = [
+        str(v).replace("\\", "").replace("\u2060", "")
+        for t in at.main.table
+        for v in t.value.to_numpy().ravel()
+    ]
     if who == "admin":
         assert {"@met.police.uk", "boss@towerhamlets.gov.uk", "@towerhamlets.gov.uk"} <= set(cells)
     else:
@@ -352,4 +387,6 @@ def test_wall_screen_shows_a_one_line_local_notice_instead_of_the_banner(app_env
     at.switch_page("pages/operations/ttcg.py").run()
     clean(at)
     assert LOCAL_BANNER not in [w.value for w in at.warning]
-    assert any(LOCAL_NOTICE in m.value for m in at.markdown), "the TTCG header must carry the local-mode notice"
+    assert any(LOCAL_NOTICE in m.value for m in at.markdown), (
+        "the TTCG header must carry the local-mode notice"
+    )

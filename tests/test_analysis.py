@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 
 from csp_data.analysis import areas as analysis
-from csp_data.analysis.areas import AnalysisError, FIRST_LSOA_MONTH, PERIOD_CHOICES
+from csp_data.analysis.areas import FIRST_LSOA_MONTH, PERIOD_CHOICES, AnalysisError
+from csp_data.analysis.stats import compare_counts
 from csp_data.config import settings
 from csp_data.plan.measures import MEASURES
 from csp_data.plan.periods import make
-from csp_data.analysis.stats import compare_counts
 
 SPITALFIELDS = "E05009333"
 
@@ -47,8 +47,15 @@ def independent_counts(raw, level: str, majors: list[str], start: date, end: dat
         "SELECT area_code, sum(count)::BIGINT AS n FROM read_parquet($p) "
         "WHERE level = $level AND borough_code = $b AND list_contains($majors, major_category) "
         "AND month BETWEEN $s AND $e GROUP BY area_code",
-        {"p": parquet(wh, "crime_monthly"), "level": level, "b": settings().borough_code, "majors": majors,
-         "s": start, "e": end}).df()
+        {
+            "p": parquet(wh, "crime_monthly"),
+            "level": level,
+            "b": settings().borough_code,
+            "majors": majors,
+            "s": start,
+            "e": end,
+        },
+    ).df()
     return df.set_index("area_code")["n"].astype(int)
 
 
@@ -67,15 +74,18 @@ def robbery(cats):
 @pytest.fixture(scope="module")
 def ward_codes(raw) -> list[str]:
     con, wh = raw
-    return sorted(r[0] for r in con.execute("SELECT ward_code FROM read_parquet($p)",
-                                            {"p": parquet(wh, "wards")}).fetchall())
+    return sorted(
+        r[0]
+        for r in con.execute("SELECT ward_code FROM read_parquet($p)", {"p": parquet(wh, "wards")}).fetchall()
+    )
 
 
 @pytest.fixture(scope="module")
 def lsoas(raw) -> pd.DataFrame:
     con, wh = raw
-    return con.execute("SELECT lsoa21_code, ward_code, population FROM read_parquet($p)",
-                       {"p": parquet(wh, "lsoas")}).df()
+    return con.execute(
+        "SELECT lsoa21_code, ward_code, population FROM read_parquet($p)", {"p": parquet(wh, "lsoas")}
+    ).df()
 
 
 # ---------------------------------------------------------------- categories and latest month
@@ -84,15 +94,17 @@ def lsoas(raw) -> pd.DataFrame:
 def test_categories_start_with_the_plan_measures_then_every_mps_major(raw, cats):
     plan = [m for m in MEASURES if m.source == "crime"]
     assert len(plan) >= 5
-    assert [c.label for c in cats[:len(plan)]] == [m.label for m in plan]
+    assert [c.label for c in cats[: len(plan)]] == [m.label for m in plan]
     for c, m in zip(cats, plan):
         assert (c.majors, c.minors) == (m.majors, m.minors), m.label
     labels = [c.label for c in cats]
     assert len(labels) == len(set(labels)), "category labels must be unique (they are URL values)"
 
     con, wh = raw
-    pairs = con.execute("SELECT DISTINCT major_category, minor_category FROM read_parquet($p) WHERE level = 'lsoa'",
-                        {"p": parquet(wh, "crime_monthly")}).fetchall()
+    pairs = con.execute(
+        "SELECT DISTINCT major_category, minor_category FROM read_parquet($p) WHERE level = 'lsoa'",
+        {"p": parquet(wh, "crime_monthly")},
+    ).fetchall()
     majors = sorted({a for a, _ in pairs})
     assert len(majors) >= 8
     by_label = {c.label: c for c in cats}
@@ -105,15 +117,17 @@ def test_categories_start_with_the_plan_measures_then_every_mps_major(raw, cats)
     for major, minor in pairs:
         assert minor == major or minor in chosen_minors, (major, minor)
     # the majors come after the plan measures, in alphabetical order
-    all_majors = [c.label for c in cats[len(plan):] if c.label.startswith("All ")]
+    all_majors = [c.label for c in cats[len(plan) :] if c.label.startswith("All ")]
     assert all_majors == [f"All {m.lower()}" for m in majors]
 
 
 def test_latest_month_per_level_matches_the_warehouse(raw):
     con, wh = raw
     for geo, level in (("Wards", "ward"), ("LSOAs", "lsoa")):
-        want = con.execute("SELECT max(month) FROM read_parquet($p) WHERE level = $l AND borough_code = $b",
-                           {"p": parquet(wh, "crime_monthly"), "l": level, "b": settings().borough_code}).fetchone()[0]
+        want = con.execute(
+            "SELECT max(month) FROM read_parquet($p) WHERE level = $l AND borough_code = $b",
+            {"p": parquet(wh, "crime_monthly"), "l": level, "b": settings().borough_code},
+        ).fetchone()[0]
         assert analysis.latest_month(geo) == want
 
 
@@ -122,12 +136,15 @@ def test_latest_month_per_level_matches_the_warehouse(raw):
 LATEST = date(2026, 2, 1)
 
 
-@pytest.mark.parametrize("choice, start, end, label", [
-    ("Latest month", date(2026, 2, 1), date(2026, 2, 1), "Feb 2026"),
-    ("Last 3 months", date(2025, 12, 1), date(2026, 2, 1), "Dec 2025 to Feb 2026"),
-    ("Last 12 months", date(2025, 3, 1), date(2026, 2, 1), "Mar 2025 to Feb 2026"),
-    ("Financial year to date", date(2025, 4, 1), date(2026, 2, 1), "Apr 2025 to Feb 2026"),
-])
+@pytest.mark.parametrize(
+    "choice, start, end, label",
+    [
+        ("Latest month", date(2026, 2, 1), date(2026, 2, 1), "Feb 2026"),
+        ("Last 3 months", date(2025, 12, 1), date(2026, 2, 1), "Dec 2025 to Feb 2026"),
+        ("Last 12 months", date(2025, 3, 1), date(2026, 2, 1), "Mar 2025 to Feb 2026"),
+        ("Financial year to date", date(2025, 4, 1), date(2026, 2, 1), "Apr 2025 to Feb 2026"),
+    ],
+)
 def test_resolve_period_choices(choice, start, end, label):
     p = analysis.resolve_period(choice, LATEST)
     assert (p.start, p.end, p.label) == (start, end, label)
@@ -142,11 +159,22 @@ def test_every_period_choice_is_resolved():
         assert p.end == LATEST or choice == "Custom months"
 
 
-@pytest.mark.parametrize("latest, start, label", [
-    (date(2025, 4, 1), date(2025, 4, 1), "Apr 2025"),        # April: the new year has one month, not the old year
-    (date(2025, 3, 1), date(2024, 4, 1), "FY2024-25"),       # March: the whole year, labelled as one
-    (date(2026, 1, 1), date(2025, 4, 1), "Apr 2025 to Jan 2026"),  # January belongs to the FY begun last April
-])
+@pytest.mark.parametrize(
+    "latest, start, label",
+    [
+        (
+            date(2025, 4, 1),
+            date(2025, 4, 1),
+            "Apr 2025",
+        ),  # April: the new year has one month, not the old year
+        (date(2025, 3, 1), date(2024, 4, 1), "FY2024-25"),  # March: the whole year, labelled as one
+        (
+            date(2026, 1, 1),
+            date(2025, 4, 1),
+            "Apr 2025 to Jan 2026",
+        ),  # January belongs to the FY begun last April
+    ],
+)
 def test_financial_year_to_date_edges(latest, start, label):
     p = analysis.resolve_period("Financial year to date", latest)
     assert (p.start, p.end, p.label) == (start, latest, label)
@@ -160,7 +188,9 @@ def test_last_12_months_ending_in_march_is_a_financial_year():
 def test_custom_months_valid():
     p = analysis.resolve_period("Custom months", LATEST, "2025-01", "2025-06")
     assert (p.start, p.end, p.label) == (date(2025, 1, 1), date(2025, 6, 1), "Jan 2025 to Jun 2025")
-    one = analysis.resolve_period("Custom months", LATEST, "2023-08", "2023-08")  # the first LSOA month itself
+    one = analysis.resolve_period(
+        "Custom months", LATEST, "2023-08", "2023-08"
+    )  # the first LSOA month itself
     assert (one.start, one.end) == (FIRST_LSOA_MONTH, FIRST_LSOA_MONTH)
     last = analysis.resolve_period("Custom months", LATEST, "2026-02", "2026-02")
     assert (last.start, last.end) == (LATEST, LATEST)
@@ -221,7 +251,9 @@ def test_ward_table_matches_independent_sums(raw, ward_table, ward_period, ward_
     assert (t.attrs["period"], t.attrs["previous"]) == (ward_period.label, prev_p.label)
 
 
-def independent_area_dispersion(raw, level: str, majors: list[str], start: date, end: date) -> tuple[float, float]:
+def independent_area_dispersion(
+    raw, level: str, majors: list[str], start: date, end: date
+) -> tuple[float, float]:
     """(phi, rho) of an area x month table, independently: statsmodels' Poisson GLM with an effect
     per area and per month (Pearson scale, floored at 1) and the lag-1 autocorrelation of its Pearson
     residuals within areas, from counts read straight off the Parquet (zeros filled for areas and
@@ -234,16 +266,39 @@ def independent_area_dispersion(raw, level: str, majors: list[str], start: date,
         "SELECT area_code, month, sum(count)::BIGINT AS n FROM read_parquet($p) "
         "WHERE level = $level AND borough_code = $b AND list_contains($majors, major_category) "
         "AND month BETWEEN $s AND $e GROUP BY area_code, month",
-        {"p": parquet(wh, "crime_monthly"), "level": level, "b": settings().borough_code, "majors": majors,
-         "s": start, "e": end}).df()
-    months = con.execute("SELECT DISTINCT month FROM read_parquet($p) WHERE level = $level AND borough_code = $b "
-                         "AND month BETWEEN $s AND $e ORDER BY month",
-                         {"p": parquet(wh, "crime_monthly"), "level": level, "b": settings().borough_code,
-                          "s": start, "e": end}).df()["month"]
-    areas = con.execute(f"SELECT {'ward_code' if level == 'ward' else 'lsoa21_code'} FROM read_parquet($p)",
-                        {"p": parquet(wh, "wards" if level == "ward" else "lsoas")}).df().iloc[:, 0]
-    tab = df.pivot_table(index="area_code", columns="month", values="n", aggfunc="sum").reindex(
-        index=areas, columns=months).fillna(0)
+        {
+            "p": parquet(wh, "crime_monthly"),
+            "level": level,
+            "b": settings().borough_code,
+            "majors": majors,
+            "s": start,
+            "e": end,
+        },
+    ).df()
+    months = con.execute(
+        "SELECT DISTINCT month FROM read_parquet($p) WHERE level = $level AND borough_code = $b "
+        "AND month BETWEEN $s AND $e ORDER BY month",
+        {
+            "p": parquet(wh, "crime_monthly"),
+            "level": level,
+            "b": settings().borough_code,
+            "s": start,
+            "e": end,
+        },
+    ).df()["month"]
+    areas = (
+        con.execute(
+            f"SELECT {'ward_code' if level == 'ward' else 'lsoa21_code'} FROM read_parquet($p)",
+            {"p": parquet(wh, "wards" if level == "ward" else "lsoas")},
+        )
+        .df()
+        .iloc[:, 0]
+    )
+    tab = (
+        df.pivot_table(index="area_code", columns="month", values="n", aggfunc="sum")
+        .reindex(index=areas, columns=months)
+        .fillna(0)
+    )
     tab = tab[tab.sum(axis=1) > 0]
     long = tab.stack().rename("y").reset_index()
     long.columns = ["area", "month", "y"]
@@ -251,23 +306,29 @@ def independent_area_dispersion(raw, level: str, majors: list[str], start: date,
     fit = smf.glm("y ~ C(area) + C(month)", long, family=sm.families.Poisson()).fit(scale="X2")
     res = np.asarray(fit.resid_pearson).reshape(tab.shape)
     n_m = tab.shape[1]
-    rho = float(np.sum(res[:, :-1] * res[:, 1:]) / np.sum(res ** 2) * n_m / (n_m - 1))
+    rho = float(np.sum(res[:, :-1] * res[:, 1:]) / np.sum(res**2) * n_m / (n_m - 1))
     return max(1.0, fit.scale), min(0.9, max(0.0, rho))
 
 
 def ar1_difference_inflation(k: int, rho: float) -> float:
     w = [-1] * k + [1] * k
-    return max(1.0, sum(w[i] * w[j] * rho ** abs(i - j) for i in range(2 * k) for j in range(2 * k)) / (2 * k))
+    return max(
+        1.0, sum(w[i] * w[j] * rho ** abs(i - j) for i in range(2 * k) for j in range(2 * k)) / (2 * k)
+    )
 
 
 def test_ward_table_verdicts_rates_and_order(raw, ward_table, ward_period):
     from statsmodels.stats.multitest import multipletests
 
     con, wh = raw
-    pops = dict(con.execute("SELECT ward_code, population FROM read_parquet($p)",
-                            {"p": parquet(wh, "wards")}).fetchall())
-    phi, rho = independent_area_dispersion(raw, "ward", ["ROBBERY"], analysis.add_months(ward_period.end, -35),
-                                           ward_period.end)
+    pops = dict(
+        con.execute(
+            "SELECT ward_code, population FROM read_parquet($p)", {"p": parquet(wh, "wards")}
+        ).fetchall()
+    )
+    phi, rho = independent_area_dispersion(
+        raw, "ward", ["ROBBERY"], analysis.add_months(ward_period.end, -35), ward_period.end
+    )
     disp = ward_table.attrs["dispersion"]
     assert (disp.phi, disp.rho) == (pytest.approx(phi, rel=1e-6), pytest.approx(rho, rel=1e-5, abs=1e-9))
     eff = phi * ar1_difference_inflation(12, rho)
@@ -275,10 +336,17 @@ def test_ward_table_verdicts_rates_and_order(raw, ward_table, ward_period):
     reject, q, _, _ = multipletests([c.p_value for c in raw_c], alpha=0.05, method="fdr_bh")
     assert ward_table["q_value"].to_numpy() == pytest.approx(q, rel=1e-9)
     for r, c, rej in zip(ward_table.itertuples(), raw_c, reject):
-        want = ("No significant change" if not rej else "Significant rise" if r.count > r.previous
-                else "Significant fall")
+        want = (
+            "No significant change"
+            if not rej
+            else "Significant rise"
+            if r.count > r.previous
+            else "Significant fall"
+        )
         assert (r.change, r.verdict) == (c.change, want), r.code
-        assert r.symbol == {"No significant change": "●", "Significant rise": "▲", "Significant fall": "▼"}[want]
+        assert (
+            r.symbol == {"No significant change": "●", "Significant rise": "▲", "Significant fall": "▼"}[want]
+        )
         assert (r.pct_change is None and c.pct_change is None) or math.isclose(r.pct_change, c.pct_change)
         assert r.population == pops[r.code]
         assert math.isclose(r.rate_per_1000, r.count / pops[r.code] * 1000)
@@ -302,8 +370,10 @@ def test_lsoa_table_matches_independent_sums(raw, robbery, lsoa_period, lsoas):
     prev_p = lsoa_period.previous()
     assert prev_p.start >= FIRST_LSOA_MONTH
     prev = independent_counts(raw, "lsoa", ["ROBBERY"], prev_p.start, prev_p.end)
-    assert t.set_index("code")["previous"].astype(int).to_dict() == prev.reindex(lsoas["lsoa21_code"],
-                                                                                 fill_value=0).to_dict()
+    assert (
+        t.set_index("code")["previous"].astype(int).to_dict()
+        == prev.reindex(lsoas["lsoa21_code"], fill_value=0).to_dict()
+    )
     assert t.attrs["previous"] == prev_p.label
 
 
@@ -323,7 +393,7 @@ def test_unknown_ward_is_a_friendly_error(robbery, lsoa_period):
 
 
 def test_lsoa_previous_period_before_the_series_is_not_held(raw, robbery):
-    period = make(date(2024, 1, 1), date(2024, 12, 1))   # previous: Jan-Dec 2023, before Aug 2023
+    period = make(date(2024, 1, 1), date(2024, 12, 1))  # previous: Jan-Dec 2023, before Aug 2023
     t = analysis.area_table(robbery, period, "LSOAs")
     assert len(t) == 169
     assert t["previous"].isna().all() and t["change"].isna().all() and t["pct_change"].isna().all()
@@ -335,7 +405,9 @@ def test_lsoa_previous_period_before_the_series_is_not_held(raw, robbery):
 
 
 def test_lsoa_previous_period_starting_at_the_first_lsoa_month_is_held(robbery):
-    period = make(date(2024, 8, 1), date(2025, 7, 1))   # previous: Aug 2023 - Jul 2024, exactly the first month
+    period = make(
+        date(2024, 8, 1), date(2025, 7, 1)
+    )  # previous: Aug 2023 - Jul 2024, exactly the first month
     t = analysis.area_table(robbery, period, "LSOAs")
     assert t["previous"].notna().all()
     assert "no earlier period held" not in set(t["verdict"])
@@ -345,15 +417,18 @@ def test_lsoa_previous_period_starting_at_the_first_lsoa_month_is_held(robbery):
 # ---------------------------------------------------------------- concentration
 
 
-@pytest.mark.parametrize("counts, share, k", [
-    ([10] + [0] * 9, 1.0, 1),
-    ([1] * 10, 0.1, 1),
-    ([5, 0, 3, 2], 0.5, 1),                      # unsorted; 10% of 4 areas rounds up to 1 area
-    ([1] * 20, 0.1, 2),
-    ([9, 1] + [0] * 18, 1.0, 2),
-    ([1] * 11, 2 / 11, 2),                       # 10% of 11 areas is 1.1: two areas
-    ([1] * 169, 17 / 169, 17),
-])
+@pytest.mark.parametrize(
+    "counts, share, k",
+    [
+        ([10] + [0] * 9, 1.0, 1),
+        ([1] * 10, 0.1, 1),
+        ([5, 0, 3, 2], 0.5, 1),  # unsorted; 10% of 4 areas rounds up to 1 area
+        ([1] * 20, 0.1, 2),
+        ([9, 1] + [0] * 18, 1.0, 2),
+        ([1] * 11, 2 / 11, 2),  # 10% of 11 areas is 1.1: two areas
+        ([1] * 169, 17 / 169, 17),
+    ],
+)
 def test_concentration_hand_examples(counts, share, k):
     got_share, got_k = analysis.concentration(pd.Series(counts))
     assert got_k == k
@@ -384,22 +459,37 @@ def test_concentration_top_tenth_is_exact_for_multiples_of_ten():
 def test_seasonality_uses_whole_calendar_years(raw, robbery):
     con, wh = raw
     g = analysis.seasonality(robbery)
-    last = con.execute("SELECT max(month) FROM read_parquet($p) WHERE level = 'borough' AND borough_code = $b",
-                       {"p": parquet(wh, "crime_monthly"), "b": settings().borough_code}).fetchone()[0]
+    last = con.execute(
+        "SELECT max(month) FROM read_parquet($p) WHERE level = 'borough' AND borough_code = $b",
+        {"p": parquet(wh, "crime_monthly"), "b": settings().borough_code},
+    ).fetchone()[0]
     end_year = last.year if last.month == 12 else last.year - 1
     start, end = date(end_year - 4, 1, 1), date(end_year, 12, 1)
     assert g.attrs["span"] == f"Jan {end_year - 4} to Dec {end_year}"
     assert list(g.columns) == ["calendar_month", "month_name", "mean", "index", "years"]
     assert list(g["calendar_month"]) == list(range(1, 13))
-    assert list(g["month_name"]) == ["January", "February", "March", "April", "May", "June", "July", "August",
-                                     "September", "October", "November", "December"]
+    assert list(g["month_name"]) == [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
     assert (g["years"] == 5).all(), "every calendar month counted once in each of 5 whole years"
     assert math.isclose(g["index"].mean(), 100.0)
     want = con.execute(
         "SELECT month(month) AS m, sum(count) / 5.0 AS mean FROM read_parquet($p) "
         "WHERE level = 'borough' AND borough_code = $b AND major_category = 'ROBBERY' "
         "AND month BETWEEN $s AND $e GROUP BY 1 ORDER BY 1",
-        {"p": parquet(wh, "crime_monthly"), "b": settings().borough_code, "s": start, "e": end}).df()
+        {"p": parquet(wh, "crime_monthly"), "b": settings().borough_code, "s": start, "e": end},
+    ).df()
     assert np.allclose(g["mean"].to_numpy(), want["mean"].to_numpy())
     assert np.allclose(g["index"].to_numpy(), want["mean"].to_numpy() / want["mean"].mean() * 100)
 
@@ -410,8 +500,10 @@ def test_seasonality_uses_whole_calendar_years(raw, robbery):
 @pytest.fixture(scope="module")
 def street_year(raw):
     con, wh = raw
-    last = con.execute("SELECT max(month) FROM read_parquet($p) WHERE crime_type = 'Burglary'",
-                       {"p": parquet(wh, "street_crime")}).fetchone()[0]
+    last = con.execute(
+        "SELECT max(month) FROM read_parquet($p) WHERE crime_type = 'Burglary'",
+        {"p": parquet(wh, "street_crime")},
+    ).fetchone()[0]
     return analysis.resolve_period("Last 12 months", last)
 
 
@@ -422,8 +514,9 @@ def test_burglary_outcomes_shares_sum_to_100(raw, street_year):
     assert math.isclose(df["share_pct"].sum(), 100.0)
     total = con.execute(
         "SELECT count(*) FROM read_parquet($p) WHERE crime_type = 'Burglary' AND geo_status = 'inside' "
-        "AND month BETWEEN $s AND $e", {"p": parquet(wh, "street_crime"), "s": street_year.start,
-                                        "e": street_year.end}).fetchone()[0]
+        "AND month BETWEEN $s AND $e",
+        {"p": parquet(wh, "street_crime"), "s": street_year.start, "e": street_year.end},
+    ).fetchone()[0]
     assert int(df["records"].sum()) == int(total) > 0
     assert np.allclose(df["share_pct"], df["records"] / total * 100)
     assert list(df["records"]) == sorted(df["records"], reverse=True)
@@ -454,11 +547,21 @@ def test_street_points_match_the_outcome_records(street_year):
 
 def independent_dashboard(raw, area: str, crime_type: str, subtype: str, measure: str, period) -> int:
     con, wh = raw
-    return int(con.execute(
-        "SELECT coalesce(sum(count), 0) FROM read_parquet($p) WHERE area_code = $a AND crime_type = $t "
-        "AND crime_subtype = $s AND measure = $m AND month BETWEEN $s0 AND $e0",
-        {"p": parquet(wh, "dashboard_monthly"), "a": area, "t": crime_type, "s": subtype, "m": measure,
-         "s0": period.start, "e0": period.end}).fetchone()[0])
+    return int(
+        con.execute(
+            "SELECT coalesce(sum(count), 0) FROM read_parquet($p) WHERE area_code = $a AND crime_type = $t "
+            "AND crime_subtype = $s AND measure = $m AND month BETWEEN $s0 AND $e0",
+            {
+                "p": parquet(wh, "dashboard_monthly"),
+                "a": area,
+                "t": crime_type,
+                "s": subtype,
+                "m": measure,
+                "s0": period.start,
+                "e0": period.end,
+            },
+        ).fetchone()[0]
+    )
 
 
 FY2425 = make(date(2024, 4, 1), date(2025, 3, 1))
@@ -467,15 +570,26 @@ FY2425 = make(date(2024, 4, 1), date(2025, 3, 1))
 def test_victims_borough_hate_crime_matches_the_dashboard(raw):
     borough = settings().borough_code
     v = analysis.victims(borough, FY2425)
-    assert list(v.columns) == ["crime_type", "subtype", "offences", "positive_outcomes",
-                               "positive_outcome_rate_pct", "months"]
+    assert list(v.columns) == [
+        "crime_type",
+        "subtype",
+        "offences",
+        "positive_outcomes",
+        "positive_outcome_rate_pct",
+        "months",
+    ]
     assert set(v["crime_type"]) == set(analysis.VICTIM_TYPES)
     hate = v[(v["crime_type"] == "Hate crime") & (v["subtype"] == "Hate crime")]
     assert len(hate) == 1
     row = hate.iloc[0]
-    assert row["offences"] == independent_dashboard(raw, borough, "Hate crime", "Hate crime", "Offences", FY2425) > 100
-    assert row["positive_outcomes"] == independent_dashboard(raw, borough, "Hate crime", "Hate crime",
-                                                             "Positive Outcomes", FY2425)
+    assert (
+        row["offences"]
+        == independent_dashboard(raw, borough, "Hate crime", "Hate crime", "Offences", FY2425)
+        > 100
+    )
+    assert row["positive_outcomes"] == independent_dashboard(
+        raw, borough, "Hate crime", "Hate crime", "Positive Outcomes", FY2425
+    )
     assert math.isclose(row["positive_outcome_rate_pct"], row["positive_outcomes"] / row["offences"] * 100)
     assert row["months"] == 12
     for r in v.itertuples():
@@ -501,8 +615,9 @@ def test_victims_rate_is_nan_below_10_offences(raw):
         if "Victims" in r.subtype:
             assert math.isnan(r.positive_outcomes), r  # no outcomes are published for victim counts
             continue
-        assert r.positive_outcomes == independent_dashboard(raw, borough, r.crime_type, r.subtype,
-                                                            "Positive Outcomes", month)
+        assert r.positive_outcomes == independent_dashboard(
+            raw, borough, r.crime_type, r.subtype, "Positive Outcomes", month
+        )
 
 
 def test_victims_for_a_period_the_dashboard_does_not_hold():

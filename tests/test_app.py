@@ -29,17 +29,15 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Markdown
 
-from csp_data.warehouse import sql
 from csp_data.config import REPO_ROOT, settings
 from csp_data.config.pages import PAGES, SECTIONS, PageSpec, pages_for
+from csp_data.warehouse import sql
 
 APP = REPO_ROOT / "app.py"
 PAGES_DIR = REPO_ROOT / "pages"
@@ -60,8 +58,6 @@ H1 = {
     "pages/public/about_data.py": "About the data",
     "pages/admin/data_status.py": "Data status",
 }
-
-
 
 
 def run_app() -> AppTest:
@@ -115,7 +111,8 @@ def assert_frame(at: AppTest) -> None:
 def tile(at: AppTest, label: str) -> Block:
     """The bordered container whose first line is the measure's bold label."""
     found = [
-        node for node in at.main
+        node
+        for node in at.main
         if isinstance(node, Block)
         and any(isinstance(c, Markdown) and c.value == f"**{label}**" for c in node.children.values())
     ]
@@ -137,9 +134,11 @@ def test_app_renders_default_page_with_frame(app_env, mode):
     text = " ".join(m.value for m in at.markdown)
     assert re.search(r"\*\*Robbery:\*\* \d{1,3}(,\d{3})* offences in the 12 months", text), text[:500]
     assert [h.value for h in at.header if h.value.startswith("Priority ")] == [
-        "Priority 1: Tackling acquisitive crimes and ASB", "Priority 2: Tackling violence",
+        "Priority 1: Tackling acquisitive crimes and ASB",
+        "Priority 2: Tackling violence",
         "Priority 3: Tackling drug supply and substance misuse",
-        "Priority 4: Tackling hate crime and improving community cohesion"]
+        "Priority 4: Tackling hate crime and improving community cohesion",
+    ]
     assert "Need help?" in [h.value for h in at.header]
 
 
@@ -222,13 +221,14 @@ def test_about_the_data_lists_every_source(app_env):
     assert "Sources" in [h.value for h in at.main.header]
     sources = table_df(at.main.table[0])
     origin = "Publisher, licence and where it was copied from"
-    assert list(sources.columns) == ["Dataset and snapshot", origin]   # two columns: fits a phone
+    assert list(sources.columns) == ["Dataset and snapshot", origin]  # two columns: fits a phone
     manifest = json.loads(settings().manifest_path.read_text(encoding="utf-8"))["files"]
     assert len(manifest) > 0
     assert sorted(sources["Dataset and snapshot"]) == sorted(f["snapshot"] for f in manifest)
     # Every row names its publisher, licence and origin (st.table gets Markdown-escaped text).
-    for cell, f in zip(sources.sort_values("Dataset and snapshot")[origin],
-                       sorted(manifest, key=lambda f: f["snapshot"])):
+    for cell, _f in zip(
+        sources.sort_values("Dataset and snapshot")[origin], sorted(manifest, key=lambda f: f["snapshot"])
+    ):
         text = cell.replace("\\", "").replace("\u200b", "")
         parts = text.split(" · ")
         assert len(parts) == 3 and all(p.strip() for p in parts), text
@@ -240,13 +240,17 @@ def test_data_status_checks_all_pass(app_env):
     assert_clean(at)
     assert h1s(at) == ["Data status"]
     headers = [h.value for h in at.main.header]
-    assert headers[-2:] == ["Quality checks", "Who has access"], headers   # local mode: access is text, no table
+    assert headers[-2:] == ["Quality checks", "Who has access"], (
+        headers
+    )  # local mode: access is text, no table
     checks = table_df(at.main.table[-1])
     expected = sql.check_specs(settings().borough_code)
     assert len(expected) > 0
     assert len(checks) == len(expected)
     assert set(checks["Check"]) == {n.removeprefix("checks/").replace("_", " ") for n, _, _ in expected}
-    assert (checks["Result"] == "✔ passes").all(), checks.loc[checks["Result"] != "✔ passes"].to_dict("records")
+    assert (checks["Result"] == "✔ passes").all(), checks.loc[checks["Result"] != "✔ passes"].to_dict(
+        "records"
+    )
     coverage = table_df(at.main.table[0])
     assert len(coverage) > 0 and "File" in coverage.columns
 

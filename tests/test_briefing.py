@@ -15,15 +15,13 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from csp_data.present import briefing
-
-from csp_data.analysis import hotspots, scorecard, targets, ttcg
-
-from csp_data.warehouse import sql
 from csp_data.__main__ import main
+from csp_data.analysis import hotspots, scorecard, targets, ttcg
 from csp_data.config import REPO_ROOT, settings
-from csp_data.plan.measures import MEASURES, get
 from csp_data.plan.document import load_plan
+from csp_data.plan.measures import MEASURES, get
+from csp_data.present import briefing
+from csp_data.warehouse import sql
 
 MARCH = date(2026, 3, 1)
 STATUS_WORDS = ("on track", "off track", "too early to tell", "awaiting data", "met", "not met")
@@ -90,7 +88,19 @@ def assert_self_contained(text: str) -> None:
     """Nothing in the page can load anything: no script, link, image, frame or import, no URL in
     any attribute except XML namespace declarations, no url() but to the page's own #ids."""
     doc = Doc(text)
-    for tag in ("script", "link", "img", "iframe", "object", "embed", "audio", "video", "source", "base", "image"):
+    for tag in (
+        "script",
+        "link",
+        "img",
+        "iframe",
+        "object",
+        "embed",
+        "audio",
+        "video",
+        "source",
+        "base",
+        "image",
+    ):
         assert tag not in doc.tags, f"<{tag}> in the pack"
     for tag, name, value in doc.attrs:
         if name.startswith("xmlns"):
@@ -122,19 +132,29 @@ def march(cli_env, tmp_path_factory):
     folder = tmp_path_factory.mktemp("pack")
     out = folder / "briefing-2026-03.html"
     t0 = time.perf_counter()
-    res = subprocess.run([sys.executable, "-m", "csp_data", "briefing", "--period", "2026-03", "--out", str(out)],
-                         cwd=REPO_ROOT, env=cli_env, capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [sys.executable, "-m", "csp_data", "briefing", "--period", "2026-03", "--out", str(out)],
+        cwd=REPO_ROOT,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     seconds = time.perf_counter() - t0
     assert res.returncode == 0, res.stderr
     text = out.read_text(encoding="utf-8")
-    print(f"\nbriefing 2026-03: {len(text.encode()) / 1024:.0f} KB in {seconds:.1f} s (CLI, including start-up)")
+    print(
+        f"\nbriefing 2026-03: {len(text.encode()) / 1024:.0f} KB in {seconds:.1f} s (CLI, including start-up)"
+    )
     return {"folder": folder, "out": out, "stdout": res.stdout, "text": text, "doc": Doc(text)}
 
 
 def test_cli_reports_what_it_wrote(march):
     assert march["stdout"].startswith(f"wrote {march['out']}")
     assert "briefing pack for March 2026" in march["stdout"]
-    assert sorted(p.name for p in march["folder"].iterdir()) == [march["out"].name], "no other file is created"
+    assert sorted(p.name for p in march["folder"].iterdir()) == [march["out"].name], (
+        "no other file is created"
+    )
 
 
 def test_title_borough_period_and_generation_date(march):
@@ -198,7 +218,9 @@ def test_police_target_charts_are_inline_svg_with_unique_ids(march):
     for t in police:
         assert f"Chart description: {t.label}: recorded against the path, year by year." in doc.plain
     sections = {"scorecard", "targets", "hotspots", "ttcg", "sources"}
-    assert all(i in sections or i.startswith("chart-") for i in doc.ids), "chart ids carry their chart's prefix"
+    assert all(i in sections or i.startswith("chart-") for i in doc.ids), (
+        "chart ids carry their chart's prefix"
+    )
 
 
 def test_hot_spots_for_the_main_categories(march):
@@ -235,14 +257,25 @@ def test_hot_spot_section_says_plainly_when_none_survives_and_shows_what_is_robu
     conc = [t for t in doc.tables if t and t[0][0] == "Busiest LSOAs"]
     assert len(conc) == len(briefing.HOTSPOT_CATEGORIES)
     robbery = conc[briefing.HOTSPOT_CATEGORIES.index("robbery")]
-    assert robbery[0] == ["Busiest LSOAs", "Share of offences, Mar 2025 to Feb 2026", "Share, Mar 2024 to Feb 2025"]
+    assert robbery[0] == [
+        "Busiest LSOAs",
+        "Share of offences, Mar 2025 to Feb 2026",
+        "Share, Mar 2024 to Feb 2025",
+    ]
     for row, k in zip(robbery[1:], (9, 17)):
-        assert row == [f"Top {5 if k == 9 else 10}% ({k} LSOAs)", f"{now.head(k).sum() / now.sum():.0%}",
-                       f"{before.head(k).sum() / before.sum():.0%}"]
-    ranks = [t for t in doc.tables if t and t[0] == ["Rank", "Most offences", "Highest rate per 1,000 residents"]]
+        assert row == [
+            f"Top {5 if k == 9 else 10}% ({k} LSOAs)",
+            f"{now.head(k).sum() / now.sum():.0%}",
+            f"{before.head(k).sum() / before.sum():.0%}",
+        ]
+    ranks = [
+        t for t in doc.tables if t and t[0] == ["Rank", "Most offences", "Highest rate per 1,000 residents"]
+    ]
     assert len(ranks) == len(briefing.HOTSPOT_CATEGORIES)
     top = gi.sort_values(["count", "name"], ascending=[False, True]).iloc[0]
-    assert ranks[briefing.HOTSPOT_CATEGORIES.index("robbery")][1][1].startswith(f"{top['code']} {top['name']}, ")
+    assert ranks[briefing.HOTSPOT_CATEGORIES.index("robbery")][1][1].startswith(
+        f"{top['code']} {top['name']}, "
+    )
     # and the TTCG section says the same in its own words for its categories
     assert "no LSOA is a hot spot after allowing for 169 areas tested at once." in doc.plain
 
@@ -269,7 +302,7 @@ def test_each_section_says_which_months_it_covers(march):
     assert covers["3. Small-area hot spots"].startswith("Mar 2025 to Feb 2026")
     assert covers["4. TTCG exceptions"].startswith("Mar 2026 (ward data)")
     assert "published to Feb 2026" in covers["4. TTCG exceptions"]
-    assert ("Borough-level recorded crime is published to Feb 2026, ward-level to Mar 2026" in doc.plain)
+    assert "Borough-level recorded crime is published to Feb 2026, ward-level to Mar 2026" in doc.plain
     for key in ("scorecard", "targets", "hotspots", "ttcg", "sources"):
         assert f'<section id="{key}">' in march["text"]
     assert doc.plain.count("Covers:") == 5
@@ -297,13 +330,20 @@ def test_no_external_resources(march):
 
 
 def test_the_self_containment_check_can_fail():
-    for bad in ('<img src="https://x.invalid/a.png">', '<link rel="stylesheet" href="//x.invalid/a.css">',
-                '<a href="http://x.invalid">x</a>', '<p style="background:url(https://x.invalid/a.png)">x</p>',
-                "<style>@import 'https://x.invalid/a.css';</style>", '<svg><image href="http://x.invalid/i"/></svg>'):
+    for bad in (
+        '<img src="https://x.invalid/a.png">',
+        '<link rel="stylesheet" href="//x.invalid/a.css">',
+        '<a href="http://x.invalid">x</a>',
+        '<p style="background:url(https://x.invalid/a.png)">x</p>',
+        "<style>@import 'https://x.invalid/a.css';</style>",
+        '<svg><image href="http://x.invalid/i"/></svg>',
+    ):
         with pytest.raises(AssertionError):
             assert_self_contained(f"<!DOCTYPE html><html><body>{bad}</body></html>")
-    assert_self_contained('<svg xmlns="http://www.w3.org/2000/svg"><rect fill="url(#g)"/></svg>'
-                          "<p>Origin: https://data.london.gov.uk/ (a citation in text)</p>")
+    assert_self_contained(
+        '<svg xmlns="http://www.w3.org/2000/svg"><rect fill="url(#g)"/></svg>'
+        "<p>Origin: https://data.london.gov.uk/ (a citation in text)</p>"
+    )
 
 
 def test_print_css(march):
@@ -329,8 +369,9 @@ def test_an_earlier_month_uses_that_months_data(warehouse):
     rows = {r[0]: r for r in doc.table_with("Measure", "Last 12 months")[1:]}
     robbery = scorecard.score(get("robbery"), as_of=june)
     assert robbery.latest == june
-    assert rows["Robbery (P1)"][1] == (f"Jul 2024 to Jun 2025: {robbery.l12.current:,d} "
-                                       f"(previous 12: {robbery.l12.previous:,d})")
+    assert rows["Robbery (P1)"][1] == (
+        f"Jul 2024 to Jun 2025: {robbery.l12.current:,d} (previous 12: {robbery.l12.previous:,d})"
+    )
 
 
 def test_the_first_month_says_what_cannot_be_shown(warehouse):
@@ -367,18 +408,24 @@ def test_default_month_is_the_latest_with_data(warehouse):
     assert briefing.resolve_month("2010-04") == date(2010, 4, 1)
 
 
-@pytest.mark.parametrize("period,message", [
-    ("2026-13", "month 13 is not 01-12"),
-    ("2026-00", "month 00 is not 01-12"),
-    ("abc", "one month as YYYY-MM"),
-    ("FY2025-26", "one month as YYYY-MM"),
-    ("2026-3", "one month as YYYY-MM"),
-    ("2026-03..2026-04", "one month as YYYY-MM"),
-    ("2027-01", "is after the latest data held"),
-    ("2026-04", "April 2026 is after the latest data held: recorded crime runs from Apr 2010 to Mar 2026"),
-    ("2010-03", "March 2010 is before the data start"),
-    ("1999-12", "is before the data start"),
-])
+@pytest.mark.parametrize(
+    "period,message",
+    [
+        ("2026-13", "month 13 is not 01-12"),
+        ("2026-00", "month 00 is not 01-12"),
+        ("abc", "one month as YYYY-MM"),
+        ("FY2025-26", "one month as YYYY-MM"),
+        ("2026-3", "one month as YYYY-MM"),
+        ("2026-03..2026-04", "one month as YYYY-MM"),
+        ("2027-01", "is after the latest data held"),
+        (
+            "2026-04",
+            "April 2026 is after the latest data held: recorded crime runs from Apr 2010 to Mar 2026",
+        ),
+        ("2010-03", "March 2010 is before the data start"),
+        ("1999-12", "is before the data start"),
+    ],
+)
 def test_bad_period_is_refused_and_writes_nothing(warehouse, tmp_path, capsys, period, message):
     out = tmp_path / "pack.html"
     rc = main(["briefing", "--period", period, "--out", str(out)])
@@ -463,7 +510,9 @@ def test_a_cli_run_replaces_an_existing_file(warehouse, tmp_path, capsys, monkey
     """The whole command on an existing file (the pack itself is stubbed: the real one is built above)."""
     out = tmp_path / "pack.html"
     out.write_text("OLD")
-    monkeypatch.setattr(briefing, "build", lambda month, cfg=None, generated=None: f"<html>{month:%Y-%m}</html>")
+    monkeypatch.setattr(
+        briefing, "build", lambda month, cfg=None, generated=None: f"<html>{month:%Y-%m}</html>"
+    )
     assert main(["briefing", "--period", "2026-02", "--out", str(out)]) == 0
     assert out.read_text() == "<html>2026-02</html>"
     assert "briefing pack for February 2026" in capsys.readouterr().out

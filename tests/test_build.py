@@ -18,15 +18,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from csp_data.warehouse import build, manifest, sql
 from csp_data.config import settings
+from csp_data.warehouse import build, manifest, sql
 from csp_data.warehouse.sources import mps
 
 TH_CODE, TH_NAME = "E09000030", "Tower Hamlets"
 
 
 def hashes(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()
+    }
 
 
 def raw(path: str) -> pd.DataFrame:
@@ -79,8 +81,13 @@ def _edit_manifest(cfg, change) -> None:
 
 def test_changing_a_manifest_entry_makes_it_stale(data_copy):
     cfg = settings()
-    _edit_manifest(cfg, lambda es: [replace(e, as_of="2099-01") if e.kind == "mps_wide_borough" and "historical" in e.path
-                                    else e for e in es])
+    _edit_manifest(
+        cfg,
+        lambda es: [
+            replace(e, as_of="2099-01") if e.kind == "mps_wide_borough" and "historical" in e.path else e
+            for e in es
+        ],
+    )
     stale, why = build.is_stale(cfg)
     assert stale and "sources have changed" in why
 
@@ -103,8 +110,13 @@ def test_touching_the_manifest_without_changing_it_is_not_stale(data_copy):
 
 def test_changing_provenance_in_the_manifest_makes_it_stale(data_copy):
     cfg = settings()
-    _edit_manifest(cfg, lambda es: [replace(e, licence="Corrected licence (synthetic edit)", snapshot=e.snapshot + " (corrected)")
-                                    for e in es])
+    _edit_manifest(
+        cfg,
+        lambda es: [
+            replace(e, licence="Corrected licence (synthetic edit)", snapshot=e.snapshot + " (corrected)")
+            for e in es
+        ],
+    )
     assert build.is_stale(cfg)[0]
 
 
@@ -136,7 +148,9 @@ def test_edited_source_is_refused_and_the_warehouse_kept(data_copy):
     before = hashes(cfg.warehouse_dir)
     census = cfg.sources_dir / "census" / "th_census2021_ts007a_age_lsoa21.csv"
     census.write_text(census.read_text().replace("Tower Hamlets", "Tower Hamlets (synthetic edit)", 1))
-    with pytest.raises(manifest.ManifestError, match="census/th_census2021_ts007a_age_lsoa21.csv: checksum differs"):
+    with pytest.raises(
+        manifest.ManifestError, match="census/th_census2021_ts007a_age_lsoa21.csv: checksum differs"
+    ):
         build.build(cfg)
     assert hashes(cfg.warehouse_dir) == before
 
@@ -147,7 +161,9 @@ def test_edited_source_is_refused_and_the_warehouse_kept(data_copy):
 def _expected_borough_total(entries, month: date) -> tuple[int, str]:
     """Tower Hamlets total for a month from the newest borough file holding it (as a real month)."""
     col = month.strftime("%Y%m")
-    for e in sorted((e for e in entries if e.kind == "mps_wide_borough"), key=lambda e: e.precedence, reverse=True):
+    for e in sorted(
+        (e for e in entries if e.kind == "mps_wide_borough"), key=lambda e: e.precedence, reverse=True
+    ):
         df = raw(e.path)
         cols = month_cols(df)
         if col not in cols:
@@ -159,8 +175,17 @@ def _expected_borough_total(entries, month: date) -> tuple[int, str]:
     raise AssertionError(f"no borough file holds {col}")
 
 
-@pytest.mark.parametrize("month", [date(2010, 4, 1), date(2016, 7, 1), date(2024, 2, 1), date(2024, 3, 1),
-                                   date(2025, 1, 1), date(2026, 2, 1)])
+@pytest.mark.parametrize(
+    "month",
+    [
+        date(2010, 4, 1),
+        date(2016, 7, 1),
+        date(2024, 2, 1),
+        date(2024, 3, 1),
+        date(2025, 1, 1),
+        date(2026, 2, 1),
+    ],
+)
 def test_borough_totals_equal_the_source_files(crime, entries, month):
     expected, path = _expected_borough_total(entries, month)
     assert expected > 1000  # a real month for an inner London borough
@@ -213,11 +238,19 @@ def test_stub_first_months_are_excluded(crime, warehouse):
 
 def test_stub_months_rule_on_a_synthetic_frame():
     """Synthetic wide frame: only *leading* near-empty months are stubs."""
-    frame = pd.DataFrame({
-        "MajorText": ["SYNTH", "SYNTH"], "MinorText": ["A", "B"], "WardName": ["W", "W"],
-        "WardCode": ["E05999991", "E05999991"], "LookUp_BoroughName": ["Synthetic", "Synthetic"],
-        "202401": [2, 1], "202402": [60, 50], "202403": [1, 0], "202404": [55, 45],
-    })
+    frame = pd.DataFrame(
+        {
+            "MajorText": ["SYNTH", "SYNTH"],
+            "MinorText": ["A", "B"],
+            "WardName": ["W", "W"],
+            "WardCode": ["E05999991", "E05999991"],
+            "LookUp_BoroughName": ["Synthetic", "Synthetic"],
+            "202401": [2, 1],
+            "202402": [60, 50],
+            "202403": [1, 0],
+            "202404": [55, 45],
+        }
+    )
     long, info = mps.read_wide(frame)
     assert info["level"] == "ward"
     assert info["stub_months"] == ["202401"]
@@ -234,13 +267,15 @@ def test_residential_burglary_is_one_continuous_series(crime):
     res = th[th.offence_group == "RESIDENTIAL BURGLARY"].groupby("month")["count"].sum()
     assert res.index.tolist() == expected
     assert (res > 0).all()
-    minors = th[th.offence_group == "RESIDENTIAL BURGLARY"].groupby(["minor_category", "month"])["count"].sum()
+    minors = (
+        th[th.offence_group == "RESIDENTIAL BURGLARY"].groupby(["minor_category", "month"])["count"].sum()
+    )
     # the premise: the old name stops and the new names start during 2023
     assert minors.loc["DOMESTIC BURGLARY"].loc[date(2022, 1, 1)] > 50
-    assert minors.loc["DOMESTIC BURGLARY"].loc[date(2023, 7, 1):].sum() == 0
+    assert minors.loc["DOMESTIC BURGLARY"].loc[date(2023, 7, 1) :].sum() == 0
     assert minors.loc["RES BURGLARY OF A HOME"].loc[date(2023, 7, 1)] > 20
     # ... yet the grouped series has no cliff across the change
-    window = res.loc[date(2022, 10, 1):date(2023, 12, 1)]
+    window = res.loc[date(2022, 10, 1) : date(2023, 12, 1)]
     assert window.min() >= 0.5 * window.max()
 
 
@@ -259,7 +294,11 @@ def test_revisions_record_old_and_new_counts(warehouse, entries):
 
     def cell(path):
         df = raw(path)
-        hit = df[(df.wardcode == ward.area_code) & (df.majortext == ward.major_category) & (df.minortext == ward.minor_category)]
+        hit = df[
+            (df.wardcode == ward.area_code)
+            & (df.majortext == ward.major_category)
+            & (df.minortext == ward.minor_category)
+        ]
         assert len(hit) == 1
         return int(hit[col].iloc[0])
 
@@ -293,5 +332,8 @@ def test_crime_cells_are_unique_and_non_negative(crime):
 
 def test_stamp_records_what_was_built(warehouse, entries):
     stamp = json.loads((warehouse / build.STAMP).read_text())
-    assert stamp == {"build_version": build.BUILD_VERSION, "sources_digest": manifest.digest(entries),
-                     "borough_code": settings().borough_code}
+    assert stamp == {
+        "build_version": build.BUILD_VERSION,
+        "sources_digest": manifest.digest(entries),
+        "borough_code": settings().borough_code,
+    }

@@ -33,15 +33,15 @@ import pandas as pd
 import pytest
 
 from csp_data.analysis import stats, targets
-from csp_data.plan.measures import get
-from csp_data.plan.periods import parse
-from csp_data.plan.document import load_plan
 from csp_data.analysis.scorecard import monthly_series
 from csp_data.analysis.stats import add_months
 from csp_data.analysis.trends import MeasureView
+from csp_data.plan.document import load_plan
+from csp_data.plan.measures import get
+from csp_data.plan.periods import parse
 
 ALPHA = 0.05
-END = date(2026, 2, 1)          # latest month held for every crime series; 36 months to it
+END = date(2026, 2, 1)  # latest month held for every crime series; 36 months to it
 SERIES = ("robbery", "violence_injury", "hate_crime")
 N_NULL = 500
 N_POWER = 200
@@ -113,8 +113,10 @@ def test_no_change_false_alarm_rate_is_at_most_nominal(fits, measure_id):
     rate = sum(c.significant for c in verdicts) / N_NULL
     # The exact Poisson test on the same synthetic series, for contrast (docs/STATISTICS.md).
     poisson = sum(stats.compare_counts(c.current, c.previous).significant for c in verdicts) / N_NULL
-    print(f"\n{measure_id}: phi={phi:.2f} rho={rho:.2f} n={N_NULL} false alarms {rate:.3f} "
-          f"(exact Poisson test {poisson:.3f})")
+    print(
+        f"\n{measure_id}: phi={phi:.2f} rho={rho:.2f} n={N_NULL} false alarms {rate:.3f} "
+        f"(exact Poisson test {poisson:.3f})"
+    )
     assert rate <= ALPHA + 3 * mcse(ALPHA, N_NULL), (measure_id, rate)
     if phi > 2:
         assert poisson > ALPHA + 3 * mcse(ALPHA, N_NULL), "the Poisson-only test over-claims on such series"
@@ -141,7 +143,7 @@ def test_year_to_date_comparison_false_alarm_rate(fits):
     md, mu, phi, rho = fits["robbery"]
     rng = np.random.default_rng(20261407)
     sims = simulate(mu, phi, rho, rng, N_NULL)
-    end = md[-2]                                   # Jan 2026 in a series to Feb 2026
+    end = md[-2]  # Jan 2026 in a series to Feb 2026
     cur, prev = (date(2025, 4, 1), end), (date(2024, 4, 1), add_months(end, -12))
     n = 0
     for y in sims:
@@ -167,14 +169,17 @@ def _target_sims(path_shift: float, n: int, seed: int):
     hist = real[real["month"] <= base_p.end].reset_index(drop=True)
     window = months_to(date(2026, 1, 1), 10)
     monthly = {r.month: int(r.count) for r in hist.itertuples() if r.month in base_p}
-    mu = np.array([stats.expected_on_path(monthly, [w], base_p, dead_p, float(t.target_change_pct)) for w in window])
+    mu = np.array(
+        [stats.expected_on_path(monthly, [w], base_p, dead_p, float(t.target_change_pct)) for w in window]
+    )
     disp = stats.series_dispersion(real, end=date(2026, 1, 1))
     rng = np.random.default_rng(seed)
     sims = simulate(mu * path_shift, disp.phi, disp.rho, rng, n)
     out = []
     for y in sims:
-        s = pd.concat([hist[["month", "count"]],
-                       pd.DataFrame({"month": window, "count": y})], ignore_index=True)
+        s = pd.concat(
+            [hist[["month", "count"]], pd.DataFrame({"month": window, "count": y})], ignore_index=True
+        )
         s["snapshot"] = "synthetic"
         out.append(targets.evaluate_police(t, MeasureView(m, s, window[-1], "synthetic")).status)
     return out, disp
@@ -184,8 +189,10 @@ def test_target_on_the_path_is_rarely_called_on_or_off_track(warehouse):
     statuses, disp = _target_sims(1.0, 250, 20261507)
     n = len(statuses)
     on, off = statuses.count("on track") / n, statuses.count("off track") / n
-    print(f"\nrobbery target, truth on the path, n={n}: on track {on:.3f}, off track {off:.3f} "
-          f"(phi={disp.phi:.2f}, rho={disp.rho:.2f})")
+    print(
+        f"\nrobbery target, truth on the path, n={n}: on track {on:.3f}, off track {off:.3f} "
+        f"(phi={disp.phi:.2f}, rho={disp.rho:.2f})"
+    )
     assert on <= 0.025 + 3 * mcse(0.025, n)
     assert off <= 0.025 + 3 * mcse(0.025, n)
 
@@ -202,11 +209,17 @@ def test_target_power_when_ten_percent_below_the_path(warehouse):
 
 
 def _ward_fit(warehouse, category="ROBBERY"):
-    from csp_data.warehouse import sql
     from csp_data.config import settings
+    from csp_data.warehouse import sql
 
-    df = sql.run("ttcg/ward_monthly_counts", borough_code=settings().borough_code, majors=[category], minors=[],
-                 start=add_months(END, -35), end=END)
+    df = sql.run(
+        "ttcg/ward_monthly_counts",
+        borough_code=settings().borough_code,
+        majors=[category],
+        minors=[],
+        start=add_months(END, -35),
+        end=END,
+    )
     df["month"] = pd.to_datetime(df["month"]).dt.date
     tab = df.pivot_table(index="ward_code", columns="month", values="count", aggfunc="sum")
     assert tab.shape == (20, 36)
@@ -216,7 +229,7 @@ def _ward_fit(warehouse, category="ROBBERY"):
     months = list(tab.columns)
     moy = np.array([m.month for m in months])
     col = obs.sum(axis=0)
-    season = np.array([col[moy == m].mean() for m in moy])     # no change: seasons only, no trend
+    season = np.array([col[moy == m].mean() for m in moy])  # no change: seasons only, no trend
     return list(tab.index), months, np.outer(share, season), disp
 
 
@@ -224,7 +237,7 @@ def test_twenty_wards_with_no_change_any_false_alarm_is_at_most_nominal(warehous
     codes, months, mu, disp = _ward_fit(warehouse)
     rng = np.random.default_rng(20261707)
     n = 250
-    sims = simulate(mu, disp.phi, disp.rho, rng, n)                  # (n, 20 wards, 36 months)
+    sims = simulate(mu, disp.phi, disp.rho, rng, n)  # (n, 20 wards, 36 months)
     area_col, month_col = np.repeat(codes, len(months)), months * len(codes)
     any_flag = raw_flags = 0
     for k, sim in enumerate(sims):
@@ -233,12 +246,14 @@ def test_twenty_wards_with_no_change_any_false_alarm_is_at_most_nominal(warehous
         cur, prev = sim[:, -12:].sum(axis=1), sim[:, -24:-12].sum(axis=1)
         comps = stats.compare_areas(cur.tolist(), prev.tolist(), d, 12, family="20 wards")
         any_flag += any(c.significant for c in comps)
-        if k < 100:   # the exact Poisson test ward by ward, for contrast (docs/STATISTICS.md)
+        if k < 100:  # the exact Poisson test ward by ward, for contrast (docs/STATISTICS.md)
             raw_flags += sum(stats.compare_counts(int(a), int(b)).significant for a, b in zip(cur, prev))
     rate = any_flag / n
     per_area_raw = raw_flags / (100 * len(codes))
-    print(f"\n20 wards robbery, no change, n={n}: any ward flagged {rate:.3f} "
-          f"(exact Poisson test per ward: {per_area_raw:.3f} of wards; phi={disp.phi:.2f} rho={disp.rho:.2f})")
+    print(
+        f"\n20 wards robbery, no change, n={n}: any ward flagged {rate:.3f} "
+        f"(exact Poisson test per ward: {per_area_raw:.3f} of wards; phi={disp.phi:.2f} rho={disp.rho:.2f})"
+    )
     assert rate <= ALPHA + 3 * mcse(ALPHA, n)
 
 
@@ -258,12 +273,17 @@ def test_why_no_trend_term_a_fitted_trend_lets_correlated_no_change_series_throu
     ours = trend = 0
     for y in sims:
         a, b = int(y[-12:].sum()), int(y[-24:-12].sum())
-        ours += stats.compare_in_series(pd.DataFrame({"month": md, "count": y}), (md[-12], md[-1]),
-                                        (md[-24], md[-13])).significant
+        ours += stats.compare_in_series(
+            pd.DataFrame({"month": md, "count": y}), (md[-12], md[-1]), (md[-24], md[-13])
+        ).significant
         fit = stats.poisson_glm(y.astype(float), X)
         r = (y - fit) / np.sqrt(fit)
-        d = stats.Dispersion(max(1.0, float(r @ r) / (36 - X.shape[1])), min(0.9, max(0.0, stats._lag1(r, idx))))
+        d = stats.Dispersion(
+            max(1.0, float(r @ r) / (36 - X.shape[1])), min(0.9, max(0.0, stats._lag1(r, idx)))
+        )
         trend += stats.compare_counts(a, b, phi=d.for_comparison(12)).significant
-    print(f"\nno change, rho 0.75, n=300: false alarms {ours / 300:.3f} (with a fitted trend {trend / 300:.3f})")
+    print(
+        f"\nno change, rho 0.75, n=300: false alarms {ours / 300:.3f} (with a fitted trend {trend / 300:.3f})"
+    )
     assert ours / 300 <= ALPHA + 3 * mcse(ALPHA, 300)
     assert trend / 300 > 0.10

@@ -16,10 +16,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csp_data.present import charts
-from csp_data.present.charts import (breakdown_bars, fy_bars, gauge, outcome_rate_chart, to_vega_spec, trend_chart,
-                             ward_bars)
 from csp_data.plan.periods import add_months
+from csp_data.present import charts
+from csp_data.present.charts import (
+    breakdown_bars,
+    fy_bars,
+    gauge,
+    outcome_rate_chart,
+    to_vega_spec,
+    trend_chart,
+    ward_bars,
+)
 
 # ---------------------------------------------------------------------------------------------
 # synthetic inputs
@@ -30,54 +37,99 @@ def synthetic_trend(n: int = 24, start: date = date(2024, 3, 1)) -> pd.DataFrame
     counts = [100 + (i % 5) * 3 for i in range(n)]
     signal = [""] * n
     if n == 24:
-        counts[-2] = 151      # Jan 2026: above the upper limit
-        counts[5] = 61        # Aug 2024: below the lower limit
-        counts[-1] = 104      # latest month
+        counts[-2] = 151  # Jan 2026: above the upper limit
+        counts[5] = 61  # Aug 2024: below the lower limit
+        counts[-1] = 104  # latest month
         signal[-2] = "above"
         signal[5] = "below"
         for i in range(10, 18):
             signal[i] = "run above"
     rolling = pd.Series(counts, dtype=float).rolling(12).mean()
-    return pd.DataFrame({"month": months, "count": counts, "rolling12": rolling, "centre": 105.0,
-                         "lcl": 74.3, "ucl": 135.7, "signal": signal})
+    return pd.DataFrame(
+        {
+            "month": months,
+            "count": counts,
+            "rolling12": rolling,
+            "centre": 105.0,
+            "lcl": 74.3,
+            "ucl": 135.7,
+            "signal": signal,
+        }
+    )
 
 
 def synthetic_fy() -> pd.DataFrame:
-    return pd.DataFrame({"fy": ["FY2022-23", "FY2023-24", "FY2024-25", "FY2025-26"],
-                         "count": [1320, 1250, 1198, 690], "complete": [True, True, True, False],
-                         "months": [12, 12, 12, 7]})
+    return pd.DataFrame(
+        {
+            "fy": ["FY2022-23", "FY2023-24", "FY2024-25", "FY2025-26"],
+            "count": [1320, 1250, 1198, 690],
+            "complete": [True, True, True, False],
+            "months": [12, 12, 12, 7],
+        }
+    )
 
 
 def synthetic_breakdown() -> pd.DataFrame:
     # deliberately not in order
-    return pd.DataFrame({"hate_strand": ["Disability", "Racist", "Homophobic", "Religious", "Transgender"],
-                         "offences": [20, 420, 95, 180, 12]})
+    return pd.DataFrame(
+        {
+            "hate_strand": ["Disability", "Racist", "Homophobic", "Religious", "Transgender"],
+            "offences": [20, 420, 95, 180, 12],
+        }
+    )
 
 
 def synthetic_outcomes() -> pd.DataFrame:
-    return pd.DataFrame({"period": ["Q1 2025", "Q2 2025", "Q3 2025", "Q4 2025"],
-                         "offences": [120, 8, 140, 130], "positive_outcomes": [10, 1, 16, 9],
-                         "rate_pct": [8.3, None, 11.4, 6.9], "rate_low": [4.6, None, 7.1, 3.7],
-                         "rate_high": [14.7, None, 17.8, 12.6]})
+    return pd.DataFrame(
+        {
+            "period": ["Q1 2025", "Q2 2025", "Q3 2025", "Q4 2025"],
+            "offences": [120, 8, 140, 130],
+            "positive_outcomes": [10, 1, 16, 9],
+            "rate_pct": [8.3, None, 11.4, 6.9],
+            "rate_low": [4.6, None, 7.1, 3.7],
+            "rate_high": [14.7, None, 17.8, 12.6],
+        }
+    )
 
 
 def synthetic_wards() -> pd.DataFrame:
-    return pd.DataFrame({"ward_code": [f"E0500{i:04d}" for i in range(6)],
-                         "ward_name": ["Bow East", "Spitalfields & Banglatown", "Poplar", "Weavers",
-                                       "Canary Wharf", "Mile End"],
-                         "count": [120, 410, 95, 150, 260, 88]})
+    return pd.DataFrame(
+        {
+            "ward_code": [f"E0500{i:04d}" for i in range(6)],
+            "ward_name": [
+                "Bow East",
+                "Spitalfields & Banglatown",
+                "Poplar",
+                "Weavers",
+                "Canary Wharf",
+                "Mile End",
+            ],
+            "count": [120, 410, 95, 150, 260, 88],
+        }
+    )
 
 
 def all_builders():
     return {
-        "trend": trend_chart(synthetic_trend(), "Robbery offences in Tower Hamlets", "robbery offences",
-                             breaks=[(date(2024, 3, 1), "CONNECT recording change")]),
-        "fy": fy_bars(synthetic_fy(), "Robbery by financial year", "robbery offences", target=1100,
-                      target_label="2028 target (down 7%)"),
-        "breakdown": breakdown_bars(synthetic_breakdown(), "Hate crime by strand", "hate_strand", "offences",
-                                    "offences"),
-        "outcomes": outcome_rate_chart(synthetic_outcomes(), "Hate crime positive outcomes", 10.0,
-                                       "Previous plan target 10%"),
+        "trend": trend_chart(
+            synthetic_trend(),
+            "Robbery offences in Tower Hamlets",
+            "robbery offences",
+            breaks=[(date(2024, 3, 1), "CONNECT recording change")],
+        ),
+        "fy": fy_bars(
+            synthetic_fy(),
+            "Robbery by financial year",
+            "robbery offences",
+            target=1100,
+            target_label="2028 target (down 7%)",
+        ),
+        "breakdown": breakdown_bars(
+            synthetic_breakdown(), "Hate crime by strand", "hate_strand", "offences", "offences"
+        ),
+        "outcomes": outcome_rate_chart(
+            synthetic_outcomes(), "Hate crime positive outcomes", 10.0, "Previous plan target 10%"
+        ),
         "gauge": gauge(1200, 1150, 1116, "lower", "Robbery (12 months)", "✔ on track", path_value=1170),
         "gauge_awaiting": gauge(1200, None, 1116, "lower", "Robbery (12 months)", "too early to tell"),
         "wards": ward_bars(synthetic_wards(), "Robbery by ward", "count", "Offences"),
@@ -124,9 +176,10 @@ def texts(spec: dict) -> list[str]:
 def contrast(hex_colour: str, against: str = "#ffffff") -> float:
     def lum(h):
         h = h.lstrip("#")
-        chans = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        chans = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
         lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in chans]
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
     a, b = sorted([lum(hex_colour), lum(against)], reverse=True)
     return (a + 0.05) / (b + 0.05)
 
@@ -215,17 +268,21 @@ def test_trend_layers_line_dashed_average_band_and_shaped_signals(built):
     line = of_type(spec, "line")[0]
     dash = line["encoding"]["strokeDash"]["scale"]
     styles = dict(zip(dash["domain"], dash["range"]))
-    assert styles["Monthly robbery offences"] == [1, 0]          # solid
+    assert styles["Monthly robbery offences"] == [1, 0]  # solid
     assert styles["12-month rolling average"] != [1, 0] and len(styles["12-month rolling average"]) >= 2
     assert styles["Control limits"] not in ([1, 0], styles["12-month rolling average"])
-    assert styles["Centre line (average)"] not in ([1, 0], styles["12-month rolling average"], styles["Control limits"])
+    assert styles["Centre line (average)"] not in (
+        [1, 0],
+        styles["12-month rolling average"],
+        styles["Control limits"],
+    )
     # the colour legend and dash legend are the same field, so they merge into one legend
     assert line["encoding"]["color"]["field"] == line["encoding"]["strokeDash"]["field"]
 
     band = of_type(spec, "area")[0]
     assert band["encoding"]["y"]["field"] == "Lower control limit"
     assert band["encoding"]["y2"]["field"] == "Upper control limit"
-    assert band["encoding"]["fill"]["legend"] is not None   # the band has its own legend entry
+    assert band["encoding"]["fill"]["legend"] is not None  # the band has its own legend entry
 
     shaped = [lyr for lyr in of_type(spec, "point") if "shape" in lyr["encoding"]]
     assert len(shaped) == 1
@@ -238,8 +295,14 @@ def test_trend_layers_line_dashed_average_band_and_shaped_signals(built):
     assert {r["Month"] for r in flagged if r["Signal"] == "Above upper control limit"} == {"Jan 2026"}
     assert len(flagged) == 10  # 1 above + 1 below + 8 in a run
     tips = {t["field"] for t in shaped[0]["encoding"]["tooltip"]}
-    assert {"Month", "Robbery offences", "12-month average", "Lower control limit", "Upper control limit",
-            "Signal"} <= tips
+    assert {
+        "Month",
+        "Robbery offences",
+        "12-month average",
+        "Lower control limit",
+        "Upper control limit",
+        "Signal",
+    } <= tips
 
 
 def test_trend_break_rule_is_labelled(built):
@@ -265,8 +328,16 @@ def test_trend_alt_text_quotes_the_real_numbers(built):
 def test_trend_table_has_one_row_per_month_with_readable_columns(built):
     chart, _, table = built["trend"]
     df = synthetic_trend()
-    assert list(table.columns) == ["Month", "Robbery offences", "12-month average", "Centre line",
-                                   "Lower control limit", "Upper control limit", "Signal", "Series break"]
+    assert list(table.columns) == [
+        "Month",
+        "Robbery offences",
+        "12-month average",
+        "Centre line",
+        "Lower control limit",
+        "Upper control limit",
+        "Signal",
+        "Series break",
+    ]
     assert len(table) == len(df)
     assert table["Month"].iloc[0] == "Mar 2024" and table["Month"].iloc[-1] == "Feb 2026"
     assert all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", m) for m in table["Month"])
@@ -280,7 +351,7 @@ def test_trend_table_has_one_row_per_month_with_readable_columns(built):
 
 
 def test_trend_nan_rolling_values_do_not_break_it():
-    df = synthetic_trend(8)                    # fewer than 12 months: every rolling value is NaN
+    df = synthetic_trend(8)  # fewer than 12 months: every rolling value is NaN
     assert df["rolling12"].isna().all()
     chart, alt_text, table = trend_chart(df, "Short series", "offences")
     spec = chart.to_dict()
@@ -293,13 +364,13 @@ def test_trend_nan_rolling_values_do_not_break_it():
 
 def test_trend_partly_nan_rolling_and_a_missing_month():
     df = synthetic_trend(14)
-    df.loc[3, "count"] = np.nan                 # a missing month stays missing, not zero
+    df.loc[3, "count"] = np.nan  # a missing month stays missing, not zero
     chart, alt_text, table = trend_chart(df, "Gappy", "offences")
     spec = chart.to_dict()
     line = of_type(spec, "line")[0]
     rows = values(spec, line)
     assert [r["value"] for r in rows if r["series"] == "Monthly offences"][3] is None
-    assert len([r for r in rows if r["series"] == "12-month rolling average"]) == 3   # months 12-14 only
+    assert len([r for r in rows if r["series"] == "12-month rolling average"]) == 3  # months 12-14 only
     assert "no figure for Jun 2024" in alt_text
     assert pd.isna(table["Offences"].iloc[3])
 
@@ -310,7 +381,7 @@ def test_trend_without_signals_or_breaks_has_no_shape_layer_and_says_so():
     chart, alt_text, table = trend_chart(df, "Quiet", "offences", breaks=[(date(2020, 1, 1), "out of range")])
     spec = chart.to_dict()
     assert not [lyr for lyr in of_type(spec, "point") if "shape" in lyr["encoding"]]
-    assert not of_type(spec, "rule")            # the out-of-range break is not drawn
+    assert not of_type(spec, "rule")  # the out-of-range break is not drawn
     assert "No months outside the control limits" in alt_text
     assert "Series break" not in table.columns
 
@@ -354,7 +425,7 @@ def test_fy_bars_incomplete_year_is_hatched_outlined_and_labelled(built):
     assert len(solid) == 1 and len(hatched) == 1
     gradient = hatched[0]["mark"]["color"]
     assert gradient["gradient"] == "linear" and len({s["color"] for s in gradient["stops"]}) == 2
-    assert hatched[0]["mark"]["strokeDash"]            # dashed outline: not colour alone
+    assert hatched[0]["mark"]["strokeDash"]  # dashed outline: not colour alone
     labels = texts(spec)
     assert "690 to date" in labels and "(7 months)" in labels
     assert "1,320" in labels
@@ -375,14 +446,21 @@ def test_fy_bars_alt_text_and_table(built):
     assert "FY2024-25: 1,198" in alt_text
     assert "FY2025-26: 690 to date (7 months)" in alt_text
     assert "2028 target (down 7%): 1,100" in alt_text and "98 above it" in alt_text
-    assert list(table.columns) == ["Financial year", "Robbery offences", "Months", "Status",
-                                   "2028 target (down 7%)"]
+    assert list(table.columns) == [
+        "Financial year",
+        "Robbery offences",
+        "Months",
+        "Status",
+        "2028 target (down 7%)",
+    ]
     assert len(table) == 4
     assert table["Status"].tolist() == ["Full year"] * 3 + ["To date (7 months)"]
 
 
 def test_fy_bars_target_label_already_holding_the_value_is_not_repeated():
-    chart, alt_text, _ = fy_bars(synthetic_fy(), "t", "Hate crime", target=1000, target_label="Target for 2028: 1,000")
+    chart, alt_text, _ = fy_bars(
+        synthetic_fy(), "t", "Hate crime", target=1000, target_label="Target for 2028: 1,000"
+    )
     assert any(line.endswith("Target for 2028: 1,000") for line in chart.to_dict()["title"]["subtitle"])
     assert "1,000: 1,000" not in alt_text and "Target for 2028: 1,000; the latest full year" in alt_text
 
@@ -439,7 +517,9 @@ def test_breakdown_missing_values_are_dropped_and_named():
 
 def test_breakdown_errors():
     with pytest.raises(ValueError, match="'hate_strand'"):
-        breakdown_bars(synthetic_breakdown().drop(columns=["hate_strand"]), "t", "hate_strand", "offences", "o")
+        breakdown_bars(
+            synthetic_breakdown().drop(columns=["hate_strand"]), "t", "hate_strand", "offences", "o"
+        )
     with pytest.raises(ValueError, match="'offences'"):
         breakdown_bars(synthetic_breakdown().drop(columns=["offences"]), "t", "hate_strand", "offences", "o")
     with pytest.raises(ValueError, match="empty"):
@@ -457,7 +537,7 @@ def test_outcome_rate_points_error_bars_and_dashed_target(built):
     assert len(ci) == 1
     assert ci[0]["encoding"]["y"]["field"] == "Interval low (%)"
     assert ci[0]["encoding"]["y2"]["field"] == "Interval high (%)"
-    assert len(values(spec, ci[0])) == 3                    # the suppressed period has no interval
+    assert len(values(spec, ci[0])) == 3  # the suppressed period has no interval
     target = [lyr for lyr in of_type(spec, "rule") if "y2" not in lyr["encoding"]]
     assert len(target) == 1 and target[0]["mark"]["strokeDash"]
     assert values(spec, target[0])[0]["target"] == 10.0
@@ -474,8 +554,15 @@ def test_outcome_rate_alt_text_and_table(built):
     assert "interval 3.7% to 12.6%" in alt_text
     assert "previous plan target 10%, which is within the interval" in alt_text
     assert "1 period with fewer than 10 offences has no rate shown" in alt_text
-    assert list(table.columns) == ["Period", "Offences", "Positive outcomes", "Positive outcome rate (%)",
-                                   "Interval low (%)", "Interval high (%)", "Note"]
+    assert list(table.columns) == [
+        "Period",
+        "Offences",
+        "Positive outcomes",
+        "Positive outcome rate (%)",
+        "Interval low (%)",
+        "Interval high (%)",
+        "Note",
+    ]
     assert len(table) == 4
     assert table["Note"].iloc[1] == "Rate not shown: fewer than 10 offences"
     assert table["Note"].iloc[0] == ""
@@ -496,7 +583,9 @@ def test_outcome_rate_default_target_label():
     assert "target 12.5%" in alt_text
 
 
-@pytest.mark.parametrize("col", ["period", "offences", "positive_outcomes", "rate_pct", "rate_low", "rate_high"])
+@pytest.mark.parametrize(
+    "col", ["period", "offences", "positive_outcomes", "rate_pct", "rate_low", "rate_high"]
+)
 def test_outcome_rate_missing_column_is_named(col):
     with pytest.raises(ValueError, match=repr(col)):
         outcome_rate_chart(synthetic_outcomes().drop(columns=[col]), "t", 10, "")
@@ -516,19 +605,26 @@ def test_gauge_bullet_layers_and_status_in_title(built):
     spec = chart.to_dict()
     assert spec["title"]["text"] == "Robbery (12 months): ✔ on track"
     bars = of_type(spec, "bar")
-    assert len(bars) == 2                                   # grey range + latest
+    assert len(bars) == 2  # grey range + latest
     assert values(spec, bars[0])[0]["start"] == 0 and values(spec, bars[0])[0]["end"] >= 1200
     assert values(spec, bars[1])[0]["Value"] == 1150
     marker = of_type(spec, "point")[0]
     rows = {r["What"]: r["Value"] for r in values(spec, marker)}
     assert rows == {"Baseline": 1200, "Target": 1116, "Expected now on the path to target": 1170}
-    shapes = dict(zip(marker["encoding"]["shape"]["scale"]["domain"], marker["encoding"]["shape"]["scale"]["range"]))
-    assert len(set(shapes.values())) == len(shapes)         # each marker its own shape
-    assert alt_text == ("Robbery (12 months): on track. Latest 1,150 against a baseline of 1,200 and a target of "
-                        "1,116 (lower is better). The path to the target expects about 1,170 by now.")
-    assert table.to_dict("records") == [{"Item": "Latest", "Value": 1150}, {"Item": "Baseline", "Value": 1200},
-                                        {"Item": "Target", "Value": 1116},
-                                        {"Item": "Expected now on the path to target", "Value": 1170}]
+    shapes = dict(
+        zip(marker["encoding"]["shape"]["scale"]["domain"], marker["encoding"]["shape"]["scale"]["range"])
+    )
+    assert len(set(shapes.values())) == len(shapes)  # each marker its own shape
+    assert alt_text == (
+        "Robbery (12 months): on track. Latest 1,150 against a baseline of 1,200 and a target of "
+        "1,116 (lower is better). The path to the target expects about 1,170 by now."
+    )
+    assert table.to_dict("records") == [
+        {"Item": "Latest", "Value": 1150},
+        {"Item": "Baseline", "Value": 1200},
+        {"Item": "Target", "Value": 1116},
+        {"Item": "Expected now on the path to target", "Value": 1170},
+    ]
 
 
 def test_gauge_awaiting_data_shows_only_baseline_and_target(built):
@@ -536,7 +632,7 @@ def test_gauge_awaiting_data_shows_only_baseline_and_target(built):
     spec = chart.to_dict()
     assert "awaiting data" in alt_text and "Baseline 1,200" in alt_text and "target 1,116" in alt_text
     assert "awaiting data" in spec["title"]["text"]
-    assert len(of_type(spec, "bar")) == 1                   # only the grey range
+    assert len(of_type(spec, "bar")) == 1  # only the grey range
     marker = of_type(spec, "point")[0]
     assert {r["What"] for r in values(spec, marker)} == {"Baseline", "Target"}
     assert table["Item"].tolist() == ["Baseline", "Target"]
@@ -566,15 +662,28 @@ def test_ward_bars_ranked_with_labelled_borough_average(built):
     chart, alt_text, table = built["wards"]
     spec = chart.to_dict()
     bar = of_type(spec, "bar")[0]
-    assert bar["encoding"]["y"]["sort"][1:] == ["Spitalfields & Banglatown", "Canary Wharf", "Weavers",
-                                                "Bow East", "Poplar", "Mile End"]
+    assert bar["encoding"]["y"]["sort"][1:] == [
+        "Spitalfields & Banglatown",
+        "Canary Wharf",
+        "Weavers",
+        "Bow East",
+        "Poplar",
+        "Mile End",
+    ]
     avg = round(sum([120, 410, 95, 150, 260, 88]) / 6, 2)
     rule = of_type(spec, "rule")[0]
     assert values(spec, rule)[0]["Offences"] == pytest.approx(avg)
     assert f"Borough average: {charts.fmt(avg)}" in texts(spec)
     assert list(table.columns) == ["Rank", "Ward", "Offences", "Compared with borough average"]
     assert table["Rank"].tolist() == list(range(1, 7)) and len(table) == 6
-    assert table["Compared with borough average"].tolist() == ["above", "above", "below", "below", "below", "below"]
+    assert table["Compared with borough average"].tolist() == [
+        "above",
+        "above",
+        "below",
+        "below",
+        "below",
+        "below",
+    ]
     assert "Spitalfields & Banglatown (410)" in alt_text and "Mile End (88)" in alt_text
     assert f"Borough average {charts.fmt(avg)}; 2 wards above it" in alt_text
 
@@ -594,16 +703,20 @@ def test_trend_alt_text_lists_separate_runs_separately():
     df.loc[2:9, "signal"] = "run below"
     df.loc[15:16, "signal"] = "run below"
     _, alt_text, _ = trend_chart(df, "Runs", "offences")
-    assert "10 months in a sustained run below the centre line (May 2024 to Dec 2024; Jun 2025 to Jul 2025)" \
+    assert (
+        "10 months in a sustained run below the centre line (May 2024 to Dec 2024; Jun 2025 to Jul 2025)"
         in alt_text
+    )
 
 
-@pytest.mark.parametrize("status, spoken", [("✔ on track", "on track"), ("… too early to tell", "too early to tell"),
-                                            ("✖ off track", "off track")])
+@pytest.mark.parametrize(
+    "status, spoken",
+    [("✔ on track", "on track"), ("… too early to tell", "too early to tell"), ("✖ off track", "off track")],
+)
 def test_gauge_alt_text_speaks_status_without_symbols(status, spoken):
     chart, alt_text, _ = gauge(100, 95, 90, "lower", "Knife crime", status)
     assert alt_text.startswith(f"Knife crime: {spoken}.")
-    assert chart.to_dict()["title"]["text"] == f"Knife crime: {status}"   # the symbol stays visible
+    assert chart.to_dict()["title"]["text"] == f"Knife crime: {status}"  # the symbol stays visible
 
 
 def test_ward_bars_errors():
@@ -629,30 +742,42 @@ def test_fmt_numbers():
 
 # ----------------------------------------------------------------------------- trajectory
 
+
 def synthetic_trajectory() -> pd.DataFrame:
     """Synthetic: a baseline year, a part year and two future years."""
-    return pd.DataFrame({
-        "fy": ["FY2024-25", "FY2025-26", "FY2026-27", "FY2027-28"],
-        "months": [12, 11, 0, 0],
-        "recorded": [1415, 1180, None, None],
-        "expected": [1411.3, 1272.5, 1349.7, 1320.3],
-        "full_year": [1411.3, 1382.7, 1349.7, 1320.3],
-    })
+    return pd.DataFrame(
+        {
+            "fy": ["FY2024-25", "FY2025-26", "FY2026-27", "FY2027-28"],
+            "months": [12, 11, 0, 0],
+            "recorded": [1415, 1180, None, None],
+            "expected": [1411.3, 1272.5, 1349.7, 1320.3],
+            "full_year": [1411.3, 1382.7, 1349.7, 1320.3],
+        }
+    )
 
 
 def test_trajectory_chart_bars_against_a_dashed_path_with_diamonds():
     from csp_data.present.charts import trajectory_chart
 
-    chart, alt_text, table = trajectory_chart(synthetic_trajectory(), "Robbery: recorded against the path", "Robbery")
+    chart, alt_text, table = trajectory_chart(
+        synthetic_trajectory(), "Robbery: recorded against the path", "Robbery"
+    )
     spec = chart.to_dict()
     assert spec["description"] == alt_text
     lines = of_type(spec, "line")
-    assert len(lines) == 1 and lines[0]["mark"]["strokeDash"] and lines[0]["mark"]["point"]["shape"] == "diamond"
+    assert (
+        len(lines) == 1 and lines[0]["mark"]["strokeDash"] and lines[0]["mark"]["point"]["shape"] == "diamond"
+    )
     assert len(of_type(spec, "bar")) == 1
     assert "FY2025-26 (11 months): 1,180 against 1,272.5 on the path" in alt_text
     assert "FY2027-28: no data yet, path 1,320.3" in alt_text
     assert len(table) == 4 and list(table.columns) == [
-        "Financial year", "Months held", "Robbery recorded", "Expected on the path (same months)", "Path, full year"]
+        "Financial year",
+        "Months held",
+        "Robbery recorded",
+        "Expected on the path (same months)",
+        "Path, full year",
+    ]
     assert "http" not in json.dumps({k: v for k, v in spec.items() if k != "$schema"})
 
 

@@ -8,7 +8,6 @@ import json
 
 import pandas as pd
 import pytest
-
 from conftest import run_cli
 
 from csp_data.warehouse import sql
@@ -49,8 +48,18 @@ def test_query_json_fills_in_the_configured_borough(cli, expected_robbery):
 
 
 def test_query_table(cli):
-    res = cli("query", "crime/london_rank", "--param", 'majors=["ROBBERY"]', "--param", "minors=[]",
-              "--param", "start=2025-03-01", "--param", "end=2026-02-01")
+    res = cli(
+        "query",
+        "crime/london_rank",
+        "--param",
+        'majors=["ROBBERY"]',
+        "--param",
+        "minors=[]",
+        "--param",
+        "start=2025-03-01",
+        "--param",
+        "end=2026-02-01",
+    )
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert lines[0].split() == ["borough_code", "borough_name", "count", "rank", "boroughs"]
@@ -73,11 +82,14 @@ def test_unknown_query_exits_2_with_a_message(cli):
     assert res.stdout == ""
 
 
-@pytest.mark.parametrize(("param", "message"), [
-    ("colour=red", "unknown parameter(s) ['colour']"),
-    ("majors=[ROBBERY]", "list values are JSON"),       # a list that is not JSON
-    ("majors", "takes name=value"),                     # no '='
-])
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("colour=red", "unknown parameter(s) ['colour']"),
+        ("majors=[ROBBERY]", "list values are JSON"),  # a list that is not JSON
+        ("majors", "takes name=value"),  # no '='
+    ],
+)
 def test_bad_param_exits_2(cli, param, message):
     res = cli(*ROBBERY, "--param", param)
     assert res.returncode == 2

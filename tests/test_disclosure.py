@@ -83,7 +83,9 @@ def _propagate(doms: dict[Var, tuple[int, int]], eqs) -> bool:
                 hi_rest = sum(max(c2 * doms[u][0], c2 * doms[u][1]) for u, c2 in eq if u != v)
                 lo, hi = doms[v]
                 # c * x_v = -(rest), c = +1 or -1
-                new = (max(lo, -hi_rest), min(hi, -lo_rest)) if c == 1 else (max(lo, lo_rest), min(hi, hi_rest))
+                new = (
+                    (max(lo, -hi_rest), min(hi, -lo_rest)) if c == 1 else (max(lo, lo_rest), min(hi, hi_rest))
+                )
                 if new[0] > new[1]:
                     return False
                 if new != (lo, hi):
@@ -131,7 +133,9 @@ def reader_domains(out: pd.DataFrame, truth: list[list[int]], how: str) -> dict[
     return doms
 
 
-def recoverable_cells(df: pd.DataFrame, out: pd.DataFrame, row_totals: bool, col_totals: bool, how: str) -> list[Var]:
+def recoverable_cells(
+    df: pd.DataFrame, out: pd.DataFrame, row_totals: bool, col_totals: bool, how: str
+) -> list[Var]:
     """Hidden cells whose true value is the only one consistent with what is published."""
     truth = augmented(df, row_totals, col_totals)
     assert out.shape == (len(truth), len(truth[0]))
@@ -155,7 +159,10 @@ def naive(df: pd.DataFrame, pattern: list[list[bool]], row_totals=True, col_tota
     """A display table with a given hidden pattern (to show the reader catches weak patterns)."""
     truth = augmented(df, row_totals, col_totals)
     return pd.DataFrame(
-        [[(TEXT_SMALL if 0 < v < 10 else TEXT_HIDDEN) if h else count(v).text for v, h in zip(r, hr)] for r, hr in zip(truth, pattern)]
+        [
+            [(TEXT_SMALL if 0 < v < 10 else TEXT_HIDDEN) if h else count(v).text for v, h in zip(r, hr)]
+            for r, hr in zip(truth, pattern)
+        ]
     )
 
 
@@ -165,13 +172,17 @@ def line_rule_only(df: pd.DataFrame) -> list[list[bool]]:
     g = augmented(df, True, True)
     n_rows, n_cols = len(g), len(g[0])
     hidden = [[0 < v < 10 for v in row] for row in g]
-    lines = [[(i, j) for j in range(n_cols)] for i in range(n_rows)] + [[(i, j) for i in range(n_rows)] for j in range(n_cols)]
+    lines = [[(i, j) for j in range(n_cols)] for i in range(n_rows)] + [
+        [(i, j) for i in range(n_rows)] for j in range(n_cols)
+    ]
     changed = True
     while changed:
         changed = False
         for line in lines:
             if sum(hidden[i][j] for i, j in line) == 1:
-                _, pos = min((g[i][j], p) for p, (i, j) in enumerate(line) if not hidden[i][j] and g[i][j] > 0)
+                _, pos = min(
+                    (g[i][j], p) for p, (i, j) in enumerate(line) if not hidden[i][j] and g[i][j] > 0
+                )
                 i, j = line[pos]
                 hidden[i][j] = changed = True
     return hidden
@@ -215,10 +226,23 @@ def test_constants():
 @pytest.mark.parametrize(
     ("n", "text", "value"),
     [
-        (0, "0", 0), (1, TEXT_SMALL, None), (5, TEXT_SMALL, None), (9, TEXT_SMALL, None),
-        (10, "10", 10), (12, "10", 10), (13, "15", 15), (14, "15", 15), (15, "15", 15),
-        (17, "15", 15), (18, "20", 20), (22, "20", 20), (23, "25", 25), (100, "100", 100),
-        (1232, "1,230", 1230), (1233, "1,235", 1235), (1234, "1,235", 1235),
+        (0, "0", 0),
+        (1, TEXT_SMALL, None),
+        (5, TEXT_SMALL, None),
+        (9, TEXT_SMALL, None),
+        (10, "10", 10),
+        (12, "10", 10),
+        (13, "15", 15),
+        (14, "15", 15),
+        (15, "15", 15),
+        (17, "15", 15),
+        (18, "20", 20),
+        (22, "20", 20),
+        (23, "25", 25),
+        (100, "100", 100),
+        (1232, "1,230", 1230),
+        (1233, "1,235", 1235),
+        (1234, "1,235", 1235),
     ],
 )
 def test_count_rule(n, text, value):
@@ -253,7 +277,10 @@ def test_count_accepts_numpy_integers():
     assert count(np.uint8(4)).text == TEXT_SMALL
 
 
-@pytest.mark.parametrize("bad", [-1, -10, 3.0, 2.5, float("nan"), True, False, np.bool_(True), np.float64(12), "12", None, Decimal(12)])
+@pytest.mark.parametrize(
+    "bad",
+    [-1, -10, 3.0, 2.5, float("nan"), True, False, np.bool_(True), np.float64(12), "12", None, Decimal(12)],
+)
 def test_count_rejects_non_counts(bad):
     with pytest.raises(ValueError, match="non-negative whole number") as exc:
         count(bad)
@@ -267,7 +294,18 @@ def test_cell_is_frozen():
 
 @pytest.mark.parametrize(
     ("x", "expected"),
-    [(7.5, 10), (12.5, 15), (2.5, 5), (7.4999, 5), (0, 0), (12, 10), (13, 15), (Decimal("7.5"), 10), (Fraction(25, 2), 15), (-7.5, -5)],
+    [
+        (7.5, 10),
+        (12.5, 15),
+        (2.5, 5),
+        (7.4999, 5),
+        (0, 0),
+        (12, 10),
+        (13, 15),
+        (Decimal("7.5"), 10),
+        (Fraction(25, 2), 15),
+        (-7.5, -5),
+    ],
 )
 def test_round_half_up(x, expected):
     assert round_half_up(x) == expected
@@ -297,8 +335,17 @@ def test_percentage_base_threshold():
 
 @pytest.mark.parametrize(
     ("num", "den", "text"),
-    [(0, 10, "0%"), (10, 10, "100%"), (43, 100, "43%"), (1, 40, "3%"), (1, 3 * 40, "1%"), (10, 30, "33%"), (20, 30, "67%"),
-     (1, 400, "0%"), (399, 400, "100%")],
+    [
+        (0, 10, "0%"),
+        (10, 10, "100%"),
+        (43, 100, "43%"),
+        (1, 40, "3%"),
+        (1, 3 * 40, "1%"),
+        (10, 30, "33%"),
+        (20, 30, "67%"),
+        (1, 400, "0%"),
+        (399, 400, "100%"),
+    ],
 )
 def test_percentage_values(num, den, text):
     assert percentage(num, den).text == text
@@ -340,9 +387,9 @@ def test_one_small_cell_gets_secondary_in_its_row_and_column():
     # ...which leaves column b and row r2 with one each, closed by 35
     assert reasons.loc["r2", "b"] == REASON_SECONDARY
     expected = [
-        [TEXT_SMALL, TEXT_HIDDEN, "30", "55"],   # 54
+        [TEXT_SMALL, TEXT_HIDDEN, "30", "55"],  # 54
         [TEXT_HIDDEN, TEXT_HIDDEN, "40", "100"],
-        ["30", "55", "70", "155"],              # 29, 55, 70, 154
+        ["30", "55", "70", "155"],  # 29, 55, 70, 154
     ]
     assert out.to_numpy().tolist() == expected
     assert hidden_of(out).sum() == 4
@@ -354,7 +401,15 @@ def test_secondary_suppression_cascades_until_stable():
     h = protection(out).suppressed
     # r1 hides b (15); column a hides r2 (40); column b hides r3 (20); then row r2 hides c (12)
     # and row r3 hides a (45); that leaves column c with one, so r1's c (50) goes too.
-    expected_hidden = {("r1", "a"), ("r1", "b"), ("r1", "c"), ("r2", "a"), ("r2", "c"), ("r3", "a"), ("r3", "b")}
+    expected_hidden = {
+        ("r1", "a"),
+        ("r1", "b"),
+        ("r1", "c"),
+        ("r2", "a"),
+        ("r2", "c"),
+        ("r3", "a"),
+        ("r3", "b"),
+    }
     got = {(r, c) for r in h.index for c in h.columns if h.loc[r, c]}
     assert got == expected_hidden
     assert out.loc["r2", "b"] == "90" and out.loc["r3", "c"] == "80"
@@ -377,10 +432,10 @@ def test_large_numbers_only_rounded_and_totals_from_unrounded():
     out = assert_protected(df)
     assert not hidden_of(out).any()
     assert out.to_numpy().tolist() == [
-        ["10", "10", "25"],          # 24 -> 25, although the shown cells add to 20
-        ["15", "15", "25"],          # 27 -> 25
-        ["100", "1,235", "1,335"],   # 1334 -> 1,335
-        ["125", "1,260", "1,385"],   # 125, 1260, 1385
+        ["10", "10", "25"],  # 24 -> 25, although the shown cells add to 20
+        ["15", "15", "25"],  # 27 -> 25
+        ["100", "1,235", "1,335"],  # 1334 -> 1,335
+        ["125", "1,260", "1,385"],  # 125, 1260, 1385
     ]
     values = protection(out).values
     assert values.loc["r1", "Total"] == 25 and values.loc["Total", "b"] == 1260
@@ -513,8 +568,18 @@ def test_series_with_total():
 def test_series_cases():
     assert protect_series(pd.Series([4, 20, 30]), total=False).tolist() == [TEXT_SMALL, "20", "30"]
     # a lone small item: the total equals it, so the total is hidden too and nothing else is
-    assert protect_series(pd.Series([4, 0, 0], index=list("abc"))).tolist() == [TEXT_SMALL, "0", "0", TEXT_SMALL]
-    assert protect_series(pd.Series([3, 4, 50], index=list("abc"))).tolist() == [TEXT_SMALL, TEXT_SMALL, "50", "55"]
+    assert protect_series(pd.Series([4, 0, 0], index=list("abc"))).tolist() == [
+        TEXT_SMALL,
+        "0",
+        "0",
+        TEXT_SMALL,
+    ]
+    assert protect_series(pd.Series([3, 4, 50], index=list("abc"))).tolist() == [
+        TEXT_SMALL,
+        TEXT_SMALL,
+        "50",
+        "55",
+    ]
     assert protect_series(pd.Series([5])).tolist() == [TEXT_SMALL, TEXT_SMALL]
     assert protect_series(pd.Series([12, 13])).tolist() == ["10", "15", "25"]
     assert protect_series(pd.Series([], dtype="int64")).tolist() == ["0"]
@@ -570,7 +635,11 @@ def test_labels_and_names_kept():
     df.index.name, df.columns.name = "ward", "age"
     out = protect_table(df)
     assert out.index.name == "ward" and out.columns.name == "age"
-    assert list(out.index) == ["Bow East", "Total"] and list(out.columns) == ["Under 18", "18 and over", "Total"]
+    assert list(out.index) == ["Bow East", "Total"] and list(out.columns) == [
+        "Under 18",
+        "18 and over",
+        "Total",
+    ]
 
 
 def test_attrs_pattern_shapes_and_no_raw_counts():

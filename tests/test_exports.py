@@ -16,14 +16,13 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from csp_data.present import charts, exports
-
 from csp_data.analysis import stats
-from csp_data.config import REPO_ROOT
-from csp_data.present.exports import ChartExportError, chart_png, chart_svg, csv_bytes, safe_frame
-from csp_data.plan.measures import get
 from csp_data.analysis.targets import evaluate_all
 from csp_data.analysis.trends import view
+from csp_data.config import REPO_ROOT
+from csp_data.plan.measures import get
+from csp_data.present import charts, exports
+from csp_data.present.exports import ChartExportError, chart_png, chart_svg, csv_bytes, safe_frame
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -37,8 +36,18 @@ def read_back(data: bytes, keep_blank: bool = True) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- CSV formula escaping
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+44 20 7364 5000", "-2", "@SUM(A1)", "\tx", "\rx",
-                                  '=HYPERLINK("http://example.invalid","click")'])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "=1+1",
+        "+44 20 7364 5000",
+        "-2",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+        '=HYPERLINK("http://example.invalid","click")',
+    ],
+)
 def test_formula_like_text_is_neutralised(cell):
     df = pd.DataFrame({"text": [cell, "plain"]})
     out = safe_frame(df)
@@ -86,12 +95,14 @@ def test_header_cells_are_neutralised():
 
 
 def test_string_and_categorical_columns_and_round_trip():
-    df = pd.DataFrame({
-        "ward": pd.array(["=Lansbury", "Mile End", None], dtype="string"),
-        "kind": pd.Categorical(["@ward", "-lsoa", "borough"]),
-        "note": ["£5 – ok", "\t=tab", "\r=cr"],
-        "n": [1, 2, 3],
-    })
+    df = pd.DataFrame(
+        {
+            "ward": pd.array(["=Lansbury", "Mile End", None], dtype="string"),
+            "kind": pd.Categorical(["@ward", "-lsoa", "borough"]),
+            "note": ["£5 – ok", "\t=tab", "\r=cr"],
+            "n": [1, 2, 3],
+        }
+    )
     data = csv_bytes(df)
     back = read_back(data)
     assert back["ward"].tolist() == ["'=Lansbury", "Mile End", ""]
@@ -115,13 +126,31 @@ def real_charts(warehouse):
     out = []
     mv = view(get("robbery"))
     series = mv.series.tail(36).reset_index(drop=True)
-    ctrl = stats.monthly_control(mv.series[["month", "count"]], baseline_months=24).tail(36).reset_index(drop=True)
+    ctrl = (
+        stats.monthly_control(mv.series[["month", "count"]], baseline_months=24)
+        .tail(36)
+        .reset_index(drop=True)
+    )
     out.append(("trend", charts.trend_chart(ctrl, "Robbery per month", "Robbery")[0]))
     out.append(("small_trend", charts.small_trend(series.tail(12), "Robbery, last 12 months", "Robbery")[0]))
     robbery = next(r for r in evaluate_all() if r.target.id == "robbery")
-    out.append(("trajectory", charts.trajectory_chart(robbery.trajectory, "Robbery against the path", "Robbery")[0]))
-    out.append(("gauge", charts.gauge(robbery.baseline_value, robbery.last12_value, robbery.target_value,
-                                      robbery.target.direction, "Robbery", "on track", robbery.path_last12)[0]))
+    out.append(
+        ("trajectory", charts.trajectory_chart(robbery.trajectory, "Robbery against the path", "Robbery")[0])
+    )
+    out.append(
+        (
+            "gauge",
+            charts.gauge(
+                robbery.baseline_value,
+                robbery.last12_value,
+                robbery.target_value,
+                robbery.target.direction,
+                "Robbery",
+                "on track",
+                robbery.path_last12,
+            )[0],
+        )
+    )
     return out
 
 
@@ -176,8 +205,9 @@ def test_non_chart_is_a_clear_error(bad):
 
 
 def test_builder_tuple_is_a_clear_error(real_charts):
-    built = charts.small_trend(pd.DataFrame({"month": [date(2025, 1, 1), date(2025, 2, 1)], "count": [3, 4]}),
-                               "t", "Robbery")
+    built = charts.small_trend(
+        pd.DataFrame({"month": [date(2025, 1, 1), date(2025, 2, 1)], "count": [3, 4]}), "t", "Robbery"
+    )
     with pytest.raises(ChartExportError, match="not the .chart, alt_text, table. tuple"):
         chart_png(built)
 
@@ -233,10 +263,16 @@ def test_conversion_works_with_no_network_at_all(tmp_path):
         "chart = charts.small_trend(df, 'Offline check', 'Robbery')[0]\n"
         "assert chart_png(chart)[:8] == b'\\x89PNG\\r\\n\\x1a\\n'\n"
         "assert b'<svg' in chart_svg(chart)\n"
-        "print('ok')\n")
-    res = subprocess.run(["unshare", "-n", sys.executable, str(script)], cwd=REPO_ROOT, capture_output=True,
-                         text=True, timeout=120, env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin",
-                                                      "HOME": str(tmp_path)})
+        "print('ok')\n"
+    )
+    res = subprocess.run(
+        ["unshare", "-n", sys.executable, str(script)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "ok"
 
@@ -244,20 +280,24 @@ def test_conversion_works_with_no_network_at_all(tmp_path):
 # ----------------------------------------------------------------------------- download buttons
 
 
-from csp_data.ui import briefing as ui_briefing, downloads  # noqa: E402  (imports streamlit: kept with the tests that use it)
+from csp_data.ui import briefing as ui_briefing  # noqa: E402  (imports streamlit: kept with the tests that use it)
+from csp_data.ui import downloads  # noqa: E402
 
 
-@pytest.mark.parametrize("stem,expected", [
-    ("Robbery per month", "robbery-per-month"),
-    ("Robbery: per month / 2025–26", "robbery-per-month-2025-26"),
-    ("../../etc/passwd", "etc-passwd"),
-    ("a\\b/c:d", "a-b-c-d"),
-    ("Spitalfields & Banglatown", "spitalfields-banglatown"),
-    ("Café crime", "cafe-crime"),
-    ("", "download"),
-    ("///", "download"),
-    ("..", "download"),
-])
+@pytest.mark.parametrize(
+    "stem,expected",
+    [
+        ("Robbery per month", "robbery-per-month"),
+        ("Robbery: per month / 2025–26", "robbery-per-month-2025-26"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("a\\b/c:d", "a-b-c-d"),
+        ("Spitalfields & Banglatown", "spitalfields-banglatown"),
+        ("Café crime", "cafe-crime"),
+        ("", "download"),
+        ("///", "download"),
+        ("..", "download"),
+    ],
+)
 def test_slug(stem, expected):
     assert downloads.slug(stem) == expected
 
@@ -274,7 +314,11 @@ def test_file_names_have_no_path_separators():
 
 def test_keys_are_stable_and_distinct():
     assert downloads.key_for("Robbery per month", "png") == downloads.key_for("Robbery per month", "png")
-    keys = {downloads.key_for(s, k) for s in ("Robbery", "robbery", "Robbery!", "Burglary") for k in ("png", "svg")}
+    keys = {
+        downloads.key_for(s, k)
+        for s in ("Robbery", "robbery", "Robbery!", "Burglary")
+        for k in ("png", "svg")
+    }
     assert len(keys) == 8
 
 
@@ -283,7 +327,9 @@ def recorder(monkeypatch):
     calls = []
 
     def fake(label, data=None, file_name=None, mime=None, key=None, **kwargs):
-        calls.append({"label": label, "data": data, "file_name": file_name, "mime": mime, "key": key, **kwargs})
+        calls.append(
+            {"label": label, "data": data, "file_name": file_name, "mime": mime, "key": key, **kwargs}
+        )
         return False
 
     monkeypatch.setattr(downloads.st, "download_button", fake)
@@ -299,8 +345,11 @@ def test_chart_downloads_are_lazy_and_do_not_rerun(real_charts, recorder, monkey
     table = pd.DataFrame({"Month": ["Jan 2026"], "Robbery": [97], "Note": ["=x"]})
     downloads.chart_downloads(chart, "Robbery, last 12 months", table)
     assert made == [], "nothing is converted while the page is drawn"
-    assert [c["file_name"] for c in recorder] == ["robbery-last-12-months.png", "robbery-last-12-months.svg",
-                                                  "robbery-last-12-months.csv"]
+    assert [c["file_name"] for c in recorder] == [
+        "robbery-last-12-months.png",
+        "robbery-last-12-months.svg",
+        "robbery-last-12-months.csv",
+    ]
     assert [c["mime"] for c in recorder] == ["image/png", "image/svg+xml", "text/csv"]
     assert all(c["on_click"] == "ignore" for c in recorder)
     assert all(callable(c["data"]) for c in recorder)
@@ -342,7 +391,9 @@ def test_briefing_button_is_lazy(warehouse, recorder, monkeypatch):
     from csp_data.present import briefing
 
     built = []
-    monkeypatch.setattr(briefing, "build", lambda month, cfg=None, generated=None: built.append(month) or "<html>")
+    monkeypatch.setattr(
+        briefing, "build", lambda month, cfg=None, generated=None: built.append(month) or "<html>"
+    )
     ui_briefing.briefing_button("2026-03")
     (call,) = recorder
     assert built == []
@@ -370,11 +421,13 @@ def test_buttons_render_in_a_streamlit_script(app_env):
     from streamlit.testing.v1 import AppTest
 
     def script():
-        import pandas as pd
         from datetime import date
 
+        import pandas as pd
+
         from csp_data.present import charts
-        from csp_data.ui import briefing as ui_briefing, downloads
+        from csp_data.ui import briefing as ui_briefing
+        from csp_data.ui import downloads
 
         df = pd.DataFrame({"month": [date(2025, m, 1) for m in range(1, 7)], "count": [5, 7, 6, 9, 4, 8]})
         chart, _, table = charts.small_trend(df, "Robbery", "Robbery")

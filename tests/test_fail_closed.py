@@ -35,20 +35,25 @@ analyst = ["@met.police.uk"]
 """
 AUTH_ONLY = GOOD.split("[access]")[0]
 ACCESS_ONLY = "[access]" + GOOD.split("[access]")[1]
-BROKEN_SYNTAX = GOOD.replace("[access]", "[access")                    # the typo from the issue
-BAD_ACCESS = GOOD.replace('analyst = ["@met.police.uk"]', 'analyst = "@met.police.uk"')   # not a list
+BROKEN_SYNTAX = GOOD.replace("[access]", "[access")  # the typo from the issue
+BAD_ACCESS = GOOD.replace('analyst = ["@met.police.uk"]', 'analyst = "@met.police.uk"')  # not a list
 NEITHER = '[other]\nkey = "value"\n'
 
-CLOSED = {   # file text -> words the administrator's message must contain
+CLOSED = {  # file text -> words the administrator's message must contain
     "broken-syntax": (BROKEN_SYNTAX, "is not valid TOML"),
     "auth-without-access": (AUTH_ONLY, "no [access] table"),
     "access-without-auth": (ACCESS_ONLY, "no [auth] table"),
     "wrong-access": (BAD_ACCESS, "access settings cannot be read"),
     "empty-auth": ("[auth]\n" + ACCESS_ONLY, "[auth] table"),
-    "not-utf8": (b"[auth]\nclient_id = \"\xff\xfe\"\n", "not UTF-8"),
+    "not-utf8": (b'[auth]\nclient_id = "\xff\xfe"\n', "not UTF-8"),
     "empty": ("# truncated\n\n", "is empty"),
 }
-ANALYST = {"is_logged_in": True, "email": "pc.smith@met.police.uk", "email_verified": True, "provider": "default"}
+ANALYST = {
+    "is_logged_in": True,
+    "email": "pc.smith@met.police.uk",
+    "email_verified": True,
+    "provider": "default",
+}
 RESTRICTED = [p for p in pages_for("internal") if p.role != "public"]
 
 
@@ -59,15 +64,16 @@ def write(path: Path, text) -> Path:
 
 # --- The rule, without Streamlit -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", CLOSED, ids=list(CLOSED))
 def test_a_broken_or_half_configured_file_is_closed_and_says_why(tmp_path, case):
     text, words = CLOSED[case]
     status = secrets_status([write(tmp_path / "secrets.toml", text)])
     assert status.mode == "closed" and status.closed
     assert words in status.cause, status.cause
-    assert str(tmp_path / "secrets.toml") in status.cause          # names the file
+    assert str(tmp_path / "secrets.toml") in status.cause  # names the file
     for secret in SECRET_VALUES + ("boss@towerhamlets.gov.uk", "@met.police.uk"):
-        assert secret not in status.cause                          # never a secret or an address
+        assert secret not in status.cause  # never a secret or an address
 
 
 def test_local_mode_only_without_a_file_or_with_neither_table(tmp_path):
@@ -88,7 +94,7 @@ def test_an_unreadable_file_is_closed_not_local(tmp_path, monkeypatch):
             raise PermissionError(13, "Permission denied")
         return real(self)
 
-    monkeypatch.setattr(Path, "read_bytes", denied)   # root reads a chmod 000 file, so simulate it
+    monkeypatch.setattr(Path, "read_bytes", denied)  # root reads a chmod 000 file, so simulate it
     status = secrets_status([path])
     assert status.mode == "closed" and "cannot be read (permission denied" in status.cause
     folder = tmp_path / "folder.toml"
@@ -115,7 +121,10 @@ def test_a_file_changed_in_place_is_read_again(tmp_path):
 
 def test_classify_without_a_file_is_local():
     assert classify_secrets(None).mode == "local"
-    assert classify_secrets({"auth": {"client_id": "x"}, "access": {"analyst": ["@met.police.uk"]}}).mode == "oidc"
+    assert (
+        classify_secrets({"auth": {"client_id": "x"}, "access": {"analyst": ["@met.police.uk"]}}).mode
+        == "oidc"
+    )
 
 
 # --- email_verified, per provider ----------------------------------------------------------------
@@ -123,18 +132,21 @@ def test_classify_without_a_file_is_local():
 ROLES = {"analyst": ["@met.police.uk"]}
 
 
-@pytest.mark.parametrize("verified, provider, trusted, role", [
-    (True, "default", [], "analyst"),
-    ("true", "default", [], "analyst"),          # some providers send the claim as text
-    (False, "default", [], "public"),
-    ("false", "default", [], "public"),
-    (None, "default", [], "public"),             # claim missing, provider not trusted: fail closed
-    (None, "microsoft", [], "public"),
-    (None, "microsoft", ["microsoft"], "analyst"),   # e.g. Entra ID, trusted by the administrator
-    (None, None, ["microsoft"], "public"),       # no provider named: not trusted
-    (None, "google", ["microsoft"], "public"),
-    (False, "microsoft", ["microsoft"], "public"),   # a provider that says "not verified" always wins
-])
+@pytest.mark.parametrize(
+    "verified, provider, trusted, role",
+    [
+        (True, "default", [], "analyst"),
+        ("true", "default", [], "analyst"),  # some providers send the claim as text
+        (False, "default", [], "public"),
+        ("false", "default", [], "public"),
+        (None, "default", [], "public"),  # claim missing, provider not trusted: fail closed
+        (None, "microsoft", [], "public"),
+        (None, "microsoft", ["microsoft"], "analyst"),  # e.g. Entra ID, trusted by the administrator
+        (None, None, ["microsoft"], "public"),  # no provider named: not trusted
+        (None, "google", ["microsoft"], "public"),
+        (False, "microsoft", ["microsoft"], "public"),  # a provider that says "not verified" always wins
+    ],
+)
 def test_email_verified_is_decided_per_provider(verified, provider, trusted, role):
     section = dict(ROLES, **({access.TRUST_KEY: trusted} if trusted else {}))
     assert parse_role_map(section).role_for("pc@met.police.uk", verified, provider) == role
@@ -152,6 +164,7 @@ def test_the_example_documents_the_trust_setting():
 
 
 # --- The app: at start and while running (AppTest) -------------------------------------------------
+
 
 @pytest.fixture
 def secrets_file(app_env, tmp_path):
@@ -194,7 +207,9 @@ def assert_closed(at: AppTest, cause: str) -> None:
     assert not page.main.table and not page.main.metric and not page.get("arrow_vega_lite_chart")
 
 
-@pytest.mark.parametrize("case", ["broken-syntax", "auth-without-access", "access-without-auth", "wrong-access"])
+@pytest.mark.parametrize(
+    "case", ["broken-syntax", "auth-without-access", "access-without-auth", "wrong-access"]
+)
 def test_started_with_a_broken_file_every_internal_page_is_closed(secrets_file, case):
     text, words = CLOSED[case]
     write(secrets_file, text)
@@ -211,14 +226,14 @@ def test_a_secrets_file_broken_while_running_closes_within_one_rerun(secrets_fil
     at = analyst_app()
     at.run()
     assert not at.exception
-    at.switch_page("pages/admin/data_status.py").run()          # open to an analyst while the file is good
+    at.switch_page("pages/admin/data_status.py").run()  # open to an analyst while the file is good
     assert [t.value for t in at.main.title] != [CLOSED_TITLE] and at.main.table
-    write(secrets_file, BROKEN_SYNTAX)                           # the typo, while the session is open
-    at.run()                                                     # one rerun
+    write(secrets_file, BROKEN_SYNTAX)  # the typo, while the session is open
+    at.run()  # one rerun
     assert [t.value for t in at.main.title] == [CLOSED_TITLE]
     assert not at.main.table
     assert_closed(at, "is not valid TOML")
-    write(secrets_file, GOOD)                                    # fixed: open again, no restart
+    write(secrets_file, GOOD)  # fixed: open again, no restart
     fresh = analyst_app()
     fresh.run()
     fresh.switch_page("pages/admin/data_status.py").run()
@@ -240,7 +255,7 @@ def test_a_provider_without_email_verified_gets_no_role_unless_trusted(secrets_f
     at = analyst_app(unverified)
     at.run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/admin/data_status.py")             # signed in, but no role
+        at.switch_page("pages/admin/data_status.py")  # signed in, but no role
     write(secrets_file, GOOD.replace("[access]\n", f'[access]\n{access.TRUST_KEY} = ["default"]\n'))
     at = analyst_app(unverified)
     at.run()
@@ -249,6 +264,7 @@ def test_a_provider_without_email_verified_gets_no_role_unless_trusted(secrets_f
 
 
 # --- The launcher ------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def launcher(monkeypatch, tmp_path):
@@ -264,12 +280,14 @@ def launcher(monkeypatch, tmp_path):
     return serve, started
 
 
-@pytest.mark.parametrize("case", ["broken-syntax", "auth-without-access", "access-without-auth", "wrong-access"])
+@pytest.mark.parametrize(
+    "case", ["broken-syntax", "auth-without-access", "access-without-auth", "wrong-access"]
+)
 def test_launcher_names_the_cause_of_a_closed_start(launcher, tmp_path, capsys, case):
     serve, started = launcher
     text, words = CLOSED[case]
     path = write(tmp_path / "secrets.toml", text)
-    assert serve.main(["--secrets.files", str(path)]) == 0 and started   # starts, every internal page closed
+    assert serve.main(["--secrets.files", str(path)]) == 0 and started  # starts, every internal page closed
     err = capsys.readouterr().err
     assert "every internal page will be closed" in err and words in err and str(path) in err
     assert "local mode" not in err
@@ -286,7 +304,7 @@ def test_launcher_says_why_it_is_local_mode(launcher, tmp_path, capsys):
     assert serve.main([f"--secrets.files={neither}", "--server.address", "0.0.0.0"]) == 2
     assert "has neither an [auth] nor an [access] table" in capsys.readouterr().err
     assert not started
-    assert serve.main(["--secrets.files", str(neither)]) == 0 and started    # loopback: local mode
+    assert serve.main(["--secrets.files", str(neither)]) == 0 and started  # loopback: local mode
     assert "local mode (no sign-in) because" in capsys.readouterr().err
 
 
@@ -294,8 +312,11 @@ def test_launcher_unreadable_file_is_not_no_auth(launcher, tmp_path, capsys, mon
     serve, started = launcher
     path = write(tmp_path / "secrets.toml", GOOD)
     real = Path.read_bytes
-    monkeypatch.setattr(Path, "read_bytes",
-                        lambda self: (_ for _ in ()).throw(PermissionError(13, "denied")) if self == path else real(self))
+    monkeypatch.setattr(
+        Path,
+        "read_bytes",
+        lambda self: (_ for _ in ()).throw(PermissionError(13, "denied")) if self == path else real(self),
+    )
     assert serve.main(["--secrets.files", str(path), "--server.address", "0.0.0.0"]) == 0
     err = capsys.readouterr().err
     assert "cannot be read (permission denied" in err and "no secrets file" not in err
@@ -306,9 +327,12 @@ def test_launcher_reads_the_secrets_locations_streamlit_reads(monkeypatch, tmp_p
     from csp_data.ui import serve
 
     monkeypatch.delenv("STREAMLIT_SECRETS_FILES", raising=False)
-    assert serve.secrets_files(["--secrets.files", "/a.toml", "--secrets.files=/b.toml"]) == [Path("/a.toml"), Path("/b.toml")]
+    assert serve.secrets_files(["--secrets.files", "/a.toml", "--secrets.files=/b.toml"]) == [
+        Path("/a.toml"),
+        Path("/b.toml"),
+    ]
     monkeypatch.setenv("STREAMLIT_SECRETS_FILES", "/c.toml")
     assert serve.secrets_files([]) == [Path("/c.toml")]
     monkeypatch.delenv("STREAMLIT_SECRETS_FILES")
     default = serve.secrets_files([])
-    assert default[-1] == REPO_ROOT / ".streamlit" / "secrets.toml"     # the project's wins, as in Streamlit
+    assert default[-1] == REPO_ROOT / ".streamlit" / "secrets.toml"  # the project's wins, as in Streamlit

@@ -22,15 +22,18 @@ def _q(path) -> str:
 
 def _tree(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` and its checksum."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(params=["internal", "public"])
 def mode_copy(request, data_copy, monkeypatch, tmp_path):
     monkeypatch.setenv("CSP_MODE", request.param)
     cwd = tmp_path / "cwd"
-    (cwd / ".tmp").mkdir(parents=True)       # DuckDB's default temp folder, relative to the working directory
+    (cwd / ".tmp").mkdir(parents=True)  # DuckDB's default temp folder, relative to the working directory
     (cwd / ".tmp" / "planted.csv").write_text("a\n1\n")
     monkeypatch.chdir(cwd)
     db.reset()
@@ -41,31 +44,44 @@ def mode_copy(request, data_copy, monkeypatch, tmp_path):
 def test_nothing_spills_and_no_directory_is_allowed(mode_copy):
     mode, data, cwd = mode_copy
     cur = db.connection().cursor()
-    dirs, temp, paths = cur.execute("SELECT current_setting('allowed_directories'), current_setting('temp_directory'), "
-                                    "current_setting('allowed_paths')").fetchone()
+    dirs, temp, paths = cur.execute(
+        "SELECT current_setting('allowed_directories'), current_setting('temp_directory'), "
+        "current_setting('allowed_paths')"
+    ).fetchone()
     assert dirs == [] and temp == ""
     if mode == "public":
         assert paths == []
     else:
-        assert sorted(paths) == sorted(str(data / "warehouse" / f"{t}.parquet") for t in db.tables_for("internal"))
+        assert sorted(paths) == sorted(
+            str(data / "warehouse" / f"{t}.parquet") for t in db.tables_for("internal")
+        )
 
 
-@pytest.mark.parametrize("statement", [
-    "SELECT * FROM read_csv({tmp}/planted.csv)",
-    "SELECT * FROM glob({tmp}/*)",
-    "COPY (SELECT 1 AS x) TO {tmp}/written.csv",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT * FROM read_csv({tmp}/planted.csv)",
+        "SELECT * FROM glob({tmp}/*)",
+        "COPY (SELECT 1 AS x) TO {tmp}/written.csv",
+    ],
+)
 def test_the_temp_folder_cannot_be_read_or_written(mode_copy, statement):
     _, _, cwd = mode_copy
     before = _tree(cwd)
     tmp = cwd / ".tmp"
-    text = statement.replace("{tmp}/planted.csv", _q(tmp / "planted.csv")).replace(
-        "{tmp}/*", _q(tmp / "*")).replace("{tmp}/written.csv", _q(tmp / "written.csv"))
+    text = (
+        statement.replace("{tmp}/planted.csv", _q(tmp / "planted.csv"))
+        .replace("{tmp}/*", _q(tmp / "*"))
+        .replace("{tmp}/written.csv", _q(tmp / "written.csv"))
+    )
     cur = db.connection().cursor()
     with pytest.raises(duckdb.PermissionException):
         cur.execute(text).fetchall()
-    relative = statement.replace("{tmp}/planted.csv", "'.tmp/planted.csv'").replace("{tmp}/*", "'.tmp/*'").replace(
-        "{tmp}/written.csv", "'.tmp/written.csv'")
+    relative = (
+        statement.replace("{tmp}/planted.csv", "'.tmp/planted.csv'")
+        .replace("{tmp}/*", "'.tmp/*'")
+        .replace("{tmp}/written.csv", "'.tmp/written.csv'")
+    )
     with pytest.raises(duckdb.PermissionException):
         cur.execute(relative).fetchall()
     assert _tree(cwd) == before
@@ -87,7 +103,9 @@ def _writes(data: Path) -> list[str]:
         "INSTALL httpfs",
         "LOAD httpfs",
         f"EXPORT DATABASE {_q(data / 'probe_export')}",
-        "SELECT 1; COPY (SELECT 1 AS x) TO " + _q(wh / "wards.parquet") + " (FORMAT parquet, USE_TMP_FILE false)",
+        "SELECT 1; COPY (SELECT 1 AS x) TO "
+        + _q(wh / "wards.parquet")
+        + " (FORMAT parquet, USE_TMP_FILE false)",
         "CALL pragma_version()",
     ]
 
@@ -117,14 +135,28 @@ def test_files_outside_the_warehouse_tables_cannot_be_read(mode_copy):
         assert path.exists(), path
         with pytest.raises(duckdb.PermissionException):
             cur.execute(f"SELECT * FROM read_text({_q(path)})").fetchall()
-    if mode == "internal":   # control: the warehouse tables themselves are readable
-        assert cur.execute(f"SELECT count(*) FROM read_parquet({_q(data / 'warehouse' / 'wards.parquet')})").fetchone()[0] > 0
+    if mode == "internal":  # control: the warehouse tables themselves are readable
+        assert (
+            cur.execute(
+                f"SELECT count(*) FROM read_parquet({_q(data / 'warehouse' / 'wards.parquet')})"
+            ).fetchone()[0]
+            > 0
+        )
 
 
 def test_the_connection_offers_no_other_way_to_run_sql(mode_copy):
     con = db.connection()
-    for name in ("sql", "query", "from_query", "executemany", "read_csv", "read_parquet", "install_extension",
-                 "load_extension", "register"):
+    for name in (
+        "sql",
+        "query",
+        "from_query",
+        "executemany",
+        "read_csv",
+        "read_parquet",
+        "install_extension",
+        "load_extension",
+        "register",
+    ):
         assert not hasattr(con, name), name
         assert not hasattr(con.cursor(), name), name
     # Reading works as before, with bound parameters.

@@ -55,8 +55,9 @@ def unescape(text: str) -> str:
 
 
 def live_markup(text: str) -> list[str]:
-    return ([what for pattern, what in LIVE if re.search(pattern, text)]
-            + [what for pattern, what in AUTOLINKS if re.search(pattern, unescape(text))])
+    return [what for pattern, what in LIVE if re.search(pattern, text)] + [
+        what for pattern, what in AUTOLINKS if re.search(pattern, unescape(text))
+    ]
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def hostile_figure(data_copy, monkeypatch):
     path.parent.mkdir(exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as f:
         csv.writer(f, lineterminator="\n").writerows([pf.COLUMNS, ROW])
-    assert len(pf.load_figures(path)) == 1        # a valid row: the loader accepts it as data
+    assert len(pf.load_figures(path)) == 1  # a valid row: the loader accepts it as data
     return path
 
 
@@ -74,7 +75,17 @@ def texts(at: AppTest) -> list[str]:
     """Every string the page gave Streamlit to render as Markdown: markdown, captions, alerts, table
     cells and headers, expander labels."""
     out = []
-    for kind in ("markdown", "caption", "error", "warning", "info", "success", "title", "header", "subheader"):
+    for kind in (
+        "markdown",
+        "caption",
+        "error",
+        "warning",
+        "info",
+        "success",
+        "title",
+        "header",
+        "subheader",
+    ):
         out += [str(e.value) for e in getattr(at, kind)]
     for t in at.table:
         df = t.value
@@ -114,23 +125,57 @@ def test_partnership_text_is_plain_on_the_partnership_figures_page(hostile_figur
 
 def test_the_loader_report_flags_formula_like_text_fields(tmp_path):
     path = tmp_path / "figures.csv"
-    rows = [list(pf.COLUMNS), ROW,
-            ["fire_audits", "FY2024-25", "700", "count", "+44 20 7364 5000 (switchboard)", "team", "2025-04-10T09:00:00", ""],
-            ["fire_audits", "2025", "1", "count", "LFB annual report", "@lfb", "2026-01-10T09:00:00", "-1 correction"],
-            ["ocg_disruptions", "FY2025-26", "3", "count", "MPS return", "analyst team", "2026-04-11T09:00:00", "fine"]]
+    rows = [
+        list(pf.COLUMNS),
+        ROW,
+        [
+            "fire_audits",
+            "FY2024-25",
+            "700",
+            "count",
+            "+44 20 7364 5000 (switchboard)",
+            "team",
+            "2025-04-10T09:00:00",
+            "",
+        ],
+        [
+            "fire_audits",
+            "2025",
+            "1",
+            "count",
+            "LFB annual report",
+            "@lfb",
+            "2026-01-10T09:00:00",
+            "-1 correction",
+        ],
+        [
+            "ocg_disruptions",
+            "FY2025-26",
+            "3",
+            "count",
+            "MPS return",
+            "analyst team",
+            "2026-04-11T09:00:00",
+            "fine",
+        ],
+    ]
     with open(path, "w", newline="", encoding="utf-8") as f:
         csv.writer(f, lineterminator="\n").writerows(rows)
-    df = pf.load_figures(path)                                   # kept: the file is data
+    df = pf.load_figures(path)  # kept: the file is data
     assert df.loc[2, "entered_by"] == ENTERED_BY
     flagged = pf.formula_warnings(df)
     assert [w.split(":")[0] for w in flagged] == [
-        "figures.csv, line 2, column 'entered_by'", "figures.csv, line 3, column 'source'",
-        "figures.csv, line 4, column 'entered_by'", "figures.csv, line 4, column 'note'"]
+        "figures.csv, line 2, column 'entered_by'",
+        "figures.csv, line 3, column 'source'",
+        "figures.csv, line 4, column 'entered_by'",
+        "figures.csv, line 4, column 'note'",
+    ]
     assert not any("HYPERLINK" in w for w in flagged)
     assert pf.formula_warnings(pf.empty_frame()) == []
 
 
 # --- The command line's CSV ------------------------------------------------------------------
+
 
 def formula_cells(text: str) -> list[str]:
     rows = list(csv.reader(io.StringIO(text)))
@@ -140,22 +185,33 @@ def formula_cells(text: str) -> list[str]:
 def test_emit_csv_neutralises_text_and_keeps_numbers(capsys):
     from csp_data.__main__ import _emit
 
-    df = pd.DataFrame({"who": [ENTERED_BY, "+1", "-x", "@sum(a)", "\tx", "a\r=cmd", "fine"],
-                       "n": [-5, 1, 2, 3, 4, 5, 6], "r": [-1.5, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0]})
+    df = pd.DataFrame(
+        {
+            "who": [ENTERED_BY, "+1", "-x", "@sum(a)", "\tx", "a\r=cmd", "fine"],
+            "n": [-5, 1, 2, 3, 4, 5, 6],
+            "r": [-1.5, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
     _emit(df, "csv")
     out = capsys.readouterr().out
-    assert formula_cells(out) == ["-5", "-1.5"]              # only the numbers, which stay numbers
+    assert formula_cells(out) == ["-5", "-1.5"]  # only the numbers, which stay numbers
     back = pd.read_csv(io.StringIO(out))
     assert back["n"].tolist() == df["n"].tolist() and back["who"][0] == "'" + ENTERED_BY
-    assert out == csv_text(df)                               # the app's downloads, without the BOM
+    assert out == csv_text(df)  # the app's downloads, without the BOM
 
 
 def run_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
     import os
 
     env = {**os.environ, "CSP_DATA_DIR": str(data_dir), "CSP_MODE": "internal"}
-    return subprocess.run([sys.executable, "-m", "csp_data", *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "csp_data", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_measures_csv_has_no_formula_cell_from_text(hostile_figure):
@@ -173,7 +229,9 @@ def test_query_csv_goes_through_the_same_neutralising(monkeypatch, capsys, wareh
     from csp_data import __main__ as cli
     from csp_data.warehouse import sql
 
-    monkeypatch.setattr(sql, "run", lambda name, **p: pd.DataFrame({"category": ["-SYNTHETIC", "=1+1"], "count": [-1, 2]}))
+    monkeypatch.setattr(
+        sql, "run", lambda name, **p: pd.DataFrame({"category": ["-SYNTHETIC", "=1+1"], "count": [-1, 2]})
+    )
     assert cli.main(["query", "meta/sources", "--format", "csv"]) == 0
     out = capsys.readouterr().out
     assert formula_cells(out) == ["-1"] and "'-SYNTHETIC" in out and "'=1+1" in out
@@ -185,13 +243,20 @@ def test_the_briefing_pack_keeps_partnership_text_escaped(hostile_figure):
     (a status figure's note is quoted in the targets table's "Why") appears as text, and the pack
     stays self-contained (no tag or attribute points anywhere)."""
     from datetime import date
-
     from html.parser import HTMLParser
 
     from csp_data.present import briefing
 
-    status = ["asb_hotspot_response", "2025-10..2025-12", "in progress", "status", SOURCE, ENTERED_BY,
-              "2026-01-10T09:00:00", NOTE]                                  # in force by March 2026
+    status = [
+        "asb_hotspot_response",
+        "2025-10..2025-12",
+        "in progress",
+        "status",
+        SOURCE,
+        ENTERED_BY,
+        "2026-01-10T09:00:00",
+        NOTE,
+    ]  # in force by March 2026
     with open(hostile_figure, "a", newline="", encoding="utf-8") as f:
         csv.writer(f, lineterminator="\n").writerow(status)
     text = briefing.build(date(2026, 3, 1))

@@ -12,12 +12,15 @@ from csp_data.present.exports import csv_bytes, safe_frame
 from csp_data.present.formatting import display_frame, md_escape, month
 
 
-@pytest.mark.parametrize("raw", [
-    "LSOA_(2021)_to_Electoral_Ward_(2025)",
-    "**bold** [link](http://example.invalid) <b>x</b>",
-    "a*b*c ~~s~~ `code` # heading | pipe",
-    "https://example.invalid/page www.example.invalid user@example.invalid",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "LSOA_(2021)_to_Electoral_Ward_(2025)",
+        "**bold** [link](http://example.invalid) <b>x</b>",
+        "a*b*c ~~s~~ `code` # heading | pipe",
+        "https://example.invalid/page www.example.invalid user@example.invalid",
+    ],
+)
 def test_md_escape_leaves_no_unescaped_markdown_punctuation(raw):
     out = md_escape(raw)
     # every special character is preceded by a backslash, so Markdown renders it literally
@@ -37,13 +40,15 @@ def test_month_formats_dates_and_blanks():
 
 
 def test_display_frame_formats_each_kind_of_column():
-    df = pd.DataFrame({
-        "month": pd.to_datetime(["2025-03-01", "2026-02-01"]),
-        "count": pd.array([2984, None], dtype="Int64"),
-        "rate": [1.5, 12000.0],
-        "flag": [True, False],
-        "file": ["mps/mps_ward_crime_2024-03_2026-03.parquet", None],
-    })
+    df = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2025-03-01", "2026-02-01"]),
+            "count": pd.array([2984, None], dtype="Int64"),
+            "rate": [1.5, 12000.0],
+            "flag": [True, False],
+            "file": ["mps/mps_ward_crime_2024-03_2026-03.parquet", None],
+        }
+    )
     out = display_frame(df)
     assert list(out["month"]) == ["Mar 2025", "Feb 2026"]
     assert list(out["count"]) == ["2,984", ""]
@@ -61,7 +66,7 @@ def test_display_frame_named_month_columns_accept_date_objects():
     assert out[md_escape("first_month")][0] == "Apr 2010"
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x.invalid\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("cell", ['=HYPERLINK("http://x.invalid")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
 def test_csv_export_neutralises_formula_cells(cell):
     df = pd.DataFrame({"text": [cell, "plain"], "number": [-5, 7]})
     out = safe_frame(df)

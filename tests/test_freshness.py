@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from csp_data.warehouse import catalogue, freshness, sql
 from csp_data.config import settings
+from csp_data.warehouse import catalogue, freshness, sql
 
 DEC_2026 = date(2026, 12, 7)
 
@@ -24,9 +24,9 @@ def by_source(items):
 
 
 def test_expected_month_follows_the_lag():
-    assert freshness.expected_month(DEC_2026, 21) == date(2026, 10, 1)   # Nov is due 21 Dec
+    assert freshness.expected_month(DEC_2026, 21) == date(2026, 10, 1)  # Nov is due 21 Dec
     assert freshness.expected_month(DEC_2026, 0) == date(2026, 11, 1)
-    assert freshness.expected_month(DEC_2026, 50) == date(2026, 9, 1)    # Oct is due 20 Dec
+    assert freshness.expected_month(DEC_2026, 50) == date(2026, 9, 1)  # Oct is due 20 Dec
     assert freshness.expected_month(date(2026, 12, 21), 21) == date(2026, 11, 1)  # due that very day
     # quarterly from January: Jan, Apr, Jul, Oct
     assert freshness.expected_month(DEC_2026, 0, 3, date(2021, 1, 1)) == date(2026, 10, 1)
@@ -61,10 +61,19 @@ def test_behind_line_names_the_headline_source_and_counts_the_rest(warehouse):
 
 def test_last_check_and_update_come_from_the_state_file(data_copy):
     cfg = settings()
-    state = {"sources": {"mps_borough": {"last_check": "2026-12-07T02:00:00Z", "last_update": "2026-11-20T02:00:00Z",
-                                         "last_result": "no change"}}}
+    state = {
+        "sources": {
+            "mps_borough": {
+                "last_check": "2026-12-07T02:00:00Z",
+                "last_update": "2026-11-20T02:00:00Z",
+                "last_result": "no change",
+            }
+        }
+    }
     (cfg.data_dir / catalogue.STATE_FILE).write_text(json.dumps(state))
-    f = by_source(freshness.status({"crime_borough": date(2026, 2, 1)}, today=DEC_2026, state=catalogue.load_state(cfg)))
+    f = by_source(
+        freshness.status({"crime_borough": date(2026, 2, 1)}, today=DEC_2026, state=catalogue.load_state(cfg))
+    )
     assert freshness.when(f["mps_borough"].last_check) == "7 Dec 2026 02:00 UTC"
     assert freshness.when(f["mps_borough"].last_update) == "20 Nov 2026 02:00 UTC"
     assert freshness.when(None) == "never"
@@ -86,13 +95,16 @@ def test_cadence_and_lag_are_data_not_code(tmp_path):
     text = catalogue.publishers_path().read_text()
     assert "lag_days" in text and "cadence_months" in text
     bad = tmp_path / "publishers.toml"
-    bad.write_text('[[source]]\nname = "x"\nlabel = "x"\npublisher = "ftp"\ndataset = "d"\n'
-                   'cadence_months = 1\nlag_days = 1\nfirst_month = "2020-01"\n')
+    bad.write_text(
+        '[[source]]\nname = "x"\nlabel = "x"\npublisher = "ftp"\ndataset = "d"\n'
+        'cadence_months = 1\nlag_days = 1\nfirst_month = "2020-01"\n'
+    )
     with pytest.raises(catalogue.UsageError, match="publisher must be"):
         catalogue.load_sources(bad)
 
 
 # ---------------------------------------------------------------- what the pages show (AppTest)
+
 
 def _captions(at) -> list[str]:
     return [c.value for c in at.main.caption]

@@ -12,12 +12,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from csp_data.present import charts
-
 from csp_data.analysis import funnel, hotspots
-
-from csp_data.warehouse import sql
 from csp_data.config import settings
+from csp_data.present import charts
+from csp_data.warehouse import sql
 
 PERIOD = (date(2025, 3, 1), date(2026, 2, 1))
 
@@ -47,7 +45,9 @@ def test_count_limit_is_the_negative_binomial_with_variance_phi_times_the_mean()
             assert r - 1 <= lim <= r + 1e-12
         # wider than Poisson on both sides
         assert funnel.count_limit(e, 0.999, phi)[0] > funnel.poisson_limit(e, 0.999)[0]
-    np.testing.assert_array_equal(funnel.count_limit([4.0, 9.0], 0.975, 1.0), funnel.poisson_limit([4.0, 9.0], 0.975))
+    np.testing.assert_array_equal(
+        funnel.count_limit([4.0, 9.0], 0.975, 1.0), funnel.poisson_limit([4.0, 9.0], 0.975)
+    )
 
 
 def test_dispersion_is_the_winsorised_mean_square_z_made_consistent_and_floored_at_one():
@@ -56,7 +56,9 @@ def test_dispersion_is_the_winsorised_mean_square_z_made_consistent_and_floored_
     z = (o - e) / np.sqrt(e)
     lo, hi = np.percentile(z, [10, 90])
     want = np.mean(np.clip(z, lo, hi) ** 2)
-    assert funnel.dispersion(o, e) == pytest.approx(want / funnel.winsor_consistency(), rel=1e-12) and want > 1
+    assert (
+        funnel.dispersion(o, e) == pytest.approx(want / funnel.winsor_consistency(), rel=1e-12) and want > 1
+    )
     # the consistency factor: winsorised mean square of a large normal sample, simulated
     zs = np.random.default_rng(3).standard_normal(400_000)
     lo, hi = np.quantile(zs, [0.1, 0.9])
@@ -67,7 +69,8 @@ def test_dispersion_is_the_winsorised_mean_square_z_made_consistent_and_floored_
 @pytest.fixture(scope="module")
 def lsoa_pop(warehouse):
     return hotspots.lsoa_period_counts([], [], *PERIOD)[["lsoa21_code", "lsoa21_name", "population"]].rename(
-        columns={"lsoa21_code": "code", "lsoa21_name": "name"})
+        columns={"lsoa21_code": "code", "lsoa21_name": "name"}
+    )
 
 
 def share_outside(pop: pd.DataFrame, draw, runs: int, overdispersion: bool = True) -> tuple[float, float]:
@@ -99,8 +102,11 @@ def test_calibration_over_dispersed_counts_need_the_adjustment(lsoa_pop):
     rng = np.random.default_rng(7)
     mean = 0.004 * lsoa_pop["population"].to_numpy()
     phi = 3.5
-    n_nb = mean / (phi - 1)              # NB with variance = phi x mean
-    draw = lambda r: rng.negative_binomial(n_nb, n_nb / (n_nb + mean))
+    n_nb = mean / (phi - 1)  # NB with variance = phi x mean
+
+    def draw(r):
+        return rng.negative_binomial(n_nb, n_nb / (n_nb + mean))
+
     raw95, _ = share_outside(lsoa_pop, draw, 150, overdispersion=False)
     adj95, adj998 = share_outside(lsoa_pop, draw, 150)
     assert raw95 > 0.15, raw95
@@ -109,8 +115,14 @@ def test_calibration_over_dispersed_counts_need_the_adjustment(lsoa_pop):
 
 
 def test_real_ward_funnel_for_robbery(warehouse):
-    w = sql.run("crime/ward_period_totals", borough_code=settings().borough_code, majors=["ROBBERY"], minors=[],
-                start=PERIOD[0], end=PERIOD[1]).rename(columns={"ward_code": "code", "ward_name": "name"})
+    w = sql.run(
+        "crime/ward_period_totals",
+        borough_code=settings().borough_code,
+        majors=["ROBBERY"],
+        minors=[],
+        start=PERIOD[0],
+        end=PERIOD[1],
+    ).rename(columns={"ward_code": "code", "ward_name": "name"})
     a, lim = funnel.funnel(w)
     assert len(a) == 20 and set(a["position"]) <= set(funnel.POSITIONS)
     assert a.attrs["target_rate"] == pytest.approx(w["count"].sum() / w["population"].sum() * 1000)
@@ -146,10 +158,9 @@ def test_funnel_refuses_what_it_cannot_plot():
 def test_ward_profile_shows_the_ward_funnel_in_public_mode(warehouse, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from csp_data.warehouse import db
-
     from csp_data.analysis import ward_profile
     from csp_data.config import REPO_ROOT
+    from csp_data.warehouse import db
 
     monkeypatch.setenv("CSP_MODE", "public")
     db.reset()
@@ -165,8 +176,11 @@ def test_ward_profile_shows_the_ward_funnel_in_public_mode(warehouse, monkeypatc
         box = [s for s in at.main.selectbox if s.label == "Type of crime"]
         assert len(box) == 1 and box[0].value == kind
         captions = [c.value.replace("\\", "") for c in at.main.caption]
-        assert any(c.startswith(f"Chart description: {kind}: rate by ward, {prof.period.label}: 20 wards")
-                   and "Spitalfields & Banglatown (ringed)" in c for c in captions)
+        assert any(
+            c.startswith(f"Chart description: {kind}: rate by ward, {prof.period.label}: 20 wards")
+            and "Spitalfields & Banglatown (ringed)" in c
+            for c in captions
+        )
         assert any(c.startswith("Source: ") and prof.period.label in c for c in captions)
         # the table alternative: 20 wards in two columns (fits a phone), the ward's own row giving the
         # count of the ward table and both limits in words
@@ -175,8 +189,17 @@ def test_ward_profile_shows_the_ward_funnel_in_public_mode(warehouse, monkeypatc
         a, _ = funnel.ward_funnel(kind, prof.period.start, prof.period.end)
         mine = a.set_index("code").loc["E05009333"]
         assert int(mine["count"]) == int(prof.table.set_index("category").at[kind, "count"])
-        row = tables[0][tables[0].iloc[:, 0].astype(str).str.replace("\\", "", regex=False)
-                        .str.contains("Spitalfields")].iloc[0, 1].replace("\\", "")
+        row = (
+            tables[0][
+                tables[0]
+                .iloc[:, 0]
+                .astype(str)
+                .str.replace("\\", "", regex=False)
+                .str.contains("Spitalfields")
+            ]
+            .iloc[0, 1]
+            .replace("\\", "")
+        )
         assert f"({int(mine['count']):,d} offences" in row and "95% limits" in row and "99.8% limits" in row
         # another type of crime redraws it
         other = prof.table["category"].iloc[1]

@@ -8,8 +8,6 @@ lists the higher code first so "lowest code wins" cannot pass by row order.
 
 from __future__ import annotations
 
-import json
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -17,8 +15,8 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from csp_data.warehouse import geo
 from csp_data.config import settings
+from csp_data.warehouse import geo
 
 A, B = "E05999991", "E05999992"
 LAT = 51.505
@@ -83,9 +81,9 @@ def _bng_distance(lon: float, lat: float, polygon) -> float:
 
 def test_fill_nearest_within_150_metres_and_not_beyond(synthetic_wards):
     east_a = synthetic_wards.geometry.iloc[1]
-    near = (-0.03 + 0.00145, LAT)    # ~100 m east of SYNTH_A
-    far = (-0.03 + 0.0029, LAT)      # ~200 m east of SYNTH_A
-    tie = (-0.04, 51.50 - 0.0009)    # ~100 m south of the shared corner: equally near both
+    near = (-0.03 + 0.00145, LAT)  # ~100 m east of SYNTH_A
+    far = (-0.03 + 0.0029, LAT)  # ~200 m east of SYNTH_A
+    tie = (-0.04, 51.50 - 0.0009)  # ~100 m south of the shared corner: equally near both
     assert 60 < _bng_distance(*near, east_a) < 140
     assert 160 < _bng_distance(*far, east_a) < 260
     d_tie = [_bng_distance(*tie, g) for g in synthetic_wards.geometry]
@@ -99,9 +97,9 @@ def test_fill_nearest_within_150_metres_and_not_beyond(synthetic_wards):
     out = geo.fill_nearest(codes, lon, lat, synthetic_wards, only=only)
     assert out.loc["near"] == A
     assert pd.isna(out.loc["far"])
-    assert out.loc["tie"] == A                      # equidistant: the lowest code
-    assert pd.isna(out.loc["near_not_eligible"])    # only where asked
-    assert out.loc["already"] == B                  # never overwrites a code it was given
+    assert out.loc["tie"] == A  # equidistant: the lowest code
+    assert pd.isna(out.loc["near_not_eligible"])  # only where asked
+    assert out.loc["already"] == B  # never overwrites a code it was given
     assert pd.isna(out.loc["no_coords"])
     assert codes.loc["near"] is pd.NA or pd.isna(codes.loc["near"])  # the input is not mutated
 

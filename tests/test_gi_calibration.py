@@ -43,7 +43,9 @@ def robbery(lattice):
 
 def test_permutation_fdr_rule_keeps_false_alarms_at_most_nominal_on_the_real_lattice(robbery):
     y, cal = robbery
-    assert cal["areas"] == 169 and cal["permutations"] == hs.PERMUTATIONS and cal["total"] == int(y.sum()) > 1000
+    assert (
+        cal["areas"] == 169 and cal["permutations"] == hs.PERMUTATIONS and cal["total"] == int(y.sum()) > 1000
+    )
     # any hot or cold spot in a run where there are none: BH's false discovery rate, nominal 5%
     assert cal["perm_any"]["rate"] <= ALPHA + 2 * SE_NOMINAL, cal["perm_any"]
     # each area's own two-sided permutation p is valid: below 5% in at most 5% of null runs
@@ -95,8 +97,9 @@ def test_permutation_p_values_agree_with_esda_on_the_real_lattice(lattice):
     P = 9999
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = esda.G_Local(y, lattice, transform="B", star=True, permutations=P, seed=2024, n_jobs=1,
-                           keep_simulations=True)
+        ref = esda.G_Local(
+            y, lattice, transform="B", star=True, permutations=P, seed=2024, n_jobs=1, keep_simulations=True
+        )
     n_ge, n_le = hs.permutation_tails(y, nb, P, draws=vec_permutations(max(map(len, nb)), len(y), P, 2024))
     np.testing.assert_array_equal(n_ge, (ref.rGs >= ref.Gs[:, None]).sum(axis=1))
     np.testing.assert_array_equal(n_le, (ref.rGs <= ref.Gs[:, None]).sum(axis=1))

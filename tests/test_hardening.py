@@ -15,11 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from csp_data.warehouse import db, sql
-from csp_data.warehouse.ingest import safe_name
+from csp_data.analysis.ward_profile import WardError, resolve
 from csp_data.plan.partnership import MAX_UPLOAD_BYTES, PartnershipError, parse_upload
 from csp_data.ui.downloads import file_name, slug
-from csp_data.analysis.ward_profile import WardError, resolve
+from csp_data.warehouse import db, sql
+from csp_data.warehouse.ingest import safe_name
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,12 +31,12 @@ def config() -> dict:
 
 def test_production_settings():
     c = config()
-    assert c["client"]["showErrorDetails"] == "none"       # no stack traces in the browser
-    assert c["client"]["toolbarMode"] == "viewer"          # no developer menu
-    assert c["server"]["address"] == "127.0.0.1"           # local mode listens on loopback only
-    assert c["server"]["maxUploadSize"] == 1               # MB, enforced by the server
+    assert c["client"]["showErrorDetails"] == "none"  # no stack traces in the browser
+    assert c["client"]["toolbarMode"] == "viewer"  # no developer menu
+    assert c["server"]["address"] == "127.0.0.1"  # local mode listens on loopback only
+    assert c["server"]["maxUploadSize"] == 1  # MB, enforced by the server
     assert c["server"]["enableXsrfProtection"] is True
-    assert c["browser"]["gatherUsageStats"] is False       # no calls home
+    assert c["browser"]["gatherUsageStats"] is False  # no calls home
     assert MAX_UPLOAD_BYTES <= c["server"]["maxUploadSize"] * 1_000_000
 
 
@@ -50,7 +50,7 @@ def _floor(requirement: str) -> tuple[int, ...]:
 def test_streamlit_floor_covers_the_known_advisories():
     assert _floor("streamlit") >= (1, 54)
     assert tuple(int(x) for x in version("streamlit").split(".")[:2]) >= (1, 54)
-    assert _floor("Authlib") >= (1, 3)                     # st.login needs it
+    assert _floor("Authlib") >= (1, 3)  # st.login needs it
 
 
 def test_secrets_file_is_never_committed():
@@ -58,12 +58,14 @@ def test_secrets_file_is_never_committed():
     if (REPO / ".git").exists():
         import subprocess
 
-        tracked = subprocess.run(["git", "ls-files", ".streamlit"], cwd=REPO, capture_output=True, text=True,
-                                 check=True).stdout.split()
+        tracked = subprocess.run(
+            ["git", "ls-files", ".streamlit"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.split()
         assert ".streamlit/secrets.toml" not in tracked and ".streamlit/secrets.toml.example" in tracked
 
 
 # --- DuckDB: nothing outside the data directory ----------------------------------------------
+
 
 def test_queries_cannot_read_outside_the_data_directory(warehouse, tmp_path):
     outside = tmp_path / "outside.csv"
@@ -84,21 +86,35 @@ def test_queries_cannot_read_outside_the_data_directory(warehouse, tmp_path):
 
 # --- Names a user can supply --------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "..\\..\\windows\\win.ini", "/abs/path", "crime/../../x",
-                                  "crime/borough_monthly.sql", "CRIME/BOROUGH_MONTHLY", ""])
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../etc/passwd",
+        "..\\..\\windows\\win.ini",
+        "/abs/path",
+        "crime/../../x",
+        "crime/borough_monthly.sql",
+        "CRIME/BOROUGH_MONTHLY",
+        "",
+    ],
+)
 def test_query_names_cannot_leave_the_queries_folder(name):
     with pytest.raises((ValueError, KeyError, FileNotFoundError)):
         sql.load(name)
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("../../etc/passwd", "passwd"),
-    ("..\\..\\boot.ini", "boot.ini"),
-    ("/tmp/../../x.csv", "x.csv"),
-    ("....csv", "csv"),
-    ("", "upload"),
-    ("a b;rm -rf.csv", "a_b_rm_-rf.csv"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\boot.ini", "boot.ini"),
+        ("/tmp/../../x.csv", "x.csv"),
+        ("....csv", "csv"),
+        ("", "upload"),
+        ("a b;rm -rf.csv", "a_b_rm_-rf.csv"),
+    ],
+)
 def test_uploaded_file_names_are_reduced_to_a_plain_name(name, expected):
     out = safe_name(name)
     assert out == expected
@@ -112,7 +128,9 @@ def test_download_file_names_have_no_path(stem):
     assert slug(stem) and ".." not in name
 
 
-@pytest.mark.parametrize("code", ["../../etc/passwd", "E05009333/../x", "E05009333%00", "<script>", "E0500933"])
+@pytest.mark.parametrize(
+    "code", ["../../etc/passwd", "E05009333/../x", "E05009333%00", "<script>", "E0500933"]
+)
 def test_ward_codes_from_a_url_are_refused_with_a_message(warehouse, code):
     with pytest.raises(WardError) as info:
         resolve(code)

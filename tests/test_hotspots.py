@@ -18,8 +18,8 @@ import shapely
 from shapely.geometry import box
 
 from csp_data.analysis import hotspots as hs
-from csp_data.warehouse import sql
 from csp_data.config import settings
+from csp_data.warehouse import sql
 
 N = 10  # synthetic grid is N x N unit squares
 CODES = [f"S{r:02d}{c:02d}" for r in range(N) for c in range(N)]  # S<row><col>; row 0 / col 0 = one corner
@@ -29,7 +29,9 @@ FAR = [f"S{r:02d}{c:02d}" for r in range(6, N) for c in range(6, N)]  # the oppo
 
 @pytest.fixture(scope="module")
 def grid() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"code": CODES}, geometry=[box(c, r, c + 1, r + 1) for r in range(N) for c in range(N)])
+    return gpd.GeoDataFrame(
+        {"code": CODES}, geometry=[box(c, r, c + 1, r + 1) for r in range(N) for c in range(N)]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +55,10 @@ def textbook_gi_star(y: np.ndarray, wmat: np.ndarray) -> np.ndarray:
     """Getis & Ord (1992) / Ord & Getis (1995) Gi* z with binary weights including self, written out."""
     n = len(y)
     xbar = y.mean()
-    s = math.sqrt((y ** 2).mean() - xbar ** 2)
+    s = math.sqrt((y**2).mean() - xbar**2)
     wsum = wmat.sum(axis=1)
-    w2 = (wmat ** 2).sum(axis=1)
-    return (wmat @ y - xbar * wsum) / (s * np.sqrt((n * w2 - wsum ** 2) / (n - 1)))
+    w2 = (wmat**2).sum(axis=1)
+    return (wmat @ y - xbar * wsum) / (s * np.sqrt((n * w2 - wsum**2) / (n - 1)))
 
 
 def independent_bh(p: np.ndarray) -> np.ndarray:
@@ -84,8 +86,9 @@ def test_queen_weights_on_the_grid(w):
 
 
 def test_an_island_is_reported_and_kept(grid):
-    with_island = pd.concat([grid, gpd.GeoDataFrame({"code": ["SISLE"]}, geometry=[box(20, 20, 21, 21)])],
-                            ignore_index=True)
+    with_island = pd.concat(
+        [grid, gpd.GeoDataFrame({"code": ["SISLE"]}, geometry=[box(20, 20, 21, 21)])], ignore_index=True
+    )
     with pytest.warns(UserWarning, match="SISLE"):
         w2 = hs.queen_weights(with_island)
     assert w2.islands == ["SISLE"]
@@ -145,7 +148,9 @@ def test_z_equals_esda_and_the_textbook_formula(w):
         wmat = w.full()[0] + np.eye(w.n)  # binary Queen weights plus the area itself
         np.testing.assert_allclose(out["z"].to_numpy(), textbook_gi_star(y, wmat), rtol=0, atol=1e-10)
         # two-sided analytical p: twice esda's one-sided p_norm
-        np.testing.assert_allclose(out["p_norm"].to_numpy(), np.minimum(1, 2 * ref.p_norm), rtol=0, atol=1e-15)
+        np.testing.assert_allclose(
+            out["p_norm"].to_numpy(), np.minimum(1, 2 * ref.p_norm), rtol=0, atol=1e-15
+        )
 
 
 def test_input_order_does_not_matter(w):
@@ -158,8 +163,12 @@ def test_input_order_does_not_matter(w):
 def test_q_values_are_benjamini_hochberg(w):
     out = hs.gi_star(with_block(noise(13), 5.0), w)
     # classes rest on the permutation p; the normal-approximation q is kept only for comparison
-    np.testing.assert_allclose(out["q"].to_numpy(), independent_bh(out["p_sim"].to_numpy()), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(out["q_norm"].to_numpy(), independent_bh(out["p_norm"].to_numpy()), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        out["q"].to_numpy(), independent_bh(out["p_sim"].to_numpy()), rtol=0, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        out["q_norm"].to_numpy(), independent_bh(out["p_norm"].to_numpy()), rtol=0, atol=1e-12
+    )
     assert ((out["q"] >= out["p_sim"] - 1e-15) & (out["q"] <= 1)).all()
     rng = np.random.default_rng(0)
     for _ in range(20):
@@ -194,8 +203,17 @@ def test_class_boundaries_are_strict():
     z = np.array([3.0, 3.0, 2.5, 2.5, 2.0, 2.0, 1.0, -3.0, -2.5])
     klass, conf = hs._classify(z, q)
     assert conf == [99, 95, 95, 90, 90, 0, 0, 99, 90]
-    assert klass == ["hot spot 99%", "hot spot 95%", "hot spot 95%", "hot spot 90%", "hot spot 90%",
-                     "not significant", "not significant", "cold spot 99%", "cold spot 90%"]
+    assert klass == [
+        "hot spot 99%",
+        "hot spot 95%",
+        "hot spot 95%",
+        "hot spot 90%",
+        "hot spot 90%",
+        "not significant",
+        "not significant",
+        "cold spot 99%",
+        "cold spot 90%",
+    ]
 
 
 def test_permutation_p_is_deterministic_with_a_seed(w):
@@ -216,16 +234,20 @@ def test_permutation_counts_equal_esda_given_esda_draws(w):
     """Given esda's own random draws, the upper- and lower-tail counts are esda's to the draw."""
     from esda.crand import vec_permutations
 
-    for seed, vals in ((1, with_block(noise(17), 12.0)), (2, noise(4)),
-                       (3, pd.Series(np.random.default_rng(8).poisson(2.0, N * N).astype(float), index=CODES))):
+    for seed, vals in (
+        (1, with_block(noise(17), 12.0)),
+        (2, noise(4)),
+        (3, pd.Series(np.random.default_rng(8).poisson(2.0, N * N).astype(float), index=CODES)),
+    ):
         y = vals.reindex(w.id_order).to_numpy()
         nb = hs.neighbour_lists(w)
         ids = vec_permutations(max(len(a) for a in nb), len(y), 999, seed)
         n_ge, n_le = hs.permutation_tails(y, nb, 999, draws=ids)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ref = esda.G_Local(y, w, transform="B", star=True, permutations=999, seed=seed, n_jobs=1,
-                               keep_simulations=True)
+            ref = esda.G_Local(
+                y, w, transform="B", star=True, permutations=999, seed=seed, n_jobs=1, keep_simulations=True
+            )
         np.testing.assert_array_equal(n_ge, (ref.rGs >= ref.Gs[:, None]).sum(axis=1))
         np.testing.assert_array_equal(n_le, (ref.rGs <= ref.Gs[:, None]).sum(axis=1))
         # esda's own folded p_sim equals our upper tail wherever the upper tail is the smaller one
@@ -243,7 +265,7 @@ def test_ties_count_on_both_sides_for_whole_counts(w):
     far = [w.id_order.index(c) for c in FAR]
     assert (n_ge[far] == 999).all()  # an all-zero neighbourhood: every draw is >= it, and most tie
     p, _ = hs.permutation_p(n_ge, n_le, 999)
-    assert (p[far] > 0.5).all()      # so it is no evidence of a cold spot at all
+    assert (p[far] > 0.5).all()  # so it is no evidence of a cold spot at all
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = esda.G_Local(y, w, transform="B", star=True, permutations=999, seed=5, n_jobs=1)
@@ -357,7 +379,8 @@ def latest_year(raw):
     con, wh = raw
     last = con.execute(
         "SELECT max(month) FROM read_parquet($p) WHERE level = 'lsoa' AND borough_code = $b",
-        {"p": str(wh / "crime_monthly.parquet"), "b": settings().borough_code}).fetchone()[0]
+        {"p": str(wh / "crime_monthly.parquet"), "b": settings().borough_code},
+    ).fetchone()[0]
     start = date(last.year - (1 if last.month < 12 else 0), last.month % 12 + 1, 1)
     return start, last
 
@@ -365,11 +388,14 @@ def latest_year(raw):
 def test_lsoa_period_counts_cover_every_lsoa_and_match_an_independent_sum(raw, latest_year):
     con, wh = raw
     start, end = latest_year
-    n_lsoas = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(wh / "lsoas.parquet")}).fetchone()[0]
+    n_lsoas = con.execute(
+        "SELECT count(*) FROM read_parquet($p)", {"p": str(wh / "lsoas.parquet")}
+    ).fetchone()[0]
     total = con.execute(
         "SELECT coalesce(sum(count), 0) FROM read_parquet($p) WHERE level = 'lsoa' AND borough_code = $b "
         "AND major_category = 'ROBBERY' AND month BETWEEN $s AND $e",
-        {"p": str(wh / "crime_monthly.parquet"), "b": settings().borough_code, "s": start, "e": end}).fetchone()[0]
+        {"p": str(wh / "crime_monthly.parquet"), "b": settings().borough_code, "s": start, "e": end},
+    ).fetchone()[0]
     df = hs.lsoa_period_counts(*ROBBERY, start, end)
     assert list(df.columns) == ["lsoa21_code", "lsoa21_name", "ward_code", "population", "count"]
     assert len(df) == n_lsoas == df["lsoa21_code"].nunique() and n_lsoas > 100
@@ -398,7 +424,9 @@ def test_real_lsoa_hotspots(latest_year):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = esda.G_Local(y, w, transform="B", star=True, permutations=0)
-    np.testing.assert_allclose(out.set_index("code").loc[list(w.id_order), "z"].to_numpy(), ref.Zs, atol=1e-10, rtol=0)
+    np.testing.assert_allclose(
+        out.set_index("code").loc[list(w.id_order), "z"].to_numpy(), ref.Zs, atol=1e-10, rtol=0
+    )
 
 
 def test_real_queen_weights_have_no_islands():

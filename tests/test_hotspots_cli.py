@@ -11,11 +11,11 @@ from datetime import date
 import duckdb
 import pandas as pd
 import pytest
-
 from conftest import run_cli
 
-from csp_data.analysis import areas as analysis, hotspots
 from csp_data.__main__ import main
+from csp_data.analysis import areas as analysis
+from csp_data.analysis import hotspots
 from csp_data.config import settings
 from csp_data.plan.periods import make
 
@@ -38,8 +38,15 @@ def independent_sum(warehouse, level: str, major: str, start: date, end: date) -
         df = con.execute(
             "SELECT area_code, sum(count) AS n FROM read_parquet($p) WHERE level = $l AND borough_code = $b "
             "AND major_category = $m AND month BETWEEN $s AND $e GROUP BY area_code",
-            {"p": str(warehouse / "crime_monthly.parquet"), "l": level, "b": settings().borough_code, "m": major,
-             "s": start, "e": end}).df()
+            {
+                "p": str(warehouse / "crime_monthly.parquet"),
+                "l": level,
+                "b": settings().borough_code,
+                "m": major,
+                "s": start,
+                "e": end,
+            },
+        ).df()
     finally:
         con.close()
     return df.set_index("area_code")["n"]
@@ -59,7 +66,9 @@ def test_lsoa_csv_has_one_row_per_lsoa_with_the_page_figures(robbery_csv, wareho
     # Gi*: the same numbers the page's loader gives (the page, TTCG and briefing call lsoa_hotspots)
     gi = hotspots.lsoa_hotspots(["ROBBERY"], [], date(2025, 3, 1), date(2026, 2, 1)).set_index("code")
     pd.testing.assert_series_equal(got["gi_z"], gi.loc[got.index, "z"], check_names=False, atol=1e-9, rtol=0)
-    pd.testing.assert_series_equal(got["gi_p"], gi.loc[got.index, "p_sim"], check_names=False, atol=1e-12, rtol=0)
+    pd.testing.assert_series_equal(
+        got["gi_p"], gi.loc[got.index, "p_sim"], check_names=False, atol=1e-12, rtol=0
+    )
     pd.testing.assert_series_equal(got["gi_q"], gi.loc[got.index, "q"], check_names=False, atol=1e-12, rtol=0)
     assert (got["hotspot_class"] == gi.loc[got.index, "klass"]).all()
     # the change verdicts: the page's area table, word for word
@@ -71,7 +80,18 @@ def test_lsoa_csv_has_one_row_per_lsoa_with_the_page_figures(robbery_csv, wareho
 
 
 def test_ward_json_runs_gi_star_on_the_ward_lattice(cli, warehouse):
-    r = cli("--category", "burglary", "--from", "2025-04", "--to", "2026-03", "--level", "ward", "--format", "json")
+    r = cli(
+        "--category",
+        "burglary",
+        "--from",
+        "2025-04",
+        "--to",
+        "2026-03",
+        "--level",
+        "ward",
+        "--format",
+        "json",
+    )
     assert r.returncode == 0, r.stderr.decode()
     rows = json.loads(r.stdout)
     assert len(rows) == 20 and list(rows[0]) == list(hotspots.REPORT_COLUMNS)
@@ -82,15 +102,21 @@ def test_ward_json_runs_gi_star_on_the_ward_lattice(cli, warehouse):
     assert {x["hotspot_class"] for x in rows} <= set(hotspots.CLASSES)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--category", "ROBBERY", "--from", "2026-13", "--to", "2026-02"], "YYYY-MM"),
-    (["--category", "ROBBERY", "--from", "March", "--to", "2026-02"], "YYYY-MM"),
-    (["--category", "NO SUCH CRIME", "--from", "2025-03", "--to", "2026-02"], "unknown category"),
-    (["--category", "ROBBERY", "--from", "2026-02", "--to", "2025-03"], "is after --to"),
-    (["--category", "ROBBERY", "--from", "2025-03", "--to", "2099-02"], "is after the data"),
-    (["--category", "ROBBERY", "--from", "2020-01", "--to", "2024-02"], "before the data"),
-    (["--category", "ROBBERY", "--from", "2009-01", "--to", "2009-12", "--level", "ward"], "before the data"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--category", "ROBBERY", "--from", "2026-13", "--to", "2026-02"], "YYYY-MM"),
+        (["--category", "ROBBERY", "--from", "March", "--to", "2026-02"], "YYYY-MM"),
+        (["--category", "NO SUCH CRIME", "--from", "2025-03", "--to", "2026-02"], "unknown category"),
+        (["--category", "ROBBERY", "--from", "2026-02", "--to", "2025-03"], "is after --to"),
+        (["--category", "ROBBERY", "--from", "2025-03", "--to", "2099-02"], "is after the data"),
+        (["--category", "ROBBERY", "--from", "2020-01", "--to", "2024-02"], "before the data"),
+        (
+            ["--category", "ROBBERY", "--from", "2009-01", "--to", "2009-12", "--level", "ward"],
+            "before the data",
+        ),
+    ],
+)
 def test_bad_input_is_refused_with_a_message_and_exit_2(warehouse, capsys, args, message):
     assert main(["hotspots", *args]) == 2
     err = capsys.readouterr().err

@@ -22,14 +22,12 @@ import re
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from csp_data.analysis import areas as analysis
-
-from csp_data.present import maps
-from csp_data.config import REPO_ROOT
 from csp_data.analysis.ward_profile import wards as all_wards
+from csp_data.config import REPO_ROOT
+from csp_data.present import maps
 
 APP = REPO_ROOT / "app.py"
 PAGE = "pages/analysis/hotspots.py"
@@ -38,8 +36,6 @@ SPITALFIELDS = ("E05009333", "Spitalfields & Banglatown")
 H_HOTSPOTS = "Are the hot spots real?"
 H_VOLT = "VOLT: victim, offender, location, time"
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-
-
 
 
 # ---------------------------------------------------------------- helpers
@@ -73,7 +69,9 @@ def table_df(el) -> pd.DataFrame:
 
 
 def ranked(at: AppTest) -> pd.DataFrame:
-    found = [table_df(t) for t in at.main.table if "Is the change real?" in [unescape(c) for c in t.value.columns]]
+    found = [
+        table_df(t) for t in at.main.table if "Is the change real?" in [unescape(c) for c in t.value.columns]
+    ]
     assert len(found) == 1, f"expected one ranked table, found {len(found)}"
     return found[0]
 
@@ -97,9 +95,13 @@ def deck_layer(doc: dict, layer_id: str) -> dict:
 
 
 def widget_values(at: AppTest) -> dict:
-    return {"category": at.selectbox(key="category").value, "period": at.selectbox(key="period").value,
-            "areas": at.radio(key="areas").value, "colour": at.radio(key="colour").value,
-            "ward": at.selectbox(key="ward").value}
+    return {
+        "category": at.selectbox(key="category").value,
+        "period": at.selectbox(key="period").value,
+        "areas": at.radio(key="areas").value,
+        "colour": at.radio(key="colour").value,
+        "ward": at.selectbox(key="ward").value,
+    }
 
 
 def period_label(choice: str, geo: str) -> str:
@@ -118,8 +120,13 @@ def assert_only_st_tables(at: AppTest) -> None:
 def test_default_render(app_env):
     at = open_page()
     assert_clean(at)
-    assert widget_values(at) == {"category": "Robbery", "period": "Last 12 months", "areas": "LSOAs",
-                                 "colour": "Count", "ward": None}
+    assert widget_values(at) == {
+        "category": "Robbery",
+        "period": "Last 12 months",
+        "areas": "LSOAs",
+        "colour": "Count",
+        "ward": None,
+    }
     label = period_label("Last 12 months", "LSOAs")
     hs = headers(at)
     assert f"Areas ranked: Robbery, {label}" in hs
@@ -146,7 +153,9 @@ def test_ranked_table_is_the_area_table(app_env):
     at = open_page({"areas": "Wards"})
     assert_clean(at)
     period = analysis.resolve_period("Last 12 months", analysis.latest_month("Wards"))
-    want = analysis.area_table(next(c for c in analysis.categories() if c.label == "Robbery"), period, "Wards")
+    want = analysis.area_table(
+        next(c for c in analysis.categories() if c.label == "Robbery"), period, "Wards"
+    )
     table = ranked(at)
     offences = f"Offences {period.label}"
     got = dict(zip(table["Area"], table[offences].str.replace(",", "").astype(int)))
@@ -190,9 +199,14 @@ def test_drill_down_to_one_ward(app_env, areas):
     assert_clean(at)
     table = ranked(at)
     assert set(table["Ward"]) == {name}, "only the chosen ward's LSOAs"
-    n = len(analysis.area_table(next(c for c in analysis.categories() if c.label == "Robbery"),
-                                analysis.resolve_period("Last 12 months", analysis.latest_month("LSOAs")),
-                                "LSOAs", code))
+    n = len(
+        analysis.area_table(
+            next(c for c in analysis.categories() if c.label == "Robbery"),
+            analysis.resolve_period("Last 12 months", analysis.latest_month("LSOAs")),
+            "LSOAs",
+            code,
+        )
+    )
     assert 3 <= n == len(table) < 40
     doc = decks(at)[0]
     assert len(deck_layer(doc, "areas")["data"]["features"]) == n
@@ -207,7 +221,9 @@ def test_hot_spot_colour_with_wards_uses_lsoas(app_env):
     at.radio(key="colour").set_value("Hot spots (Gi*)").run()
     assert_clean(at)
     infos = [i.value for i in at.main.info]
-    assert any(i.startswith("Hot spots are tested between LSOAs") and i.endswith("showing LSOAs.") for i in infos), infos
+    assert any(
+        i.startswith("Hot spots are tested between LSOAs") and i.endswith("showing LSOAs.") for i in infos
+    ), infos
     table = ranked(at)
     assert len(table) == 40 and "Ward" in table.columns and "Hot spot test (Gi*, FDR)" in table.columns
     assert H_HOTSPOTS in headers(at)
@@ -216,8 +232,11 @@ def test_hot_spot_colour_with_wards_uses_lsoas(app_env):
     assert len(feats) == 169
     assert {f["properties"]["klass"] for f in feats} <= set(analysis_classes())
     assert any("hot-spot class (Gi*)" in c.value for c in at.main.caption)
-    legend = [table_df(t) for t in at.main.table if "Class" in t.value.columns and "Shown on the map" in
-              [unescape(c) for c in t.value.columns]]
+    legend = [
+        table_df(t)
+        for t in at.main.table
+        if "Class" in t.value.columns and "Shown on the map" in [unescape(c) for c in t.value.columns]
+    ]
     assert len(legend) == 1 and len(legend[0]) == 7
 
 
@@ -263,7 +282,9 @@ def test_points_toggle_shows_the_density_map(app_env):
     assert [lyr["id"] for lyr in hexes["layers"]] == ["hexes", "outline"]
     caveat = [m.value for m in at.main.markdown if "snap point" in m.value]
     assert caveat and "anonymised" in caveat[0] and "wrong side" in caveat[0]
-    assert any(re.match(rf"{n_points:,d} burglary records in \d+ of 12 months", c.value) for c in at.main.caption)
+    assert any(
+        re.match(rf"{n_points:,d} burglary records in \d+ of 12 months", c.value) for c in at.main.caption
+    )
     by_ward = [table_df(t) for t in at.main.table if "Records" in t.value.columns]
     assert len(by_ward) == 1 and by_ward[0]["Records"].str.replace(",", "").astype(int).sum() == n_points
     at.checkbox(key="snap").check().run()
@@ -294,13 +315,21 @@ def test_every_table_is_an_st_table_in_every_view(app_env):
 def test_url_restores_the_view(app_env):
     at = open_page({"category": "Burglary", "period": "Last 3 months", "areas": "Wards", "colour": "Count"})
     assert_clean(at)
-    assert widget_values(at) == {"category": "Burglary", "period": "Last 3 months", "areas": "Wards",
-                                 "colour": "Count", "ward": None}
+    assert widget_values(at) == {
+        "category": "Burglary",
+        "period": "Last 3 months",
+        "areas": "Wards",
+        "colour": "Count",
+        "ward": None,
+    }
     assert f"Areas ranked: Burglary, {period_label('Last 3 months', 'Wards')}" in headers(at)
     assert len(ranked(at)) == 20
     # non-default values stay in the URL (Streamlit drops a value equal to the widget's default)
     assert {k: at.query_params.get(k) for k in ("category", "period", "areas")} == {
-        "category": "Burglary", "period": "Last 3 months", "areas": "Wards"}
+        "category": "Burglary",
+        "period": "Last 3 months",
+        "areas": "Wards",
+    }
 
 
 def test_url_restores_a_ward_and_colour(app_env):
@@ -313,12 +342,15 @@ def test_url_restores_a_ward_and_colour(app_env):
     assert deck_layer(decks(at)[0], "areas")["data"]["features"]
 
 
-@pytest.mark.parametrize("key, bad, default", [
-    ("category", "NotACategory", "Robbery"),
-    ("period", "Last week", "Last 12 months"),
-    ("areas", "Boroughs", "LSOAs"),
-    ("ward", "Atlantis", None),
-])
+@pytest.mark.parametrize(
+    "key, bad, default",
+    [
+        ("category", "NotACategory", "Robbery"),
+        ("period", "Last week", "Last 12 months"),
+        ("areas", "Boroughs", "LSOAs"),
+        ("ward", "Atlantis", None),
+    ],
+)
 def test_invalid_url_value_falls_back_and_is_removed(app_env, key, bad, default):
     at = open_page({key: bad, "colour": "Rate per 1,000 residents"})
     assert_clean(at)
@@ -363,14 +395,24 @@ def test_robbery_last_12_months_has_no_hot_spot_and_shows_what_is_robust(app_env
         before = whole["previous"].sort_values(ascending=False).head(k).sum() / whole["previous"].sum()
         assert row[3] == f"{now:.0%}" and row[4] == f"{before:.0%}"
     by_count, by_rate = table_with(at, "Residents")[:2]
-    assert by_count["LSOA"].iloc[0] == whole.sort_values(["count", "name"], ascending=[False, True])["name"].iloc[0]
-    rates = whole.assign(r=whole["count"] / whole["population"]).sort_values(["r", "name"], ascending=[False, True])
+    assert (
+        by_count["LSOA"].iloc[0]
+        == whole.sort_values(["count", "name"], ascending=[False, True])["name"].iloc[0]
+    )
+    rates = whole.assign(r=whole["count"] / whole["population"]).sort_values(
+        ["r", "name"], ascending=[False, True]
+    )
     assert by_rate["LSOA"].iloc[0] == rates["name"].iloc[0]
     # the funnel plot, with its description, table and source
     assert "Rates against residents (funnel plot)" in headers(at)
     captions = [unescape(c.value) for c in at.main.caption]
-    assert any(c.startswith("Source: MPS recorded crime at LSOA level") and "(data to Feb 2026)" in c for c in captions)
-    assert any(c.startswith("Chart description: Robbery: rate by LSOA, Mar 2025 to Feb 2026") for c in captions)
+    assert any(
+        c.startswith("Source: MPS recorded crime at LSOA level") and "(data to Feb 2026)" in c
+        for c in captions
+    )
+    assert any(
+        c.startswith("Chart description: Robbery: rate by LSOA, Mar 2025 to Feb 2026") for c in captions
+    )
     funnel_tables = table_with(at, "99.8% limits")
     assert len(funnel_tables) == 1 and len(funnel_tables[0]) == 169
 

@@ -22,8 +22,8 @@ import pandas as pd
 import pytest
 
 from csp_data import __main__ as cli
-from csp_data.warehouse import build, ingest, manifest
 from csp_data.config import REPO_ROOT, settings
+from csp_data.warehouse import build, ingest, manifest
 from csp_data.warehouse.sources import police_uk
 
 SOURCES = REPO_ROOT / "data" / "sources"
@@ -42,6 +42,7 @@ SUMMARY = re.compile(r"^read (\d+), landed (\d+), quarantined (\d+)(?:, outside 
 
 
 # ----------------------------------------------------------------------------- builders
+
 
 def tree(root: Path) -> dict[str, str]:
     """sha256 of every file and a marker for every folder under root (catches leftovers)."""
@@ -81,7 +82,9 @@ def wh(data: Path, sql: str, *params):
     """Run SQL over the warehouse parquet of ``data`` (tables as read_parquet views)."""
     con = duckdb.connect()
     for t in build.TABLES:
-        con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{data / 'warehouse' / (t + '.parquet')}')")
+        con.execute(
+            f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{data / 'warehouse' / (t + '.parquet')}')"
+        )
     return con.execute(sql, list(params)).df()
 
 
@@ -103,9 +106,13 @@ def assert_refused(data: Path, path: Path, match: str, force: bool = False) -> s
 
 # ----------------------------------------------------------------------------- unit: names
 
+
 def test_safe_name_strips_folders_and_odd_characters():
     assert ingest.safe_name("../../etc/passwd") == "passwd"
-    assert ingest.safe_name("C:\\Users\\me\\2026-01 street (copy);rm -rf.csv") == "2026-01_street__copy__rm_-rf.csv"
+    assert (
+        ingest.safe_name("C:\\Users\\me\\2026-01 street (copy);rm -rf.csv")
+        == "2026-01_street__copy__rm_-rf.csv"
+    )
     assert ingest.safe_name("..") == "upload"
     assert ingest.safe_name(".hidden..csv") == "hidden.csv"
     assert ingest.safe_name("ünïcode name.csv.gz") == "n_code_name.csv.gz"
@@ -119,26 +126,42 @@ def test_safe_name_strips_folders_and_odd_characters():
 
 # ----------------------------------------------------------------------------- refusals (no build)
 
-@pytest.mark.parametrize("name,content,match", [
-    ("2026-02-metropolitan-street.csv", b"", "empty"),
-    ("2026-02-metropolitan-street.csv.gz", gzip.compress(b""), "empty"),
-    ("2026-02-metropolitan-street.csv", b"\n\n  \n", "empty"),
-    ("2026-02-metropolitan-street.csv", (",".join(police_uk.STREET_COLUMNS) + "\n").encode(), "no data rows"),
-], ids=["zero-bytes", "empty-gzip", "blank-lines", "header-only"])
+
+@pytest.mark.parametrize(
+    "name,content,match",
+    [
+        ("2026-02-metropolitan-street.csv", b"", "empty"),
+        ("2026-02-metropolitan-street.csv.gz", gzip.compress(b""), "empty"),
+        ("2026-02-metropolitan-street.csv", b"\n\n  \n", "empty"),
+        (
+            "2026-02-metropolitan-street.csv",
+            (",".join(police_uk.STREET_COLUMNS) + "\n").encode(),
+            "no data rows",
+        ),
+    ],
+    ids=["zero-bytes", "empty-gzip", "blank-lines", "header-only"],
+)
 def test_refuses_empty_files(data_copy, tmp_path, name, content, match):
     p = tmp_path / name
     p.write_bytes(content)
     assert_refused(data_copy, p, match)
 
 
-@pytest.mark.parametrize("name,content,match", [
-    ("map.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "PNG image"),
-    ("2026-02-metropolitan-street.csv", np.random.default_rng(7).integers(0, 256, 5000, dtype=np.uint8).tobytes() + b"\x00",
-     "binary|not UTF-8"),
-    ("2026-02-metropolitan-street.csv.gz", gzip.compress(b"Crime ID,Month\x00\x00\x01\x02"), "binary"),
-    ("broken.csv.gz", b"\x1f\x8b\x08\x00garbage-not-deflate", "cannot be decompressed"),
-    ("archive.zip", b"PK\x03\x04 this is not really a zip", "not a readable zip"),
-], ids=["png", "random-bytes", "gzip-of-binary", "corrupt-gzip", "corrupt-zip"])
+@pytest.mark.parametrize(
+    "name,content,match",
+    [
+        ("map.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "PNG image"),
+        (
+            "2026-02-metropolitan-street.csv",
+            np.random.default_rng(7).integers(0, 256, 5000, dtype=np.uint8).tobytes() + b"\x00",
+            "binary|not UTF-8",
+        ),
+        ("2026-02-metropolitan-street.csv.gz", gzip.compress(b"Crime ID,Month\x00\x00\x01\x02"), "binary"),
+        ("broken.csv.gz", b"\x1f\x8b\x08\x00garbage-not-deflate", "cannot be decompressed"),
+        ("archive.zip", b"PK\x03\x04 this is not really a zip", "not a readable zip"),
+    ],
+    ids=["png", "random-bytes", "gzip-of-binary", "corrupt-gzip", "corrupt-zip"],
+)
 def test_refuses_binary_files(data_copy, tmp_path, name, content, match):
     p = tmp_path / name
     p.write_bytes(content)
@@ -148,7 +171,9 @@ def test_refuses_binary_files(data_copy, tmp_path, name, content, match):
 def test_refuses_wrong_columns(data_copy, tmp_path):
     """Real 2026-01 rows with two street columns renamed: neither police.uk nor MPS."""
     df = real_street().rename(columns={"Crime type": "Offence", "LSOA name": "Area"})
-    msg = assert_refused(data_copy, write_csv(df, tmp_path / "2026-01-metropolitan-street.csv"), "unrecognised columns")
+    msg = assert_refused(
+        data_copy, write_csv(df, tmp_path / "2026-01-metropolitan-street.csv"), "unrecognised columns"
+    )
     assert "Crime ID" in msg and "MajorText" in msg  # says what was expected
 
 
@@ -175,7 +200,9 @@ def test_refuses_street_file_with_no_rows_in_borough(data_copy, tmp_path):
     df = real_street()
     df["LSOA name"] = "Hackney 001A"
     df["LSOA code"] = "E01001715"
-    msg = assert_refused(data_copy, write_csv(df, tmp_path / "synthetic_hackney-street.csv"), "no rows in Tower Hamlets")
+    msg = assert_refused(
+        data_copy, write_csv(df, tmp_path / "synthetic_hackney-street.csv"), "no rows in Tower Hamlets"
+    )
     assert "read 3396" in msg
 
 
@@ -184,14 +211,20 @@ def test_refuses_stop_search_file_with_no_rows_in_borough(data_copy, tmp_path):
     df = met_stop_search("2024-08")
     south = df[df["Latitude"] < 51.45]
     assert len(south) > 1000
-    assert_refused(data_copy, write_csv(south, tmp_path / "2024-08-metropolitan-stop-and-search.csv"), "no rows in Tower Hamlets")
+    assert_refused(
+        data_copy,
+        write_csv(south, tmp_path / "2024-08-metropolitan-stop-and-search.csv"),
+        "no rows in Tower Hamlets",
+    )
 
 
 def test_refuses_file_where_every_row_is_quarantined(data_copy, tmp_path):
     """SYNTHETIC: real 2026-01 rows with Month written as 'January 2026'."""
     df = real_street()
     df["Month"] = "January 2026"
-    msg = assert_refused(data_copy, write_csv(df, tmp_path / "synthetic_2026-01-street.csv"), "every Tower Hamlets row failed")
+    msg = assert_refused(
+        data_copy, write_csv(df, tmp_path / "synthetic_2026-01-street.csv"), "every Tower Hamlets row failed"
+    )
     assert "month is not YYYY-MM (3396)" in msg
 
 
@@ -265,7 +298,9 @@ def test_same_bytes_are_already_ingested(data_copy, capsys):
     before = tree(data_copy)
     assert ingest.main([str(p) for p in paths]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == (f"already ingested: {paths[0]} (landed 2026-11-22 as police_uk/th_street_all_crime_2026-01.csv.gz)")
+    assert out[0] == (
+        f"already ingested: {paths[0]} (landed 2026-11-22 as police_uk/th_street_all_crime_2026-01.csv.gz)"
+    )
     assert all(ln.startswith("already ingested: ") for ln in out) and len(out) == len(paths)
     assert tree(data_copy) == before
 
@@ -289,6 +324,7 @@ def test_decompressed_copy_is_already_ingested(data_copy, tmp_path):
 
 
 # ----------------------------------------------------------------------------- ingests (with a build)
+
 
 def test_new_months_force_wide_quarantine_and_reconciliation(data_copy, tmp_path):
     """SYNTHETIC test data derived from real rows: the real 2026-01 Tower Hamlets rows with Month
@@ -320,7 +356,10 @@ def test_new_months_force_wide_quarantine_and_reconciliation(data_copy, tmp_path
     assert (data_copy / "sources" / e.path).read_bytes() == src.read_bytes()
     assert (e.kind, e.sha256, e.bytes, e.as_of) == ("policeuk_street", sha, src.stat().st_size, "2026-03-31")
     assert e.landed_at == "2026-11-22T09:30:00Z" and e.landed_by == "ingest"
-    assert e.snapshot == "police.uk street-level crime, ingested 2026-11-22 from synthetic_2026-02_2026-03-metropolitan-street.csv"
+    assert (
+        e.snapshot
+        == "police.uk street-level crime, ingested 2026-11-22 from synthetic_2026-02_2026-03-metropolitan-street.csv"
+    )
     assert (e.publisher, e.licence) == ("data.police.uk (Home Office)", "Open Government Licence v3.0")
     saved = manifest.load(data_copy / "sources" / "manifest.json")
     assert len(saved) == len(manifest_before) + 1 and e in saved
@@ -347,7 +386,11 @@ def test_new_months_force_wide_quarantine_and_reconciliation(data_copy, tmp_path
     in_borough["source_row"] = in_borough.index + 1
     kept = in_borough[~in_borough["source_row"].isin(rows)]
     source_totals = kept.groupby("Month").size().to_dict()
-    assert monthly(data_copy, where="month >= DATE '2026-02-01'") == source_totals == {"2026-02": 3396, "2026-03": len(mar)}
+    assert (
+        monthly(data_copy, where="month >= DATE '2026-02-01'")
+        == source_totals
+        == {"2026-02": 3396, "2026-03": len(mar)}
+    )
     # the months before are untouched and the warehouse is no longer stale
     assert monthly(data_copy, where="month < DATE '2026-02-01'") == monthly(REPO_ROOT / "data")
     assert build.is_stale(settings()) == (False, "up to date")
@@ -364,7 +407,13 @@ def test_cli_revision_then_rerun_is_a_no_op(data_copy, tmp_path, capsys):
     assert "read 3401, landed 3401, quarantined 0" in out
     assert "  revised 2026-01: 3,396 -> 3,401 (+5)" in out
     assert monthly(data_copy)["2026-01"] == 3401
-    assert wh(data_copy, "SELECT count(*) AS n FROM street_crime WHERE month = DATE '2026-01-01' AND source_file LIKE 'landed/%'").n[0] == 3401
+    assert (
+        wh(
+            data_copy,
+            "SELECT count(*) AS n FROM street_crime WHERE month = DATE '2026-01-01' AND source_file LIKE 'landed/%'",
+        ).n[0]
+        == 3401
+    )
     # running it again changes nothing
     before = tree(data_copy)
     assert cli.main(["ingest", str(src)]) == 0
@@ -415,12 +464,24 @@ def test_zip_archive_keeps_every_published_row(data_copy, tmp_path):
     assert len(w) == 3396
     assert w["crime_id"].isna().sum() == 703
     assert (w.loc[w["crime_id"].isna(), "crime_type"] == "Anti-social behaviour").all()
-    published = ["crime_id", "month", "crime_type", "longitude", "latitude", "location", "lsoa_code_published",
-                 "lsoa_name_published", "last_outcome"]
+    published = [
+        "crime_id",
+        "month",
+        "crime_type",
+        "longitude",
+        "latitude",
+        "location",
+        "lsoa_code_published",
+        "lsoa_name_published",
+        "last_outcome",
+    ]
     assert w.duplicated(subset=published).sum() == 317
     # same counts as the embedded snapshot: nothing added or revised
     assert report.changes["street"].added == [] and report.changes["street"].revised == []
-    assert wh(data_copy, "SELECT count(*) AS n FROM stop_search WHERE source_file = ?", ss_e.path).n[0] == ss_th_before
+    assert (
+        wh(data_copy, "SELECT count(*) AS n FROM stop_search WHERE source_file = ?", ss_e.path).n[0]
+        == ss_th_before
+    )
     assert report.changes["stop_search"].revised == []
     # the same zip again: already ingested
     before = tree(data_copy)
@@ -453,10 +514,18 @@ def test_mps_ward_csv_adds_a_month_and_drops_the_stub(data_copy, tmp_path):
     """SYNTHETIC: the Tower Hamlets rows of the real MPS ward file (2024-03..2026-03, whose first
     month is a near-empty stub) in the London Datastore CSV layout, plus a made-up 202604 column
     (a copy of 202603)."""
-    src = _mps_ward_csv(tmp_path / "synthetic_MPS Ward Level Crime (most recent 24 months) 2026-04.csv",
-                        add={"202604": "202603"})
-    assert pd.read_csv(src, nrows=0).columns[:6].tolist() == ["MajorText", "MinorText", "WardName", "WardCode",
-                                                              "LookUp_BoroughName", "202403"]
+    src = _mps_ward_csv(
+        tmp_path / "synthetic_MPS Ward Level Crime (most recent 24 months) 2026-04.csv",
+        add={"202604": "202603"},
+    )
+    assert pd.read_csv(src, nrows=0).columns[:6].tolist() == [
+        "MajorText",
+        "MinorText",
+        "WardName",
+        "WardCode",
+        "LookUp_BoroughName",
+        "202403",
+    ]
     ward_before = monthly(data_copy, "crime_monthly", "level = 'ward'")
 
     report = ingest.ingest_file(src, settings())
@@ -464,7 +533,9 @@ def test_mps_ward_csv_adds_a_month_and_drops_the_stub(data_copy, tmp_path):
     (e,) = report.entries
     assert e.path.endswith("-synthetic_MPS_Ward_Level_Crime__most_recent_24_months__2026-04.csv")
     assert (e.kind, e.as_of) == ("mps_wide_ward", "2026-04-30")
-    assert e.snapshot.startswith("MPS recorded crime, ward, most recent 24 months (data to Apr 2026), ingested ")
+    assert e.snapshot.startswith(
+        "MPS recorded crime, ward, most recent 24 months (data to Apr 2026), ingested "
+    )
     assert e.publisher == "Metropolitan Police Service via the London Datastore"
     assert e.extra == {"as_of_basis": "newest month", "stub_months_dropped": "2024-03"}
     ch = report.changes["ward"]
@@ -473,10 +544,18 @@ def test_mps_ward_csv_adds_a_month_and_drops_the_stub(data_copy, tmp_path):
     assert f"  added 2026-04: {expected:,d}" in report.lines
     n, m, k, o = summary_counts(report.lines)
     assert (n, m, k, o) == (569, 569, 0, 0)
-    cov = wh(data_copy, "SELECT strftime(first_month, '%Y-%m') AS f, stub_months FROM coverage WHERE source_file = ?", e.path)
+    cov = wh(
+        data_copy,
+        "SELECT strftime(first_month, '%Y-%m') AS f, stub_months FROM coverage WHERE source_file = ?",
+        e.path,
+    )
     assert (cov.f[0], cov.stub_months[0]) == ("2024-04", "202403")  # the stub month is not used
     after = monthly(data_copy, "crime_monthly", "level = 'ward'")
-    src_months = wh(data_copy, "SELECT DISTINCT strftime(month, '%Y-%m') AS m FROM crime_monthly WHERE source_file = ?", e.path).m
+    src_months = wh(
+        data_copy,
+        "SELECT DISTINCT strftime(month, '%Y-%m') AS m FROM crime_monthly WHERE source_file = ?",
+        e.path,
+    ).m
     assert min(src_months) == "2024-04" and max(src_months) == "2026-04"
     assert after == {**ward_before, "2026-04": expected}
 
@@ -486,9 +565,15 @@ def test_mps_lsoa_csv_with_a_stale_warehouse(data_copy, tmp_path):
     with London Datastore headers and a made-up 202603 column (a copy of 202602). The warehouse
     stamp is removed first, so the 'before' state is computed from the manifest in memory."""
     df = pd.read_parquet(MPS_LSOA)
-    df = df[df["borough"] == "E09000030"].rename(columns={
-        "lsoa_code": "LSOA Code", "lsoa_name": "LSOA Name", "borough": "Borough",
-        "major_category": "Major Category", "minor_category": "Minor Category"})
+    df = df[df["borough"] == "E09000030"].rename(
+        columns={
+            "lsoa_code": "LSOA Code",
+            "lsoa_name": "LSOA Name",
+            "borough": "Borough",
+            "major_category": "Major Category",
+            "minor_category": "Minor Category",
+        }
+    )
     df["202603"] = df["202602"]
     src = write_csv(df, tmp_path / "synthetic_MPS_LSOA_Level_Crime_2026-03.csv")
     lsoa_before = monthly(data_copy, "crime_monthly", "level = 'lsoa'")
@@ -500,9 +585,18 @@ def test_mps_lsoa_csv_with_a_stale_warehouse(data_copy, tmp_path):
     assert (e.kind, e.as_of) == ("mps_wide_lsoa", "2026-03-31")
     assert report.changes["lsoa"].added == [("2026-03", int(df["202602"].sum()))]
     assert report.changes["lsoa"].revised == []
-    assert "2024-02" not in wh(data_copy, "SELECT DISTINCT strftime(month, '%Y-%m') AS m FROM crime_monthly "
-                                          "WHERE source_file = ?", e.path).m.tolist()
-    assert monthly(data_copy, "crime_monthly", "level = 'lsoa'") == {**lsoa_before, "2026-03": int(df["202602"].sum())}
+    assert (
+        "2024-02"
+        not in wh(
+            data_copy,
+            "SELECT DISTINCT strftime(month, '%Y-%m') AS m FROM crime_monthly WHERE source_file = ?",
+            e.path,
+        ).m.tolist()
+    )
+    assert monthly(data_copy, "crime_monthly", "level = 'lsoa'") == {
+        **lsoa_before,
+        "2026-03": int(df["202602"].sum()),
+    }
     assert build.is_stale(settings())[0] is False
 
 
@@ -552,9 +646,17 @@ def test_force_lands_an_older_file_but_the_newer_snapshot_keeps_its_months(data_
     assert report.superseded == n_burglary
     ch = report.changes["street"]
     assert ch.revised == [("2024-06", burglary_2024_06, burglary_2024_06 + 3396 - n_burglary)]
-    assert any(k.startswith("2024-06 (1 crime type: Burglary) from police_uk/th_street_burglary") for k in ch.kept_newer)
+    assert any(
+        k.startswith("2024-06 (1 crime type: Burglary) from police_uk/th_street_burglary")
+        for k in ch.kept_newer
+    )
     assert any(ln.startswith("  kept newer snapshot for 2024-06") for ln in report.lines)
-    w = wh(data_copy, "SELECT crime_type, source_file, count(*) AS n FROM street_crime WHERE month = DATE '2024-06-01' GROUP BY ALL")
-    assert set(w.loc[w.crime_type == "Burglary", "source_file"]) == {"police_uk/th_street_burglary_2010-12_2025-02.csv.gz"}
+    w = wh(
+        data_copy,
+        "SELECT crime_type, source_file, count(*) AS n FROM street_crime WHERE month = DATE '2024-06-01' GROUP BY ALL",
+    )
+    assert set(w.loc[w.crime_type == "Burglary", "source_file"]) == {
+        "police_uk/th_street_burglary_2010-12_2025-02.csv.gz"
+    }
     assert int(w.loc[w.source_file == e.path, "n"].sum()) == 3396 - n_burglary
     assert not any("WARNING" in ln for ln in report.lines)

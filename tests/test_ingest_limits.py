@@ -16,18 +16,18 @@ import os
 import subprocess
 import sys
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+import ingest_fixtures as fx
 import pandas as pd
 import pytest
-
-import ingest_fixtures as fx
-from csp_data import __main__ as cli
-from csp_data.warehouse import ingest, manifest
-from csp_data.config import REPO_ROOT, settings
-from csp_data.warehouse.sources import limits
 from test_ingest import assert_refused, monthly, tree, wh
+
+from csp_data import __main__ as cli
+from csp_data.config import REPO_ROOT, settings
+from csp_data.warehouse import ingest, manifest
+from csp_data.warehouse.sources import limits
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -53,18 +53,24 @@ def ward_csv(path: Path, change=None) -> Path:
 
 # ----------------------------------------------------------------------------- the ceiling is real
 
+
 def test_ceiling_is_ten_times_londons_largest_borough_month():
     """The count ceiling is derived from the embedded MPS borough files, not made up."""
     frames = [pd.read_parquet(p) for p in sorted(fx.MPS.glob("mps_borough_crime_*.parquet"))]
     df = pd.concat(frames)
     months = [c for c in df.columns if c.isdigit()]
-    totals = df[~df["boroughname"].isin(["Unknown", "London Heathrow and London City Airports"])].groupby("boroughname")[months].sum()
+    totals = (
+        df[~df["boroughname"].isin(["Unknown", "London Heathrow and London City Airports"])]
+        .groupby("boroughname")[months]
+        .sum()
+    )
     assert int(totals.max().max()) == limits.LARGEST_BOROUGH_MONTH == 9_509
     assert totals.stack().idxmax() == ("Westminster", "202312")
     assert limits.AREA_MONTH_CEILING == 95_090
 
 
 # ----------------------------------------------------------------------------- months
+
 
 def test_refuses_a_month_in_the_future(data_copy, tmp_path, capsys):
     """SYNTHETIC: the real 2026-01 rows plus one copied row dated 2099-12. Landed, it would be the
@@ -82,8 +88,10 @@ def test_refuses_a_real_file_newer_than_today(data_copy, tmp_path):
     """The real MPS ward file (data to 2026-03) offered on 15 February 2026: its March is the future."""
     p = ward_csv(tmp_path / "MPS Ward Level Crime (most recent 24 months).csv")
     before = tree(data_copy)
-    with pytest.raises(ingest.IngestError, match=r"1 month\(s\) after the current month \(Feb 2026\): 2026-03"):
-        ingest.ingest_file(p, settings(), now=datetime(2026, 2, 15, tzinfo=timezone.utc))
+    with pytest.raises(
+        ingest.IngestError, match=r"1 month\(s\) after the current month \(Feb 2026\): 2026-03"
+    ):
+        ingest.ingest_file(p, settings(), now=datetime(2026, 2, 15, tzinfo=UTC))
     assert tree(data_copy) == before
 
 
@@ -93,7 +101,7 @@ def test_refuses_a_refresh_date_in_the_future(data_copy, tmp_path):
     fx.dashboard_frame().to_csv(p, index=False)
     before = tree(data_copy)
     with pytest.raises(ingest.IngestError, match="refresh date 2026-03-18 is in the future"):
-        ingest.ingest_file(p, settings(), now=datetime(2026, 3, 1, tzinfo=timezone.utc))
+        ingest.ingest_file(p, settings(), now=datetime(2026, 3, 1, tzinfo=UTC))
     assert tree(data_copy) == before
 
 
@@ -118,21 +126,28 @@ def test_refuses_unparseable_or_missing_month_columns(data_copy, tmp_path, colum
 
 # ----------------------------------------------------------------------------- counts
 
-@pytest.mark.parametrize("value,match", [
-    ("1e30", "not a whole non-negative number"),
-    ("99999999999", "above the plausible ceiling of 95,090"),
-    ("2.7", "not a whole non-negative number"),
-    ("-1", "not a whole non-negative number"),
-    ("NaN", "not a whole non-negative number"),
-    ("", "not a whole non-negative number"),
-    ("95091", "above the plausible ceiling of 95,090"),
-], ids=["1e30", "99999999999", "2.7", "-1", "NaN", "blank", "ceiling+1"])
+
+@pytest.mark.parametrize(
+    "value,match",
+    [
+        ("1e30", "not a whole non-negative number"),
+        ("99999999999", "above the plausible ceiling of 95,090"),
+        ("2.7", "not a whole non-negative number"),
+        ("-1", "not a whole non-negative number"),
+        ("NaN", "not a whole non-negative number"),
+        ("", "not a whole non-negative number"),
+        ("95091", "above the plausible ceiling of 95,090"),
+    ],
+    ids=["1e30", "99999999999", "2.7", "-1", "NaN", "blank", "ceiling+1"],
+)
 def test_refuses_impossible_counts(data_copy, tmp_path, capsys, value, match):
     """SYNTHETIC: the real Tower Hamlets ward rows with one cell (first row, 202510) replaced."""
+
     def change(df):
         df = df.astype({"202510": object})
         df.iloc[0, df.columns.get_loc("202510")] = value
         return df
+
     p = ward_csv(tmp_path / "synthetic_mps_ward.csv", change)
     msg = assert_refused(data_copy, p, match)
     assert "month column 202510" in msg
@@ -160,12 +175,15 @@ def test_refuses_rows_above_the_month_ceiling(data_copy, tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------- categories
 
+
 def test_refuses_an_unknown_category(data_copy, tmp_path):
     """SYNTHETIC: one real Tower Hamlets ward row's MinorText changed to JAYWALKING."""
+
     def change(df):
         df = df.copy()
         df.iloc[0, df.columns.get_loc("MinorText")] = "JAYWALKING"
         return df
+
     msg = assert_refused(data_copy, ward_csv(tmp_path / "synthetic_mps_ward.csv", change), "never held")
     assert "JAYWALKING" in msg and "--force" in msg
 
@@ -174,16 +192,23 @@ def test_force_accepts_a_new_category_and_says_so(data_copy, tmp_path, capsys):
     """SYNTHETIC: the real Tower Hamlets ward rows, one row's MinorText renamed to a category the
     warehouse has never held (as when the MPS introduces one). With --force it lands, the report
     names it, and its offences are in the warehouse under that name (nothing dropped)."""
+
     def change(df):
         df = df.copy()
         df.iloc[0, df.columns.get_loc("MinorText")] = "SYNTHETIC NEW CATEGORY"
         return df
+
     p = ward_csv(tmp_path / "synthetic_mps_ward.csv", change)
     row = pd.read_csv(p).iloc[0]
     assert cli.main(["ingest", str(p), "--force"]) == 0
     assert "accepted with --force: never held before: categories: " in capsys.readouterr().out
-    got = int(wh(data_copy, "SELECT coalesce(sum(count), 0) AS n FROM crime_monthly WHERE level = 'ward' "
-                            "AND minor_category = 'SYNTHETIC NEW CATEGORY'").n[0])
+    got = int(
+        wh(
+            data_copy,
+            "SELECT coalesce(sum(count), 0) AS n FROM crime_monthly WHERE level = 'ward' "
+            "AND minor_category = 'SYNTHETIC NEW CATEGORY'",
+        ).n[0]
+    )
     assert got == int(row[[c for c in row.index if c.isdigit() and c != "202403"]].sum())
 
 
@@ -196,13 +221,19 @@ def test_refuses_an_unknown_borough_name(data_copy, tmp_path):
     assert "Westminister" in assert_refused(data_copy, p, "area name")
 
 
-@pytest.mark.parametrize("content,match", [
-    (b'{"crimes": []}', "is a dict"),
-    (b"[]", "empty police.uk API response"),
-    (b'[{"name": "not police data"}]', "not a police.uk API response"),
-    (b'[{"category": "burglary", "location": null, "month": "2026-01", "persistent_id": "", "id": 1}, 7]',
-     "every element"),
-], ids=["object", "empty", "other-json", "mixed"])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        (b'{"crimes": []}', "is a dict"),
+        (b"[]", "empty police.uk API response"),
+        (b'[{"name": "not police data"}]', "not a police.uk API response"),
+        (
+            b'[{"category": "burglary", "location": null, "month": "2026-01", "persistent_id": "", "id": 1}, 7]',
+            "every element",
+        ),
+    ],
+    ids=["object", "empty", "other-json", "mixed"],
+)
 def test_refuses_json_that_is_not_an_api_response(data_copy, tmp_path, content, match):
     p = tmp_path / "crimes.json"
     p.write_bytes(content)
@@ -210,6 +241,7 @@ def test_refuses_json_that_is_not_an_api_response(data_copy, tmp_path, content, 
 
 
 # ----------------------------------------------------------------------------- truncation
+
 
 def test_a_month_that_shrinks_sharply_needs_force(data_copy, tmp_path, capsys):
     """The first 70% of the real 2026-01 rows, as a truncated download would give them: refused
@@ -227,10 +259,13 @@ def test_a_month_that_shrinks_sharply_needs_force(data_copy, tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- size limits (bombs)
 
+
 def _no_parsing(monkeypatch):
     """Fail the test if any CSV is parsed: the limits must refuse before."""
+
     def boom(*a, **k):
         raise AssertionError("a file over the limits was parsed")
+
     monkeypatch.setattr(pd, "read_csv", boom)
 
 
@@ -282,6 +317,7 @@ def test_refuses_too_many_zip_members_and_too_large_a_file(data_copy, tmp_path, 
 
 # ----------------------------------------------------------------------------- kill, recover, remove
 
+
 def _killed_ingest(data: Path, src: Path, where: str) -> subprocess.CompletedProcess:
     """Run ``ingest`` in a child process that SIGKILLs itself at ``where`` (no handler runs)."""
     patch = {
@@ -296,7 +332,9 @@ def _killed_ingest(data: Path, src: Path, where: str) -> subprocess.CompletedPro
         f"sys.exit(ingest.main([{str(src)!r}]))\n"
     )
     env = {**os.environ, "CSP_DATA_DIR": str(data), "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def _revision(tmp_path: Path) -> Path:
@@ -338,7 +376,9 @@ def test_kill_after_the_manifest_is_saved_is_completed_and_remove_retracts_it(da
     assert cli.main(["sources", "remove", "police_uk/th_street_all_crime_2026-01.csv.gz"]) == 2
     assert "embedded source" in capsys.readouterr().err
     assert cli.main(["sources", "list"]) == 0
-    assert any(ln.startswith(landed.id) and ln.endswith(landed.path) for ln in capsys.readouterr().out.splitlines())
+    assert any(
+        ln.startswith(landed.id) and ln.endswith(landed.path) for ln in capsys.readouterr().out.splitlines()
+    )
     assert cli.main(["sources", "remove", landed.id]) == 0
     out = capsys.readouterr().out
     assert f"removed {landed.path}" in out and "now from another snapshot 2026-01: 3,401 -> 3,396 (-5)" in out

@@ -8,7 +8,6 @@ table of cases."""
 from __future__ import annotations
 
 import math
-
 from datetime import date
 
 import duckdb
@@ -27,12 +26,22 @@ FY24 = parse("FY2023-24")
 
 
 def crime_london_sum(warehouse, minors: list[str], p) -> int:
-    return int(duckdb.connect().execute(
-        """SELECT sum(count) FROM read_parquet(?) WHERE level = 'borough'
+    return int(
+        duckdb.connect()
+        .execute(
+            """SELECT sum(count) FROM read_parquet(?) WHERE level = 'borough'
            AND borough_code IN (SELECT borough_code FROM read_parquet(?))
            AND minor_category IN (SELECT unnest(?)) AND month BETWEEN ? AND ?""",
-        [str(warehouse / "crime_monthly.parquet"), str(warehouse / "boroughs.parquet"), minors, p.start, p.end],
-    ).fetchone()[0])
+            [
+                str(warehouse / "crime_monthly.parquet"),
+                str(warehouse / "boroughs.parquet"),
+                minors,
+                p.start,
+                p.end,
+            ],
+        )
+        .fetchone()[0]
+    )
 
 
 def test_violence_with_injury_fy2024_25_fell_about_as_much_as_london(warehouse):
@@ -40,7 +49,9 @@ def test_violence_with_injury_fy2024_25_fell_about_as_much_as_london(warehouse):
     assert c.london_current == crime_london_sum(warehouse, ["VIOLENCE WITH INJURY"], FY25)
     assert c.london_previous == crime_london_sum(warehouse, ["VIOLENCE WITH INJURY"], FY24)
     assert c.borough_pct == pytest.approx(-19.2, abs=0.1)
-    assert c.london_pct == pytest.approx(-17.5, abs=0.1)     # the 32 boroughs (the audit's -18.8% includes non-borough rows)
+    assert c.london_pct == pytest.approx(
+        -17.5, abs=0.1
+    )  # the 32 boroughs (the audit's -18.8% includes non-borough rows)
     assert c.verdict == "fell about as much as London" and not c.significant
     assert c.low < 1 < c.high
     assert c.straddles == ("CONNECT recording change",)
@@ -50,12 +61,17 @@ def test_violence_with_injury_fy2024_25_fell_about_as_much_as_london(warehouse):
 def test_dashboard_london_sums_match_the_raw_datastore_file(warehouse):
     """Gun crime (old dashboard file) summed over the 32 boroughs from the raw published file."""
     raw = REPO_ROOT / "data" / "sources" / "mps" / "mps_monthly_crime_dashboard_2021-08_2025-07.parquet"
-    want = int(duckdb.connect().execute(
-        """SELECT sum(count) FROM read_parquet(?) WHERE area_type = 'Borough'
+    want = int(
+        duckdb.connect()
+        .execute(
+            """SELECT sum(count) FROM read_parquet(?) WHERE area_type = 'Borough'
            AND trim(area_code) IN (SELECT borough_code FROM read_parquet(?))
            AND crime_type = 'Gun Crime' AND crime_subtype = 'Gun Crime' AND measure = 'Offences'
            AND month_year >= TIMESTAMP '2024-04-01' AND month_year < TIMESTAMP '2025-04-01'""",
-        [str(raw), str(warehouse / "boroughs.parquet")]).fetchone()[0])
+            [str(raw), str(warehouse / "boroughs.parquet")],
+        )
+        .fetchone()[0]
+    )
     s = london.london_series(get("gun_crime"))
     got = int(s[(s.month >= FY25.start) & (s.month <= FY25.end)]["count"].sum())
     assert got == want > 500
@@ -64,10 +80,15 @@ def test_dashboard_london_sums_match_the_raw_datastore_file(warehouse):
 
 def test_business_london_is_the_32_boroughs(warehouse):
     s = london.london_series(get("business"))
-    want = dict(duckdb.connect().execute(
-        """SELECT month, sum(count) FROM read_parquet(?) WHERE borough_name IN
+    want = dict(
+        duckdb.connect()
+        .execute(
+            """SELECT month, sum(count) FROM read_parquet(?) WHERE borough_name IN
            (SELECT borough_name FROM read_parquet(?)) GROUP BY month""",
-        [str(warehouse / "business_crime_monthly.parquet"), str(warehouse / "boroughs.parquet")]).fetchall())
+            [str(warehouse / "business_crime_monthly.parquet"), str(warehouse / "boroughs.parquet")],
+        )
+        .fetchall()
+    )
     assert {r.month: int(r.count) for r in s.itertuples()} == {m: int(v) for m, v in want.items()}
 
 
@@ -79,7 +100,7 @@ def test_interval_matches_a_glm_interaction(phi):
     b1, b0, l1, l0 = 2444, 3026, 63844, 77363
     y = np.array([b0, b1, l0, l1], float)
     X = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [1, 0, 1, 0], [1, 1, 1, 1]], float)
-    fit = sm.GLM(y, X, family=sm.families.Poisson()).fit()   # saturated: scale fixed at phi below
+    fit = sm.GLM(y, X, family=sm.families.Poisson()).fit()  # saturated: scale fixed at phi below
     coef = fit.params[3]
     se = fit.bse[3] * math.sqrt(phi)
     c = london.compare(b1, b0, l1, l0, phi_borough=phi, phi_london=phi)
@@ -96,17 +117,20 @@ def test_overdispersion_widens_the_interval():
     assert narrow.relative == wide.relative
 
 
-@pytest.mark.parametrize("b, l, low, high, words", [
-    (-19.0, -18.8, 0.9, 1.1, "fell about as much as London"),
-    (5.0, 3.0, 0.9, 1.1, "rose about as much as London"),
-    (-2.0, 3.0, 0.9, 1.1, "changed about as much as London"),
-    (-30.0, -10.0, 0.7, 0.85, "fell more than London"),
-    (-5.0, -20.0, 1.1, 1.3, "fell less than London"),
-    (30.0, 10.0, 1.1, 1.3, "rose more than London"),
-    (5.0, 20.0, 0.8, 0.95, "rose less than London"),
-    (10.0, -10.0, 1.1, 1.4, "rose while London fell"),
-    (-10.0, 10.0, 0.7, 0.9, "fell while London rose"),
-])
+@pytest.mark.parametrize(
+    "b, l, low, high, words",
+    [
+        (-19.0, -18.8, 0.9, 1.1, "fell about as much as London"),
+        (5.0, 3.0, 0.9, 1.1, "rose about as much as London"),
+        (-2.0, 3.0, 0.9, 1.1, "changed about as much as London"),
+        (-30.0, -10.0, 0.7, 0.85, "fell more than London"),
+        (-5.0, -20.0, 1.1, 1.3, "fell less than London"),
+        (30.0, 10.0, 1.1, 1.3, "rose more than London"),
+        (5.0, 20.0, 0.8, 0.95, "rose less than London"),
+        (10.0, -10.0, 1.1, 1.4, "rose while London fell"),
+        (-10.0, 10.0, 0.7, 0.9, "fell while London rose"),
+    ],
+)
 def test_verdict_words(b, l, low, high, words):
     assert london.verdict_words(b, l, low, high) == words
 
@@ -123,11 +147,11 @@ def test_measures_csv_has_the_london_columns_for_every_police_recorded_measure(w
     police = df[df.kind == "police-recorded"]
     assert set(police.measure_id) == {m.id for m in MEASURES}
     compared = police[police.verdict.notna()]
-    assert len(compared) >= 14                       # business crime lacks FY2023-24 months
+    assert len(compared) >= 14  # business crime lacks FY2023-24 months
     assert compared["relative_to_london"].notna().all() and compared["london_verdict"].notna().all()
     assert (compared["relative_low"] < compared["relative_to_london"]).all()
     assert (compared["relative_to_london"] < compared["relative_high"]).all()
-    assert police["series_break"].str.contains("CONNECT").all()    # every FY2024-25 comparison crosses it
+    assert police["series_break"].str.contains("CONNECT").all()  # every FY2024-25 comparison crosses it
     assert df[df.kind != "police-recorded"][list(LONDON_COLUMNS)].isna().all().all()
     vwi = police.set_index("measure_id").loc["violence_injury"]
     assert vwi.london_verdict == "fell about as much as London" and vwi.london_pct_change == -17.5
@@ -143,17 +167,22 @@ def test_share_dispersion_matches_statsmodels_with_an_offset(warehouse):
     """phi of the borough about London (offset) with a trend, against statsmodels' quasi-Poisson scale."""
     sm = pytest.importorskip("statsmodels.api")
     from csp_data.analysis.scorecard import monthly_series
+
     m = get("robbery")
     b, ldn = monthly_series(m), london.london_series(m)
     d = london.share_dispersion(b, ldn, FY25.end)
     j = b.merge(ldn, on="month", suffixes=("_b", "_l"))
     j = j[j.month <= FY25.end].tail(36)
     t = np.arange(len(j)) / 12.0
-    fit = sm.GLM(j["count_b"].to_numpy(float), sm.add_constant(t), family=sm.families.Poisson(),
-                 offset=np.log(j["count_l"].to_numpy(float))).fit(scale="X2")
+    fit = sm.GLM(
+        j["count_b"].to_numpy(float),
+        sm.add_constant(t),
+        family=sm.families.Poisson(),
+        offset=np.log(j["count_l"].to_numpy(float)),
+    ).fit(scale="X2")
     assert d.months == 36 and d.phi == pytest.approx(max(1.0, fit.scale), rel=1e-6)
     resid = fit.resid_pearson - fit.resid_pearson.mean()
-    rho = float(np.sum(resid[:-1] * resid[1:]) / np.sum(resid ** 2))
+    rho = float(np.sum(resid[:-1] * resid[1:]) / np.sum(resid**2))
     assert d.rho == pytest.approx(min(0.9, max(0.0, rho)), abs=1e-9)
 
 
@@ -168,7 +197,10 @@ def simulate(n: int, rel: float, phi: float, seed: int, step: float = 0.82) -> f
     k = np.arange(36)
     season = 1 + 0.12 * np.sin(2 * np.pi * (k - 3) / 12)
     after = k >= 24
-    cur, prev = parse(f"{months[24]:%Y-%m}..{months[35]:%Y-%m}"), parse(f"{months[12]:%Y-%m}..{months[23]:%Y-%m}")
+    cur, prev = (
+        parse(f"{months[24]:%Y-%m}..{months[35]:%Y-%m}"),
+        parse(f"{months[12]:%Y-%m}..{months[23]:%Y-%m}"),
+    )
     hits = 0
     for _ in range(n):
         shock = np.exp(rng.normal(0, 0.05, 36)) * np.where(after, step, 1.0)
@@ -177,8 +209,13 @@ def simulate(n: int, rel: float, phi: float, seed: int, step: float = 0.82) -> f
         ldn = rng.poisson(5500 * season * shock)
         bs = pd.DataFrame({"month": months, "count": b})
         ls = pd.DataFrame({"month": months, "count": ldn})
-        c = london.compare(b[24:].sum(), b[12:24].sum(), ldn[24:].sum(), ldn[12:24].sum(),
-                           phi_borough=london.relative_dispersion(bs, ls, cur, prev))
+        c = london.compare(
+            b[24:].sum(),
+            b[12:24].sum(),
+            ldn[24:].sum(),
+            ldn[12:24].sum(),
+            phi_borough=london.relative_dispersion(bs, ls, cur, prev),
+        )
         hits += c.significant
     return hits / n
 
@@ -196,16 +233,19 @@ def test_calibration_power_for_a_real_relative_fall():
 
 
 def test_briefing_scorecard_carries_the_london_comparison(warehouse):
-    from csp_data.present import briefing
     from csp_data.analysis import scorecard
     from csp_data.config import settings
+    from csp_data.present import briefing
+
     month = date(2026, 3, 1)
     sec = briefing._scorecard_section(month, settings())
     assert "Against London (12 months)" in sec.body
     rows = {r.measure.id: r for r in scorecard.scorecard(as_of=month)}
     business = london.for_score_row(rows["business"])["l12"]
     assert business.straddles == ("CONNECT recording change",)
-    assert briefing._london_cell(rows["business"], settings()).endswith("crosses the CONNECT recording change")
+    assert briefing._london_cell(rows["business"], settings()).endswith(
+        "crosses the CONNECT recording change"
+    )
     vwi = london.for_score_row(rows["violence_injury"])["l12"]
     cell = briefing._london_cell(rows["violence_injury"], settings())
     assert cell.startswith("London ") and vwi.verdict in cell and f"{vwi.relative:.2f}" in cell

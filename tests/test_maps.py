@@ -15,8 +15,9 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
+from csp_data.analysis import areas as analysis
+from csp_data.analysis import hotspots
 from csp_data.config import REPO_ROOT
-from csp_data.analysis import areas as analysis, hotspots
 from csp_data.present import maps
 from csp_data.present.maps import DIVERGING, FILL_ALPHA, HOTSPOT_COLOURS, SEQUENTIAL, MapError
 
@@ -33,7 +34,9 @@ def deck_json(spec: maps.MapSpec) -> dict:
 
 def layer(doc: dict, layer_id: str) -> dict:
     found = [lyr for lyr in doc["layers"] if lyr.get("id") == layer_id]
-    assert len(found) == 1, f"expected one layer {layer_id!r}, layers are {[lyr.get('id') for lyr in doc['layers']]}"
+    assert len(found) == 1, (
+        f"expected one layer {layer_id!r}, layers are {[lyr.get('id') for lyr in doc['layers']]}"
+    )
     return found[0]
 
 
@@ -79,8 +82,9 @@ def wards(warehouse) -> gpd.GeoDataFrame:
 @pytest.fixture(scope="module")
 def robbery_counts(warehouse) -> pd.DataFrame:
     period = analysis.resolve_period("Last 12 months", analysis.latest_month("LSOAs"))
-    return hotspots.lsoa_period_counts(["ROBBERY"], [], period.start, period.end)[["lsoa21_code", "count"]].rename(
-        columns={"lsoa21_code": "code"})
+    return hotspots.lsoa_period_counts(["ROBBERY"], [], period.start, period.end)[
+        ["lsoa21_code", "count"]
+    ].rename(columns={"lsoa21_code": "code"})
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +98,11 @@ def squares(values: list) -> gpd.GeoDataFrame:
     """A row of unit-ish squares near Tower Hamlets with ``values`` as ``change``."""
     n = len(values)
     geoms = [box(-0.06 + i * 0.002, 51.51, -0.06 + (i + 1) * 0.002, 51.512) for i in range(n)]
-    return gpd.GeoDataFrame({"code": [f"A{i}" for i in range(n)], "name": [f"Area {i}" for i in range(n)],
-                             "change": values}, geometry=geoms, crs=4326)
+    return gpd.GeoDataFrame(
+        {"code": [f"A{i}" for i in range(n)], "name": [f"Area {i}" for i in range(n)], "change": values},
+        geometry=geoms,
+        crs=4326,
+    )
 
 
 # ---------------------------------------------------------------- compact JSON and offline
@@ -171,11 +178,18 @@ def test_coordinates_are_rounded_to_5_decimals(lsoa_counts):
     assert coords and all(round(x, 5) == x for x in coords)
 
 
-@pytest.mark.parametrize("klass, text", [
-    ("hot spot 99%", "HOT 99%"), ("hot spot 95%", "HOT 95%"), ("hot spot 90%", "HOT 90%"),
-    ("not significant", ""), ("cold spot 90%", "COLD 90%"), ("cold spot 95%", "COLD 95%"),
-    ("cold spot 99%", "COLD 99%"),
-])
+@pytest.mark.parametrize(
+    "klass, text",
+    [
+        ("hot spot 99%", "HOT 99%"),
+        ("hot spot 95%", "HOT 95%"),
+        ("hot spot 90%", "HOT 90%"),
+        ("not significant", ""),
+        ("cold spot 90%", "COLD 90%"),
+        ("cold spot 95%", "COLD 95%"),
+        ("cold spot 99%", "COLD 99%"),
+    ],
+)
 def test_class_label(klass, text):
     assert maps.class_label(klass) == text
 
@@ -196,7 +210,9 @@ def test_class_labels_only_for_significant_areas(lsoa_counts):
         label = [t for t in texts if t["text"] == maps.class_label(klass)]
         assert len(label) == 1
         assert shapes[code].distance(Point(label[0]["position"])) < 1e-4, code
-    fills = {f["properties"]["code"]: f["properties"]["fill"] for f in layer(doc, "areas")["data"]["features"]}
+    fills = {
+        f["properties"]["code"]: f["properties"]["fill"] for f in layer(doc, "areas")["data"]["features"]
+    }
     for code, fill in fills.items():
         assert fill == [*HOTSPOT_COLOURS[chosen.get(code, "not significant")], FILL_ALPHA]
     assert list(spec.legend["Class"]) == list(HOTSPOT_COLOURS)
@@ -211,8 +227,13 @@ def test_real_gi_star_labels_match_the_significant_classes(lsoa_simple):
     gi = hotspots.lsoa_hotspots(["VEHICLE OFFENCES"], [], period.start, period.end)
     g = lsoa_simple.merge(gi[["code", "count", "klass"]], on="code")
     g["spot"] = g["klass"].map(maps.class_label)
-    spec = maps.choropleth(g[["code", "name", "count", "klass", "spot", "geometry"]], "count", TOOLTIP,
-                           class_col="klass", class_label_col="spot")
+    spec = maps.choropleth(
+        g[["code", "name", "count", "klass", "spot", "geometry"]],
+        "count",
+        TOOLTIP,
+        class_col="klass",
+        class_label_col="spot",
+    )
     doc = deck_json(spec)
     significant = gi[gi["klass"] != "not significant"]
     assert len(significant) > 0, "vehicle offences over 12 months have significant hot spots in Tower Hamlets"
@@ -268,16 +289,24 @@ def test_diverging_puts_falls_on_the_blue_side_and_rises_on_the_red():
 
 
 def test_diverging_with_only_falls_keeps_them_blue():
-    fills = [f["properties"]["fill"] for f in layer(deck_json(maps.choropleth(
-        squares([-5, -3, -1]), "change", "{name}", diverging=True)), "areas")["data"]["features"]]
+    fills = [
+        f["properties"]["fill"]
+        for f in layer(
+            deck_json(maps.choropleth(squares([-5, -3, -1]), "change", "{name}", diverging=True)), "areas"
+        )["data"]["features"]
+    ]
     pal = [[*c, FILL_ALPHA] for c in DIVERGING]
     assert [pal.index(f) for f in fills][0] == 0
     assert all(pal.index(f) < len(DIVERGING) // 2 for f in fills[:2])
 
 
 def test_sequential_with_equal_values_does_not_divide_by_zero():
-    fills = [f["properties"]["fill"] for f in layer(deck_json(maps.choropleth(
-        squares([4, 4, 4]), "change", "{name}")), "areas")["data"]["features"]]
+    fills = [
+        f["properties"]["fill"]
+        for f in layer(deck_json(maps.choropleth(squares([4, 4, 4]), "change", "{name}")), "areas")["data"][
+            "features"
+        ]
+    ]
     assert fills == [[*SEQUENTIAL[0], FILL_ALPHA]] * 3
 
 
@@ -292,8 +321,9 @@ def test_hexbins_refuses_an_empty_frame():
 
 
 def test_hexbins_count_every_located_point(wards):
-    pts = pd.DataFrame({"longitude": [-0.05, -0.05, -0.04, -0.03, None],
-                        "latitude": [51.52, 51.52, 51.51, 51.50, 51.5]})
+    pts = pd.DataFrame(
+        {"longitude": [-0.05, -0.05, -0.04, -0.03, None], "latitude": [51.52, 51.52, 51.51, 51.50, 51.5]}
+    )
     spec = maps.hexbins(pts, outline=wards)
     doc = deck_json(spec)
     assert layer_ids(doc) == ["hexes", "outline"]
@@ -329,8 +359,10 @@ def test_simplified_lsoa_payload_is_smaller(lsoa_raw, lsoa_simple, robbery_count
     simple = lsoa_simple.merge(robbery_counts, on="code")[["code", "name", "count", "geometry"]]
     big = maps.choropleth(raw, "count", TOOLTIP).payload_bytes
     small = maps.choropleth(simple, "count", TOOLTIP).payload_bytes
-    assert small < big / 2, (f"simplified LSOA map is {small:,d} bytes, unsimplified {big:,d} bytes: "
-                             "simplifying at 10 m should at least halve it")
+    assert small < big / 2, (
+        f"simplified LSOA map is {small:,d} bytes, unsimplified {big:,d} bytes: "
+        "simplifying at 10 m should at least halve it"
+    )
     assert small < 300_000, f"simplified LSOA map is {small:,d} bytes (unsimplified {big:,d})"
 
 
@@ -343,7 +375,10 @@ def test_simplify_keeps_every_area_and_their_shared_edges(lsoa_raw, lsoa_simple)
     assert shapely.coverage_is_valid(metric), "simplified LSOAs overlap: shared edges were moved apart"
     before, after = lsoa_raw.to_crs(27700).area.sum(), lsoa_simple.to_crs(27700).area.sum()
     assert abs(after - before) / before < 0.001, (before, after)
-    assert shapely.get_num_coordinates(metric).sum() < shapely.get_num_coordinates(lsoa_raw.geometry.values).sum() / 2
+    assert (
+        shapely.get_num_coordinates(metric).sum()
+        < shapely.get_num_coordinates(lsoa_raw.geometry.values).sum() / 2
+    )
 
 
 def test_ward_geometry_has_the_20_wards_in_wgs84(wards, warehouse):
@@ -351,7 +386,9 @@ def test_ward_geometry_has_the_20_wards_in_wgs84(wards, warehouse):
 
     assert len(wards) == 20
     assert wards.crs is not None and wards.crs.to_epsg() == 4326
-    want = duckdb.execute("SELECT ward_code, ward_name FROM read_parquet(?)", [str(warehouse / "wards.parquet")]).df()
+    want = duckdb.execute(
+        "SELECT ward_code, ward_name FROM read_parquet(?)", [str(warehouse / "wards.parquet")]
+    ).df()
     assert sorted(wards["code"]) == sorted(want["ward_code"])
     assert wards["name"].str.strip().ne("").all()
     minx, miny, maxx, maxy = wards.total_bounds
@@ -365,7 +402,9 @@ def test_ward_geometry_has_the_20_wards_in_wgs84(wards, warehouse):
 def test_ward_geometry_names_match_the_warehouse(wards, warehouse):
     import duckdb
 
-    want = duckdb.execute("SELECT ward_code, ward_name FROM read_parquet(?)", [str(warehouse / "wards.parquet")]).df()
+    want = duckdb.execute(
+        "SELECT ward_code, ward_name FROM read_parquet(?)", [str(warehouse / "wards.parquet")]
+    ).df()
     assert dict(zip(wards["code"], wards["name"])) == dict(zip(want["ward_code"], want["ward_name"]))
 
 

@@ -8,32 +8,38 @@ from csp_data.plan import periods
 from csp_data.plan.periods import PeriodError, parse
 
 
-@pytest.mark.parametrize("text,start,end,label", [
-    ("FY2024-25", date(2024, 4, 1), date(2025, 3, 1), "FY2024-25"),
-    ("fy2023-24", date(2023, 4, 1), date(2024, 3, 1), "FY2023-24"),
-    ("FY2024/2025", date(2024, 4, 1), date(2025, 3, 1), "FY2024-25"),
-    ("2025", date(2025, 1, 1), date(2025, 12, 1), "2025"),
-    ("2025-04..2026-03", date(2025, 4, 1), date(2026, 3, 1), "FY2025-26"),
-    ("2025-05..2025-07", date(2025, 5, 1), date(2025, 7, 1), "May 2025 to Jul 2025"),
-    ("2026-03", date(2026, 3, 1), date(2026, 3, 1), "Mar 2026"),
-    (" 2026-03 ", date(2026, 3, 1), date(2026, 3, 1), "Mar 2026"),
-])
+@pytest.mark.parametrize(
+    "text,start,end,label",
+    [
+        ("FY2024-25", date(2024, 4, 1), date(2025, 3, 1), "FY2024-25"),
+        ("fy2023-24", date(2023, 4, 1), date(2024, 3, 1), "FY2023-24"),
+        ("FY2024/2025", date(2024, 4, 1), date(2025, 3, 1), "FY2024-25"),
+        ("2025", date(2025, 1, 1), date(2025, 12, 1), "2025"),
+        ("2025-04..2026-03", date(2025, 4, 1), date(2026, 3, 1), "FY2025-26"),
+        ("2025-05..2025-07", date(2025, 5, 1), date(2025, 7, 1), "May 2025 to Jul 2025"),
+        ("2026-03", date(2026, 3, 1), date(2026, 3, 1), "Mar 2026"),
+        (" 2026-03 ", date(2026, 3, 1), date(2026, 3, 1), "Mar 2026"),
+    ],
+)
 def test_accepted_forms(text, start, end, label):
     p = parse(text)
     assert (p.start, p.end, p.label) == (start, end, label)
 
 
-@pytest.mark.parametrize("text,needle", [
-    ("FY2024-26", "runs into the next year"),
-    ("FY2024", "not a period"),
-    ("2025-13", "month 13"),
-    ("2025-00", "month 0"),
-    ("2026-03..2025-04", "ends before it starts"),
-    ("1999", "out of range"),
-    ("", "not a period"),
-    ("last year", "not a period"),
-    ("2025-4", "not a period"),
-])
+@pytest.mark.parametrize(
+    "text,needle",
+    [
+        ("FY2024-26", "runs into the next year"),
+        ("FY2024", "not a period"),
+        ("2025-13", "month 13"),
+        ("2025-00", "month 0"),
+        ("2026-03..2025-04", "ends before it starts"),
+        ("1999", "out of range"),
+        ("", "not a period"),
+        ("last year", "not a period"),
+        ("2025-4", "not a period"),
+    ],
+)
 def test_refused_forms_name_the_accepted_ones(text, needle):
     with pytest.raises(PeriodError) as e:
         parse(text)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from csp_data.plan import measures, document as plan
 from csp_data.config import REPO_ROOT
+from csp_data.plan import document as plan
+from csp_data.plan import measures
 from csp_data.plan.document import PlanError, load_plan, parse_plan
 
 PLAN_FILE = REPO_ROOT / "data" / "plan" / "plan.toml"
@@ -18,10 +19,22 @@ PLAN_DOCS = REPO_ROOT.parent / "shared" / "plan_documents"
 
 # PLAN.md's targets table, in order.
 EXPECTED_IDS = [
-    "robbery", "asb_reporting", "business_crime", "business_crime_partnership", "fire_audits",
-    "serious_violence", "women_safe_at_night", "modern_slavery_operations", "education_offer",
-    "ocg_disruption", "drug_trafficking", "iom_top50", "drug_treatment_completions",
-    "trust_confidence", "repeat_hate_crime", "community_cohesion",
+    "robbery",
+    "asb_reporting",
+    "business_crime",
+    "business_crime_partnership",
+    "fire_audits",
+    "serious_violence",
+    "women_safe_at_night",
+    "modern_slavery_operations",
+    "education_offer",
+    "ocg_disruption",
+    "drug_trafficking",
+    "iom_top50",
+    "drug_treatment_completions",
+    "trust_confidence",
+    "repeat_hate_crime",
+    "community_cohesion",
 ]
 
 
@@ -31,6 +44,7 @@ def real() -> plan.Plan:
 
 
 # --- the shipped plan file ------------------------------------------------------------------------
+
 
 def test_shipped_plan_has_16_targets_in_plan_md_order(real):
     assert [t.id for t in real.targets] == EXPECTED_IDS
@@ -46,7 +60,7 @@ def test_shipped_plan_has_priorities_1_to_4_with_focus_and_actions(real):
         assert p.summary.count(".") >= 2
     assert "Robbery" in real.priority(1).focus and "Fire" in real.priority(1).focus
     assert real.priority(3).subgroup == "Combatting Drugs Partnership"
-    assert real.priority(4).subgroup == ""    # the plan names no board for hate crime and cohesion
+    assert real.priority(4).subgroup == ""  # the plan names no board for hate crime and cohesion
 
 
 def test_every_target_measure_resolves(real):
@@ -56,7 +70,7 @@ def test_every_target_measure_resolves(real):
             assert t.measure in measures.BY_ID or t.measure == "serious_violence", t.id
         else:
             assert t.measure in partnership_ids, t.id
-            real.partnership_measure(t.measure)   # does not raise
+            real.partnership_measure(t.measure)  # does not raise
 
 
 def test_robbery_target_is_down_7_percent_from_fy2024_25_to_fy2027_28(real):
@@ -65,7 +79,7 @@ def test_robbery_target_is_down_7_percent_from_fy2024_25_to_fy2027_28(real):
     assert (t.baseline, t.deadline) == ("FY2024-25", "FY2027-28")
     assert t.baseline_period.start == date(2024, 4, 1) and t.deadline_period.end == date(2028, 3, 1)
     assert t.goal(1000) == pytest.approx(930)
-    assert any("summary" in c for c in t.caveats)    # kept though the one-page summary omits it
+    assert any("summary" in c for c in t.caveats)  # kept though the one-page summary omits it
 
 
 def test_fire_audits_threshold_720_a_year(real):
@@ -116,7 +130,9 @@ def test_previous_plan_ratings_are_never_invented(real):
     assert {o.rag for o in real.previous_plan_outcomes} == {"not stated"}
     assert "colour" in real.rag_note
     by_outcome = {o.outcome: o for o in real.previous_plan_outcomes}
-    assert "8.86%" in by_outcome["Achieve a 10 per cent sanction detection rate for hate crime offences."].result
+    assert (
+        "8.86%" in by_outcome["Achieve a 10 per cent sanction detection rate for hate crime offences."].result
+    )
     assert "14.14%" in by_outcome["Achieve a 15 per cent sanction detection rate for rape offences."].result
 
 
@@ -129,7 +145,10 @@ def test_reference_figures_and_previous_targets_copied_exactly(real):
     assert figs["deliberate_fires_change_2023_24"].value == -10.6
     assert figs["violence_injury_2022"].value == 2865 and figs["violence_injury_2024"].value == 3029
     prev = {p.id: p for p in real.previous_targets}
-    assert (prev["hate_crime_outcome_rate"].target_value, prev["hate_crime_outcome_rate"].result_value) == (10.0, 8.86)
+    assert (prev["hate_crime_outcome_rate"].target_value, prev["hate_crime_outcome_rate"].result_value) == (
+        10.0,
+        8.86,
+    )
     assert (prev["rape_outcome_rate"].target_value, prev["rape_outcome_rate"].result_value) == (15.0, 14.14)
 
 
@@ -168,9 +187,11 @@ def test_load_is_cached_until_the_file_changes(tmp_path):
     copy.write_text(PLAN_FILE.read_text(encoding="utf-8"), encoding="utf-8")
     first = load_plan(copy)
     assert load_plan(copy) is first
-    copy.write_text(copy.read_text(encoding="utf-8").replace("Robbery down 7%", "Robbery down seven per cent"),
-                    encoding="utf-8")
-    later = copy.stat().st_mtime_ns + 10**9    # a clearly newer mtime, whatever the clock resolution
+    copy.write_text(
+        copy.read_text(encoding="utf-8").replace("Robbery down 7%", "Robbery down seven per cent"),
+        encoding="utf-8",
+    )
+    later = copy.stat().st_mtime_ns + 10**9  # a clearly newer mtime, whatever the clock resolution
     os.utime(copy, ns=(later, later))
     second = load_plan(copy)
     assert second is not first and second.target("robbery").label == "Robbery down seven per cent"
@@ -181,8 +202,9 @@ def test_default_path_uses_data_dir_then_falls_back_to_repo(tmp_path, monkeypatc
     assert plan.default_path() == PLAN_FILE
     own = tmp_path / "plan" / "plan.toml"
     own.parent.mkdir()
-    own.write_text(PLAN_FILE.read_text(encoding="utf-8").replace("Robbery down 7%", "Data-dir copy"),
-                   encoding="utf-8")
+    own.write_text(
+        PLAN_FILE.read_text(encoding="utf-8").replace("Robbery down 7%", "Data-dir copy"), encoding="utf-8"
+    )
     assert plan.default_path() == own
     assert load_plan().target("robbery").label == "Data-dir copy"
 
@@ -198,7 +220,8 @@ KNOWN = {"robbery", "serious_violence", "knife_crime"}
 
 
 def _priorities() -> str:
-    return "".join(f"""
+    return "".join(
+        f"""
 [[priorities]]
 number = {n}
 title = "Synthetic priority {n}"
@@ -207,7 +230,9 @@ focus = ["a", "b"]
 summary = "Synthetic."
 actions = ["x", "y"]
 subgroup = ""
-""" for n in (1, 2, 3, 4))
+"""
+        for n in (1, 2, 3, 4)
+    )
 
 
 SYNTHETIC_HEAD = """# synthetic plan for tests
@@ -317,8 +342,11 @@ def synthetic(**replace: str) -> str:
 
 def line_of(text: str, needle: str, occurrence: int = 1, start: bool = False) -> int:
     """The line number of the ``occurrence``-th line containing (or, with ``start``, starting with) ``needle``."""
-    hits = [i for i, line in enumerate(text.splitlines(), 1)
-            if (line.startswith(needle) if start else needle in line)]
+    hits = [
+        i
+        for i, line in enumerate(text.splitlines(), 1)
+        if (line.startswith(needle) if start else needle in line)
+    ]
     return hits[occurrence - 1]
 
 
@@ -337,7 +365,7 @@ def test_synthetic_plan_is_valid(tmp_path):
     path.write_text(synthetic(), encoding="utf-8")
     p = load_plan(path, known_police_measures=KNOWN)
     assert [t.id for t in p.targets] == ["robbery", "audits", "safe", "offer"]
-    safe = p.target("safe")    # baseline and deadline default from [plan]
+    safe = p.target("safe")  # baseline and deadline default from [plan]
     assert (safe.baseline, safe.deadline) == ("FY2024-25", "FY2027-28")
     assert p.partnership_measure("safe_pct").max == 100.0
     assert p.target("robbery").line == line_of(synthetic(), "[[targets]]")
@@ -370,7 +398,7 @@ def test_synthetic_wrong_type(tmp_path):
 
 
 def test_synthetic_unknown_section(tmp_path):
-    text = synthetic() + "\n[[tragets]]\nid = \"x\"\n"
+    text = synthetic() + '\n[[tragets]]\nid = "x"\n'
     message = refuse(tmp_path, text)
     assert f"line {line_of(text, '[[tragets]]')}:" in message and "unknown section" in message
 
@@ -395,10 +423,18 @@ def test_synthetic_baseline_must_end_before_deadline_starts(tmp_path):
 
 
 def test_synthetic_bad_kind_and_direction(tmp_path):
-    text = synthetic(pairs={'kind = "police_count"': 'kind = "police"', 'direction = "lower"': 'direction = "down"'})
+    text = synthetic(
+        pairs={'kind = "police_count"': 'kind = "police"', 'direction = "lower"': 'direction = "down"'}
+    )
     message = refuse(tmp_path, text)
-    assert f"line {line_of(text, 'kind = ' + chr(34) + 'police' + chr(34))}:" in message and "field 'kind'" in message
-    assert f"line {line_of(text, 'direction = ' + chr(34) + 'down')}:" in message and "field 'direction'" in message
+    assert (
+        f"line {line_of(text, 'kind = ' + chr(34) + 'police' + chr(34))}:" in message
+        and "field 'kind'" in message
+    )
+    assert (
+        f"line {line_of(text, 'direction = ' + chr(34) + 'down')}:" in message
+        and "field 'direction'" in message
+    )
 
 
 def test_synthetic_unknown_police_measure(tmp_path):
@@ -410,7 +446,7 @@ def test_synthetic_unknown_police_measure(tmp_path):
 def test_real_measure_catalogue_is_the_default_and_serious_violence_is_valid(tmp_path):
     path = tmp_path / "synthetic_plan.toml"
     path.write_text(synthetic(), encoding="utf-8")
-    load_plan(path)    # robbery is in csp_data.plan.measures.BY_ID
+    load_plan(path)  # robbery is in csp_data.plan.measures.BY_ID
     sv = synthetic(pairs={'measure = "robbery"': 'measure = "serious_violence"'})
     sv += '\n[definitions.serious_violence]\nlabel = "SV"\ntext = "synthetic"\nwhy = "synthetic"\n'
     path.write_text(sv, encoding="utf-8")
@@ -425,8 +461,10 @@ def test_synthetic_serious_violence_needs_a_definition(tmp_path):
 
 
 def test_synthetic_definition_components_must_be_police_measures(tmp_path):
-    text = synthetic() + ('\n[definitions.serious_violence]\nlabel = "SV"\ntext = "t"\nwhy = "w"\n'
-                          'components = ["knife_crime", "gun_crim"]\n')
+    text = synthetic() + (
+        '\n[definitions.serious_violence]\nlabel = "SV"\ntext = "t"\nwhy = "w"\n'
+        'components = ["knife_crime", "gun_crim"]\n'
+    )
     message = refuse(tmp_path, text)
     assert f"line {line_of(text, 'components')}:" in message and "'gun_crim'" in message
 
@@ -441,7 +479,9 @@ def test_synthetic_unknown_partnership_measure(tmp_path):
 def test_synthetic_target_kind_must_fit_measure_unit(tmp_path):
     text = synthetic(pairs={'measure = "safe_pct"': 'measure = "audits"'})
     message = refuse(tmp_path, text)
-    assert f"line {line_of(text, 'measure = ' + chr(34) + 'audits', 2)}:" in message and "survey_pct" in message
+    assert (
+        f"line {line_of(text, 'measure = ' + chr(34) + 'audits', 2)}:" in message and "survey_pct" in message
+    )
 
 
 def test_synthetic_duplicate_target_id(tmp_path):
@@ -474,13 +514,17 @@ def test_synthetic_threshold_target_needs_threshold(tmp_path):
 def test_synthetic_baseline_not_allowed_for_threshold(tmp_path):
     text = synthetic(pairs={'baseline = ""': 'baseline = "FY2024-25"'})
     message = refuse(tmp_path, text)
-    assert f"line {line_of(text, 'baseline = ', 2, start=True)}:" in message and "must be \"\"" in message
+    assert f"line {line_of(text, 'baseline = ', 2, start=True)}:" in message and 'must be ""' in message
 
 
 def test_synthetic_milestone_needs_a_valid_due_date(tmp_path):
     text = synthetic(pairs={'due = "2026-09-30"': 'due = "Q2 2026"'})
     message = refuse(tmp_path, text)
-    assert f"line {line_of(text, 'due = ', start=True)}:" in message and "'offer'" in message and "field 'due'" in message
+    assert (
+        f"line {line_of(text, 'due = ', start=True)}:" in message
+        and "'offer'" in message
+        and "field 'due'" in message
+    )
     text = synthetic(pairs={'due = "2026-09-30"\n': ""})
     message = refuse(tmp_path, text)
     assert f"line {line_of(text, '[[targets]]', 4)}:" in message and "needs a due date" in message
@@ -512,15 +556,19 @@ def test_synthetic_percent_measure_range_101(tmp_path):
 
 
 def test_synthetic_partnership_measure_vocabularies(tmp_path):
-    text = synthetic(pairs={'unit = "count"': 'unit = "audits"', 'frequency = "once"': 'frequency = "yearly"'})
+    text = synthetic(
+        pairs={'unit = "count"': 'unit = "audits"', 'frequency = "once"': 'frequency = "yearly"'}
+    )
     message = refuse(tmp_path, text)
     assert f"line {line_of(text, 'unit = ' + chr(34) + 'audits')}:" in message and "field 'unit'" in message
     assert f"line {line_of(text, 'yearly')}:" in message and "field 'frequency'" in message
 
 
 def test_synthetic_invented_rating_is_refused(tmp_path):
-    text = synthetic() + ('\n[[previous_plan_outcomes]]\nplan = "2021-2024"\npriority = 1\npriority_title = "t"\n'
-                          'outcome = "o"\nresult = "r"\nrag = "purple"\n')
+    text = synthetic() + (
+        '\n[[previous_plan_outcomes]]\nplan = "2021-2024"\npriority = 1\npriority_title = "t"\n'
+        'outcome = "o"\nresult = "r"\nrag = "purple"\n'
+    )
     message = refuse(tmp_path, text)
     assert f"line {line_of(text, 'purple')}:" in message and "field 'rag'" in message
 
@@ -532,7 +580,9 @@ def test_synthetic_cross_cutting_ids_must_exist(tmp_path):
 
 
 def test_synthetic_all_problems_are_listed_together(tmp_path):
-    text = synthetic(pairs={'\nbaseline = "FY2024-25"': '\nbaseline = "FY2024-26"', 'due = "2026-09-30"': 'due = "x"'})
+    text = synthetic(
+        pairs={'\nbaseline = "FY2024-25"': '\nbaseline = "FY2024-26"', 'due = "2026-09-30"': 'due = "x"'}
+    )
     path = tmp_path / "synthetic_plan.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(PlanError) as e:
@@ -544,7 +594,7 @@ def test_synthetic_all_problems_are_listed_together(tmp_path):
 def test_synthetic_line_finder_skips_multiline_strings():
     text = synthetic()
     lines = plan._Lines(text)
-    assert "kind" not in lines.keys.get(("plan", 0), {})    # the 'kind = ' inside the note is text
+    assert "kind" not in lines.keys.get(("plan", 0), {})  # the 'kind = ' inside the note is text
     assert lines.key("targets", 0, "kind") == line_of(text, 'kind = "police_count"')
 
 

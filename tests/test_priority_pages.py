@@ -17,16 +17,15 @@ import tomllib
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
 from csp_data.analysis import trends
-from csp_data.config import REPO_ROOT
-from csp_data.plan.measures import get
-from csp_data.config.pages import PAGES
-from csp_data.plan.periods import add_months, make
 from csp_data.analysis.targets import evaluate_all
+from csp_data.config import REPO_ROOT
+from csp_data.config.pages import PAGES
+from csp_data.plan.measures import get
+from csp_data.plan.periods import add_months, make
 
 APP = REPO_ROOT / "app.py"
 TIMEOUT = 120
@@ -40,8 +39,6 @@ CHART_TYPES = {"vega_lite_chart", "arrow_vega_lite_chart"}
 DESCRIPTION = "Chart description: "
 TABLE_VIEW = "Table view of this chart"
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-
-
 
 
 def open_page(script: str) -> AppTest:
@@ -111,14 +108,20 @@ def assert_every_chart_has_alt_text_and_a_table(at: AppTest) -> list[tuple]:
     assert triples, "the page draws no chart"
     for n, (_, nxt, after) in enumerate(triples, 1):
         assert nxt is not None and kind(nxt) == "caption", f"chart {n}: no caption after it ({kind(nxt)})"
-        assert nxt.value.startswith(DESCRIPTION), f"chart {n}: caption is not a description: {nxt.value[:80]!r}"
+        assert nxt.value.startswith(DESCRIPTION), (
+            f"chart {n}: caption is not a description: {nxt.value[:80]!r}"
+        )
         assert len(nxt.value) > len(DESCRIPTION) + 20, f"chart {n}: description too short: {nxt.value!r}"
-        assert after is not None and kind(after) == "expander", f"chart {n}: no table-view expander ({kind(after)})"
+        assert after is not None and kind(after) == "expander", (
+            f"chart {n}: no table-view expander ({kind(after)})"
+        )
         assert after.label == TABLE_VIEW
         tables = list(after.table) + list(after.get("arrow_data_frame"))
         assert tables, f"chart {n}: its '{TABLE_VIEW}' expander holds no table"
         assert len(tables[0].value) > 0, f"chart {n}: the table view is empty"
-    assert len(triples) == len(descriptions(at)), "every chart, and only charts, get a 'Chart description:' caption"
+    assert len(triples) == len(descriptions(at)), (
+        "every chart, and only charts, get a 'Chart description:' caption"
+    )
     return triples
 
 
@@ -194,7 +197,9 @@ def test_targets_page_shows_all_16_wordings_with_a_status(app_env):
     tab = all_targets[0]
     assert tab["Target"].tolist() == wordings
     for status, w in zip(tab["Status"], wordings):
-        assert re.fullmatch(r"[✔✖…○] (on track|off track|too early to tell|awaiting data|met)", status), status
+        assert re.fullmatch(r"[✔✖…○] (on track|off track|too early to tell|awaiting data|met)", status), (
+            status
+        )
         assert status.endswith(expected[w])
 
     downloads = [d.proto.label for d in at.get("download_button")]
@@ -239,8 +244,10 @@ def test_priority_4_shows_the_strands_and_the_previous_10_percent_target(app_env
     counts = {r.subtype: f"{r.offences:,d}" for r in want.itertuples()}
     assert {r.Strand: r.Offences for r in strands.itertuples()} == counts
     assert any("10% positive outcome rate" in m.value for m in at.main.markdown)
-    assert any(c.startswith(DESCRIPTION + "Hate crime: positive outcome rate") and "target 10%" in c
-               for c in descriptions(at)), descriptions(at)
+    assert any(
+        c.startswith(DESCRIPTION + "Hate crime: positive outcome rate") and "target 10%" in c
+        for c in descriptions(at)
+    ), descriptions(at)
 
 
 def test_priority_4_strand_description_does_not_state_a_false_total(app_env):
@@ -270,7 +277,9 @@ def test_priority_1_business_crime_has_no_ward_table(app_env):
     assert not any("by ward" in s.value for s in at.main.subheader)
     assert not any(c.value.startswith("All 20 wards") for c in at.main.caption)
     assert not any("ward" in d.proto.label.lower() for d in at.get("download_button"))
-    assert not any(c.startswith(DESCRIPTION + "Business crime per 1,000 residents by ward") for c in descriptions(at))
+    assert not any(
+        c.startswith(DESCRIPTION + "Business crime per 1,000 residents by ward") for c in descriptions(at)
+    )
     assert any(s.value == "Business crime: monthly trend" for s in at.main.subheader)
     assert_every_chart_has_alt_text_and_a_table(at)
 
@@ -290,14 +299,21 @@ def test_priority_1_shows_the_asb_held_with_a_map_and_the_two_publishers(app_env
     asb = tables_with(at, "ASB records")[0]
     # the real embedded files: 665 and 703 ASB rows (data/sources/SOURCES.md), 394 and 407 distinct lines
     assert asb.set_index("Month")["ASB records"].astype(int).to_dict() == {"Feb 2025": 665, "Jan 2026": 703}
-    assert asb.set_index("Month")["Distinct lines"].astype(int).to_dict() == {"Feb 2025": 394, "Jan 2026": 407}
+    assert asb.set_index("Month")["Distinct lines"].astype(int).to_dict() == {
+        "Feb 2025": 394,
+        "Jan 2026": 407,
+    }
     assert at.get("deck_gl_json_chart"), "no ASB map"
     by_ward = tables_with(at, "Ward")[-1]
-    assert by_ward["ASB records"].astype(int).sum() == 703 and len(by_ward) == 20      # the latest month, 20 wards
+    assert (
+        by_ward["ASB records"].astype(int).sum() == 703 and len(by_ward) == 20
+    )  # the latest month, 20 wards
     pubs = tables_with(at, "MPS recorded crime")[0]
     rob = pubs[(pubs["Month"] == "Jan 2026") & (pubs["Category"] == "Robbery")].iloc[0]
     assert (int(rob["police.uk records"]), int(rob["MPS recorded crime"])) == (92, 95)
-    assert any("extraction" in c.value or "snapshot taken on a different date" in c.value for c in at.main.caption)
+    assert any(
+        "extraction" in c.value or "snapshot taken on a different date" in c.value for c in at.main.caption
+    )
 
 
 def test_tiles_carry_the_london_comparison(app_env):
@@ -306,8 +322,11 @@ def test_tiles_carry_the_london_comparison(app_env):
     # five tiles, each with the 12-month and year-to-date comparison
     assert len([x for x in lines if "(same 12 months)" in x]) == 5
     business = [x for x in lines if "CONNECT" in x]
-    assert business and all("about as much as London" in x or "than London" in x or "while London" in x
-                            for x in lines if "awaiting" not in x)
+    assert business and all(
+        "about as much as London" in x or "than London" in x or "while London" in x
+        for x in lines
+        if "awaiting" not in x
+    )
 
 
 def test_priority_2_shows_serious_violence_part_by_part(app_env):
@@ -319,8 +338,11 @@ def test_priority_2_shows_serious_violence_part_by_part(app_env):
     beside = parts[parts["Part"].str.contains("shown beside")]
     assert set(beside["Part"]) == {"Gun crime (shown beside)", "Knife crime with injury (shown beside)"}
     from csp_data.plan.measures import get as get_measure
-    assert any(c.value.startswith("Definition: ") and get_measure("serious_violence").short_definition in c.value
-               for c in at.main.caption)
+
+    assert any(
+        c.value.startswith("Definition: ") and get_measure("serious_violence").short_definition in c.value
+        for c in at.main.caption
+    )
 
 
 def test_public_summary_says_how_each_change_compares_with_london(app_env):

@@ -35,9 +35,9 @@ from conftest import shown
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
-from csp_data.warehouse import build, db, sql
 from csp_data.config import QUERIES_DIR, REPO_ROOT, settings
 from csp_data.config.pages import PAGES, pages_for
+from csp_data.warehouse import build, db, sql
 
 APP = REPO_ROOT / "app.py"
 TIMEOUT = 60
@@ -45,15 +45,25 @@ WARD = "E05009333"
 
 RESTRICTED = tuple(t for t in build.TABLES if t not in db.PUBLIC_TABLES)
 RESTRICTED_QUERIES_EXPECTED = {  # known to read restricted tables; new queries may join them
-    "checks/points_inside_without_codes", "checks/population_total", "checks/unknown_areas",
-    "meta/data_span", "meta/quarantine", "meta/revisions",
+    "checks/points_inside_without_codes",
+    "checks/population_total",
+    "checks/unknown_areas",
+    "meta/data_span",
+    "meta/quarantine",
+    "meta/revisions",
 }
 
 
 def test_restricted_tables_are_the_sensitive_ones():
     """Pin the split, so a new table is a deliberate decision, not a silent exposure."""
-    assert set(RESTRICTED) == {"street_crime", "stop_search", "street_outcomes", "quarantine",
-                               "crime_revisions", "lsoas"}
+    assert set(RESTRICTED) == {
+        "street_crime",
+        "stop_search",
+        "street_outcomes",
+        "quarantine",
+        "crime_revisions",
+        "lsoas",
+    }
     assert set(db.PUBLIC_TABLES) | set(RESTRICTED) == set(build.TABLES)
     assert set(db.tables_for("public")) == set(db.PUBLIC_TABLES)
     assert set(db.tables_for("internal")) == set(build.TABLES)
@@ -171,14 +181,17 @@ def test_public_connection_cannot_bypass_the_crime_monthly_filter(public):
     assert n == 0, f"{n} LSOA rows readable straight from the file"
 
 
-@pytest.mark.parametrize("statement", [
-    "SET enable_external_access = true",
-    "SET allowed_paths = ['/']",
-    "SET allowed_directories = ['/']",
-    "SET lock_configuration = false",
-    "SET autoload_known_extensions = true",
-    "RESET allowed_paths",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SET enable_external_access = true",
+        "SET allowed_paths = ['/']",
+        "SET allowed_directories = ['/']",
+        "SET lock_configuration = false",
+        "SET autoload_known_extensions = true",
+        "RESET allowed_paths",
+    ],
+)
 def test_public_connection_configuration_is_locked(public, statement):
     con = db.connection()
     cur = con.cursor()
@@ -196,8 +209,12 @@ def test_public_connection_cannot_write_or_load_extensions(public, tmp_path):
     con = db.connection()
     cur = con.cursor()
     try:
-        for stmt in (f"COPY (SELECT 1) TO {_q(tmp_path / 'x.csv')}", "INSTALL httpfs", "LOAD httpfs",
-                     f"SELECT * FROM glob({_q(public.data_dir / '**')})"):
+        for stmt in (
+            f"COPY (SELECT 1) TO {_q(tmp_path / 'x.csv')}",
+            "INSTALL httpfs",
+            "LOAD httpfs",
+            f"SELECT * FROM glob({_q(public.data_dir / '**')})",
+        ):
             with pytest.raises(duckdb.PermissionException):
                 cur.execute(stmt)
     finally:
@@ -210,7 +227,12 @@ def test_internal_connection_reads_restricted_tables(internal):
     con = db.connection()
     for table in RESTRICTED:
         _count(con, f"SELECT count(*) FROM {table}")
-    assert _count(con, f"SELECT count(*) FROM read_parquet({_q(internal.warehouse_dir / 'street_crime.parquet')})") > 0
+    assert (
+        _count(
+            con, f"SELECT count(*) FROM read_parquet({_q(internal.warehouse_dir / 'street_crime.parquet')})"
+        )
+        > 0
+    )
 
 
 # ---------------------------------------------------------------- (2) named queries in public mode
@@ -238,7 +260,9 @@ def test_named_query_in_public_mode(public, name):
         sql.run(name, **q.example)
     msg = str(info.value)
     assert msg.startswith(f"{name}: the query failed"), msg
-    assert "CatalogException" in msg and any(f"Table with name {t} does not exist" in msg for t in touched), msg
+    assert "CatalogException" in msg and any(f"Table with name {t} does not exist" in msg for t in touched), (
+        msg
+    )
     assert "Traceback" not in msg
 
 
@@ -295,7 +319,10 @@ def test_public_code_names_no_restricted_query():
     not taken in public mode (where every viewer is public), and which csp_data.config.access refuses to
     a public viewer in any mode."""
     files = public_code_files()
-    assert REPO_ROOT / "csp_data/analysis/ward_profile.py" in files and REPO_ROOT / "csp_data/ui/frame.py" in files
+    assert (
+        REPO_ROOT / "csp_data/analysis/ward_profile.py" in files
+        and REPO_ROOT / "csp_data/ui/frame.py" in files
+    )
     names = set(sql.names())
     used: dict[str, set[str]] = {}
     for f in files:
@@ -333,7 +360,7 @@ def _audit_hook(event: str, args: tuple) -> None:
     if isinstance(target, (str, bytes, os.PathLike)):
         try:
             path = os.path.abspath(os.fsdecode(target))
-        except Exception:  # noqa: BLE001 - never break the audited process
+        except Exception:
             return
         with _AUDIT_LOCK:
             _AUDIT[key].append(path)
@@ -357,7 +384,7 @@ def _texts(node) -> list[str]:
     for attr in ("value", "label", "body", "placeholder"):
         try:
             v = getattr(node, attr, None)
-        except Exception:  # noqa: BLE001 - some elements compute values lazily
+        except Exception:
             continue
         if isinstance(v, str):
             out.append(v)
@@ -430,7 +457,9 @@ def test_tour_rendered_every_public_page_cleanly(tour):
         assert not page["exceptions"], (script, page["exceptions"])
         assert not page["errors"], (script, page["errors"])
         assert len(page["titles"]) == 1, (script, page["titles"])
-    assert len({p["titles"][0] for p in tour["pages"].values()}) == len(tour["pages"]), "each page really switched"
+    assert len({p["titles"][0] for p in tour["pages"].values()}) == len(tour["pages"]), (
+        "each page really switched"
+    )
     ward_page = tour["pages"]["pages/public/ward_profile.py"]
     assert "Spitalfields & Banglatown" in [shown(h) for h in ward_page["headers"]], ward_page["headers"]
 
@@ -444,8 +473,12 @@ def test_tour_ran_only_public_safe_queries(tour):
 
 
 def _restricted_paths(cfg) -> tuple[list[Path], list[Path]]:
-    dirs = [cfg.sources_dir / "police_uk", cfg.quarantine_dir, REPO_ROOT / "data" / "sources" / "police_uk",
-            REPO_ROOT / "data" / "quarantine"]
+    dirs = [
+        cfg.sources_dir / "police_uk",
+        cfg.quarantine_dir,
+        REPO_ROOT / "data" / "sources" / "police_uk",
+        REPO_ROOT / "data" / "quarantine",
+    ]
     files = [cfg.warehouse_dir / f"{t}.parquet" for t in RESTRICTED]
     files += [REPO_ROOT / "data" / "warehouse" / f"{t}.parquet" for t in RESTRICTED]
     return [d.resolve() for d in dirs], [f.resolve() for f in files]
@@ -461,7 +494,9 @@ def test_tour_opened_no_restricted_file(tour):
     allowed_paths tests in section 1 cover."""
     dirs, files = _restricted_paths(settings())
     assert not [p for p in tour["opens"] if _is_restricted(p, dirs, files)]
-    assert not [p for p in tour["listings"] if _is_restricted(p, dirs, files)], "no restricted folder was even listed"
+    assert not [p for p in tour["listings"] if _is_restricted(p, dirs, files)], (
+        "no restricted folder was even listed"
+    )
 
 
 def test_tour_audit_hook_sees_opens(tour):

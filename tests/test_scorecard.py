@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from csp_data.analysis import scorecard
-from csp_data.plan.measures import BY_ID, MEASURES, PRIORITIES
 from csp_data.analysis.stats import add_months, compare_counts
+from csp_data.plan.measures import BY_ID, MEASURES, PRIORITIES
 
 TH_CODE = "E09000030"
 
@@ -36,15 +36,19 @@ def months(start: date, end: date) -> list[date]:
 
 
 def crime_sum(crime, majors, minors, start, end, borough=TH_CODE) -> int:
-    sel = crime[(crime.level == "borough") & (crime.borough_code == borough)
-                & crime.month.isin(months(start, end))
-                & (crime.major_category.isin(majors) | crime.minor_category.isin(minors))]
+    sel = crime[
+        (crime.level == "borough")
+        & (crime.borough_code == borough)
+        & crime.month.isin(months(start, end))
+        & (crime.major_category.isin(majors) | crime.minor_category.isin(minors))
+    ]
     return int(sel["count"].sum())
 
 
 def test_every_measure_is_scored_with_a_priority(rows):
     assert list(rows) == [m.id for m in MEASURES]
-    from csp_data.plan.measures import COMPONENTS   # parts of serious violence, not scored themselves
+    from csp_data.plan.measures import COMPONENTS  # parts of serious violence, not scored themselves
+
     assert set(rows) == set(BY_ID) - {m.id for m in COMPONENTS}
     assert {r.measure.priority for r in rows.values()} == set(PRIORITIES)
     for r in rows.values():
@@ -52,7 +56,9 @@ def test_every_measure_is_scored_with_a_priority(rows):
 
 
 def test_each_row_names_its_source_and_snapshot(rows, table):
-    snapshot_date = re.compile(r"\b(\d{4}-\d{2}-\d{2}|(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4})\b")
+    snapshot_date = re.compile(
+        r"\b(\d{4}-\d{2}-\d{2}|(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4})\b"
+    )
     for r, (_, t) in zip(rows.values(), table.iterrows()):
         assert r.latest is not None, r.measure.id
         assert t["Source"] == r.measure.source_name and t["Source"].startswith("MPS ")
@@ -69,7 +75,9 @@ def test_robbery_last_12_months_is_the_independent_sum(rows, crime):
     assert (r.last12.start, r.last12.end) == (start, latest)
     assert len(r.last12.months()) == 12
     assert r.l12.current == crime_sum(crime, ["ROBBERY"], [], start, latest)
-    assert r.l12.previous == crime_sum(crime, ["ROBBERY"], [], add_months(latest, -23), add_months(latest, -12))
+    assert r.l12.previous == crime_sum(
+        crime, ["ROBBERY"], [], add_months(latest, -23), add_months(latest, -12)
+    )
     # the verdict is the quasi-Poisson test on those two numbers with the series' own dispersion
     assert r.l12 == compare_counts(r.l12.current, r.l12.previous, phi=r.l12.phi)
 
@@ -85,7 +93,9 @@ def test_robbery_verdict_allows_for_the_series_own_dispersion(rows, crime):
 
     r = rows["robbery"]
     ms = months(add_months(r.latest, -35), r.latest)
-    th = crime[(crime.level == "borough") & (crime.borough_code == TH_CODE) & (crime.major_category == "ROBBERY")]
+    th = crime[
+        (crime.level == "borough") & (crime.borough_code == TH_CODE) & (crime.major_category == "ROBBERY")
+    ]
     y = th.groupby("month")["count"].sum().reindex(ms)
     df = pd.DataFrame({"y": y.to_numpy(), "moy": [m.month for m in ms], "t": np.arange(36) / 12})
     fit = smf.glm("y ~ C(moy)", df, family=sm.families.Poisson()).fit(scale="X2")
@@ -129,13 +139,19 @@ def test_london_rank_for_crime_measures(rows, crime):
             assert r.rank is not None and 1 <= r.rank <= r.rank_of == n_boroughs, r.measure.id
     # robbery's rank recomputed: 1 + the number of boroughs with strictly more offences
     r = rows["robbery"]
-    per = london[london.month.isin(r.last12.months()) & (london.major_category == "ROBBERY")].groupby("borough_code")["count"].sum()
+    per = (
+        london[london.month.isin(r.last12.months()) & (london.major_category == "ROBBERY")]
+        .groupby("borough_code")["count"]
+        .sum()
+    )
     assert r.rank == 1 + int((per > per[TH_CODE]).sum())
 
 
 def test_dashboard_measures_have_no_london_rank(rows, table):
     for r, (_, t) in zip(rows.values(), table.iterrows()):
-        if r.measure.source == "dashboard" or not r.measure.london_rank:   # serious violence: crime + dashboard
+        if (
+            r.measure.source == "dashboard" or not r.measure.london_rank
+        ):  # serious violence: crime + dashboard
             assert r.rank is None and r.rank_of is None
             assert t["London rank (12 months)"] == "not available"
         else:
@@ -176,4 +192,17 @@ def test_a_missing_month_is_never_counted_as_zero(monkeypatch, warehouse):
 
 def test_ordinal():
     assert [scorecard.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 32, 101, 111)] == [
-        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "32nd", "101st", "111th"]
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "23rd",
+        "32nd",
+        "101st",
+        "111th",
+    ]

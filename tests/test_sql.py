@@ -11,8 +11,8 @@ import textwrap
 
 import pytest
 
-from csp_data.warehouse import sql
 from csp_data.config import QUERIES_DIR
+from csp_data.warehouse import sql
 from csp_data.warehouse.sql import QueryError
 
 TH = "E09000030"
@@ -68,14 +68,25 @@ def test_names_lists_every_file_and_can_leave_out_checks():
 
 
 def test_unknown_name_is_a_clear_error():
-    with pytest.raises(QueryError, match=r"no query named 'crime/no_such_query'.*queries/crime/no_such_query\.sql"):
+    with pytest.raises(
+        QueryError, match=r"no query named 'crime/no_such_query'.*queries/crime/no_such_query\.sql"
+    ):
         sql.load("crime/no_such_query")
     with pytest.raises(QueryError, match="no query named"):
         sql.run("crime/no_such_query")
 
 
-@pytest.mark.parametrize("bad", ["../queries/crime/borough_monthly", "crime/../crime/borough_monthly",
-                                 "/etc/passwd", "Crime/Borough_Monthly", "crime/borough_monthly.sql", ""])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "../queries/crime/borough_monthly",
+        "crime/../crime/borough_monthly",
+        "/etc/passwd",
+        "Crime/Borough_Monthly",
+        "crime/borough_monthly.sql",
+        "",
+    ],
+)
 def test_names_outside_the_pattern_are_refused(bad):
     with pytest.raises(QueryError, match="bad query name"):
         sql.load(bad)
@@ -118,7 +129,9 @@ def test_values_are_bound_not_interpolated(warehouse):
     """An injection attempt is just an odd borough code: no rows, no syntax error."""
     normal = sql.run("crime/borough_monthly", borough_code=TH, majors=["ROBBERY"], minors=[])
     assert len(normal) > 100
-    evil = sql.run("crime/borough_monthly", borough_code="E09000030' OR 1=1 --", majors=["ROBBERY"], minors=[])
+    evil = sql.run(
+        "crime/borough_monthly", borough_code="E09000030' OR 1=1 --", majors=["ROBBERY"], minors=[]
+    )
     assert list(evil.columns) == ["month", "count", "snapshot"]
     assert len(evil) == 0
 
@@ -148,73 +161,103 @@ def test_synthetic_good_file_runs(synthetic_queries, warehouse):
 
 
 def test_params_none_means_no_parameters(synthetic_queries, warehouse):
-    name = synthetic_queries("synthetic/none", """
+    name = synthetic_queries(
+        "synthetic/none",
+        """
         -- Synthetic: count wards.
         -- params: none
         -- columns: n
         -- example: {}
         SELECT count(*) AS n FROM wards
-    """)
+    """,
+    )
     assert sql.load(name).params == ()
     assert sql.run(name)["n"].iloc[0] > 0
 
 
-@pytest.mark.parametrize(("text", "match"), [
-    ("""
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            """
         -- Synthetic: no params line.
         -- columns: n
         -- example: {}
         SELECT 1 AS n
-     """, "must declare '-- params:' and '-- columns:'"),
-    ("""
+     """,
+            "must declare '-- params:' and '-- columns:'",
+        ),
+        (
+            """
         -- Synthetic: no columns line.
         -- params: none
         -- example: {}
         SELECT 1 AS n
-     """, "must declare '-- params:' and '-- columns:'"),
-    ("""
+     """,
+            "must declare '-- params:' and '-- columns:'",
+        ),
+        (
+            """
         -- Synthetic: a parameter name with a space.
         -- params: borough code (VARCHAR)
         -- columns: n
         -- example: {}
         SELECT 1 AS n
-     """, "bad params header item 'borough code \\(VARCHAR\\)'"),
-    ("""
+     """,
+            "bad params header item 'borough code \\(VARCHAR\\)'",
+        ),
+        (
+            """
         -- Synthetic: example is not JSON.
         -- params: x (VARCHAR)
         -- columns: n
         -- example: {x: 1}
         SELECT $x AS n
-     """, "example header is not JSON"),
-    ("""
+     """,
+            "example header is not JSON",
+        ),
+        (
+            """
         -- Synthetic: the body uses a parameter the header does not declare.
         -- params: x (VARCHAR)
         -- columns: n
         -- example: {"x": "a"}
         SELECT $x AS n WHERE $y IS NULL
-     """, r"header params \['x'\] differ from the body's \['x', 'y'\]"),
-    ("""
+     """,
+            r"header params \['x'\] differ from the body's \['x', 'y'\]",
+        ),
+        (
+            """
         -- Synthetic: the header declares a parameter the body never uses.
         -- params: x (VARCHAR), unused (INTEGER)
         -- columns: n
         -- example: {"x": "a", "unused": 1}
         SELECT $x AS n
-     """, r"differ from the body's \['x'\]"),
-    ("""
+     """,
+            r"differ from the body's \['x'\]",
+        ),
+        (
+            """
         -- Synthetic: two statements.
         -- params: none
         -- columns: n
         -- example: {}
         SELECT 1 AS n; SELECT 2 AS n
-     """, r"exactly one statement \(found 2\)"),
-    ("""
+     """,
+            r"exactly one statement \(found 2\)",
+        ),
+        (
+            """
         -- Synthetic: example keys differ from the params.
         -- params: x (VARCHAR)
         -- columns: n
         -- example: {"y": "a"}
         SELECT $x AS n
-     """, r"example params \['y'\] differ from declared \['x'\]"),
-])
+     """,
+            r"example params \['y'\] differ from declared \['x'\]",
+        ),
+    ],
+)
 def test_malformed_headers_are_errors_naming_the_query(synthetic_queries, text, match):
     name = synthetic_queries("synthetic/bad", text)
     with pytest.raises(QueryError, match=match) as exc:
@@ -223,14 +266,17 @@ def test_malformed_headers_are_errors_naming_the_query(synthetic_queries, text, 
 
 
 def test_dollar_words_in_comments_and_strings_are_not_parameters(synthetic_queries, warehouse):
-    name = synthetic_queries("synthetic/strings", """
+    name = synthetic_queries(
+        "synthetic/strings",
+        """
         -- Synthetic: a $fake in the description is not a parameter.
         -- params: x (VARCHAR)
         -- columns: a, b
         -- example: {"x": "hello"}
         SELECT '$not_a_param; still a string' AS a, -- $nor_this
                $x AS b
-    """)
+    """,
+    )
     q = sql.load(name)
     assert q.params == ("x",)
     df = sql.run(name, x="hello")
@@ -238,24 +284,30 @@ def test_dollar_words_in_comments_and_strings_are_not_parameters(synthetic_queri
 
 
 def test_trailing_semicolon_is_one_statement(synthetic_queries):
-    name = synthetic_queries("synthetic/semicolon", """
+    name = synthetic_queries(
+        "synthetic/semicolon",
+        """
         -- Synthetic: one statement with a trailing semicolon.
         -- params: none
         -- columns: n
         -- example: {}
         SELECT 1 AS n;
-    """)
+    """,
+    )
     assert sql.load(name).columns == ("n",)
 
 
 def test_declared_columns_are_enforced_at_run_time(synthetic_queries, warehouse):
-    name = synthetic_queries("synthetic/wrong_columns", """
+    name = synthetic_queries(
+        "synthetic/wrong_columns",
+        """
         -- Synthetic: the header promises columns the body does not return.
         -- params: none
         -- columns: a, b
         -- example: {}
         SELECT 1 AS a, 2 AS c
-    """)
+    """,
+    )
     with pytest.raises(QueryError, match=r"returned columns \['a', 'c'\], header declares \['a', 'b'\]"):
         sql.run(name)
 
@@ -266,20 +318,25 @@ def test_edited_file_is_reloaded(synthetic_queries):
     name = synthetic_queries("synthetic/edited", GOOD)
     assert sql.load(name).columns == ("n",)
     path = sql.QUERIES_DIR / f"{name}.sql"
-    path.write_text(path.read_text().replace("-- columns: n", "-- columns: wards").replace("AS n", "AS wards"))
+    path.write_text(
+        path.read_text().replace("-- columns: n", "-- columns: wards").replace("AS n", "AS wards")
+    )
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
     assert sql.load(name).columns == ("wards",)
 
 
 def test_double_dash_inside_a_string_literal_is_not_a_comment(synthetic_queries):
-    name = synthetic_queries("synthetic/dashes", """
+    name = synthetic_queries(
+        "synthetic/dashes",
+        """
         -- Synthetic: a string literal that contains two dashes.
         -- params: x (VARCHAR)
         -- columns: a, b
         -- example: {"x": "1"}
         SELECT 'a -- b' AS a, $x AS b
-    """)
+    """,
+    )
     assert sql.load(name).params == ("x",)
 
 

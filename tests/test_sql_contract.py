@@ -16,8 +16,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from csp_data.warehouse import db, sql
 from csp_data.config import QUERIES_DIR, settings
+from csp_data.warehouse import db, sql
 
 FILES = sorted(glob.glob(str(QUERIES_DIR / "**" / "*.sql"), recursive=True))
 NAMES = [Path(f).relative_to(QUERIES_DIR).with_suffix("").as_posix() for f in FILES]
@@ -127,13 +127,16 @@ def cur(warehouse):
     c.close()
 
 
-@pytest.mark.parametrize("statement", [
-    "SELECT * FROM read_csv('/etc/passwd')",
-    "SELECT * FROM read_text('/etc/hostname')",
-    "SELECT * FROM glob('/etc/*')",
-    "COPY (SELECT 42 AS x) TO '/tmp/csp_lockdown_probe.csv'",
-    "ATTACH '/tmp/csp_lockdown_probe.duckdb' AS probe",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM read_text('/etc/hostname')",
+        "SELECT * FROM glob('/etc/*')",
+        "COPY (SELECT 42 AS x) TO '/tmp/csp_lockdown_probe.csv'",
+        "ATTACH '/tmp/csp_lockdown_probe.duckdb' AS probe",
+    ],
+)
 def test_connection_cannot_touch_files_outside_the_data_directory(cur, statement):
     with pytest.raises(duckdb.Error) as exc:
         cur.execute(statement).fetchall()
@@ -169,7 +172,7 @@ def test_symlink_inside_the_data_directory_cannot_point_outside(data_copy):
     plain.write_text("synthetic\n")
     c = db.connection().cursor()
     try:
-        wards = data_copy / "warehouse" / "wards.parquet"     # control: the connection itself works
+        wards = data_copy / "warehouse" / "wards.parquet"  # control: the connection itself works
         assert c.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(wards)}).fetchone()[0] > 0
         with pytest.raises(duckdb.PermissionException):
             c.execute("SELECT content FROM read_text($p)", {"p": str(link)}).fetchall()
@@ -180,17 +183,21 @@ def test_symlink_inside_the_data_directory_cannot_point_outside(data_copy):
 def test_extension_autoinstall_and_autoload_are_off(cur):
     row = cur.execute(
         "SELECT current_setting('autoinstall_known_extensions'), current_setting('autoload_known_extensions'),"
-        " current_setting('enable_external_access'), current_setting('lock_configuration')").fetchone()
+        " current_setting('enable_external_access'), current_setting('lock_configuration')"
+    ).fetchone()
     assert row == (False, False, False, True)
 
 
-@pytest.mark.parametrize("statement", [
-    "SET enable_external_access = true",
-    "SET autoinstall_known_extensions = true",
-    "SET autoload_known_extensions = true",
-    "SET allowed_directories = ['/']",
-    "SET lock_configuration = false",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SET enable_external_access = true",
+        "SET autoinstall_known_extensions = true",
+        "SET autoload_known_extensions = true",
+        "SET allowed_directories = ['/']",
+        "SET lock_configuration = false",
+    ],
+)
 def test_configuration_is_locked(cur, statement):
     with pytest.raises(duckdb.Error, match="locked"):
         cur.execute(statement)

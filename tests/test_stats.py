@@ -15,7 +15,15 @@ import pytest
 from scipy import stats as st
 
 from csp_data.analysis import stats
-from csp_data.analysis.stats import add_months, compare_counts, fy_label, fy_start, month_label, period_label, rate_per_1000
+from csp_data.analysis.stats import (
+    add_months,
+    compare_counts,
+    fy_label,
+    fy_start,
+    month_label,
+    period_label,
+    rate_per_1000,
+)
 
 # --------------------------------------------------------------------------- independent reference
 
@@ -35,7 +43,7 @@ def exact_two_sided_p(current: int, previous: int) -> float:
     for k in range(m + 1):
         tail += term
         term = term * (n - k) // (k + 1)
-    return float(min(Fraction(1), Fraction(2 * tail, 2 ** n)))
+    return float(min(Fraction(1), Fraction(2 * tail, 2**n)))
 
 
 def clopper_pearson_ratio(current: int, previous: int, alpha: float = 0.05) -> tuple[float, float | None]:
@@ -46,8 +54,23 @@ def clopper_pearson_ratio(current: int, previous: int, alpha: float = 0.05) -> t
     return lo / (1 - lo), (None if hi >= 1 else hi / (1 - hi))
 
 
-PAIRS = [(0, 1), (1, 0), (3, 9), (9, 3), (6, 0), (0, 6), (5, 0), (20, 20), (23, 37), (57, 31),
-         (120, 100), (1294, 1422), (2343, 2441), (4466, 4100), (17, 4)]
+PAIRS = [
+    (0, 1),
+    (1, 0),
+    (3, 9),
+    (9, 3),
+    (6, 0),
+    (0, 6),
+    (5, 0),
+    (20, 20),
+    (23, 37),
+    (57, 31),
+    (120, 100),
+    (1294, 1422),
+    (2343, 2441),
+    (4466, 4100),
+    (17, 4),
+]
 
 
 # --------------------------------------------------------------------------- compare_counts
@@ -59,7 +82,9 @@ def test_p_value_matches_independent_exact_test(current, previous):
     expected = exact_two_sided_p(current, previous)
     assert c.p_value == pytest.approx(expected, rel=1e-9, abs=1e-15)
     # and scipy's own exact binomial test agrees with the hand-computed value
-    assert st.binomtest(current, current + previous, 0.5).pvalue == pytest.approx(expected, rel=1e-9, abs=1e-15)
+    assert st.binomtest(current, current + previous, 0.5).pvalue == pytest.approx(
+        expected, rel=1e-9, abs=1e-15
+    )
 
 
 @pytest.mark.parametrize(("current", "previous"), PAIRS)
@@ -181,7 +206,9 @@ def test_verdict_and_interval_never_disagree():
 
 def test_verdicts_never_rely_on_colour():
     """Each outcome has its own words and its own shape; no colour names or colour emoji."""
-    outcomes = {c.direction: c for c in (compare_counts(300, 150), compare_counts(150, 300), compare_counts(10, 10))}
+    outcomes = {
+        c.direction: c for c in (compare_counts(300, 150), compare_counts(150, 300), compare_counts(10, 10))
+    }
     assert set(outcomes) == {"up", "down", "flat"}
     symbols = {c.symbol for c in outcomes.values()}
     words = {c.verdict for c in outcomes.values()}
@@ -196,17 +223,20 @@ def test_verdicts_never_rely_on_colour():
         assert len(c.symbol) == 1 and ord(c.symbol) < 0x2800
 
 
-@pytest.mark.parametrize(("pair", "lower_is_better", "expected"), [
-    ((150, 300), True, "Improving"),
-    ((300, 150), True, "Worsening"),
-    ((150, 300), False, "Worsening"),
-    ((300, 150), False, "Improving"),
-    ((300, 150), None, "Rising"),
-    ((150, 300), None, "Falling"),
-    ((10, 10), True, "No real change"),
-    ((10, 10), None, "No real change"),
-    ((5, 0), True, "No real change"),
-])
+@pytest.mark.parametrize(
+    ("pair", "lower_is_better", "expected"),
+    [
+        ((150, 300), True, "Improving"),
+        ((300, 150), True, "Worsening"),
+        ((150, 300), False, "Worsening"),
+        ((300, 150), False, "Improving"),
+        ((300, 150), None, "Rising"),
+        ((150, 300), None, "Falling"),
+        ((10, 10), True, "No real change"),
+        ((10, 10), None, "No real change"),
+        ((5, 0), True, "No real change"),
+    ],
+)
 def test_direction_of_travel_in_words(pair, lower_is_better, expected):
     assert compare_counts(*pair).travel(lower_is_better) == expected
 
@@ -214,30 +244,36 @@ def test_direction_of_travel_in_words(pair, lower_is_better, expected):
 # --------------------------------------------------------------------------- periods
 
 
-@pytest.mark.parametrize(("d", "n", "expected"), [
-    (date(2025, 1, 1), -1, date(2024, 12, 1)),
-    (date(2024, 12, 1), 1, date(2025, 1, 1)),
-    (date(2025, 3, 1), -11, date(2024, 4, 1)),
-    (date(2026, 2, 1), -23, date(2024, 3, 1)),
-    (date(2025, 3, 1), 0, date(2025, 3, 1)),
-    (date(2025, 6, 1), 24, date(2027, 6, 1)),
-    (date(2025, 6, 1), -120, date(2015, 6, 1)),
-    (date(2025, 1, 31), 1, date(2025, 2, 1)),  # always the first of the month, never 31 Feb
-])
+@pytest.mark.parametrize(
+    ("d", "n", "expected"),
+    [
+        (date(2025, 1, 1), -1, date(2024, 12, 1)),
+        (date(2024, 12, 1), 1, date(2025, 1, 1)),
+        (date(2025, 3, 1), -11, date(2024, 4, 1)),
+        (date(2026, 2, 1), -23, date(2024, 3, 1)),
+        (date(2025, 3, 1), 0, date(2025, 3, 1)),
+        (date(2025, 6, 1), 24, date(2027, 6, 1)),
+        (date(2025, 6, 1), -120, date(2015, 6, 1)),
+        (date(2025, 1, 31), 1, date(2025, 2, 1)),  # always the first of the month, never 31 Feb
+    ],
+)
 def test_add_months(d, n, expected):
     assert add_months(d, n) == expected
 
 
-@pytest.mark.parametrize(("d", "start", "label"), [
-    (date(2026, 1, 1), date(2025, 4, 1), "FY2025-26"),
-    (date(2026, 3, 1), date(2025, 4, 1), "FY2025-26"),
-    (date(2026, 3, 31), date(2025, 4, 1), "FY2025-26"),
-    (date(2026, 4, 1), date(2026, 4, 1), "FY2026-27"),
-    (date(2025, 12, 1), date(2025, 4, 1), "FY2025-26"),
-    (date(2025, 4, 1), date(2025, 4, 1), "FY2025-26"),
-    (date(2000, 3, 1), date(1999, 4, 1), "FY1999-00"),  # century wrap
-    (date(2099, 4, 1), date(2099, 4, 1), "FY2099-00"),
-])
+@pytest.mark.parametrize(
+    ("d", "start", "label"),
+    [
+        (date(2026, 1, 1), date(2025, 4, 1), "FY2025-26"),
+        (date(2026, 3, 1), date(2025, 4, 1), "FY2025-26"),
+        (date(2026, 3, 31), date(2025, 4, 1), "FY2025-26"),
+        (date(2026, 4, 1), date(2026, 4, 1), "FY2026-27"),
+        (date(2025, 12, 1), date(2025, 4, 1), "FY2025-26"),
+        (date(2025, 4, 1), date(2025, 4, 1), "FY2025-26"),
+        (date(2000, 3, 1), date(1999, 4, 1), "FY1999-00"),  # century wrap
+        (date(2099, 4, 1), date(2099, 4, 1), "FY2099-00"),
+    ],
+)
 def test_financial_year(d, start, label):
     assert fy_start(d) == start
     assert fy_label(d) == label
@@ -273,8 +309,10 @@ def test_phi_one_is_exactly_the_exact_test(current, previous):
     assert compare_counts(current, previous).method == "exact conditional Poisson test"
 
 
-@pytest.mark.parametrize(("current", "previous", "phi"), [(1294, 1422, 4.0), (120, 100, 2.5), (30, 12, 3.0),
-                                                           (1000, 1000, 5.0), (0, 9, 2.0), (7, 0, 3.0)])
+@pytest.mark.parametrize(
+    ("current", "previous", "phi"),
+    [(1294, 1422, 4.0), (120, 100, 2.5), (30, 12, 3.0), (1000, 1000, 5.0), (0, 9, 2.0), (7, 0, 3.0)],
+)
 def test_quasi_poisson_test_is_the_beta_form_on_effective_counts(current, previous, phi):
     """With phi > 1 the test is the conditional test on current/phi and previous/phi: recomputed
     here from the regularised incomplete beta function (scipy.special.betainc) and the
@@ -301,7 +339,7 @@ def test_quasi_poisson_test_agrees_with_the_normal_approximation_for_large_count
     c = compare_counts(current, previous, phi=phi)
     assert c.p_value == pytest.approx(2 * st.norm.sf(abs(z)), rel=0.1)
     exact = compare_counts(current, previous)
-    assert exact.significant and not c.significant      # +8.9%: real for Poisson, not with phi = 6
+    assert exact.significant and not c.significant  # +8.9%: real for Poisson, not with phi = 6
 
 
 def test_wider_for_more_dispersion():
@@ -321,15 +359,24 @@ def test_fdr_control_matches_statsmodels_and_names_the_family():
     for c, r, qq in zip(out, reject, q):
         assert c.q_value == pytest.approx(qq, rel=1e-12) and c.significant is bool(r)
         assert c.tested == 8 and c.family == "8 wards"
-        assert c.verdict == ("No significant change" if not r else
-                             "Significant rise" if c.current > c.previous else "Significant fall")
+        assert c.verdict == (
+            "No significant change"
+            if not r
+            else "Significant rise"
+            if c.current > c.previous
+            else "Significant fall"
+        )
     assert any(reject) and not all(reject)
-    assert stats.plain_words(out[3], None) == "within normal variation (after allowing for 8 wards tested at once)"
+    assert (
+        stats.plain_words(out[3], None)
+        == "within normal variation (after allowing for 8 wards tested at once)"
+    )
     assert "after allowing for 8 wards tested at once" in out[0].test_words
 
 
 def _series(counts, start=date(2023, 3, 1)):
     import pandas as pd
+
     return pd.DataFrame({"month": [add_months(start, i) for i in range(len(counts))], "count": counts})
 
 
@@ -342,9 +389,11 @@ def test_series_dispersion_matches_statsmodels():
 
     rng = np.random.default_rng(13)
     moy = np.array([(2 + i) % 12 + 1 for i in range(36)])
-    y = rng.negative_binomial(20, 20 / (20 + 100 * (1 + 0.2 * np.sin(moy))))   # synthetic, over-dispersed
+    y = rng.negative_binomial(20, 20 / (20 + 100 * (1 + 0.2 * np.sin(moy))))  # synthetic, over-dispersed
     d = stats.series_dispersion(_series(y))
-    fit = smf.glm("y ~ C(moy)", pd.DataFrame({"y": y, "moy": moy}), family=sm.families.Poisson()).fit(scale="X2")
+    fit = smf.glm("y ~ C(moy)", pd.DataFrame({"y": y, "moy": moy}), family=sm.families.Poisson()).fit(
+        scale="X2"
+    )
     assert d.phi == pytest.approx(max(1.0, fit.scale), rel=1e-9) and d.phi > 2
     assert d.df == fit.df_resid == 24 and d.months == 36
     res = np.asarray(fit.resid_pearson)
@@ -354,7 +403,9 @@ def test_series_dispersion_matches_statsmodels():
 def test_series_dispersion_fallbacks_say_what_they_did():
     flat = stats.series_dispersion(_series([100, 140, 60, 120, 80, 110, 90, 130, 70, 100]))
     assert flat.model.startswith("variance-to-mean") and flat.df == 9
-    assert flat.phi == pytest.approx(sum((c - 100) ** 2 for c in [100, 140, 60, 120, 80, 110, 90, 130, 70, 100]) / 100 / 9)
+    assert flat.phi == pytest.approx(
+        sum((c - 100) ** 2 for c in [100, 140, 60, 120, 80, 110, 90, 130, 70, 100]) / 100 / 9
+    )
     assert "too few months for seasons" in flat.note
     tiny = stats.series_dispersion(_series([5, 9, 2]))
     assert tiny.phi == 1.0 and "could not be measured" in tiny.note
@@ -378,7 +429,8 @@ def test_ar1_inflation_by_hand():
     v = sum(w[i] * w[j] * 0.5 ** abs(i - j) for i in range(6) for j in range(6)) / 6
     assert stats.Dispersion(phi=2.0, rho=0.5).for_comparison(3) == pytest.approx(2.0 * max(1.0, v))
     assert stats.Dispersion(phi=2.0, rho=0.5).for_sum(12) == pytest.approx(
-        2.0 * sum(0.5 ** abs(i - j) for i in range(12) for j in range(12)) / 12)
+        2.0 * sum(0.5 ** abs(i - j) for i in range(12) for j in range(12)) / 12
+    )
     assert stats.Dispersion(phi=3.0, rho=0.0).for_comparison(12) == 3.0
 
 
@@ -391,7 +443,7 @@ def test_area_dispersion_matches_statsmodels():
     rng = np.random.default_rng(7)
     areas, months = [f"A{i}" for i in range(6)], [add_months(date(2023, 1, 1), i) for i in range(24)]
     mu = np.outer(rng.uniform(5, 40, 6), rng.uniform(0.8, 1.2, 24))
-    y = rng.negative_binomial(5, 5 / (5 + mu))                      # synthetic, over-dispersed
+    y = rng.negative_binomial(5, 5 / (5 + mu))  # synthetic, over-dispersed
     frame = pd.DataFrame({"area": np.repeat(areas, 24), "month": months * 6, "count": y.ravel()})
     d = stats.area_dispersion(frame)
     f = frame.assign(m=frame["month"].astype(str))
@@ -408,4 +460,6 @@ def test_quasi_poisson_interval_and_tails():
     assert hi == pytest.approx(st.chi2.ppf(0.975, 202) / 2 * 4, rel=1e-9)
     assert stats.quasi_poisson_tails(9, 4.0) == pytest.approx((st.poisson.sf(8, 4.0), st.poisson.cdf(9, 4.0)))
     h, l = stats.quasi_poisson_tails(30, 15.0, phi=3.0)
-    assert h == pytest.approx(st.chi2.cdf(10, 20), rel=1e-9) and l == pytest.approx(st.chi2.sf(10, 22), rel=1e-9)
+    assert h == pytest.approx(st.chi2.cdf(10, 20), rel=1e-9) and l == pytest.approx(
+        st.chi2.sf(10, 22), rel=1e-9
+    )

@@ -17,29 +17,42 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from csp_data.plan import periods
-
 from csp_data.analysis import stats
-from csp_data.plan.periods import Period, add_months, financial_year
 from csp_data.analysis.stats import (
-    TargetStatus, c_chart, compare_counts, expected_no_change, expected_on_path, monthly_control,
-    overdispersion_phi, plain_words, poisson_ci, rate_ci_per_1000, target_status, trajectory_factor, u_chart,
+    TargetStatus,
+    c_chart,
+    compare_counts,
+    expected_no_change,
+    expected_on_path,
+    monthly_control,
+    overdispersion_phi,
+    plain_words,
+    poisson_ci,
+    rate_ci_per_1000,
+    target_status,
+    trajectory_factor,
+    u_chart,
 )
+from csp_data.plan import periods
+from csp_data.plan.periods import Period, add_months, financial_year
 
 # --------------------------------------------------------------------------- plain words
 
 
-@pytest.mark.parametrize(("pair", "lower_is_better", "expected"), [
-    ((300, 150), None, "a real rise"),
-    ((150, 300), None, "a real fall"),
-    ((250, 250), None, "within normal variation"),
-    ((150, 300), True, "a real fall, an improvement"),
-    ((300, 150), True, "a real rise, a worsening"),
-    ((300, 150), False, "a real rise, an improvement"),
-    ((250, 260), True, "within normal variation"),
-    ((4, 2), True, "within normal variation — small numbers, treat with care"),  # +100% is not news
-    ((12, 0), None, "a real rise — small numbers, treat with care"),
-])
+@pytest.mark.parametrize(
+    ("pair", "lower_is_better", "expected"),
+    [
+        ((300, 150), None, "a real rise"),
+        ((150, 300), None, "a real fall"),
+        ((250, 250), None, "within normal variation"),
+        ((150, 300), True, "a real fall, an improvement"),
+        ((300, 150), True, "a real rise, a worsening"),
+        ((300, 150), False, "a real rise, an improvement"),
+        ((250, 260), True, "within normal variation"),
+        ((4, 2), True, "within normal variation — small numbers, treat with care"),  # +100% is not news
+        ((12, 0), None, "a real rise — small numbers, treat with care"),
+    ],
+)
 def test_plain_words(pair, lower_is_better, expected):
     c = compare_counts(*pair)
     assert plain_words(c, lower_is_better) == expected
@@ -66,13 +79,16 @@ def test_poisson_ci_ends_cut_off_alpha_over_two_in_each_tail(k, alpha):
     assert lo < max(k, 1e-9) < hi or k == 0
 
 
-@pytest.mark.parametrize(("k", "lo", "hi"), [
-    (0, 0.0, 3.689),      # textbook exact 95% limits (e.g. Ulm 1990; Sahai and Khurshid 1993)
-    (1, 0.0253, 5.572),
-    (2, 0.242, 7.225),
-    (10, 4.795, 18.390),
-    (20, 12.217, 30.888),
-])
+@pytest.mark.parametrize(
+    ("k", "lo", "hi"),
+    [
+        (0, 0.0, 3.689),  # textbook exact 95% limits (e.g. Ulm 1990; Sahai and Khurshid 1993)
+        (1, 0.0253, 5.572),
+        (2, 0.242, 7.225),
+        (10, 4.795, 18.390),
+        (20, 12.217, 30.888),
+    ],
+)
 def test_poisson_ci_textbook_values(k, lo, hi):
     got = poisson_ci(k)
     assert got[0] == pytest.approx(lo, abs=6e-4)
@@ -125,10 +141,10 @@ def test_c_chart_sigma_and_phi_scale_the_limits():
 
 
 def test_run_of_eight_on_one_side_is_a_signal_from_the_eighth_point():
-    base = [10, 10, 10, 10]                     # centre 10 from these
+    base = [10, 10, 10, 10]  # centre 10 from these
     ch = c_chart(base + [11] * 9, baseline=slice(0, 4))
     sig = list(ch["signal"])
-    assert sig[4:11] == [""] * 7                # points 1..7 of the run: nothing yet
+    assert sig[4:11] == [""] * 7  # points 1..7 of the run: nothing yet
     assert sig[11:] == ["run above", "run above"]
     below = c_chart(base + [9] * 8, baseline=slice(0, 4))
     assert list(below["signal"])[-1] == "run below" and list(below["signal"])[-2] == ""
@@ -146,7 +162,7 @@ def test_seven_in_a_row_or_a_broken_run_is_not_a_signal():
 
 
 def test_a_point_beyond_a_limit_keeps_its_signal_but_counts_in_the_run():
-    base = [16, 16, 16, 16]                     # centre 16, ucl 28
+    base = [16, 16, 16, 16]  # centre 16, ucl 28
     ch = c_chart(base + [17, 17, 17, 30, 17, 17, 17, 17], baseline=slice(0, 4))
     assert list(ch["signal"].iloc[4:]) == ["", "", "", "above", "", "", "", "run above"]
 
@@ -157,7 +173,7 @@ def test_a_point_beyond_a_limit_keeps_its_signal_but_counts_in_the_run():
 def test_u_chart_unequal_exposures_hand_values():
     counts, exposure = [2, 30, 5, 20], [1.0, 10.0, 2.0, 4.0]
     ch = u_chart(counts, exposure, baseline=slice(0, 3))
-    ubar = 37 / 13                               # pooled, not the mean of the rates (2, 3, 2.5)
+    ubar = 37 / 13  # pooled, not the mean of the rates (2, 3, 2.5)
     assert list(ch.columns) == ["count", "exposure", "rate", "centre", "lcl", "ucl", "signal"]
     assert list(ch["rate"]) == pytest.approx([2.0, 3.0, 2.5, 5.0])
     assert list(ch["centre"]) == pytest.approx([ubar] * 4)
@@ -165,8 +181,8 @@ def test_u_chart_unequal_exposures_hand_values():
         half = 3 * math.sqrt(ubar / n)
         assert ch["ucl"].iloc[i] == pytest.approx(ubar + half)
         assert ch["lcl"].iloc[i] == pytest.approx(max(0.0, ubar - half))
-    assert ch["lcl"].iloc[0] == 0.0              # n = 1: ubar - 3 sqrt(ubar) < 0, floored
-    assert ch["lcl"].iloc[1] > 0                 # n = 10: narrower limits
+    assert ch["lcl"].iloc[0] == 0.0  # n = 1: ubar - 3 sqrt(ubar) < 0, floored
+    assert ch["lcl"].iloc[1] > 0  # n = 10: narrower limits
     # 5.0 against ucl ubar + 3 sqrt(ubar/4) = 5.37: inside; the same rate on exposure 40 is outside
     assert list(ch["signal"]) == ["", "", "", ""]
     big = u_chart(counts + [200], exposure + [40.0], baseline=slice(0, 3))
@@ -204,7 +220,7 @@ def _frame(counts, start=date(2020, 1, 1)):
 
 def test_monthly_control_judges_the_latest_year_against_the_24_months_before():
     rng = np.random.default_rng(7)
-    old = [1000] * 6                                     # outside the 24-month baseline
+    old = [1000] * 6  # outside the 24-month baseline
     base = list(rng.poisson(50, 24))
     recent = list(rng.poisson(50, 11)) + [200]
     df = _frame(old + base + recent)
@@ -227,13 +243,13 @@ def test_monthly_control_rolling12_is_the_mean_of_the_last_twelve():
     out = monthly_control(_frame(counts))
     assert out["rolling12"].iloc[:11].isna().all()
     for i in range(11, 30):
-        assert out["rolling12"].iloc[i] == pytest.approx(sum(counts[i - 11:i + 1]) / 12)
+        assert out["rolling12"].iloc[i] == pytest.approx(sum(counts[i - 11 : i + 1]) / 12)
 
 
 def test_monthly_control_widens_limits_for_overdispersion():
-    base = [25, 75] * 12                                  # mean 50, variance far above 50
+    base = [25, 75] * 12  # mean 50, variance far above 50
     df = _frame(base + [50] * 12)
-    phi = sum((c - 50) ** 2 / 50 for c in base) / 23       # 625 * 24 / 50 / 23 = 13.04
+    phi = sum((c - 50) ** 2 / 50 for c in base) / 23  # 625 * 24 / 50 / 23 = 13.04
     wide = monthly_control(df)
     narrow = monthly_control(df, overdispersion=False)
     assert wide.attrs["phi"] == pytest.approx(phi)
@@ -246,7 +262,7 @@ def test_monthly_control_widens_limits_for_overdispersion():
 
 
 def test_monthly_control_short_series_uses_what_there_is_and_says_so():
-    out = monthly_control(_frame([10] * 5 + [12] * 12))   # 5 months before the latest 12
+    out = monthly_control(_frame([10] * 5 + [12] * 12))  # 5 months before the latest 12
     assert out["centre"].iloc[0] == pytest.approx(10)
     assert out.attrs["baseline_months_used"] == 5
     assert "Only 5 months before the latest 12" in out.attrs["note"]
@@ -260,19 +276,19 @@ def test_monthly_control_keeps_missing_months_missing():
     out = monthly_control(df)
     assert len(out) == 36
     assert math.isnan(out["count"].iloc[30]) and out["signal"].iloc[30] == ""
-    assert out["rolling12"].iloc[30:].isna().all()            # every window from here on holds the gap
+    assert out["rolling12"].iloc[30:].isna().all()  # every window from here on holds the gap
     assert not math.isnan(out["rolling12"].iloc[29])
 
 
 def test_monthly_control_seasonal_centres_compare_like_months():
-    season = [100] + [10] * 11                             # January peak
-    df = _frame(season * 3)                                # Jan 2020 .. Dec 2022
+    season = [100] + [10] * 11  # January peak
+    df = _frame(season * 3)  # Jan 2020 .. Dec 2022
     flat = monthly_control(df, overdispersion=False)
     seas = monthly_control(df, seasonal=True)
-    assert flat["signal"].iloc[24] == "above"               # January looks unusual on a flat centre
+    assert flat["signal"].iloc[24] == "above"  # January looks unusual on a flat centre
     assert seas["centre"].iloc[24] == pytest.approx(100) and seas["centre"].iloc[25] == pytest.approx(10)
     assert (seas["signal"] == "").all()
-    assert seas.attrs["phi"] == 1.0                          # identical years: no extra spread
+    assert seas.attrs["phi"] == 1.0  # identical years: no extra spread
     short = monthly_control(_frame([10] * 18), seasonal=True)  # only 6 baseline months
     assert "one flat centre" in short.attrs["note"]
 
@@ -284,8 +300,8 @@ def test_monthly_control_refuses_repeated_months():
 
 
 def test_monthly_control_on_the_real_robbery_series(warehouse):
-    from csp_data.plan import measures
     from csp_data.analysis import scorecard
+    from csp_data.plan import measures
 
     series = scorecard.monthly_series(measures.get("robbery"))
     out = monthly_control(series[["month", "count"]])
@@ -296,7 +312,7 @@ def test_monthly_control_on_the_real_robbery_series(warehouse):
     assert out.attrs["phi"] >= 1.0
     counts = out["count"].to_numpy()
     for i in range(len(out) - 12, len(out)):
-        window = counts[i - 11:i + 1]
+        window = counts[i - 11 : i + 1]
         if np.isfinite(window).all():
             assert out["rolling12"].iloc[i] == pytest.approx(window.mean())
     assert set(out["signal"]) <= {"", "above", "below", "run above", "run below"}
@@ -305,19 +321,19 @@ def test_monthly_control_on_the_real_robbery_series(warehouse):
 # --------------------------------------------------------------------------- trajectory
 
 
-BASE_FY, DEAD_FY = financial_year(2023), financial_year(2027)   # middles 1 Oct 2023 and 1 Oct 2027
+BASE_FY, DEAD_FY = financial_year(2023), financial_year(2027)  # middles 1 Oct 2023 and 1 Oct 2027
 
 
 def test_trajectory_factor_at_fixed_points():
     one = periods.make(date(2024, 1, 1), date(2024, 1, 1))
     dead = periods.make(date(2028, 1, 1), date(2028, 1, 1))
-    assert trajectory_factor(date(2024, 1, 1), one, dead, -7) == pytest.approx(1.0)      # baseline middle
-    assert trajectory_factor(date(2028, 1, 1), one, dead, -7) == pytest.approx(0.93)     # deadline middle
-    assert trajectory_factor(date(2026, 1, 1), one, dead, -7) == pytest.approx(0.965)    # half-way
-    assert trajectory_factor(date(2025, 1, 1), one, dead, -8) == pytest.approx(0.98)     # a quarter of the way
-    assert trajectory_factor(date(2029, 6, 1), one, dead, -7) == pytest.approx(0.93)     # clamped after
-    assert trajectory_factor(date(2022, 6, 1), one, dead, -7) == pytest.approx(1.0)      # held before
-    assert trajectory_factor(date(2028, 1, 1), one, dead, 10) == pytest.approx(1.10)     # a rise target
+    assert trajectory_factor(date(2024, 1, 1), one, dead, -7) == pytest.approx(1.0)  # baseline middle
+    assert trajectory_factor(date(2028, 1, 1), one, dead, -7) == pytest.approx(0.93)  # deadline middle
+    assert trajectory_factor(date(2026, 1, 1), one, dead, -7) == pytest.approx(0.965)  # half-way
+    assert trajectory_factor(date(2025, 1, 1), one, dead, -8) == pytest.approx(0.98)  # a quarter of the way
+    assert trajectory_factor(date(2029, 6, 1), one, dead, -7) == pytest.approx(0.93)  # clamped after
+    assert trajectory_factor(date(2022, 6, 1), one, dead, -7) == pytest.approx(1.0)  # held before
+    assert trajectory_factor(date(2028, 1, 1), one, dead, 10) == pytest.approx(1.10)  # a rise target
 
 
 def test_trajectory_factor_with_financial_years_uses_month_midpoints():
@@ -333,7 +349,7 @@ def test_trajectory_factor_with_financial_years_uses_month_midpoints():
         trajectory_factor(date(2025, 1, 1), DEAD_FY, BASE_FY, -7)
 
 
-SEASONAL_BASE = {m: (100 if m.month == 1 else 10) for m in BASE_FY.months()}   # Jan 100, others 10
+SEASONAL_BASE = {m: (100 if m.month == 1 else 10) for m in BASE_FY.months()}  # Jan 100, others 10
 
 
 def test_expected_on_path_compares_like_months():
@@ -351,9 +367,14 @@ def test_expected_on_path_compares_like_months():
 
 def test_expected_on_path_accepts_a_frame_and_averages_repeated_months():
     two_years = periods.make(date(2022, 4, 1), date(2024, 3, 1))
-    frame = pd.DataFrame({"month": pd.to_datetime(two_years.months()),
-                          "count": [20 if m.year == 2022 or (m.year == 2023 and m.month < 4) else 40
-                                    for m in two_years.months()]})
+    frame = pd.DataFrame(
+        {
+            "month": pd.to_datetime(two_years.months()),
+            "count": [
+                20 if m.year == 2022 or (m.year == 2023 and m.month < 4) else 40 for m in two_years.months()
+            ],
+        }
+    )
     assert expected_no_change(frame, [date(2025, 5, 1)], two_years) == pytest.approx(30)
 
 
@@ -380,24 +401,37 @@ def test_target_status_worked_example_words():
     s = target_status(1180, 1271, "lower", months_elapsed=10, target_change_pct=-7)
     assert isinstance(s, TargetStatus)
     assert s.status == "on track" and s.symbol == "✔"
-    assert s.reason == ("1,180 recorded against 1,271 expected on the path to −7% "
-                        "(ratio 0.93, 95% interval 0.88–0.98): below the path with confidence.")
+    assert s.reason == (
+        "1,180 recorded against 1,271 expected on the path to −7% "
+        "(ratio 0.93, 95% interval 0.88–0.98): below the path with confidence."
+    )
     lo, hi = _gamma_ratio(1180, 1271)
     assert (s.ratio_low, s.ratio_high) == (pytest.approx(lo), pytest.approx(hi))
     assert s.ratio == pytest.approx(1180 / 1271)
 
 
-@pytest.mark.parametrize(("obs", "exp", "direction", "months", "status", "symbol", "words"), [
-    (900, 1000, "lower", 6, "on track", "✔", "below the path with confidence"),
-    (1100, 1000, "lower", 6, "off track", "✖", "above the path with confidence"),
-    (980, 1000, "lower", 6, "too early to tell", "…", "below the path so far, but not by more than chance"),
-    (1020, 1000, "lower", 6, "too early to tell", "…", "above the path so far"),
-    (500, 1000, "lower", 2, "too early to tell", "…", "only 2 months in"),
-    (1100, 1000, "higher", 6, "on track", "✔", "above the path with confidence"),
-    (900, 1000, "higher", 6, "off track", "✖", "below the path with confidence"),
-    (1020, 1000, "higher", 6, "too early to tell", "…", "above the path so far"),
-    (40, 40, "higher", 12, "too early to tell", "…", "level with the path so far"),
-])
+@pytest.mark.parametrize(
+    ("obs", "exp", "direction", "months", "status", "symbol", "words"),
+    [
+        (900, 1000, "lower", 6, "on track", "✔", "below the path with confidence"),
+        (1100, 1000, "lower", 6, "off track", "✖", "above the path with confidence"),
+        (
+            980,
+            1000,
+            "lower",
+            6,
+            "too early to tell",
+            "…",
+            "below the path so far, but not by more than chance",
+        ),
+        (1020, 1000, "lower", 6, "too early to tell", "…", "above the path so far"),
+        (500, 1000, "lower", 2, "too early to tell", "…", "only 2 months in"),
+        (1100, 1000, "higher", 6, "on track", "✔", "above the path with confidence"),
+        (900, 1000, "higher", 6, "off track", "✖", "below the path with confidence"),
+        (1020, 1000, "higher", 6, "too early to tell", "…", "above the path so far"),
+        (40, 40, "higher", 12, "too early to tell", "…", "level with the path so far"),
+    ],
+)
 def test_target_status_cases(obs, exp, direction, months, status, symbol, words):
     s = target_status(obs, exp, direction, months)
     assert (s.status, s.symbol) == (status, symbol)
@@ -410,18 +444,18 @@ def test_target_status_cases(obs, exp, direction, months, status, symbol, words)
 
 
 def test_a_big_percentage_on_small_numbers_is_too_early():
-    s = target_status(6, 10, "lower", months_elapsed=12)   # 40% below the path, but 6 vs 10
+    s = target_status(6, 10, "lower", months_elapsed=12)  # 40% below the path, but 6 vs 10
     assert s.status == "too early to tell" and s.ratio_low < 1 < s.ratio_high
 
 
 def test_target_status_boundaries_follow_the_rule():
     k = 100
     lo, hi = poisson_ci(k)
-    assert target_status(k, hi, "lower", 6).status == "on track"            # ratio_high == 1
-    assert target_status(k, lo, "lower", 6).status == "too early to tell"   # ratio_low == 1, not > 1
-    assert target_status(k, lo, "higher", 6).status == "on track"           # mirror
+    assert target_status(k, hi, "lower", 6).status == "on track"  # ratio_high == 1
+    assert target_status(k, lo, "lower", 6).status == "too early to tell"  # ratio_low == 1, not > 1
+    assert target_status(k, lo, "higher", 6).status == "on track"  # mirror
     assert target_status(k, hi, "higher", 6).status == "too early to tell"
-    assert target_status(k, 50, "lower", 3).status == "off track"           # min_months reached
+    assert target_status(k, 50, "lower", 3).status == "off track"  # min_months reached
     assert target_status(k, 50, "lower", 3, min_months=4).status == "too early to tell"
 
 
@@ -435,7 +469,10 @@ def test_target_status_refuses_nonsense():
 
 
 def test_target_symbols_are_shapes_not_colours():
-    symbols = {target_status(*a).symbol for a in [(900, 1000, "lower", 6), (1100, 1000, "lower", 6), (1000, 1000, "lower", 6)]}
+    symbols = {
+        target_status(*a).symbol
+        for a in [(900, 1000, "lower", 6), (1100, 1000, "lower", 6), (1000, 1000, "lower", 6)]
+    }
     assert symbols == {"✔", "✖", "…"}
     for s in symbols:
         assert len(s) == 1 and ord(s) < 0x10000

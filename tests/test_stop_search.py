@@ -22,12 +22,12 @@ import pytest
 from scipy import stats as sps
 from streamlit.testing.v1 import AppTest
 
-from csp_data.present import charts
 from csp_data.analysis import stop_search as ss
 from csp_data.config import REPO_ROOT, Settings
 from csp_data.config.pages import PAGES
-from csp_data.ui.components import plain
 from csp_data.plan.periods import make
+from csp_data.present import charts
+from csp_data.ui.components import plain
 
 APP = REPO_ROOT / "app.py"
 SCRIPT = "pages/analysis/stop_search.py"
@@ -89,13 +89,17 @@ def last12(raw, monthly):
 
 @pytest.fixture(scope="module")
 def busiest_ward(raw, last12):
-    return raw.execute("SELECT ward_code FROM s WHERE month BETWEEN ? AND ? GROUP BY 1 ORDER BY count(*) DESC, 1 "
-                       "LIMIT 1", [last12.start, last12.end]).fetchone()[0]
+    return raw.execute(
+        "SELECT ward_code FROM s WHERE month BETWEEN ? AND ? GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+        [last12.start, last12.end],
+    ).fetchone()[0]
 
 
 def n_raw(raw, period, ward="", extra="TRUE") -> int:
-    return raw.execute(f"SELECT count(*) FROM s WHERE month BETWEEN ? AND ? AND (? = '' OR ward_code = ?) AND {extra}",
-                       [period.start, period.end, ward, ward]).fetchone()[0]
+    return raw.execute(
+        f"SELECT count(*) FROM s WHERE month BETWEEN ? AND ? AND (? = '' OR ward_code = ?) AND {extra}",
+        [period.start, period.end, ward, ward],
+    ).fetchone()[0]
 
 
 PERIODS = {
@@ -115,7 +119,8 @@ def period_for(name, last12):
 def test_coverage_matches_the_table(raw, warehouse):
     cov = ss.load_coverage()
     first, last, months, n = raw.execute(
-        "SELECT min(month), max(month), count(DISTINCT month), count(*) FROM s").fetchone()
+        "SELECT min(month), max(month), count(DISTINCT month), count(*) FROM s"
+    ).fetchone()
     assert (cov.first_month, cov.last_month, cov.months_held, cov.searches) == (first, last, months, n)
     assert cov.months_held + len(cov.missing) == cov.span_months
     held = {r[0] for r in raw.execute("SELECT DISTINCT month FROM s").fetchall()}
@@ -148,16 +153,25 @@ def test_group_counts_sum_to_total_and_equal_independent_counts(raw, last12, dim
     assert total > 0
     assert int(counts["searches"].sum()) == total
     assert counts["share_pct"].sum() == pytest.approx(100.0)
-    expect = dict(raw.execute(f"SELECT {RAW_COLUMNS[dim]} AS c, count(*) FROM s WHERE month BETWEEN ? AND ? GROUP BY 1",
-                              [period.start, period.end]).fetchall())
+    expect = dict(
+        raw.execute(
+            f"SELECT {RAW_COLUMNS[dim]} AS c, count(*) FROM s WHERE month BETWEEN ? AND ? GROUP BY 1",
+            [period.start, period.end],
+        ).fetchall()
+    )
     assert dict(zip(counts["category"], counts["searches"].astype(int))) == expect
 
 
 @pytest.mark.parametrize("dim", ["self", "officer", "object"])
 def test_group_counts_for_one_ward(raw, last12, busiest_ward, dim):
     counts = ss.counts_by(ss.grouped(ss.load_profile(last12, busiest_ward)), dim)
-    expect = dict(raw.execute(f"SELECT {RAW_COLUMNS[dim]}, count(*) FROM s WHERE month BETWEEN ? AND ? AND ward_code = ? "
-                              "GROUP BY 1", [last12.start, last12.end, busiest_ward]).fetchall())
+    expect = dict(
+        raw.execute(
+            f"SELECT {RAW_COLUMNS[dim]}, count(*) FROM s WHERE month BETWEEN ? AND ? AND ward_code = ? "
+            "GROUP BY 1",
+            [last12.start, last12.end, busiest_ward],
+        ).fetchall()
+    )
     assert dict(zip(counts["category"], counts["searches"].astype(int))) == expect
     assert int(counts["searches"].sum()) == n_raw(raw, last12, busiest_ward) < n_raw(raw, last12)
 
@@ -167,8 +181,12 @@ def test_ward_table_sums_to_the_located_total(raw, last12):
     n_wards = raw.execute("SELECT count(*) FROM w").fetchone()[0]
     assert len(wt) == n_wards == 20
     assert int(wt["searches"].sum()) == n_raw(raw, last12, extra="ward_code IS NOT NULL")
-    expect = dict(raw.execute("SELECT ward_code, count(*) FROM s WHERE month BETWEEN ? AND ? GROUP BY 1",
-                              [last12.start, last12.end]).fetchall())
+    expect = dict(
+        raw.execute(
+            "SELECT ward_code, count(*) FROM s WHERE month BETWEEN ? AND ? GROUP BY 1",
+            [last12.start, last12.end],
+        ).fetchall()
+    )
     for r in ss.ward_table(wt).itertuples():
         assert r.searches == expect.get(r.ward_code, 0)
         assert r.per_1000_residents == pytest.approx(r.searches / r.population * 1000)
@@ -197,7 +215,9 @@ def test_find_rate_numerator_and_denominator_recomputed(raw, last12, dim, pname)
     rows = raw.execute(
         f"SELECT {RAW_COLUMNS[dim]} AS g, count(*) FILTER (WHERE outcome IS NOT NULL) AS n, "
         f"count(*) FILTER (WHERE outcome IS NOT NULL AND outcome NOT IN {NFA_SQL}) AS k "
-        "FROM s WHERE month BETWEEN ? AND ? GROUP BY 1", [period.start, period.end]).fetchall()
+        "FROM s WHERE month BETWEEN ? AND ? GROUP BY 1",
+        [period.start, period.end],
+    ).fetchall()
     expect = {g: (n, k) for g, n, k in rows if n > 0}
     got = {r.group: (r.n, r.k) for r in rates.itertuples()}
     assert got == expect
@@ -210,11 +230,17 @@ def test_find_rate_numerator_and_denominator_recomputed(raw, last12, dim, pname)
 
 def test_linked_share_recomputed(raw, last12):
     rates = ss.rates_by(ss.grouped(ss.load_profile(last12)), "self", "linked")
-    n, k = raw.execute("SELECT count(outcome_linked), count(*) FILTER (WHERE outcome_linked) FROM s "
-                       "WHERE month BETWEEN ? AND ?", [last12.start, last12.end]).fetchone()
+    n, k = raw.execute(
+        "SELECT count(outcome_linked), count(*) FILTER (WHERE outcome_linked) FROM s "
+        "WHERE month BETWEEN ? AND ?",
+        [last12.start, last12.end],
+    ).fetchone()
     assert (rates.attrs["n"], rates.attrs["k"]) == (n, k)
-    rows = raw.execute(f"SELECT {SELF_GROUP_SQL} AS g, count(outcome_linked), count(*) FILTER (WHERE outcome_linked) "
-                       "FROM s WHERE month BETWEEN ? AND ? GROUP BY 1", [last12.start, last12.end]).fetchall()
+    rows = raw.execute(
+        f"SELECT {SELF_GROUP_SQL} AS g, count(outcome_linked), count(*) FILTER (WHERE outcome_linked) "
+        "FROM s WHERE month BETWEEN ? AND ? GROUP BY 1",
+        [last12.start, last12.end],
+    ).fetchall()
     assert {r.group: (r.n, r.k) for r in rates.itertuples()} == {g: (a, b) for g, a, b in rows if a > 0}
     if k == 0:  # the Met publishes every filled-in value as false: nothing can be compared
         assert rates["verdict"].str.startswith("cannot be compared").all()
@@ -266,8 +292,11 @@ def test_group_tests_fisher_and_benjamini_hochberg_by_hand(last12):
     assert list(rates["p_adjusted"]) == pytest.approx(list(q))
     for r in rates.itertuples():
         if r.p_adjusted < 0.05:
-            assert r.verdict == ("clearly higher than the other groups" if r.rate_pct > r.rest_rate_pct
-                                 else "clearly lower than the other groups")
+            assert r.verdict == (
+                "clearly higher than the other groups"
+                if r.rate_pct > r.rest_rate_pct
+                else "clearly lower than the other groups"
+            )
         else:
             assert r.verdict == "no clear difference from the other groups"
         # non-overlapping intervals imply a clear difference here (the conservative check)
@@ -291,16 +320,26 @@ def test_every_self_defined_value_in_the_data_maps_to_a_group(raw):
     assert {v: ss.ethnic_group(v) for v in values} == sql_map
 
 
-@pytest.mark.parametrize("value, group", [
-    (None, "Not stated"), ("", "Not stated"), ("Not Stated (NS)", "Not stated"),
-    ("Other ethnic group - Not stated", "Not stated"),
-    ("Asian/Asian British - Bangladeshi", "Asian"), ("Asian or Asian British - Bangladeshi (A3)", "Asian"),
-    ("Chinese or other ethnic group - Chinese (O1)", "Asian"), ("Asian/Asian British - Chinese", "Asian"),
-    ("Black or Black British - Caribbean (B1)", "Black"), ("Mixed - White and Asian (M3)", "Mixed"),
-    ("White - Gypsy or Irish Traveller", "White"), ("Other ethnic group - Arab", "Other"),
-    ("Chinese or other ethnic group - Any other ethnic group (O9)", "Other"), ("  white -  irish ", "White"),
-    ("Martian", None),
-])
+@pytest.mark.parametrize(
+    "value, group",
+    [
+        (None, "Not stated"),
+        ("", "Not stated"),
+        ("Not Stated (NS)", "Not stated"),
+        ("Other ethnic group - Not stated", "Not stated"),
+        ("Asian/Asian British - Bangladeshi", "Asian"),
+        ("Asian or Asian British - Bangladeshi (A3)", "Asian"),
+        ("Chinese or other ethnic group - Chinese (O1)", "Asian"),
+        ("Asian/Asian British - Chinese", "Asian"),
+        ("Black or Black British - Caribbean (B1)", "Black"),
+        ("Mixed - White and Asian (M3)", "Mixed"),
+        ("White - Gypsy or Irish Traveller", "White"),
+        ("Other ethnic group - Arab", "Other"),
+        ("Chinese or other ethnic group - Any other ethnic group (O9)", "Other"),
+        ("  white -  irish ", "White"),
+        ("Martian", None),
+    ],
+)
 def test_ethnic_group_rules(value, group):
     assert ss.ethnic_group(value) == group
 
@@ -323,9 +362,14 @@ def test_heatmap_has_7_by_24_cells_summing_to_timestamped_searches(raw, last12, 
     assert len(hm) == 168
     assert set(zip(hm["weekday"], hm["hour"])) == {(d, h) for d in range(1, 8) for h in range(24)}
     assert int(hm["count"].sum()) == n_raw(raw, period, extra="searched_at IS NOT NULL")
-    expect = dict(((d, h), n) for d, h, n in raw.execute(
-        "SELECT isodow(searched_at), hour(searched_at), count(*) FROM s WHERE searched_at IS NOT NULL "
-        "AND month BETWEEN ? AND ? GROUP BY 1, 2", [period.start, period.end]).fetchall())
+    expect = dict(
+        ((d, h), n)
+        for d, h, n in raw.execute(
+            "SELECT isodow(searched_at), hour(searched_at), count(*) FROM s WHERE searched_at IS NOT NULL "
+            "AND month BETWEEN ? AND ? GROUP BY 1, 2",
+            [period.start, period.end],
+        ).fetchall()
+    )
     for r in hm.itertuples():
         assert r.count == expect.get((r.weekday, r.hour), 0)
     assert hm.loc[hm["weekday"] == 1, "day"].unique().tolist() == ["Monday"]
@@ -347,7 +391,7 @@ def test_monthly_series_gaps_and_rolling_average(raw, monthly):
     # the average is the plain mean of 12 fully published months, and absent where a window has a gap
     usable = series["count"].where(series["note"] == "")
     for i in range(11, len(series)):
-        window = usable.iloc[i - 11:i + 1]
+        window = usable.iloc[i - 11 : i + 1]
         if window.notna().all():
             assert series["rolling12"].iloc[i] == pytest.approx(window.mean())
         else:
@@ -363,7 +407,8 @@ def test_census_files_hold_no_population_by_ethnicity(warehouse):
     assert files, "the embedded census files are found"
     assert ss.ethnicity_population_files() == []
     assert ss.awaiting_ethnicity_sentence() == (
-        "Awaiting data: Census 2021 population by ethnic group for Tower Hamlets is not held.")
+        "Awaiting data: Census 2021 population by ethnic group for Tower Hamlets is not held."
+    )
 
 
 def test_a_census_file_with_ethnic_groups_would_be_found(tmp_path):
@@ -384,12 +429,15 @@ def built_charts(last12):
     g = ss.grouped(ss.load_profile(last12))
     rates = ss.rates_by(g, "self", "found")
     return {
-        "monthly": charts.monthly_with_average(ss.monthly_series(ss.load_monthly("")), "Searches per month",
-                                               "searches", note_col="note"),
-        "dots": charts.interval_dots(rates, "Find rate", "Group", "Rate", "Searches with a find",
-                                     overall_pct=rates.attrs["rate_pct"]),
-        "heatmap": charts.day_hour_heatmap(ss.heatmap_frame(ss.load_heatmap(last12)), "Searches by day and hour",
-                                           "searches"),
+        "monthly": charts.monthly_with_average(
+            ss.monthly_series(ss.load_monthly("")), "Searches per month", "searches", note_col="note"
+        ),
+        "dots": charts.interval_dots(
+            rates, "Find rate", "Group", "Rate", "Searches with a find", overall_pct=rates.attrs["rate_pct"]
+        ),
+        "heatmap": charts.day_hour_heatmap(
+            ss.heatmap_frame(ss.load_heatmap(last12)), "Searches by day and hour", "searches"
+        ),
     }
 
 
@@ -398,9 +446,15 @@ def test_new_builders_are_valid_described_offline_charts(last12):
         assert isinstance(chart, alt.TopLevelMixin)
         spec = chart.to_dict()  # validates against the Vega-Lite schema
         assert spec["description"] == alt_text and spec["width"] == "container", name
-        assert alt_text.endswith(".") and 1 <= len(re.findall(r"[.!?](?:\s|$)", alt_text)) <= 3, (name, alt_text)
+        assert alt_text.endswith(".") and 1 <= len(re.findall(r"[.!?](?:\s|$)", alt_text)) <= 3, (
+            name,
+            alt_text,
+        )
         assert isinstance(table, pd.DataFrame) and len(table) > 0
-        assert all(isinstance(c, str) and c and "_" not in c for c in table.columns), (name, list(table.columns))
+        assert all(isinstance(c, str) and c and "_" not in c for c in table.columns), (
+            name,
+            list(table.columns),
+        )
         rest = json.dumps({k: v for k, v in spec.items() if k != "$schema"})
         assert "http" not in rest and '"url"' not in rest, name
         assert spec["config"]["axis"]["labelFontSize"] >= 12
@@ -427,7 +481,7 @@ def test_monthly_chart_names_the_gaps(monthly):
 
 
 @pytest.fixture
-def page(warehouse, monkeypatch) -> AppTest:   # caches: conftest's autouse fixture
+def page(warehouse, monkeypatch) -> AppTest:  # caches: conftest's autouse fixture
     """app.py run once (registers the pages), then the Stop and search page opened in the frame."""
     monkeypatch.setenv("CSP_MODE", "internal")
     assert any(p.script == SCRIPT and not p.public for p in PAGES), "the page is registered, internal only"
@@ -459,7 +513,13 @@ def charts_with_neighbours(at: AppTest) -> list[tuple[object, object, object]]:
         kids = list(block.children.values())
         for i, el in enumerate(kids):
             if getattr(el, "type", "") == "vega_lite_chart":
-                out.append((el, kids[i + 1] if i + 1 < len(kids) else None, kids[i + 2] if i + 2 < len(kids) else None))
+                out.append(
+                    (
+                        el,
+                        kids[i + 1] if i + 1 < len(kids) else None,
+                        kids[i + 2] if i + 2 < len(kids) else None,
+                    )
+                )
     return out
 
 
@@ -479,8 +539,10 @@ def test_page_renders_with_title_described_charts_and_tables(page, raw, last12):
     assert [t.value for t in at.main.title] == ["Stop and search"]
     found = charts_with_neighbours(at)
     assert len(found) >= 10, "ethnicity x2, age, gender, object, outcome, trend, find rates, heatmap"
-    for chart, caption, expander in found:
-        assert getattr(caption, "type", "") == "caption" and caption.value.startswith("Chart description: "), caption
+    for _chart, caption, expander in found:
+        assert getattr(caption, "type", "") == "caption" and caption.value.startswith(
+            "Chart description: "
+        ), caption
         assert getattr(expander, "type", "") == "expander" and expander.label == "Table view of this chart"
         assert len(expander.table) >= 1, "the expander holds the chart's table"
     # the headline figure is the independent count for the last 12 months
@@ -494,8 +556,10 @@ def test_page_renders_with_title_described_charts_and_tables(page, raw, last12):
     assert len(at.get("deck_gl_json_chart")) == 1
     n = n_raw(raw, last12)
     no_loc = n_raw(raw, last12, extra="(longitude IS NULL OR latitude IS NULL)")
-    assert (f"Locations are anonymised to the nearest of a set of map points; searches with no location are "
-            f"excluded: {no_loc:,d} of {n:,d}.") in text
+    assert (
+        f"Locations are anonymised to the nearest of a set of map points; searches with no location are "
+        f"excluded: {no_loc:,d} of {n:,d}."
+    ) in text
     assert any(c.value.startswith("Map description: ") for c in at.caption)
     ward_tables = [t for t in at.main.table if "Ward" in list(t.value.columns)]
     assert len(ward_tables) == 1 and len(ward_tables[0].value) == 20
@@ -518,7 +582,7 @@ def test_find_rate_words_name_clear_and_unclear_groups(page, last12):
     rates = ss.rates_by(ss.grouped(ss.load_profile(last12)), "self", "found")
     shown = [m.value for m in page.markdown if m.value.startswith("- ")]
     for sentence in ss.rate_sentences(rates, "a find"):
-        assert f"- {plain(sentence)}" in shown   # group names come from the files: shown as plain text
+        assert f"- {plain(sentence)}" in shown  # group names come from the files: shown as plain text
 
 
 def test_ward_filter_changes_every_figure(page, raw, last12, busiest_ward):
@@ -540,10 +604,13 @@ def test_ward_filter_changes_every_figure(page, raw, last12, busiest_ward):
     assert metric_value(at, "Searches") == f"{n_raw(raw, last12):,d}"
 
 
-@pytest.mark.parametrize("label_start, linked_note", [
-    ("FY2022-23", "did not fill in this field"),
-    ("All data", None),
-])
+@pytest.mark.parametrize(
+    "label_start, linked_note",
+    [
+        ("FY2022-23", "did not fill in this field"),
+        ("All data", None),
+    ],
+)
 def test_other_periods_render(page, raw, label_start, linked_note):
     at = page
     box = at.selectbox(key="ss-period")
@@ -555,7 +622,9 @@ def test_other_periods_render(page, raw, label_start, linked_note):
     period = next(c for c in period if c.key == key).period
     assert metric_value(at, "Searches") == f"{n_raw(raw, period):,d}"
     for _, caption, expander in charts_with_neighbours(at):
-        assert caption.value.startswith("Chart description: ") and expander.label == "Table view of this chart"
+        assert (
+            caption.value.startswith("Chart description: ") and expander.label == "Table view of this chart"
+        )
     if linked_note:
         assert any(linked_note in i.value for i in at.info)
 
@@ -589,8 +658,8 @@ def test_headline_change_allows_for_the_search_series_own_variation(warehouse):
     """The headline verdict is the one count model: searches in the last 12 months against the 12
     before, tested with the dispersion of the monthly search series itself (searches rise and fall
     with operations far more than Poisson chance), not the exact Poisson test."""
-    from csp_data.warehouse import sql
     from csp_data.analysis.stats import compare_counts, series_dispersion
+    from csp_data.warehouse import sql
 
     monthly = sql.run("stop_search/monthly", ward_code="")
     choice = ss.period_choices(monthly)[0]

@@ -24,13 +24,19 @@ import pytest
 from scipy.stats import chi2
 
 from csp_data.analysis import stats
+from csp_data.analysis.targets import (
+    AWAITING,
+    as_records,
+    as_table,
+    assessment_window,
+    evaluate_all,
+    evaluate_partnership,
+)
 from csp_data.config import REPO_ROOT
-from csp_data.present.exports import csv_bytes
+from csp_data.plan.document import load_plan
 from csp_data.plan.partnership import COLUMNS, validate_rows
 from csp_data.plan.periods import parse
-from csp_data.plan.document import load_plan
-from csp_data.analysis.targets import (AWAITING, as_records, as_table, assessment_window, evaluate_all,
-                              evaluate_partnership)
+from csp_data.present.exports import csv_bytes
 
 TH_CODE = "E09000030"
 TH_NAME = "Tower Hamlets"
@@ -44,7 +50,10 @@ TODAY = date(2026, 11, 29)
 POLICE_TARGETS = {
     "robbery": (("crime", ("ROBBERY",), ()), -7.0),
     "business_crime": (("business",), -5.0),
-    "serious_violence": (("serious_violence",), -15.0),   # tests/independent_sv.py: crime + dashboard knife parts
+    "serious_violence": (
+        ("serious_violence",),
+        -15.0,
+    ),  # tests/independent_sv.py: crime + dashboard knife parts
     "drug_trafficking": (("crime", (), ("TRAFFICKING OF DRUGS",)), -15.0),
 }
 FY2024_25 = [date(2024, m, 1) for m in range(4, 13)] + [date(2025, m, 1) for m in range(1, 4)]
@@ -58,6 +67,7 @@ def independent_monthly(warehouse: Path, spec: tuple) -> dict[date, int]:
     but with no matching offence count 0; months the extract does not cover are absent."""
     if spec[0] == "serious_violence":
         from independent_sv import independent_serious_violence
+
         return independent_serious_violence(warehouse)
     con = duckdb.connect()
     if spec[0] == "crime":
@@ -65,18 +75,24 @@ def independent_monthly(warehouse: Path, spec: tuple) -> dict[date, int]:
         f = (warehouse / "crime_monthly.parquet").as_posix()
         universe = con.execute(
             f"SELECT DISTINCT month FROM read_parquet('{f}') WHERE level = 'borough' AND borough_code = ?",
-            [TH_CODE]).fetchall()
+            [TH_CODE],
+        ).fetchall()
         hits = con.execute(
             f"""SELECT month, sum(count) FROM read_parquet('{f}')
                 WHERE level = 'borough' AND borough_code = ?
                   AND (list_contains(?, major_category) OR list_contains(?, minor_category))
-                GROUP BY month""", [TH_CODE, list(majors), list(minors)]).fetchall()
+                GROUP BY month""",
+            [TH_CODE, list(majors), list(minors)],
+        ).fetchall()
     else:
         f = (warehouse / "business_crime_monthly.parquet").as_posix()
-        universe = con.execute(f"SELECT DISTINCT month FROM read_parquet('{f}') WHERE borough_name = ?",
-                               [TH_NAME]).fetchall()
-        hits = con.execute(f"SELECT month, sum(count) FROM read_parquet('{f}') WHERE borough_name = ? GROUP BY month",
-                           [TH_NAME]).fetchall()
+        universe = con.execute(
+            f"SELECT DISTINCT month FROM read_parquet('{f}') WHERE borough_name = ?", [TH_NAME]
+        ).fetchall()
+        hits = con.execute(
+            f"SELECT month, sum(count) FROM read_parquet('{f}') WHERE borough_name = ? GROUP BY month",
+            [TH_NAME],
+        ).fetchall()
     con.close()
     got = {m: int(c) for m, c in hits}
     return {m: got.get(m, 0) for (m,) in universe}
@@ -129,8 +145,9 @@ def independent_sum_dispersion(monthly: dict[date, int], latest: date, k: int) -
     import statsmodels.formula.api as smf
 
     ms = sorted(m for m in monthly if m <= latest)[-36:]
-    df = pd.DataFrame({"y": [monthly[m] for m in ms], "moy": [m.month for m in ms],
-                       "t": np.arange(len(ms)) / 12})
+    df = pd.DataFrame(
+        {"y": [monthly[m] for m in ms], "moy": [m.month for m in ms], "t": np.arange(len(ms)) / 12}
+    )
     fit = smf.glm("y ~ C(moy)", df, family=sm.families.Poisson()).fit(scale="X2")
     res = np.asarray(fit.resid_pearson)
     rho = min(0.9, max(0.0, float(res[:-1] @ res[1:] / (res @ res) * len(res) / (len(res) - 1))))
@@ -181,9 +198,19 @@ def plan():
 
 def synthetic(*rows: tuple) -> pd.DataFrame:
     """Synthetic partnership figures: (measure_id, period, value, unit) rows, the other columns filled."""
-    recs = [{"measure_id": m, "period": p, "value": str(v), "unit": u, "source": f"synthetic source {i}",
-             "entered_by": "synthetic tester", "entered_at": f"2026-0{1 + i % 9}-01T09:00:00", "note": "synthetic"}
-            for i, (m, p, v, u) in enumerate(rows)]
+    recs = [
+        {
+            "measure_id": m,
+            "period": p,
+            "value": str(v),
+            "unit": u,
+            "source": f"synthetic source {i}",
+            "entered_by": "synthetic tester",
+            "entered_at": f"2026-0{1 + i % 9}-01T09:00:00",
+            "note": "synthetic",
+        }
+        for i, (m, p, v, u) in enumerate(rows)
+    ]
     return pd.DataFrame(recs, columns=list(COLUMNS))
 
 
@@ -219,7 +246,9 @@ def test_every_partnership_target_is_awaiting_data_and_says_why(results):
         if t.kind == "qualitative":
             assert "recorded nothing" in r.reason, r.reason
         elif t.kind == "milestone":
-            assert re.fullmatch(r"(Is|Was) due by 30 Sep 2026; no completion has been recorded\.", r.reason), r.reason
+            assert re.fullmatch(
+                r"(Is|Was) due by 30 Sep 2026; no completion has been recorded\.", r.reason
+            ), r.reason
         else:
             assert "no figure has been recorded" in r.reason.lower(), (t.id, r.reason)
         assert "figures.csv" in r.source
@@ -317,9 +346,13 @@ def test_hand_path_agrees_with_the_documented_fixed_points():
     from the middle of the deadline year on, a third of the way one year after the baseline."""
     assert hand_factor(date(2024, 9, 1), -7) == 1.0
     assert hand_factor(date(2027, 10, 1), -7) == pytest.approx(0.93)
-    assert (hand_factor(date(2025, 9, 1), -15) + hand_factor(date(2025, 10, 1), -15)) / 2 == pytest.approx(0.95)
+    assert (hand_factor(date(2025, 9, 1), -15) + hand_factor(date(2025, 10, 1), -15)) / 2 == pytest.approx(
+        0.95
+    )
     for m in (date(2024, 11, 1), date(2025, 4, 1), date(2026, 2, 1), date(2027, 3, 1)):
-        assert hand_factor(m, -7) == pytest.approx(stats.trajectory_factor(m, parse("FY2024-25"), parse("FY2027-28"), -7))
+        assert hand_factor(m, -7) == pytest.approx(
+            stats.trajectory_factor(m, parse("FY2024-25"), parse("FY2027-28"), -7)
+        )
 
 
 # --------------------------------------------------------------------------- partnership targets, synthetic figures
@@ -330,11 +363,14 @@ def _check_valid(plan, figures):
     assert validate_rows(figures, plan, TODAY) == []
 
 
-@pytest.mark.parametrize("value,status,words", [
-    (750, "on track", "— meets it"),
-    (720, "on track", "— meets it"),
-    (700, "off track", "does not meet it"),
-])
+@pytest.mark.parametrize(
+    "value,status,words",
+    [
+        (750, "on track", "— meets it"),
+        (720, "on track", "— meets it"),
+        (700, "off track", "does not meet it"),
+    ],
+)
 def test_synthetic_fire_audits_threshold(plan, value, status, words):
     synthetic_figures = synthetic(("fire_audits", "FY2025-26", value, "count"))
     _check_valid(plan, synthetic_figures)
@@ -347,14 +383,18 @@ def test_synthetic_fire_audits_threshold(plan, value, status, words):
 
 
 def test_synthetic_threshold_uses_the_latest_period(plan):
-    synthetic_figures = synthetic(("fire_audits", "FY2024-25", 800, "count"), ("fire_audits", "FY2025-26", 650, "count"))
+    synthetic_figures = synthetic(
+        ("fire_audits", "FY2024-25", 800, "count"), ("fire_audits", "FY2025-26", 650, "count")
+    )
     r = evaluate_partnership(plan.target("fire_audits"), plan, synthetic_figures, TODAY)
     assert r.status == "off track" and r.observed == 650 and r.assessed_period.label == "FY2025-26"
 
 
 def test_synthetic_milestone_recorded_complete_is_met(plan):
-    synthetic_figures = synthetic(("education_offer", "2026-04..2026-09", "in progress", "status"),
-                                  ("education_offer", "2026-09", "complete", "status"))
+    synthetic_figures = synthetic(
+        ("education_offer", "2026-04..2026-09", "in progress", "status"),
+        ("education_offer", "2026-09", "complete", "status"),
+    )
     _check_valid(plan, synthetic_figures)
     r = evaluate_partnership(plan.target("education_offer"), plan, synthetic_figures, TODAY)
     assert r.status == "met" and r.symbol == "✔"
@@ -370,13 +410,16 @@ def test_synthetic_milestone_not_recorded(plan, today, word):
     assert "was due" in r.reason.lower() if word == "Was due" else "is due" in r.reason.lower()
 
 
-@pytest.mark.parametrize("target_id,base,later", [
-    ("modern_slavery_operations", 30, 60),    # +33% wanted (higher is better): far above the path
-    ("modern_slavery_operations", 30, 12),    # far below it
-    ("modern_slavery_operations", 30, 33),    # near the path: the interval includes it
-    ("repeat_hate_crime", 200, 300),          # -15% wanted (lower is better): far above the path
-    ("repeat_hate_crime", 200, 100),          # far below it
-])
+@pytest.mark.parametrize(
+    "target_id,base,later",
+    [
+        ("modern_slavery_operations", 30, 60),  # +33% wanted (higher is better): far above the path
+        ("modern_slavery_operations", 30, 12),  # far below it
+        ("modern_slavery_operations", 30, 33),  # near the path: the interval includes it
+        ("repeat_hate_crime", 200, 300),  # -15% wanted (lower is better): far above the path
+        ("repeat_hate_crime", 200, 100),  # far below it
+    ],
+)
 def test_synthetic_percent_change_count_target(plan, target_id, base, later):
     t = plan.target(target_id)
     m = t.measure
@@ -406,7 +449,9 @@ def test_synthetic_partnership_path_matches_the_police_path_for_a_whole_year(pla
     r = evaluate_partnership(t, plan, synthetic_figures, TODAY)
     # The police rule over the same year from a flat baseline of 30 a year (2.5 a month).
     flat = {m: 2.5 for m in parse("FY2024-25").months()}
-    police_path = stats.expected_on_path(flat, parse(year).months(), parse("FY2024-25"), parse("FY2027-28"), 33.0)
+    police_path = stats.expected_on_path(
+        flat, parse(year).months(), parse("FY2024-25"), parse("FY2027-28"), 33.0
+    )
     if months_after is not None:
         assert police_path == pytest.approx(30 * (1 + 0.33 * months_after / 36))
     assert r.expected_path == pytest.approx(police_path, abs=1e-9)
@@ -414,29 +459,34 @@ def test_synthetic_partnership_path_matches_the_police_path_for_a_whole_year(pla
 
 def test_synthetic_survey_percent_is_too_early_without_a_sample_size(plan):
     t = plan.target("women_safe_at_night")
-    synthetic_figures = synthetic(("women_safe_night", "FY2024-25", 50.0, "percent"),
-                                  ("women_safe_night", "FY2025-26", 58.0, "percent"))
+    synthetic_figures = synthetic(
+        ("women_safe_night", "FY2024-25", 50.0, "percent"), ("women_safe_night", "FY2025-26", 58.0, "percent")
+    )
     _check_valid(plan, synthetic_figures)
     r = evaluate_partnership(t, plan, synthetic_figures, TODAY)
     assert r.status == "too early to tell"
     assert "No survey sample size is recorded" in r.reason
     assert r.baseline_value == 50.0 and r.observed == 58.0
-    assert r.target_value == pytest.approx(55.0)          # +10% read as relative: 50% -> 55%
+    assert r.target_value == pytest.approx(55.0)  # +10% read as relative: 50% -> 55%
     assert 50.0 < r.expected_path < 55.0
-    assert r.ratio_low is None and r.ratio_high is None   # no interval is claimed
+    assert r.ratio_low is None and r.ratio_high is None  # no interval is claimed
 
 
-@pytest.mark.parametrize("later,status", [(150, "on track"), (100, "too early to tell"), (105, "too early to tell"),
-                                          (60, "off track")])
+@pytest.mark.parametrize(
+    "later,status",
+    [(150, "on track"), (100, "too early to tell"), (105, "too early to tell"), (60, "off track")],
+)
 def test_synthetic_any_increase_target(plan, later, status):
     t = plan.target("drug_treatment_completions")
     assert t.target_change_pct is None
-    synthetic_figures = synthetic(("drug_treatment_completions", "FY2024-25", 100, "count"),
-                                  ("drug_treatment_completions", "FY2025-26", later, "count"))
+    synthetic_figures = synthetic(
+        ("drug_treatment_completions", "FY2024-25", 100, "count"),
+        ("drug_treatment_completions", "FY2025-26", later, "count"),
+    )
     _check_valid(plan, synthetic_figures)
     r = evaluate_partnership(t, plan, synthetic_figures, TODAY)
     assert r.status == status, r.reason
-    assert r.baseline_value == 100 and r.target_value == 100 and r.expected_path == 100   # a flat path
+    assert r.baseline_value == 100 and r.target_value == 100 and r.expected_path == 100  # a flat path
     assert r.target_text == "an increase by FY2027-28 (no size stated)"
 
 
@@ -476,32 +526,45 @@ def test_synthetic_figures_through_evaluate_all(warehouse, plan):
 FY = parse("FY2024-25")
 
 
-@pytest.mark.parametrize("latest,start,end", [
-    (date(2025, 4, 1), date(2024, 5, 1), date(2025, 4, 1)),    # 1 month into FY2025-26: last 12 months
-    (date(2025, 5, 1), date(2024, 6, 1), date(2025, 5, 1)),    # 2 months in: last 12 months
-    (date(2025, 6, 1), date(2025, 4, 1), date(2025, 6, 1)),    # 3 months in: FY to date
-    (date(2026, 2, 1), date(2025, 4, 1), date(2026, 2, 1)),    # 11 months in
-    (date(2026, 3, 1), date(2025, 4, 1), date(2026, 3, 1)),    # the whole year
-    (date(2026, 4, 1), date(2025, 5, 1), date(2026, 4, 1)),    # 1 month into FY2026-27
-    (date(2026, 7, 1), date(2026, 4, 1), date(2026, 7, 1)),    # 4 months into FY2026-27
-])
+@pytest.mark.parametrize(
+    "latest,start,end",
+    [
+        (date(2025, 4, 1), date(2024, 5, 1), date(2025, 4, 1)),  # 1 month into FY2025-26: last 12 months
+        (date(2025, 5, 1), date(2024, 6, 1), date(2025, 5, 1)),  # 2 months in: last 12 months
+        (date(2025, 6, 1), date(2025, 4, 1), date(2025, 6, 1)),  # 3 months in: FY to date
+        (date(2026, 2, 1), date(2025, 4, 1), date(2026, 2, 1)),  # 11 months in
+        (date(2026, 3, 1), date(2025, 4, 1), date(2026, 3, 1)),  # the whole year
+        (date(2026, 4, 1), date(2025, 5, 1), date(2026, 4, 1)),  # 1 month into FY2026-27
+        (date(2026, 7, 1), date(2026, 4, 1), date(2026, 7, 1)),  # 4 months into FY2026-27
+    ],
+)
 def test_assessment_window(latest, start, end):
     w = assessment_window(latest, FY)
     assert (w.start, w.end) == (start, end)
 
 
 def test_assessment_window_never_reaches_back_into_a_mid_year_baseline():
-    cal = parse("2024")                                       # a calendar-year baseline ends in Dec 2024
-    assert (assessment_window(date(2025, 3, 1), cal).start) == date(2025, 1, 1)    # 3 months after it
-    w = assessment_window(date(2025, 2, 1), cal)               # only 2 months after: last 12
+    cal = parse("2024")  # a calendar-year baseline ends in Dec 2024
+    assert (assessment_window(date(2025, 3, 1), cal).start) == date(2025, 1, 1)  # 3 months after it
+    w = assessment_window(date(2025, 2, 1), cal)  # only 2 months after: last 12
     assert (w.start, w.end) == (date(2024, 3, 1), date(2025, 2, 1))
 
 
 # --------------------------------------------------------------------------- tables for the page and the CSV
 
 
-NUMERIC = ["priority", "baseline_value", "target_change_pct", "threshold", "target_value", "observed",
-           "expected_on_path", "expected_no_change", "ratio_low", "ratio_high"]
+NUMERIC = [
+    "priority",
+    "baseline_value",
+    "target_change_pct",
+    "threshold",
+    "target_value",
+    "observed",
+    "expected_on_path",
+    "expected_no_change",
+    "ratio_low",
+    "ratio_high",
+]
 
 
 def test_as_records_and_its_csv_keep_numbers_numeric(results, by_id):
@@ -559,7 +622,7 @@ def test_partnership_counts_of_people_on_public_pages_follow_the_10_5_rule(plan,
 def test_partnership_counts_of_things_are_shown_exactly(plan, value, shown):
     from csp_data.analysis.targets import public_value_text
 
-    t = plan.target("fire_audits")     # audits, not people: about_people = false in the plan
+    t = plan.target("fire_audits")  # audits, not people: about_people = false in the plan
     r = evaluate_partnership(t, plan, synthetic((t.measure, "FY2025-26", value, "count")), TODAY)
     assert public_value_text(r) == f"FY2025-26: {shown}"
 
@@ -568,8 +631,9 @@ def test_survey_percentages_are_not_shown_publicly_without_a_base(plan):
     from csp_data.analysis.targets import public_value_text
 
     t = plan.target("women_safe_at_night")
-    synthetic_figures = synthetic(("women_safe_night", "FY2024-25", 50.0, "percent"),
-                                  ("women_safe_night", "FY2025-26", 58.0, "percent"))
+    synthetic_figures = synthetic(
+        ("women_safe_night", "FY2024-25", 50.0, "percent"), ("women_safe_night", "FY2025-26", 58.0, "percent")
+    )
     r = evaluate_partnership(t, plan, synthetic_figures, TODAY)
     text = public_value_text(r)
     assert "58" not in text and "not shown" in text

@@ -10,25 +10,22 @@ import math
 import re
 from datetime import date
 
-from conftest import page_warnings
 import duckdb
 import pandas as pd
 import pytest
-import streamlit as st
+from conftest import page_warnings
 from scipy import stats
 from streamlit.testing.v1 import AppTest
-
-from csp_data.present import maps
 
 from csp_data.analysis import ttcg
 from csp_data.config import REPO_ROOT, settings
 from csp_data.plan.measures import get
 from csp_data.plan.periods import add_months
+from csp_data.present import maps
 
 APP = REPO_ROOT / "app.py"
 PAGE = "pages/operations/ttcg.py"
 TIMEOUT = 120
-
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +54,10 @@ def items(warehouse, latest, frame) -> list:
 
 
 def _filter(m) -> tuple[str, list]:
-    return "(list_contains(?, major_category) OR list_contains(?, minor_category))", [list(m.majors), list(m.minors)]
+    return "(list_contains(?, major_category) OR list_contains(?, minor_category))", [
+        list(m.majors),
+        list(m.minors),
+    ]
 
 
 # ---------------------------------------------------------------- ward x category against expected
@@ -67,11 +67,24 @@ def test_ward_expected_has_every_ward_and_category(con, frame):
     wards = con.execute("SELECT ward_code, ward_name FROM w").df()
     assert len(wards) == 20
     assert len(frame) == 20 * len(ttcg.DEFAULT_CATEGORIES)
-    assert list(frame.columns[:11]) == ["ward_code", "ward_name", "category", "label", "latest", "expected",
-                                        "expected_months", "ratio", "p_high", "p_low", "flag"]
+    assert list(frame.columns[:11]) == [
+        "ward_code",
+        "ward_name",
+        "category",
+        "label",
+        "latest",
+        "expected",
+        "expected_months",
+        "ratio",
+        "p_high",
+        "p_low",
+        "flag",
+    ]
     assert frame.groupby("category").size().to_dict() == {c: 20 for c in ttcg.DEFAULT_CATEGORIES}
     assert list(dict.fromkeys(frame["category"])) == list(ttcg.DEFAULT_CATEGORIES)
-    assert set(zip(frame["ward_code"], frame["ward_name"])) == set(zip(wards["ward_code"], wards["ward_name"]))
+    assert set(zip(frame["ward_code"], frame["ward_name"])) == set(
+        zip(wards["ward_code"], wards["ward_name"])
+    )
     assert (frame["expected_months"] == 12).all()
     assert set(frame["flag"]) <= {"", ttcg.FLAG_HIGH, ttcg.FLAG_LOW}
 
@@ -82,14 +95,23 @@ def test_latest_and_expected_match_an_independent_duckdb_count(con, frame, lates
     where, args = _filter(m)
     got = frame[frame["category"] == category].set_index("ward_code")
     first = add_months(latest, -12)
-    counts = con.execute(f"""
+    counts = (
+        con.execute(
+            f"""
         SELECT w.ward_code,
                coalesce(sum(cm.count) FILTER (WHERE cm.month = ?), 0) AS latest,
                coalesce(sum(cm.count) FILTER (WHERE cm.month >= ? AND cm.month < ?), 0) AS prev_total
         FROM w LEFT JOIN cm ON cm.level = 'ward' AND cm.area_code = w.ward_code AND {where}
-        GROUP BY w.ward_code""", [latest, first, latest, *args]).df().set_index("ward_code")
-    n_prev = con.execute("SELECT count(DISTINCT month) FROM cm WHERE level = 'ward' AND month >= ? AND month < ?",
-                         [first, latest]).fetchone()[0]
+        GROUP BY w.ward_code""",
+            [latest, first, latest, *args],
+        )
+        .df()
+        .set_index("ward_code")
+    )
+    n_prev = con.execute(
+        "SELECT count(DISTINCT month) FROM cm WHERE level = 'ward' AND month >= ? AND month < ?",
+        [first, latest],
+    ).fetchone()[0]
     assert n_prev == 12
     assert got["latest"].to_dict() == counts["latest"].astype(int).to_dict()
     for code, row in got.iterrows():
@@ -101,17 +123,20 @@ def independent_prediction_dispersion(con, m, latest: date) -> float:
     """Mean of (count - mean of the ward's previous 12 months)^2 / that mean over every ward and the
     24 months before ``latest``, floored at 1, straight from the Parquet with pandas."""
     where, args = _filter(m)
-    df = con.execute(f"""
+    df = con.execute(
+        f"""
         SELECT w.ward_code, mm.month, coalesce(sum(cm.count), 0) AS n
         FROM w CROSS JOIN (SELECT DISTINCT month FROM cm WHERE level = 'ward' AND month >= ? AND month < ?) AS mm
         LEFT JOIN cm ON cm.level = 'ward' AND cm.area_code = w.ward_code AND cm.month = mm.month AND {where}
-        GROUP BY w.ward_code, mm.month""", [add_months(latest, -36), latest, *args]).df()
+        GROUP BY w.ward_code, mm.month""",
+        [add_months(latest, -36), latest, *args],
+    ).df()
     wide = df.pivot(index="month", columns="ward_code", values="n").sort_index()
     terms = []
     for i in range(12, len(wide)):
         if pd.Timestamp(wide.index[i]).date() < add_months(latest, -24):
             continue
-        e = wide.iloc[i - 12:i].mean()
+        e = wide.iloc[i - 12 : i].mean()
         y = wide.iloc[i]
         ok = e > 0
         terms += list(((y[ok] - e[ok]) ** 2 / e[ok]).to_numpy())
@@ -137,13 +162,22 @@ def test_p_values_are_quasi_poisson_tails_under_false_discovery_control(con, fra
     reject, q, _, _ = multipletests(two, alpha=0.05, method="fdr_bh")
     assert frame["q"].to_numpy() == pytest.approx(q, rel=1e-9)
     for r, rej in zip(frame.itertuples(), reject):
-        want = (ttcg.FLAG_HIGH if rej and r.latest > r.expected and r.latest >= ttcg.MIN_HIGH_COUNT
-                else ttcg.FLAG_LOW if rej and r.latest < r.expected else "")
+        want = (
+            ttcg.FLAG_HIGH
+            if rej and r.latest > r.expected and r.latest >= ttcg.MIN_HIGH_COUNT
+            else ttcg.FLAG_LOW
+            if rej and r.latest < r.expected
+            else ""
+        )
         assert r.flag == want
-    assert all(p > 1.3 for p in phis.values()), "ward months stray from a 12-month mean well beyond Poisson chance"
+    assert all(p > 1.3 for p in phis.values()), (
+        "ward months stray from a 12-month mean well beyond Poisson chance"
+    )
     # The exact Poisson tails at p < 0.01 flagged a dozen cells this month; chance alone explains them.
-    old = [ttcg.flag_for(int(r.latest), *ttcg.poisson_tails(int(r.latest), r.expected), alpha=0.01)
-           for r in frame.itertuples()]
+    old = [
+        ttcg.flag_for(int(r.latest), *ttcg.poisson_tails(int(r.latest), r.expected), alpha=0.01)
+        for r in frame.itertuples()
+    ]
     assert sum(1 for f in old if f) >= 5
     assert (frame["flag"] == "").all()
 
@@ -159,10 +193,10 @@ def test_a_cell_far_above_its_expectation_is_still_flagged():
 
 def test_poisson_tails_edge_cases():
     assert ttcg.poisson_tails(0, 3.0) == pytest.approx((1.0, math.exp(-3.0)))
-    hi, lo = ttcg.poisson_tails(5, 0.0)          # nothing expected, five seen: as extreme as it gets
+    hi, lo = ttcg.poisson_tails(5, 0.0)  # nothing expected, five seen: as extreme as it gets
     assert hi == 0.0 and lo == 1.0
     assert all(math.isnan(x) for x in ttcg.poisson_tails(3, float("nan")))
-    assert ttcg.flag_for(2, 0.001, 0.99) == ""   # too few offences to call "well above"
+    assert ttcg.flag_for(2, 0.001, 0.99) == ""  # too few offences to call "well above"
     assert ttcg.flag_for(9, 0.009, 0.99) == ttcg.FLAG_HIGH
     assert ttcg.flag_for(0, 1.0, 0.005) == ttcg.FLAG_LOW
 
@@ -193,10 +227,15 @@ def test_exceptions_are_sorted_and_name_real_wards(con, items, frame, latest):
             assert e.where in ward_names, e
     # (b) is exactly the "well above expected" cells of the frame
     wards = {(e.ward_code, e.category) for e in items if e.kind == "ward"}
-    assert wards == set(zip(*[frame.loc[frame["flag"] == ttcg.FLAG_HIGH, c] for c in ("ward_code", "category")]))
+    assert wards == set(
+        zip(*[frame.loc[frame["flag"] == ttcg.FLAG_HIGH, c] for c in ("ward_code", "category")])
+    )
     # (c) LSOAs are new or intensifying, and their ward is the LSOA's ward in the warehouse
-    lsoa_wards = dict(con.execute(f"SELECT lsoa21_code, ward_code FROM read_parquet("
-                                  f"'{settings().warehouse_dir / 'lsoas.parquet'}')").fetchall())
+    lsoa_wards = dict(
+        con.execute(
+            f"SELECT lsoa21_code, ward_code FROM read_parquet('{settings().warehouse_dir / 'lsoas.parquet'}')"
+        ).fetchall()
+    )
     for e in items:
         if e.kind == "lsoa":
             assert e.extra["class"] in ("new", "intensifying")
@@ -214,8 +253,12 @@ def test_borough_breaches_agree_with_the_control_chart(items, latest):
             from csp_data.warehouse import sql
 
             m = get(c)
-            df = sql.run("crime/borough_monthly", borough_code=settings().borough_code, majors=list(m.majors),
-                         minors=list(m.minors))
+            df = sql.run(
+                "crime/borough_monthly",
+                borough_code=settings().borough_code,
+                majors=list(m.majors),
+                minors=list(m.minors),
+            )
             df = df[pd.to_datetime(df["month"]).dt.date <= latest]
             ch = monthly_control(df[["month", "count"]])
             assert ch["signal"].iloc[-1] == b.signal
@@ -260,7 +303,9 @@ def test_lsoa_note_says_plainly_where_nothing_survives(latest):
         assert f"{get(c).label} {int(em[c]['emerging'].isin(ttcg.HOT_FINAL).sum())}" in note
     # the wall screen's short form names the categories with none, and nothing else
     short = ttcg.lsoa_hotspot_note(latest, ttcg.DEFAULT_CATEGORIES, emerging=em, short=True)
-    assert short.startswith("No LSOA hot spot in ") and "after allowing for 169 areas tested at once: " in short
+    assert (
+        short.startswith("No LSOA hot spot in ") and "after allowing for 169 areas tested at once: " in short
+    )
     assert short.endswith(", ".join(get(c).label.lower() for c in none) + ".")
 
 
@@ -273,23 +318,44 @@ WARDS = {"E05009333": "Spitalfields & Banglatown", "E05009336": "Whitechapel"}
 def test_view_defaults_and_valid_parameters():
     v = ttcg.resolve_view({}, MONTHS, WARDS)
     assert (v.month, v.categories, v.ward, v.map_category, v.warnings) == (
-        date(2026, 2, 1), ttcg.DEFAULT_CATEGORIES, None, None, ())
-    v = ttcg.resolve_view({"month": "2025-06", "categories": "Robbery, burglary,robbery", "ward": "e05009333",
-                           "map": "burglary"}, MONTHS, WARDS)
+        date(2026, 2, 1),
+        ttcg.DEFAULT_CATEGORIES,
+        None,
+        None,
+        (),
+    )
+    v = ttcg.resolve_view(
+        {
+            "month": "2025-06",
+            "categories": "Robbery, burglary,robbery",
+            "ward": "e05009333",
+            "map": "burglary",
+        },
+        MONTHS,
+        WARDS,
+    )
     assert (v.month, v.categories, v.ward, v.map_category, v.warnings) == (
-        date(2025, 6, 1), ("robbery", "burglary"), "E05009333", "burglary", ())
+        date(2025, 6, 1),
+        ("robbery", "burglary"),
+        "E05009333",
+        "burglary",
+        (),
+    )
 
 
-@pytest.mark.parametrize("params, fragment", [
-    ({"month": "2026-13"}, "is not a month"),
-    ({"month": "__import__('os')"}, "is not a month"),
-    ({"month": "2031-01"}, "cannot be shown"),
-    ({"categories": "robbery,arson"}, "Unknown category “arson”"),
-    ({"categories": "nonsense"}, "standard TTCG set"),
-    ({"ward": "E05000001"}, "not a ward of this borough"),
-    ({"ward": "[x](javascript:alert(1))"}, "not a ward of this borough"),
-    ({"map": "theft", "categories": "robbery"}, "The map cannot show"),
-])
+@pytest.mark.parametrize(
+    "params, fragment",
+    [
+        ({"month": "2026-13"}, "is not a month"),
+        ({"month": "__import__('os')"}, "is not a month"),
+        ({"month": "2031-01"}, "cannot be shown"),
+        ({"categories": "robbery,arson"}, "Unknown category “arson”"),
+        ({"categories": "nonsense"}, "standard TTCG set"),
+        ({"ward": "E05000001"}, "not a ward of this borough"),
+        ({"ward": "[x](javascript:alert(1))"}, "not a ward of this borough"),
+        ({"map": "theft", "categories": "robbery"}, "The map cannot show"),
+    ],
+)
 def test_bad_parameters_fall_back_with_a_warning(params, fragment):
     v = ttcg.resolve_view(params, MONTHS, WARDS)
     assert any(fragment in w for w in v.warnings), v.warnings
@@ -305,8 +371,12 @@ def test_query_string_round_trip():
     assert q == "?month=2026-02&categories=robbery,burglary&ward=E05009333&map=burglary"
     params = dict(p.split("=") for p in q[1:].split("&"))
     v = ttcg.resolve_view(params, MONTHS, WARDS)
-    assert (v.month, v.categories, v.ward, v.map_category) == (date(2026, 2, 1), ("robbery", "burglary"),
-                                                               "E05009333", "burglary")
+    assert (v.month, v.categories, v.ward, v.map_category) == (
+        date(2026, 2, 1),
+        ("robbery", "burglary"),
+        "E05009333",
+        "burglary",
+    )
 
 
 # ---------------------------------------------------------------- table and map
@@ -314,7 +384,11 @@ def test_query_string_round_trip():
 
 def test_grid_cells_say_it_in_symbols_and_words(frame):
     table = ttcg.grid(frame, ttcg.DEFAULT_CATEGORIES, focus_ward="E05009333")
-    assert len(table) == 20 and table.loc[0, "ward_code"] == "E05009333" and table.loc[0, "Ward"].startswith("▶ ")
+    assert (
+        len(table) == 20
+        and table.loc[0, "ward_code"] == "E05009333"
+        and table.loc[0, "Ward"].startswith("▶ ")
+    )
     labels = [get(c).label for c in ttcg.DEFAULT_CATEGORIES]
     assert list(table.columns) == ["ward_code", "Ward", *labels, "flags"]
     for r in frame.itertuples():
@@ -330,8 +404,16 @@ def test_map_is_offline_labelled_and_fits(frame, warehouse, latest):
     em = ttcg.lsoa_emerging(latest, "robbery")
     from csp_data.analysis import hotspots
 
-    spec = ttcg.ratio_map(frame, "robbery", shapes, hotspots.lsoa_geometry()[["code", "geometry"]], em,
-                          focus_ward="E05009333", height=640, width=760)
+    spec = ttcg.ratio_map(
+        frame,
+        "robbery",
+        shapes,
+        hotspots.lsoa_geometry()[["code", "geometry"]],
+        em,
+        focus_ward="E05009333",
+        height=640,
+        width=760,
+    )
     doc = json.loads(spec.deck.to_json())
     assert "http" not in spec.deck.to_json()
     assert doc.get("mapProvider") is None
@@ -346,8 +428,10 @@ def test_map_is_offline_labelled_and_fits(frame, warehouse, latest):
     flagged = frame[(frame["category"] == "robbery") & (frame["flag"] == ttcg.FLAG_HIGH)]
     assert sum("\n▲ " in t for t in texts) == len(flagged)
     for r in flagged.itertuples():
-        assert any(t.startswith(ttcg.wrap_name(r.ward_name)) and f"▲ {r.latest} vs {r.expected:.0f}" in t
-                   for t in texts)
+        assert any(
+            t.startswith(ttcg.wrap_name(r.ward_name)) and f"▲ {r.latest} vs {r.expected:.0f}" in t
+            for t in texts
+        )
     hot = em[em["emerging"].isin(["new", "intensifying"])]
     if not hot.empty:
         assert len(layers["lsoa_labels"]["data"]) == len(hot)
@@ -375,7 +459,7 @@ def test_ward_labels_do_not_overlap(frame, category):
         x, y = ttcg._mercator_px(lon, lat, zoom)
         boxes.append((x - w / 2, y - h / 2, x + w / 2, y + h / 2))
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert a[2] < b[0] or a[0] > b[2] or a[3] < b[1] or a[1] > b[3], (a, b)
     import shapely
 
@@ -404,7 +488,6 @@ def test_cached_loaders_recompute_when_the_warehouse_changes(warehouse, monkeypa
 
 
 # ---------------------------------------------------------------- the page (AppTest)
-
 
 
 def open_ttcg(**params) -> AppTest:
@@ -460,12 +543,15 @@ def test_page_uses_valid_url_parameters(app_env):
     assert any(layer["id"] == "focus" for layer in doc["layers"])
 
 
-@pytest.mark.parametrize("params, fragment", [
-    ({"month": "1999-99"}, "is not a month"),
-    ({"month": "2040-01"}, "cannot be shown"),
-    ({"categories": "robbery,not-a-crime"}, "Unknown category"),
-    ({"ward": "E05999999"}, "not a ward of this borough"),
-])
+@pytest.mark.parametrize(
+    "params, fragment",
+    [
+        ({"month": "1999-99"}, "is not a month"),
+        ({"month": "2040-01"}, "cannot be shown"),
+        ({"categories": "robbery,not-a-crime"}, "Unknown category"),
+        ({"ward": "E05999999"}, "not a ward of this borough"),
+    ],
+)
 def test_page_warns_on_invalid_url_parameters(app_env, latest, params, fragment):
     at = open_ttcg(**params)
     assert not at.exception and not at.error

@@ -27,22 +27,34 @@ from publisher_server import PublisherServer
 from shapely.geometry import Polygon
 
 from csp_data import __main__ as cli
-from csp_data.warehouse import build, catalogue, db, update
 from csp_data.config import REPO_ROOT, settings
+from csp_data.warehouse import build, catalogue, db, update
 
 SOURCES = REPO_ROOT / "data" / "sources"
-LEFT_OUT = ("mps/mps_borough_crime_2024-03_2026-02.parquet", "mps/mps_ward_crime_2024-03_2026-03.parquet",
-            "mps/mps_lsoa_crime_2024-02_2026-02.parquet", "mps/mps_monthly_crime_dashboard_knife_2022-03_2026-02.parquet",
-            "police_uk/th_street_all_crime_2026-01.csv.gz")
+LEFT_OUT = (
+    "mps/mps_borough_crime_2024-03_2026-02.parquet",
+    "mps/mps_ward_crime_2024-03_2026-03.parquet",
+    "mps/mps_lsoa_crime_2024-02_2026-02.parquet",
+    "mps/mps_monthly_crime_dashboard_knife_2022-03_2026-02.parquet",
+    "police_uk/th_street_all_crime_2026-01.csv.gz",
+)
 STOPS = "police_uk/th_stop_and_search.csv.gz"
 OUTCOMES = "police_uk/th_outcomes_burglary_subset_2012-01_2025-02.csv.gz"
 BUSINESS = "mps/mps_business_crime_offences.parquet"
 NEW = {  # source -> the months the stand-in has that the stale copy lacks
-    "mps_borough": [f"{y}-{m:02d}" for y in (2024, 2025, 2026) for m in range(1, 13)
-                    if "2024-03" <= f"{y}-{m:02d}" <= "2026-02"],
+    "mps_borough": [
+        f"{y}-{m:02d}"
+        for y in (2024, 2025, 2026)
+        for m in range(1, 13)
+        if "2024-03" <= f"{y}-{m:02d}" <= "2026-02"
+    ],
     "mps_ward": ["2026-03"],
-    "mps_lsoa": [f"{y}-{m:02d}" for y in (2025, 2026) for m in range(1, 13) if "2025-08" <= f"{y}-{m:02d}" <= "2026-02"],
-    "mps_dashboard": [f"{y}-{m:02d}" for y in (2025, 2026) for m in range(1, 13) if "2025-08" <= f"{y}-{m:02d}" <= "2026-02"],
+    "mps_lsoa": [
+        f"{y}-{m:02d}" for y in (2025, 2026) for m in range(1, 13) if "2025-08" <= f"{y}-{m:02d}" <= "2026-02"
+    ],
+    "mps_dashboard": [
+        f"{y}-{m:02d}" for y in (2025, 2026) for m in range(1, 13) if "2025-08" <= f"{y}-{m:02d}" <= "2026-02"
+    ],
     "mps_business": ["2025-07"],
     "police_uk_street": ["2026-01"],
     "police_uk_outcomes": ["2025-02"],
@@ -52,6 +64,7 @@ FAST = dict(timeout=5.0, retries=2, backoff=0.0, rate=1000.0, burst=1000, sleep=
 
 
 # ----------------------------------------------------------------------------- fixtures
+
 
 @pytest.fixture(autouse=True)
 def no_internet(monkeypatch):
@@ -91,7 +104,11 @@ def _stale_template(tmp_path_factory) -> Path:
         (root / "sources" / rel).unlink()
     # the real stop-and-search rows without Aug 2024 (by the local month the build uses)
     ss = pd.read_csv(SOURCES / STOPS, dtype=str, keep_default_na=False)
-    local = pd.to_datetime(ss["Date"], utc=True, format="ISO8601").dt.tz_convert("Europe/London").dt.strftime("%Y-%m")
+    local = (
+        pd.to_datetime(ss["Date"], utc=True, format="ISO8601")
+        .dt.tz_convert("Europe/London")
+        .dt.strftime("%Y-%m")
+    )
     ss = ss[(local != "2024-08") & (ss["Date"].str.slice(0, 7) != "2024-08")]
     with gzip.open(root / "sources" / STOPS, "wt", encoding="utf-8", newline="") as fh:
         ss.to_csv(fh, index=False)
@@ -109,7 +126,9 @@ def _stale_template(tmp_path_factory) -> Path:
                 f["as_of"] = cut[f["path"]]
             f["snapshot"] = f["snapshot"] + " (test copy without its newest month)"
     man_path.write_text(json.dumps(man, indent=1))
-    cfg = settings().__class__(data_dir=root, mode="internal", borough_name="Tower Hamlets", borough_code="E09000030")
+    cfg = settings().__class__(
+        data_dir=root, mode="internal", borough_name="Tower Hamlets", borough_code="E09000030"
+    )
     build.build(cfg)
     return root
 
@@ -133,7 +152,10 @@ def server(monkeypatch):
 
 
 def run(names=None, dry_run=False, **opts):
-    return {r.name: r for r in update.run(settings(), names, dry_run=dry_run, opts=update.Options(**{**FAST, **opts}))}
+    return {
+        r.name: r
+        for r in update.run(settings(), names, dry_run=dry_run, opts=update.Options(**{**FAST, **opts}))
+    }
 
 
 def wh(data: Path, sql: str):
@@ -150,11 +172,14 @@ def ward_max(data: Path) -> str:
 
 
 def real_street_rows(month: str) -> int:
-    df = pd.read_csv(SOURCES / f"police_uk/th_street_all_crime_{month}.csv.gz", dtype=str, keep_default_na=False)
+    df = pd.read_csv(
+        SOURCES / f"police_uk/th_street_all_crime_{month}.csv.gz", dtype=str, keep_default_na=False
+    )
     return len(df)
 
 
 # ----------------------------------------------------------------------------- the whole run
+
 
 def test_update_brings_each_new_month_and_a_second_run_changes_nothing(stale, server, capsys):
     assert ward_max(stale) == "2026-02"
@@ -172,11 +197,20 @@ def test_update_brings_each_new_month_and_a_second_run_changes_nothing(stale, se
     assert ward_max(stale) == "2026-03"
     n = wh(stale, "SELECT count(*) FROM 'WH/street_crime.parquet' WHERE month = DATE '2026-01-01'")[0][0]
     assert n == real_street_rows("2026-01") == 3396
-    asb = wh(stale, "SELECT count(*) FROM 'WH/street_crime.parquet' WHERE month = DATE '2026-01-01' "
-                    "AND crime_type = 'Anti-social behaviour'")[0][0]
+    asb = wh(
+        stale,
+        "SELECT count(*) FROM 'WH/street_crime.parquet' WHERE month = DATE '2026-01-01' "
+        "AND crime_type = 'Anti-social behaviour'",
+    )[0][0]
     assert asb == 703  # the ASB rows of the real Jan 2026 file
-    real_ss = wh(REPO_ROOT / "data", "SELECT count(*) FROM 'WH/stop_search.parquet' WHERE month = DATE '2024-08-01'")[0][0]
-    assert wh(stale, "SELECT count(*) FROM 'WH/stop_search.parquet' WHERE month = DATE '2024-08-01'")[0][0] == real_ss > 0
+    real_ss = wh(
+        REPO_ROOT / "data", "SELECT count(*) FROM 'WH/stop_search.parquet' WHERE month = DATE '2024-08-01'"
+    )[0][0]
+    assert (
+        wh(stale, "SELECT count(*) FROM 'WH/stop_search.parquet' WHERE month = DATE '2024-08-01'")[0][0]
+        == real_ss
+        > 0
+    )
     # run again: nothing new, nothing changed
     manifest_before = (stale / "sources" / "manifest.json").read_bytes()
     server.reset_log()
@@ -236,22 +270,33 @@ def test_over_limit_splits_and_edge_points_count_once(stale, server):
     assert res.status == "updated", res.why
     area = [p for _, p in server.log if p.endswith("all-crime")]
     assert len(area) > 40  # some wards had to be split
-    assert wh(stale, "SELECT count(*) FROM 'WH/street_crime.parquet' WHERE month = DATE '2026-01-01'")[0][0] == 3396
+    assert (
+        wh(stale, "SELECT count(*) FROM 'WH/street_crime.parquet' WHERE month = DATE '2026-01-01'")[0][0]
+        == 3396
+    )
 
 
 # ----------------------------------------------------------------------------- faults: nothing changes
 
-@pytest.mark.parametrize("fault, source, why", [
-    (dict(truncate={"/datastore/download/"}), "mps_ward", "cut short"),
-    (dict(rename_column={"WardCode": "Ward Code"}), "mps_ward", "changed the columns: missing WardCode; new: Ward Code"),
-    (dict(partial_month="2026-03"), "mps_ward", "month 2026-03 looks only partly published"),
-    (dict(partial_month="2026-01"), "police_uk_street", "month 2026-01 looks only partly published"),
-    (dict(too_many_first=10**6), "police_uk_street", "HTTP 429"),
-    (dict(truncate={"all-crime"}), "police_uk_street", "cut short"),
-    (dict(limit=0), "police_uk_street", "still over the 10,000-record limit"),
-    # a file ingest refuses (a month in the future): the source fails with ingest's reason
-    (dict(rename_column={"202603": "209912"}), "mps_ward", "ingest did not land the file: "),
-])
+
+@pytest.mark.parametrize(
+    "fault, source, why",
+    [
+        (dict(truncate={"/datastore/download/"}), "mps_ward", "cut short"),
+        (
+            dict(rename_column={"WardCode": "Ward Code"}),
+            "mps_ward",
+            "changed the columns: missing WardCode; new: Ward Code",
+        ),
+        (dict(partial_month="2026-03"), "mps_ward", "month 2026-03 looks only partly published"),
+        (dict(partial_month="2026-01"), "police_uk_street", "month 2026-01 looks only partly published"),
+        (dict(too_many_first=10**6), "police_uk_street", "HTTP 429"),
+        (dict(truncate={"all-crime"}), "police_uk_street", "cut short"),
+        (dict(limit=0), "police_uk_street", "still over the 10,000-record limit"),
+        # a file ingest refuses (a month in the future): the source fails with ingest's reason
+        (dict(rename_column={"202603": "209912"}), "mps_ward", "ingest did not land the file: "),
+    ],
+)
 def test_fault_leaves_data_as_it_was(stale, server, fault, source, why):
     before = tree(stale)
     for k, v in fault.items():
@@ -318,6 +363,7 @@ def test_no_internet_guard_works():
 
 # ----------------------------------------------------------------------------- units
 
+
 def test_rate_limiter_allows_a_burst_of_30_then_15_a_second():
     now = [0.0]
     slept = []
@@ -338,9 +384,24 @@ def test_rate_limiter_allows_a_burst_of_30_then_15_a_second():
 def test_pick_resource_by_title_skips_historical_and_takes_newest():
     src = next(s for s in catalogue.load_sources() if s.name == "mps_borough")
     res = [
-        {"title": "MPS Borough Level Crime (Historical)", "url": "h.csv", "format": "csv", "last_modified": "2026-12-01"},
-        {"title": "MPS Borough Level Crime (most recent 24 months)", "url": "a.csv", "format": "csv", "last_modified": "2026-10-01"},
-        {"title": "MPS Borough Level Crime (most recent 24 months)", "url": "b.csv", "format": "csv", "last_modified": "2026-11-01"},
+        {
+            "title": "MPS Borough Level Crime (Historical)",
+            "url": "h.csv",
+            "format": "csv",
+            "last_modified": "2026-12-01",
+        },
+        {
+            "title": "MPS Borough Level Crime (most recent 24 months)",
+            "url": "a.csv",
+            "format": "csv",
+            "last_modified": "2026-10-01",
+        },
+        {
+            "title": "MPS Borough Level Crime (most recent 24 months)",
+            "url": "b.csv",
+            "format": "csv",
+            "last_modified": "2026-11-01",
+        },
         {"title": "MPS Borough Level Crime guide", "url": "g.pdf", "format": "pdf"},
     ]
     assert update.pick_resource(res, src)["url"] == "b.csv"
@@ -368,6 +429,7 @@ def test_split_polygon_and_poly_param():
 
 # ----------------------------------------------------------------------------- the pages follow
 
+
 def _page_text(script: str | None) -> tuple[list[str], str]:
     """Titles and every text element of a page, rendered by AppTest from the current data folder."""
     import streamlit as st
@@ -382,8 +444,11 @@ def _page_text(script: str | None) -> tuple[list[str], str]:
     if script:
         at.switch_page(script).run()
         assert not at.exception, [e.value for e in at.exception]
-    parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "metric")
-             for e in getattr(at.main, kind)]
+    parts = [
+        e.value
+        for kind in ("title", "header", "subheader", "markdown", "caption", "metric")
+        for e in getattr(at.main, kind)
+    ]
     return [t.value for t in at.main.title], "\n".join(str(p) for p in parts).replace("\\", "")
 
 

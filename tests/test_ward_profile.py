@@ -8,22 +8,20 @@ itself is computed in public mode, where the page is served.
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
-import streamlit as st
 from conftest import shown
 from streamlit.testing.v1 import AppTest
 
-from csp_data.warehouse import db
+from csp_data.analysis.ward_profile import WARD_CODE, WardError, profile, resolve
 from csp_data.config import REPO_ROOT, settings
 from csp_data.config.pages import PAGES
 from csp_data.plan.periods import add_months
-from csp_data.analysis.ward_profile import WARD_CODE, WardError, profile, resolve
+from csp_data.warehouse import db
 
 APP = REPO_ROOT / "app.py"
 TIMEOUT = 60
@@ -35,8 +33,9 @@ MALFORMED = "That is not a ward code"
 UNKNOWN = "There is no ward with the code"
 # Signs of internals in a message meant for residents (SQL keywords are matched in capitals only:
 # "choose a ward from the list" is fine).
-LEAKS = re.compile(r"Traceback|\bSELECT\b|\bFROM\b|\bWHERE\b|(?i:duckdb)|Exception|Error:|\$\w+|\.sql\b|File \"")
-
+LEAKS = re.compile(
+    r"Traceback|\bSELECT\b|\bFROM\b|\bWHERE\b|(?i:duckdb)|Exception|Error:|\$\w+|\.sql\b|File \""
+)
 
 
 @pytest.fixture
@@ -67,7 +66,9 @@ def _d(v) -> date:
 def _sums(raw, level: str, code: str, start: date, end: date) -> dict[str, int]:
     rows = raw.execute(
         "SELECT lower(major_category), sum(count)::BIGINT FROM crime_monthly "
-        "WHERE level = ? AND area_code = ? AND month BETWEEN ? AND ? GROUP BY 1", [level, code, start, end]).fetchall()
+        "WHERE level = ? AND area_code = ? AND month BETWEEN ? AND ? GROUP BY 1",
+        [level, code, start, end],
+    ).fetchall()
     return {k: int(v) for k, v in rows}
 
 
@@ -77,10 +78,18 @@ def test_every_ward_profile_matches_the_parquet(public, raw):
     assert len(wards) == 20
     borough_pop = sum(int(p) for _, _, p in wards)
     # The period ends at the last month held by both the ward and the borough data.
-    ward_last = _d(raw.execute("SELECT max(month) FROM crime_monthly WHERE level = 'ward' AND area_code IN "
-                               "(SELECT ward_code FROM wards)").fetchone()[0])
-    boro_last = _d(raw.execute("SELECT max(month) FROM crime_monthly WHERE level = 'borough' AND area_code = ?",
-                               [cfg.borough_code]).fetchone()[0])
+    ward_last = _d(
+        raw.execute(
+            "SELECT max(month) FROM crime_monthly WHERE level = 'ward' AND area_code IN "
+            "(SELECT ward_code FROM wards)"
+        ).fetchone()[0]
+    )
+    boro_last = _d(
+        raw.execute(
+            "SELECT max(month) FROM crime_monthly WHERE level = 'borough' AND area_code = ?",
+            [cfg.borough_code],
+        ).fetchone()[0]
+    )
     last = min(ward_last, boro_last)
     assert ward_last != boro_last, "the embedded data ends on different months: the common month matters"
     start = add_months(last, -11)
@@ -124,24 +133,34 @@ def test_every_ward_profile_matches_the_parquet(public, raw):
         # filled for a category absent in a covered month, never for a missing month).
         m = p.monthly
         months = [add_months(last, -23 + i) for i in range(24)]
-        covered = {_d(v) for (v,) in raw.execute(
-            "SELECT DISTINCT month FROM crime_monthly WHERE level = 'ward' AND area_code = ? AND month BETWEEN ? AND ?",
-            [code, months[0], last]).fetchall()}
+        covered = {
+            _d(v)
+            for (v,) in raw.execute(
+                "SELECT DISTINCT month FROM crime_monthly WHERE level = 'ward' AND area_code = ? AND month BETWEEN ? AND ?",
+                [code, months[0], last],
+            ).fetchall()
+        }
         if sorted(set(m["month"])) != months or not set(m["month"]) <= covered:
             bad.append(("monthly months", sorted(set(m["month"]))[:3], len(set(m["month"])), len(covered)))
         if set(m["category"].str.lower()) != set(got):
             bad.append(("monthly categories", sorted(set(m["category"]))))
         if len(m) != 24 * len(set(m["category"])) or m.duplicated(["month", "category"]).any():
             bad.append(("monthly grid", len(m)))
-        per = {(_d(mo), c): int(n) for mo, c, n in raw.execute(
-            "SELECT month, lower(major_category), sum(count)::BIGINT FROM crime_monthly "
-            "WHERE level = 'ward' AND area_code = ? AND month BETWEEN ? AND ? GROUP BY 1, 2",
-            [code, months[0], last]).fetchall()}
+        per = {
+            (_d(mo), c): int(n)
+            for mo, c, n in raw.execute(
+                "SELECT month, lower(major_category), sum(count)::BIGINT FROM crime_monthly "
+                "WHERE level = 'ward' AND area_code = ? AND month BETWEEN ? AND ? GROUP BY 1, 2",
+                [code, months[0], last],
+            ).fetchall()
+        }
         want = [per.get((mo, c.lower()), 0) for mo, c in zip(m["month"], m["category"])]
         if list(m["count"]) != want:
             bad.append(("monthly counts differ", sum(a != b for a, b in zip(m["count"], want))))
         if int(m[m["month"] >= start]["count"].sum()) != int(t["count"].sum()):
-            bad.append(("monthly last-12 total", int(m[m["month"] >= start]["count"].sum()), int(t["count"].sum())))
+            bad.append(
+                ("monthly last-12 total", int(m[m["month"] >= start]["count"].sum()), int(t["count"].sum()))
+            )
         if not p.snapshot:
             bad.append(("snapshot", p.snapshot))
     problems = {k: v for k, v in problems.items() if v}
@@ -161,8 +180,11 @@ def test_profile_same_in_internal_and_public_mode(public, monkeypatch):
 def _drop_ward_month(data_dir: Path, code: str, month: date) -> None:
     path = data_dir / "warehouse" / "crime_monthly.parquet"
     con = duckdb.connect()
-    con.execute(f"COPY (SELECT * FROM read_parquet('{path}') WHERE NOT (level = 'ward' AND area_code = ? "
-                f"AND month = ?)) TO '{path}.new' (FORMAT parquet)", [code, month])
+    con.execute(
+        f"COPY (SELECT * FROM read_parquet('{path}') WHERE NOT (level = 'ward' AND area_code = ? "
+        f"AND month = ?)) TO '{path}.new' (FORMAT parquet)",
+        [code, month],
+    )
     con.close()
     Path(f"{path}.new").replace(path)
 
@@ -171,8 +193,9 @@ def _common_last(data_dir: Path) -> date:
     path = data_dir / "warehouse" / "crime_monthly.parquet"
     con = duckdb.connect()
     w = con.execute(f"SELECT max(month) FROM read_parquet('{path}') WHERE level = 'ward'").fetchone()[0]
-    b = con.execute(f"SELECT max(month) FROM read_parquet('{path}') WHERE level = 'borough' "
-                    "AND area_code = 'E09000030'").fetchone()[0]
+    b = con.execute(
+        f"SELECT max(month) FROM read_parquet('{path}') WHERE level = 'borough' AND area_code = 'E09000030'"
+    ).fetchone()[0]
     con.close()
     return min(_d(w), _d(b))
 
@@ -199,14 +222,26 @@ def test_resolve_accepts_any_case_and_spaces(public, text):
     assert (w.code, w.name) == SPITALFIELDS and w.population > 0
 
 
-@pytest.mark.parametrize("text,kind", [
-    ("", "empty"), (None, "empty"), ("   ", "empty"),
-    ("E0500933", "malformed"), ("E050093333", "malformed"), ("E09000030", "malformed"),
-    ("E05009333' OR 1=1", "malformed"), ("E05009333'; DROP TABLE wards; --", "malformed"),
-    ("../../etc/passwd", "malformed"), ("E05009333/../../x", "malformed"), ("<script>", "malformed"),
-    ("E05009333\x00", "malformed"), ("not-a-ward", "malformed"),
-    ("E05999999", "unknown"), ("E05000001", "unknown"),
-])
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("", "empty"),
+        (None, "empty"),
+        ("   ", "empty"),
+        ("E0500933", "malformed"),
+        ("E050093333", "malformed"),
+        ("E09000030", "malformed"),
+        ("E05009333' OR 1=1", "malformed"),
+        ("E05009333'; DROP TABLE wards; --", "malformed"),
+        ("../../etc/passwd", "malformed"),
+        ("E05009333/../../x", "malformed"),
+        ("<script>", "malformed"),
+        ("E05009333\x00", "malformed"),
+        ("not-a-ward", "malformed"),
+        ("E05999999", "unknown"),
+        ("E05000001", "unknown"),
+    ],
+)
 def test_resolve_rejects_with_a_friendly_message(public, text, kind):
     with pytest.raises(WardError) as info:
         resolve(text)
@@ -294,8 +329,15 @@ def test_page_with_ward_param_shows_the_profile(public, param):
     assert "Spitalfields & Banglatown had **" in text and "recorded crimes** in the 12 months" in text
 
 
-@pytest.mark.parametrize("param,message", [("E05999999", UNKNOWN), ("not-a-ward", MALFORMED),
-                                           ("E05009333' OR 1=1", MALFORMED), ("", "No ward was chosen")])
+@pytest.mark.parametrize(
+    "param,message",
+    [
+        ("E05999999", UNKNOWN),
+        ("not-a-ward", MALFORMED),
+        ("E05009333' OR 1=1", MALFORMED),
+        ("", "No ward was chosen"),
+    ],
+)
 def test_page_with_bad_ward_param_warns(public, param, message):
     at = open_ward_page(param)
     assert not at.exception, [e.value for e in at.exception]

@@ -14,13 +14,26 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from csp_data.warehouse import sql
-from csp_data.config import Settings, settings as get_settings
+from csp_data.analysis.stats import (
+    DISPERSION_MONTHS,
+    Dispersion,
+    area_dispersion,
+    compare_areas,
+    rate_per_1000,
+)
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
 from csp_data.plan.measures import MEASURES
 from csp_data.plan.periods import Period, PeriodError, add_months, fy_of, make, parse
-from csp_data.analysis.stats import DISPERSION_MONTHS, Dispersion, area_dispersion, compare_areas, rate_per_1000
+from csp_data.warehouse import sql
 
-PERIOD_CHOICES = ("Latest month", "Last 3 months", "Last 12 months", "Financial year to date", "Custom months")
+PERIOD_CHOICES = (
+    "Latest month",
+    "Last 3 months",
+    "Last 12 months",
+    "Financial year to date",
+    "Custom months",
+)
 GEOGRAPHIES = ("Wards", "LSOAs")
 COLOUR_BY = ("Count", "Rate per 1,000 residents", "Change vs previous period", "Hot spots (Gi*)")
 FIRST_LSOA_MONTH = date(2023, 8, 1)
@@ -65,8 +78,13 @@ def latest_month(geo: str, cfg: Settings | None = None) -> date:
     return pd.Timestamp(v).date()
 
 
-def resolve_period(choice: str, latest: date, custom_from: str | None = None, custom_to: str | None = None,
-                   first: date = FIRST_LSOA_MONTH) -> Period:
+def resolve_period(
+    choice: str,
+    latest: date,
+    custom_from: str | None = None,
+    custom_to: str | None = None,
+    first: date = FIRST_LSOA_MONTH,
+) -> Period:
     """The months a period choice means, ending at the latest month held."""
     if choice == "Latest month":
         return make(latest, latest)
@@ -89,8 +107,9 @@ def resolve_period(choice: str, latest: date, custom_from: str | None = None, cu
     raise AnalysisError(f"Unknown period {choice!r}.")
 
 
-def area_table(cat: Category, period: Period, geo: str, ward: str | None = None,
-               cfg: Settings | None = None) -> pd.DataFrame:
+def area_table(
+    cat: Category, period: Period, geo: str, ward: str | None = None, cfg: Settings | None = None
+) -> pd.DataFrame:
     """code, name, ward_code, population, count, previous, change, pct_change, verdict, symbol,
     q_value, rate_per_1000 for every area (ward, or LSOA optionally within one ward), most offences first.
 
@@ -103,41 +122,89 @@ def area_table(cat: Category, period: Period, geo: str, ward: str | None = None,
     if geo == "LSOAs":
         if prev.start < FIRST_LSOA_MONTH:
             prev = None
-        cur = sql.run("hotspots/lsoa_period_counts", borough_code=cfg.borough_code, majors=list(cat.majors),
-                      minors=list(cat.minors), start=period.start, end=period.end)
+        cur = sql.run(
+            "hotspots/lsoa_period_counts",
+            borough_code=cfg.borough_code,
+            majors=list(cat.majors),
+            minors=list(cat.minors),
+            start=period.start,
+            end=period.end,
+        )
         cur = cur.rename(columns={"lsoa21_code": "code", "lsoa21_name": "name"})
-        before = (sql.run("hotspots/lsoa_period_counts", borough_code=cfg.borough_code, majors=list(cat.majors),
-                          minors=list(cat.minors), start=prev.start, end=prev.end)
-                  .rename(columns={"lsoa21_code": "code"}) if prev else None)
+        before = (
+            sql.run(
+                "hotspots/lsoa_period_counts",
+                borough_code=cfg.borough_code,
+                majors=list(cat.majors),
+                minors=list(cat.minors),
+                start=prev.start,
+                end=prev.end,
+            ).rename(columns={"lsoa21_code": "code"})
+            if prev
+            else None
+        )
     else:
-        cur = sql.run("crime/ward_period_totals", borough_code=cfg.borough_code, majors=list(cat.majors),
-                      minors=list(cat.minors), start=period.start, end=period.end)
+        cur = sql.run(
+            "crime/ward_period_totals",
+            borough_code=cfg.borough_code,
+            majors=list(cat.majors),
+            minors=list(cat.minors),
+            start=period.start,
+            end=period.end,
+        )
         cur = cur.rename(columns={"ward_code": "code", "ward_name": "name"})
         cur["ward_code"] = cur["code"]
-        before = sql.run("crime/ward_period_totals", borough_code=cfg.borough_code, majors=list(cat.majors),
-                         minors=list(cat.minors), start=prev.start, end=prev.end).rename(columns={"ward_code": "code"})
+        before = sql.run(
+            "crime/ward_period_totals",
+            borough_code=cfg.borough_code,
+            majors=list(cat.majors),
+            minors=list(cat.minors),
+            start=prev.start,
+            end=prev.end,
+        ).rename(columns={"ward_code": "code"})
     prev_counts = before.set_index("code")["count"] if before is not None else None
     prevs = [int(prev_counts.get(code, 0)) if prev_counts is not None else None for code in cur["code"]]
     unit = "LSOAs" if geo == "LSOAs" else "wards"
     disp = area_dispersion_for(cat, geo, period.end, cfg) if prev is not None else None
-    comps = (compare_areas(cur["count"].astype(int).tolist(), prevs, disp, period.n_months, family=f"{len(cur)} {unit}")
-             if disp is not None else [None] * len(cur))
+    comps = (
+        compare_areas(
+            cur["count"].astype(int).tolist(), prevs, disp, period.n_months, family=f"{len(cur)} {unit}"
+        )
+        if disp is not None
+        else [None] * len(cur)
+    )
     rows = []
     for r, p, c in zip(cur.itertuples(), prevs, comps):
-        rows.append({"code": r.code, "name": r.name, "ward_code": r.ward_code, "population": int(r.population),
-                     "count": int(r.count), "previous": p, "change": c.change if c else None,
-                     "pct_change": c.pct_change if c else None,
-                     "verdict": c.verdict if c else "no earlier period held",
-                     "symbol": c.symbol if c else "", "q_value": c.q_value if c else None,
-                     "rate_per_1000": rate_per_1000(r.count, r.population)})
+        rows.append(
+            {
+                "code": r.code,
+                "name": r.name,
+                "ward_code": r.ward_code,
+                "population": int(r.population),
+                "count": int(r.count),
+                "previous": p,
+                "change": c.change if c else None,
+                "pct_change": c.pct_change if c else None,
+                "verdict": c.verdict if c else "no earlier period held",
+                "symbol": c.symbol if c else "",
+                "q_value": c.q_value if c else None,
+                "rate_per_1000": rate_per_1000(r.count, r.population),
+            }
+        )
     out = pd.DataFrame(rows)
     if ward:
         out = out[out["ward_code"] == ward]
         if out.empty:
             raise AnalysisError("That ward has no areas at this level.")
     out = out.sort_values(["count", "name"], ascending=[False, True]).reset_index(drop=True)
-    out.attrs.update({"period": period.label, "previous": prev.label if prev else None, "dispersion": disp,
-                      "method": _method_words(disp, period.n_months, len(cur), unit) if disp else ""})
+    out.attrs.update(
+        {
+            "period": period.label,
+            "previous": prev.label if prev else None,
+            "dispersion": disp,
+            "method": _method_words(disp, period.n_months, len(cur), unit) if disp else "",
+        }
+    )
     return out
 
 
@@ -147,16 +214,29 @@ def area_dispersion_for(cat: Category, geo: str, end: date, cfg: Settings | None
     cfg = cfg or get_settings()
     start = add_months(end, -(DISPERSION_MONTHS - 1))
     if geo == "LSOAs":
-        df = sql.run("hotspots/lsoa_monthly_counts", borough_code=cfg.borough_code, majors=list(cat.majors),
-                     minors=list(cat.minors), start=max(start, FIRST_LSOA_MONTH), end=end)
+        df = sql.run(
+            "hotspots/lsoa_monthly_counts",
+            borough_code=cfg.borough_code,
+            majors=list(cat.majors),
+            minors=list(cat.minors),
+            start=max(start, FIRST_LSOA_MONTH),
+            end=end,
+        )
         return area_dispersion(df, area="lsoa21_code", end=end)
-    df = sql.run("ttcg/ward_monthly_counts", borough_code=cfg.borough_code, majors=list(cat.majors),
-                 minors=list(cat.minors), start=start, end=end)
+    df = sql.run(
+        "ttcg/ward_monthly_counts",
+        borough_code=cfg.borough_code,
+        majors=list(cat.majors),
+        minors=list(cat.minors),
+        start=start,
+        end=end,
+    )
     return area_dispersion(df, area="ward_code", end=end)
 
 
 def _method_words(disp: Dispersion, months: int, n: int, unit: str) -> str:
     from csp_data.analysis.trends import area_method_words
+
     return area_method_words(disp, months, n, unit)
 
 
@@ -173,7 +253,12 @@ def seasonality(cat: Category, cfg: Settings | None = None, years: int = 5) -> p
     """Month-of-year pattern over the last ``years`` whole years of borough data: mean offences per
     calendar month and an index (100 = an average month)."""
     cfg = cfg or get_settings()
-    df = sql.run("crime/borough_monthly", borough_code=cfg.borough_code, majors=list(cat.majors), minors=list(cat.minors))
+    df = sql.run(
+        "crime/borough_monthly",
+        borough_code=cfg.borough_code,
+        majors=list(cat.majors),
+        minors=list(cat.minors),
+    )
     df["month"] = pd.to_datetime(df["month"]).dt.date
     if df.empty:
         raise AnalysisError("No borough figures are held for this category.")
@@ -189,7 +274,9 @@ def seasonality(cat: Category, cfg: Settings | None = None, years: int = 5) -> p
     return g[["calendar_month", "month_name", "mean", "index", "years"]]
 
 
-def street_points(crime_type: str, period: Period, ward: str | None = None, cfg: Settings | None = None) -> pd.DataFrame:
+def street_points(
+    crime_type: str, period: Period, ward: str | None = None, cfg: Settings | None = None
+) -> pd.DataFrame:
     """police.uk street-level records (snap points) of one type in a period, optionally in one ward."""
     cfg = cfg or get_settings()
     return sql.run("street/points", crime_type=crime_type, start=period.start, end=period.end, ward_code=ward)
@@ -198,7 +285,9 @@ def street_points(crime_type: str, period: Period, ward: str | None = None, cfg:
 def burglary_outcomes(period: Period, ward: str | None = None, cfg: Settings | None = None) -> pd.DataFrame:
     """Last outcome categories of police.uk burglary records in a period (the offender side of VOLT)."""
     cfg = cfg or get_settings()
-    df = sql.run("street/last_outcomes", crime_type="Burglary", start=period.start, end=period.end, ward_code=ward)
+    df = sql.run(
+        "street/last_outcomes", crime_type="Burglary", start=period.start, end=period.end, ward_code=ward
+    )
     total = int(df["records"].sum())
     df["share_pct"] = df["records"] / total * 100 if total else np.nan
     return df
@@ -214,27 +303,45 @@ def victims(area_code: str, period: Period, cfg: Settings | None = None) -> pd.D
     so ``months`` says how many months of the period it covers."""
     rows = []
     for ct in VICTIM_TYPES:
-        df = sql.run("dashboard/subtype_totals", area_code=area_code, crime_type=ct, start=period.start, end=period.end)
+        df = sql.run(
+            "dashboard/subtype_totals", area_code=area_code, crime_type=ct, start=period.start, end=period.end
+        )
         for r in df.itertuples():
-            rows.append({"crime_type": ct, "subtype": r.crime_subtype, "measure": r.measure,
-                         "count": int(r.count), "months": int(r.months)})
+            rows.append(
+                {
+                    "crime_type": ct,
+                    "subtype": r.crime_subtype,
+                    "measure": r.measure,
+                    "count": int(r.count),
+                    "months": int(r.months),
+                }
+            )
     out = pd.DataFrame(rows, columns=["crime_type", "subtype", "measure", "count", "months"])
     if out.empty:
         return out
-    wide = out.pivot_table(index=["crime_type", "subtype"], columns="measure", values="count", aggfunc="sum",
-                           fill_value=0).reset_index()
+    wide = out.pivot_table(
+        index=["crime_type", "subtype"], columns="measure", values="count", aggfunc="sum", fill_value=0
+    ).reset_index()
     for col in ("Offences", "Positive Outcomes"):
         if col not in wide:
             wide[col] = 0
     # A measure the dashboard never publishes outcomes for (victim counts such as 'Knife Injury
     # Victims (1-24)') has no outcome figure: missing, not zero.
-    published = set(out.loc[out["measure"] == "Positive Outcomes", "crime_type"] + "|" +
-                    out.loc[out["measure"] == "Positive Outcomes", "subtype"])
-    has_outcomes = (wide["crime_type"] + "|" + wide["subtype"]).isin(published) | ~wide["subtype"].str.contains("Victims")
+    published = set(
+        out.loc[out["measure"] == "Positive Outcomes", "crime_type"]
+        + "|"
+        + out.loc[out["measure"] == "Positive Outcomes", "subtype"]
+    )
+    has_outcomes = (wide["crime_type"] + "|" + wide["subtype"]).isin(published) | ~wide[
+        "subtype"
+    ].str.contains("Victims")
     wide["Positive Outcomes"] = wide["Positive Outcomes"].where(has_outcomes)
     months = out.groupby(["crime_type", "subtype"])["months"].max().reset_index()
     wide = wide.merge(months, on=["crime_type", "subtype"])
     wide["positive_outcome_rate_pct"] = [
-        (p / o * 100) if o >= 10 and p == p else np.nan for o, p in zip(wide["Offences"], wide["Positive Outcomes"])]
+        (p / o * 100) if o >= 10 and p == p else np.nan
+        for o, p in zip(wide["Offences"], wide["Positive Outcomes"])
+    ]
     return wide.rename(columns={"Offences": "offences", "Positive Outcomes": "positive_outcomes"})[
-        ["crime_type", "subtype", "offences", "positive_outcomes", "positive_outcome_rate_pct", "months"]]
+        ["crime_type", "subtype", "offences", "positive_outcomes", "positive_outcome_rate_pct", "months"]
+    ]

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from csp_data.config import Settings, settings as get_settings
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
 from csp_data.plan.measures import Measure, get
 from csp_data.plan.periods import Period
 
 
-def signed_sum(parts: list[tuple[int, pd.DataFrame]], keys: list[str], carry: tuple[str, ...] = ()) -> pd.DataFrame:
+def signed_sum(
+    parts: list[tuple[int, pd.DataFrame]], keys: list[str], carry: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Sum ``count`` of each frame times its sign over ``keys`` rows present in every frame; ``carry``
     columns are taken from the first frame and ``snapshot`` (when present) joined across parts."""
     out = None
@@ -32,13 +35,16 @@ def signed_sum(parts: list[tuple[int, pd.DataFrame]], keys: list[str], carry: tu
     res = out[keys + list(carry)].copy()
     res["count"] = out[counts].sum(axis=1).astype("int64")
     if snaps:
-        res["snapshot"] = ["; ".join(dict.fromkeys(str(v) for v in row)) for row in out[snaps].itertuples(index=False)]
+        res["snapshot"] = [
+            "; ".join(dict.fromkeys(str(v) for v in row)) for row in out[snaps].itertuples(index=False)
+        ]
     return res.sort_values(keys).reset_index(drop=True)
 
 
 def monthly(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
     """month, count, snapshot of a composite measure in the configured borough."""
     from csp_data.analysis.scorecard import monthly_series
+
     cfg = cfg or get_settings()
     return signed_sum([(sign, monthly_series(get(pid), cfg)) for pid, sign in m.parts], ["month"])
 
@@ -46,6 +52,7 @@ def monthly(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
 def breakdown(m: Measure, period: Period, cfg: Settings | None = None) -> pd.DataFrame:
     """category, count, months: each row of ``m.part_labels`` (signed parts merged into one row)."""
     from csp_data.analysis.scorecard import monthly_series
+
     cfg = cfg or get_settings()
     rows = []
     for label, part_ids in m.part_labels:

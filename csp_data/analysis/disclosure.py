@@ -230,7 +230,9 @@ def _connected_without(start: int, goal: int, adjacency: dict[int, list[tuple[in
     return False
 
 
-def _suppress(grid: list[list[int]], rows_constrained: bool, cols_constrained: bool) -> tuple[list[list[bool]], list[list[str]]]:
+def _suppress(
+    grid: list[list[int]], rows_constrained: bool, cols_constrained: bool
+) -> tuple[list[list[bool]], list[list[str]]]:
     """Primary and secondary suppression of an augmented grid (totals already in it).
 
     Row ``i`` of the grid says "cells of row i add up to the row's total" when ``rows_constrained``
@@ -239,7 +241,9 @@ def _suppress(grid: list[list[int]], rows_constrained: bool, cols_constrained: b
     n_rows = len(grid)
     n_cols = len(grid[0]) if n_rows else 0
     hidden = [[0 < grid[i][j] < PUBLIC_THRESHOLD for j in range(n_cols)] for i in range(n_rows)]
-    reasons = [[REASON_PRIMARY if hidden[i][j] else REASON_NONE for j in range(n_cols)] for i in range(n_rows)]
+    reasons = [
+        [REASON_PRIMARY if hidden[i][j] else REASON_NONE for j in range(n_cols)] for i in range(n_rows)
+    ]
 
     lines: list[list[tuple[int, int]]] = []
     if rows_constrained:
@@ -262,7 +266,11 @@ def _suppress(grid: list[list[int]], rows_constrained: bool, cols_constrained: b
             for line in lines:
                 if sum(hidden[i][j] for i, j in line) != 1:
                     continue
-                candidates = [(grid[i][j], pos) for pos, (i, j) in enumerate(line) if not hidden[i][j] and grid[i][j] > 0]
+                candidates = [
+                    (grid[i][j], pos)
+                    for pos, (i, j) in enumerate(line)
+                    if not hidden[i][j] and grid[i][j] > 0
+                ]
                 if not candidates:  # impossible: the lone hidden number would have to be 0
                     raise RuntimeError("secondary suppression found no cell to hide")
                 _, pos = min(candidates)
@@ -282,9 +290,13 @@ def _suppress(grid: list[list[int]], rows_constrained: bool, cols_constrained: b
                 adjacency.setdefault(u, []).append((v, e))
                 adjacency.setdefault(v, []).append((u, e))
         bridge = next(
-            (e for e, (i, j) in enumerate(cells)
-             if hidden[i][j] and row_node(i) != col_node(j)
-             and not _connected_without(row_node(i), col_node(j), adjacency, e)),
+            (
+                e
+                for e, (i, j) in enumerate(cells)
+                if hidden[i][j]
+                and row_node(i) != col_node(j)
+                and not _connected_without(row_node(i), col_node(j), adjacency, e)
+            ),
             None,
         )
         if bridge is None:
@@ -348,7 +360,9 @@ def _attacker_bounds(value: int, is_hidden: bool, reason: str) -> tuple[int, int
     return (max(PUBLIC_THRESHOLD, shown - half), shown + half)
 
 
-def _pinned_cell(grid, hidden, reasons, rows_constrained: bool, cols_constrained: bool) -> tuple[int, int] | None:
+def _pinned_cell(
+    grid, hidden, reasons, rows_constrained: bool, cols_constrained: bool
+) -> tuple[int, int] | None:
     """The first hidden number (by position) that the published table pins to a single value.
 
     The reader's view as a linear programme: every true number within the bounds of
@@ -363,19 +377,23 @@ def _pinned_cell(grid, hidden, reasons, rows_constrained: bool, cols_constrained
     if rows_constrained:
         for i in range(n_rows):
             row = np.zeros(n_rows * n_cols)
-            row[i * n_cols:(i + 1) * n_cols - 1] = 1
+            row[i * n_cols : (i + 1) * n_cols - 1] = 1
             row[(i + 1) * n_cols - 1] = -1
             rows_eq.append(row)
     if cols_constrained:
         for j in range(n_cols):
             row = np.zeros(n_rows * n_cols)
-            row[j:(n_rows - 1) * n_cols:n_cols] = 1
+            row[j : (n_rows - 1) * n_cols : n_cols] = 1
             row[(n_rows - 1) * n_cols + j] = -1
             rows_eq.append(row)
     if not rows_eq:
         return None
     a_eq, b_eq = np.vstack(rows_eq), np.zeros(len(rows_eq))
-    bounds = [_attacker_bounds(grid[i][j], hidden[i][j], reasons[i][j]) for i in range(n_rows) for j in range(n_cols)]
+    bounds = [
+        _attacker_bounds(grid[i][j], hidden[i][j], reasons[i][j])
+        for i in range(n_rows)
+        for j in range(n_cols)
+    ]
     for k, (i, j) in enumerate((i, j) for i in range(n_rows) for j in range(n_cols)):
         if not hidden[i][j]:
             continue
@@ -395,7 +413,9 @@ def _pinned_cell(grid, hidden, reasons, rows_constrained: bool, cols_constrained
     return None
 
 
-def _widen(grid, hidden, pinned: tuple[int, int], rows_constrained: bool, cols_constrained: bool) -> tuple[int, int] | None:
+def _widen(
+    grid, hidden, pinned: tuple[int, int], rows_constrained: bool, cols_constrained: bool
+) -> tuple[int, int] | None:
     """The cell to hide so a pinned number gains room: the smallest non-zero shown number in its
     row or column (first by position on ties), else in the whole table; None if none is left."""
     pi, pj = pinned
@@ -418,7 +438,9 @@ def _check_labels(labels: pd.Index, what: str) -> None:
     if isinstance(labels, pd.MultiIndex):
         raise ValueError(f"{what} must be a flat index (not a MultiIndex): flatten the labels first")
     if labels.has_duplicates:
-        raise ValueError(f"{what} has duplicate labels: {sorted({str(x) for x in labels[labels.duplicated()]})}")
+        raise ValueError(
+            f"{what} has duplicate labels: {sorted({str(x) for x in labels[labels.duplicated()]})}"
+        )
     if TOTAL_LABEL in list(labels):
         raise ValueError(f"{what} already has a {TOTAL_LABEL!r} label; pass the counts without totals")
 
@@ -462,7 +484,10 @@ def protect_table(df: pd.DataFrame, row_totals: bool = True, col_totals: bool = 
     _check_labels(df.columns, "columns")
     raw = df.to_numpy(dtype=object)
     counts = [
-        [_check_count(raw[i, j], f"count at row {df.index[i]!r}, column {df.columns[j]!r}") for j in range(df.shape[1])]
+        [
+            _check_count(raw[i, j], f"count at row {df.index[i]!r}, column {df.columns[j]!r}")
+            for j in range(df.shape[1])
+        ]
         for i in range(df.shape[0])
     ]
     grid = [list(row) for row in counts]
@@ -531,7 +556,9 @@ def protection(out: pd.DataFrame | pd.Series) -> Protection:
         isinstance(out, pd.Series) or prot.suppressed.columns.equals(out.columns)
     )
     if not same:
-        raise ValueError("the table has been reshaped since it was protected; protect the final table instead")
+        raise ValueError(
+            "the table has been reshaped since it was protected; protect the final table instead"
+        )
     return prot
 
 

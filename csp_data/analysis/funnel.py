@@ -41,12 +41,19 @@ from scipy import stats
 
 LEVELS = (("95%", 0.025), ("99.8%", 0.001))  # two-sided: each tail's probability
 WINSOR = 0.10
-POSITIONS = ("above 99.8% limit", "above 95% limit", "within the 95% limits", "below 95% limit",
-             "below 99.8% limit")
-METHOD = ("Funnel plot (Spiegelhalter 2005): centre line = the borough rate; limits allow for areas varying more "
-          "than chance alone (over-dispersion factor phi from the areas' own 10%-winsorised z-scores; limits from "
-          "a count with variance phi times its mean). Outside the 95% limits: about 1 area in 20 by chance; "
-          "outside 99.8%: about 1 in 500.")
+POSITIONS = (
+    "above 99.8% limit",
+    "above 95% limit",
+    "within the 95% limits",
+    "below 95% limit",
+    "below 99.8% limit",
+)
+METHOD = (
+    "Funnel plot (Spiegelhalter 2005): centre line = the borough rate; limits allow for areas varying more "
+    "than chance alone (over-dispersion factor phi from the areas' own 10%-winsorised z-scores; limits from "
+    "a count with variance phi times its mean). Outside the 95% limits: about 1 area in 20 by chance; "
+    "outside 99.8%: about 1 in 500."
+)
 
 
 class FunnelError(ValueError):
@@ -106,7 +113,9 @@ def winsor_consistency(winsor: float = WINSOR) -> float:
     return float(inside + a * a * 2 * winsor)
 
 
-def funnel(areas: pd.DataFrame, per: float = 1000.0, points: int = 120, overdispersion: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+def funnel(
+    areas: pd.DataFrame, per: float = 1000.0, points: int = 120, overdispersion: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Funnel plot data for areas with columns code, name, count, population.
 
     Returns ``(areas, limits)``:
@@ -145,19 +154,27 @@ def funnel(areas: pd.DataFrame, per: float = 1000.0, points: int = 120, overdisp
     r_area = a["rate"].to_numpy(dtype=float)
     lo95, hi95 = limit(n_area, 0.025), limit(n_area, 0.975)
     lo998, hi998 = limit(n_area, 0.001), limit(n_area, 0.999)
-    pos = np.select([r_area > hi998, r_area > hi95, r_area < lo998, r_area < lo95],
-                    [POSITIONS[0], POSITIONS[1], POSITIONS[4], POSITIONS[3]], default=POSITIONS[2])
+    pos = np.select(
+        [r_area > hi998, r_area > hi95, r_area < lo998, r_area < lo95],
+        [POSITIONS[0], POSITIONS[1], POSITIONS[4], POSITIONS[3]],
+        default=POSITIONS[2],
+    )
     a["position"] = pos.astype(object)
     with np.errstate(invalid="ignore", divide="ignore"):
         a["z"] = np.where(a["expected"] > 0, (a["count"] - a["expected"]) / np.sqrt(phi * a["expected"]), 0.0)
     a = a.sort_values(["z", "name"], key=lambda s: -s.abs() if s.name == "z" else s).reset_index(drop=True)
     lo_n, hi_n = float(a["population"].min()), float(a["population"].max())
     grid = np.unique(np.round(np.geomspace(max(1.0, lo_n * 0.8), hi_n * 1.15, points)))
-    lim = pd.DataFrame({
-        "population": grid, "centre": theta * per,
-        "low_95": limit(grid, 0.025), "high_95": limit(grid, 0.975),
-        "low_998": limit(grid, 0.001), "high_998": limit(grid, 0.999),
-    })
+    lim = pd.DataFrame(
+        {
+            "population": grid,
+            "centre": theta * per,
+            "low_95": limit(grid, 0.025),
+            "high_95": limit(grid, 0.975),
+            "low_998": limit(grid, 0.001),
+            "high_998": limit(grid, 0.999),
+        }
+    )
     meta = {"target_rate": theta * per, "phi": phi, "total": int(total), "per": per, "method": METHOD}
     a.attrs.update(meta)
     lim.attrs.update(meta)
@@ -167,10 +184,18 @@ def funnel(areas: pd.DataFrame, per: float = 1000.0, points: int = 120, overdisp
 def ward_funnel(major: str, start, end, cfg=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Funnel plot data for every ward of the borough for one MPS major category over ``start``..``end``
     (query ``crime/ward_period_totals``, public: ward figures only)."""
-    from csp_data.warehouse import sql
     from csp_data.config import settings
+    from csp_data.warehouse import sql
 
     cfg = cfg or settings()
-    df = sql.run("crime/ward_period_totals", borough_code=cfg.borough_code, majors=[str(major).upper()], minors=[],
-                 start=start, end=end)
-    return funnel(df.rename(columns={"ward_code": "code", "ward_name": "name"})[["code", "name", "count", "population"]])
+    df = sql.run(
+        "crime/ward_period_totals",
+        borough_code=cfg.borough_code,
+        majors=[str(major).upper()],
+        minors=[],
+        start=start,
+        end=end,
+    )
+    return funnel(
+        df.rename(columns={"ward_code": "code", "ward_name": "name"})[["code", "name", "count", "population"]]
+    )

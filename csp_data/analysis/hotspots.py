@@ -52,27 +52,36 @@ import pandas as pd
 import shapely
 from scipy import stats
 
-from csp_data.warehouse import geo, manifest, sql
 from csp_data.config import Settings
 from csp_data.config import settings as get_settings
+from csp_data.warehouse import geo, manifest, sql
 
 if TYPE_CHECKING:  # esda and libpysal take 1-2 s to import: loaded only when a hot-spot is computed
     from libpysal.weights import W
 
 # Gi* classes from hottest to coldest, and the confidence each needs (q < 1 - confidence).
-CLASSES = ("hot spot 99%", "hot spot 95%", "hot spot 90%", "not significant",
-           "cold spot 90%", "cold spot 95%", "cold spot 99%")
+CLASSES = (
+    "hot spot 99%",
+    "hot spot 95%",
+    "hot spot 90%",
+    "not significant",
+    "cold spot 90%",
+    "cold spot 95%",
+    "cold spot 99%",
+)
 CONFIDENCES = (99, 95, 90)
 _LEVELS = ((99, 0.01), (95, 0.05), (90, 0.10))  # confidence % and the q it must be below (exact decimals)
 
 # Emerging hot-spot classes (see ``persistence``).
 EMERGING = ("new", "intensifying", "persistent", "diminishing", "sporadic", "historical", "none")
 
-CAVEAT = ("Hot spots are tested on offence counts, not rates: LSOAs hold similar numbers of residents "
-          "(about 1,500), so the two rank areas much alike. Rates per 1,000 use Census 2021 residents; "
-          "daytime populations are far larger in Canary Wharf, Spitalfields and Whitechapel, so resident "
-          "rates overstate the risk to a person there. LSOA data start in August 2023 and miss crimes "
-          "that could not be placed, so LSOA totals are below the borough's.")
+CAVEAT = (
+    "Hot spots are tested on offence counts, not rates: LSOAs hold similar numbers of residents "
+    "(about 1,500), so the two rank areas much alike. Rates per 1,000 use Census 2021 residents; "
+    "daytime populations are far larger in Canary Wharf, Spitalfields and Whitechapel, so resident "
+    "rates overstate the risk to a person there. LSOA data start in August 2023 and miss crimes "
+    "that could not be placed, so LSOA totals are below the borough's."
+)
 
 FIRST_LSOA_MONTH = date(2023, 8, 1)  # the MPS LSOA series starts here; earlier months are absent
 
@@ -112,11 +121,16 @@ def _geometry_cached(cfg: Settings, path: str, mtime: float, wh_mtime: float) ->
     attrs = _lsoa_attributes(cfg)
     missing = sorted(set(attrs["lsoa21_code"]) - set(polys["code"]))
     if missing:
-        raise HotspotError(f"{Path(path).name} has no polygon for {len(missing)} borough LSOA(s), e.g. {missing[:3]}")
+        raise HotspotError(
+            f"{Path(path).name} has no polygon for {len(missing)} borough LSOA(s), e.g. {missing[:3]}"
+        )
     out = attrs.rename(columns={"lsoa21_code": "code", "lsoa21_name": "name"}).merge(
-        polys[["code", "geometry"]], on="code", how="left")
+        polys[["code", "geometry"]], on="code", how="left"
+    )
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=polys.crs)
-    return out.sort_values("code").reset_index(drop=True)[["code", "name", "ward_code", "population", "geometry"]]
+    return out.sort_values("code").reset_index(drop=True)[
+        ["code", "name", "ward_code", "population", "geometry"]
+    ]
 
 
 def lsoa_geometry(cfg: Settings | None = None) -> gpd.GeoDataFrame:
@@ -154,8 +168,11 @@ def queen_weights(gdf: gpd.GeoDataFrame, code_col: str = "code") -> W:
         w = Queen.from_dataframe(gdf, ids=code_col, use_index=False)
     w.transform = "B"
     if w.islands:
-        warnings.warn(f"{len(w.islands)} area(s) have no Queen neighbour (islands): {sorted(w.islands)}",
-                      UserWarning, stacklevel=2)
+        warnings.warn(
+            f"{len(w.islands)} area(s) have no Queen neighbour (islands): {sorted(w.islands)}",
+            UserWarning,
+            stacklevel=2,
+        )
     return w
 
 
@@ -184,7 +201,7 @@ def _weights_for(gdf: gpd.GeoDataFrame) -> W:
 # ----------------------------------------------------------------------------- statistics
 
 PERMUTATIONS = 9999  # conditional permutations per Gi* run (the smallest two-sided p is 2 / 10,000)
-SEED = 12345         # fixed, so every page, the TTCG view, the briefing pack and the CLI agree exactly
+SEED = 12345  # fixed, so every page, the TTCG view, the briefing pack and the CLI agree exactly
 MIN_PERMUTATIONS = 99
 
 
@@ -225,7 +242,9 @@ def _structure(w: W) -> tuple[list[np.ndarray], str]:
         return hit[1], hit[2]
     pos = {c: i for i, c in enumerate(w.id_order)}
     lists = [np.array(sorted(pos[j] for j in w.neighbors[c] if j != c), dtype=np.int64) for c in w.id_order]
-    digest = hashlib.sha256(json.dumps([list(map(str, w.id_order)), [a.tolist() for a in lists]]).encode()).hexdigest()
+    digest = hashlib.sha256(
+        json.dumps([list(map(str, w.id_order)), [a.tolist() for a in lists]]).encode()
+    ).hexdigest()
     if len(_NEIGHBOURS) >= 8:
         _NEIGHBOURS.clear()
     _NEIGHBOURS[id(w)] = (w, lists, digest)
@@ -251,16 +270,24 @@ def _draws(n_others: int, k_max: int, permutations: int, seed: int) -> np.ndarra
     step = max(1, 4_000_000 // max(n_others, 1))  # rows per chunk: about 32 MB of keys at a time
     for r0 in range(0, permutations, step):
         keys = rng.random((min(step, permutations - r0), n_others))
-        part = (np.argpartition(keys, k - 1, axis=1)[:, :k] if k < n_others
-                else np.tile(np.arange(n_others), (keys.shape[0], 1)))
+        part = (
+            np.argpartition(keys, k - 1, axis=1)[:, :k]
+            if k < n_others
+            else np.tile(np.arange(n_others), (keys.shape[0], 1))
+        )
         order = np.argsort(np.take_along_axis(keys, part, axis=1), axis=1, kind="stable")
-        out[r0:r0 + keys.shape[0]] = np.take_along_axis(part, order, axis=1)
+        out[r0 : r0 + keys.shape[0]] = np.take_along_axis(part, order, axis=1)
     out.setflags(write=False)
     return out
 
 
-def permutation_tails(y: np.ndarray, neighbours: list[np.ndarray], permutations: int = PERMUTATIONS,
-                      seed: int = SEED, draws: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def permutation_tails(
+    y: np.ndarray,
+    neighbours: list[np.ndarray],
+    permutations: int = PERMUTATIONS,
+    seed: int = SEED,
+    draws: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Conditional-permutation counts for Gi*: for each area i, of ``permutations`` random
     rearrangements that keep y_i in place and give i's k_i neighbour slots k_i values drawn without
     replacement from the other n - 1 areas, how many give a neighbour sum >= the observed one
@@ -315,8 +342,15 @@ def gi_z(y: np.ndarray, w: W) -> np.ndarray:
     return np.asarray(g.Zs, dtype=float)
 
 
-def gi_star(values: pd.Series, w: W, permutations: int = PERMUTATIONS, seed: int = SEED,
-            alpha: float = 0.05, *, use_cache: bool = True) -> pd.DataFrame:
+def gi_star(
+    values: pd.Series,
+    w: W,
+    permutations: int = PERMUTATIONS,
+    seed: int = SEED,
+    alpha: float = 0.05,
+    *,
+    use_cache: bool = True,
+) -> pd.DataFrame:
     """Getis-Ord Gi* for every area: esda's z-score, a conditional-permutation p-value, and hot/cold
     classes after Benjamini-Hochberg false discovery rate control across all areas.
 
@@ -353,11 +387,19 @@ def gi_star(values: pd.Series, w: W, permutations: int = PERMUTATIONS, seed: int
         raise HotspotError("values has duplicate area codes")
     missing, extra = sorted(set(codes) - set(vals.index)), sorted(set(vals.index) - set(codes))
     if missing or extra:
-        raise HotspotError(f"values and weights cover different areas: missing {missing[:5]}, extra {extra[:5]}")
+        raise HotspotError(
+            f"values and weights cover different areas: missing {missing[:5]}, extra {extra[:5]}"
+        )
     y = vals.reindex(codes).astype(float).to_numpy()
     if not np.isfinite(y).all():
         raise HotspotError("values must all be finite numbers (a missing count is not a zero)")
-    key = (_structure(w)[1], hashlib.sha256(y.tobytes()).hexdigest(), int(permutations), int(seed), float(alpha))
+    key = (
+        _structure(w)[1],
+        hashlib.sha256(y.tobytes()).hexdigest(),
+        int(permutations),
+        int(seed),
+        float(alpha),
+    )
     if use_cache:
         with _GI_LOCK:
             hit = _GI_CACHE.get(key)
@@ -392,17 +434,33 @@ def _gi_star(y: np.ndarray, codes: list, w: W, permutations: int, seed: int, alp
         p_sim, side = permutation_p(n_ge, n_le, permutations)
     q = bh_fdr(p_sim)
     klass, conf = _classify(np.where(side != 0, side, z), q)
-    out = pd.DataFrame({
-        "code": codes, "value": y, "neighbours": neighbours, "z": z, "p_sim": p_sim, "q": q,
-        "klass": klass, "confidence": conf, "significant": (q < alpha) & (np.asarray(conf) > 0),
-        "p_norm": p_norm, "q_norm": bh_fdr(p_norm),
-    })
+    out = pd.DataFrame(
+        {
+            "code": codes,
+            "value": y,
+            "neighbours": neighbours,
+            "z": z,
+            "p_sim": p_sim,
+            "q": q,
+            "klass": klass,
+            "confidence": conf,
+            "significant": (q < alpha) & (np.asarray(conf) > 0),
+            "p_norm": p_norm,
+            "q_norm": bh_fdr(p_norm),
+        }
+    )
     out.attrs.update({"permutations": permutations, "seed": seed})
     return out
 
 
-def null_calibration(values: pd.Series, w: W, runs: int = 2000, permutations: int = PERMUTATIONS,
-                     seed: int = SEED, alpha: float = 0.05) -> dict:
+def null_calibration(
+    values: pd.Series,
+    w: W,
+    runs: int = 2000,
+    permutations: int = PERMUTATIONS,
+    seed: int = SEED,
+    alpha: float = 0.05,
+) -> dict:
     """How often Gi* finds hot or cold spots where there are none, on a real lattice.
 
     Each of ``runs`` null data sets scatters the real ``values`` (whole counts) over the areas of
@@ -446,7 +504,7 @@ def null_calibration(values: pd.Series, w: W, runs: int = 2000, permutations: in
     adj = np.zeros((n, n))
     for i, a in enumerate(nb):
         adj[i, a] = 1.0
-    S = Y @ adj.T                                     # neighbour sums (self excluded), runs x areas
+    S = Y @ adj.T  # neighbour sums (self excluded), runs x areas
     cidx = np.vectorize(lambda v, k: combo.get((v, int(k)), -1))(Y, np.broadcast_to(card, Y.shape))
     island = cidx < 0
     cidx = np.where(island, 0, cidx)
@@ -459,8 +517,8 @@ def null_calibration(values: pd.Series, w: W, runs: int = 2000, permutations: in
     # normal approximation: Getis-Ord Gi* z (binary weights with self), as esda computes it
     wstar = adj + np.eye(n)
     wsum = wstar.sum(axis=1)
-    xbar, sd = y.mean(), math.sqrt((y ** 2).mean() - y.mean() ** 2)
-    z = (Y @ wstar.T - xbar * wsum) / (sd * np.sqrt((n * wsum - wsum ** 2) / (n - 1)))
+    xbar, sd = y.mean(), math.sqrt((y**2).mean() - y.mean() ** 2)
+    z = (Y @ wstar.T - xbar * wsum) / (sd * np.sqrt((n * wsum - wsum**2) / (n - 1)))
     p_norm = np.minimum(1.0, 2.0 * stats.norm.sf(np.abs(z)))
     q_perm = np.vstack([bh_fdr(r) for r in p_perm])
     q_norm = np.vstack([bh_fdr(r) for r in p_norm])
@@ -471,7 +529,11 @@ def null_calibration(values: pd.Series, w: W, runs: int = 2000, permutations: in
 
     sig_p, sig_n = q_perm < alpha, q_norm < alpha
     return {
-        "runs": runs, "areas": n, "permutations": permutations, "alpha": alpha, "total": int(y.sum()),
+        "runs": runs,
+        "areas": n,
+        "permutations": permutations,
+        "alpha": alpha,
+        "total": int(y.sum()),
         "perm_any": rate(sig_p.any(axis=1)),
         "perm_any_hot": rate((sig_p & (side > 0)).any(axis=1)),
         "perm_area_q": rate(sig_p),
@@ -480,7 +542,8 @@ def null_calibration(values: pd.Series, w: W, runs: int = 2000, permutations: in
         "norm_any_hot": rate((sig_n & (z > 0)).any(axis=1)),
         "norm_area_q": rate(sig_n),
         "norm_area_raw": rate(p_norm < alpha),
-        "null_values": Y[:3].copy(), "null_p": p_perm[:3].copy(),
+        "null_values": Y[:3].copy(),
+        "null_p": p_perm[:3].copy(),
     }
 
 
@@ -488,8 +551,16 @@ def _is_hot(klass: pd.Series) -> pd.Series:
     return klass.str.startswith("hot spot")
 
 
-def persistence(period_values: pd.DataFrame, w: W, periods: list, *, hot_share: float = 0.9,
-                trend_alpha: float = 0.05, permutations: int = PERMUTATIONS, seed: int = SEED) -> pd.DataFrame:
+def persistence(
+    period_values: pd.DataFrame,
+    w: W,
+    periods: list,
+    *,
+    hot_share: float = 0.9,
+    trend_alpha: float = 0.05,
+    permutations: int = PERMUTATIONS,
+    seed: int = SEED,
+) -> pd.DataFrame:
     """How long each area has been a hot spot, and whether it is heating up or cooling down.
 
     ``period_values`` has columns code, period, value (one row per area and period; every area of
@@ -523,7 +594,9 @@ def persistence(period_values: pd.DataFrame, w: W, periods: list, *, hot_share: 
     absent = [p for p in periods if p not in set(period_values["period"])]
     if absent:
         raise HotspotError(f"no values for period(s) {absent[:5]}")
-    wide = period_values[period_values["period"].isin(periods)].pivot(index="code", columns="period", values="value")
+    wide = period_values[period_values["period"].isin(periods)].pivot(
+        index="code", columns="period", values="value"
+    )
     zs, hots = {}, {}
     for p in periods:
         r = gi_star(wide[p].dropna(), w, permutations=permutations, seed=seed).set_index("code")
@@ -553,36 +626,68 @@ def persistence(period_values: pd.DataFrame, w: W, periods: list, *, hot_share: 
             cls = "historical"
         else:
             cls = "none"
-        rows.append({"code": code, "periods": n, "hot_periods": n_hot, "hot_final": final,
-                     "z_final": float(zrow[-1]), "trend_tau": tau, "trend_p": p, "emerging": cls})
+        rows.append(
+            {
+                "code": code,
+                "periods": n,
+                "hot_periods": n_hot,
+                "hot_final": final,
+                "z_final": float(zrow[-1]),
+                "trend_tau": tau,
+                "trend_p": p,
+                "emerging": cls,
+            }
+        )
     return pd.DataFrame(rows).reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- the warehouse
 
 
-def lsoa_period_counts(majors: list[str], minors: list[str], start: date, end: date,
-                       cfg: Settings | None = None) -> pd.DataFrame:
+def lsoa_period_counts(
+    majors: list[str], minors: list[str], start: date, end: date, cfg: Settings | None = None
+) -> pd.DataFrame:
     """Offences per borough LSOA over ``start``..``end`` (first days of months), 0 where none:
     lsoa21_code, lsoa21_name, ward_code, population, count (query ``hotspots/lsoa_period_counts``)."""
     cfg = cfg or get_settings()
     _internal_only(cfg)
-    return sql.run("hotspots/lsoa_period_counts", borough_code=cfg.borough_code, majors=list(majors),
-                   minors=list(minors), start=start, end=end)
+    return sql.run(
+        "hotspots/lsoa_period_counts",
+        borough_code=cfg.borough_code,
+        majors=list(majors),
+        minors=list(minors),
+        start=start,
+        end=end,
+    )
 
 
-def lsoa_monthly_counts(majors: list[str], minors: list[str], start: date, end: date,
-                        cfg: Settings | None = None) -> pd.DataFrame:
+def lsoa_monthly_counts(
+    majors: list[str], minors: list[str], start: date, end: date, cfg: Settings | None = None
+) -> pd.DataFrame:
     """Offences per borough LSOA and month, for months the LSOA data cover within ``start``..``end``:
     lsoa21_code, month, count (query ``hotspots/lsoa_monthly_counts``)."""
     cfg = cfg or get_settings()
     _internal_only(cfg)
-    return sql.run("hotspots/lsoa_monthly_counts", borough_code=cfg.borough_code, majors=list(majors),
-                   minors=list(minors), start=start, end=end)
+    return sql.run(
+        "hotspots/lsoa_monthly_counts",
+        borough_code=cfg.borough_code,
+        majors=list(majors),
+        minors=list(minors),
+        start=start,
+        end=end,
+    )
 
 
-def lsoa_hotspots(majors: list[str], minors: list[str], start: date, end: date, cfg: Settings | None = None,
-                  *, permutations: int = PERMUTATIONS, seed: int = SEED) -> gpd.GeoDataFrame:
+def lsoa_hotspots(
+    majors: list[str],
+    minors: list[str],
+    start: date,
+    end: date,
+    cfg: Settings | None = None,
+    *,
+    permutations: int = PERMUTATIONS,
+    seed: int = SEED,
+) -> gpd.GeoDataFrame:
     """Gi* hot spots of the borough's LSOAs for MPS categories over a period, ready to map.
 
     One row per LSOA (WGS84): code, name, ward_code, population, count, rate_per_1000 (Census 2021
@@ -602,21 +707,36 @@ def lsoa_hotspots(majors: list[str], minors: list[str], start: date, end: date, 
     out["rate_per_1000"] = out["count"] / out["population"] * 1000
     out = out.merge(gi.drop(columns="value"), on="code")
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=shapes.crs)
-    out.attrs.update({"caveat": CAVEAT, "start": str(start), "end": str(end), "permutations": permutations,
-                      "seed": seed})
+    out.attrs.update(
+        {"caveat": CAVEAT, "start": str(start), "end": str(end), "permutations": permutations, "seed": seed}
+    )
     return out
 
 
-def ward_hotspots(majors: list[str], minors: list[str], start: date, end: date, cfg: Settings | None = None,
-                  *, permutations: int = PERMUTATIONS, seed: int = SEED) -> gpd.GeoDataFrame:
+def ward_hotspots(
+    majors: list[str],
+    minors: list[str],
+    start: date,
+    end: date,
+    cfg: Settings | None = None,
+    *,
+    permutations: int = PERMUTATIONS,
+    seed: int = SEED,
+) -> gpd.GeoDataFrame:
     """Gi* on the borough's 20 wards (Queen contiguity on the ward polygons), as ``lsoa_hotspots``:
     code, name, population, count, rate_per_1000 and the ``gi_star`` columns. With 20 areas a ward
     needs a two-sided permutation p below 0.0025 (0.05 / 20) to be a 95% hot spot on its own."""
     from csp_data.present import maps
 
     cfg = cfg or get_settings()
-    counts = sql.run("crime/ward_period_totals", borough_code=cfg.borough_code, majors=list(majors),
-                     minors=list(minors), start=start, end=end)
+    counts = sql.run(
+        "crime/ward_period_totals",
+        borough_code=cfg.borough_code,
+        majors=list(majors),
+        minors=list(minors),
+        start=start,
+        end=end,
+    )
     shapes = maps.ward_geometry(cfg)
     if set(counts["ward_code"]) != set(shapes["code"]):
         raise HotspotError("the wards in the counts and in the boundary file differ")
@@ -624,7 +744,8 @@ def ward_hotspots(majors: list[str], minors: list[str], start: date, end: date, 
     w = _ward_weights(shapes)
     gi = gi_star(counts.set_index("ward_code")["count"], w, permutations=permutations, seed=seed)
     out = shapes[["code", "name", "geometry"]].merge(
-        counts[["ward_code", "population", "count"]].rename(columns={"ward_code": "code"}), on="code")
+        counts[["ward_code", "population", "count"]].rename(columns={"ward_code": "code"}), on="code"
+    )
     out["rate_per_1000"] = out["count"] / out["population"] * 1000
     out = out.merge(gi.drop(columns="value"), on="code")
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=shapes.crs)
@@ -636,7 +757,10 @@ _WARD_WEIGHTS: dict[tuple, W] = {}
 
 
 def _ward_weights(shapes: gpd.GeoDataFrame) -> W:
-    key = (tuple(shapes["code"]), hashlib.sha256(b"".join(shapely.to_wkb(shapes.geometry.to_numpy()))).hexdigest())
+    key = (
+        tuple(shapes["code"]),
+        hashlib.sha256(b"".join(shapely.to_wkb(shapes.geometry.to_numpy()))).hexdigest(),
+    )
     if key not in _WARD_WEIGHTS:
         _WARD_WEIGHTS.clear()
         _WARD_WEIGHTS[key] = queen_weights(shapes)
@@ -651,8 +775,9 @@ def no_hotspot_sentence(n_areas: int, area_word: str = "LSOA") -> str:
     return f"No {area_word} is a hot spot after allowing for {n_areas} areas tested at once."
 
 
-def concentration_table(current: pd.Series, previous: pd.Series | None,
-                        shares: tuple[float, ...] = (0.05, 0.10)) -> pd.DataFrame:
+def concentration_table(
+    current: pd.Series, previous: pd.Series | None, shares: tuple[float, ...] = (0.05, 0.10)
+) -> pd.DataFrame:
     """How concentrated offences are: for each share of areas (top 5%, top 10% by count), how many
     areas that is and what share of all offences they hold, now and in the previous equal period
     (each period ranks its own busiest areas). Needs no test of significance: it is a description.
@@ -667,8 +792,11 @@ def concentration_table(current: pd.Series, previous: pd.Series | None,
     for s in shares:
         k = max(1, int(np.ceil(s * cur.size))) if cur.size else 0
         now = float(cur[:k].sum() / cur.sum()) if cur.size and cur.sum() > 0 else float("nan")
-        before = (float(prev[:k].sum() / prev.sum()) if prev is not None and prev.size and prev.sum() > 0
-                  else float("nan"))
+        before = (
+            float(prev[:k].sum() / prev.sum())
+            if prev is not None and prev.size and prev.sum() > 0
+            else float("nan")
+        )
         rows.append({"top_pct": round(s * 100), "areas": k, "share_now": now, "share_before": before})
     return pd.DataFrame(rows)
 
@@ -689,8 +817,17 @@ def ranked(table: pd.DataFrame, by: str, n: int = 10) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- one row per area (CLI)
 
 LEVELS = ("lsoa", "ward")
-REPORT_COLUMNS = ("area_code", "area_name", "count", "previous_count", "change_verdict", "gi_z", "gi_p", "gi_q",
-                  "hotspot_class")
+REPORT_COLUMNS = (
+    "area_code",
+    "area_name",
+    "count",
+    "previous_count",
+    "change_verdict",
+    "gi_z",
+    "gi_p",
+    "gi_q",
+    "hotspot_class",
+)
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -724,16 +861,23 @@ def resolve_category(text: str, cfg: Settings | None = None):
     if m is not None and m.label.casefold() in by_label:
         return by_label[m.label.casefold()]
     for c in cats:
-        if (c.majors and not c.minors and len(c.majors) == 1 and c.majors[0].casefold() == want
-                and c.label.casefold().startswith("all ")):
+        if (
+            c.majors
+            and not c.minors
+            and len(c.majors) == 1
+            and c.majors[0].casefold() == want
+            and c.label.casefold().startswith("all ")
+        ):
             return c
     for c in cats:
         if c.minors and not c.majors and len(c.minors) == 1 and c.minors[0].casefold() == want:
             return c
     close = difflib.get_close_matches(want, list(by_label), n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(repr(by_label[c].label) for c in close)}?" if close else ""
-    raise HotspotError(f"unknown category {text!r}{hint} (the hotspots page's categories, a measure id such as "
-                       "'robbery', or an MPS category such as 'ROBBERY')")
+    raise HotspotError(
+        f"unknown category {text!r}{hint} (the hotspots page's categories, a measure id such as "
+        "'robbery', or an MPS category such as 'ROBBERY')"
+    )
 
 
 def months_held(level: str, cfg: Settings | None = None) -> tuple[date, date]:
@@ -748,8 +892,9 @@ def months_held(level: str, cfg: Settings | None = None) -> tuple[date, date]:
     return pd.Timestamp(span.at[key, "first_month"]).date(), pd.Timestamp(span.at[key, "last_month"]).date()
 
 
-def area_report(category: str, start: date, end: date, level: str = "lsoa",
-                cfg: Settings | None = None) -> pd.DataFrame:
+def area_report(
+    category: str, start: date, end: date, level: str = "lsoa", cfg: Settings | None = None
+) -> pd.DataFrame:
     """One row per area for a category and period: the figures the hotspots page, the TTCG view
     and the briefing pack show, from the same functions (``analysis.area_table`` for counts and
     the change verdict, ``lsoa_hotspots`` / ``ward_hotspots`` for Gi*).
@@ -774,21 +919,40 @@ def area_report(category: str, start: date, end: date, level: str = "lsoa",
     if end > last:
         raise HotspotError(f"{level.upper()} data end in {last:%Y-%m}: --to {end:%Y-%m} is after the data")
     if start < first:
-        raise HotspotError(f"{level.upper()} data start in {first:%Y-%m}: --from {start:%Y-%m} is before the data")
+        raise HotspotError(
+            f"{level.upper()} data start in {first:%Y-%m}: --from {start:%Y-%m} is before the data"
+        )
     period = make(start, end)
     table = analysis.area_table(cat, period, "LSOAs" if level == "lsoa" else "Wards", None, cfg)
-    gi = (lsoa_hotspots if level == "lsoa" else ward_hotspots)(list(cat.majors), list(cat.minors), start, end, cfg)
+    gi = (lsoa_hotspots if level == "lsoa" else ward_hotspots)(
+        list(cat.majors), list(cat.minors), start, end, cfg
+    )
     merged = table.merge(pd.DataFrame(gi[["code", "z", "p_sim", "q", "klass"]]), on="code", how="left")
     if merged["klass"].isna().any():
         raise HotspotError("the area table and the hot-spot test cover different areas")
-    out = pd.DataFrame({
-        "area_code": merged["code"], "area_name": merged["name"], "count": merged["count"].astype(int),
-        "previous_count": merged["previous"].astype("Int64"), "change_verdict": merged["verdict"],
-        "gi_z": merged["z"].astype(float), "gi_p": merged["p_sim"].astype(float),
-        "gi_q": merged["q"].astype(float), "hotspot_class": merged["klass"],
-    })
-    out.attrs.update({"category": cat.label, "period": period.label, "previous": table.attrs.get("previous"),
-                      "level": level, "permutations": PERMUTATIONS, "seed": SEED})
+    out = pd.DataFrame(
+        {
+            "area_code": merged["code"],
+            "area_name": merged["name"],
+            "count": merged["count"].astype(int),
+            "previous_count": merged["previous"].astype("Int64"),
+            "change_verdict": merged["verdict"],
+            "gi_z": merged["z"].astype(float),
+            "gi_p": merged["p_sim"].astype(float),
+            "gi_q": merged["q"].astype(float),
+            "hotspot_class": merged["klass"],
+        }
+    )
+    out.attrs.update(
+        {
+            "category": cat.label,
+            "period": period.label,
+            "previous": table.attrs.get("previous"),
+            "level": level,
+            "permutations": PERMUTATIONS,
+            "seed": SEED,
+        }
+    )
     return out[list(REPORT_COLUMNS)]
 
 
@@ -800,12 +964,19 @@ def periods_ending(months: list[date], months_per_period: int) -> list[tuple[dat
     if k < 1:
         raise HotspotError("months_per_period must be at least 1")
     whole = len(months) - len(months) % k
-    kept = months[len(months) - whole:]
-    return [(kept[i], kept[i:i + k]) for i in range(0, whole, k)]
+    kept = months[len(months) - whole :]
+    return [(kept[i], kept[i : i + k]) for i in range(0, whole, k)]
 
 
-def lsoa_emerging(majors: list[str], minors: list[str], start: date, end: date, cfg: Settings | None = None,
-                  *, months_per_period: int = 3) -> pd.DataFrame:
+def lsoa_emerging(
+    majors: list[str],
+    minors: list[str],
+    start: date,
+    end: date,
+    cfg: Settings | None = None,
+    *,
+    months_per_period: int = 3,
+) -> pd.DataFrame:
     """Emerging hot-spot classes of the borough's LSOAs (``persistence``) over ``start``..``end``,
     with months grouped into periods of ``months_per_period`` (quarters by default: one month of
     one offence type is usually too few crimes per LSOA for Gi* to find anything)."""
@@ -818,8 +989,11 @@ def lsoa_emerging(majors: list[str], minors: list[str], start: date, end: date, 
     label = {m: first for first, ms in groups for m in ms}
     monthly = monthly.assign(period=[label.get(pd.Timestamp(m).date()) for m in monthly["month"]])
     monthly = monthly.dropna(subset=["period"])
-    pv = (monthly.groupby(["lsoa21_code", "period"], as_index=False)["count"].sum()
-          .rename(columns={"lsoa21_code": "code", "count": "value"}))
+    pv = (
+        monthly.groupby(["lsoa21_code", "period"], as_index=False)["count"]
+        .sum()
+        .rename(columns={"lsoa21_code": "code", "count": "value"})
+    )
     w = _weights_for(lsoa_geometry(cfg))
     return persistence(pv, w, [first for first, _ in groups])
 
@@ -845,8 +1019,13 @@ def geojson_dict(gdf: gpd.GeoDataFrame) -> dict:
     feats = []
     props = [c for c in gdf.columns if c != gdf.geometry.name]
     for row, geom in zip(gdf[props].itertuples(index=False, name=None), gdf.geometry):
-        feats.append({"type": "Feature", "properties": {k: _json_safe(v) for k, v in zip(props, row)},
-                      "geometry": shapely.geometry.mapping(geom) if geom is not None else None})
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {k: _json_safe(v) for k, v in zip(props, row)},
+                "geometry": shapely.geometry.mapping(geom) if geom is not None else None,
+            }
+        )
     return {"type": "FeatureCollection", "features": feats}
 
 
@@ -877,8 +1056,9 @@ def simplified_geojson(gdf: gpd.GeoDataFrame, tolerance_m: float = 10) -> tuple[
             geoms = shapely.coverage_simplify(geoms, tolerance_m)
         else:
             geoms = shapely.simplify(geoms, tolerance_m, preserve_topology=True)
-    out = gpd.GeoDataFrame(bng.drop(columns=bng.geometry.name), geometry=gpd.GeoSeries(geoms, crs=geo.BNG,
-                                                                                       index=bng.index))
+    out = gpd.GeoDataFrame(
+        bng.drop(columns=bng.geometry.name), geometry=gpd.GeoSeries(geoms, crs=geo.BNG, index=bng.index)
+    )
     out = out.to_crs(geo.WGS84)
     out = out.set_geometry(shapely.transform(out.geometry.to_numpy(), lambda c: np.round(c, 5)))
     doc = geojson_dict(out)

@@ -34,12 +34,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
 from csp_data.plan import breaks
-
-from csp_data.warehouse import sql
-from csp_data.config import Settings, settings as get_settings
 from csp_data.plan.measures import Measure
 from csp_data.plan.periods import Period
+from csp_data.warehouse import sql
 
 ALPHA = 0.05
 LONDON_BOROUGHS = 32
@@ -56,7 +56,7 @@ class LondonComparison:
     london_previous: int
     borough_pct: float | None
     london_pct: float | None
-    relative: float | None          # (B1/B0) / (L1/L0)
+    relative: float | None  # (B1/B0) / (L1/L0)
     low: float | None
     high: float | None
     phi_borough: float
@@ -76,10 +76,12 @@ class LondonComparison:
         """Plain words: both changes, the verdict and the interval."""
         if self.relative is None:
             return self.verdict[:1].upper() + self.verdict[1:] + "."
-        return (f"{get_settings().borough_name} {_move(self.borough_pct)}; London {_move(self.london_pct)} over the "
-                f"same months: "
-                f"{self.verdict} (relative change {self.relative:.2f}, 95% interval {self.low:.2f} to "
-                f"{self.high:.2f}).")
+        return (
+            f"{get_settings().borough_name} {_move(self.borough_pct)}; London {_move(self.london_pct)} over the "
+            f"same months: "
+            f"{self.verdict} (relative change {self.relative:.2f}, 95% interval {self.low:.2f} to "
+            f"{self.high:.2f})."
+        )
 
 
 def move_words(pct: float | None) -> str:
@@ -102,21 +104,35 @@ def verdict_words(borough_pct: float, london_pct: float, low: float, high: float
         if b_dir == l_dir and b_dir != "did not change":
             return f"{b_dir} about as much as London"
         return "changed about as much as London"
-    higher = low > 1   # relative above 1: the borough rose more / fell less than London
+    higher = low > 1  # relative above 1: the borough rose more / fell less than London
     if b_dir == l_dir and b_dir != "did not change":
         if b_dir == "fell":
             return "fell less than London" if higher else "fell more than London"
         return "rose more than London" if higher else "rose less than London"
     if b_dir == "did not change":
-        return f"did not change while London {l_dir}" if l_dir != "did not change" else "changed about as much as London"
+        return (
+            f"did not change while London {l_dir}"
+            if l_dir != "did not change"
+            else "changed about as much as London"
+        )
     if l_dir == "did not change":
         return f"{b_dir} while London did not change"
     return f"{b_dir} while London {l_dir}"
 
 
-def compare(b1: int, b0: int, l1: int, l0: int, *, phi_borough: float = 1.0, phi_london: float = 1.0,
-            alpha: float = ALPHA, period: str = "", previous_period: str = "",
-            straddles: tuple[str, ...] = ()) -> LondonComparison:
+def compare(
+    b1: int,
+    b0: int,
+    l1: int,
+    l0: int,
+    *,
+    phi_borough: float = 1.0,
+    phi_london: float = 1.0,
+    alpha: float = ALPHA,
+    period: str = "",
+    previous_period: str = "",
+    straddles: tuple[str, ...] = (),
+) -> LondonComparison:
     """Ratio of rate ratios with its quasi-Poisson interval and verdict (see the module docstring)."""
     b1, b0, l1, l0 = int(b1), int(b0), int(l1), int(l0)
     if min(b1, b0, l1, l0) < 0:
@@ -125,17 +141,48 @@ def compare(b1: int, b0: int, l1: int, l0: int, *, phi_borough: float = 1.0, phi
     b_pct = (b1 - b0) / b0 * 100 if b0 else None
     l_pct = (l1 - l0) / l0 * 100 if l0 else None
     if min(b1, b0, l1, l0) == 0:
-        return LondonComparison(period, previous_period, b1, b0, l1, l0, b_pct, l_pct, None, None, None,
-                                phi_b, phi_l, "too few offences to compare with London", straddles)
+        return LondonComparison(
+            period,
+            previous_period,
+            b1,
+            b0,
+            l1,
+            l0,
+            b_pct,
+            l_pct,
+            None,
+            None,
+            None,
+            phi_b,
+            phi_l,
+            "too few offences to compare with London",
+            straddles,
+        )
     log_r = math.log(b1 / b0) - math.log(l1 / l0)
     se = math.sqrt(phi_b * (1 / b1 + 1 / b0) + phi_l * (1 / l1 + 1 / l0))
     z = float(_st.norm.ppf(1 - alpha / 2))
     low, high = math.exp(log_r - z * se), math.exp(log_r + z * se)
-    return LondonComparison(period, previous_period, b1, b0, l1, l0, b_pct, l_pct, math.exp(log_r), low, high,
-                            phi_b, phi_l, verdict_words(b_pct, l_pct, low, high), straddles)
+    return LondonComparison(
+        period,
+        previous_period,
+        b1,
+        b0,
+        l1,
+        l0,
+        b_pct,
+        l_pct,
+        math.exp(log_r),
+        low,
+        high,
+        phi_b,
+        phi_l,
+        verdict_words(b_pct, l_pct, low, high),
+        straddles,
+    )
 
 
 # ------------------------------------------------------------------------------- series
+
 
 def london_series(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
     """month (date), count, boroughs, snapshot: the measure summed over London's 32 boroughs. Only
@@ -143,6 +190,7 @@ def london_series(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
     cfg = cfg or get_settings()
     if m.source == "composite":
         from csp_data.plan.measures import get
+
         parts = [(sign, london_series(get(pid), cfg)) for pid, sign in m.parts]
         return _combine(parts)
     if m.source == "crime":
@@ -169,7 +217,9 @@ def _combine(parts: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
     snaps = [f"s{i}" for i in range(len(parts))]
     res = pd.DataFrame({"month": out["month"], "count": out[cols].sum(axis=1).astype("int64")})
     res["boroughs"] = LONDON_BOROUGHS
-    res["snapshot"] = ["; ".join(dict.fromkeys(str(v) for v in row)) for row in out[snaps].itertuples(index=False)]
+    res["snapshot"] = [
+        "; ".join(dict.fromkeys(str(v) for v in row)) for row in out[snaps].itertuples(index=False)
+    ]
     return res.sort_values("month").reset_index(drop=True)
 
 
@@ -184,6 +234,7 @@ def dispersion(series: pd.DataFrame, current: Period, previous: Period) -> float
     scaled for the months compared (``Dispersion.for_comparison``). 1 (Poisson) if the model is
     not available."""
     from csp_data.analysis import stats
+
     fn = getattr(stats, "series_dispersion", None)
     if fn is None:  # pragma: no cover - the count model ships with this module
         return 1.0
@@ -200,6 +251,7 @@ def share_dispersion(borough: pd.DataFrame, london: pd.DataFrame, end: date, mon
     both), floored at 1, and the lag-1 correlation of its residuals (clipped to [0, 0.9]). None with
     fewer than 12 such months."""
     from csp_data.analysis import stats
+
     j = borough[["month", "count"]].merge(london[["month", "count"]], on="month", suffixes=("_b", "_l"))
     j = j[(j["month"] <= end) & (j["count_l"] > 0)].sort_values("month").tail(months)
     if len(j) < 12:
@@ -209,7 +261,7 @@ def share_dispersion(borough: pd.DataFrame, london: pd.DataFrame, end: date, mon
     idx = np.array([m.year * 12 + m.month for m in j["month"]], float)
     X = np.column_stack([np.ones(len(y)), (idx - idx.mean()) / 12.0])
     beta = np.array([np.log(max(y.sum(), 0.5) / np.exp(offset).sum()), 0.0])
-    for _ in range(50):   # Poisson IRLS with offset
+    for _ in range(50):  # Poisson IRLS with offset
         mu = np.exp(X @ beta + offset)
         z = X @ beta + (y - mu) / mu
         xtw = X.T * mu
@@ -221,19 +273,26 @@ def share_dispersion(borough: pd.DataFrame, london: pd.DataFrame, end: date, mon
     mu = np.exp(X @ beta + offset)
     resid = (y - mu) / np.sqrt(mu)
     n = len(y)
-    phi = max(1.0, float(np.sum(resid ** 2) / (n - 2)))
+    phi = max(1.0, float(np.sum(resid**2) / (n - 2)))
     r0 = resid - resid.mean()
     consecutive = np.diff(idx) == 1
-    ss = float(np.sum(r0 ** 2))
+    ss = float(np.sum(r0**2))
     rho = min(0.9, max(0.0, float(np.sum((r0[:-1] * r0[1:])[consecutive])) / ss)) if ss > 0 else 0.0
     first, last = j["month"].iloc[0], j["month"].iloc[-1]
-    return stats.Dispersion(phi=phi, rho=rho, df=n - 2, months=n, model="borough share of London (Poisson, trend)",
-                            note=f"Relative to London, months vary {phi:.1f} times as much as chance alone "
-                                 f"({first:%b %Y} to {last:%b %Y}; lag-1 correlation {rho:.2f}).")
+    return stats.Dispersion(
+        phi=phi,
+        rho=rho,
+        df=n - 2,
+        months=n,
+        model="borough share of London (Poisson, trend)",
+        note=f"Relative to London, months vary {phi:.1f} times as much as chance alone "
+        f"({first:%b %Y} to {last:%b %Y}; lag-1 correlation {rho:.2f}).",
+    )
 
 
-def relative_dispersion(borough: pd.DataFrame, london: pd.DataFrame, current: Period, previous: Period,
-                        months: int = 36) -> float:
+def relative_dispersion(
+    borough: pd.DataFrame, london: pd.DataFrame, current: Period, previous: Period, months: int = 36
+) -> float:
     """Effective phi of the borough's change relative to London's: :func:`share_dispersion` up to
     the end of ``current``, scaled for the two sums compared (``Dispersion.for_comparison``). This is
     the variation the ratio of rate ratios carries: what London shares with the borough cancels in
@@ -247,15 +306,22 @@ def relative_dispersion(borough: pd.DataFrame, london: pd.DataFrame, current: Pe
     return max(1.0, float(d.for_comparison(current.n_months, gap)))
 
 
-def compare_periods(m: Measure, current: Period, previous: Period | None = None, cfg: Settings | None = None,
-                    borough: pd.DataFrame | None = None, london: pd.DataFrame | None = None,
-                    alpha: float = ALPHA) -> LondonComparison | None:
+def compare_periods(
+    m: Measure,
+    current: Period,
+    previous: Period | None = None,
+    cfg: Settings | None = None,
+    borough: pd.DataFrame | None = None,
+    london: pd.DataFrame | None = None,
+    alpha: float = ALPHA,
+) -> LondonComparison | None:
     """The London comparison for a measure, ``current`` against ``previous`` (default: the equal
     period before). None when either series lacks a month of either period."""
     cfg = cfg or get_settings()
     previous = previous or current.previous()
     if borough is None:
         from csp_data.analysis.scorecard import monthly_series
+
         borough = monthly_series(m, cfg)
     london = london if london is not None else london_series(m, cfg)
     b1, b0 = _sum(borough, current), _sum(borough, previous)
@@ -263,16 +329,25 @@ def compare_periods(m: Measure, current: Period, previous: Period | None = None,
     if None in (b1, b0, l1, l0):
         return None
     straddles = tuple(b.label for b in breaks.straddling(m.id, previous, current))
-    return compare(b1, b0, l1, l0, phi_borough=relative_dispersion(borough, london, current, previous), phi_london=1.0,
-                   alpha=alpha,
-                   period=current.label, previous_period=previous.label, straddles=straddles)
+    return compare(
+        b1,
+        b0,
+        l1,
+        l0,
+        phi_borough=relative_dispersion(borough, london, current, previous),
+        phi_london=1.0,
+        alpha=alpha,
+        period=current.label,
+        previous_period=previous.label,
+        straddles=straddles,
+    )
 
 
 def for_score_row(row, cfg: Settings | None = None) -> dict[str, LondonComparison | None]:
     """London comparisons for a scorecard row's two comparisons: ``l12`` (last 12 months against
     the 12 before) and ``fy`` (financial year to date against the same months a year earlier)."""
-    from csp_data.plan.periods import make
     from csp_data.analysis.scorecard import monthly_series
+    from csp_data.plan.periods import make
 
     cfg = cfg or get_settings()
     out: dict[str, LondonComparison | None] = {"l12": None, "fy": None}
@@ -283,8 +358,14 @@ def for_score_row(row, cfg: Settings | None = None) -> dict[str, LondonCompariso
     ldn = london_series(row.measure, cfg)
     for key, cur, prev in (("l12", row.last12, row.prev12), ("fy", row.fytd, row.fytd_prev)):
         if cur is not None and prev is not None:
-            out[key] = compare_periods(row.measure, make(cur.start, cur.end), make(prev.start, prev.end), cfg,
-                                       borough=borough, london=ldn)
+            out[key] = compare_periods(
+                row.measure,
+                make(cur.start, cur.end),
+                make(prev.start, prev.end),
+                cfg,
+                borough=borough,
+                london=ldn,
+            )
     return out
 
 
@@ -294,6 +375,10 @@ def tile_text(c: LondonComparison | None, what: str) -> str:
         return f"Against London ({what}): awaiting London data for the same months."
     if c.relative is None:
         return f"Against London ({what}): {c.verdict}."
-    crosses = f" Crosses the {', '.join(c.straddles)}: read the change against London's." if c.straddles else ""
-    return (f"Against London ({what}): London {_move(c.london_pct)} — {get_settings().borough_name} {c.verdict} "
-            f"(relative {c.relative:.2f}, 95% interval {c.low:.2f} to {c.high:.2f}).{crosses}")
+    crosses = (
+        f" Crosses the {', '.join(c.straddles)}: read the change against London's." if c.straddles else ""
+    )
+    return (
+        f"Against London ({what}): London {_move(c.london_pct)} — {get_settings().borough_name} {c.verdict} "
+        f"(relative {c.relative:.2f}, 95% interval {c.low:.2f} to {c.high:.2f}).{crosses}"
+    )

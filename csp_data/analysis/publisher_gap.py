@@ -24,9 +24,10 @@ from datetime import date
 
 import pandas as pd
 
-from csp_data.warehouse import sql
-from csp_data.config import Settings, settings as get_settings
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
 from csp_data.plan.measures import get
+from csp_data.warehouse import sql
 
 ASB = "Anti-social behaviour"
 # police.uk crime types -> the measure (MPS categories) they correspond to.
@@ -37,12 +38,14 @@ PAIRS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("vehicle", ("Vehicle crime",)),
     ("weapons", ("Possession of weapons",)),
 )
-WHY = ("They differ because (1) each is a snapshot taken on a different date: the police.uk file is extracted "
-       "when the month is first published and the MPS file later, so crimes recorded late, reclassified or "
-       "cancelled since are in one and not the other; (2) police.uk publishes each crime at an anonymised snap "
-       "point and this extract keeps the points inside the borough, so a crime snapped over the boundary or "
-       "published without a location is missing from it; (3) the categories are paired as closely as the two "
-       "publishers allow (police.uk's four theft types against MPS theft).")
+WHY = (
+    "They differ because (1) each is a snapshot taken on a different date: the police.uk file is extracted "
+    "when the month is first published and the MPS file later, so crimes recorded late, reclassified or "
+    "cancelled since are in one and not the other; (2) police.uk publishes each crime at an anonymised snap "
+    "point and this extract keeps the points inside the borough, so a crime snapped over the boundary or "
+    "published without a location is missing from it; (3) the categories are paired as closely as the two "
+    "publishers allow (police.uk's four theft types against MPS theft)."
+)
 
 
 def street_counts(cfg: Settings | None = None) -> pd.DataFrame:
@@ -70,6 +73,7 @@ def compare(cfg: Settings | None = None, counts: pd.DataFrame | None = None) -> 
     """One row per month held by both publishers and paired category: month, measure_id, category,
     police_uk_types, police_uk, mps, difference (MPS minus police.uk), mps_snapshot, police_uk_snapshot."""
     from csp_data.analysis.scorecard import monthly_series
+
     cfg = cfg or get_settings()
     c = street_counts(cfg) if counts is None else counts
     months = all_crime_months(c)
@@ -83,8 +87,28 @@ def compare(cfg: Settings | None = None, counts: pd.DataFrame | None = None) -> 
                 continue
             pu = int(sub["records"].sum())
             mp = int(mps.loc[month, "count"])
-            rows.append({"month": month, "measure_id": mid, "category": m.label, "police_uk_types": ", ".join(types),
-                         "police_uk": pu, "mps": mp, "difference": mp - pu,
-                         "mps_snapshot": str(mps.loc[month, "snapshot"])})
-    return pd.DataFrame(rows, columns=["month", "measure_id", "category", "police_uk_types", "police_uk", "mps",
-                                       "difference", "mps_snapshot"])
+            rows.append(
+                {
+                    "month": month,
+                    "measure_id": mid,
+                    "category": m.label,
+                    "police_uk_types": ", ".join(types),
+                    "police_uk": pu,
+                    "mps": mp,
+                    "difference": mp - pu,
+                    "mps_snapshot": str(mps.loc[month, "snapshot"]),
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "month",
+            "measure_id",
+            "category",
+            "police_uk_types",
+            "police_uk",
+            "mps",
+            "difference",
+            "mps_snapshot",
+        ],
+    )

@@ -9,11 +9,20 @@ from datetime import date
 
 import pandas as pd
 
-from csp_data.warehouse import sql
-from csp_data.config import Settings, settings as get_settings
+from csp_data.analysis.stats import (
+    Comparison,
+    Dispersion,
+    add_months,
+    compare_in_series,
+    fy_label,
+    fy_start,
+    period_label,
+    series_dispersion,
+)
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
 from csp_data.plan.measures import MEASURES, Measure
-from csp_data.analysis.stats import (Comparison, Dispersion, add_months, compare_in_series, fy_label, fy_start, period_label,
-                    series_dispersion)
+from csp_data.warehouse import sql
 
 
 @dataclass(frozen=True)
@@ -55,14 +64,28 @@ def monthly_series(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
     """month (date), count, snapshot for one measure in the configured borough."""
     cfg = cfg or get_settings()
     if m.source == "crime":
-        df = sql.run("crime/borough_monthly", borough_code=cfg.borough_code, majors=list(m.majors), minors=list(m.minors))
+        df = sql.run(
+            "crime/borough_monthly",
+            borough_code=cfg.borough_code,
+            majors=list(m.majors),
+            minors=list(m.minors),
+        )
     elif m.source == "dashboard":
         ct, sub, meas = m.dashboard  # type: ignore[misc]
-        df = sql.run("dashboard/borough_monthly", area_code=cfg.borough_code, crime_type=ct, crime_subtype=sub, measure=meas)
+        df = sql.run(
+            "dashboard/borough_monthly",
+            area_code=cfg.borough_code,
+            crime_type=ct,
+            crime_subtype=sub,
+            measure=meas,
+        )
     elif m.source == "business":
         df = sql.run("business/borough_monthly", borough_name=cfg.borough_name, sections=list(m.sections))
-    elif m.source == "composite":   # serious violence: a signed sum of other measures (csp_data/analysis/composite.py)
+    elif (
+        m.source == "composite"
+    ):  # serious violence: a signed sum of other measures (csp_data/analysis/composite.py)
         from csp_data.analysis.composite import monthly
+
         return monthly(m, cfg)
     else:  # pragma: no cover - catalogue is fixed
         raise ValueError(m.source)
@@ -80,7 +103,9 @@ def _sum(series: pd.DataFrame, w: Window) -> int | None:
 
 def _rank(m: Measure, w: Window, cfg: Settings) -> tuple[int | None, int | None]:
     if m.source == "crime":
-        df = sql.run("crime/london_rank", majors=list(m.majors), minors=list(m.minors), start=w.start, end=w.end)
+        df = sql.run(
+            "crime/london_rank", majors=list(m.majors), minors=list(m.minors), start=w.start, end=w.end
+        )
         mine = df[df.borough_code == cfg.borough_code]
     elif m.source == "business":
         df = sql.run("business/london_rank", sections=list(m.sections), start=w.start, end=w.end)
@@ -112,7 +137,9 @@ def score(m: Measure, cfg: Settings | None = None, as_of: date | None = None) ->
     fy = compare_in_series(series, (fytd.start, fytd.end), (fytd_prev.start, fytd_prev.end), dispersion=disp)
     rank, of = _rank(m, last12, cfg) if m.london_rank else (None, None)
     note = "" if l12 else "fewer than 24 months of data: no 12-month comparison"
-    return ScoreRow(m, latest, snapshot, last12, prev12, l12, fytd, fytd_prev, fy, fy_label(latest), rank, of, note, disp)
+    return ScoreRow(
+        m, latest, snapshot, last12, prev12, l12, fytd, fytd_prev, fy, fy_label(latest), rank, of, note, disp
+    )
 
 
 def scorecard(cfg: Settings | None = None, as_of: date | None = None) -> list[ScoreRow]:
@@ -137,24 +164,26 @@ def as_table(rows: list[ScoreRow]) -> pd.DataFrame:
     out = []
     for r in rows:
         l12, fy = r.l12, r.fy
-        out.append({
-            "Priority": r.measure.priority,
-            "Measure": r.measure.label,
-            "Last 12 months": f"{l12.current:,d}" if l12 else "awaiting data",
-            "Previous 12 months": f"{l12.previous:,d}" if l12 else "awaiting data",
-            "12-month change": fmt_change(l12),
-            "12-month verdict": f"{l12.symbol} {l12.verdict}" if l12 else "awaiting data",
-            "Direction of travel": l12.travel(r.measure.lower_is_better) if l12 else "",
-            "Year to date": f"{fy.current:,d}" if fy else "awaiting data",
-            "Same months last year": f"{fy.previous:,d}" if fy else "awaiting data",
-            "Year-to-date change": fmt_change(fy),
-            "Year-to-date verdict": f"{fy.symbol} {fy.verdict}" if fy else "awaiting data",
-            "London rank (12 months)": f"{ordinal(r.rank)} of {r.rank_of}" if r.rank else "not available",
-            "Period (12 months)": r.last12.label if r.last12 else "",
-            "Year to date period": f"{r.fy_label}: {r.fytd.label}" if r.fytd else "",
-            "Source": r.measure.source_name,
-            "Snapshot": r.snapshot,
-        })
+        out.append(
+            {
+                "Priority": r.measure.priority,
+                "Measure": r.measure.label,
+                "Last 12 months": f"{l12.current:,d}" if l12 else "awaiting data",
+                "Previous 12 months": f"{l12.previous:,d}" if l12 else "awaiting data",
+                "12-month change": fmt_change(l12),
+                "12-month verdict": f"{l12.symbol} {l12.verdict}" if l12 else "awaiting data",
+                "Direction of travel": l12.travel(r.measure.lower_is_better) if l12 else "",
+                "Year to date": f"{fy.current:,d}" if fy else "awaiting data",
+                "Same months last year": f"{fy.previous:,d}" if fy else "awaiting data",
+                "Year-to-date change": fmt_change(fy),
+                "Year-to-date verdict": f"{fy.symbol} {fy.verdict}" if fy else "awaiting data",
+                "London rank (12 months)": f"{ordinal(r.rank)} of {r.rank_of}" if r.rank else "not available",
+                "Period (12 months)": r.last12.label if r.last12 else "",
+                "Year to date period": f"{r.fy_label}: {r.fytd.label}" if r.fytd else "",
+                "Source": r.measure.source_name,
+                "Snapshot": r.snapshot,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -164,32 +193,34 @@ def as_records(rows: list[ScoreRow]) -> pd.DataFrame:
     out = []
     for r in rows:
         l12, fy = r.l12, r.fy
-        out.append({
-            "priority": r.measure.priority,
-            "measure_id": r.measure.id,
-            "measure": r.measure.label,
-            "period_start": r.last12.start.isoformat() if r.last12 else None,
-            "period_end": r.last12.end.isoformat() if r.last12 else None,
-            "last_12_months": l12.current if l12 else None,
-            "previous_12_months": l12.previous if l12 else None,
-            "change": l12.change if l12 else None,
-            "pct_change": round(l12.pct_change, 1) if l12 and l12.pct_change is not None else None,
-            "p_value": l12.p_value if l12 else None,
-            "dispersion": round(l12.phi, 2) if l12 else None,
-            "verdict": l12.verdict if l12 else "awaiting data",
-            "direction_of_travel": l12.travel(r.measure.lower_is_better) if l12 else None,
-            "fy": r.fy_label or None,
-            "fy_to_date_start": r.fytd.start.isoformat() if r.fytd else None,
-            "fy_to_date": fy.current if fy else None,
-            "same_months_last_year": fy.previous if fy else None,
-            "fy_change": fy.change if fy else None,
-            "fy_pct_change": round(fy.pct_change, 1) if fy and fy.pct_change is not None else None,
-            "fy_p_value": fy.p_value if fy else None,
-            "fy_dispersion": round(fy.phi, 2) if fy else None,
-            "fy_verdict": fy.verdict if fy else "awaiting data",
-            "london_rank": r.rank,
-            "london_boroughs": r.rank_of,
-            "source": r.measure.source_name,
-            "snapshot": r.snapshot,
-        })
+        out.append(
+            {
+                "priority": r.measure.priority,
+                "measure_id": r.measure.id,
+                "measure": r.measure.label,
+                "period_start": r.last12.start.isoformat() if r.last12 else None,
+                "period_end": r.last12.end.isoformat() if r.last12 else None,
+                "last_12_months": l12.current if l12 else None,
+                "previous_12_months": l12.previous if l12 else None,
+                "change": l12.change if l12 else None,
+                "pct_change": round(l12.pct_change, 1) if l12 and l12.pct_change is not None else None,
+                "p_value": l12.p_value if l12 else None,
+                "dispersion": round(l12.phi, 2) if l12 else None,
+                "verdict": l12.verdict if l12 else "awaiting data",
+                "direction_of_travel": l12.travel(r.measure.lower_is_better) if l12 else None,
+                "fy": r.fy_label or None,
+                "fy_to_date_start": r.fytd.start.isoformat() if r.fytd else None,
+                "fy_to_date": fy.current if fy else None,
+                "same_months_last_year": fy.previous if fy else None,
+                "fy_change": fy.change if fy else None,
+                "fy_pct_change": round(fy.pct_change, 1) if fy and fy.pct_change is not None else None,
+                "fy_p_value": fy.p_value if fy else None,
+                "fy_dispersion": round(fy.phi, 2) if fy else None,
+                "fy_verdict": fy.verdict if fy else "awaiting data",
+                "london_rank": r.rank,
+                "london_boroughs": r.rank_of,
+                "source": r.measure.source_name,
+                "snapshot": r.snapshot,
+            }
+        )
     return pd.DataFrame(out)

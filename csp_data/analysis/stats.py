@@ -49,26 +49,30 @@ class Comparison:
     current: int
     previous: int
     change: int
-    pct_change: float | None      # None when previous == 0
+    pct_change: float | None  # None when previous == 0
     p_value: float
-    ratio: float | None           # current / previous (None when previous == 0)
+    ratio: float | None  # current / previous (None when previous == 0)
     ratio_low: float
-    ratio_high: float | None      # None when unbounded
+    ratio_high: float | None  # None when unbounded
     significant: bool
-    direction: str                # "up" | "down" | "flat" (significance-aware)
-    verdict: str                  # words: "Significant rise" / "Significant fall" / "No significant change"
-    symbol: str                   # ▲ / ▼ / ● — a shape, so colour is never the only signal
+    direction: str  # "up" | "down" | "flat" (significance-aware)
+    verdict: str  # words: "Significant rise" / "Significant fall" / "No significant change"
+    symbol: str  # ▲ / ▼ / ● — a shape, so colour is never the only signal
     small_numbers: bool
-    phi: float = 1.0              # dispersion the test allowed for (1 = pure Poisson)
-    method: str = EXACT_METHOD    # the test in words, e.g. "quasi-Poisson conditional test (dispersion 4.2)"
+    phi: float = 1.0  # dispersion the test allowed for (1 = pure Poisson)
+    method: str = EXACT_METHOD  # the test in words, e.g. "quasi-Poisson conditional test (dispersion 4.2)"
     q_value: float | None = None  # Benjamini-Hochberg q when this is one of many areas tested at once
-    tested: int = 1               # how many comparisons were judged together (1 = this one alone)
-    family: str = ""              # what was tested at once, e.g. "20 wards"
+    tested: int = 1  # how many comparisons were judged together (1 = this one alone)
+    family: str = ""  # what was tested at once, e.g. "20 wards"
 
     def travel(self, lower_is_better: bool | None) -> str:
         """Direction of travel in plain words for a measure with a known good direction."""
         if self.direction == "flat" or lower_is_better is None:
-            return "No real change" if self.direction == "flat" else ("Rising" if self.direction == "up" else "Falling")
+            return (
+                "No real change"
+                if self.direction == "flat"
+                else ("Rising" if self.direction == "up" else "Falling")
+            )
         improving = (self.direction == "down") == lower_is_better
         return "Improving" if improving else "Worsening"
 
@@ -137,28 +141,42 @@ def compare_counts(current: int, previous: int, alpha: float = ALPHA, *, phi: fl
         direction = "up" if current > previous else "down"
     else:
         direction = "flat"
-    verdict = {"up": "Significant rise", "down": "Significant fall", "flat": "No significant change"}[direction]
+    verdict = {"up": "Significant rise", "down": "Significant fall", "flat": "No significant change"}[
+        direction
+    ]
     symbol = {"up": "▲", "down": "▼", "flat": "●"}[direction]
     method = EXACT_METHOD if phi == 1.0 else f"quasi-Poisson conditional test (dispersion {phi:.2f})"
     return Comparison(
-        current=current, previous=previous, change=current - previous,
+        current=current,
+        previous=previous,
+        change=current - previous,
         pct_change=(current - previous) / previous * 100 if previous else None,
-        p_value=p_value, ratio=current / previous if previous else None,
-        ratio_low=ratio_low, ratio_high=ratio_high, significant=significant,
-        direction=direction, verdict=verdict, symbol=symbol,
-        small_numbers=max(current, previous) < SMALL_COUNT, phi=phi, method=method,
+        p_value=p_value,
+        ratio=current / previous if previous else None,
+        ratio_low=ratio_low,
+        ratio_high=ratio_high,
+        significant=significant,
+        direction=direction,
+        verdict=verdict,
+        symbol=symbol,
+        small_numbers=max(current, previous) < SMALL_COUNT,
+        phi=phi,
+        method=method,
     )
 
 
 def _with_significance(c: Comparison, significant: bool, **changes) -> Comparison:
     direction = ("up" if c.current > c.previous else "down") if significant else "flat"
-    verdict = {"up": "Significant rise", "down": "Significant fall", "flat": "No significant change"}[direction]
+    verdict = {"up": "Significant rise", "down": "Significant fall", "flat": "No significant change"}[
+        direction
+    ]
     symbol = {"up": "▲", "down": "▼", "flat": "●"}[direction]
     return replace(c, significant=significant, direction=direction, verdict=verdict, symbol=symbol, **changes)
 
 
-def fdr_control(comparisons: Sequence[Comparison | None], alpha: float = ALPHA, *,
-                family: str = "") -> list[Comparison | None]:
+def fdr_control(
+    comparisons: Sequence[Comparison | None], alpha: float = ALPHA, *, family: str = ""
+) -> list[Comparison | None]:
     """Benjamini-Hochberg control of the false discovery rate across areas tested at once.
 
     Each comparison's p-value becomes a q-value (scipy's ``false_discovery_control``, method
@@ -177,8 +195,9 @@ def fdr_control(comparisons: Sequence[Comparison | None], alpha: float = ALPHA, 
     for i, qi in zip(idx, q):
         c = comparisons[i]
         assert c is not None
-        out[i] = _with_significance(c, bool(qi < alpha and c.current + c.previous > 0),
-                                    q_value=float(qi), tested=n, family=fam)
+        out[i] = _with_significance(
+            c, bool(qi < alpha and c.current + c.previous > 0), q_value=float(qi), tested=n, family=fam
+        )
     return out
 
 
@@ -196,6 +215,7 @@ class Dispersion:
     ``df``: residual degrees of freedom; ``months``: months used; ``model``: the fit used;
     ``note``: plain words for a caption.
     """
+
     phi: float = 1.0
     rho: float = 0.0
     df: int = 0
@@ -274,7 +294,7 @@ def _lag1(resid: np.ndarray, month_idx: np.ndarray) -> float:
     nxt = np.minimum(nxt, len(month_idx) - 1)
     has = month_idx[nxt] == month_idx + 1
     npairs = int(has.sum())
-    denom = float(np.sum(resid ** 2))
+    denom = float(np.sum(resid**2))
     if npairs < 6 or denom <= 0:
         return 0.0
     return float(np.sum(resid[has] * resid[nxt[has]]) / npairs / (denom / len(resid)))
@@ -291,8 +311,9 @@ def _first_of_month(m) -> date:
     return date(t.year, t.month, 1)
 
 
-def series_dispersion(series: pd.DataFrame, end: date | None = None,
-                      months: int = DISPERSION_MONTHS) -> Dispersion:
+def series_dispersion(
+    series: pd.DataFrame, end: date | None = None, months: int = DISPERSION_MONTHS
+) -> Dispersion:
     """Dispersion of a monthly count series from its own residuals around a seasonal fit.
 
     ``series`` has columns ``month`` and ``count``; the ``months`` months up to ``end`` (default:
@@ -321,7 +342,9 @@ def series_dispersion(series: pd.DataFrame, end: date | None = None,
         end = _first_of_month(end)
         data = {m: v for m, v in data.items() if m <= end}
     if not data:
-        return replace(POISSON, note="No months to measure the variation from; pure Poisson variation assumed.")
+        return replace(
+            POISSON, note="No months to measure the variation from; pure Poisson variation assumed."
+        )
     last = max(data)
     first = add_months(last, -(months - 1))
     md = sorted(m for m in data if m >= first)
@@ -329,9 +352,15 @@ def series_dispersion(series: pd.DataFrame, end: date | None = None,
     n = len(y)
     span = f"{md[0]:%b %Y} to {md[-1]:%b %Y}"
     if n < 4:
-        return Dispersion(1.0, 0.0, 0, n, "Poisson assumed",
-                          f"Only {n} month{'s' if n != 1 else ''} of data: the extra variation could not be "
-                          "measured, so pure Poisson variation is assumed — treat verdicts with care.")
+        return Dispersion(
+            1.0,
+            0.0,
+            0,
+            n,
+            "Poisson assumed",
+            f"Only {n} month{'s' if n != 1 else ''} of data: the extra variation could not be "
+            "measured, so pure Poisson variation is assumed — treat verdicts with care.",
+        )
     moy = np.array([d.month for d in md])
     if n >= MIN_SEASONAL_MONTHS and all((moy == k).any() for k in range(1, 13)):
         # A level per calendar month: the Poisson MLE is that month's mean, no iteration needed.
@@ -343,18 +372,22 @@ def series_dispersion(series: pd.DataFrame, end: date | None = None,
     ok = mu > 1e-9
     resid = np.where(ok, (y - mu) / np.sqrt(np.where(ok, mu, 1.0)), 0.0)
     dof = n - n_par
-    raw = float(np.sum(resid ** 2) / dof) if dof > 0 else 1.0
+    raw = float(np.sum(resid**2) / dof) if dof > 0 else 1.0
     phi = max(1.0, raw)
     rho = min(0.9, max(0.0, _lag1(resid, np.array([_month_index(d) for d in md])))) if n >= 12 else 0.0
-    note = (f"Months vary {phi:.1f} times as much as chance alone ({model}, {span})"
-            + (f"; neighbouring months run together (lag-1 correlation {rho:.2f})" if rho > 0 else "") + ".")
+    note = (
+        f"Months vary {phi:.1f} times as much as chance alone ({model}, {span})"
+        + (f"; neighbouring months run together (lag-1 correlation {rho:.2f})" if rho > 0 else "")
+        + "."
+    )
     if phi == 1.0 and raw < 1:
         note = f"Months vary no more than chance alone ({model}, {span})."
     return Dispersion(phi, rho, dof, n, model, note)
 
 
-def area_dispersion(frame: pd.DataFrame, area: str = "area", end: date | None = None,
-                    months: int = DISPERSION_MONTHS) -> Dispersion:
+def area_dispersion(
+    frame: pd.DataFrame, area: str = "area", end: date | None = None, months: int = DISPERSION_MONTHS
+) -> Dispersion:
     """Dispersion pooled across areas from an area x month table (columns ``area``, ``month``,
     ``count``): the Poisson model with an effect for each area and each month (the independence
     model, fitted in closed form: expected = area total x month total / grand total) and its
@@ -373,13 +406,15 @@ def area_dispersion(frame: pd.DataFrame, area: str = "area", end: date | None = 
         end = _first_of_month(end)
         cells = {k: v for k, v in cells.items() if k[1] <= end}
     if not cells:
-        return replace(POISSON, note="No area months to measure the variation from; pure Poisson variation assumed.")
+        return replace(
+            POISSON, note="No area months to measure the variation from; pure Poisson variation assumed."
+        )
     last = max(k[1] for k in cells)
     first = add_months(last, -(months - 1))
     areas = sorted({k[0] for k in cells})
     cols = sorted({k[1] for k in cells if k[1] >= first})
     full = np.array([[cells.get((a_, m), np.nan) for m in cols] for a_ in areas])
-    keep_cols = np.isfinite(full).all(axis=0)            # a month some area lacks is dropped whole
+    keep_cols = np.isfinite(full).all(axis=0)  # a month some area lacks is dropped whole
     full, cols = full[:, keep_cols], [c for c, k in zip(cols, keep_cols) if k]
     full = full[full.sum(axis=1) > 0] if full.size else full
     if full.size:
@@ -387,24 +422,39 @@ def area_dispersion(frame: pd.DataFrame, area: str = "area", end: date | None = 
         full, cols = full[:, nz], [c for c, k in zip(cols, nz) if k]
     n_a, n_m = full.shape if full.ndim == 2 else (0, 0)
     if n_a < 2 or n_m < 4:
-        return replace(POISSON, months=n_m, note="Too few areas or months to measure the extra variation; "
-                                                 "pure Poisson variation assumed — treat verdicts with care.")
+        return replace(
+            POISSON,
+            months=n_m,
+            note="Too few areas or months to measure the extra variation; "
+            "pure Poisson variation assumed — treat verdicts with care.",
+        )
     obs = full
     exp = np.outer(obs.sum(axis=1), obs.sum(axis=0)) / obs.sum()
     resid = (obs - exp) / np.sqrt(exp)
     dof = (n_a - 1) * (n_m - 1)
-    raw = float(np.sum(resid ** 2) / dof)
+    raw = float(np.sum(resid**2) / dof)
     phi = max(1.0, raw)
     num = float(np.sum(resid[:, :-1] * resid[:, 1:]))
-    rho = min(0.9, max(0.0, num / float(np.sum(resid ** 2)) * n_m / (n_m - 1))) if n_m >= 12 else 0.0
-    note = (f"Area months vary {phi:.1f} times as much as chance alone (pooled over {n_a} areas, "
-            f"{cols[0]:%b %Y} to {cols[-1]:%b %Y})" + (f"; neighbouring months run together (lag-1 correlation {rho:.2f})"
-                                                       if rho > 0 else "") + ".")
+    rho = min(0.9, max(0.0, num / float(np.sum(resid**2)) * n_m / (n_m - 1))) if n_m >= 12 else 0.0
+    note = (
+        f"Area months vary {phi:.1f} times as much as chance alone (pooled over {n_a} areas, "
+        f"{cols[0]:%b %Y} to {cols[-1]:%b %Y})"
+        + (f"; neighbouring months run together (lag-1 correlation {rho:.2f})" if rho > 0 else "")
+        + "."
+    )
     return Dispersion(phi, rho, dof, n_m, "area x month Poisson model (pooled)", note)
 
 
-def compare_areas(current: Sequence[int], previous: Sequence[int | None], dispersion: Dispersion, months: int,
-                  gap: int = 0, alpha: float = ALPHA, *, family: str = "") -> list[Comparison | None]:
+def compare_areas(
+    current: Sequence[int],
+    previous: Sequence[int | None],
+    dispersion: Dispersion,
+    months: int,
+    gap: int = 0,
+    alpha: float = ALPHA,
+    *,
+    family: str = "",
+) -> list[Comparison | None]:
     """Change verdicts for many areas at once, the one model for area tables: each area's count
     against its own earlier count (None: no earlier period held, no verdict) by
     :func:`compare_counts` with the pooled area dispersion (:func:`area_dispersion`) for sums of
@@ -412,12 +462,21 @@ def compare_areas(current: Sequence[int], previous: Sequence[int | None], disper
     (:func:`fdr_control`), so about ``alpha`` of the areas called "real" are chance, not ``alpha``
     of all areas."""
     phi = dispersion.for_comparison(months, gap)
-    raw = [None if p is None else compare_counts(int(c), int(p), alpha, phi=phi) for c, p in zip(current, previous)]
+    raw = [
+        None if p is None else compare_counts(int(c), int(p), alpha, phi=phi)
+        for c, p in zip(current, previous)
+    ]
     return fdr_control(raw, alpha, family=family)
 
 
-def compare_in_series(series: pd.DataFrame, current: tuple[date, date], previous: tuple[date, date],
-                      alpha: float = ALPHA, *, dispersion: Dispersion | None = None) -> Comparison | None:
+def compare_in_series(
+    series: pd.DataFrame,
+    current: tuple[date, date],
+    previous: tuple[date, date],
+    alpha: float = ALPHA,
+    *,
+    dispersion: Dispersion | None = None,
+) -> Comparison | None:
     """The one verdict for a period against an equal earlier period of a monthly series: the
     sums over each (None when any month is missing) compared by :func:`compare_counts` with the
     series' own dispersion (:func:`series_dispersion` up to the end of the current period),
@@ -442,6 +501,7 @@ def compare_in_series(series: pd.DataFrame, current: tuple[date, date], previous
 
 
 # --------------------------------------------------------------------------- periods
+
 
 def add_months(d: date, n: int) -> date:
     y, m = divmod(d.year * 12 + (d.month - 1) + n, 12)
@@ -567,8 +627,9 @@ def quasi_poisson_tails(count: int, expected: float, phi: float = 1.0) -> tuple[
 RUN_LENGTH = 8  # this many points in a row on one side of the centre is a signal
 
 
-def overdispersion_phi(counts: Sequence[float], centres: Sequence[float] | float | None = None,
-                       n_params: int = 1) -> float:
+def overdispersion_phi(
+    counts: Sequence[float], centres: Sequence[float] | float | None = None, n_params: int = 1
+) -> float:
     """How much more counts vary than Poisson chance allows, floored at 1.
 
     Pearson's chi-square of the counts about their expected values (by default their own mean),
@@ -617,8 +678,9 @@ def _signals(values: np.ndarray, centre: np.ndarray, lcl: np.ndarray, ucl: np.nd
     return out
 
 
-def c_chart(counts: Sequence[float], baseline: slice | None = None, sigma: float = 3.0, *,
-            phi: float = 1.0) -> pd.DataFrame:
+def c_chart(
+    counts: Sequence[float], baseline: slice | None = None, sigma: float = 3.0, *, phi: float = 1.0
+) -> pd.DataFrame:
     """Shewhart c-chart for counts from equal-sized periods (e.g. crimes per month).
 
     The centre is the mean of the baseline counts (default: all of them). If counts were pure
@@ -642,12 +704,25 @@ def c_chart(counts: Sequence[float], baseline: slice | None = None, sigma: float
 def _chart(values: np.ndarray, centre: np.ndarray, sd: np.ndarray, sigma: float) -> pd.DataFrame:
     lcl = np.maximum(centre - sigma * sd, 0.0)
     ucl = centre + sigma * sd
-    return pd.DataFrame({"count": values, "centre": centre, "lcl": lcl, "ucl": ucl,
-                         "signal": _signals(values, centre, lcl, ucl)})
+    return pd.DataFrame(
+        {
+            "count": values,
+            "centre": centre,
+            "lcl": lcl,
+            "ucl": ucl,
+            "signal": _signals(values, centre, lcl, ucl),
+        }
+    )
 
 
-def u_chart(counts: Sequence[float], exposure: Sequence[float], baseline: slice | None = None,
-            sigma: float = 3.0, *, phi: float = 1.0) -> pd.DataFrame:
+def u_chart(
+    counts: Sequence[float],
+    exposure: Sequence[float],
+    baseline: slice | None = None,
+    sigma: float = 3.0,
+    *,
+    phi: float = 1.0,
+) -> pd.DataFrame:
     """Shewhart u-chart for counts over unequal exposures (e.g. crimes per 1,000 residents by ward).
 
     Each point is a rate ``u_i = c_i / n_i``. The centre is the pooled baseline rate
@@ -678,8 +753,13 @@ def u_chart(counts: Sequence[float], exposure: Sequence[float], baseline: slice 
     return out
 
 
-def monthly_control(df: pd.DataFrame, baseline_months: int = 24, seasonal: bool = False,
-                    overdispersion: bool = True, sigma: float = 3.0) -> pd.DataFrame:
+def monthly_control(
+    df: pd.DataFrame,
+    baseline_months: int = 24,
+    seasonal: bool = False,
+    overdispersion: bool = True,
+    sigma: float = 3.0,
+) -> pd.DataFrame:
     """Control chart of a monthly count series, judging recent months against an earlier baseline.
 
     ``df`` has columns ``month`` (first-of-month dates) and ``count``. Months absent from ``df``
@@ -716,7 +796,9 @@ def monthly_control(df: pd.DataFrame, baseline_months: int = 24, seasonal: bool 
     if baseline_months < 1:
         raise ValueError("baseline_months must be at least 1")
     if df.empty:
-        out = pd.DataFrame({c: pd.Series(dtype=object if c in ("month", "signal") else float) for c in columns})
+        out = pd.DataFrame(
+            {c: pd.Series(dtype=object if c in ("month", "signal") else float) for c in columns}
+        )
         out.attrs.update(note="No months to chart.", phi=1.0, baseline=None, baseline_months_used=0)
         return out
 
@@ -724,7 +806,9 @@ def monthly_control(df: pd.DataFrame, baseline_months: int = 24, seasonal: bool 
     if months.duplicated().any():
         dup = sorted({m.strftime("%Y-%m") for m in months[months.duplicated()]})
         raise ValueError(f"each month may appear only once; repeated: {', '.join(dup)}")
-    series = pd.Series(pd.to_numeric(df["count"], errors="coerce").to_numpy(dtype=float), index=months).sort_index()
+    series = pd.Series(
+        pd.to_numeric(df["count"], errors="coerce").to_numpy(dtype=float), index=months
+    ).sort_index()
     full = pd.date_range(series.index.min(), series.index.max(), freq="MS")
     series = series.reindex(full)
     n = len(series)
@@ -736,18 +820,24 @@ def monthly_control(df: pd.DataFrame, baseline_months: int = 24, seasonal: bool 
         b_end = n - 12
         b_start = max(0, b_end - baseline_months)
         if b_end - b_start < baseline_months:
-            notes.append(f"Only {b_end} month{'s' if b_end != 1 else ''} before the latest 12 were available "
-                         f"for the baseline ({baseline_months} wanted).")
+            notes.append(
+                f"Only {b_end} month{'s' if b_end != 1 else ''} before the latest 12 were available "
+                f"for the baseline ({baseline_months} wanted)."
+            )
     else:
         b_start, b_end = 0, n
-        notes.append(f"Only {n} month{'s' if n != 1 else ''} of data, so the baseline is all of them, "
-                     "including the months being judged.")
+        notes.append(
+            f"Only {n} month{'s' if n != 1 else ''} of data, so the baseline is all of them, "
+            "including the months being judged."
+        )
     in_base = np.zeros(n, dtype=bool)
     in_base[b_start:b_end] = True
     base_counts = counts[b_start:b_end]
     n_missing = int((~np.isfinite(base_counts)).sum())
     if n_missing:
-        notes.append(f"{n_missing} baseline month{'s are' if n_missing != 1 else ' is'} missing and left out.")
+        notes.append(
+            f"{n_missing} baseline month{'s are' if n_missing != 1 else ' is'} missing and left out."
+        )
 
     base_period = Period(month_dates[b_start], month_dates[b_end - 1])
     centres = np.full(n, np.nanmean(base_counts) if np.isfinite(base_counts).any() else np.nan)
@@ -762,8 +852,10 @@ def monthly_control(df: pd.DataFrame, baseline_months: int = 24, seasonal: bool 
             n_params = 12
         else:
             absent = [date(2000, m, 1).strftime("%b") for m, v in by_moy.items() if not v.size]
-            notes.append(f"Seasonal centres need every calendar month in the baseline ({', '.join(absent)} "
-                         "missing), so one flat centre is used.")
+            notes.append(
+                f"Seasonal centres need every calendar month in the baseline ({', '.join(absent)} "
+                "missing), so one flat centre is used."
+            )
 
     phi = overdispersion_phi(base_counts, centres[b_start:b_end], n_params) if overdispersion else 1.0
     chart = _chart(counts, centres, np.sqrt(phi * centres), sigma)
@@ -772,22 +864,30 @@ def monthly_control(df: pd.DataFrame, baseline_months: int = 24, seasonal: bool 
     if n_params == 12:
         base_words += " (like months compared with like)"
     if overdispersion and phi > 1:
-        base_words += (f"; limits widened ×{math.sqrt(phi):.2f} because months vary more than chance alone "
-                       f"(dispersion {phi:.2f})")
+        base_words += (
+            f"; limits widened ×{math.sqrt(phi):.2f} because months vary more than chance alone "
+            f"(dispersion {phi:.2f})"
+        )
     notes.insert(0, base_words + ".")
 
-    out = pd.DataFrame({
-        "month": month_dates,
-        "count": counts,
-        "rolling12": series.rolling(12, min_periods=12).mean().to_numpy(),
-        "centre": chart["centre"].to_numpy(),
-        "lcl": chart["lcl"].to_numpy(),
-        "ucl": chart["ucl"].to_numpy(),
-        "signal": chart["signal"].to_numpy(),
-        "in_baseline": in_base,
-    })
-    out.attrs.update(note=" ".join(notes), phi=phi, baseline=base_period,
-                     baseline_months_used=int(np.isfinite(base_counts).sum()))
+    out = pd.DataFrame(
+        {
+            "month": month_dates,
+            "count": counts,
+            "rolling12": series.rolling(12, min_periods=12).mean().to_numpy(),
+            "centre": chart["centre"].to_numpy(),
+            "lcl": chart["lcl"].to_numpy(),
+            "ucl": chart["ucl"].to_numpy(),
+            "signal": chart["signal"].to_numpy(),
+            "in_baseline": in_base,
+        }
+    )
+    out.attrs.update(
+        note=" ".join(notes),
+        phi=phi,
+        baseline=base_period,
+        baseline_months_used=int(np.isfinite(base_counts).sum()),
+    )
     return out
 
 
@@ -818,14 +918,18 @@ def trajectory_factor(month: date, baseline: Period, deadline: Period, target_ch
     """
     b_mid, d_mid = _period_middle(baseline), _period_middle(deadline)
     if d_mid <= b_mid:
-        raise ValueError(f"the deadline ({deadline.start:%b %Y} to {deadline.end:%b %Y}) must come after "
-                         f"the baseline ({baseline.start:%b %Y} to {baseline.end:%b %Y})")
+        raise ValueError(
+            f"the deadline ({deadline.start:%b %Y} to {deadline.end:%b %Y}) must come after "
+            f"the baseline ({baseline.start:%b %Y} to {baseline.end:%b %Y})"
+        )
     t = _month_index(date(month.year, month.month, 1)) + 0.5
     frac = min(1.0, max(0.0, (t - b_mid) / (d_mid - b_mid)))
     return 1.0 + target_change_pct / 100 * frac
 
 
-def _baseline_by_month_of_year(baseline_monthly: Mapping[date, int] | pd.DataFrame, baseline: Period) -> dict[int, float]:
+def _baseline_by_month_of_year(
+    baseline_monthly: Mapping[date, int] | pd.DataFrame, baseline: Period
+) -> dict[int, float]:
     """Mean baseline count for each calendar month present in the baseline period."""
     if isinstance(baseline_monthly, pd.DataFrame):
         keys = pd.to_datetime(baseline_monthly["month"])
@@ -838,7 +942,8 @@ def _baseline_by_month_of_year(baseline_monthly: Mapping[date, int] | pd.DataFra
         raise ValueError(
             f"the baseline {baseline.start:%b %Y} to {baseline.end:%b %Y} is missing "
             f"{len(missing)} month{'s' if len(missing) != 1 else ''} ({', '.join(f'{m:%b %Y}' for m in missing)}); "
-            "every baseline month is needed to compare like months with like (a missing month is never zero)")
+            "every baseline month is needed to compare like months with like (a missing month is never zero)"
+        )
     groups: dict[int, list[float]] = {}
     for m in wanted:
         groups.setdefault(m.month, []).append(float(data[m]))
@@ -850,13 +955,20 @@ def _like_month_sum(baseline_monthly, months: Sequence[date], baseline: Period, 
     absent = sorted({m.month for m in months} - by_moy.keys())
     if absent:
         names = ", ".join(date(2000, a, 1).strftime("%B") for a in absent)
-        raise ValueError(f"the baseline {baseline.start:%b %Y} to {baseline.end:%b %Y} has no {names} to compare "
-                         "like with like; use a baseline of whole years")
+        raise ValueError(
+            f"the baseline {baseline.start:%b %Y} to {baseline.end:%b %Y} has no {names} to compare "
+            "like with like; use a baseline of whole years"
+        )
     return float(sum(by_moy[m.month] * factor(m) for m in months))
 
 
-def expected_on_path(baseline_monthly: Mapping[date, int] | pd.DataFrame, months: Sequence[date],
-                     baseline: Period, deadline: Period, target_change_pct: float) -> float:
+def expected_on_path(
+    baseline_monthly: Mapping[date, int] | pd.DataFrame,
+    months: Sequence[date],
+    baseline: Period,
+    deadline: Period,
+    target_change_pct: float,
+) -> float:
     """Expected count over ``months`` if the measure were exactly on the path to the target.
 
     Seasons are allowed for by comparing like months with like: each month contributes the
@@ -869,12 +981,17 @@ def expected_on_path(baseline_monthly: Mapping[date, int] | pd.DataFrame, months
     calendar months) and every calendar month asked about must appear in it; otherwise a
     ValueError says what is missing.
     """
-    return _like_month_sum(baseline_monthly, months, baseline,
-                           lambda m: trajectory_factor(m, baseline, deadline, target_change_pct))
+    return _like_month_sum(
+        baseline_monthly,
+        months,
+        baseline,
+        lambda m: trajectory_factor(m, baseline, deadline, target_change_pct),
+    )
 
 
-def expected_no_change(baseline_monthly: Mapping[date, int] | pd.DataFrame, months: Sequence[date],
-                       baseline: Period) -> float:
+def expected_no_change(
+    baseline_monthly: Mapping[date, int] | pd.DataFrame, months: Sequence[date], baseline: Period
+) -> float:
     """Expected count over ``months`` from the baseline alone (like months with like, no change):
     :func:`expected_on_path` with the path held at 1."""
     return _like_month_sum(baseline_monthly, months, baseline, lambda m: 1.0)
@@ -882,12 +999,12 @@ def expected_no_change(baseline_monthly: Mapping[date, int] | pd.DataFrame, mont
 
 @dataclass(frozen=True)
 class TargetStatus:
-    status: str            # "on track" | "off track" | "too early to tell"
-    ratio: float           # observed / expected on the path
-    ratio_low: float       # quasi-Poisson interval of the observed count, divided by the expected
+    status: str  # "on track" | "off track" | "too early to tell"
+    ratio: float  # observed / expected on the path
+    ratio_low: float  # quasi-Poisson interval of the observed count, divided by the expected
     ratio_high: float
-    reason: str            # one plain-words sentence
-    symbol: str            # ✔ on track, ✖ off track, … too early: a shape, never only a colour
+    reason: str  # one plain-words sentence
+    symbol: str  # ✔ on track, ✖ off track, … too early: a shape, never only a colour
     observed: int = 0
     expected: float = 0.0
 
@@ -899,9 +1016,17 @@ def _pct_words(pct: float) -> str:
     return f"{pct:+g}%".replace("-", "−")
 
 
-def target_status(observed: int, expected_path: float, direction: str, months_elapsed: int,
-                  min_months: int = 3, alpha: float = ALPHA, *,
-                  target_change_pct: float | None = None, phi: float = 1.0) -> TargetStatus:
+def target_status(
+    observed: int,
+    expected_path: float,
+    direction: str,
+    months_elapsed: int,
+    min_months: int = 3,
+    alpha: float = ALPHA,
+    *,
+    target_change_pct: float | None = None,
+    phi: float = 1.0,
+) -> TargetStatus:
     """On track, off track or too early to tell, from an interval, never from a bare percentage.
 
     The observed count is treated as quasi-Poisson with dispersion ``phi`` (variance ``phi`` times
@@ -936,15 +1061,19 @@ def target_status(observed: int, expected_path: float, direction: str, months_el
     conf = f"{(1 - alpha) * 100:g}%"
     path = "the path" if target_change_pct is None else f"the path to {_pct_words(target_change_pct)}"
     allow = f", allowing for counts varying {phi:.1f} times as much as chance alone" if phi > 1 else ""
-    head = (f"{observed:,d} recorded against {expected_path:,.0f} expected on {path} "
-            f"(ratio {ratio:.2f}, {conf} interval {r_lo:.2f}–{r_hi:.2f}{allow})")
+    head = (
+        f"{observed:,d} recorded against {expected_path:,.0f} expected on {path} "
+        f"(ratio {ratio:.2f}, {conf} interval {r_lo:.2f}–{r_hi:.2f}{allow})"
+    )
     side = "below" if ratio < 1 else ("above" if ratio > 1 else "level with")
     good_side = "below" if direction == "lower" else "above"
 
     if months_elapsed < min_months:
         status = "too early to tell"
-        reason = (f"{head}: only {months_elapsed} month{'s' if months_elapsed != 1 else ''} in, too early to tell "
-                  f"(at least {min_months} needed).")
+        reason = (
+            f"{head}: only {months_elapsed} month{'s' if months_elapsed != 1 else ''} in, too early to tell "
+            f"(at least {min_months} needed)."
+        )
     else:
         confidently_below, confidently_above = r_hi <= 1, r_lo > 1
         if direction == "higher":
@@ -960,5 +1089,13 @@ def target_status(observed: int, expected_path: float, direction: str, months_el
             else:
                 so_far = f"{side} the path so far, but not by more than chance"
             reason = f"{head}: the interval includes the path, so too early to tell; {so_far}."
-    return TargetStatus(status=status, ratio=ratio, ratio_low=r_lo, ratio_high=r_hi, reason=reason,
-                        symbol=_STATUS_SYMBOL[status], observed=observed, expected=float(expected_path))
+    return TargetStatus(
+        status=status,
+        ratio=ratio,
+        ratio_low=r_lo,
+        ratio_high=r_hi,
+        reason=reason,
+        symbol=_STATUS_SYMBOL[status],
+        observed=observed,
+        expected=float(expected_path),
+    )

@@ -44,10 +44,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from csp_data.warehouse import sql
-from csp_data.config import Settings, settings as get_settings
-from csp_data.plan.periods import Period, add_months, financial_year, fy_of, make, months_between
 from csp_data.analysis.trends import wilson_interval
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
+from csp_data.plan.periods import Period, add_months, financial_year, fy_of, make, months_between
+from csp_data.warehouse import sql
 
 # ------------------------------------------------------------------------------------- constants
 
@@ -58,7 +59,7 @@ NOT_RECORDED = "Not recorded"
 OFFICER_GROUPS = ("Asian", "Black", "White", "Other", NOT_RECORDED)
 AGE_ORDER = ("under 10", "10-17", "18-24", "25-34", "over 34", NOT_RECORDED)
 ALPHA = 0.05
-SMALL_N = 30           # fewer searches than this in a group: "small numbers"
+SMALL_N = 30  # fewer searches than this in a group: "small numbers"
 INCOMPLETE_SHARE = 0.25  # a month held with fewer than this share of the median month is flagged
 
 # Rules applied in order to the self-defined text (case-insensitive, surrounding space ignored).
@@ -67,11 +68,25 @@ ETHNIC_GROUP_RULES: tuple[tuple[str, str, str, str], ...] = (
     ("blank", "", "Not stated", "no self-defined ethnicity recorded"),
     ("contains", "not stated", "Not stated", "'Not Stated (NS)' and 'Other ethnic group - Not stated'"),
     ("starts with", "asian", "Asian", "'Asian/Asian British - …' and 'Asian or Asian British - … (A1-A9)'"),
-    ("starts with", "chinese or other ethnic group - chinese", "Asian",
-     "the 2001 code O1: Chinese has been in the Asian group since the 2011 census"),
-    ("starts with", "black", "Black", "'Black/African/Caribbean/Black British - …' and 'Black or Black British - … (B1-B9)'"),
+    (
+        "starts with",
+        "chinese or other ethnic group - chinese",
+        "Asian",
+        "the 2001 code O1: Chinese has been in the Asian group since the 2011 census",
+    ),
+    (
+        "starts with",
+        "black",
+        "Black",
+        "'Black/African/Caribbean/Black British - …' and 'Black or Black British - … (B1-B9)'",
+    ),
     ("starts with", "mixed", "Mixed", "'Mixed/Multiple ethnic groups - …' and 'Mixed - … (M1-M9)'"),
-    ("starts with", "white", "White", "includes Irish, Gypsy or Irish Traveller and any other White background"),
+    (
+        "starts with",
+        "white",
+        "White",
+        "includes Irish, Gypsy or Irish Traveller and any other White background",
+    ),
     ("starts with", "other ethnic group", "Other", "includes Arab and any other ethnic group"),
     ("starts with", "chinese or other ethnic group", "Other", "the 2001 code O9 (any other ethnic group)"),
 )
@@ -94,6 +109,7 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 # ------------------------------------------------------------------------------------- ethnicity
+
 
 def ethnic_group(value) -> str | None:
     """The broad group for a self-defined ethnicity text, or None if no rule matches."""
@@ -118,25 +134,43 @@ def unmapped(values) -> list[str]:
 def rules_table() -> pd.DataFrame:
     """The grouping rules as a readable table (for the page's documentation)."""
     how = {"blank": "Blank or missing", "contains": "Contains", "starts with": "Starts with"}
-    return pd.DataFrame([{"Order": i, "Rule": how[h] + (f" “{p}”" if p else ""), "Group": g, "Covers": w}
-                         for i, (h, p, g, w) in enumerate(ETHNIC_GROUP_RULES, start=1)])
+    return pd.DataFrame(
+        [
+            {"Order": i, "Rule": how[h] + (f" “{p}”" if p else ""), "Group": g, "Covers": w}
+            for i, (h, p, g, w) in enumerate(ETHNIC_GROUP_RULES, start=1)
+        ]
+    )
 
 
 def mapping_table(profile: pd.DataFrame) -> pd.DataFrame:
     """Every distinct self-defined value in ``profile`` with its group and number of searches."""
-    raw = profile["self_defined_ethnicity"].astype(object).where(profile["self_defined_ethnicity"].notna(), None)
-    df = pd.DataFrame({"value": raw.map(lambda v: "(blank)" if v is None else v),
-                       "group": raw.map(lambda v: ethnic_group(v) or UNMAPPED),
-                       "searches": profile["searches"].astype(int)})
+    raw = (
+        profile["self_defined_ethnicity"]
+        .astype(object)
+        .where(profile["self_defined_ethnicity"].notna(), None)
+    )
+    df = pd.DataFrame(
+        {
+            "value": raw.map(lambda v: "(blank)" if v is None else v),
+            "group": raw.map(lambda v: ethnic_group(v) or UNMAPPED),
+            "searches": profile["searches"].astype(int),
+        }
+    )
     out = df.groupby(["group", "value"], as_index=False)["searches"].sum()
     order = {g: i for i, g in enumerate(ORDERS["self"])}
-    out = out.sort_values(["group", "searches", "value"], key=lambda s: s.map(order) if s.name == "group" else s,
-                          ascending=[True, False, True], kind="mergesort")
-    return out.rename(columns={"value": "Self-defined ethnicity (as published)", "group": "Group",
-                               "searches": "Searches"}).reset_index(drop=True)
+    out = out.sort_values(
+        ["group", "searches", "value"],
+        key=lambda s: s.map(order) if s.name == "group" else s,
+        ascending=[True, False, True],
+        kind="mergesort",
+    )
+    return out.rename(
+        columns={"value": "Self-defined ethnicity (as published)", "group": "Group", "searches": "Searches"}
+    ).reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------- coverage
+
 
 @dataclass(frozen=True)
 class Coverage:
@@ -147,8 +181,8 @@ class Coverage:
     with_timestamp: int
     with_location: int
     snapshot: str
-    missing: tuple[date, ...] = field(default_factory=tuple)      # months in the span with no records
-    incomplete: tuple[date, ...] = field(default_factory=tuple)   # months held but far below the usual
+    missing: tuple[date, ...] = field(default_factory=tuple)  # months in the span with no records
+    incomplete: tuple[date, ...] = field(default_factory=tuple)  # months held but far below the usual
 
     @property
     def span_months(self) -> int:
@@ -176,7 +210,9 @@ def incomplete_months(monthly: pd.DataFrame) -> list[date]:
     if monthly.empty:
         return []
     median = float(monthly["searches"].median())
-    return [_as_date(m) for m, n in zip(monthly["month"], monthly["searches"]) if n < INCOMPLETE_SHARE * median]
+    return [
+        _as_date(m) for m, n in zip(monthly["month"], monthly["searches"]) if n < INCOMPLETE_SHARE * median
+    ]
 
 
 def coverage(cov: pd.DataFrame, monthly: pd.DataFrame) -> Coverage:
@@ -185,9 +221,17 @@ def coverage(cov: pd.DataFrame, monthly: pd.DataFrame) -> Coverage:
     held = {_as_date(m) for m in monthly["month"]}
     first, last = _as_date(r["first_month"]), _as_date(r["last_month"])
     span = [add_months(first, i) for i in range(months_between(first, last) + 1)]
-    return Coverage(first, last, int(r["months_held"]), int(r["searches"]), int(r["with_timestamp"]),
-                    int(r["with_location"]), str(r["snapshot"]), tuple(m for m in span if m not in held),
-                    tuple(incomplete_months(monthly)))
+    return Coverage(
+        first,
+        last,
+        int(r["months_held"]),
+        int(r["searches"]),
+        int(r["with_timestamp"]),
+        int(r["with_location"]),
+        str(r["snapshot"]),
+        tuple(m for m in span if m not in held),
+        tuple(incomplete_months(monthly)),
+    )
 
 
 @dataclass(frozen=True)
@@ -224,13 +268,19 @@ def period_choices(monthly: pd.DataFrame) -> list[PeriodChoice]:
         n = n_held(fy)
         if n:
             clipped = fy.end > latest
-            words = f"{fy.label} to date ({n} months held, to {latest:%b %Y})" if clipped else \
-                f"{fy.label} ({held_words(fy, n)})"
+            words = (
+                f"{fy.label} to date ({n} months held, to {latest:%b %Y})"
+                if clipped
+                else f"{fy.label} ({held_words(fy, n)})"
+            )
             out.append(PeriodChoice(fy.label, words, fy, n))
         fy = financial_year(fy.start.year - 1)
     whole = make(first, latest)
-    out.append(PeriodChoice("all", f"All data ({first:%b %Y} to {latest:%b %Y}; {len(held)} months held)", whole,
-                            len(held)))
+    out.append(
+        PeriodChoice(
+            "all", f"All data ({first:%b %Y} to {latest:%b %Y}; {len(held)} months held)", whole, len(held)
+        )
+    )
     return out
 
 
@@ -266,8 +316,13 @@ def headline_words(c) -> str:
 
 # ------------------------------------------------------------------------------------- breakdowns
 
+
 def _label(v) -> str:
-    return NOT_RECORDED if v is None or (not isinstance(v, str) and pd.isna(v)) or str(v).strip() == "" else str(v)
+    return (
+        NOT_RECORDED
+        if v is None or (not isinstance(v, str) and pd.isna(v)) or str(v).strip() == ""
+        else str(v)
+    )
 
 
 def grouped(profile: pd.DataFrame) -> pd.DataFrame:
@@ -285,8 +340,10 @@ def grouped(profile: pd.DataFrame) -> pd.DataFrame:
     p["object_group"] = p["object_of_search"].map(_label)
     p["outcome_group"] = p["outcome"].map(_label)
     out = p["outcome"].astype(object)
-    p["found"] = [np.nan if (o is None or (not isinstance(o, str) and pd.isna(o))) else float(o not in NFA_OUTCOMES)
-                  for o in out]
+    p["found"] = [
+        np.nan if (o is None or (not isinstance(o, str) and pd.isna(o))) else float(o not in NFA_OUTCOMES)
+        for o in out
+    ]
     p["linked"] = [np.nan if pd.isna(v) else float(bool(v)) for v in p["outcome_linked"].astype(object)]
     return p
 
@@ -311,6 +368,7 @@ def counts_by(g: pd.DataFrame, dim: str) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------- rates
+
 
 def _fisher(k: int, n: int, rk: int, rn: int) -> float:
     if n <= 0 or rn <= 0:
@@ -337,27 +395,62 @@ def rates_by(g: pd.DataFrame, dim: str, measure: str = "found") -> pd.DataFrame:
     """
     col, _label_ = DIMENSIONS[dim]
     rec = g[g[measure].notna()]
-    agg = (rec.assign(k=rec[measure] * rec["searches"]).groupby(col, as_index=False)
-           .agg(n=("searches", "sum"), k=("k", "sum")))
+    agg = (
+        rec.assign(k=rec[measure] * rec["searches"])
+        .groupby(col, as_index=False)
+        .agg(n=("searches", "sum"), k=("k", "sum"))
+    )
     agg = agg[agg["n"] > 0]
     agg["k"] = agg["k"].round().astype(int)
     agg["n"] = agg["n"].astype(int)
-    agg = _ordered(agg.assign(searches=agg["n"]), dim, col).drop(columns=["searches"]).rename(columns={col: "group"})
+    agg = (
+        _ordered(agg.assign(searches=agg["n"]), dim, col)
+        .drop(columns=["searches"])
+        .rename(columns={col: "group"})
+    )
     N, K = int(agg["n"].sum()), int(agg["k"].sum())
     rows = []
     for r in agg.itertuples(index=False):
         lo, hi = wilson_interval(r.k, r.n)
         rn, rk = N - r.n, K - r.k
         rlo, rhi = wilson_interval(rk, rn)
-        rows.append({"group": r.group, "n": r.n, "k": r.k, "rate_pct": r.k / r.n * 100,
-                     "low_pct": lo * 100, "high_pct": hi * 100,
-                     "rest_n": rn, "rest_k": rk, "rest_rate_pct": rk / rn * 100 if rn else np.nan,
-                     "rest_low_pct": rlo * 100, "rest_high_pct": rhi * 100,
-                     "p_value": _fisher(r.k, r.n, rk, rn)})
-    out = pd.DataFrame(rows, columns=["group", "n", "k", "rate_pct", "low_pct", "high_pct", "rest_n", "rest_k",
-                                      "rest_rate_pct", "rest_low_pct", "rest_high_pct", "p_value"])
+        rows.append(
+            {
+                "group": r.group,
+                "n": r.n,
+                "k": r.k,
+                "rate_pct": r.k / r.n * 100,
+                "low_pct": lo * 100,
+                "high_pct": hi * 100,
+                "rest_n": rn,
+                "rest_k": rk,
+                "rest_rate_pct": rk / rn * 100 if rn else np.nan,
+                "rest_low_pct": rlo * 100,
+                "rest_high_pct": rhi * 100,
+                "p_value": _fisher(r.k, r.n, rk, rn),
+            }
+        )
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "group",
+            "n",
+            "k",
+            "rate_pct",
+            "low_pct",
+            "high_pct",
+            "rest_n",
+            "rest_k",
+            "rest_rate_pct",
+            "rest_low_pct",
+            "rest_high_pct",
+            "p_value",
+        ],
+    )
     out["p_adjusted"] = bh_adjust(list(out["p_value"]))
-    out["intervals_separate"] = (out["low_pct"] > out["rest_high_pct"]) | (out["high_pct"] < out["rest_low_pct"])
+    out["intervals_separate"] = (out["low_pct"] > out["rest_high_pct"]) | (
+        out["high_pct"] < out["rest_low_pct"]
+    )
     out["small_numbers"] = out["n"] < SMALL_N
     out["verdict"] = [_verdict(r, K) for r in out.itertuples(index=False)]
     out.attrs.update(n=N, k=K, rate_pct=K / N * 100 if N else np.nan, measure=measure)
@@ -380,34 +473,51 @@ def rate_sentences(rates: pd.DataFrame, what: str) -> list[str]:
     if rates.empty:
         return [f"No searches in this selection have {what} recorded."]
     if rates.attrs.get("k", 0) == 0:
-        return [f"None of the {rates.attrs.get('n', 0):,d} searches has {what}, so groups cannot be compared."]
+        return [
+            f"None of the {rates.attrs.get('n', 0):,d} searches has {what}, so groups cannot be compared."
+        ]
 
     def item(r) -> str:
         p = _p(r.p_adjusted)
-        return (f"{r.group} ({r.rate_pct:.1f}% against {r.rest_rate_pct:.1f}% for the rest; "
-                f"adjusted p {p if p.startswith('<') else '= ' + p})")
+        return (
+            f"{r.group} ({r.rate_pct:.1f}% against {r.rest_rate_pct:.1f}% for the rest; "
+            f"adjusted p {p if p.startswith('<') else '= ' + p})"
+        )
 
     higher = [item(r) for r in rates.itertuples() if r.verdict.startswith("clearly higher")]
     lower = [item(r) for r in rates.itertuples() if r.verdict.startswith("clearly lower")]
-    unclear = [r.group + (" (small numbers)" if r.small_numbers else "")
-               for r in rates.itertuples() if r.verdict.startswith("no clear")]
+    unclear = [
+        r.group + (" (small numbers)" if r.small_numbers else "")
+        for r in rates.itertuples()
+        if r.verdict.startswith("no clear")
+    ]
     out = []
     if higher:
         out.append("Clearly higher than the other groups combined: " + "; ".join(higher) + ".")
     if lower:
         out.append("Clearly lower than the other groups combined: " + "; ".join(lower) + ".")
     if unclear:
-        out.append("No clear difference from the other groups (the gap could be chance): " + _and(unclear) + ".")
+        out.append(
+            "No clear difference from the other groups (the gap could be chance): " + _and(unclear) + "."
+        )
     if not (higher or lower):
         out.insert(0, "No group differs clearly from the others.")
-    sep_clear = [r.group for r in rates.itertuples() if r.intervals_separate and r.verdict.startswith("clearly")]
-    sep_unclear = [r.group for r in rates.itertuples() if r.intervals_separate and not r.verdict.startswith("clearly")]
+    sep_clear = [
+        r.group for r in rates.itertuples() if r.intervals_separate and r.verdict.startswith("clearly")
+    ]
+    sep_unclear = [
+        r.group for r in rates.itertuples() if r.intervals_separate and not r.verdict.startswith("clearly")
+    ]
     if sep_clear:
-        out.append(f"For {_and(sep_clear)}, the 95% interval does not even overlap the interval of the other groups "
-                   "combined (a stricter check).")
+        out.append(
+            f"For {_and(sep_clear)}, the 95% interval does not even overlap the interval of the other groups "
+            "combined (a stricter check)."
+        )
     if sep_unclear:
-        out.append(f"For {_and(sep_unclear)}, the intervals do not overlap, but once the number of groups compared is "
-                   "allowed for, the difference is not clear: treat it as a possible difference only.")
+        out.append(
+            f"For {_and(sep_unclear)}, the intervals do not overlap, but once the number of groups compared is "
+            "allowed for, the difference is not clear: treat it as a possible difference only."
+        )
     return out
 
 
@@ -424,21 +534,25 @@ def _p(p: float) -> str:
 
 def rate_table(rates: pd.DataFrame, group_label: str, count_label: str) -> pd.DataFrame:
     """The rates with readable column names, for a table and its CSV."""
-    return pd.DataFrame({
-        group_label: rates["group"],
-        "Searches (n)": rates["n"].astype(int),
-        count_label: rates["k"].astype(int),
-        "Rate (%)": rates["rate_pct"].round(1),
-        "95% low (%)": rates["low_pct"].round(1),
-        "95% high (%)": rates["high_pct"].round(1),
-        "Other groups (%)": rates["rest_rate_pct"].round(1),
-        "p (Fisher)": rates["p_value"].map(_p),
-        "Adjusted p (BH)": rates["p_adjusted"].map(_p),
-        "Difference": rates["verdict"] + rates["small_numbers"].map(lambda s: "; small numbers" if s else ""),
-    })
+    return pd.DataFrame(
+        {
+            group_label: rates["group"],
+            "Searches (n)": rates["n"].astype(int),
+            count_label: rates["k"].astype(int),
+            "Rate (%)": rates["rate_pct"].round(1),
+            "95% low (%)": rates["low_pct"].round(1),
+            "95% high (%)": rates["high_pct"].round(1),
+            "Other groups (%)": rates["rest_rate_pct"].round(1),
+            "p (Fisher)": rates["p_value"].map(_p),
+            "Adjusted p (BH)": rates["p_adjusted"].map(_p),
+            "Difference": rates["verdict"]
+            + rates["small_numbers"].map(lambda s: "; small numbers" if s else ""),
+        }
+    )
 
 
 # ------------------------------------------------------------------------------------- time
+
 
 def monthly_series(monthly: pd.DataFrame) -> pd.DataFrame:
     """Every month from the first to the last held (NaN where none held), a note for incomplete
@@ -450,8 +564,12 @@ def monthly_series(monthly: pd.DataFrame) -> pd.DataFrame:
     months = [add_months(first, i) for i in range(months_between(first, last) + 1)]
     low = set(incomplete_months(monthly))
     df = pd.DataFrame({"month": months, "count": [counts.get(m, np.nan) for m in months]})
-    df["note"] = ["no records published" if m not in counts else
-                  ("far fewer records than usual (most could not be placed)" if m in low else "") for m in months]
+    df["note"] = [
+        "no records published"
+        if m not in counts
+        else ("far fewer records than usual (most could not be placed)" if m in low else "")
+        for m in months
+    ]
     usable = df["count"].where(df["note"] == "")
     df["rolling12"] = usable.rolling(12, min_periods=12).mean()
     return df[["month", "count", "rolling12", "note"]]
@@ -465,6 +583,7 @@ def heatmap_frame(hm: pd.DataFrame) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------- place
+
 
 def ward_table(wards: pd.DataFrame) -> pd.DataFrame:
     """Searches per ward with share and searches per 1,000 residents."""
@@ -482,6 +601,7 @@ def located(points: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:
 
 
 # ------------------------------------------------------------------------------------- denominators
+
 
 def _header(path: Path) -> list[str]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -510,6 +630,7 @@ def awaiting_ethnicity_sentence(cfg: Settings | None = None) -> str:
 
 
 # ------------------------------------------------------------------------------------- loaders
+
 
 def load_monthly(ward_code: str = "") -> pd.DataFrame:
     return sql.run("stop_search/monthly", ward_code=ward_code)

@@ -18,15 +18,23 @@ from datetime import date
 
 import pandas as pd
 
-from csp_data.plan import measures as _measures
 from csp_data.analysis import stats
-from csp_data.config import Settings, settings as get_settings
-from csp_data.plan.periods import Period, add_months, fy_of, make, parse
-from csp_data.plan.document import Plan, Target, load_plan
 from csp_data.analysis.trends import MeasureView, period_sum, view
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
+from csp_data.plan import measures as _measures
+from csp_data.plan.document import Plan, Target, load_plan
+from csp_data.plan.periods import Period, add_months, fy_of, make, parse
 
 AWAITING = "awaiting data"
-SYMBOLS = {"on track": "✔", "off track": "✖", "too early to tell": "…", AWAITING: "○", "met": "✔", "not met": "✖"}
+SYMBOLS = {
+    "on track": "✔",
+    "off track": "✖",
+    "too early to tell": "…",
+    AWAITING: "○",
+    "met": "✔",
+    "not met": "✖",
+}
 MIN_MONTHS = 3
 
 
@@ -36,25 +44,25 @@ class TargetResult:
     status: str
     reason: str
     unit: str = "offences"
-    about_people: bool = True                  # partnership counts of people follow the 10-5 rule in public
+    about_people: bool = True  # partnership counts of people follow the 10-5 rule in public
     baseline_period: Period | None = None
     baseline_value: float | None = None
-    target_value: float | None = None          # what the target means in the baseline's units
+    target_value: float | None = None  # what the target means in the baseline's units
     assessed_period: Period | None = None
     observed: float | None = None
-    expected_path: float | None = None         # expected over assessed_period if exactly on the path
-    expected_no_change: float | None = None    # expected over assessed_period at the baseline level
+    expected_path: float | None = None  # expected over assessed_period if exactly on the path
+    expected_no_change: float | None = None  # expected over assessed_period at the baseline level
     ratio_low: float | None = None
     ratio_high: float | None = None
-    dispersion: float | None = None            # effective dispersion the interval allowed for (1 = Poisson)
+    dispersion: float | None = None  # effective dispersion the interval allowed for (1 = Poisson)
     last12_period: Period | None = None
-    last12_value: float | None = None          # latest 12 months, for the gauge
-    path_last12: float | None = None           # the path's expectation for those 12 months
+    last12_value: float | None = None  # latest 12 months, for the gauge
+    path_last12: float | None = None  # the path's expectation for those 12 months
     source: str = ""
     snapshot: str = ""
     definition: str = ""
     caveats: list[str] = field(default_factory=list)
-    trajectory: pd.DataFrame | None = None     # per financial year: recorded vs the path (police targets)
+    trajectory: pd.DataFrame | None = None  # per financial year: recorded vs the path (police targets)
 
     @property
     def symbol(self) -> str:
@@ -102,8 +110,16 @@ def assessment_window(latest: date, baseline: Period) -> Period:
 def evaluate_police(t: Target, mv: MeasureView) -> TargetResult:
     m = mv.measure
     base_p, dead_p = _p(t.baseline), _p(t.deadline)
-    res = TargetResult(t, AWAITING, "", baseline_period=base_p, source=m.source_name, snapshot=mv.snapshot,
-                       definition=m.definition, caveats=list(getattr(t, "caveats", []) or []))
+    res = TargetResult(
+        t,
+        AWAITING,
+        "",
+        baseline_period=base_p,
+        source=m.source_name,
+        snapshot=mv.snapshot,
+        definition=m.definition,
+        caveats=list(getattr(t, "caveats", []) or []),
+    )
     if mv.latest is None:
         res.reason = "No monthly figures are held for this measure."
         return res
@@ -134,8 +150,9 @@ def evaluate_police(t: Target, mv: MeasureView) -> TargetResult:
     e_flat = stats.expected_no_change(monthly, window.months(), base_p)
     disp = stats.series_dispersion(mv.series, end=mv.latest)
     phi = disp.for_sum(window.n_months)
-    st = stats.target_status(observed, e_path, t.direction, months_elapsed=window.n_months,
-                             target_change_pct=pct, phi=phi)
+    st = stats.target_status(
+        observed, e_path, t.direction, months_elapsed=window.n_months, target_change_pct=pct, phi=phi
+    )
     res.status, res.reason = st.status, st.reason
     res.dispersion = phi
     res.assessed_period, res.observed = window, observed
@@ -144,8 +161,9 @@ def evaluate_police(t: Target, mv: MeasureView) -> TargetResult:
     return res
 
 
-def trajectory_table(mv: MeasureView, base_p: Period, dead_p: Period, pct: float,
-                     monthly: dict[date, int]) -> pd.DataFrame:
+def trajectory_table(
+    mv: MeasureView, base_p: Period, dead_p: Period, pct: float, monthly: dict[date, int]
+) -> pd.DataFrame:
     """Financial years from the baseline to the deadline: recorded (months held) against the path.
 
     ``expected`` is the path's expectation for the same months that are held (for a year with none
@@ -160,18 +178,32 @@ def trajectory_table(mv: MeasureView, base_p: Period, dead_p: Period, pct: float
             expected = stats.expected_on_path(monthly, held, base_p, dead_p, pct)
         else:
             recorded, expected = None, full
-        rows.append({"fy": fy.label, "months": len(held), "recorded": recorded, "expected": expected,
-                     "full_year": full})
+        rows.append(
+            {
+                "fy": fy.label,
+                "months": len(held),
+                "recorded": recorded,
+                "expected": expected,
+                "full_year": full,
+            }
+        )
         fy = fy.shift(12)
     return pd.DataFrame(rows)
 
 
 def evaluate_partnership(t: Target, plan: Plan, figures: pd.DataFrame, today: date) -> TargetResult:
     pm = plan.partnership_measure(t.measure)
-    res = TargetResult(t, AWAITING, "", unit=pm.unit, about_people=pm.about_people,
-                       baseline_period=_p(t.baseline) if t.baseline else None,
-                       source="Partnership-recorded figure (data/partnership/figures.csv)",
-                       definition=pm.description, caveats=list(getattr(t, "caveats", []) or []))
+    res = TargetResult(
+        t,
+        AWAITING,
+        "",
+        unit=pm.unit,
+        about_people=pm.about_people,
+        baseline_period=_p(t.baseline) if t.baseline else None,
+        source="Partnership-recorded figure (data/partnership/figures.csv)",
+        definition=pm.description,
+        caveats=list(getattr(t, "caveats", []) or []),
+    )
     rows = figures[figures.measure_id == t.measure] if len(figures) else figures
     if t.kind == "qualitative":
         res.reason = "A process commitment with no agreed measure yet; the partnership has recorded nothing against it."
@@ -181,7 +213,11 @@ def evaluate_partnership(t: Target, plan: Plan, figures: pd.DataFrame, today: da
         return res
     if t.kind == "milestone":
         due = _d(t.due)
-        done = rows[rows.value.astype(str).str.lower().isin(["complete", "completed", "yes", "done"])] if len(rows) else rows
+        done = (
+            rows[rows.value.astype(str).str.lower().isin(["complete", "completed", "yes", "done"])]
+            if len(rows)
+            else rows
+        )
         if len(done):
             first = done.iloc[0]
             res.status = "met"
@@ -201,8 +237,10 @@ def evaluate_partnership(t: Target, plan: Plan, figures: pd.DataFrame, today: da
         res.target_value = float(t.threshold)
         ok = res.observed >= res.target_value if t.direction == "higher" else res.observed <= res.target_value
         res.status = "on track" if ok else "off track"
-        res.reason = (f"{latest['_p'].label}: {res.observed:,g} against a threshold of {res.target_value:,g}"
-                      f" — {'meets' if ok else 'does not meet'} it.")
+        res.reason = (
+            f"{latest['_p'].label}: {res.observed:,g} against a threshold of {res.target_value:,g}"
+            f" — {'meets' if ok else 'does not meet'} it."
+        )
         return res
     base_p = _p(t.baseline)
     base_rows = rows[[p == base_p for p in rows["_p"]]]
@@ -225,14 +263,21 @@ def evaluate_partnership(t: Target, plan: Plan, figures: pd.DataFrame, today: da
     res.expected_path = path
     if t.kind == "survey_pct" or pm.unit == "percent":
         res.status = "too early to tell"
-        res.reason = (f"{res.assessed_period.label}: {res.observed:g}% against {path:.1f}% on the path "
-                      f"(baseline {res.baseline_value:g}%). No survey sample size is recorded, so no interval "
-                      "can separate a real change from sampling noise.")
+        res.reason = (
+            f"{res.assessed_period.label}: {res.observed:g}% against {path:.1f}% on the path "
+            f"(baseline {res.baseline_value:g}%). No survey sample size is recorded, so no interval "
+            "can separate a real change from sampling noise."
+        )
         return res
     # One recorded figure per period gives no monthly series to measure extra variation from, so
     # the interval is Poisson and the reason says so.
-    st = stats.target_status(int(round(res.observed)), path, t.direction,
-                             months_elapsed=res.assessed_period.n_months, target_change_pct=t.target_change_pct)
+    st = stats.target_status(
+        int(round(res.observed)),
+        path,
+        t.direction,
+        months_elapsed=res.assessed_period.n_months,
+        target_change_pct=t.target_change_pct,
+    )
     res.status = st.status
     res.reason = st.reason + " (Poisson variation assumed: one figure per period cannot show more.)"
     res.dispersion = 1.0
@@ -240,13 +285,19 @@ def evaluate_partnership(t: Target, plan: Plan, figures: pd.DataFrame, today: da
     return res
 
 
-def evaluate_all(plan: Plan | None = None, figures: pd.DataFrame | None = None, cfg: Settings | None = None,
-                 today: date | None = None, as_of: date | None = None) -> list[TargetResult]:
+def evaluate_all(
+    plan: Plan | None = None,
+    figures: pd.DataFrame | None = None,
+    cfg: Settings | None = None,
+    today: date | None = None,
+    as_of: date | None = None,
+) -> list[TargetResult]:
     """Every target of the plan, in the plan's order.
 
     ``as_of`` (a first-of-month date) judges every target as it stood then: police months after it
     and partnership figures for periods ending after it are left out. By default all data are used."""
-    from csp_data.plan.partnership import latest as latest_figures, load_figures
+    from csp_data.plan.partnership import latest as latest_figures
+    from csp_data.plan.partnership import load_figures
 
     cfg = cfg or get_settings()
     plan = plan or load_plan()
@@ -272,23 +323,33 @@ def as_table(results: list[TargetResult]) -> pd.DataFrame:
     rows = []
     for r in results:
         t = r.target
-        rows.append({
-            "Priority": t.priority,
-            "Target": t.wording,
-            "Status": f"{r.symbol} {r.status}",
-            "Baseline": (f"{_fmt(r.baseline_value)} ({r.baseline_period.label})"
-                         if r.baseline_value is not None and r.baseline_period else
-                         (r.baseline_period.label + " (no figure)" if r.baseline_period else "not applicable")),
-            "Target value": r.target_text + (f" → {_fmt(r.target_value)}" if r.target_value is not None
-                                             and getattr(t, "target_change_pct", None) is not None else ""),
-            "Latest": (f"{_fmt(r.observed)} ({r.assessed_period.label})" if r.observed is not None else AWAITING),
-            "Expected on the path": (f"{_fmt(r.expected_path)}" if r.expected_path is not None else "–"),
-            "Why": r.reason,
-            "Definition": r.definition,
-            "Caveats": " ".join(r.caveats),
-            "Source": r.source,
-            "Snapshot": r.snapshot or "–",
-        })
+        rows.append(
+            {
+                "Priority": t.priority,
+                "Target": t.wording,
+                "Status": f"{r.symbol} {r.status}",
+                "Baseline": (
+                    f"{_fmt(r.baseline_value)} ({r.baseline_period.label})"
+                    if r.baseline_value is not None and r.baseline_period
+                    else (r.baseline_period.label + " (no figure)" if r.baseline_period else "not applicable")
+                ),
+                "Target value": r.target_text
+                + (
+                    f" → {_fmt(r.target_value)}"
+                    if r.target_value is not None and getattr(t, "target_change_pct", None) is not None
+                    else ""
+                ),
+                "Latest": (
+                    f"{_fmt(r.observed)} ({r.assessed_period.label})" if r.observed is not None else AWAITING
+                ),
+                "Expected on the path": (f"{_fmt(r.expected_path)}" if r.expected_path is not None else "–"),
+                "Why": r.reason,
+                "Definition": r.definition,
+                "Caveats": " ".join(r.caveats),
+                "Source": r.source,
+                "Snapshot": r.snapshot or "–",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -297,23 +358,37 @@ def as_records(results: list[TargetResult]) -> pd.DataFrame:
     rows = []
     for r in results:
         t = r.target
-        rows.append({
-            "target_id": t.id, "priority": t.priority, "wording": t.wording, "kind": t.kind,
-            "measure": t.measure, "direction": t.direction, "status": r.status,
-            "baseline_period": r.baseline_period.label if r.baseline_period else None,
-            "baseline_value": r.baseline_value, "target_change_pct": getattr(t, "target_change_pct", None),
-            "threshold": getattr(t, "threshold", None), "deadline": _p(t.deadline).label if t.deadline else None,
-            "target_value": None if r.target_value is None else round(r.target_value, 1),
-            "assessed_period": r.assessed_period.label if r.assessed_period else None,
-            "observed": r.observed,
-            "expected_on_path": None if r.expected_path is None else round(r.expected_path, 1),
-            "expected_no_change": None if r.expected_no_change is None else round(r.expected_no_change, 1),
-            "ratio_low": None if r.ratio_low is None else round(r.ratio_low, 3),
-            "ratio_high": None if r.ratio_high is None else round(r.ratio_high, 3),
-            "dispersion": None if r.dispersion is None else round(r.dispersion, 2),
-            "reason": r.reason, "definition": r.definition, "caveats": " ".join(r.caveats),
-            "source": r.source, "snapshot": r.snapshot,
-        })
+        rows.append(
+            {
+                "target_id": t.id,
+                "priority": t.priority,
+                "wording": t.wording,
+                "kind": t.kind,
+                "measure": t.measure,
+                "direction": t.direction,
+                "status": r.status,
+                "baseline_period": r.baseline_period.label if r.baseline_period else None,
+                "baseline_value": r.baseline_value,
+                "target_change_pct": getattr(t, "target_change_pct", None),
+                "threshold": getattr(t, "threshold", None),
+                "deadline": _p(t.deadline).label if t.deadline else None,
+                "target_value": None if r.target_value is None else round(r.target_value, 1),
+                "assessed_period": r.assessed_period.label if r.assessed_period else None,
+                "observed": r.observed,
+                "expected_on_path": None if r.expected_path is None else round(r.expected_path, 1),
+                "expected_no_change": None
+                if r.expected_no_change is None
+                else round(r.expected_no_change, 1),
+                "ratio_low": None if r.ratio_low is None else round(r.ratio_low, 3),
+                "ratio_high": None if r.ratio_high is None else round(r.ratio_high, 3),
+                "dispersion": None if r.dispersion is None else round(r.dispersion, 2),
+                "reason": r.reason,
+                "definition": r.definition,
+                "caveats": " ".join(r.caveats),
+                "source": r.source,
+                "snapshot": r.snapshot,
+            }
+        )
     return pd.DataFrame(rows)
 
 

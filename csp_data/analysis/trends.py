@@ -12,12 +12,20 @@ from datetime import date
 import pandas as pd
 from scipy import stats as _st
 
-from csp_data.warehouse import sql
-from csp_data.config import Settings, settings as get_settings
-from csp_data.plan.measures import Measure, get as get_measure
-from csp_data.plan.periods import Period, fy_of, make
 from csp_data.analysis.scorecard import monthly_series
-from csp_data.analysis.stats import DISPERSION_MONTHS, Dispersion, area_dispersion, compare_areas, rate_per_1000
+from csp_data.analysis.stats import (
+    DISPERSION_MONTHS,
+    Dispersion,
+    area_dispersion,
+    compare_areas,
+    rate_per_1000,
+)
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
+from csp_data.plan.measures import Measure
+from csp_data.plan.measures import get as get_measure
+from csp_data.plan.periods import Period, fy_of, make
+from csp_data.warehouse import sql
 
 MIN_RATE_BASE = 10  # no percentage on fewer offences than this
 
@@ -55,29 +63,52 @@ def fy_totals(series: pd.DataFrame, first_fy: int | None = None) -> pd.DataFrame
 def breakdown(m: Measure, period: Period, cfg: Settings | None = None) -> pd.DataFrame:
     """category, count, months over a period: the measure split by its parts."""
     cfg = cfg or get_settings()
-    if m.source == "composite":   # serious violence: one row per part of the sum
+    if m.source == "composite":  # serious violence: one row per part of the sum
         from csp_data.analysis.composite import breakdown as composite_breakdown
+
         return composite_breakdown(m, period, cfg)
     if m.source == "crime":
-        df = sql.run("crime/borough_breakdown", borough_code=cfg.borough_code, majors=list(m.majors),
-                     minors=list(m.minors), start=period.start, end=period.end)
+        df = sql.run(
+            "crime/borough_breakdown",
+            borough_code=cfg.borough_code,
+            majors=list(m.majors),
+            minors=list(m.minors),
+            start=period.start,
+            end=period.end,
+        )
         return df.rename(columns={"minor_category": "category"})[["category", "count", "months"]]
     if m.source == "business":
-        df = sql.run("business/section_totals", borough_name=cfg.borough_name, start=period.start, end=period.end)
+        df = sql.run(
+            "business/section_totals", borough_name=cfg.borough_name, start=period.start, end=period.end
+        )
         return df.rename(columns={"major_category": "category"})[["category", "count", "months"]]
     ct, _sub, meas = m.dashboard  # type: ignore[misc]
-    df = sql.run("dashboard/subtype_totals", area_code=cfg.borough_code, crime_type=ct,
-                 start=period.start, end=period.end)
+    df = sql.run(
+        "dashboard/subtype_totals",
+        area_code=cfg.borough_code,
+        crime_type=ct,
+        start=period.start,
+        end=period.end,
+    )
     df = df[df.measure == meas]
-    return df.rename(columns={"crime_subtype": "category"})[["category", "count", "months"]].reset_index(drop=True)
+    return df.rename(columns={"crime_subtype": "category"})[["category", "count", "months"]].reset_index(
+        drop=True
+    )
 
 
 def dashboard_subtypes(crime_type: str, period: Period, cfg: Settings | None = None) -> pd.DataFrame:
     """Dashboard offences and positive outcomes by subtype for a crime type (e.g. hate crime strands)."""
     cfg = cfg or get_settings()
-    df = sql.run("dashboard/subtype_totals", area_code=cfg.borough_code, crime_type=crime_type,
-                 start=period.start, end=period.end)
-    wide = df.pivot_table(index="crime_subtype", columns="measure", values="count", aggfunc="sum", fill_value=0)
+    df = sql.run(
+        "dashboard/subtype_totals",
+        area_code=cfg.borough_code,
+        crime_type=crime_type,
+        start=period.start,
+        end=period.end,
+    )
+    wide = df.pivot_table(
+        index="crime_subtype", columns="measure", values="count", aggfunc="sum", fill_value=0
+    )
     wide = wide.reindex(columns=["Offences", "Positive Outcomes"], fill_value=0).reset_index()
     wide.columns = ["subtype", "offences", "positive_outcomes"]
     return wide.sort_values("offences", ascending=False).reset_index(drop=True)
@@ -87,15 +118,26 @@ def ward_monthly(m: Measure, start: date, end: date, cfg: Settings | None = None
     """ward_code, month, count for a measure's ward rows (months the ward data cover only)."""
     cfg = cfg or get_settings()
     if m.source == "crime":
-        df = sql.run("ttcg/ward_monthly_counts", borough_code=cfg.borough_code, majors=list(m.majors),
-                     minors=list(m.minors), start=start, end=end)
+        df = sql.run(
+            "ttcg/ward_monthly_counts",
+            borough_code=cfg.borough_code,
+            majors=list(m.majors),
+            minors=list(m.minors),
+            start=start,
+            end=end,
+        )
     elif m.source == "dashboard":
         ct, sub, meas = m.dashboard  # type: ignore[misc]
-        df = sql.run("dashboard/ward_monthly", crime_type=ct, crime_subtype=sub, measure=meas, start=start, end=end)
-    elif m.source == "composite":   # signed sum of the parts' ward months (csp_data/analysis/composite.py)
+        df = sql.run(
+            "dashboard/ward_monthly", crime_type=ct, crime_subtype=sub, measure=meas, start=start, end=end
+        )
+    elif m.source == "composite":  # signed sum of the parts' ward months (csp_data/analysis/composite.py)
         from csp_data.analysis.composite import signed_sum
-        return signed_sum([(sign, ward_monthly(get_measure(pid), start, end, cfg)) for pid, sign in m.parts],
-                          ["ward_code", "month"])
+
+        return signed_sum(
+            [(sign, ward_monthly(get_measure(pid), start, end, cfg)) for pid, sign in m.parts],
+            ["ward_code", "month"],
+        )
     else:
         return pd.DataFrame(columns=["ward_code", "month", "count"])
     return df[["ward_code", "month", "count"]]
@@ -105,6 +147,7 @@ def ward_dispersion(m: Measure, end: date, cfg: Settings | None = None) -> Dispe
     """The pooled ward dispersion of a measure from its ward x month table over the 36 months to ``end``
     (:func:`csp_data.analysis.stats.area_dispersion`)."""
     from csp_data.plan.periods import add_months
+
     df = ward_monthly(m, add_months(end, -(DISPERSION_MONTHS - 1)), end, cfg)
     return area_dispersion(df, area="ward_code", end=end)
 
@@ -122,16 +165,32 @@ def ward_table(m: Measure, period: Period, cfg: Settings | None = None) -> pd.Da
     prev = period.previous()
 
     def totals(p: Period, m: Measure = m) -> pd.DataFrame:
-        if m.source == "composite":   # signed sum of the parts' ward totals (csp_data/analysis/composite.py)
+        if m.source == "composite":  # signed sum of the parts' ward totals (csp_data/analysis/composite.py)
             from csp_data.analysis.composite import signed_sum
-            return signed_sum([(sign, totals(p, get_measure(pid))) for pid, sign in m.parts], ["ward_code"],
-                              carry=("ward_name", "population"))
+
+            return signed_sum(
+                [(sign, totals(p, get_measure(pid))) for pid, sign in m.parts],
+                ["ward_code"],
+                carry=("ward_name", "population"),
+            )
         if m.source == "crime":
-            return sql.run("crime/ward_period_totals", borough_code=cfg.borough_code, majors=list(m.majors),
-                           minors=list(m.minors), start=p.start, end=p.end)
+            return sql.run(
+                "crime/ward_period_totals",
+                borough_code=cfg.borough_code,
+                majors=list(m.majors),
+                minors=list(m.minors),
+                start=p.start,
+                end=p.end,
+            )
         ct, sub, meas = m.dashboard  # type: ignore[misc]
-        return sql.run("dashboard/ward_period_totals", crime_type=ct, crime_subtype=sub, measure=meas,
-                       start=p.start, end=p.end)
+        return sql.run(
+            "dashboard/ward_period_totals",
+            crime_type=ct,
+            crime_subtype=sub,
+            measure=meas,
+            start=p.start,
+            end=p.end,
+        )
 
     if m.source == "business":
         return None
@@ -139,18 +198,32 @@ def ward_table(m: Measure, period: Period, cfg: Settings | None = None) -> pd.Da
     before = totals(prev)[["ward_code", "count"]].rename(columns={"count": "previous"})
     df = cur.merge(before, on="ward_code", how="left").fillna({"previous": 0})
     disp = ward_dispersion(m, period.end, cfg)
-    comps = compare_areas(df["count"].astype(int).tolist(), df["previous"].astype(int).tolist(), disp,
-                          period.n_months, family=f"{len(df)} wards")
+    comps = compare_areas(
+        df["count"].astype(int).tolist(),
+        df["previous"].astype(int).tolist(),
+        disp,
+        period.n_months,
+        family=f"{len(df)} wards",
+    )
     rows = []
     for r, c in zip(df.itertuples(), comps):
-        rows.append({
-            "ward_code": r.ward_code, "ward_name": r.ward_name, "population": int(r.population),
-            "count": int(r.count), "previous": int(r.previous), "change": c.change,
-            "pct_change": c.pct_change, "verdict": f"{c.symbol} {c.verdict}",
-            "q_value": c.q_value,
-            "rate_per_1000": rate_per_1000(r.count, r.population),
-        })
-    out = pd.DataFrame(rows).sort_values(["count", "ward_name"], ascending=[False, True]).reset_index(drop=True)
+        rows.append(
+            {
+                "ward_code": r.ward_code,
+                "ward_name": r.ward_name,
+                "population": int(r.population),
+                "count": int(r.count),
+                "previous": int(r.previous),
+                "change": c.change,
+                "pct_change": c.pct_change,
+                "verdict": f"{c.symbol} {c.verdict}",
+                "q_value": c.q_value,
+                "rate_per_1000": rate_per_1000(r.count, r.population),
+            }
+        )
+    out = (
+        pd.DataFrame(rows).sort_values(["count", "ward_name"], ascending=[False, True]).reset_index(drop=True)
+    )
     out.attrs["period"] = period.label
     out.attrs["previous_period"] = prev.label
     out.attrs["dispersion"] = disp
@@ -163,10 +236,12 @@ def ward_table(m: Measure, period: Period, cfg: Settings | None = None) -> pd.Da
 def area_method_words(disp: Dispersion, months: int, n: int, unit: str) -> str:
     """One caption sentence for an area table's "is the change real?" column."""
     phi = disp.for_comparison(months)
-    return (f"Is the change real? Each change is tested allowing for area counts varying {phi:.1f} times as much as "
-            f"chance alone (pooled across the areas), and after allowing for {n} {unit} tested at once "
-            "(false discovery rate 5%, Benjamini-Hochberg), so a chance rise in one area among many is not "
-            "called real.")
+    return (
+        f"Is the change real? Each change is tested allowing for area counts varying {phi:.1f} times as much as "
+        f"chance alone (pooled across the areas), and after allowing for {n} {unit} tested at once "
+        "(false discovery rate 5%, Benjamini-Hochberg), so a chance rise in one area among many is not "
+        "called real."
+    )
 
 
 def wilson_interval(successes: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
@@ -187,17 +262,34 @@ def outcome_rates(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
     recorded in the same months; outcomes can relate to offences from earlier months)."""
     cfg = cfg or get_settings()
     if m.source != "dashboard":
-        return pd.DataFrame(columns=["period", "offences", "positive_outcomes", "months", "rate_pct", "rate_low", "rate_high"])
+        return pd.DataFrame(
+            columns=["period", "offences", "positive_outcomes", "months", "rate_pct", "rate_low", "rate_high"]
+        )
     ct, sub, _meas = m.dashboard  # type: ignore[misc]
-    off = sql.run("dashboard/borough_monthly", area_code=cfg.borough_code, crime_type=ct, crime_subtype=sub, measure="Offences")
-    pos = sql.run("dashboard/borough_monthly", area_code=cfg.borough_code, crime_type=ct, crime_subtype=sub,
-                  measure="Positive Outcomes")
+    off = sql.run(
+        "dashboard/borough_monthly",
+        area_code=cfg.borough_code,
+        crime_type=ct,
+        crime_subtype=sub,
+        measure="Offences",
+    )
+    pos = sql.run(
+        "dashboard/borough_monthly",
+        area_code=cfg.borough_code,
+        crime_type=ct,
+        crime_subtype=sub,
+        measure="Positive Outcomes",
+    )
     for d in (off, pos):
         d["month"] = pd.to_datetime(d["month"]).dt.date
-    df = off[["month", "count"]].merge(pos[["month", "count"]].rename(columns={"count": "pos"}), on="month", how="left")
+    df = off[["month", "count"]].merge(
+        pos[["month", "count"]].rename(columns={"count": "pos"}), on="month", how="left"
+    )
     df["pos"] = df["pos"].fillna(0)
     df["fy"] = [fy_of(x).label for x in df.month]
-    g = df.groupby("fy", as_index=False).agg(offences=("count", "sum"), positive_outcomes=("pos", "sum"), months=("count", "size"))
+    g = df.groupby("fy", as_index=False).agg(
+        offences=("count", "sum"), positive_outcomes=("pos", "sum"), months=("count", "size")
+    )
     rows = []
     for r in g.itertuples():
         n, k = int(r.offences), int(r.positive_outcomes)
@@ -207,14 +299,24 @@ def outcome_rates(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
         else:
             rate = lo = hi = None
         label = r.fy if r.months == 12 else f"{r.fy} ({r.months} months)"
-        rows.append({"period": label, "offences": n, "positive_outcomes": k, "months": int(r.months),
-                     "rate_pct": rate, "rate_low": lo, "rate_high": hi})
+        rows.append(
+            {
+                "period": label,
+                "offences": n,
+                "positive_outcomes": k,
+                "months": int(r.months),
+                "rate_pct": rate,
+                "rate_low": lo,
+                "rate_high": hi,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)
 class MeasureView:
     """What a priority page needs about one measure, computed once."""
+
     measure: Measure
     series: pd.DataFrame
     latest: date | None
@@ -233,4 +335,5 @@ def view(m: Measure, cfg: Settings | None = None, as_of: date | None = None) -> 
 
 def last_12(latest: date) -> Period:
     from csp_data.plan.periods import add_months
+
     return make(add_months(latest, -11), latest)

@@ -45,37 +45,45 @@ import pydeck as pdk
 from scipy import stats as _st
 
 from csp_data.analysis import hotspots
-
-from csp_data.present import maps
-
-from csp_data.warehouse import sql
-from csp_data.config import Settings, settings as get_settings
+from csp_data.analysis.stats import monthly_control, quasi_poisson_tails
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
 from csp_data.plan.measures import BY_ID, Measure, get
 from csp_data.plan.periods import add_months
-from csp_data.analysis.stats import monthly_control, quasi_poisson_tails
+from csp_data.present import maps
+from csp_data.warehouse import sql
 
 DEFAULT_CATEGORIES: tuple[str, ...] = (
-    "robbery", "burglary", "theft", "vehicle", "violence_injury", "drug_trafficking", "weapons")
+    "robbery",
+    "burglary",
+    "theft",
+    "vehicle",
+    "violence_injury",
+    "drug_trafficking",
+    "weapons",
+)
 # Any measure counted from MPS recorded crime can be chosen (ward-level data exist for those only).
 ALLOWED_CATEGORIES: tuple[str, ...] = tuple(m.id for m in BY_ID.values() if m.source == "crime")
 
-EXPECTED_MONTHS = 12      # expected = mean of this many previous months of the same ward
-ALPHA = 0.05              # a false-discovery q below this is "well above / below expected"
-PREDICTION_MONTHS = 24    # months over which the prediction dispersion is pooled
-MIN_HIGH_COUNT = 5        # and "well above" needs at least this many offences in the month
-LSOA_MONTHS = 12          # emerging hot spots: this many months of LSOA data, one period per month
+EXPECTED_MONTHS = 12  # expected = mean of this many previous months of the same ward
+ALPHA = 0.05  # a false-discovery q below this is "well above / below expected"
+PREDICTION_MONTHS = 24  # months over which the prediction dispersion is pooled
+MIN_HIGH_COUNT = 5  # and "well above" needs at least this many offences in the month
+LSOA_MONTHS = 12  # emerging hot spots: this many months of LSOA data, one period per month
 HIGH, MEDIUM, LOW = 3, 2, 1
 SEVERITY_WORDS = {HIGH: "High", MEDIUM: "Medium", LOW: "Low"}
 
 FLAG_HIGH = "well above expected"
 FLAG_LOW = "well below expected"
 
-METHOD = ("Expected = the ward's mean over the previous 12 months. The chance of a count this far from it "
-          "allows for how far ward months have strayed from such a mean over the previous two years (seasons "
-          "and the extra variation of recorded crime included), and \"well above\" / \"well below\" "
-          f"hold after allowing for every ward and category tested at once (false discovery rate 5%; "
-          f"\"well above\" also needs at least {MIN_HIGH_COUNT} offences). Treat flags as prompts to look, "
-          "not proof.")
+METHOD = (
+    "Expected = the ward's mean over the previous 12 months. The chance of a count this far from it "
+    "allows for how far ward months have strayed from such a mean over the previous two years (seasons "
+    'and the extra variation of recorded crime included), and "well above" / "well below" '
+    f"hold after allowing for every ward and category tested at once (false discovery rate 5%; "
+    f'"well above" also needs at least {MIN_HIGH_COUNT} offences). Treat flags as prompts to look, '
+    "not proof."
+)
 
 # The wall screen's caption points to the method (in the help beside each heading) instead of
 # repeating it, so the view still fits one 1080p screen.
@@ -153,8 +161,14 @@ def ward_monthly(category: str, start: date, end: date, cfg: Settings | None = N
     """ward_code, ward_name, month, count for one category (query ``ttcg/ward_monthly_counts``)."""
     cfg = _cfg(cfg)
     m = measures([category])[0]
-    df = sql.run("ttcg/ward_monthly_counts", borough_code=cfg.borough_code, majors=list(m.majors),
-                 minors=list(m.minors), start=start, end=end)
+    df = sql.run(
+        "ttcg/ward_monthly_counts",
+        borough_code=cfg.borough_code,
+        majors=list(m.majors),
+        minors=list(m.minors),
+        start=start,
+        end=end,
+    )
     df["month"] = [pd.Timestamp(x).date() for x in df["month"]]
     return df
 
@@ -245,18 +259,35 @@ def ward_expected(month: date, categories=DEFAULT_CATEGORIES, cfg: Settings | No
     res = pd.concat(frames, ignore_index=True)
     res["latest"] = res["latest"].astype(int)
     res["expected"] = res["expected"].astype(float)
-    tails = [poisson_tails(int(k), e, ph) for k, e, ph in zip(res["latest"], res["expected"], res["dispersion"])]
+    tails = [
+        poisson_tails(int(k), e, ph) for k, e, ph in zip(res["latest"], res["expected"], res["dispersion"])
+    ]
     res["p_high"] = [t[0] for t in tails]
     res["p_low"] = [t[1] for t in tails]
     with np.errstate(divide="ignore", invalid="ignore"):
         res["ratio"] = np.where(res["expected"] > 0, res["latest"] / res["expected"], np.nan)
     res["q"] = cell_q_values(res["p_high"].to_numpy(), res["p_low"].to_numpy())
-    res["flag"] = [flag_for(int(k), q if k > e else 1.0, q if k < e else 1.0)
-                   for k, e, q in zip(res["latest"], res["expected"], res["q"])]
+    res["flag"] = [
+        flag_for(int(k), q if k > e else 1.0, q if k < e else 1.0)
+        for k, e, q in zip(res["latest"], res["expected"], res["q"])
+    ]
     order = {c: i for i, c in enumerate(categories)}
     res = res.assign(_o=res["category"].map(order)).sort_values(["_o", "ward_name"]).drop(columns="_o")
-    cols = ["ward_code", "ward_name", "category", "label", "latest", "expected", "expected_months", "ratio",
-            "p_high", "p_low", "flag", "q", "dispersion"]
+    cols = [
+        "ward_code",
+        "ward_name",
+        "category",
+        "label",
+        "latest",
+        "expected",
+        "expected_months",
+        "ratio",
+        "p_high",
+        "p_low",
+        "flag",
+        "q",
+        "dispersion",
+    ]
     return res[cols].reset_index(drop=True)
 
 
@@ -272,8 +303,8 @@ class BoroughCheck:
     centre: float | None
     lcl: float | None
     ucl: float | None
-    signal: str            # "above" / "below" / "run above" / "run below" / "" (see stats.monthly_control)
-    source: str            # "borough" or "sum of wards"
+    signal: str  # "above" / "below" / "run above" / "run below" / "" (see stats.monthly_control)
+    source: str  # "borough" or "sum of wards"
     note: str
 
 
@@ -281,8 +312,9 @@ def borough_control(month: date, category: str, cfg: Settings | None = None) -> 
     """The borough control chart for one category, judged at ``month`` (later months ignored)."""
     cfg = _cfg(cfg)
     m = measures([category])[0]
-    df = sql.run("crime/borough_monthly", borough_code=cfg.borough_code, majors=list(m.majors),
-                 minors=list(m.minors))
+    df = sql.run(
+        "crime/borough_monthly", borough_code=cfg.borough_code, majors=list(m.majors), minors=list(m.minors)
+    )
     df["month"] = [pd.Timestamp(x).date() for x in df["month"]]
     source = "borough"
     if month not in set(df["month"]):
@@ -293,10 +325,22 @@ def borough_control(month: date, category: str, cfg: Settings | None = None) -> 
     chart = monthly_control(df)
     row = chart[chart["month"] == month]
     if row.empty:
-        return BoroughCheck(category, m.label, month, None, None, None, None, "", source, chart.attrs.get("note", ""))
+        return BoroughCheck(
+            category, m.label, month, None, None, None, None, "", source, chart.attrs.get("note", "")
+        )
     r = row.iloc[0]
-    return BoroughCheck(category, m.label, month, int(r["count"]), float(r["centre"]), float(r["lcl"]),
-                        float(r["ucl"]), str(r["signal"]), source, chart.attrs.get("note", ""))
+    return BoroughCheck(
+        category,
+        m.label,
+        month,
+        int(r["count"]),
+        float(r["centre"]),
+        float(r["lcl"]),
+        float(r["ucl"]),
+        str(r["signal"]),
+        source,
+        chart.attrs.get("note", ""),
+    )
 
 
 # ----------------------------------------------------------------------------- LSOA hot spots
@@ -306,7 +350,9 @@ def lsoa_window(month: date, cfg: Settings | None = None) -> tuple[date, date] |
     """The 12 months of LSOA data ending at ``month`` (or at the latest LSOA month, if earlier);
     None when the LSOA data do not reach back to that point."""
     cfg = _cfg(cfg)
-    last = sql.run("crime/level_last_month", level="lsoa", borough_code=cfg.borough_code)["last_month"].iloc[0]
+    last = sql.run("crime/level_last_month", level="lsoa", borough_code=cfg.borough_code)["last_month"].iloc[
+        0
+    ]
     if last is None or pd.isna(last):
         return None
     end = min(month, pd.Timestamp(last).date())
@@ -322,7 +368,17 @@ def lsoa_emerging(month: date, category: str, cfg: Settings | None = None) -> pd
     final month's offences). Empty when there is no LSOA window.
     """
     cfg = _cfg(cfg)
-    cols = ["code", "name", "ward_code", "ward_name", "emerging", "hot_periods", "periods", "z_final", "count"]
+    cols = [
+        "code",
+        "name",
+        "ward_code",
+        "ward_name",
+        "emerging",
+        "hot_periods",
+        "periods",
+        "z_final",
+        "count",
+    ]
     window = lsoa_window(month, cfg)
     if window is None:
         return pd.DataFrame(columns=cols)
@@ -332,16 +388,28 @@ def lsoa_emerging(month: date, category: str, cfg: Settings | None = None) -> pd
     last = hotspots.lsoa_period_counts(list(m.majors), list(m.minors), end, end, cfg)
     wards = sql.run("meta/wards")[["ward_code", "ward_name"]]
     last = last.merge(wards, on="ward_code", how="left").rename(
-        columns={"lsoa21_code": "code", "lsoa21_name": "name"})
+        columns={"lsoa21_code": "code", "lsoa21_name": "name"}
+    )
     out = em.merge(last[["code", "name", "ward_code", "ward_name", "count"]], on="code", how="left")
     return out[cols]
 
 
-HOT_FINAL = ("new", "intensifying", "persistent", "diminishing", "sporadic")  # emerging classes hot in the final month
+HOT_FINAL = (
+    "new",
+    "intensifying",
+    "persistent",
+    "diminishing",
+    "sporadic",
+)  # emerging classes hot in the final month
 
 
-def lsoa_hotspot_note(month: date, categories=DEFAULT_CATEGORIES, cfg: Settings | None = None,
-                      emerging: dict | None = None, short: bool = False) -> str:
+def lsoa_hotspot_note(
+    month: date,
+    categories=DEFAULT_CATEGORIES,
+    cfg: Settings | None = None,
+    emerging: dict | None = None,
+    short: bool = False,
+) -> str:
     """One plain sentence on small-area hot spots in the final month of :func:`lsoa_window`: which
     categories have none after permutation and FDR, and how many the others have. ``emerging``
     is a dict category -> :func:`lsoa_emerging` frame (computed when missing). Empty without LSOA data.
@@ -362,11 +430,16 @@ def lsoa_hotspot_note(month: date, categories=DEFAULT_CATEGORIES, cfg: Settings 
         sentence = hotspots.no_hotspot_sentence(n_areas)
         parts.append(f"Small areas, {when}: for {', '.join(none)}, {sentence[0].lower()}{sentence[1:]}")
     if short:
-        return (f"No LSOA hot spot in {when} after allowing for {n_areas} areas tested at once: {', '.join(none)}."
-                if none else "")
+        return (
+            f"No LSOA hot spot in {when} after allowing for {n_areas} areas tested at once: {', '.join(none)}."
+            if none
+            else ""
+        )
     if some:
-        parts.append(f"LSOA hot spots in {when} (Gi*, {hotspots.PERMUTATIONS:,d} permutations, false discovery "
-                     f"rate across {n_areas} LSOAs): {', '.join(some)}.")
+        parts.append(
+            f"LSOA hot spots in {when} (Gi*, {hotspots.PERMUTATIONS:,d} permutations, false discovery "
+            f"rate across {n_areas} LSOAs): {', '.join(some)}."
+        )
     return " ".join(parts)
 
 
@@ -375,15 +448,15 @@ def lsoa_hotspot_note(month: date, categories=DEFAULT_CATEGORIES, cfg: Settings 
 
 @dataclass(frozen=True)
 class ExceptionItem:
-    kind: str           # "borough" | "ward" | "lsoa"
-    where: str          # a ward name, or the borough
-    what: str           # e.g. "Robbery above its control limit"
-    figure: str         # the numbers in words
-    severity: int       # 3 high, 2 medium, 1 low
+    kind: str  # "borough" | "ward" | "lsoa"
+    where: str  # a ward name, or the borough
+    what: str  # e.g. "Robbery above its control limit"
+    figure: str  # the numbers in words
+    severity: int  # 3 high, 2 medium, 1 low
     category: str
     ward_code: str = ""
-    detail: str = ""    # e.g. the LSOA code and name
-    rank: float = 0.0   # within a severity, smaller first (a p-value, or minus a z-score)
+    detail: str = ""  # e.g. the LSOA code and name
+    rank: float = 0.0  # within a severity, smaller first (a p-value, or minus a z-score)
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -415,8 +488,13 @@ def _q_words(q: float) -> str:
     return ("q < 0.001" if q < 0.001 else f"q = {q:.3f}") + ", after allowing for every ward and category"
 
 
-def exceptions(month: date, categories=DEFAULT_CATEGORIES, cfg: Settings | None = None,
-               frame: pd.DataFrame | None = None, emerging: dict | None = None) -> list[ExceptionItem]:
+def exceptions(
+    month: date,
+    categories=DEFAULT_CATEGORIES,
+    cfg: Settings | None = None,
+    frame: pd.DataFrame | None = None,
+    emerging: dict | None = None,
+) -> list[ExceptionItem]:
     """Everything unusual in ``month`` for the categories, most severe first.
 
     (a) borough control-chart breaches (count beyond a 3-sigma limit: above = high severity,
@@ -433,33 +511,57 @@ def exceptions(month: date, categories=DEFAULT_CATEGORIES, cfg: Settings | None 
         if b.signal in ("above", "below") and b.count is not None:
             where = cfg.borough_name + (" (all wards)" if b.source == "sum of wards" else "")
             limit = b.ucl if b.signal == "above" else b.lcl
-            out.append(ExceptionItem(
-                kind="borough", where=where, what=f"{b.label} {b.signal} its control limit",
-                figure=f"{b.count:,d} offences; usual {_fmt(b.centre)}, limit {_fmt(limit)}",
-                severity=HIGH if b.signal == "above" else LOW, category=c,
-                rank=-(b.count - b.centre) / max(b.centre, 1.0) if b.signal == "above" else 0.0,
-                extra={"count": b.count, "centre": b.centre, "limit": limit, "source": b.source}))
+            out.append(
+                ExceptionItem(
+                    kind="borough",
+                    where=where,
+                    what=f"{b.label} {b.signal} its control limit",
+                    figure=f"{b.count:,d} offences; usual {_fmt(b.centre)}, limit {_fmt(limit)}",
+                    severity=HIGH if b.signal == "above" else LOW,
+                    category=c,
+                    rank=-(b.count - b.centre) / max(b.centre, 1.0) if b.signal == "above" else 0.0,
+                    extra={"count": b.count, "centre": b.centre, "limit": limit, "source": b.source},
+                )
+            )
     frame = ward_expected(month, cats, cfg) if frame is None else frame
     for r in frame[frame["flag"] == FLAG_HIGH].itertuples():
-        out.append(ExceptionItem(
-            kind="ward", where=r.ward_name, what=f"{r.label} well above expected",
-            figure=f"{r.latest:,d} offences; expected {_fmt(r.expected)} ({_q_words(r.q)})",
-            severity=HIGH if r.q < 0.001 else MEDIUM, category=r.category, ward_code=r.ward_code,
-            rank=float(r.q), extra={"latest": int(r.latest), "expected": float(r.expected)}))
+        out.append(
+            ExceptionItem(
+                kind="ward",
+                where=r.ward_name,
+                what=f"{r.label} well above expected",
+                figure=f"{r.latest:,d} offences; expected {_fmt(r.expected)} ({_q_words(r.q)})",
+                severity=HIGH if r.q < 0.001 else MEDIUM,
+                category=r.category,
+                ward_code=r.ward_code,
+                rank=float(r.q),
+                extra={"latest": int(r.latest), "expected": float(r.expected)},
+            )
+        )
     for c in cats:
         em = emerging[c] if emerging is not None and c in emerging else lsoa_emerging(month, c, cfg)
         label = get(c).label
         for r in em[em["emerging"].isin(["intensifying", "new"])].itertuples():
             # Gi* judges an area together with its neighbours, so a hot LSOA may itself hold few offences.
-            words = ("in a hot-spot cluster (with its neighbours) for most of the last 12 months, getting hotter"
-                     if r.emerging == "intensifying"
-                     else "in a hot-spot cluster (with its neighbours) this month, not in the 11 months before")
-            out.append(ExceptionItem(
-                kind="lsoa", where=r.ward_name, what=f"{label}: {r.emerging} hot spot",
-                figure=f"{r.name}: {int(r.count):,d} offence{'s' if int(r.count) != 1 else ''} this month; {words}",
-                severity=MEDIUM if r.emerging == "intensifying" else LOW, category=c, ward_code=r.ward_code,
-                detail=f"{r.code} {r.name}", rank=-float(r.z_final),
-                extra={"lsoa": r.code, "class": r.emerging, "count": int(r.count)}))
+            words = (
+                "in a hot-spot cluster (with its neighbours) for most of the last 12 months, getting hotter"
+                if r.emerging == "intensifying"
+                else "in a hot-spot cluster (with its neighbours) this month, not in the 11 months before"
+            )
+            out.append(
+                ExceptionItem(
+                    kind="lsoa",
+                    where=r.ward_name,
+                    what=f"{label}: {r.emerging} hot spot",
+                    figure=f"{r.name}: {int(r.count):,d} offence{'s' if int(r.count) != 1 else ''} this month; {words}",
+                    severity=MEDIUM if r.emerging == "intensifying" else LOW,
+                    category=c,
+                    ward_code=r.ward_code,
+                    detail=f"{r.code} {r.name}",
+                    rank=-float(r.z_final),
+                    extra={"lsoa": r.code, "class": r.emerging, "count": int(r.count)},
+                )
+            )
     return sorted(out, key=sort_key)
 
 
@@ -467,10 +569,14 @@ def coverage_notes(month: date, cfg: Settings | None = None) -> list[str]:
     """Plain words about data that lag the chosen month (borough and LSOA extracts)."""
     cfg = _cfg(cfg)
     notes = []
-    last_b = sql.run("crime/level_last_month", level="borough", borough_code=cfg.borough_code)["last_month"].iloc[0]
+    last_b = sql.run("crime/level_last_month", level="borough", borough_code=cfg.borough_code)[
+        "last_month"
+    ].iloc[0]
     if last_b is not None and not pd.isna(last_b) and pd.Timestamp(last_b).date() < month:
-        notes.append(f"Borough figures are published to {pd.Timestamp(last_b):%b %Y}: the borough check "
-                     f"for {month:%b %Y} uses the sum of the wards.")
+        notes.append(
+            f"Borough figures are published to {pd.Timestamp(last_b):%b %Y}: the borough check "
+            f"for {month:%b %Y} uses the sum of the wards."
+        )
     window = lsoa_window(month, cfg)
     if window is None:
         notes.append("No LSOA data for this period: no small-area hot spots.")
@@ -482,6 +588,7 @@ def coverage_notes(month: date, cfg: Settings | None = None) -> list[str]:
 @dataclass(frozen=True)
 class Line:
     """One line of the projected exception list: LSOA hot spots are grouped per category and class."""
+
     severity: int
     symbol: str
     where: str
@@ -496,8 +603,10 @@ def _short_line(e: ExceptionItem) -> Line:
     x = e.extra
     if e.kind == "borough":
         side = "above" if "above" in e.what else "below"
-        text = (f"{get(e.category).label} {x['count']:,d}, {side} the control limit {_fmt(x['limit'])} "
-                f"(usual {_fmt(x['centre'])})")
+        text = (
+            f"{get(e.category).label} {x['count']:,d}, {side} the control limit {_fmt(x['limit'])} "
+            f"(usual {_fmt(x['centre'])})"
+        )
     else:
         text = f"{get(e.category).label} {x['latest']:,d} vs {_fmt(x['expected'])} expected"
     return Line(e.severity, e.symbol, e.where, text)
@@ -524,8 +633,9 @@ def display_lines(items: list[ExceptionItem], max_wards: int = 3) -> list[Line]:
             wards += f", +{len(ranked) - max_wards} more ward{'s' if len(ranked) - max_wards > 1 else ''}"
         n = len(es)
         best = min(es, key=sort_key)
-        line = Line(best.severity, "◆", get(cat).label,
-                    f"{n} {klass} hot spot{'s' if n != 1 else ''} in {wards}")
+        line = Line(
+            best.severity, "◆", get(cat).label, f"{n} {klass} hot spot{'s' if n != 1 else ''} in {wards}"
+        )
         keyed.append(((-best.severity, KIND_ORDER["lsoa"], -n, best.rank, cat), line))
     return [ln for _, ln in sorted(keyed, key=lambda t: t[0])]
 
@@ -576,17 +686,23 @@ def wrap_name(name: str, width: int = 13) -> str:
     mid = len(name) / 2
     spaces = [i for i, ch in enumerate(name) if ch == " "]
     cut = min(spaces, key=lambda i: abs(i - mid))
-    return name[:cut] + "\n" + name[cut + 1:]
+    return name[:cut] + "\n" + name[cut + 1 :]
 
 
 def _mercator_px(lon: float, lat: float, zoom: float) -> tuple[float, float]:
-    scale = 512 * 2 ** zoom
+    scale = 512 * 2**zoom
     y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
     return (lon + 180) / 360 * scale, (1 - y / math.pi) / 2 * scale
 
 
-def label_points(gdf, texts: list[str] | None = None, zoom: float | None = None, size: int = 16,
-                 spacing_m: float = 60.0, tries: int = 40) -> list[tuple[float, float]]:
+def label_points(
+    gdf,
+    texts: list[str] | None = None,
+    zoom: float | None = None,
+    size: int = 16,
+    spacing_m: float = 60.0,
+    tries: int = 40,
+) -> list[tuple[float, float]]:
     """Where to write each area's label, as (lon, lat).
 
     Candidate points inside each area are ranked by their distance from its edge (deepest first,
@@ -608,14 +724,16 @@ def label_points(gdf, texts: list[str] | None = None, zoom: float | None = None,
         minx, miny, maxx, maxy = geom.bounds
         xs, ys = np.arange(minx, maxx, spacing_m), np.arange(miny, maxy, spacing_m)
         grid_pts = shapely.points(np.array([(x, y) for x in xs for y in ys])) if len(xs) and len(ys) else []
-        depth = sorted(((geom.boundary.distance(p), p) for p in grid_pts if geom.contains(p)), key=lambda t: -t[0])
+        depth = sorted(
+            ((geom.boundary.distance(p), p) for p in grid_pts if geom.contains(p)), key=lambda t: -t[0]
+        )
         keep = [(d, p) for d, p in depth if d >= 0.2 * best]
         ranked.append([centre] + [p for _, p in keep])
         depths.append([1.0] + [d / best for d, _ in keep])
     flat = gpd.GeoSeries([c for cands in ranked for c in cands], crs=27700).to_crs(4326)
     ll, k = [], 0
     for cands in ranked:
-        ll.append([(round(p.x, 5), round(p.y, 5)) for p in flat.iloc[k:k + len(cands)]])
+        ll.append([(round(p.x, 5), round(p.y, 5)) for p in flat.iloc[k : k + len(cands)]])
         k += len(cands)
     if texts is None or zoom is None:
         return [c[0] for c in ll]
@@ -626,8 +744,10 @@ def label_points(gdf, texts: list[str] | None = None, zoom: float | None = None,
     px = [[_mercator_px(lon, lat, zoom) for lon, lat in cands] for cands in ll]
 
     def overlap(box, boxes) -> float:
-        return sum(max(0.0, min(box[2], b[2]) - max(box[0], b[0])) * max(0.0, min(box[3], b[3]) - max(box[1], b[1]))
-                   for b in boxes)
+        return sum(
+            max(0.0, min(box[2], b[2]) - max(box[0], b[0])) * max(0.0, min(box[3], b[3]) - max(box[1], b[1]))
+            for b in boxes
+        )
 
     def greedy(order):
         boxes, chosen, cost = [], [0] * len(ll), 0.0
@@ -673,8 +793,16 @@ def fit_zoom(bounds, width: int, height: int, margin: float = 0.04) -> float:
     return round(min(zx, zy), 2)
 
 
-def ratio_map(frame: pd.DataFrame, category: str, wards_gdf, lsoa_gdf=None, emerging: pd.DataFrame | None = None,
-              focus_ward: str | None = None, height: int = 640, width: int = 760) -> maps.MapSpec:
+def ratio_map(
+    frame: pd.DataFrame,
+    category: str,
+    wards_gdf,
+    lsoa_gdf=None,
+    emerging: pd.DataFrame | None = None,
+    focus_ward: str | None = None,
+    height: int = 640,
+    width: int = 760,
+) -> maps.MapSpec:
     """Wards coloured by one category's count against expected, named on the map, with new and
     intensifying LSOA hot spots outlined and labelled. Offline: ``map_provider=None``.
 
@@ -696,11 +824,24 @@ def ratio_map(frame: pd.DataFrame, category: str, wards_gdf, lsoa_gdf=None, emer
     g["expected"] = [round(float(sub.at[c, "expected"]), 1) for c in g["code"]]
     g["klass"] = [map_class(sub.at[c, "ratio"], sub.at[c, "flag"]) for c in g["code"]]
     g["fill"] = [[*colour[k], 210] for k in g["klass"]]
-    g["tip"] = [f"{n}: {k}, {v} offences against {e} expected" for n, k, v, e in
-                zip(g["name"], g["klass"], g["latest"], g["expected"])]
+    g["tip"] = [
+        f"{n}: {k}, {v} offences against {e} expected"
+        for n, k, v, e in zip(g["name"], g["klass"], g["latest"], g["expected"])
+    ]
     fc = maps.feature_collection(g, ["code", "name", "latest", "expected", "klass", "fill", "tip"])
-    layers = [pdk.Layer("GeoJsonLayer", fc, id="wards", pickable=True, stroked=True, filled=True,
-                        get_fill_color="properties.fill", get_line_color=[60, 60, 60], line_width_min_pixels=1.5)]
+    layers = [
+        pdk.Layer(
+            "GeoJsonLayer",
+            fc,
+            id="wards",
+            pickable=True,
+            stroked=True,
+            filled=True,
+            get_fill_color="properties.fill",
+            get_line_color=[60, 60, 60],
+            line_width_min_pixels=1.5,
+        )
+    ]
     zoom = fit_zoom(g.total_bounds, width, height)
     words = []
     for _, row in g.iterrows():
@@ -708,43 +849,99 @@ def ratio_map(frame: pd.DataFrame, category: str, wards_gdf, lsoa_gdf=None, emer
         if tag[row["klass"]]:
             w = f"{w}\n{tag[row['klass']]} {row['latest']} vs {row['expected']:.0f}"
         words.append(w)
-    texts = [{"position": list(p), "text": w, "kind": "ward", "code": c}
-             for w, p, c in zip(words, label_points(g, words, zoom, WARD_LABEL_SIZE), g["code"])]
+    texts = [
+        {"position": list(p), "text": w, "kind": "ward", "code": c}
+        for w, p, c in zip(words, label_points(g, words, zoom, WARD_LABEL_SIZE), g["code"])
+    ]
     if emerging is not None and lsoa_gdf is not None and not emerging.empty:
         hot = emerging[emerging["emerging"].isin(list(LSOA_COLOURS))]
         if not hot.empty:
             lg = lsoa_gdf[["code", "geometry"]].merge(hot[["code", "name", "emerging", "count"]], on="code")
             lg["line"] = [[*LSOA_COLOURS[k], 255] for k in lg["emerging"]]
-            lg["tip"] = [f"{n}: {k} hot spot, {c} offences" for n, k, c in zip(lg["name"], lg["emerging"], lg["count"])]
+            lg["tip"] = [
+                f"{n}: {k} hot spot, {c} offences" for n, k, c in zip(lg["name"], lg["emerging"], lg["count"])
+            ]
             lfc = maps.feature_collection(lg, ["code", "name", "emerging", "line", "tip"])
-            layers.append(pdk.Layer("GeoJsonLayer", lfc, id="lsoa_hotspots", pickable=True, stroked=True,
-                                    filled=True, get_fill_color=[255, 255, 255, 0], get_line_color="properties.line",
-                                    line_width_min_pixels=4))
+            layers.append(
+                pdk.Layer(
+                    "GeoJsonLayer",
+                    lfc,
+                    id="lsoa_hotspots",
+                    pickable=True,
+                    stroked=True,
+                    filled=True,
+                    get_fill_color=[255, 255, 255, 0],
+                    get_line_color="properties.line",
+                    line_width_min_pixels=4,
+                )
+            )
             for k, p in zip(lg["emerging"], label_points(lg)):
                 texts.append({"position": list(p), "text": k.upper(), "kind": "lsoa"})
     if focus_ward and focus_ward in set(g["code"]):
         ffc = maps.feature_collection(g[g["code"] == focus_ward], ["code", "name"])
-        layers.append(pdk.Layer("GeoJsonLayer", ffc, id="focus", pickable=False, stroked=True, filled=False,
-                                get_line_color=list(FOCUS_COLOUR), line_width_min_pixels=6))
+        layers.append(
+            pdk.Layer(
+                "GeoJsonLayer",
+                ffc,
+                id="focus",
+                pickable=False,
+                stroked=True,
+                filled=False,
+                get_line_color=list(FOCUS_COLOUR),
+                line_width_min_pixels=6,
+            )
+        )
     ward_texts = [t for t in texts if t["kind"] == "ward"]
     lsoa_texts = [t for t in texts if t["kind"] == "lsoa"]
-    common = dict(get_position="position", get_text="text", get_color=[0, 0, 0], get_text_anchor="'middle'",
-                  get_alignment_baseline="'center'", background=True, font_weight=700,
-                  font_family='"Source Sans, DejaVu Sans, Arial, sans-serif"', character_set="'auto'",
-                  background_padding=[4, 2, 4, 2])
+    common = dict(
+        get_position="position",
+        get_text="text",
+        get_color=[0, 0, 0],
+        get_text_anchor="'middle'",
+        get_alignment_baseline="'center'",
+        background=True,
+        font_weight=700,
+        font_family='"Source Sans, DejaVu Sans, Arial, sans-serif"',
+        character_set="'auto'",
+        background_padding=[4, 2, 4, 2],
+    )
     if lsoa_texts:  # drawn first, so ward names stay on top where they meet
-        layers.append(pdk.Layer("TextLayer", lsoa_texts, id="lsoa_labels", get_size=12,
-                                get_background_color=[255, 236, 200, 235], **common))
-    layers.append(pdk.Layer("TextLayer", ward_texts, id="ward_labels", get_size=WARD_LABEL_SIZE, line_height=1.0,
-                            get_background_color=[255, 255, 255, 225], **common))
+        layers.append(
+            pdk.Layer(
+                "TextLayer",
+                lsoa_texts,
+                id="lsoa_labels",
+                get_size=12,
+                get_background_color=[255, 236, 200, 235],
+                **common,
+            )
+        )
+    layers.append(
+        pdk.Layer(
+            "TextLayer",
+            ward_texts,
+            id="ward_labels",
+            get_size=WARD_LABEL_SIZE,
+            line_height=1.0,
+            get_background_color=[255, 255, 255, 225],
+            **common,
+        )
+    )
     minx, miny, maxx, maxy = g.total_bounds
-    view = pdk.ViewState(latitude=(miny + maxy) / 2, longitude=(minx + maxx) / 2, zoom=zoom, pitch=0, bearing=0)
+    view = pdk.ViewState(
+        latitude=(miny + maxy) / 2, longitude=(minx + maxx) / 2, zoom=zoom, pitch=0, bearing=0
+    )
     # map_provider=None and *no* map_style: pydeck then writes its "__MAP_STYLE__" sentinel, which
     # Streamlit draws with no basemap. map_style=None would make Streamlit add its Carto basemap.
-    deck = _CompactDeck(layers=layers, initial_view_state=view, map_provider=None,
-                    tooltip={"text": "{tip}"}, height=height)
-    legend = pd.DataFrame({"Colour": ["dark red", "light red", "pale grey", "light blue", "dark blue"],
-                           "Means": [name for name, _, _ in MAP_CLASSES[:5]]})
+    deck = _CompactDeck(
+        layers=layers, initial_view_state=view, map_provider=None, tooltip={"text": "{tip}"}, height=height
+    )
+    legend = pd.DataFrame(
+        {
+            "Colour": ["dark red", "light red", "pale grey", "light blue", "dark blue"],
+            "Means": [name for name, _, _ in MAP_CLASSES[:5]],
+        }
+    )
     return maps.MapSpec(deck, legend, len(deck.to_json()))
 
 
@@ -791,10 +988,18 @@ def _md_cell(text: str) -> str:
 
 
 # Column heads short enough for seven categories beside the map (the full names are in the expander).
-SHORT_LABELS = {"violence_injury": "Violence w. injury", "drug_trafficking": "Drug supply", "weapons": "Weapons",
-                "serious_violence": "Serious violence", "drug_possession": "Drug possession", "vehicle": "Vehicle"}
-SHORT_NOTE = ("▲ well above expected, ▼ well below; figures are the month's count with the expected count "
-              "(mean of the previous 12 months) in brackets.")
+SHORT_LABELS = {
+    "violence_injury": "Violence w. injury",
+    "drug_trafficking": "Drug supply",
+    "weapons": "Weapons",
+    "serious_violence": "Serious violence",
+    "drug_possession": "Drug possession",
+    "vehicle": "Vehicle",
+}
+SHORT_NOTE = (
+    "▲ well above expected, ▼ well below; figures are the month's count with the expected count "
+    "(mean of the previous 12 months) in brackets."
+)
 
 
 def grid_markdown(table: pd.DataFrame, short: bool = False) -> str:
@@ -803,8 +1008,10 @@ def grid_markdown(table: pd.DataFrame, short: bool = False) -> str:
     cols = [c for c in table.columns if c not in ("ward_code", "flags")]
     by_label = {m.label: m.id for m in BY_ID.values()}
     heads = [SHORT_LABELS.get(by_label.get(c, ""), c) if short else c for c in cols]
-    lines = ["| " + " | ".join(_md_cell(c) for c in heads) + " |",
-             "|" + "|".join([":---"] + ["---:"] * (len(cols) - 1)) + "|"]
+    lines = [
+        "| " + " | ".join(_md_cell(c) for c in heads) + " |",
+        "|" + "|".join([":---"] + ["---:"] * (len(cols) - 1)) + "|",
+    ]
     for row in table[cols].itertuples(index=False):
         lines.append("| " + " | ".join(_md_cell(v) for v in row) + " |")
     return "\n".join(lines)
@@ -816,10 +1023,11 @@ def grid_markdown(table: pd.DataFrame, short: bool = False) -> str:
 @dataclass(frozen=True)
 class View:
     """What the projector shows, resolved from URL parameters (``?month=&categories=&ward=&map=``)."""
+
     month: date
     categories: tuple[str, ...]
     ward: str | None
-    map_category: str | None        # None: the page picks (see :func:`map_category`)
+    map_category: str | None  # None: the page picks (see :func:`map_category`)
     warnings: tuple[str, ...]
 
 
@@ -846,23 +1054,29 @@ def resolve_view(params: dict[str, str], months: list[date], wards: dict[str, st
         try:
             wanted = parse_month(raw)
         except TTCGError:
-            warnings.append(f"“{_shown(raw)}” is not a month (write YYYY-MM, e.g. {months[-1]:%Y-%m}): "
-                            f"showing the latest, {month:%B %Y}.")
+            warnings.append(
+                f"“{_shown(raw)}” is not a month (write YYYY-MM, e.g. {months[-1]:%Y-%m}): "
+                f"showing the latest, {month:%B %Y}."
+            )
         else:
             if wanted in months:
                 month = wanted
             else:
-                warnings.append(f"{wanted:%B %Y} cannot be shown: months from {months[0]:%b %Y} to "
-                                f"{months[-1]:%b %Y} can (each needs the 12 months of ward data before it). "
-                                f"Showing the latest, {month:%B %Y}.")
+                warnings.append(
+                    f"{wanted:%B %Y} cannot be shown: months from {months[0]:%b %Y} to "
+                    f"{months[-1]:%b %Y} can (each needs the 12 months of ward data before it). "
+                    f"Showing the latest, {month:%B %Y}."
+                )
     cats = list(DEFAULT_CATEGORIES)
     raw = params.get("categories")
     if raw is not None and raw.strip():
         known, unknown = parse_categories(raw)
         if unknown:
-            warnings.append(f"Unknown categor{'ies' if len(unknown) > 1 else 'y'} "
-                            f"{', '.join('“' + _shown(u, 30) + '”' for u in unknown[:5])}"
-                            f"{'…' if len(unknown) > 5 else ''} left out. Known: {', '.join(ALLOWED_CATEGORIES)}.")
+            warnings.append(
+                f"Unknown categor{'ies' if len(unknown) > 1 else 'y'} "
+                f"{', '.join('“' + _shown(u, 30) + '”' for u in unknown[:5])}"
+                f"{'…' if len(unknown) > 5 else ''} left out. Known: {', '.join(ALLOWED_CATEGORIES)}."
+            )
         if known:
             cats = known
         else:
@@ -874,8 +1088,10 @@ def resolve_view(params: dict[str, str], months: list[date], wards: dict[str, st
         if WARD_RE.match(code) and code in wards:
             ward = code
         else:
-            warnings.append(f"“{_shown(raw)}” is not a ward of this borough (use a code such as "
-                            f"{next(iter(sorted(wards)), 'E05009333')}): no ward is highlighted.")
+            warnings.append(
+                f"“{_shown(raw)}” is not a ward of this borough (use a code such as "
+                f"{next(iter(sorted(wards)), 'E05009333')}): no ward is highlighted."
+            )
     map_cat = None
     raw = (params.get("map") or "").strip().lower()
     if raw:

@@ -13,10 +13,17 @@ from datetime import date
 
 import pandas as pd
 
-from csp_data.warehouse import sql
-from csp_data.config import Settings, settings as get_settings
+from csp_data.analysis.stats import (
+    DISPERSION_MONTHS,
+    area_dispersion,
+    compare_areas,
+    compare_counts,
+    rate_per_1000,
+)
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
 from csp_data.plan.periods import Period, add_months, make
-from csp_data.analysis.stats import DISPERSION_MONTHS, area_dispersion, compare_areas, compare_counts, rate_per_1000
+from csp_data.warehouse import sql
 
 WARD_CODE = re.compile(r"^E05[0-9]{6}$")  # ASCII digits only
 MIN_RATE_COUNT = 10  # the ward-vs-borough comparison needs a few offences to mean anything
@@ -45,13 +52,17 @@ def resolve(code: str | None, cfg: Settings | None = None) -> Ward:
     if not text:
         raise WardError("No ward was chosen.")
     if not WARD_CODE.match(text):
-        raise WardError("That is not a ward code. Ward codes look like E05009333 (the letter E, then 05, "
-                        "then six digits). Choose a ward from the list instead.")
+        raise WardError(
+            "That is not a ward code. Ward codes look like E05009333 (the letter E, then 05, "
+            "then six digits). Choose a ward from the list instead."
+        )
     for w in wards(cfg):
         if w.code == text:
             return w
-    raise WardError(f"There is no ward with the code {text} in {cfg.borough_name}. Wards changed in 2022; "
-                    "choose a current ward from the list.")
+    raise WardError(
+        f"There is no ward with the code {text} in {cfg.borough_name}. Wards changed in 2022; "
+        "choose a current ward from the list."
+    )
 
 
 def common_last_month(cfg: Settings | None = None) -> date | None:
@@ -72,8 +83,8 @@ class Profile:
     ward: Ward
     period: Period
     previous: Period
-    table: pd.DataFrame          # one row per category (see category_table)
-    monthly: pd.DataFrame        # month, category, count for the 24 months to the period's end
+    table: pd.DataFrame  # one row per category (see category_table)
+    monthly: pd.DataFrame  # month, category, count for the 24 months to the period's end
     borough_population: int
     snapshot: str
 
@@ -85,8 +96,12 @@ def ward_verdicts(ward: Ward, period: Period, cfg: Settings) -> dict:
     so the ward profile and the ward tables never disagree. Categories the ward data lack get the
     verdict from a test of its counts alone."""
     prev = period.previous()
-    df = sql.run("crime/ward_major_monthly_all", borough_code=cfg.borough_code,
-                 start=add_months(period.end, -(DISPERSION_MONTHS - 1)), end=period.end)
+    df = sql.run(
+        "crime/ward_major_monthly_all",
+        borough_code=cfg.borough_code,
+        start=add_months(period.end, -(DISPERSION_MONTHS - 1)),
+        end=period.end,
+    )
     df["month"] = pd.to_datetime(df["month"]).dt.date
     out = {}
     for cat, sub in df.groupby("major_category"):
@@ -94,8 +109,13 @@ def ward_verdicts(ward: Ward, period: Period, cfg: Settings) -> dict:
         cur = sub[(sub.month >= period.start) & (sub.month <= period.end)].groupby("ward_code")["count"].sum()
         before = sub[(sub.month >= prev.start) & (sub.month <= prev.end)].groupby("ward_code")["count"].sum()
         codes = sorted(set(cur.index) | set(before.index))
-        comps = compare_areas([int(cur.get(c, 0)) for c in codes], [int(before.get(c, 0)) for c in codes], disp,
-                              period.n_months, family=f"{len(codes)} wards")
+        comps = compare_areas(
+            [int(cur.get(c, 0)) for c in codes],
+            [int(before.get(c, 0)) for c in codes],
+            disp,
+            period.n_months,
+            family=f"{len(codes)} wards",
+        )
         out[cat] = dict(zip(codes, comps)).get(ward.code)
     return out
 
@@ -118,7 +138,7 @@ def category_table(ward: Ward, period: Period, borough_population: int, cfg: Set
     for cat in cats:
         n, p = int(cur.get(cat, 0)), int(before.get(cat, 0))
         c = verdicts.get(cat)
-        if c is None or (c.current, c.previous) != (n, p):   # not in the ward x month table: its own test
+        if c is None or (c.current, c.previous) != (n, p):  # not in the ward x month table: its own test
             c = compare_counts(n, p)
         ward_rate = rate_per_1000(n, ward.population)
         boro_rate = rate_per_1000(int(boro.get(cat, 0)), borough_population)
@@ -126,13 +146,28 @@ def category_table(ward: Ward, period: Period, borough_population: int, cfg: Set
             versus = "too few offences to compare"
         else:
             ratio = ward_rate / boro_rate
-            versus = ("about the same as the borough" if 0.9 <= ratio <= 1.1 else
-                      f"{ratio:.1f} times the borough rate" if ratio > 1 else f"{ratio:.1f} times the borough rate (lower)")
-        rows.append({
-            "category": cat.capitalize(), "count": n, "previous": p, "change": c.change,
-            "pct_change": c.pct_change, "verdict": c.verdict, "symbol": c.symbol, "words": c.words,
-            "ward_rate": ward_rate, "borough_rate": boro_rate, "versus_borough": versus,
-        })
+            versus = (
+                "about the same as the borough"
+                if 0.9 <= ratio <= 1.1
+                else f"{ratio:.1f} times the borough rate"
+                if ratio > 1
+                else f"{ratio:.1f} times the borough rate (lower)"
+            )
+        rows.append(
+            {
+                "category": cat.capitalize(),
+                "count": n,
+                "previous": p,
+                "change": c.change,
+                "pct_change": c.pct_change,
+                "verdict": c.verdict,
+                "symbol": c.symbol,
+                "words": c.words,
+                "ward_rate": ward_rate,
+                "borough_rate": boro_rate,
+                "versus_borough": versus,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -149,9 +184,15 @@ def profile(code: str | None, cfg: Settings | None = None) -> Profile:
     m = sql.run("crime/ward_major_monthly", ward_code=ward.code, start=start, end=last)
     m["month"] = pd.to_datetime(m["month"]).dt.date
     months = make(start, last).months()
-    grid = pd.MultiIndex.from_product([months, sorted(m["major_category"].unique())], names=["month", "major_category"])
-    monthly = (m.set_index(["month", "major_category"]).reindex(grid, fill_value=0).reset_index()
-               .rename(columns={"major_category": "category"}))
+    grid = pd.MultiIndex.from_product(
+        [months, sorted(m["major_category"].unique())], names=["month", "major_category"]
+    )
+    monthly = (
+        m.set_index(["month", "major_category"])
+        .reindex(grid, fill_value=0)
+        .reset_index()
+        .rename(columns={"major_category": "category"})
+    )
     monthly["category"] = monthly["category"].str.capitalize()
     snap = sql.run("meta/data_span_public", borough_code=cfg.borough_code)
     row = snap[snap.dataset == "crime_ward"]

@@ -62,15 +62,31 @@ _DOMAIN = re.compile(r"^@([a-z0-9-]+(\.[a-z0-9-]+)+)$")
 
 # Named queries (queries/<name>.sql) whose results a public viewer may receive: aggregates at
 # ward level or coarser. Every other query is restricted to staff (at least ``analyst``).
-PUBLIC_QUERIES = frozenset({
-    "meta/data_span_public", "meta/sources", "meta/wards",
-    "crime/borough_monthly", "crime/borough_breakdown", "crime/categories", "crime/london_rank",
-    "crime/major_totals", "crime/ward_major_monthly", "crime/ward_period_totals", "crime/level_last_month",
-    "crime/ward_major_monthly_all",
-    "dashboard/borough_monthly", "dashboard/subtype_totals", "dashboard/ward_period_totals",
-    "business/borough_monthly", "business/london_rank", "business/section_totals",
-    "crime/london_monthly", "dashboard/london_monthly", "business/london_monthly",
-})
+PUBLIC_QUERIES = frozenset(
+    {
+        "meta/data_span_public",
+        "meta/sources",
+        "meta/wards",
+        "crime/borough_monthly",
+        "crime/borough_breakdown",
+        "crime/categories",
+        "crime/london_rank",
+        "crime/major_totals",
+        "crime/ward_major_monthly",
+        "crime/ward_period_totals",
+        "crime/level_last_month",
+        "crime/ward_major_monthly_all",
+        "dashboard/borough_monthly",
+        "dashboard/subtype_totals",
+        "dashboard/ward_period_totals",
+        "business/borough_monthly",
+        "business/london_rank",
+        "business/section_totals",
+        "crime/london_monthly",
+        "dashboard/london_monthly",
+        "business/london_monthly",
+    }
+)
 
 
 class AccessConfigError(ValueError):
@@ -101,10 +117,14 @@ def check_query(name: str, role: str) -> None:
     """Raise :class:`AccessDenied` unless ``role`` may run the named query."""
     need = query_role(name)
     if not allows(role, need):
-        raise AccessDenied(f"the query {name!r} returns restricted data ({need} or above); this viewer is {role}")
+        raise AccessDenied(
+            f"the query {name!r} returns restricted data ({need} or above); this viewer is {role}"
+        )
 
 
-def email_trusted(verified: object, provider: str | None, trusted_providers: frozenset[str] = frozenset()) -> bool:
+def email_trusted(
+    verified: object, provider: str | None, trusted_providers: frozenset[str] = frozenset()
+) -> bool:
     """Whether a signed-in address may be given a role, from the provider's ``email_verified`` claim.
 
     ``true`` (or the text "true", as some providers send it): trusted. Anything else that is present
@@ -122,9 +142,9 @@ def email_trusted(verified: object, provider: str | None, trusted_providers: fro
 
 @dataclass(frozen=True)
 class RoleMap:
-    emails: Mapping[str, str] = field(default_factory=dict)    # lower-case address -> role
-    domains: Mapping[str, str] = field(default_factory=dict)   # lower-case domain -> role
-    trusted_providers: frozenset[str] = frozenset()            # trusted without email_verified
+    emails: Mapping[str, str] = field(default_factory=dict)  # lower-case address -> role
+    domains: Mapping[str, str] = field(default_factory=dict)  # lower-case domain -> role
+    trusted_providers: frozenset[str] = frozenset()  # trusted without email_verified
 
     def role_for(self, email: str | None, verified: object = None, provider: str | None = None) -> str:
         """The role of a signed-in address (``public`` when not covered, or when the provider did not
@@ -149,17 +169,22 @@ def parse_role_map(section: Mapping | None) -> RoleMap:
     if not section:
         return RoleMap()
     if not isinstance(section, Mapping):
-        raise AccessConfigError("[access] must be a table of roles, e.g. analyst = [\"@met.police.uk\"]")
+        raise AccessConfigError('[access] must be a table of roles, e.g. analyst = ["@met.police.uk"]')
     problems: list[str] = []
     emails: dict[str, str] = {}
     domains: dict[str, str] = {}
     trusted: set[str] = set()
     for key, entries in dict(section).items():
         if key == TRUST_KEY:
-            if isinstance(entries, str) or not isinstance(entries, (list, tuple)) or \
-                    not all(isinstance(e, str) and e.strip() for e in entries):
-                problems.append(f"[access] {TRUST_KEY} must be a list of provider names, e.g. "
-                                f'{TRUST_KEY} = ["microsoft"] (or ["default"] for a single [auth] provider)')
+            if (
+                isinstance(entries, str)
+                or not isinstance(entries, (list, tuple))
+                or not all(isinstance(e, str) and e.strip() for e in entries)
+            ):
+                problems.append(
+                    f"[access] {TRUST_KEY} must be a list of provider names, e.g. "
+                    f'{TRUST_KEY} = ["microsoft"] (or ["default"] for a single [auth] provider)'
+                )
             else:
                 trusted.update(e.strip() for e in entries)
             continue
@@ -167,8 +192,10 @@ def parse_role_map(section: Mapping | None) -> RoleMap:
             problems.append(f"[access] {key!r} is not a role; use {', '.join(STAFF_ROLES)}")
             continue
         if isinstance(entries, str) or not isinstance(entries, (list, tuple)):
-            problems.append(f"[access] {key} must be a list of addresses or @domains, "
-                            f'e.g. {key} = ["name@towerhamlets.gov.uk", "@met.police.uk"]')
+            problems.append(
+                f"[access] {key} must be a list of addresses or @domains, "
+                f'e.g. {key} = ["name@towerhamlets.gov.uk", "@met.police.uk"]'
+            )
             continue
         for raw in entries:
             entry = str(raw).strip().lower()
@@ -177,10 +204,14 @@ def parse_role_map(section: Mapping | None) -> RoleMap:
             elif _EMAIL.match(entry):
                 target, name = emails, entry
             else:
-                problems.append(f"[access] {key}: {raw!r} is neither an address (name@domain) nor a domain (@domain)")
+                problems.append(
+                    f"[access] {key}: {raw!r} is neither an address (name@domain) nor a domain (@domain)"
+                )
                 continue
             if name in target and target[name] != key:
-                problems.append(f"[access] {raw!r} is listed under both {target[name]} and {key}; list it once")
+                problems.append(
+                    f"[access] {raw!r} is listed under both {target[name]} and {key}; list it once"
+                )
                 continue
             target[name] = key
     if problems:
@@ -192,8 +223,8 @@ def parse_role_map(section: Mapping | None) -> RoleMap:
 class Viewer:
     """Who is looking at the app, and what they may see."""
 
-    mode: str                  # one of MODES
-    role: str                  # one of ROLES
+    mode: str  # one of MODES
+    role: str  # one of ROLES
     email: str | None = None
     name: str | None = None
     signed_in: bool = False
@@ -265,7 +296,11 @@ def _read_secrets_path(path: Path) -> tuple[dict | None, str | None]:
             for sub in sorted(path.iterdir()):
                 if not sub.is_dir():
                     return None, f"{sub} is not a folder (folder secrets need one folder per secret)"
-                files = {f.name: f.read_text(encoding="utf-8").strip() for f in sorted(sub.iterdir()) if f.is_file()}
+                files = {
+                    f.name: f.read_text(encoding="utf-8").strip()
+                    for f in sorted(sub.iterdir())
+                    if f.is_file()
+                }
                 table[sub.name] = next(iter(files.values())) if len(files) == 1 else files
         except (OSError, UnicodeDecodeError) as exc:
             return None, f"{path} cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__})"
@@ -295,27 +330,40 @@ def classify_secrets(data: Mapping | None, where: str = "the secrets file") -> S
     if not data:
         # An empty file is more likely a truncated or half-written one than a decision: a deployment
         # that wants local mode has no secrets file at all.
-        return SecretsStatus("closed", f"{where} is empty (no settings at all); write [auth] and [access], or "
-                                       "delete the file for local mode", found=True)
+        return SecretsStatus(
+            "closed",
+            f"{where} is empty (no settings at all); write [auth] and [access], or "
+            "delete the file for local mode",
+            found=True,
+        )
     has_auth, has_access = "auth" in data, "access" in data
     if not has_auth and not has_access:
         return SecretsStatus("local", f"{where} has neither an [auth] nor an [access] table", found=True)
     auth = data.get("auth")
     if not has_auth:
-        return SecretsStatus("closed", f"{where} has an [access] table but no [auth] table, so nobody can sign in",
-                             found=True)
+        return SecretsStatus(
+            "closed", f"{where} has an [access] table but no [auth] table, so nobody can sign in", found=True
+        )
     if not isinstance(auth, Mapping) or not auth:
         return SecretsStatus("closed", f"the [auth] table in {where} is empty or not a table", found=True)
     if not has_access:
-        return SecretsStatus("closed", f"{where} has an [auth] table but no [access] table, so no account "
-                                       "would have a role", found=True)
+        return SecretsStatus(
+            "closed",
+            f"{where} has an [auth] table but no [access] table, so no account would have a role",
+            found=True,
+        )
     try:
         roles = parse_role_map(data.get("access"))
     except AccessConfigError as exc:
         n = str(exc).count("; ") + 1
-        return SecretsStatus("closed", f"the access settings cannot be read: the [access] table in {where} has "
-                                       f"{n} mistake{'s' if n != 1 else ''} (the server log lists "
-                                       f"{'them' if n != 1 else 'it'})", detail=str(exc), found=True)
+        return SecretsStatus(
+            "closed",
+            f"the access settings cannot be read: the [access] table in {where} has "
+            f"{n} mistake{'s' if n != 1 else ''} (the server log lists "
+            f"{'them' if n != 1 else 'it'})",
+            detail=str(exc),
+            found=True,
+        )
     return SecretsStatus("oidc", "sign-in is configured", auth=dict(auth), roles=roles, found=True)
 
 
@@ -365,7 +413,9 @@ def local_bind_problem(mode: str, auth: bool | SecretsStatus, address: str | Non
     if address is None or address.strip() in LOOPBACK:
         return None
     why = f" ({status.cause})" if status else ""
-    return (f"refusing to listen on {address!r}: without sign-in configured{why} this is local mode, where every "
-            "internal page is open to anyone who can connect. Serve it on 127.0.0.1, configure [auth] and "
-            "[access] in .streamlit/secrets.toml (see .streamlit/secrets.toml.example), or run the public "
-            "deployment (CSP_MODE=public).")
+    return (
+        f"refusing to listen on {address!r}: without sign-in configured{why} this is local mode, where every "
+        "internal page is open to anyone who can connect. Serve it on 127.0.0.1, configure [auth] and "
+        "[access] in .streamlit/secrets.toml (see .streamlit/secrets.toml.example), or run the public "
+        "deployment (CSP_MODE=public)."
+    )

@@ -16,14 +16,14 @@ SECTIONS = ("Public", "Analysis", "Performance", "Operations", "Admin")
 
 @dataclass(frozen=True)
 class PageSpec:
-    script: str        # path relative to the repo root
+    script: str  # path relative to the repo root
     title: str
     section: str
     url_path: str
-    role: str          # "public", or the least role that may open the page (csp_data.config.access.ROLES)
-    icon: str = ""     # emoji only: material icons fetch from Google
+    role: str  # "public", or the least role that may open the page (csp_data.config.access.ROLES)
+    icon: str = ""  # emoji only: material icons fetch from Google
     default: bool = False
-    wall_screen: bool = False   # a projector view: no room for banners; it shows notices itself
+    wall_screen: bool = False  # a projector view: no room for banners; it shows notices itself
 
     @property
     def public(self) -> bool:
@@ -32,7 +32,14 @@ class PageSpec:
 
 # In section order (SECTIONS), as the navigation shows them.
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/public/summary.py", "Is Tower Hamlets getting safer?", "Public", "summary", "public", default=True),
+    PageSpec(
+        "pages/public/summary.py",
+        "Is Tower Hamlets getting safer?",
+        "Public",
+        "summary",
+        "public",
+        default=True,
+    ),
     PageSpec("pages/public/ward_profile.py", "Crime in your ward", "Public", "ward", "public"),
     PageSpec("pages/public/overview.py", "Overview: borough scorecard", "Public", "overview", "public"),
     PageSpec("pages/public/get_help.py", "Getting help", "Public", "help", "public"),
@@ -41,12 +48,34 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/analysis/hotspots.py", "Hotspots and VOLT", "Analysis", "hotspots", "analyst"),
     PageSpec("pages/analysis/stop_search.py", "Stop and search", "Analysis", "stop-search", "analyst"),
     PageSpec("pages/performance/targets.py", "Targets for 2028", "Performance", "targets", "analyst"),
-    PageSpec("pages/performance/priority_1.py", "1 · Acquisitive crime and ASB", "Performance", "priority-1", "analyst"),
+    PageSpec(
+        "pages/performance/priority_1.py",
+        "1 · Acquisitive crime and ASB",
+        "Performance",
+        "priority-1",
+        "analyst",
+    ),
     PageSpec("pages/performance/priority_2.py", "2 · Violence", "Performance", "priority-2", "analyst"),
-    PageSpec("pages/performance/priority_3.py", "3 · Drug supply and misuse", "Performance", "priority-3", "analyst"),
-    PageSpec("pages/performance/priority_4.py", "4 · Hate crime and cohesion", "Performance", "priority-4", "analyst"),
-    PageSpec("pages/operations/ttcg.py", "TTCG projector view", "Operations", "ttcg", "analyst", wall_screen=True),
-    PageSpec("pages/admin/partnership_figures.py", "Partnership figures", "Admin", "partnership-figures", "officer"),
+    PageSpec(
+        "pages/performance/priority_3.py",
+        "3 · Drug supply and misuse",
+        "Performance",
+        "priority-3",
+        "analyst",
+    ),
+    PageSpec(
+        "pages/performance/priority_4.py",
+        "4 · Hate crime and cohesion",
+        "Performance",
+        "priority-4",
+        "analyst",
+    ),
+    PageSpec(
+        "pages/operations/ttcg.py", "TTCG projector view", "Operations", "ttcg", "analyst", wall_screen=True
+    ),
+    PageSpec(
+        "pages/admin/partnership_figures.py", "Partnership figures", "Admin", "partnership-figures", "officer"
+    ),
     PageSpec("pages/admin/data_status.py", "Data status", "Admin", "data-status", "analyst"),
 )
 

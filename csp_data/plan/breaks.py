@@ -24,8 +24,18 @@ from pathlib import Path
 from csp_data.plan.periods import Period
 
 BREAKS_FILE = Path(__file__).resolve().parents[2] / "data" / "plan" / "series_breaks.csv"
-COLUMNS = ("id", "first_month", "settled_month", "kind", "measures", "categories", "label", "description",
-           "evidence", "documented_by")
+COLUMNS = (
+    "id",
+    "first_month",
+    "settled_month",
+    "kind",
+    "measures",
+    "categories",
+    "label",
+    "description",
+    "evidence",
+    "documented_by",
+)
 KINDS = ("level", "category")
 
 
@@ -36,10 +46,10 @@ class BreaksError(ValueError):
 @dataclass(frozen=True)
 class SeriesBreak:
     id: str
-    first_month: date        # first month recorded (at least partly) the new way
-    settled_month: date      # first month wholly recorded the new way
-    kind: str                # "level" | "category"
-    measures: tuple[str, ...]   # measure ids, or ("*",) for every police-recorded measure
+    first_month: date  # first month recorded (at least partly) the new way
+    settled_month: date  # first month wholly recorded the new way
+    kind: str  # "level" | "category"
+    measures: tuple[str, ...]  # measure ids, or ("*",) for every police-recorded measure
     categories: str
     label: str
     description: str
@@ -65,10 +75,14 @@ class SeriesBreak:
     def caveat(self) -> str:
         """One sentence for captions and CSV notes."""
         if self.kind == "level":
-            return (f"{self.label} ({self.when}): counts before and after are not like for like, so a comparison "
-                    "across it is shown against London's change over the same months.")
-        return (f"{self.label} ({self.when}): {self.categories}; the total is continuous, but a breakdown by type "
-                "across this date compares different categories.")
+            return (
+                f"{self.label} ({self.when}): counts before and after are not like for like, so a comparison "
+                "across it is shown against London's change over the same months."
+            )
+        return (
+            f"{self.label} ({self.when}): {self.categories}; the total is continuous, but a breakdown by type "
+            "across this date compares different categories."
+        )
 
 
 def _month(text: str, line: int, col: str) -> date:
@@ -101,11 +115,26 @@ def parse(text: str) -> tuple[SeriesBreak, ...]:
         unknown = [x for x in measures if x != "*" and x not in BY_ID]
         if unknown:
             raise BreaksError(f"line {i}: unknown measure(s) {', '.join(unknown)}")
-        first, settled = _month(r["first_month"], i, "first_month"), _month(r["settled_month"], i, "settled_month")
+        first, settled = (
+            _month(r["first_month"], i, "first_month"),
+            _month(r["settled_month"], i, "settled_month"),
+        )
         if settled < first:
             raise BreaksError(f"line {i}: settled_month is before first_month")
-        out.append(SeriesBreak(r["id"], first, settled, r["kind"], measures, r["categories"], r["label"],
-                               r["description"], r["evidence"], r["documented_by"]))
+        out.append(
+            SeriesBreak(
+                r["id"],
+                first,
+                settled,
+                r["kind"],
+                measures,
+                r["categories"],
+                r["label"],
+                r["description"],
+                r["evidence"],
+                r["documented_by"],
+            )
+        )
     return tuple(out)
 
 
@@ -132,8 +161,10 @@ def for_measure(measure_id: str, kind: str | None = None) -> list[SeriesBreak]:
 
 def chart_marks(measure_id: str) -> list[tuple[date, str]]:
     """(month, label) pairs for :func:`csp_data.present.charts.trend_chart`: the month each break starts."""
-    return [(b.first_month, b.label + ("" if b.kind == "level" else " (total continuous)"))
-            for b in for_measure(measure_id)]
+    return [
+        (b.first_month, b.label + ("" if b.kind == "level" else " (total continuous)"))
+        for b in for_measure(measure_id)
+    ]
 
 
 def straddling(measure_id: str, earlier: Period, later: Period, kind: str = "level") -> list[SeriesBreak]:

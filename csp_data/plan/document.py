@@ -12,16 +12,17 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from csp_data.plan import periods
 from csp_data.config import REPO_ROOT, settings
+from csp_data.plan import periods
 
 KINDS = ("police_count", "partnership_count", "survey_pct", "milestone", "threshold", "qualitative")
-CHANGE_KINDS = ("police_count", "partnership_count", "survey_pct")   # compared with a baseline period
+CHANGE_KINDS = ("police_count", "partnership_count", "survey_pct")  # compared with a baseline period
 DIRECTIONS = ("lower", "higher")
 UNITS = ("count", "percent", "date", "status")
 FREQUENCIES = ("annual", "quarterly", "monthly", "once")
@@ -49,6 +50,7 @@ class PlanError(ValueError):
 
 # --- the plan's parts ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Priority:
     number: int
@@ -57,7 +59,7 @@ class Priority:
     focus: tuple[str, ...]
     summary: str
     actions: tuple[str, ...]
-    subgroup: str                 # "" when the plan names no owning board
+    subgroup: str  # "" when the plan names no owning board
     subgroup_basis: str = ""
 
 
@@ -82,8 +84,8 @@ class CrossCutting:
 class PartnershipMeasure:
     id: str
     label: str
-    unit: str                     # one of UNITS
-    frequency: str                # one of FREQUENCIES
+    unit: str  # one of UNITS
+    frequency: str  # one of FREQUENCIES
     owner: str
     description: str
     min: float | None = None
@@ -98,11 +100,11 @@ class Target:
     id: str
     priority: int
     label: str
-    wording: str                  # the plan's own words
+    wording: str  # the plan's own words
     kind: str
     measure: str
     direction: str
-    baseline: str                 # period text, "" when not applicable
+    baseline: str  # period text, "" when not applicable
     deadline: str
     caveats: tuple[str, ...]
     source_ref: str
@@ -110,7 +112,7 @@ class Target:
     threshold: float | None = None
     threshold_unit: str = ""
     due: date | None = None
-    line: int = 0                 # line of its [[targets]] header in the plan file
+    line: int = 0  # line of its [[targets]] header in the plan file
 
     @property
     def is_police(self) -> bool:
@@ -141,9 +143,9 @@ class Outcome:
     plan: str
     priority: int
     priority_title: str
-    outcome: str                  # the previous plan's words
-    result: str                   # our summary of the reported result, figures copied exactly
-    rag: str                      # red | amber | green | not stated
+    outcome: str  # the previous plan's words
+    result: str  # our summary of the reported result, figures copied exactly
+    rag: str  # red | amber | green | not stated
 
 
 @dataclass(frozen=True)
@@ -165,8 +167,8 @@ class PreviousTarget:
 class ReferenceFigure:
     id: str
     label: str
-    measure: str                  # police measure id or ""
-    period: str                   # as the plan words it
+    measure: str  # police measure id or ""
+    period: str  # as the plan words it
     value: float
     unit: str
     quote_ref: str
@@ -223,38 +225,87 @@ class Plan:
         for m in self.partnership_measures:
             if m.id == measure_id:
                 return m
-        raise KeyError(f"unknown partnership measure {measure_id!r}; known: "
-                       f"{', '.join(m.id for m in self.partnership_measures)}")
+        raise KeyError(
+            f"unknown partnership measure {measure_id!r}; known: "
+            f"{', '.join(m.id for m in self.partnership_measures)}"
+        )
 
 
 # --- the schema: required and optional keys of each table, with their types ----------------------
 
-S, I, F, L, B = str, int, float, list, bool   # F accepts ints too; L is a list of strings
+S, I, F, L, B = str, int, float, list, bool  # F accepts ints too; L is a list of strings
 SCHEMA: dict[str, tuple[dict[str, type], dict[str, type]]] = {
-    "plan": ({"title": S, "years": S, "source": S, "adopted": S, "default_baseline": S,
-              "default_deadline": S, "baseline_note": S}, {"summary_source": S, "deadline_note": S}),
-    "priorities": ({"number": I, "title": S, "context": S, "focus": L, "summary": S, "actions": L,
-                    "subgroup": S}, {"subgroup_basis": S}),
+    "plan": (
+        {
+            "title": S,
+            "years": S,
+            "source": S,
+            "adopted": S,
+            "default_baseline": S,
+            "default_deadline": S,
+            "baseline_note": S,
+        },
+        {"summary_source": S, "deadline_note": S},
+    ),
+    "priorities": (
+        {"number": I, "title": S, "context": S, "focus": L, "summary": S, "actions": L, "subgroup": S},
+        {"subgroup_basis": S},
+    ),
     "cross_cutting": ({"title": S, "summary": S, "target_ids": L}, {"note": S}),
     "definitions.*": ({"label": S, "text": S, "why": S}, {"components": L}),
-    "targets": ({"id": S, "priority": I, "label": S, "wording": S, "kind": S, "measure": S,
-                 "direction": S, "caveats": L, "source_ref": S},
-                {"baseline": S, "deadline": S, "target_change_pct": F, "threshold": F,
-                 "threshold_unit": S, "due": S}),
-    "partnership_measures": ({"id": S, "label": S, "unit": S, "frequency": S, "owner": S,
-                              "description": S}, {"min": F, "max": F, "about_people": B}),
+    "targets": (
+        {
+            "id": S,
+            "priority": I,
+            "label": S,
+            "wording": S,
+            "kind": S,
+            "measure": S,
+            "direction": S,
+            "caveats": L,
+            "source_ref": S,
+        },
+        {"baseline": S, "deadline": S, "target_change_pct": F, "threshold": F, "threshold_unit": S, "due": S},
+    ),
+    "partnership_measures": (
+        {"id": S, "label": S, "unit": S, "frequency": S, "owner": S, "description": S},
+        {"min": F, "max": F, "about_people": B},
+    ),
     "previous_plan": ({"title": S, "source": S, "rag_note": S}, {}),
-    "previous_plan_outcomes": ({"plan": S, "priority": I, "priority_title": S, "outcome": S,
-                                "result": S, "rag": S}, {}),
-    "previous_targets": ({"id": S, "plan": S, "label": S, "measure": S, "wording": S,
-                          "target_value": F, "unit": S, "result_value": F, "result_period": S,
-                          "source": S}, {"note": S}),
-    "reference_figures": ({"id": S, "label": S, "measure": S, "period": S, "value": F, "unit": S,
-                           "quote_ref": S}, {"note": S}),
+    "previous_plan_outcomes": (
+        {"plan": S, "priority": I, "priority_title": S, "outcome": S, "result": S, "rag": S},
+        {},
+    ),
+    "previous_targets": (
+        {
+            "id": S,
+            "plan": S,
+            "label": S,
+            "measure": S,
+            "wording": S,
+            "target_value": F,
+            "unit": S,
+            "result_value": F,
+            "result_period": S,
+            "source": S,
+        },
+        {"note": S},
+    ),
+    "reference_figures": (
+        {"id": S, "label": S, "measure": S, "period": S, "value": F, "unit": S, "quote_ref": S},
+        {"note": S},
+    ),
     "help": ({"service": S, "lines": L}, {}),
 }
-ARRAYS = ("priorities", "targets", "partnership_measures", "previous_plan_outcomes",
-          "previous_targets", "reference_figures", "help")
+ARRAYS = (
+    "priorities",
+    "targets",
+    "partnership_measures",
+    "previous_plan_outcomes",
+    "previous_targets",
+    "reference_figures",
+    "help",
+)
 REQUIRED_SECTIONS = ("plan", "priorities", "targets")
 
 
@@ -273,7 +324,7 @@ class _Lines:
         self.keys: dict[tuple[str, int], dict[str, int]] = {}
         current, quote = ("", 0), None
         for no, line in enumerate(text.splitlines(), 1):
-            if quote:                                   # inside a multi-line string
+            if quote:  # inside a multi-line string
                 if line.count(quote) % 2 == 1:
                     quote = None
                 continue
@@ -337,7 +388,13 @@ def _type_ok(value: Any, want: type) -> bool:
     return isinstance(value, want)
 
 
-_TYPE_WORDS = {str: "text", int: "a whole number", float: "a number", list: "a list of text", bool: "true or false"}
+_TYPE_WORDS = {
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    list: "a list of text",
+    bool: "true or false",
+}
 
 
 def _check_table(ck: _Checker, section: str, n: int, row: Any, schema_key: str) -> None:
@@ -387,8 +444,10 @@ def _check_schema(ck: _Checker, raw: dict) -> None:
 
 # --- building and checking meaning ----------------------------------------------------------------
 
-def _period(ck: _Checker, section: str, n: int, key: str, text: str, row: dict | None = None
-            ) -> periods.Period | None:
+
+def _period(
+    ck: _Checker, section: str, n: int, key: str, text: str, row: dict | None = None
+) -> periods.Period | None:
     try:
         return periods.parse(text)
     except periods.PeriodError as e:
@@ -399,7 +458,8 @@ def _period(ck: _Checker, section: str, n: int, key: str, text: str, row: dict |
 def _police_measures(known: Iterable[str] | None) -> frozenset[str]:
     if known is not None:
         return frozenset(known)
-    from csp_data.plan.measures import BY_ID   # lazy: the catalogue imports nothing from here
+    from csp_data.plan.measures import BY_ID  # lazy: the catalogue imports nothing from here
+
     return frozenset(BY_ID) | {SERIOUS_VIOLENCE}
 
 
@@ -410,8 +470,13 @@ def _unique_ids(ck: _Checker, section: str, rows: list[dict]) -> None:
         if not _ID.match(ident):
             ck.add(section, n, "id", f"{ident!r} must be snake_case (a-z, 0-9, _)", row)
         if ident in first:
-            ck.add(section, n, "id", f"duplicate id {ident!r}: already used on line "
-                   f"{ck.lines.key(section, first[ident], 'id')}", row)
+            ck.add(
+                section,
+                n,
+                "id",
+                f"duplicate id {ident!r}: already used on line {ck.lines.key(section, first[ident], 'id')}",
+                row,
+            )
         else:
             first[ident] = n
 
@@ -431,19 +496,35 @@ def _build_priorities(ck: _Checker, rows: list[dict]) -> tuple[Priority, ...]:
     for n, row in enumerate(rows):
         num = row["number"]
         if num in seen:
-            ck.add("priorities", n, "number", f"priority {num} is listed twice (also [[priorities]] #{seen[num] + 1})")
+            ck.add(
+                "priorities",
+                n,
+                "number",
+                f"priority {num} is listed twice (also [[priorities]] #{seen[num] + 1})",
+            )
         elif num not in (1, 2, 3, 4):
             ck.add("priorities", n, "number", f"must be 1, 2, 3 or 4; got {num}")
         seen.setdefault(num, n)
     missing = sorted({1, 2, 3, 4} - set(seen))
     if missing:
         line = ck.lines.table("priorities", 0)
-        ck.problems.append(f"{ck.path}, line {line}: [[priorities]]: the plan has exactly priorities 1-4; "
-                           f"missing {', '.join(map(str, missing))}")
-    return tuple(Priority(number=r["number"], title=r["title"], context=r["context"], focus=tuple(r["focus"]),
-                          summary=r["summary"], actions=tuple(r["actions"]), subgroup=r["subgroup"],
-                          subgroup_basis=r.get("subgroup_basis", ""))
-                 for r in sorted(rows, key=lambda r: r["number"]))
+        ck.problems.append(
+            f"{ck.path}, line {line}: [[priorities]]: the plan has exactly priorities 1-4; "
+            f"missing {', '.join(map(str, missing))}"
+        )
+    return tuple(
+        Priority(
+            number=r["number"],
+            title=r["title"],
+            context=r["context"],
+            focus=tuple(r["focus"]),
+            summary=r["summary"],
+            actions=tuple(r["actions"]),
+            subgroup=r["subgroup"],
+            subgroup_basis=r.get("subgroup_basis", ""),
+        )
+        for r in sorted(rows, key=lambda r: r["number"])
+    )
 
 
 def _build_measures(ck: _Checker, rows: list[dict], police: frozenset[str]) -> tuple[PartnershipMeasure, ...]:
@@ -459,7 +540,13 @@ def _build_measures(ck: _Checker, rows: list[dict], police: frozenset[str]) -> t
         if row["frequency"] not in FREQUENCIES:
             ck.add(sec, n, "frequency", f"{row['frequency']!r} is not one of {', '.join(FREQUENCIES)}", row)
         if unit in ("date", "status") and (lo is not None or hi is not None):
-            ck.add(sec, n, "min" if lo is not None else "max", "a range is only for count or percent measures", row)
+            ck.add(
+                sec,
+                n,
+                "min" if lo is not None else "max",
+                "a range is only for count or percent measures",
+                row,
+            )
         if unit == "percent":
             lo = 0.0 if lo is None else lo
             hi = 100.0 if hi is None else hi
@@ -468,10 +555,19 @@ def _build_measures(ck: _Checker, rows: list[dict], police: frozenset[str]) -> t
                     ck.add(sec, n, key, f"a percent range must lie within 0-100; got {v}", row)
         if lo is not None and hi is not None and lo > hi:
             ck.add(sec, n, "min", f"min {lo} is above max {hi}", row)
-        out.append(PartnershipMeasure(id=row["id"], label=row["label"], unit=unit, frequency=row["frequency"],
-                                      owner=row["owner"], description=row["description"],
-                                      min=None if lo is None else float(lo), max=None if hi is None else float(hi),
-                                      about_people=row.get("about_people", True)))
+        out.append(
+            PartnershipMeasure(
+                id=row["id"],
+                label=row["label"],
+                unit=unit,
+                frequency=row["frequency"],
+                owner=row["owner"],
+                description=row["description"],
+                min=None if lo is None else float(lo),
+                max=None if hi is None else float(hi),
+                about_people=row.get("about_people", True),
+            )
+        )
     return tuple(out)
 
 
@@ -481,9 +577,16 @@ def _range(m: PartnershipMeasure) -> str:
     return f"{lo} to {hi}"
 
 
-def _check_target(ck: _Checker, n: int, row: dict, plan_row: dict, years: periods.Period | None,
-                  police: frozenset[str], measures: dict[str, PartnershipMeasure], has_sv_definition: bool
-                  ) -> Target:
+def _check_target(
+    ck: _Checker,
+    n: int,
+    row: dict,
+    plan_row: dict,
+    years: periods.Period | None,
+    police: frozenset[str],
+    measures: dict[str, PartnershipMeasure],
+    has_sv_definition: bool,
+) -> Target:
     sec = "targets"
     add = lambda key, msg: ck.add(sec, n, key, msg, row)  # noqa: E731
     kind, direction, measure = row["kind"], row["direction"], row["measure"]
@@ -499,16 +602,25 @@ def _check_target(ck: _Checker, n: int, row: dict, plan_row: dict, years: period
     # the measure it is counted in
     if kind == "police_count":
         if measure not in police:
-            add("measure", f"{measure!r} is not a police measure in csp_data.plan.measures (or {SERIOUS_VIOLENCE!r})")
+            add(
+                "measure",
+                f"{measure!r} is not a police measure in csp_data.plan.measures (or {SERIOUS_VIOLENCE!r})",
+            )
         if measure == SERIOUS_VIOLENCE and not has_sv_definition:
-            add("measure", "serious violence needs a [definitions.serious_violence] table saying what it counts")
+            add(
+                "measure",
+                "serious violence needs a [definitions.serious_violence] table saying what it counts",
+            )
     elif kind in KINDS:
         pm = measures.get(measure)
         if pm is None:
             add("measure", f"{measure!r} is not defined under [[partnership_measures]]")
         elif pm.unit not in KIND_UNITS[kind]:
-            add("measure", f"a {kind} target needs a measure in {' or '.join(KIND_UNITS[kind])}; "
-                           f"{measure!r} is in {pm.unit}")
+            add(
+                "measure",
+                f"a {kind} target needs a measure in {' or '.join(KIND_UNITS[kind])}; "
+                f"{measure!r} is in {pm.unit}",
+            )
 
     # periods: baseline (change kinds only) and deadline
     baseline = row.get("baseline", plan_row["default_baseline"] if kind in CHANGE_KINDS else "")
@@ -520,7 +632,7 @@ def _check_target(ck: _Checker, n: int, row: dict, plan_row: dict, years: period
         else:
             base_p = _period(ck, sec, n, "baseline", baseline, row)
     elif baseline:
-        add("baseline", f"must be \"\" for a {kind} target (it is not compared with a baseline)")
+        add("baseline", f'must be "" for a {kind} target (it is not compared with a baseline)')
     dead_p = _period(ck, sec, n, "deadline", deadline, row)
     if base_p and dead_p and base_p.end >= dead_p.start:
         add("baseline", f"{base_p} must end before the deadline {dead_p} starts")
@@ -536,8 +648,11 @@ def _check_target(ck: _Checker, n: int, row: dict, plan_row: dict, years: period
         if kind not in CHANGE_KINDS:
             add("target_change_pct", f"only for {', '.join(CHANGE_KINDS)} targets, not {kind}")
         elif pct == 0 or (direction == "lower") != (pct < 0):
-            add("target_change_pct", f"{pct:+g} does not match direction {direction!r} "
-                                     "(lower needs a negative change, higher a positive one)")
+            add(
+                "target_change_pct",
+                f"{pct:+g} does not match direction {direction!r} "
+                "(lower needs a negative change, higher a positive one)",
+            )
         elif stated and abs(pct) != float(stated.group(1)):
             add("target_change_pct", f"{pct:+g} does not match the {stated.group(0)} in the wording")
 
@@ -549,11 +664,17 @@ def _check_target(ck: _Checker, n: int, row: dict, plan_row: dict, years: period
         if not row.get("threshold_unit", "").strip():
             add("threshold_unit", "missing: say what the threshold counts, e.g. 'fire audits a year'")
         pm = measures.get(measure)
-        if threshold is not None and pm and ((pm.min is not None and threshold < pm.min)
-                                             or (pm.max is not None and threshold > pm.max)):
+        if (
+            threshold is not None
+            and pm
+            and ((pm.min is not None and threshold < pm.min) or (pm.max is not None and threshold > pm.max))
+        ):
             add("threshold", f"{threshold:g} is outside {measure!r}'s range {_range(pm)}")
     elif threshold is not None or "threshold_unit" in row:
-        add("threshold" if threshold is not None else "threshold_unit", f"only for threshold targets, not {kind}")
+        add(
+            "threshold" if threshold is not None else "threshold_unit",
+            f"only for threshold targets, not {kind}",
+        )
     due = None
     if kind == "milestone":
         if "due" not in row:
@@ -568,12 +689,24 @@ def _check_target(ck: _Checker, n: int, row: dict, plan_row: dict, years: period
     elif "due" in row:
         add("due", f"only for milestone targets, not {kind}")
 
-    return Target(id=row["id"], priority=row["priority"], label=row["label"], wording=row["wording"], kind=kind,
-                  measure=measure, direction=direction, baseline=baseline, deadline=deadline,
-                  caveats=tuple(row["caveats"]), source_ref=row["source_ref"],
-                  target_change_pct=None if pct is None else float(pct),
-                  threshold=None if threshold is None else float(threshold),
-                  threshold_unit=row.get("threshold_unit", ""), due=due, line=ck.lines.table(sec, n))
+    return Target(
+        id=row["id"],
+        priority=row["priority"],
+        label=row["label"],
+        wording=row["wording"],
+        kind=kind,
+        measure=measure,
+        direction=direction,
+        baseline=baseline,
+        deadline=deadline,
+        caveats=tuple(row["caveats"]),
+        source_ref=row["source_ref"],
+        target_change_pct=None if pct is None else float(pct),
+        threshold=None if threshold is None else float(threshold),
+        threshold_unit=row.get("threshold_unit", ""),
+        due=due,
+        line=ck.lines.table(sec, n),
+    )
 
 
 def _build_extras(ck: _Checker, raw: dict, police: frozenset[str], target_ids: set[str]) -> dict[str, Any]:
@@ -583,7 +716,9 @@ def _build_extras(ck: _Checker, raw: dict, police: frozenset[str], target_ids: s
         for tid in cc["target_ids"]:
             if tid not in target_ids:
                 ck.add("cross_cutting", 0, "target_ids", f"{tid!r} is not a target id")
-        out["cross_cutting"] = CrossCutting(cc["title"], cc["summary"], tuple(cc["target_ids"]), cc.get("note", ""))
+        out["cross_cutting"] = CrossCutting(
+            cc["title"], cc["summary"], tuple(cc["target_ids"]), cc.get("note", "")
+        )
     defs = {}
     for def_id, d in raw.get("definitions", {}).items():
         for comp in d.get("components", []):
@@ -592,7 +727,9 @@ def _build_extras(ck: _Checker, raw: dict, police: frozenset[str], target_ids: s
         defs[def_id] = Definition(def_id, d["label"], d["text"], d["why"], tuple(d.get("components", [])))
     out["definitions"] = defs
     if pp := raw.get("previous_plan"):
-        out.update(previous_plan_title=pp["title"], previous_plan_source=pp["source"], rag_note=pp["rag_note"])
+        out.update(
+            previous_plan_title=pp["title"], previous_plan_source=pp["source"], rag_note=pp["rag_note"]
+        )
     outcomes = []
     for n, r in enumerate(raw.get("previous_plan_outcomes", [])):
         if r["rag"] not in RAGS:
@@ -601,17 +738,28 @@ def _build_extras(ck: _Checker, raw: dict, police: frozenset[str], target_ids: s
             ck.add("previous_plan_outcomes", n, "priority", "must be 1 or more")
         outcomes.append(Outcome(**r))
     out["previous_plan_outcomes"] = tuple(outcomes)
-    for section, cls, units in (("previous_targets", PreviousTarget, ("percent",)),
-                                ("reference_figures", ReferenceFigure, FIGURE_UNITS)):
+    for section, cls, units in (
+        ("previous_targets", PreviousTarget, ("percent",)),
+        ("reference_figures", ReferenceFigure, FIGURE_UNITS),
+    ):
         rows = raw.get(section, [])
         _unique_ids(ck, section, rows)
         for n, r in enumerate(rows):
             if r["measure"] and r["measure"] not in police:
-                ck.add(section, n, "measure", f"{r['measure']!r} is not a police measure (use \"\" for none)", r)
+                ck.add(
+                    section, n, "measure", f'{r["measure"]!r} is not a police measure (use "" for none)', r
+                )
             if r["unit"] not in units:
                 ck.add(section, n, "unit", f"{r['unit']!r} is not one of {', '.join(units)}", r)
-        out[section] = tuple(cls(**{k: (float(v) if k in ("value", "target_value", "result_value") else v)
-                                    for k, v in r.items()}) for r in rows)
+        out[section] = tuple(
+            cls(
+                **{
+                    k: (float(v) if k in ("value", "target_value", "result_value") else v)
+                    for k, v in r.items()
+                }
+            )
+            for r in rows
+        )
     out["help"] = tuple(HelpContact(h["service"], tuple(h["lines"])) for h in raw.get("help", []))
     return out
 
@@ -634,17 +782,31 @@ def parse_plan(text: str, path: Path, known_police_measures: Iterable[str] | Non
     by_id = {m.id: m for m in measures}
     _unique_ids(ck, "targets", raw["targets"])
     has_sv = SERIOUS_VIOLENCE in raw.get("definitions", {})
-    targets = tuple(_check_target(ck, n, row, p, years, police, by_id, has_sv) for n, row in enumerate(raw["targets"]))
+    targets = tuple(
+        _check_target(ck, n, row, p, years, police, by_id, has_sv) for n, row in enumerate(raw["targets"])
+    )
     extras = _build_extras(ck, raw, police, {t.id for t in targets})
     ck.raise_if_any()
-    return Plan(title=p["title"], years=p["years"], source=p["source"], adopted=p["adopted"],
-                default_baseline=p["default_baseline"], default_deadline=p["default_deadline"],
-                baseline_note=p["baseline_note"], summary_source=p.get("summary_source", ""),
-                deadline_note=p.get("deadline_note", ""), priorities=priorities, targets=targets,
-                partnership_measures=measures, path=path, **extras)
+    return Plan(
+        title=p["title"],
+        years=p["years"],
+        source=p["source"],
+        adopted=p["adopted"],
+        default_baseline=p["default_baseline"],
+        default_deadline=p["default_deadline"],
+        baseline_note=p["baseline_note"],
+        summary_source=p.get("summary_source", ""),
+        deadline_note=p.get("deadline_note", ""),
+        priorities=priorities,
+        targets=targets,
+        partnership_measures=measures,
+        path=path,
+        **extras,
+    )
 
 
 # --- loading --------------------------------------------------------------------------------------
+
 
 def default_path() -> Path:
     """``<data dir>/plan/plan.toml``, or the repository's copy when the data dir has none."""
@@ -652,7 +814,7 @@ def default_path() -> Path:
     return path if path.exists() else REPO_ROOT / "data" / "plan" / "plan.toml"
 
 
-plan_path = default_path   # the name the UI cache uses
+plan_path = default_path  # the name the UI cache uses
 
 
 _CACHE: dict[tuple[str, int, frozenset[str] | None], Plan] = {}

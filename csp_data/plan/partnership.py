@@ -51,30 +51,34 @@ import time
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from csp_data.plan import periods
 from csp_data.config import REPO_ROOT, settings
-from csp_data.warehouse.fileio import atomic_write_bytes
+from csp_data.plan import periods
 from csp_data.plan.document import PartnershipMeasure, Plan, load_plan
+from csp_data.warehouse.fileio import atomic_write_bytes
 
 COLUMNS = ("measure_id", "period", "value", "unit", "source", "entered_by", "entered_at", "note")
 STATUS_VALUES = ("not started", "in progress", "complete", "not met")
-FREQUENCY_MONTHS = {"annual": 12, "quarterly": 3, "monthly": 1}   # "once": any length
-UNIT_WORDS = {"count": "a whole number", "percent": "a percentage (0 to 100)", "date": "a date",
-              "status": "a status"}
+FREQUENCY_MONTHS = {"annual": 12, "quarterly": 3, "monthly": 1}  # "once": any length
+UNIT_WORDS = {
+    "count": "a whole number",
+    "percent": "a percentage (0 to 100)",
+    "date": "a date",
+    "status": "a status",
+}
 
 # Bulk upload: what the file must look like. entered_by and entered_at are not columns: the
 # dashboard fills them in from the signed-in person and the server clock.
 UPLOAD_COLUMNS = ("measure_id", "period", "value", "unit", "source", "note")
-MAX_UPLOAD_BYTES = 1_000_000      # 1 MB: thousands of rows; a larger file is not a figures upload
+MAX_UPLOAD_BYTES = 1_000_000  # 1 MB: thousands of rows; a larger file is not a figures upload
 MAX_UPLOAD_ROWS = 500
-MAX_TEXT = 1000                   # characters in a source or note
-LOCK_TIMEOUT_S = 15.0             # how long a save waits for another save to finish
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")   # tab and newline are allowed (in notes)
+MAX_TEXT = 1000  # characters in a source or note
+LOCK_TIMEOUT_S = 15.0  # how long a save waits for another save to finish
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # tab and newline are allowed (in notes)
 
 
 class PartnershipError(ValueError):
@@ -95,7 +99,7 @@ def default_path() -> Path:
     return path if path.exists() else REPO_ROOT / "data" / "partnership" / "figures.csv"
 
 
-figures_path = default_path   # the name the UI cache uses
+figures_path = default_path  # the name the UI cache uses
 
 
 def write_path() -> Path:
@@ -128,8 +132,9 @@ def read_csv(path: Path) -> pd.DataFrame:
     return df if len(df) else empty_frame().drop(columns="value_num")
 
 
-def _read_rows(f, where: str, columns: tuple[str, ...], max_rows: int | None = None
-               ) -> tuple[list[list[str]], list[int]]:
+def _read_rows(
+    f, where: str, columns: tuple[str, ...], max_rows: int | None = None
+) -> tuple[list[list[str]], list[int]]:
     """The rows of a CSV stream with header ``columns`` (fields stripped) and the line each starts
     on; blank lines skipped. Messages start with ``where`` (the file, or "the uploaded file")."""
     reader = csv.reader(f, strict=True)
@@ -137,29 +142,43 @@ def _read_rows(f, where: str, columns: tuple[str, ...], max_rows: int | None = N
         rows, lines, end = [], [], 0
         header = next(reader, None)
         if header is None:
-            raise PartnershipError(f"{where}, line 1: the file is empty; its first line must be the header "
-                                   f"{','.join(columns)}")
+            raise PartnershipError(
+                f"{where}, line 1: the file is empty; its first line must be the header {','.join(columns)}"
+            )
         if tuple(h.strip() for h in header) != columns:
             missing = [c for c in columns if c not in [h.strip() for h in header]]
             extra = [h for h in header if h.strip() not in columns]
-            detail = "; ".join(filter(None, [missing and f"missing column(s) {', '.join(missing)}",
-                                             extra and f"unexpected column(s) {', '.join(extra)}"]))
-            raise PartnershipError(f"{where}, line 1: the header must be exactly {','.join(columns)}"
-                                   + (f" ({detail})" if detail else " (in that order)"))
+            detail = "; ".join(
+                filter(
+                    None,
+                    [
+                        missing and f"missing column(s) {', '.join(missing)}",
+                        extra and f"unexpected column(s) {', '.join(extra)}",
+                    ],
+                )
+            )
+            raise PartnershipError(
+                f"{where}, line 1: the header must be exactly {','.join(columns)}"
+                + (f" ({detail})" if detail else " (in that order)")
+            )
         end = reader.line_num
         for row in reader:
             start, end = end + 1, reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
-                continue                                  # blank line
+                continue  # blank line
             if len(row) != len(columns):
-                raise PartnershipError(f"{where}, line {start}: expected {len(columns)} fields "
-                                       f"({','.join(columns)}), found {len(row)}; "
-                                       "put quotes around values that contain commas")
+                raise PartnershipError(
+                    f"{where}, line {start}: expected {len(columns)} fields "
+                    f"({','.join(columns)}), found {len(row)}; "
+                    "put quotes around values that contain commas"
+                )
             rows.append([c.strip() for c in row])
             lines.append(start)
             if max_rows is not None and len(rows) > max_rows:
-                raise PartnershipError(f"{where} has more than {max_rows} rows of figures; upload at most "
-                                       f"{max_rows} at a time (split the file)")
+                raise PartnershipError(
+                    f"{where} has more than {max_rows} rows of figures; upload at most "
+                    f"{max_rows} at a time (split the file)"
+                )
     except csv.Error as e:
         raise PartnershipError(f"{where}, line {reader.line_num}: malformed CSV: {e}") from None
     return rows, lines
@@ -168,7 +187,7 @@ def _read_rows(f, where: str, columns: tuple[str, ...], max_rows: int | None = N
 def _line_numbers(df: pd.DataFrame) -> list[int]:
     if df.index.name == "line":
         return [int(i) for i in df.index]
-    return list(range(2, len(df) + 2))      # header is line 1
+    return list(range(2, len(df) + 2))  # header is line 1
 
 
 def _check_value(value: str, unit: str, lo: float | None, hi: float | None) -> str | None:
@@ -192,9 +211,13 @@ def _check_value(value: str, unit: str, lo: float | None, hi: float | None) -> s
     if unit == "count" and number != int(number):
         return f"{value!r} is a count, so it must be a whole number"
     if lo is not None and number < lo:
-        return f"{value} is below the minimum {lo:g}" + (f" (allowed {lo:g} to {hi:g})" if hi is not None else "")
+        return f"{value} is below the minimum {lo:g}" + (
+            f" (allowed {lo:g} to {hi:g})" if hi is not None else ""
+        )
     if hi is not None and number > hi:
-        return f"{value} is above the maximum {hi:g}" + (f" (allowed {lo:g} to {hi:g})" if lo is not None else "")
+        return f"{value} is above the maximum {hi:g}" + (
+            f" (allowed {lo:g} to {hi:g})" if lo is not None else ""
+        )
     return None
 
 
@@ -210,14 +233,20 @@ def _check_entered_at(text: str, today: date) -> str | None:
     return None
 
 
-def _row_problems(get, measures: Mapping[str, PartnershipMeasure], this_month: date, today: date
-                  ) -> list[tuple[str, str]]:
+def _row_problems(
+    get, measures: Mapping[str, PartnershipMeasure], this_month: date, today: date
+) -> list[tuple[str, str]]:
     """(column, message) for each rule one row breaks; ``get(column)`` gives its stripped text."""
     problems: list[tuple[str, str]] = []
     measure = measures.get(get("measure_id"))
     if measure is None:
-        problems.append(("measure_id", f"{get('measure_id')!r} is not a partnership measure in the plan; known: "
-                                       f"{', '.join(measures)}"))
+        problems.append(
+            (
+                "measure_id",
+                f"{get('measure_id')!r} is not a partnership measure in the plan; known: "
+                f"{', '.join(measures)}",
+            )
+        )
     elif get("unit") != measure.unit:
         problems.append(("unit", f"{get('unit')!r} does not match {measure.id}'s unit {measure.unit!r}"))
     elif problem := _check_value(get("value"), measure.unit, measure.min, measure.max):
@@ -228,12 +257,19 @@ def _row_problems(get, measures: Mapping[str, PartnershipMeasure], this_month: d
         problems.append(("period", str(e)))
     else:
         if period.end > this_month:
-            problems.append(("period", f"{get('period')!r} ends in {period.end:%B %Y}, which is in the future"))
+            problems.append(
+                ("period", f"{get('period')!r} ends in {period.end:%B %Y}, which is in the future")
+            )
         want = FREQUENCY_MONTHS.get(measure.frequency) if measure else None
         if want and period.n_months != want:
             article = "an" if measure.frequency[0] in "aeiou" else "a"
-            problems.append(("period", f"{measure.id} is {article} {measure.frequency} figure, so its period must be "
-                                       f"{want} month{'s' if want > 1 else ''}; {get('period')!r} is {period.n_months}"))
+            problems.append(
+                (
+                    "period",
+                    f"{measure.id} is {article} {measure.frequency} figure, so its period must be "
+                    f"{want} month{'s' if want > 1 else ''}; {get('period')!r} is {period.n_months}",
+                )
+            )
     if not get("source"):
         problems.append(("source", "must not be empty: say where the figure comes from"))
     if not get("entered_by"):
@@ -249,9 +285,14 @@ def validate_rows(df: pd.DataFrame, plan: Plan, today: date) -> list[str]:
     this_month = date(today.year, today.month, 1)
     problems: list[str] = []
     for line, (_, row) in zip(_line_numbers(df), df.iterrows()):
-        get = lambda c: "" if pd.isna(row.get(c)) else str(row.get(c)).strip()  # noqa: E731
-        problems += [f"line {line}, column {column!r}: {message}"
-                     for column, message in _row_problems(get, measures, this_month, today)]
+
+        def get(c, row=row):
+            return "" if pd.isna(row.get(c)) else str(row.get(c)).strip()
+
+        problems += [
+            f"line {line}, column {column!r}: {message}"
+            for column, message in _row_problems(get, measures, this_month, today)
+        ]
     return problems
 
 
@@ -262,7 +303,9 @@ def _with_numbers(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def load_figures(path: Path | None = None, plan: Plan | None = None, today: date | None = None) -> pd.DataFrame:
+def load_figures(
+    path: Path | None = None, plan: Plan | None = None, today: date | None = None
+) -> pd.DataFrame:
     """All entered rows (text columns plus ``value_num``), validated. Missing file: an empty frame.
 
     Raises :class:`PartnershipError` listing every problem, each naming the file, line and column.
@@ -277,8 +320,11 @@ def load_figures(path: Path | None = None, plan: Plan | None = None, today: date
     if problems:
         n = len(problems)
         lines = [f"{path}, {p}" for p in problems]
-        raise PartnershipError(f"{path}: {n} problem{'s' if n != 1 else ''} in the partnership figures:\n  "
-                               + "\n  ".join(lines), lines)
+        raise PartnershipError(
+            f"{path}: {n} problem{'s' if n != 1 else ''} in the partnership figures:\n  "
+            + "\n  ".join(lines),
+            lines,
+        )
     return _with_numbers(df)
 
 
@@ -299,9 +345,11 @@ def formula_warnings(df: pd.DataFrame, where: str = "figures.csv") -> list[str]:
             value = row.get(column)
             text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
             if text.lstrip().startswith(FORMULA_CHARS):
-                out.append(f"{where}, line {line}, column {column!r}: begins with {text.lstrip()[0]!r}, which a "
-                           "spreadsheet opening this file would run as a formula. It is kept and shown as typed; "
-                           "downloads neutralise it. Check whether it was meant.")
+                out.append(
+                    f"{where}, line {line}, column {column!r}: begins with {text.lstrip()[0]!r}, which a "
+                    "spreadsheet opening this file would run as a formula. It is kept and shown as typed; "
+                    "downloads neutralise it. Check whether it was meant."
+                )
     return out
 
 
@@ -327,6 +375,7 @@ def latest(df: pd.DataFrame) -> pd.DataFrame:
 
 # --- history: previous values and the audit trail ---------------------------------------------------
 
+
 def figure_key(measure_id: str, period: str) -> tuple[str, str]:
     """What identifies one figure: the measure and the months its period covers, so ``FY2025-26``
     and ``2025-04..2026-03`` are the same figure. An unreadable period keys on its text."""
@@ -340,7 +389,7 @@ def figure_key(measure_id: str, period: str) -> tuple[str, str]:
 def entered_time(text: str) -> datetime:
     """``entered_at`` as an aware UTC time (times without an offset are UTC, as the README says)."""
     when = datetime.fromisoformat(str(text))
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 _when = entered_time
@@ -376,7 +425,7 @@ def _public(row: dict) -> dict:
     return out
 
 
-def expectations(df: pd.DataFrame, entries: Iterable["Entry"]) -> dict[tuple[str, str], str | None]:
+def expectations(df: pd.DataFrame, entries: Iterable[Entry]) -> dict[tuple[str, str], str | None]:
     """What a form or upload preview showed: for each entry's measure and period, the token of the
     row in force (None: none yet). Pass it back as ``append_entries(expected_latest=...)``."""
     current = _current_entries(df)
@@ -409,27 +458,40 @@ def with_previous(df: pd.DataFrame) -> pd.DataFrame:
 def audit_trail(df: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """Every row ever entered, newest first, as officers read it: when, who, measure, period, value,
     previous value, unit, source, note and the file line. Text cells; the CSV download uses it too."""
-    cols = ["Entered at (UTC)", "Entered by", "Measure", "Measure id", "Period", "Value", "Previous value",
-            "Unit", "Source", "Note", "Line"]
+    cols = [
+        "Entered at (UTC)",
+        "Entered by",
+        "Measure",
+        "Measure id",
+        "Period",
+        "Value",
+        "Previous value",
+        "Unit",
+        "Source",
+        "Note",
+        "Line",
+    ]
     if df.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     labels = {m.id: m.label for m in plan.partnership_measures}
     work = with_previous(df)
     rows = []
     for line, (_, row) in zip(_line_numbers(df), work.iterrows()):
-        rows.append({
-            "Entered at (UTC)": f"{_when(row['entered_at']):%Y-%m-%d %H:%M:%S}",
-            "Entered by": row["entered_by"],
-            "Measure": labels.get(row["measure_id"], row["measure_id"]),
-            "Measure id": row["measure_id"],
-            "Period": row["period"],
-            "Value": row["value"],
-            "Previous value": row["previous_value"] or "none (first figure)",
-            "Unit": row["unit"],
-            "Source": row["source"],
-            "Note": row["note"],
-            "Line": int(line),
-        })
+        rows.append(
+            {
+                "Entered at (UTC)": f"{_when(row['entered_at']):%Y-%m-%d %H:%M:%S}",
+                "Entered by": row["entered_by"],
+                "Measure": labels.get(row["measure_id"], row["measure_id"]),
+                "Measure id": row["measure_id"],
+                "Period": row["period"],
+                "Value": row["value"],
+                "Previous value": row["previous_value"] or "none (first figure)",
+                "Unit": row["unit"],
+                "Source": row["source"],
+                "Note": row["note"],
+                "Line": int(line),
+            }
+        )
     out = pd.DataFrame(rows, columns=cols)
     return out.iloc[::-1].reset_index(drop=True)
 
@@ -443,17 +505,36 @@ def latest_by_measure(df: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         mine = [r for (mid, _), r in current.items() if mid == m.id]
         if mine:
             r = max(mine, key=lambda r: (periods.parse(r["period"]).end, periods.parse(r["period"]).start))
-            rows.append({"Measure": m.label, "Unit": m.unit, "Frequency": m.frequency, "Period": r["period"],
-                         "Latest figure": r["value"], "Source": r["source"], "Entered by": r["entered_by"],
-                         "Entered at (UTC)": f"{r['_when']:%Y-%m-%d %H:%M}"})
+            rows.append(
+                {
+                    "Measure": m.label,
+                    "Unit": m.unit,
+                    "Frequency": m.frequency,
+                    "Period": r["period"],
+                    "Latest figure": r["value"],
+                    "Source": r["source"],
+                    "Entered by": r["entered_by"],
+                    "Entered at (UTC)": f"{r['_when']:%Y-%m-%d %H:%M}",
+                }
+            )
         else:
-            rows.append({"Measure": m.label, "Unit": m.unit, "Frequency": m.frequency, "Period": "–",
-                         "Latest figure": "awaiting data", "Source": "–", "Entered by": "–",
-                         "Entered at (UTC)": "–"})
+            rows.append(
+                {
+                    "Measure": m.label,
+                    "Unit": m.unit,
+                    "Frequency": m.frequency,
+                    "Period": "–",
+                    "Latest figure": "awaiting data",
+                    "Source": "–",
+                    "Entered by": "–",
+                    "Entered at (UTC)": "–",
+                }
+            )
     return pd.DataFrame(rows)
 
 
 # --- periods a form offers ------------------------------------------------------------------------
+
 
 def period_text(p: periods.Period) -> str:
     """How a period is written in the file: ``FY2025-26``, ``2025``, ``2025-09`` or ``2025-04..2025-06``."""
@@ -502,7 +583,10 @@ def period_choices(frequency: str, today: date) -> list[periods.Period]:
         end = this_month
         while end.month not in (3, 6, 9, 12):
             end = periods.add_months(end, -1)
-        return [periods.make(periods.add_months(end, -3 * i - 2), periods.add_months(end, -3 * i)) for i in range(12)]
+        return [
+            periods.make(periods.add_months(end, -3 * i - 2), periods.add_months(end, -3 * i))
+            for i in range(12)
+        ]
     if frequency == "monthly":
         return months(24)
     return months(24) + fys(6)
@@ -526,6 +610,7 @@ def value_text(value, unit: str) -> str:
 
 
 # --- new entries ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -577,13 +662,22 @@ def _where(e: Entry, n: int) -> str:
 def _say(where: str, column: str, message: str, upload: bool) -> str:
     if upload:
         return f"{where}, column {column!r}: {message}"
-    words = {"measure_id": "Measure", "period": "Period", "value": "Value", "unit": "Unit", "source": "Source",
-             "note": "Note", "entered_by": "Entered by", "entered_at": "Entered at"}[column]
+    words = {
+        "measure_id": "Measure",
+        "period": "Period",
+        "value": "Value",
+        "unit": "Unit",
+        "source": "Source",
+        "note": "Note",
+        "entered_by": "Entered by",
+        "entered_at": "Entered at",
+    }[column]
     return f"{where}: {words}: {message}" if where else f"{words}: {message}"
 
 
-def check_entries(entries: list[Entry], plan: Plan, *, who: str, entered_at: str, today: date
-                  ) -> tuple[list[list[str]], list[str]]:
+def check_entries(
+    entries: list[Entry], plan: Plan, *, who: str, entered_at: str, today: date
+) -> tuple[list[list[str]], list[str]]:
     """The rows the entries would add (``COLUMNS`` order) and every problem with them: the loader's
     rules (:func:`validate_rows`), text limits, and one figure per measure and period."""
     measures = {m.id: m for m in plan.partnership_measures}
@@ -596,44 +690,67 @@ def check_entries(entries: list[Entry], plan: Plan, *, who: str, entered_at: str
         where = _where(e, len(entries))
         measure = measures.get(_clean(e.measure_id))
         unit = _clean(e.unit) if e.unit is not None else (measure.unit if measure else "")
-        values = {"measure_id": _clean(e.measure_id), "period": _clean(e.period), "value": _clean(e.value),
-                  "unit": unit, "source": _clean(e.source), "entered_by": _clean(who),
-                  "entered_at": entered_at, "note": _clean(e.note)}
+        values = {
+            "measure_id": _clean(e.measure_id),
+            "period": _clean(e.period),
+            "value": _clean(e.value),
+            "unit": unit,
+            "source": _clean(e.source),
+            "entered_by": _clean(who),
+            "entered_at": entered_at,
+            "note": _clean(e.note),
+        }
         mine: list[tuple[str, str]] = []
         for column in ("measure_id", "period", "value", "unit", "source", "note"):
             if _CONTROL.search(values[column]):
-                mine.append((column, "contains a control character (such as a NUL byte); type it as plain text"))
+                mine.append(
+                    (column, "contains a control character (such as a NUL byte); type it as plain text")
+                )
             elif "\n" in values[column] and column != "note":
                 mine.append((column, "must be on one line"))
         for column in ("source", "note"):
             if len(values[column]) > MAX_TEXT:
-                mine.append((column, f"is {len(values[column]):,} characters long; keep it under {MAX_TEXT:,}"))
+                mine.append(
+                    (column, f"is {len(values[column]):,} characters long; keep it under {MAX_TEXT:,}")
+                )
         if not values["value"]:
             mine.append(("value", "is missing: enter the figure"))
-        mine += [(c, m) for c, m in _row_problems(values.get, measures, this_month, today)
-                 if not (c == "value" and not values["value"])]
+        mine += [
+            (c, m)
+            for c, m in _row_problems(values.get, measures, this_month, today)
+            if not (c == "value" and not values["value"])
+        ]
         problems += [_say(where, c, m, upload) for c, m in mine]
         key = figure_key(values["measure_id"], values["period"])
         if key in seen and values["measure_id"] and values["period"]:
-            problems.append(f"{where}: the same measure and period as {seen[key]} ({values['measure_id']} "
-                            f"{values['period']}); give one figure per measure and period")
+            problems.append(
+                f"{where}: the same measure and period as {seen[key]} ({values['measure_id']} "
+                f"{values['period']}); give one figure per measure and period"
+            )
         seen.setdefault(key, where or "another entry")
         rows.append([values[c] for c in COLUMNS])
     return rows, problems
 
 
 def _now_utc(now: datetime | None) -> datetime:
-    now = now or datetime.now(timezone.utc)
-    now = now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
+    now = now or datetime.now(UTC)
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
     return now.replace(microsecond=0)
 
 
 def _value_words(row: dict) -> str:
-    return f"{row['value']} ({row['unit']})" if row.get("unit") in ("count", "percent") else f"{row['value']!r}"
+    return (
+        f"{row['value']} ({row['unit']})" if row.get("unit") in ("count", "percent") else f"{row['value']!r}"
+    )
 
 
-def _conflicts(rows: list[list[str]], entries: list[Entry], current: dict, now: datetime,
-               expected: Mapping[tuple[str, str], str | None] | None) -> tuple[list[str], list[str]]:
+def _conflicts(
+    rows: list[list[str]],
+    entries: list[Entry],
+    current: dict,
+    now: datetime,
+    expected: Mapping[tuple[str, str], str | None] | None,
+) -> tuple[list[str], list[str]]:
     """(conflicts, problems): saves since the form was shown, and figures time-stamped after now."""
     conflicts, problems = [], []
     for values, e in zip(rows, entries):
@@ -648,19 +765,24 @@ def _conflicts(rows: list[list[str]], entries: list[Entry], current: dict, now: 
             if now_token != shown:
                 prefix = f"{where}: " if where else ""
                 if held is None:
-                    conflicts.append(f"{prefix}{name}: the figure the form showed is no longer in the file; "
-                                     "reload the page and check before saving.")
+                    conflicts.append(
+                        f"{prefix}{name}: the figure the form showed is no longer in the file; "
+                        "reload the page and check before saving."
+                    )
                 else:
                     note = f", note: {held['note']}" if held["note"] else ""
                     conflicts.append(
                         f"{prefix}{name}: {held['entered_by']} saved {_value_words(held)} at "
                         f"{held['_when']:%Y-%m-%d %H:%M:%S} UTC (source: {held['source']}{note}) after this "
                         "page showed you the figures, so your figure was not saved. Check their figure; "
-                        "if yours should replace it, save it again.")
+                        "if yours should replace it, save it again."
+                    )
         if held is not None and held["_when"] > now:
-            problems.append(f"{where + ': ' if where else ''}{name}: the figure already recorded is time-stamped "
-                            f"{held['entered_at']}, later than now ({now:%Y-%m-%d %H:%M:%S} UTC), so a new "
-                            "figure would not replace it; ask the dashboard administrator to check the file.")
+            problems.append(
+                f"{where + ': ' if where else ''}{name}: the figure already recorded is time-stamped "
+                f"{held['entered_at']}, later than now ({now:%Y-%m-%d %H:%M:%S} UTC), so a new "
+                "figure would not replace it; ask the dashboard administrator to check the file."
+            )
     return conflicts, problems
 
 
@@ -677,8 +799,10 @@ def _locked(path: Path, timeout: float = LOCK_TIMEOUT_S):
                 break
             except OSError as e:
                 if e.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
-                    raise PartnershipError("Another save of partnership figures is taking too long; nothing was "
-                                           "saved. Try again in a minute.") from None
+                    raise PartnershipError(
+                        "Another save of partnership figures is taking too long; nothing was "
+                        "saved. Try again in a minute."
+                    ) from None
                 time.sleep(0.05)
         try:
             yield
@@ -686,7 +810,9 @@ def _locked(path: Path, timeout: float = LOCK_TIMEOUT_S):
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
-_replace_atomically = atomic_write_bytes   # the one atomic write (csp_data/warehouse/fileio.py); tests patch this name
+_replace_atomically = (
+    atomic_write_bytes  # the one atomic write (csp_data/warehouse/fileio.py); tests patch this name
+)
 
 
 def _csv_lines(rows: list[list[str]]) -> bytes:
@@ -695,9 +821,16 @@ def _csv_lines(rows: list[list[str]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def append_entries(entries: Iterable[Entry], *, viewer_who: str, path: Path | None = None,
-                   plan: Plan | None = None, now: datetime | None = None, today: date | None = None,
-                   expected_latest: Mapping[tuple[str, str], str | None] | None = None) -> list[Recorded]:
+def append_entries(
+    entries: Iterable[Entry],
+    *,
+    viewer_who: str,
+    path: Path | None = None,
+    plan: Plan | None = None,
+    now: datetime | None = None,
+    today: date | None = None,
+    expected_latest: Mapping[tuple[str, str], str | None] | None = None,
+) -> list[Recorded]:
     """Check the new figures and append them to the figures file, all or nothing.
 
     ``entries``: :class:`Entry` objects (the form's one figure, or :func:`parse_upload`'s rows).
@@ -727,28 +860,37 @@ def append_entries(entries: Iterable[Entry], *, viewer_who: str, path: Path | No
     with _locked(target):
         source = target
         if path is None and not target.exists():
-            source = default_path()          # the first save starts from the repository's copy
+            source = default_path()  # the first save starts from the repository's copy
         existing_bytes = source.read_bytes() if source.exists() else b""
         if not existing_bytes:
             existing_bytes = (",".join(COLUMNS) + "\n").encode("utf-8")
         try:
             existing = load_figures(source, plan=plan, today=today) if source.exists() else empty_frame()
         except PartnershipError as e:
-            raise PartnershipError("The figures file already has problems, so nothing was saved until they are "
-                                   "fixed (ask the dashboard administrator):\n  " + "\n  ".join(e.problems),
-                                   ["The figures file already has problems, so nothing was saved until they "
-                                    "are fixed (ask the dashboard administrator):", *e.problems]) from None
+            raise PartnershipError(
+                "The figures file already has problems, so nothing was saved until they are "
+                "fixed (ask the dashboard administrator):\n  " + "\n  ".join(e.problems),
+                [
+                    "The figures file already has problems, so nothing was saved until they "
+                    "are fixed (ask the dashboard administrator):",
+                    *e.problems,
+                ],
+            ) from None
         rows, problems = check_entries(entries, plan, who=viewer_who, entered_at=entered_at, today=today)
         current = _current_entries(existing) if len(existing) else {}
         conflicts, clock = _conflicts(rows, entries, current, when, expected_latest)
         if conflicts:
-            raise SaveConflict("Someone else saved a figure first; nothing was saved:\n  " + "\n  ".join(conflicts),
-                               conflicts)
+            raise SaveConflict(
+                "Someone else saved a figure first; nothing was saved:\n  " + "\n  ".join(conflicts),
+                conflicts,
+            )
         problems += clock
         if problems:
             n = len(problems)
-            raise PartnershipError(f"{n} problem{'s' if n != 1 else ''}; nothing was saved:\n  "
-                                   + "\n  ".join(problems), problems)
+            raise PartnershipError(
+                f"{n} problem{'s' if n != 1 else ''}; nothing was saved:\n  " + "\n  ".join(problems),
+                problems,
+            )
         if not existing_bytes.endswith(b"\n"):
             existing_bytes += b"\n"
         first_line = existing_bytes.count(b"\n") + 1
@@ -767,16 +909,32 @@ def append_entries(entries: Iterable[Entry], *, viewer_who: str, path: Path | No
 
 # --- bulk upload ----------------------------------------------------------------------------------
 
+
 def upload_template(plan: Plan, today: date) -> pd.DataFrame:
     """The upload template: the header, and one row per partnership measure with its most recent
     period and unit filled in and the value, source and note left for the officer."""
-    rows = [{"measure_id": m.id, "period": period_text(period_choices(m.frequency, today)[0]), "value": "",
-             "unit": m.unit, "source": "", "note": ""} for m in plan.partnership_measures]
+    rows = [
+        {
+            "measure_id": m.id,
+            "period": period_text(period_choices(m.frequency, today)[0]),
+            "value": "",
+            "unit": m.unit,
+            "source": "",
+            "note": "",
+        }
+        for m in plan.partnership_measures
+    ]
     return pd.DataFrame(rows, columns=list(UPLOAD_COLUMNS))
 
 
-def parse_upload(data: bytes, *, plan: Plan | None = None, today: date | None = None,
-                 max_bytes: int = MAX_UPLOAD_BYTES, max_rows: int = MAX_UPLOAD_ROWS) -> list[Entry]:
+def parse_upload(
+    data: bytes,
+    *,
+    plan: Plan | None = None,
+    today: date | None = None,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_rows: int = MAX_UPLOAD_ROWS,
+) -> list[Entry]:
     """The figures in an uploaded CSV, every row checked; raises :class:`PartnershipError` listing
     each problem (with the uploaded file's line numbers, the header being line 1) if anything is
     wrong, so a bad row rejects the whole file.
@@ -790,40 +948,56 @@ def parse_upload(data: bytes, *, plan: Plan | None = None, today: date | None = 
         raise PartnershipError("The upload could not be read.")
     where = "The uploaded file"
     if len(data) > max_bytes:
-        raise PartnershipError(f"{where} is {len(data) / 1_000_000:.1f} MB; the limit is "
-                               f"{max_bytes / 1_000_000:g} MB ({max_rows} rows). Split it into smaller files.")
+        raise PartnershipError(
+            f"{where} is {len(data) / 1_000_000:.1f} MB; the limit is "
+            f"{max_bytes / 1_000_000:g} MB ({max_rows} rows). Split it into smaller files."
+        )
     if not data.strip():
         raise PartnershipError(f"{where} is empty. Download the template, fill it in and upload it.")
     if b"\x00" in data:
-        raise PartnershipError(f"{where} is not a CSV text file (it contains binary data). Save it from your "
-                               "spreadsheet as 'CSV UTF-8 (comma delimited)' and upload that.")
+        raise PartnershipError(
+            f"{where} is not a CSV text file (it contains binary data). Save it from your "
+            "spreadsheet as 'CSV UTF-8 (comma delimited)' and upload that."
+        )
     try:
         text = bytes(data).decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = bytes(data)[: e.start].count(b"\n") + 1
-        raise PartnershipError(f"{where}, line {line}: not UTF-8 text. Save it from your spreadsheet as "
-                               "'CSV UTF-8 (comma delimited)' and upload that.") from None
+        raise PartnershipError(
+            f"{where}, line {line}: not UTF-8 text. Save it from your spreadsheet as "
+            "'CSV UTF-8 (comma delimited)' and upload that."
+        ) from None
     try:
         first = next(csv.reader(io.StringIO(text, newline="")), [])
     except csv.Error as e:
         raise PartnershipError(f"{where}, line 1: malformed CSV: {e}") from None
     header = tuple(h.strip() for h in first)
     if header == COLUMNS:
-        raise PartnershipError(f"{where}, line 1: this looks like the figures file itself. Uploads have the "
-                               f"columns {','.join(UPLOAD_COLUMNS)}: leave out entered_by and entered_at, "
-                               "which the dashboard fills in from your sign-in and the time of saving.")
+        raise PartnershipError(
+            f"{where}, line 1: this looks like the figures file itself. Uploads have the "
+            f"columns {','.join(UPLOAD_COLUMNS)}: leave out entered_by and entered_at, "
+            "which the dashboard fills in from your sign-in and the time of saving."
+        )
     rows, lines = _read_rows(io.StringIO(text, newline=""), where, UPLOAD_COLUMNS, max_rows=max_rows)
     if not rows:
         raise PartnershipError(f"{where} has the header but no figures.")
     entries = [Entry(**dict(zip(UPLOAD_COLUMNS, r)), line=n) for r, n in zip(rows, lines)]
     plan = plan or load_plan()
     today = today or date.today()
-    _, problems = check_entries(entries, plan, who="upload preview",
-                                entered_at=datetime.combine(today, datetime.min.time()).isoformat(), today=today)
+    _, problems = check_entries(
+        entries,
+        plan,
+        who="upload preview",
+        entered_at=datetime.combine(today, datetime.min.time()).isoformat(),
+        today=today,
+    )
     if problems:
         n = len(problems)
-        raise PartnershipError(f"{where} has {n} problem{'s' if n != 1 else ''}, so none of its rows were saved:\n  "
-                               + "\n  ".join(problems), problems)
+        raise PartnershipError(
+            f"{where} has {n} problem{'s' if n != 1 else ''}, so none of its rows were saved:\n  "
+            + "\n  ".join(problems),
+            problems,
+        )
     return entries
 
 

@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-FORMS = "FY2024-25 (financial year), 2025 (calendar year), 2025-04..2026-03 (month range) or 2026-03 (one month)"
+FORMS = (
+    "FY2024-25 (financial year), 2025 (calendar year), 2025-04..2026-03 (month range) or 2026-03 (one month)"
+)
 
 
 class PeriodError(ValueError):
@@ -31,7 +33,7 @@ def months_between(a: date, b: date) -> int:
 @dataclass(frozen=True, order=True)
 class Period:
     start: date  # first month (1st of month)
-    end: date    # last month (1st of month), inclusive
+    end: date  # last month (1st of month), inclusive
     label: str = ""
 
     def __post_init__(self):
@@ -47,18 +49,18 @@ class Period:
     def months(self) -> list[date]:
         return [add_months(self.start, i) for i in range(self.n_months)]
 
-    def shift(self, months: int) -> "Period":
+    def shift(self, months: int) -> Period:
         """The same length of period ``months`` later (negative: earlier)."""
         return make(add_months(self.start, months), add_months(self.end, months))
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         """The equal-length period immediately before this one."""
         return self.shift(-self.n_months)
 
-    def year_earlier(self) -> "Period":
+    def year_earlier(self) -> Period:
         return self.shift(-12)
 
-    def clip_end(self, last: date) -> "Period":
+    def clip_end(self, last: date) -> Period:
         """This period cut off at month ``last`` (for 'to date' figures)."""
         return make(self.start, min(self.end, last))
 
@@ -124,9 +126,11 @@ def _parse(text: str) -> Period:
     if m := _FY.match(t):
         first = int(m.group(1))
         second = m.group(2)
-        expected = str(first + 1)[-len(second):]
+        expected = str(first + 1)[-len(second) :]
         if second != expected:
-            raise PeriodError(f"{text!r}: a financial year runs into the next year, e.g. FY{first}-{str(first + 1)[-2:]}")
+            raise PeriodError(
+                f"{text!r}: a financial year runs into the next year, e.g. FY{first}-{str(first + 1)[-2:]}"
+            )
         if not 2000 <= first <= 2100:
             raise PeriodError(f"{text!r}: year {first} is out of range")
         return financial_year(first)

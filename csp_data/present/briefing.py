@@ -32,19 +32,21 @@ from pathlib import Path
 
 import pandas as pd
 
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
+from csp_data.plan.measures import CONNECT_BREAK
+from csp_data.plan.measures import get as get_measure
+from csp_data.plan.periods import make
 from csp_data.warehouse import sql
 from csp_data.warehouse.fileio import atomic_write_bytes
-from csp_data.config import Settings, settings as get_settings
-from csp_data.plan.measures import CONNECT_BREAK, get as get_measure
-from csp_data.plan.periods import make
 
 # The sections' modules (geopandas, esda, altair, vl-convert behind them) are imported when a pack
 # is built, so the command line stays quick for everything else.
 
 HOTSPOT_CATEGORIES: tuple[str, ...] = ("robbery", "violence_injury", "burglary")
-TOP_HOTSPOTS = 10          # hot spots listed per category (the count of all is given too)
+TOP_HOTSPOTS = 10  # hot spots listed per category (the count of all is given too)
 CRIME_DATASETS = ("crime_borough", "crime_ward", "crime_lsoa")
-CHART_WIDTH = 620          # px; fits the A4 text width when printed
+CHART_WIDTH = 620  # px; fits the A4 text width when printed
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -59,6 +61,7 @@ class BriefingError(ValueError):
 @dataclass(frozen=True)
 class Span:
     """First and last month held, and the snapshot, of one dataset (query ``meta/data_span``)."""
+
     dataset: str
     first: date
     last: date
@@ -72,8 +75,9 @@ def data_spans(cfg: Settings | None = None) -> dict[str, Span]:
     for r in df.itertuples():
         if r.first_month is None or pd.isna(r.first_month):
             continue
-        out[r.dataset] = Span(r.dataset, pd.Timestamp(r.first_month).date(), pd.Timestamp(r.last_month).date(),
-                              str(r.snapshot))
+        out[r.dataset] = Span(
+            r.dataset, pd.Timestamp(r.first_month).date(), pd.Timestamp(r.last_month).date(), str(r.snapshot)
+        )
     return out
 
 
@@ -84,13 +88,17 @@ def parse_month(text: str) -> date:
         raise BriefingError(f"--period takes one month as YYYY-MM, e.g. 2026-03; got {text!r}")
     year, month = int(m.group(1)), int(m.group(2))
     if not 1 <= month <= 12:
-        raise BriefingError(f"{text!r}: month {month:02d} is not 01-12 (write the month as YYYY-MM, e.g. 2026-03)")
+        raise BriefingError(
+            f"{text!r}: month {month:02d} is not 01-12 (write the month as YYYY-MM, e.g. 2026-03)"
+        )
     return date(year, month, 1)
 
 
 def internal_only(cfg: Settings) -> None:
     if cfg.mode == "public":
-        raise BriefingError("the briefing pack is internal (it holds LSOA hot spots): not available in public mode")
+        raise BriefingError(
+            "the briefing pack is internal (it holds LSOA hot spots): not available in public mode"
+        )
 
 
 def resolve_month(text: str | None, cfg: Settings | None = None, today: date | None = None) -> date:
@@ -111,11 +119,14 @@ def resolve_month(text: str | None, cfg: Settings | None = None, today: date | N
     today = today or date.today()
     if month > last:
         future = " (a month still to come)" if month > date(today.year, today.month, 1) else ""
-        raise BriefingError(f"{month:%B %Y}{future} is after the latest data held: recorded crime runs from "
-                            f"{first:%b %Y} to {last:%b %Y}")
+        raise BriefingError(
+            f"{month:%B %Y}{future} is after the latest data held: recorded crime runs from "
+            f"{first:%b %Y} to {last:%b %Y}"
+        )
     if month < first:
-        raise BriefingError(f"{month:%B %Y} is before the data start: recorded crime runs from {first:%b %Y} "
-                            f"to {last:%b %Y}")
+        raise BriefingError(
+            f"{month:%B %Y} is before the data start: recorded crime runs from {first:%b %Y} to {last:%b %Y}"
+        )
     return month
 
 
@@ -137,8 +148,13 @@ def _e(x) -> str:
     return html.escape("" if x is None else str(x), quote=True)
 
 
-def _table(df: pd.DataFrame, caption: str = "", numeric: tuple[str, ...] = (), cls: str = "",
-           paths: tuple[str, ...] = ()) -> str:
+def _table(
+    df: pd.DataFrame,
+    caption: str = "",
+    numeric: tuple[str, ...] = (),
+    cls: str = "",
+    paths: tuple[str, ...] = (),
+) -> str:
     """A plain HTML table; cells are escaped text. ``numeric`` columns are right-aligned; ``paths``
     columns (file names) may wrap after a / or _ instead of mid-word."""
     head = "".join(f'<th scope="col">{_e(c)}</th>' for c in df.columns)
@@ -183,9 +199,9 @@ def _q(q: float) -> str:
 class Section:
     key: str
     title: str
-    covers: str        # the months the section's figures cover, in words
-    body: str          # HTML
-    glance: str = ""   # one line for the cover page
+    covers: str  # the months the section's figures cover, in words
+    body: str  # HTML
+    glance: str = ""  # one line for the cover page
 
 
 def _london_cell(row, cfg: Settings) -> str:
@@ -198,8 +214,10 @@ def _london_cell(row, cfg: Settings) -> str:
     if c.relative is None:
         return c.verdict
     crosses = f"; crosses the {', '.join(c.straddles)}" if c.straddles else ""
-    return (f"London {london._move(c.london_pct)}: {c.verdict} (relative {c.relative:.2f}, "
-            f"{c.low:.2f} to {c.high:.2f}){crosses}")
+    return (
+        f"London {london._move(c.london_pct)}: {c.verdict} (relative {c.relative:.2f}, "
+        f"{c.low:.2f} to {c.high:.2f}){crosses}"
+    )
 
 
 def _scorecard_section(month: date, cfg: Settings) -> Section:
@@ -207,42 +225,63 @@ def _scorecard_section(month: date, cfg: Settings) -> Section:
 
     rows = scorecard.scorecard(cfg, as_of=month)
     table = scorecard.as_table(rows)
-    groups: dict[tuple, list] = {}   # (has a 12-month comparison, latest month) -> rows
+    groups: dict[tuple, list] = {}  # (has a 12-month comparison, latest month) -> rows
     for r in rows:
         if r.latest is not None:
             groups.setdefault((r.l12 is not None, r.latest), []).append(r)
     parts = []
     for i, (full, d) in enumerate(sorted(groups, reverse=True)):
         group = groups[(full, d)]
-        who = f"{len(group)} measures" if i == 0 and len(group) > 3 else ", ".join(r.measure.label for r in group)
-        parts.append(f"12 months to {d:%b %Y} ({who})" if full else
-                     f"data to {d:%b %Y}, too few months for a 12-month comparison ({who})")
+        who = (
+            f"{len(group)} measures"
+            if i == 0 and len(group) > 3
+            else ", ".join(r.measure.label for r in group)
+        )
+        parts.append(
+            f"12 months to {d:%b %Y} ({who})"
+            if full
+            else f"data to {d:%b %Y}, too few months for a 12-month comparison ({who})"
+        )
     missing = [r.measure.label for r in rows if r.latest is None]
     if missing:
         parts.append("no data: " + ", ".join(missing))
     covers = "; ".join(parts) if parts else "no data"
-    show = pd.DataFrame({
-        "Measure": [f"{m} (P{p})" for m, p in zip(table["Measure"], table["Priority"])],
-        "Last 12 months": [f"{p}: {a} (previous 12: {b})" if p else "awaiting data"
-                           for p, a, b in zip(table["Period (12 months)"], table["Last 12 months"],
-                                              table["Previous 12 months"])],
-        "Change": table["12-month change"],
-        "Verdict (allowing for extra variation)": [f"{v}; {d}" if d else v
-                                                   for v, d in zip(table["12-month verdict"],
-                                                                   table["Direction of travel"])],
-        "Financial year to date": [f"{p}: {a} vs {b}; {v}" if p else "awaiting data"
-                                   for p, a, b, v in zip(table["Year to date period"], table["Year to date"],
-                                                         table["Same months last year"], table["Year-to-date verdict"])],
-        "Against London (12 months)": [_london_cell(r, cfg) for r in rows],
-        "London rank": table["London rank (12 months)"],
-        "Snapshot": table["Snapshot"],
-    })
+    show = pd.DataFrame(
+        {
+            "Measure": [f"{m} (P{p})" for m, p in zip(table["Measure"], table["Priority"])],
+            "Last 12 months": [
+                f"{p}: {a} (previous 12: {b})" if p else "awaiting data"
+                for p, a, b in zip(
+                    table["Period (12 months)"], table["Last 12 months"], table["Previous 12 months"]
+                )
+            ],
+            "Change": table["12-month change"],
+            "Verdict (allowing for extra variation)": [
+                f"{v}; {d}" if d else v
+                for v, d in zip(table["12-month verdict"], table["Direction of travel"])
+            ],
+            "Financial year to date": [
+                f"{p}: {a} vs {b}; {v}" if p else "awaiting data"
+                for p, a, b, v in zip(
+                    table["Year to date period"],
+                    table["Year to date"],
+                    table["Same months last year"],
+                    table["Year-to-date verdict"],
+                )
+            ],
+            "Against London (12 months)": [_london_cell(r, cfg) for r in rows],
+            "London rank": table["London rank (12 months)"],
+            "Snapshot": table["Snapshot"],
+        }
+    )
     sources = sorted(set(table["Source"]))
     notes = []
     later = [r for r in rows if r.latest is not None and r.latest < month]
     if later:
-        notes.append(f"Asked for {month:%B %Y}: where a source ends earlier, its latest month is used and the "
-                     "row's period says so.")
+        notes.append(
+            f"Asked for {month:%B %Y}: where a source ends earlier, its latest month is used and the "
+            "row's period says so."
+        )
     caveats = sorted({r.measure.caveat for r in rows if r.measure.caveat})
     defs = [f"{r.measure.label}: {r.measure.definition}" for r in rows if r.measure.id == "serious_violence"]
     body = (
@@ -253,16 +292,27 @@ def _scorecard_section(month: date, cfg: Settings) -> Section:
         "of the 32 boroughs.</p>"
         + "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
         + _table(show, cls="scorecard")
-        + '<p class="note">Sources: ' + _e("; ".join(sources)) + ". " + " ".join(_e(d) for d in defs) + "</p>"
-        + "<h3>Caveats that travel with these measures</h3><ul class=\"note\">"
-        + "".join(f"<li>{_e(c)}</li>" for c in caveats) + "</ul>"
+        + '<p class="note">Sources: '
+        + _e("; ".join(sources))
+        + ". "
+        + " ".join(_e(d) for d in defs)
+        + "</p>"
+        + '<h3>Caveats that travel with these measures</h3><ul class="note">'
+        + "".join(f"<li>{_e(c)}</li>" for c in caveats)
+        + "</ul>"
     )
     verdicts: dict[str, int] = {}
     for r in rows:
         if r.l12 is not None:
-            verdicts[f"{r.l12.symbol} {r.l12.verdict.lower()}"] = verdicts.get(f"{r.l12.symbol} {r.l12.verdict.lower()}", 0) + 1
-    glance = "Last 12 months against the 12 before: " + (", ".join(f"{n} {v}" for v, n in sorted(
-        verdicts.items(), key=lambda kv: ("▲▼●".find(kv[0][0]), kv[0]))) or "awaiting data")
+            verdicts[f"{r.l12.symbol} {r.l12.verdict.lower()}"] = (
+                verdicts.get(f"{r.l12.symbol} {r.l12.verdict.lower()}", 0) + 1
+            )
+    glance = "Last 12 months against the 12 before: " + (
+        ", ".join(
+            f"{n} {v}" for v, n in sorted(verdicts.items(), key=lambda kv: ("▲▼●".find(kv[0][0]), kv[0]))
+        )
+        or "awaiting data"
+    )
     return Section("scorecard", "Borough scorecard", covers, body, glance)
 
 
@@ -270,10 +320,10 @@ STATUS_ORDER = ("off track", "not met", "too early to tell", "on track", "met", 
 
 
 def _targets_section(month: date, cfg: Settings) -> Section:
-    from csp_data.present import charts
     from csp_data.analysis import targets
-    from csp_data.present.exports import chart_svg
     from csp_data.plan.document import load_plan
+    from csp_data.present import charts
+    from csp_data.present.exports import chart_svg
 
     plan = load_plan()
     results = targets.evaluate_all(plan, cfg=cfg, as_of=month)
@@ -281,8 +331,9 @@ def _targets_section(month: date, cfg: Settings) -> Section:
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
-    summary = " · ".join(f"{targets.SYMBOLS.get(s, '')} {n} {s}" for s in STATUS_ORDER
-                         for n in [counts.get(s, 0)] if n)
+    summary = " · ".join(
+        f"{targets.SYMBOLS.get(s, '')} {n} {s}" for s in STATUS_ORDER for n in [counts.get(s, 0)] if n
+    )
     police = [r for r in results if r.target.kind == "police_count"]
     by_window: dict[str, list[str]] = {}
     for r in police:
@@ -290,26 +341,40 @@ def _targets_section(month: date, cfg: Settings) -> Section:
         by_window.setdefault(key, []).append(r.target.label)
     awaiting = sum(r.target.kind != "police_count" and r.status == targets.AWAITING for r in results)
     recorded = sum(r.target.kind != "police_count" and r.observed is not None for r in results)
-    covers = ("police-recorded: " + "; ".join(f"{k} ({', '.join(v)})" for k, v in by_window.items())
-              + f". Partnership-recorded: {awaiting} of {len(results) - len(police)} awaiting data")
-    show = pd.DataFrame({
-        "Target": [f"{r.target.id}: {r.target.label} (P{r.target.priority})" for r in results],
-        "Status": table["Status"],
-        "Baseline and target": [f"{b} → {t}" if not b.startswith("not applicable") else t
-                                for b, t in zip(table["Baseline"], table["Target value"])],
-        "Latest (expected on the path)": [f"{l} (expected {x})" if x != "–" else l
-                                          for l, x in zip(table["Latest"], table["Expected on the path"])],
-        "Why": table["Why"],
-    })
+    covers = (
+        "police-recorded: "
+        + "; ".join(f"{k} ({', '.join(v)})" for k, v in by_window.items())
+        + f". Partnership-recorded: {awaiting} of {len(results) - len(police)} awaiting data"
+    )
+    show = pd.DataFrame(
+        {
+            "Target": [f"{r.target.id}: {r.target.label} (P{r.target.priority})" for r in results],
+            "Status": table["Status"],
+            "Baseline and target": [
+                f"{b} → {t}" if not b.startswith("not applicable") else t
+                for b, t in zip(table["Baseline"], table["Target value"])
+            ],
+            "Latest (expected on the path)": [
+                f"{l} (expected {x})" if x != "–" else l
+                for l, x in zip(table["Latest"], table["Expected on the path"])
+            ],
+            "Why": table["Why"],
+        }
+    )
     figs = []
     for r in police:
         if r.trajectory is None or not len(r.trajectory):
             continue
-        chart, alt_text, _ = charts.trajectory_chart(r.trajectory, f"{r.target.label}: recorded against the path, "
-                                                     "year by year", get_measure(r.target.measure).label)
+        chart, alt_text, _ = charts.trajectory_chart(
+            r.trajectory,
+            f"{r.target.label}: recorded against the path, year by year",
+            get_measure(r.target.measure).label,
+        )
         svg = _svg_inline(chart_svg(chart, width=CHART_WIDTH), f"chart-{r.target.id}", alt_text)
-        figs.append(f'<figure>{svg}<figcaption>Chart description: {_e(alt_text)} Source: {_e(r.source)}; '
-                    f'{_e(r.snapshot)}.</figcaption></figure>')
+        figs.append(
+            f"<figure>{svg}<figcaption>Chart description: {_e(alt_text)} Source: {_e(r.source)}; "
+            f"{_e(r.snapshot)}.</figcaption></figure>"
+        )
     body = (
         f"<p>The {_e(plan.title)} sets {len(results)} targets for 2028. Status: ✔ on track when the 95% interval "
         "for recorded ÷ expected lies wholly on the right side of the straight path from the baseline to the "
@@ -319,8 +384,8 @@ def _targets_section(month: date, cfg: Settings) -> Section:
         f'<p class="note">{_e(plan.baseline_note)}</p>'
         + _table(show, cls="targets")
         + '<p class="note">Sources: police-recorded targets use MPS data as in the scorecard (source and snapshot '
-          "under each chart); partnership-recorded targets read the figures the partnership has entered "
-          f"(data/partnership/figures.csv), which hold {recorded or 'none'} for these targets.</p>"
+        "under each chart); partnership-recorded targets read the figures the partnership has entered "
+        f"(data/partnership/figures.csv), which hold {recorded or 'none'} for these targets.</p>"
         + "<h3>Police-recorded targets, year by year</h3>"
         + ("".join(figs) or "<p>No chart: the data held do not cover the baseline year.</p>")
     )
@@ -347,65 +412,119 @@ def _hotspots_section(month: date, cfg: Settings) -> Section:
         classes = gi["klass"].value_counts()
         counted = [f"{classes[k]} {k}" for k in hotspots.CLASSES if k != "not significant" and k in classes]
         found.append(f"{m.label} {len(hot)}")
-        parts.append(f"<h3>{_e(m.label)}: {len(hot)} hot spot{'s' if len(hot) != 1 else ''} of {len(gi)} LSOAs</h3>")
-        verdict = (", ".join(counted) + f" (lowest q {_q(gi['q'].min())})" if counted
-                   else f"{hotspots.no_hotspot_sentence(len(gi))} The lowest q is {_q(gi['q'].min())}")
+        parts.append(
+            f"<h3>{_e(m.label)}: {len(hot)} hot spot{'s' if len(hot) != 1 else ''} of {len(gi)} LSOAs</h3>"
+        )
+        verdict = (
+            ", ".join(counted) + f" (lowest q {_q(gi['q'].min())})"
+            if counted
+            else f"{hotspots.no_hotspot_sentence(len(gi))} The lowest q is {_q(gi['q'].min())}"
+        )
         parts.append(f'<p class="note">{_e(m.definition)}. {_e(verdict)} ({_e(period.label)}).</p>')
         if len(hot):
             top = hot.head(TOP_HOTSPOTS)
-            show = pd.DataFrame({
-                "LSOA": [f"{c} {n}" for c, n in zip(top["code"], top["name"])],
-                "Ward": [wards.get(w, w) for w in top["ward_code"]],
-                "Offences": [f"{int(v):,d}" for v in top["count"]],
-                "Per 1,000 residents": [f"{v:.1f}" for v in top["rate_per_1000"]],
-                "Hot-spot class": top["klass"],
-                "Gi* z": [f"{v:.2f}" for v in top["z"]],
-                "p (permutation)": [_q(v) for v in top["p_sim"]],
-                "q (FDR)": [_q(v) for v in top["q"]],
-            })
+            show = pd.DataFrame(
+                {
+                    "LSOA": [f"{c} {n}" for c, n in zip(top["code"], top["name"])],
+                    "Ward": [wards.get(w, w) for w in top["ward_code"]],
+                    "Offences": [f"{int(v):,d}" for v in top["count"]],
+                    "Per 1,000 residents": [f"{v:.1f}" for v in top["rate_per_1000"]],
+                    "Hot-spot class": top["klass"],
+                    "Gi* z": [f"{v:.2f}" for v in top["z"]],
+                    "p (permutation)": [_q(v) for v in top["p_sim"]],
+                    "q (FDR)": [_q(v) for v in top["q"]],
+                }
+            )
             more = f"; {len(hot) - TOP_HOTSPOTS} more not listed" if len(hot) > TOP_HOTSPOTS else ""
-            parts.append(_table(show, caption=f"Hottest first (largest Gi* z){more}.",
-                                numeric=("Offences", "Per 1,000 residents", "Gi* z", "p (permutation)", "q (FDR)")))
+            parts.append(
+                _table(
+                    show,
+                    caption=f"Hottest first (largest Gi* z){more}.",
+                    numeric=("Offences", "Per 1,000 residents", "Gi* z", "p (permutation)", "q (FDR)"),
+                )
+            )
         # what is robust whether or not any area is a hot spot: concentration and the busiest areas
-        prev = (hotspots.lsoa_period_counts(list(m.majors), list(m.minors), before.start, before.end, cfg)
-                .set_index("lsoa21_code")["count"] if has_before else None)
-        conc = hotspots.concentration_table(gi["count"], prev.reindex(gi["code"]).to_numpy() if prev is not None else None)
-        conc_show = pd.DataFrame({
-            "Busiest LSOAs": [f"Top {r.top_pct}% ({r.areas} LSOAs)" for r in conc.itertuples()],
-            f"Share of offences, {period.label}": [f"{v:.0%}" if pd.notna(v) else "no offences" for v in conc["share_now"]],
-            f"Share, {before.label}": [f"{v:.0%}" if pd.notna(v) else "not held" for v in conc["share_before"]],
-        })
-        parts.append(_table(conc_show, caption=f"{m.label}: how concentrated offences are (a description, not a test)."))
+        prev = (
+            hotspots.lsoa_period_counts(
+                list(m.majors), list(m.minors), before.start, before.end, cfg
+            ).set_index("lsoa21_code")["count"]
+            if has_before
+            else None
+        )
+        conc = hotspots.concentration_table(
+            gi["count"], prev.reindex(gi["code"]).to_numpy() if prev is not None else None
+        )
+        conc_show = pd.DataFrame(
+            {
+                "Busiest LSOAs": [f"Top {r.top_pct}% ({r.areas} LSOAs)" for r in conc.itertuples()],
+                f"Share of offences, {period.label}": [
+                    f"{v:.0%}" if pd.notna(v) else "no offences" for v in conc["share_now"]
+                ],
+                f"Share, {before.label}": [
+                    f"{v:.0%}" if pd.notna(v) else "not held" for v in conc["share_before"]
+                ],
+            }
+        )
+        parts.append(
+            _table(
+                conc_show, caption=f"{m.label}: how concentrated offences are (a description, not a test)."
+            )
+        )
         table = gi.assign(ward=[wards.get(w, w) for w in gi["ward_code"]])
         by_count = hotspots.ranked(table, "count", 5)
         by_rate = hotspots.ranked(table, "rate", 5)
         ward_of = table.set_index("code")["ward"]
-        rank_show = pd.DataFrame({
-            "Rank": by_count["rank"],
-            "Most offences": [f"{c} {n}, {ward_of[c]}: {v:,d}" for c, n, v in
-                              zip(by_count["code"], by_count["name"], by_count["count"])],
-            "Highest rate per 1,000 residents": [f"{c} {n}, {ward_of[c]}: {r:.1f} ({v:,d} offences)" for c, n, r, v in
-                                                 zip(by_rate["code"], by_rate["name"], by_rate["rate_per_1000"],
-                                                     by_rate["count"])],
-        })
-        parts.append(_table(rank_show, caption=f"{m.label}: the five LSOAs with most offences and with the highest rate "
-                                               "(Census 2021 residents), " + period.label + "."))
+        rank_show = pd.DataFrame(
+            {
+                "Rank": by_count["rank"],
+                "Most offences": [
+                    f"{c} {n}, {ward_of[c]}: {v:,d}"
+                    for c, n, v in zip(by_count["code"], by_count["name"], by_count["count"])
+                ],
+                "Highest rate per 1,000 residents": [
+                    f"{c} {n}, {ward_of[c]}: {r:.1f} ({v:,d} offences)"
+                    for c, n, r, v in zip(
+                        by_rate["code"], by_rate["name"], by_rate["rate_per_1000"], by_rate["count"]
+                    )
+                ],
+            }
+        )
+        parts.append(
+            _table(
+                rank_show,
+                caption=f"{m.label}: the five LSOAs with most offences and with the highest rate "
+                "(Census 2021 residents), " + period.label + ".",
+            )
+        )
     covers = f"{period.label} (MPS recorded crime, LSOA level)"
-    short = "" if period.n_months == 12 else (f" Only {period.n_months} months of LSOA data are held for this window "
-                                              f"(they start in {hotspots.FIRST_LSOA_MONTH:%b %Y}).")
-    lag = f" LSOA data end in {end:%b %Y}, so the window ends there, not in {month:%b %Y}." if end < month else ""
+    short = (
+        ""
+        if period.n_months == 12
+        else (
+            f" Only {period.n_months} months of LSOA data are held for this window "
+            f"(they start in {hotspots.FIRST_LSOA_MONTH:%b %Y})."
+        )
+    )
+    lag = (
+        f" LSOA data end in {end:%b %Y}, so the window ends there, not in {month:%b %Y}."
+        if end < month
+        else ""
+    )
     body = (
         f"<p>Getis-Ord Gi* on offence counts per LSOA (small areas of about 1,500 residents), {_e(period.label)}, "
         "as on the Hotspots page: an LSOA is a hot spot when it and its neighbours together hold more offences than "
         f"{hotspots.PERMUTATIONS:,d} random rearrangements of the other LSOAs' counts give (conditional permutation), "
         "after controlling the false discovery rate across all LSOAs (q below 0.10, 0.05, 0.01 for 90%, 95%, 99%). "
         "Concentration and the busiest LSOAs are shown for every category: they need no test."
-        f"{_e(short)}{_e(lag)}</p>"
-        + "".join(parts)
-        + f'<p class="note">{_e(hotspots.CAVEAT)}</p>'
+        f"{_e(short)}{_e(lag)}</p>" + "".join(parts) + f'<p class="note">{_e(hotspots.CAVEAT)}</p>'
     )
-    return Section("hotspots", "Small-area hot spots", covers, body,
-                   "Hot-spot LSOAs (Gi*, permutation, FDR): " + ", ".join(found))
+    return Section(
+        "hotspots",
+        "Small-area hot spots",
+        covers,
+        body,
+        "Hot-spot LSOAs (Gi*, permutation, FDR): " + ", ".join(found),
+    )
 
 
 def _ttcg_section(month: date, cfg: Settings) -> Section:
@@ -417,58 +536,79 @@ def _ttcg_section(month: date, cfg: Settings) -> Section:
     selectable = ttcg.selectable_months_from(months)
     if target is None or target not in selectable:
         first = f"{selectable[0]:%b %Y}" if selectable else "no month"
-        body = (f"<p>No TTCG check can be made for {month:%B %Y}: each month needs the 12 months of ward data "
-                f"before it (the first month that can be judged is {first}).</p>")
+        body = (
+            f"<p>No TTCG check can be made for {month:%B %Y}: each month needs the 12 months of ward data "
+            f"before it (the first month that can be judged is {first}).</p>"
+        )
         return Section("ttcg", "TTCG exceptions", "not available", body)
     items = ttcg.exceptions(target, cfg=cfg)
     notes = ttcg.coverage_notes(target, cfg)
     if target < month:
-        notes.insert(0, f"Ward data end in {target:%b %Y}: the exceptions are for that month, not {month:%b %Y}.")
+        notes.insert(
+            0, f"Ward data end in {target:%b %Y}: the exceptions are for that month, not {month:%b %Y}."
+        )
     window = ttcg.lsoa_window(target, cfg)
     cats = ", ".join(get_measure(c).label for c in ttcg.DEFAULT_CATEGORIES)
     counts: dict[str, int] = {}
     for e in items:
         counts[e.severity_word] = counts.get(e.severity_word, 0) + 1
-    summary = ", ".join(f"{counts[w]} {w.lower()}" for w in ("High", "Medium", "Low") if w in counts) or "none"
+    summary = (
+        ", ".join(f"{counts[w]} {w.lower()}" for w in ("High", "Medium", "Low") if w in counts) or "none"
+    )
     area = [e for e in items if e.kind != "lsoa"]
     small = [e for e in items if e.kind == "lsoa"]
     parts = []
     if area:
-        show = pd.DataFrame({
-            "Severity": [e.severity_word for e in area],
-            "Check": ["borough control chart" if e.kind == "borough" else "ward against expected" for e in area],
-            "Signal": [f"{e.symbol} {'below' if 'below' in e.what else 'above'}" for e in area],
-            "Where": [e.where for e in area],
-            "What": [e.what for e in area],
-            "Figures": [e.figure for e in area],
-        })
+        show = pd.DataFrame(
+            {
+                "Severity": [e.severity_word for e in area],
+                "Check": [
+                    "borough control chart" if e.kind == "borough" else "ward against expected" for e in area
+                ],
+                "Signal": [f"{e.symbol} {'below' if 'below' in e.what else 'above'}" for e in area],
+                "Where": [e.where for e in area],
+                "What": [e.what for e in area],
+                "Figures": [e.figure for e in area],
+            }
+        )
         parts.append("<h3>Borough and wards</h3>" + _table(show, cls="ttcg"))
     else:
-        parts.append("<h3>Borough and wards</h3><p><strong>No exceptions:</strong> no control-chart breach and no "
-                     "ward well above expected.</p>")
+        parts.append(
+            "<h3>Borough and wards</h3><p><strong>No exceptions:</strong> no control-chart breach and no "
+            "ward well above expected.</p>"
+        )
     if small and window is not None:
         lines = ttcg.display_lines(small)
-        show = pd.DataFrame({
-            "Severity": [e.severity_word for e in small],
-            "Category": [get_measure(e.category).label for e in small],
-            "Class": [f"◆ {e.extra.get('class', '')}" for e in small],
-            "LSOA": [e.detail for e in small],
-            "Ward": [e.where for e in small],
-            f"Offences in {window[1]:%b %Y}": [f"{int(e.extra.get('count', 0)):,d}" for e in small],
-        })
+        show = pd.DataFrame(
+            {
+                "Severity": [e.severity_word for e in small],
+                "Category": [get_measure(e.category).label for e in small],
+                "Class": [f"◆ {e.extra.get('class', '')}" for e in small],
+                "LSOA": [e.detail for e in small],
+                "Ward": [e.where for e in small],
+                f"Offences in {window[1]:%b %Y}": [f"{int(e.extra.get('count', 0)):,d}" for e in small],
+            }
+        )
         parts.append(
             f"<h3>Small areas: new and intensifying hot spots ({window[0]:%b %Y} to {window[1]:%b %Y}, month by month)</h3>"
-            "<ul>" + "".join(f"<li><strong>{_e(ln.where)}:</strong> {_e(ln.text)}</li>" for ln in lines) + "</ul>"
+            "<ul>"
+            + "".join(f"<li><strong>{_e(ln.where)}:</strong> {_e(ln.text)}</li>" for ln in lines)
+            + "</ul>"
             + _table(show, cls="ttcg", numeric=(f"Offences in {window[1]:%b %Y}",))
             + '<p class="note">Gi* judges an area together with its neighbours, so a hot-spot LSOA may itself hold '
-              "few offences. New: a hot spot in the latest month only; intensifying: in most of the 12 months, getting "
-              "hotter.</p>")
+            "few offences. New: a hot spot in the latest month only; intensifying: in most of the 12 months, getting "
+            "hotter.</p>"
+        )
     else:
-        parts.append("<h3>Small areas</h3><p>No new or intensifying LSOA hot spots"
-                     + (f" ({window[0]:%b %Y} to {window[1]:%b %Y})." if window else ": no LSOA data for this month.")
-                     + "</p>")
+        parts.append(
+            "<h3>Small areas</h3><p>No new or intensifying LSOA hot spots"
+            + (f" ({window[0]:%b %Y} to {window[1]:%b %Y})." if window else ": no LSOA data for this month.")
+            + "</p>"
+        )
     if window is not None:
-        parts.append(f'<p class="note">{_e(ttcg.lsoa_hotspot_note(target, ttcg.DEFAULT_CATEGORIES, cfg))}</p>')
+        parts.append(
+            f'<p class="note">{_e(ttcg.lsoa_hotspot_note(target, ttcg.DEFAULT_CATEGORIES, cfg))}</p>'
+        )
     body = (
         f"<p>Everything unusual in {target:%B %Y} for {_e(cats)}, most severe first ({_e(summary)}): the borough "
         "control chart (a count beyond its 3-sigma limit), wards well above what their previous 12 months "
@@ -478,22 +618,40 @@ def _ttcg_section(month: date, cfg: Settings) -> Section:
         + f'<p class="note">{_e(ttcg.METHOD)}</p>'
     )
     covers = f"{target:%b %Y} (ward data)" + ("; " + " ".join(notes) if notes else "")
-    return Section("ttcg", "TTCG exceptions", covers, body,
-                   f"{len(items)} exception{'s' if len(items) != 1 else ''} in {target:%b %Y}: {summary}")
+    return Section(
+        "ttcg",
+        "TTCG exceptions",
+        covers,
+        body,
+        f"{len(items)} exception{'s' if len(items) != 1 else ''} in {target:%b %Y}: {summary}",
+    )
 
 
 def _sources_section(cfg: Settings) -> Section:
     cov = sql.run("meta/coverage")
-    cov_show = pd.DataFrame({
-        "Dataset": cov["dataset"], "File": cov["source_file"], "Snapshot": cov["snapshot"],
-        "First month": [_month_words(pd.Timestamp(d).date()) if not pd.isna(d) else "" for d in cov["first_month"]],
-        "Last month": [_month_words(pd.Timestamp(d).date()) if not pd.isna(d) else "" for d in cov["last_month"]],
-    })
+    cov_show = pd.DataFrame(
+        {
+            "Dataset": cov["dataset"],
+            "File": cov["source_file"],
+            "Snapshot": cov["snapshot"],
+            "First month": [
+                _month_words(pd.Timestamp(d).date()) if not pd.isna(d) else "" for d in cov["first_month"]
+            ],
+            "Last month": [
+                _month_words(pd.Timestamp(d).date()) if not pd.isna(d) else "" for d in cov["last_month"]
+            ],
+        }
+    )
     src = sql.run("meta/sources")
-    src_show = pd.DataFrame({
-        "File": src["path"], "As of": src["as_of"], "Publisher": src["publisher"], "Licence": src["licence"],
-        "Origin": src["origin"],
-    })
+    src_show = pd.DataFrame(
+        {
+            "File": src["path"],
+            "As of": src["as_of"],
+            "Publisher": src["publisher"],
+            "Licence": src["licence"],
+            "Origin": src["origin"],
+        }
+    )
     caveats = [
         "Borough, ward and LSOA figures come from separate MPS extracts with their own last months; finer levels "
         "lose crimes that could not be placed, so wards and LSOAs add up to less than the borough.",
@@ -504,12 +662,21 @@ def _sources_section(cfg: Settings) -> Section:
     body = (
         "<p>Every figure in this pack comes from the files below, as built into the dashboard's warehouse. "
         "Snapshot: the extract and the month its data run to.</p>"
-        "<h3>What each dataset covers</h3>" + _table(cov_show, cls="sources", paths=("Dataset", "File"))
-        + "<h3>Source files</h3>" + _table(src_show, cls="sources files", paths=("File",))
-        + "<h3>General caveats</h3><ul class=\"note\">" + "".join(f"<li>{_e(c)}</li>" for c in caveats) + "</ul>"
+        "<h3>What each dataset covers</h3>"
+        + _table(cov_show, cls="sources", paths=("Dataset", "File"))
+        + "<h3>Source files</h3>"
+        + _table(src_show, cls="sources files", paths=("File",))
+        + '<h3>General caveats</h3><ul class="note">'
+        + "".join(f"<li>{_e(c)}</li>" for c in caveats)
+        + "</ul>"
     )
-    return Section("sources", "Data sources, snapshots and caveats", "as listed", body,
-                   f"{len(src)} source files, {len(cov)} extracts")
+    return Section(
+        "sources",
+        "Data sources, snapshots and caveats",
+        "as listed",
+        body,
+        f"{len(src)} source files, {len(cov)} extracts",
+    )
 
 
 # ----------------------------------------------------------------------------- the pack
@@ -559,23 +726,36 @@ def build(month: date, cfg: Settings | None = None, generated: date | None = Non
     cfg = cfg or get_settings()
     internal_only(cfg)
     generated = generated or date.today()
-    sections = [_scorecard_section(month, cfg), _targets_section(month, cfg), _hotspots_section(month, cfg),
-                _ttcg_section(month, cfg), _sources_section(cfg)]
-    covers = pd.DataFrame({"Section": [f"{i}. {s.title}" for i, s in enumerate(sections, 1)],
-                           "Months covered": [s.covers for s in sections],
-                           "At a glance": [s.glance for s in sections]})
+    sections = [
+        _scorecard_section(month, cfg),
+        _targets_section(month, cfg),
+        _hotspots_section(month, cfg),
+        _ttcg_section(month, cfg),
+        _sources_section(cfg),
+    ]
+    covers = pd.DataFrame(
+        {
+            "Section": [f"{i}. {s.title}" for i, s in enumerate(sections, 1)],
+            "Months covered": [s.covers for s in sections],
+            "At a glance": [s.glance for s in sections],
+        }
+    )
     spans = data_spans(cfg)
-    held = pd.DataFrame({
-        "Dataset": [s.dataset for s in spans.values()],
-        "Months held": [f"{s.first:%b %Y} to {s.last:%b %Y}" for s in spans.values()],
-        "Latest snapshot": [s.snapshot for s in spans.values()],
-    })
+    held = pd.DataFrame(
+        {
+            "Dataset": [s.dataset for s in spans.values()],
+            "Months held": [f"{s.first:%b %Y} to {s.last:%b %Y}" for s in spans.values()],
+            "Latest snapshot": [s.snapshot for s in spans.values()],
+        }
+    )
     title = f"{cfg.borough_name} Community Safety Partnership: briefing pack"
     lag = ""
     b, w = spans.get("crime_borough"), spans.get("crime_ward")
     if b and w and b.last < w.last and month > b.last:
-        lag = (f"Borough-level recorded crime is published to {b.last:%b %Y}, ward-level to {w.last:%b %Y}: each "
-               f"section uses the latest data held up to {month:%B %Y} and says which months it covers.")
+        lag = (
+            f"Borough-level recorded crime is published to {b.last:%b %Y}, ward-level to {w.last:%b %Y}: each "
+            f"section uses the latest data held up to {month:%B %Y} and says which months it covers."
+        )
     head = (
         f'<header class="keep"><h1>{_e(title)}</h1>'
         f'<p class="meta"><strong>Period:</strong> {month:%B %Y} · <strong>Borough:</strong> {_e(cfg.borough_name)} '
@@ -583,20 +763,26 @@ def build(month: date, cfg: Settings | None = None, generated: date | None = Non
         '<p class="marking">For the Community Safety Partnership board and TTCG: internal. It contains '
         "small-area (LSOA) analysis; it holds no point-level or personal data. Not for publication.</p>"
         + (f"<p><strong>Note on dates.</strong> {_e(lag)}</p>" if lag else "")
-        + "<h2>What each section covers</h2>" + _table(covers, cls="covers")
-        + "<h3>Data held</h3>" + _table(held, cls="covers")
-        + "<p class=\"note\">Every figure is real published data (Metropolitan Police via the London Datastore; "
-          "data.police.uk; ONS), with its source, period and snapshot date beside it. "
-          f"Made by the {_e(cfg.borough_name)} community safety dashboard (python -m csp_data briefing).</p>"
+        + "<h2>What each section covers</h2>"
+        + _table(covers, cls="covers")
+        + "<h3>Data held</h3>"
+        + _table(held, cls="covers")
+        + '<p class="note">Every figure is real published data (Metropolitan Police via the London Datastore; '
+        "data.police.uk; ONS), with its source, period and snapshot date beside it. "
+        f"Made by the {_e(cfg.borough_name)} community safety dashboard (python -m csp_data briefing).</p>"
         "</header>"
     )
-    body = "".join(f'<section id="{s.key}"><h2>{i}. {_e(s.title)}</h2>'
-                   f'<p class="meta"><strong>Covers:</strong> {_e(s.covers)}</p>{s.body}</section>'
-                   for i, s in enumerate(sections, 1))
-    return ("<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
-            f"<title>{_e(title)}: {month:%B %Y}</title>"
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<style>{CSS}</style></head><body>{head}{body}</body></html>\n")
+    body = "".join(
+        f'<section id="{s.key}"><h2>{i}. {_e(s.title)}</h2>'
+        f'<p class="meta"><strong>Covers:</strong> {_e(s.covers)}</p>{s.body}</section>'
+        for i, s in enumerate(sections, 1)
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+        f"<title>{_e(title)}: {month:%B %Y}</title>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<style>{CSS}</style></head><body>{head}{body}</body></html>\n"
+    )
 
 
 # ----------------------------------------------------------------------------- writing
@@ -606,7 +792,9 @@ def check_out(out: Path | str) -> Path:
     """The output path, refused when it is a directory or its folder does not exist."""
     path = Path(out).expanduser()
     if str(out).endswith(os.sep) or path.is_dir():
-        raise BriefingError(f"--out {out} is a directory: give a file name, e.g. {Path(out) / 'briefing.html'}")
+        raise BriefingError(
+            f"--out {out} is a directory: give a file name, e.g. {Path(out) / 'briefing.html'}"
+        )
     if not path.parent.is_dir():
         raise BriefingError(f"--out {out}: the folder {path.parent} does not exist")
     return path
@@ -622,8 +810,9 @@ def write_atomic(text: str, out: Path | str) -> int:
     return len(data)
 
 
-def generate(period: str | None, out: Path | str, cfg: Settings | None = None,
-             generated: date | None = None) -> tuple[Path, int, date]:
+def generate(
+    period: str | None, out: Path | str, cfg: Settings | None = None, generated: date | None = None
+) -> tuple[Path, int, date]:
     """Check the month and the path, build the pack, write it atomically: (path, bytes, month)."""
     cfg = cfg or get_settings()
     path = check_out(out)

@@ -23,8 +23,8 @@ This module must not import streamlit: pages render the charts.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Iterable, Sequence
 
 import altair as alt
 import pandas as pd
@@ -32,22 +32,32 @@ import pandas as pd
 from csp_data.present.formatting import month as month_text
 
 __all__ = [
-    "PALETTE", "trend_chart", "fy_bars", "breakdown_bars", "outcome_rate_chart", "gauge",
-    "ward_bars", "trajectory_chart", "small_trend", "to_vega_spec",
-    "monthly_with_average", "interval_dots", "day_hour_heatmap",
+    "PALETTE",
+    "trend_chart",
+    "fy_bars",
+    "breakdown_bars",
+    "outcome_rate_chart",
+    "gauge",
+    "ward_bars",
+    "trajectory_chart",
+    "small_trend",
+    "to_vega_spec",
+    "monthly_with_average",
+    "interval_dots",
+    "day_hour_heatmap",
 ]
 
 # ≥3:1 against white for graphical objects (WCAG 1.4.11); all pass 4.5:1 too.
 PALETTE = {
-    "blue": "#1f4e79",     # 8.9:1
-    "orange": "#b35900",   # 4.9:1
-    "grey": "#4d4d4d",     # 8.5:1
-    "purple": "#5b2a86",   # 10.5:1
+    "blue": "#1f4e79",  # 8.9:1
+    "orange": "#b35900",  # 4.9:1
+    "grey": "#4d4d4d",  # 8.5:1
+    "purple": "#5b2a86",  # 10.5:1
 }
 TEXT_COLOUR = "#1a1a1a"
 AXIS_COLOUR = "#333333"
-BAND_FILL = "#d9d9d9"      # decoration only: the limits themselves are drawn as dark dotted lines
-RANGE_FILL = "#e6e6e6"     # gauge background range (decoration only)
+BAND_FILL = "#d9d9d9"  # decoration only: the limits themselves are drawn as dark dotted lines
+RANGE_FILL = "#e6e6e6"  # gauge background range (decoration only)
 LABEL_SIZE = 12
 
 # Hatching: Vega-Lite has no pattern fills, but a linear gradient with hard colour stops along the
@@ -75,7 +85,7 @@ SIGNALS = {  # input code -> (words, shape)
     "run above": ("In a run above the centre line", _ARROW_UP),
     "run below": ("In a run below the centre line", _ARROW_DOWN),
 }
-_BASELINE_SHAPE = "cross"   # standard shape: custom SVG paths render blank in the legend
+_BASELINE_SHAPE = "cross"  # standard shape: custom SVG paths render blank in the legend
 
 TREND_COLUMNS = ("month", "count", "rolling12", "centre", "lcl", "ucl", "signal")
 FY_COLUMNS = ("fy", "count", "complete", "months")
@@ -84,6 +94,7 @@ OUTCOME_COLUMNS = ("period", "offences", "positive_outcomes", "rate_pct", "rate_
 
 # --------------------------------------------------------------------------------------------
 # helpers
+
 
 def _require(df, columns: Iterable[str], builder: str) -> None:
     if not isinstance(df, pd.DataFrame):
@@ -183,13 +194,26 @@ def _finish(chart, title, alt_text: str, height: int):
     """Top-level properties and accessible styling shared by every builder."""
     return (
         chart.properties(title=title, description=alt_text, width="container", height=height)
-        .configure_axis(labelFontSize=LABEL_SIZE, titleFontSize=13, labelColor=AXIS_COLOUR,
-                        titleColor=TEXT_COLOUR, domainColor=AXIS_COLOUR, tickColor=AXIS_COLOUR,
-                        labelLimit=260)
-        .configure_legend(labelFontSize=LABEL_SIZE, titleFontSize=LABEL_SIZE, labelColor=TEXT_COLOUR,
-                          titleColor=TEXT_COLOUR, labelLimit=320, symbolSize=140)
-        .configure_title(fontSize=16, subtitleFontSize=13, color=TEXT_COLOUR,
-                         subtitleColor=AXIS_COLOUR, anchor="start")
+        .configure_axis(
+            labelFontSize=LABEL_SIZE,
+            titleFontSize=13,
+            labelColor=AXIS_COLOUR,
+            titleColor=TEXT_COLOUR,
+            domainColor=AXIS_COLOUR,
+            tickColor=AXIS_COLOUR,
+            labelLimit=260,
+        )
+        .configure_legend(
+            labelFontSize=LABEL_SIZE,
+            titleFontSize=LABEL_SIZE,
+            labelColor=TEXT_COLOUR,
+            titleColor=TEXT_COLOUR,
+            labelLimit=320,
+            symbolSize=140,
+        )
+        .configure_title(
+            fontSize=16, subtitleFontSize=13, color=TEXT_COLOUR, subtitleColor=AXIS_COLOUR, anchor="start"
+        )
         .configure_text(fontSize=LABEL_SIZE, color=TEXT_COLOUR)
         .configure_view(stroke=None)
     )
@@ -209,8 +233,8 @@ def to_vega_spec(chart) -> dict:
 # --------------------------------------------------------------------------------------------
 # 1. monthly trend with control limits
 
-def trend_chart(df: pd.DataFrame, title: str, measure_label: str,
-                breaks: Sequence[tuple[date, str]] = ()):
+
+def trend_chart(df: pd.DataFrame, title: str, measure_label: str, breaks: Sequence[tuple[date, str]] = ()):
     """Monthly counts (line + points), 12-month rolling average (dashed), control limits (shaded
     band + dotted lines) with the centre line, signals as shaped markers, series breaks as labelled
     vertical rules.
@@ -242,16 +266,18 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str,
     words = {code: w for code, (w, _) in SIGNALS.items()}
 
     # wide frame: one row per month (points, band, signals, tooltips, table)
-    wide = pd.DataFrame({
-        "Month": d["month"].map(month_text),
-        "month": d["month"],
-        count_name: d["count"],
-        "12-month average": d["rolling12"],
-        "Centre line": d["centre"],
-        "Lower control limit": d["lcl"],
-        "Upper control limit": d["ucl"],
-        "Signal": d["signal"].map(lambda s: words.get(s, "")),
-    })
+    wide = pd.DataFrame(
+        {
+            "Month": d["month"].map(month_text),
+            "month": d["month"],
+            count_name: d["count"],
+            "12-month average": d["rolling12"],
+            "Centre line": d["centre"],
+            "Lower control limit": d["lcl"],
+            "Upper control limit": d["ucl"],
+            "Signal": d["signal"].map(lambda s: words.get(s, "")),
+        }
+    )
 
     # breaks inside the plotted span
     brk_rows = []
@@ -277,50 +303,87 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str,
     # keep NaN counts (the line breaks at a missing month); drop NaN from the derived series
     long = long[(long["part"] == "count") | long["value"].notna()]
     present = []
-    for name, col, colour, dash, width in series_style:
+    for name, _col, colour, dash, width in series_style:
         if name not in [p[0] for p in present] and (long["series"] == name).any():
             present.append((name, colour, dash, width))
     domain = [p[0] for p in present]
 
     n = len(d)
     step = next((s for s in (1, 2, 3, 6, 12) if n / s <= 8), 12 * math.ceil(n / 96))
-    x = alt.X("month:T", title="Month",
-              axis=alt.Axis(format="%b %Y", labelAngle=0, labelOverlap="greedy",
-                            tickCount=alt.TimeIntervalStep(interval="month", step=step)))
-    tooltip = [alt.Tooltip("Month:N"), alt.Tooltip(f"{count_name}:Q", format=",.0f"),
-               alt.Tooltip("12-month average:Q", format=",.1f"),
-               alt.Tooltip("Lower control limit:Q", format=",.1f"),
-               alt.Tooltip("Centre line:Q", format=",.1f"),
-               alt.Tooltip("Upper control limit:Q", format=",.1f"), alt.Tooltip("Signal:N")]
+    x = alt.X(
+        "month:T",
+        title="Month",
+        axis=alt.Axis(
+            format="%b %Y",
+            labelAngle=0,
+            labelOverlap="greedy",
+            tickCount=alt.TimeIntervalStep(interval="month", step=step),
+        ),
+    )
+    tooltip = [
+        alt.Tooltip("Month:N"),
+        alt.Tooltip(f"{count_name}:Q", format=",.0f"),
+        alt.Tooltip("12-month average:Q", format=",.1f"),
+        alt.Tooltip("Lower control limit:Q", format=",.1f"),
+        alt.Tooltip("Centre line:Q", format=",.1f"),
+        alt.Tooltip("Upper control limit:Q", format=",.1f"),
+        alt.Tooltip("Signal:N"),
+    ]
 
-    band = alt.Chart(wide).mark_area(opacity=0.45, invalid="filter").encode(
-        x=x,
-        y=alt.Y("Lower control limit:Q", title=_cap(measure_label)),
-        y2="Upper control limit:Q",
-        fill=alt.Fill("key:N", title=None,
-                      scale=alt.Scale(domain=["Expected range (between control limits)"],
-                                      range=[BAND_FILL]),
-                      legend=alt.Legend(orient="right", symbolType="square", symbolOpacity=0.6)),
-    ).transform_calculate(key="'Expected range (between control limits)'")
-
-    lines = alt.Chart(long).mark_line(invalid="break-paths-show-domains").encode(
-        x=x,
-        y=alt.Y("value:Q", title=_cap(measure_label)),
-        color=alt.Color("series:N", title="Lines",
-                        scale=alt.Scale(domain=domain, range=[p[1] for p in present]),
-                        legend=alt.Legend(orient="right", symbolType="stroke", symbolStrokeWidth=2.5,
-                                          symbolSize=400, columns=1)),
-        strokeDash=alt.StrokeDash("series:N", title="Lines",
-                                  scale=alt.Scale(domain=domain, range=[p[2] for p in present]),
-                                  legend=alt.Legend(orient="right", symbolType="stroke",
-                                                    symbolStrokeWidth=2.5, symbolSize=400, columns=1)),
-        strokeWidth=alt.StrokeWidth("series:N", scale=alt.Scale(domain=domain, range=[p[3] for p in present]),
-                                    legend=None),
-        detail="part:N",
+    band = (
+        alt.Chart(wide)
+        .mark_area(opacity=0.45, invalid="filter")
+        .encode(
+            x=x,
+            y=alt.Y("Lower control limit:Q", title=_cap(measure_label)),
+            y2="Upper control limit:Q",
+            fill=alt.Fill(
+                "key:N",
+                title=None,
+                scale=alt.Scale(domain=["Expected range (between control limits)"], range=[BAND_FILL]),
+                legend=alt.Legend(orient="right", symbolType="square", symbolOpacity=0.6),
+            ),
+        )
+        .transform_calculate(key="'Expected range (between control limits)'")
     )
 
-    points = alt.Chart(wide).mark_point(filled=True, size=36, color=PALETTE["blue"], opacity=1).encode(
-        x=x, y=alt.Y(f"{count_name}:Q"), tooltip=tooltip,
+    lines = (
+        alt.Chart(long)
+        .mark_line(invalid="break-paths-show-domains")
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=_cap(measure_label)),
+            color=alt.Color(
+                "series:N",
+                title="Lines",
+                scale=alt.Scale(domain=domain, range=[p[1] for p in present]),
+                legend=alt.Legend(
+                    orient="right", symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=400, columns=1
+                ),
+            ),
+            strokeDash=alt.StrokeDash(
+                "series:N",
+                title="Lines",
+                scale=alt.Scale(domain=domain, range=[p[2] for p in present]),
+                legend=alt.Legend(
+                    orient="right", symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=400, columns=1
+                ),
+            ),
+            strokeWidth=alt.StrokeWidth(
+                "series:N", scale=alt.Scale(domain=domain, range=[p[3] for p in present]), legend=None
+            ),
+            detail="part:N",
+        )
+    )
+
+    points = (
+        alt.Chart(wide)
+        .mark_point(filled=True, size=36, color=PALETTE["blue"], opacity=1)
+        .encode(
+            x=x,
+            y=alt.Y(f"{count_name}:Q"),
+            tooltip=tooltip,
+        )
     )
 
     layers = [band, lines, points]
@@ -328,29 +391,53 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str,
     flagged = wide[wide["Signal"] != ""]
     if len(flagged):
         codes = [c for c in SIGNALS if (d["signal"] == c).any()]
-        sig = alt.Chart(flagged).mark_point(filled=True, size=190, color=PALETTE["purple"],
-                                            stroke="#ffffff", strokeWidth=1, opacity=1).encode(
-            x=x, y=alt.Y(f"{count_name}:Q"),
-            shape=alt.Shape("Signal:N", title="Signal (marker shape)",
-                            scale=alt.Scale(domain=[SIGNALS[c][0] for c in codes],
-                                            range=[SIGNALS[c][1] for c in codes]),
-                            legend=alt.Legend(orient="right", columns=1, symbolFillColor=PALETTE["purple"],
-                                              symbolStrokeColor=PALETTE["purple"])),
-            tooltip=tooltip,
+        sig = (
+            alt.Chart(flagged)
+            .mark_point(
+                filled=True, size=190, color=PALETTE["purple"], stroke="#ffffff", strokeWidth=1, opacity=1
+            )
+            .encode(
+                x=x,
+                y=alt.Y(f"{count_name}:Q"),
+                shape=alt.Shape(
+                    "Signal:N",
+                    title="Signal (marker shape)",
+                    scale=alt.Scale(
+                        domain=[SIGNALS[c][0] for c in codes], range=[SIGNALS[c][1] for c in codes]
+                    ),
+                    legend=alt.Legend(
+                        orient="right",
+                        columns=1,
+                        symbolFillColor=PALETTE["purple"],
+                        symbolStrokeColor=PALETTE["purple"],
+                    ),
+                ),
+                tooltip=tooltip,
+            )
         )
         layers.append(sig)
 
     if len(brk):
-        rule = alt.Chart(brk).mark_rule(color=PALETTE["grey"], strokeDash=[5, 3], strokeWidth=1.5).encode(
-            x=alt.X("month:T"), tooltip=[alt.Tooltip("Month:N", title="Series break"),
-                                          alt.Tooltip("label:N", title="Why")])
+        rule = (
+            alt.Chart(brk)
+            .mark_rule(color=PALETTE["grey"], strokeDash=[5, 3], strokeWidth=1.5)
+            .encode(
+                x=alt.X("month:T"),
+                tooltip=[alt.Tooltip("Month:N", title="Series break"), alt.Tooltip("label:N", title="Why")],
+            )
+        )
         layers.append(rule)
         cut = first + (last - first) * 0.6
-        for part, align, dx in ((brk[brk["month"] <= cut], "left", 4), (brk[brk["month"] > cut], "right", -4)):
+        for part, align, dx in (
+            (brk[brk["month"] <= cut], "left", 4),
+            (brk[brk["month"] > cut], "right", -4),
+        ):
             if len(part):
-                layers.append(alt.Chart(part).mark_text(align=align, baseline="top", dx=dx, fontWeight="bold",
-                                                        color=TEXT_COLOUR).encode(
-                    x=alt.X("month:T"), y=alt.value(4), text="label:N"))
+                layers.append(
+                    alt.Chart(part)
+                    .mark_text(align=align, baseline="top", dx=dx, fontWeight="bold", color=TEXT_COLOUR)
+                    .encode(x=alt.X("month:T"), y=alt.value(4), text="label:N")
+                )
 
     chart = alt.layer(*layers)
 
@@ -358,7 +445,9 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str,
     have = d[d["count"].notna()]
     sent1 = f"{title}, {month_text(first)} to {month_text(last)}"
     if len(brk):
-        sent1 += " (series break marked at " + "; ".join(f"{r.Month}: {r.label}" for r in brk.itertuples()) + ")"
+        sent1 += (
+            " (series break marked at " + "; ".join(f"{r.Month}: {r.label}" for r in brk.itertuples()) + ")"
+        )
     sent1 += "."
     if len(have):
         latest = have.iloc[-1]
@@ -369,8 +458,10 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str,
             bits.append(f"control limits {fmt(latest['lcl'])} to {fmt(latest['ucl'])}")
         gaps = d.loc[d["count"].isna(), "month"]
         if len(gaps):
-            bits.append("no figure for " + _listing([month_text(m) for m in gaps], 3).replace("; and", " and")
-                        .replace("; ", ", "))
+            bits.append(
+                "no figure for "
+                + _listing([month_text(m) for m in gaps], 3).replace("; and", " and").replace("; ", ", ")
+            )
         sent2 = "; ".join(bits) + "."
     else:
         sent2 = "No month has a count yet."
@@ -378,8 +469,11 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str,
     runs = d[d["signal"].isin(["run above", "run below"])]
     parts = []
     if len(outside):
-        parts.append(f"{_plural(len(outside), 'month')} outside the control limits ("
-                     + _listing([f"{month_text(r.month)}, {r.signal}" for r in outside.itertuples()]) + ")")
+        parts.append(
+            f"{_plural(len(outside), 'month')} outside the control limits ("
+            + _listing([f"{month_text(r.month)}, {r.signal}" for r in outside.itertuples()])
+            + ")"
+        )
     for code, side in (("run above", "above"), ("run below", "below")):
         idx = list(runs.index[runs["signal"] == code])
         if idx:
@@ -389,9 +483,14 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str,
                     a, b = month_text(d.at[start, "month"]), month_text(d.at[prev, "month"])
                     spans.append(a if a == b else f"{a} to {b}")
                     start = cur
-            parts.append(f"{_plural(len(idx), 'month')} in a sustained run {side} the centre line ("
-                         + _listing(spans, 3) + ")")
-    sent3 = ("; ".join(parts) + ".") if parts else "No months outside the control limits and no sustained runs."
+            parts.append(
+                f"{_plural(len(idx), 'month')} in a sustained run {side} the centre line ("
+                + _listing(spans, 3)
+                + ")"
+            )
+    sent3 = (
+        ("; ".join(parts) + ".") if parts else "No months outside the control limits and no sustained runs."
+    )
     sent3 = _cap(sent3)
     alt_text = " ".join([sent1, sent2, sent3])
 
@@ -400,16 +499,25 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str,
         notes = dict(zip(brk["Month"], brk["label"]))
         table["Series break"] = table["Month"].map(lambda m: notes.get(m, ""))
 
-    legend_note = ("Solid line and dots: monthly figures; dashed: 12-month rolling average; "
-                   "shaded band between dotted lines: control limits")
+    legend_note = (
+        "Solid line and dots: monthly figures; dashed: 12-month rolling average; "
+        "shaded band between dotted lines: control limits"
+    )
     return _finish(chart, _title(title, legend_note), alt_text, 300), alt_text, table
 
 
 # --------------------------------------------------------------------------------------------
 # 2. financial-year bars
 
-def fy_bars(df: pd.DataFrame, title: str, measure_label: str, target: float | None = None,
-            target_label: str = "", breaks: Sequence[tuple[date, str]] = ()):
+
+def fy_bars(
+    df: pd.DataFrame,
+    title: str,
+    measure_label: str,
+    target: float | None = None,
+    target_label: str = "",
+    breaks: Sequence[tuple[date, str]] = (),
+):
     """One bar per financial year; incomplete years hatched and labelled "to date (N months)";
     optional labelled horizontal target rule; series breaks (month, label) mark the year they fall
     in ("series break" above the bar, named in the subtitle, the description and the table).
@@ -422,7 +530,9 @@ def fy_bars(df: pd.DataFrame, title: str, measure_label: str, target: float | No
     d = df.loc[:, list(FY_COLUMNS)].copy().reset_index(drop=True)
     d["fy"] = d["fy"].astype(str)
     if d["fy"].duplicated().any():
-        raise ValueError(f"fy_bars: financial year {d.loc[d['fy'].duplicated(), 'fy'].iloc[0]} appears more than once")
+        raise ValueError(
+            f"fy_bars: financial year {d.loc[d['fy'].duplicated(), 'fy'].iloc[0]} appears more than once"
+        )
     if d["count"].isna().any():
         raise ValueError(f"fy_bars: count is missing for {d.loc[d['count'].isna(), 'fy'].iloc[0]}")
     d["complete"] = d["complete"].astype(bool)
@@ -439,45 +549,61 @@ def fy_bars(df: pd.DataFrame, title: str, measure_label: str, target: float | No
     def status(r) -> str:
         return "Full year" if r["complete"] else f"To date ({_plural(r['months'], 'month')})"
 
-    plot = pd.DataFrame({
-        "Financial year": d["fy"],
-        name: d["count"].map(lambda v: _round(v, 2)),
-        "Months": d["months"],
-        "Status": d.apply(status, axis=1),
-        "complete": d["complete"],
-        "label": d.apply(label, axis=1),
-        "label2": d.apply(label2, axis=1),
-    })
+    plot = pd.DataFrame(
+        {
+            "Financial year": d["fy"],
+            name: d["count"].map(lambda v: _round(v, 2)),
+            "Months": d["months"],
+            "Status": d.apply(status, axis=1),
+            "complete": d["complete"],
+            "label": d.apply(label, axis=1),
+            "label2": d.apply(label2, axis=1),
+        }
+    )
     order = list(plot["Financial year"])
     top = max(float(plot[name].max()), target or 0.0)
     y_scale = alt.Scale(domain=[0, top * 1.25 if top > 0 else 1], nice=False)
-    x = alt.X("Financial year:N", sort=order, title="Financial year (April to March)",
-              axis=alt.Axis(labelAngle=0))
+    x = alt.X(
+        "Financial year:N", sort=order, title="Financial year (April to March)", axis=alt.Axis(labelAngle=0)
+    )
     y = alt.Y(f"{name}:Q", title=name, scale=y_scale)
-    tooltip = [alt.Tooltip("Financial year:N"), alt.Tooltip(f"{name}:Q", format=",.0f"), alt.Tooltip("Status:N")]
+    tooltip = [
+        alt.Tooltip("Financial year:N"),
+        alt.Tooltip(f"{name}:Q", format=",.0f"),
+        alt.Tooltip("Status:N"),
+    ]
     base = alt.Chart(plot)
     layers = [
-        base.transform_filter("datum.complete").mark_bar(color=PALETTE["blue"], width={"band": 0.7})
+        base.transform_filter("datum.complete")
+        .mark_bar(color=PALETTE["blue"], width={"band": 0.7})
         .encode(x=x, y=y, tooltip=tooltip),
-        base.transform_filter("!datum.complete").mark_bar(
-            color=_hatch(PALETTE["blue"], "#ffffff", 16), stroke=PALETTE["blue"], strokeWidth=2,
-            strokeDash=[5, 3], width={"band": 0.7})
+        base.transform_filter("!datum.complete")
+        .mark_bar(
+            color=_hatch(PALETTE["blue"], "#ffffff", 16),
+            stroke=PALETTE["blue"],
+            strokeWidth=2,
+            strokeDash=[5, 3],
+            width={"band": 0.7},
+        )
         .encode(x=x, y=y, tooltip=tooltip),
         # two text layers rather than one multi-line label: Vega stacks extra lines *downwards*
         # from the baseline, which would put "(N months)" inside the bar
-        base.mark_text(baseline="bottom", dy=-20, fontWeight="bold", color=TEXT_COLOUR)
-        .encode(x=x, y=y, text="label:N"),
-        base.mark_text(baseline="bottom", dy=-4, color=TEXT_COLOUR)
-        .encode(x=x, y=y, text="label2:N"),
+        base.mark_text(baseline="bottom", dy=-20, fontWeight="bold", color=TEXT_COLOUR).encode(
+            x=x, y=y, text="label:N"
+        ),
+        base.mark_text(baseline="bottom", dy=-4, color=TEXT_COLOUR).encode(x=x, y=y, text="label2:N"),
     ]
     tlabel = target_label or "Target"
     if target is not None:
         tdf = pd.DataFrame({"target": [target], "Target": [_with_value(tlabel, fmt(target))]})
-        layers.append(alt.Chart(tdf).mark_rule(color=PALETTE["orange"], strokeDash=[8, 4], strokeWidth=2.5)
-                      .encode(y=alt.Y("target:Q", scale=y_scale), tooltip=["Target:N"]))
+        layers.append(
+            alt.Chart(tdf)
+            .mark_rule(color=PALETTE["orange"], strokeDash=[8, 4], strokeWidth=2.5)
+            .encode(y=alt.Y("target:Q", scale=y_scale), tooltip=["Target:N"])
+        )
         # the rule is named in the subtitle rather than labelled on the plot, where the text
         # would collide with the value labels of the bars it crosses
-    brk = {}   # financial year -> "label (Mon YYYY)" for breaks inside the plotted years
+    brk = {}  # financial year -> "label (Mon YYYY)" for breaks inside the plotted years
     for when, blabel in breaks or ():
         ts = _to_timestamp(when)
         start = ts.year if ts.month >= 4 else ts.year - 1
@@ -485,16 +611,32 @@ def fy_bars(df: pd.DataFrame, title: str, measure_label: str, target: float | No
         if fy in order:
             brk[fy] = (brk[fy] + "; " if fy in brk else "") + f"{blabel} ({month_text(ts)})"
     if brk:
-        bdf = pd.DataFrame({"Financial year": list(brk), "Series break": list(brk.values()),
-                            "y": [top * 1.2] * len(brk), "mark": ["series break"] * len(brk)})
-        layers.append(alt.Chart(bdf).mark_text(color=TEXT_COLOUR, fontStyle="italic", baseline="top")
-                      .encode(x=x, y=alt.Y("y:Q", scale=y_scale), text="mark:N",
-                              tooltip=["Financial year:N", "Series break:N"]))
+        bdf = pd.DataFrame(
+            {
+                "Financial year": list(brk),
+                "Series break": list(brk.values()),
+                "y": [top * 1.2] * len(brk),
+                "mark": ["series break"] * len(brk),
+            }
+        )
+        layers.append(
+            alt.Chart(bdf)
+            .mark_text(color=TEXT_COLOUR, fontStyle="italic", baseline="top")
+            .encode(
+                x=x,
+                y=alt.Y("y:Q", scale=y_scale),
+                text="mark:N",
+                tooltip=["Financial year:N", "Series break:N"],
+            )
+        )
     chart = alt.layer(*layers)
 
-    items = [f"{r['Financial year']}: {fmt(r[name])}" if r["complete"]
-             else f"{r['Financial year']}: {fmt(r[name])} to date ({_plural(r['Months'], 'month')})"
-             for _, r in plot.iterrows()]
+    items = [
+        f"{r['Financial year']}: {fmt(r[name])}"
+        if r["complete"]
+        else f"{r['Financial year']}: {fmt(r[name])} to date ({_plural(r['Months'], 'month')})"
+        for _, r in plot.iterrows()
+    ]
     if len(items) > 6:
         items = items[-6:]
         sent1 = f"{title} (latest six years; all years are in the table): " + "; ".join(items) + "."
@@ -508,8 +650,9 @@ def fy_bars(df: pd.DataFrame, title: str, measure_label: str, target: float | No
             last_full = full.iloc[-1]
             gap = float(last_full[name]) - target
             rel = "above" if gap > 0 else ("below" if gap < 0 else "level with")
-            s += (f"; the latest full year ({last_full['Financial year']}) is "
-                  + (f"{fmt(abs(gap))} {rel} it" if gap else "level with it"))
+            s += f"; the latest full year ({last_full['Financial year']}) is " + (
+                f"{fmt(abs(gap))} {rel} it" if gap else "level with it"
+            )
         sents.append(s + ".")
     if not plot["complete"].all():
         sents.append("Hatched bars with a dashed outline are years not yet complete.")
@@ -536,40 +679,61 @@ def fy_bars(df: pd.DataFrame, title: str, measure_label: str, target: float | No
 # --------------------------------------------------------------------------------------------
 # 3. / 6. ranked horizontal bars
 
-def _ranked(df: pd.DataFrame, category_col: str, value_col: str, builder: str) -> tuple[pd.DataFrame, list[str]]:
+
+def _ranked(
+    df: pd.DataFrame, category_col: str, value_col: str, builder: str
+) -> tuple[pd.DataFrame, list[str]]:
     _require(df, (category_col, value_col), builder)
     if df.empty:
         raise ValueError(f"{builder}: nothing to plot (the frame is empty)")
     d = df[[category_col, value_col]].copy()
     d[category_col] = d[category_col].astype(str)
     if d[category_col].duplicated().any():
-        raise ValueError(f"{builder}: {category_col} {d.loc[d[category_col].duplicated(), category_col].iloc[0]!r} "
-                         "appears more than once")
+        raise ValueError(
+            f"{builder}: {category_col} {d.loc[d[category_col].duplicated(), category_col].iloc[0]!r} "
+            "appears more than once"
+        )
     blank = list(d.loc[d[value_col].isna(), category_col])
     d = d[d[value_col].notna()]
     if d.empty:
         raise ValueError(f"{builder}: every {value_col} value is missing")
     d[value_col] = d[value_col].astype(float).round(2)
-    d = d.sort_values([value_col, category_col], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+    d = d.sort_values([value_col, category_col], ascending=[False, True], kind="mergesort").reset_index(
+        drop=True
+    )
     return d, blank
 
 
-def _hbar_layers(plot: pd.DataFrame, cat: str, val: str, cat_title: str, x_max: float, top_row: str | None = None):
+def _hbar_layers(
+    plot: pd.DataFrame, cat: str, val: str, cat_title: str, x_max: float, top_row: str | None = None
+):
     order = ([top_row] if top_row is not None else []) + list(plot[cat])
-    y = alt.Y(f"{cat}:N", sort=order, scale=alt.Scale(domain=order), title=cat_title,
-              axis=alt.Axis(labelLimit=260, ticks=False))
-    x = alt.X(f"{val}:Q", title=val, scale=alt.Scale(domain=[0, x_max * 1.18 if x_max > 0 else 1], nice=False),
-              axis=alt.Axis(tickCount=6))
+    y = alt.Y(
+        f"{cat}:N",
+        sort=order,
+        scale=alt.Scale(domain=order),
+        title=cat_title,
+        axis=alt.Axis(labelLimit=260, ticks=False),
+    )
+    x = alt.X(
+        f"{val}:Q",
+        title=val,
+        scale=alt.Scale(domain=[0, x_max * 1.18 if x_max > 0 else 1], nice=False),
+        axis=alt.Axis(tickCount=6),
+    )
     base = alt.Chart(plot)
     bars = base.mark_bar(color=PALETTE["blue"], height={"band": 0.75}).encode(
-        x=x, y=y, tooltip=[alt.Tooltip(f"{cat}:N"), alt.Tooltip(f"{val}:Q", format=",.1f")])
+        x=x, y=y, tooltip=[alt.Tooltip(f"{cat}:N"), alt.Tooltip(f"{val}:Q", format=",.1f")]
+    )
     text = base.mark_text(align="left", baseline="middle", dx=4, color=TEXT_COLOUR).encode(
-        x=x, y=y, text="label:N")
+        x=x, y=y, text="label:N"
+    )
     return x, y, [bars, text]
 
 
-def breakdown_bars(df: pd.DataFrame, title: str, category_col: str, value_col: str, value_label: str,
-                   additive: bool = True):
+def breakdown_bars(
+    df: pd.DataFrame, title: str, category_col: str, value_col: str, value_label: str, additive: bool = True
+):
     """Horizontal bars sorted largest first with value labels (e.g. hate crime by type).
 
     ``additive=False`` for overlapping categories (hate crime strands): the description then states
@@ -587,8 +751,11 @@ def breakdown_bars(df: pd.DataFrame, title: str, category_col: str, value_col: s
     n = len(plot)
     total = float(plot[val].sum())
     top = [f"{r[cat_title]} ({fmt(r[val])})" for _, r in plot.head(3).iterrows()]
-    sents = [f"{title}: {_plural(n, 'category', 'categories')}, total {fmt(total)}." if additive else
-             f"{title}: {_plural(n, 'category', 'categories')}, which overlap, so they are not added up."]
+    sents = [
+        f"{title}: {_plural(n, 'category', 'categories')}, total {fmt(total)}."
+        if additive
+        else f"{title}: {_plural(n, 'category', 'categories')}, which overlap, so they are not added up."
+    ]
     if n > 3:
         low = plot.iloc[-1]
         sents.append(f"Largest: {', '.join(top)}. Smallest: {low[cat_title]} ({fmt(low[val])}).")
@@ -620,25 +787,33 @@ def ward_bars(df: pd.DataFrame, title: str, value_col: str, value_label: str, av
         avg = float(plot[val].mean())
     avg = round(avg, 2)
     plot["Compared with borough average"] = plot[val].map(
-        lambda v: "above" if v > avg else ("below" if v < avg else "equal"))
+        lambda v: "above" if v > avg else ("below" if v < avg else "equal")
+    )
     plot.insert(0, "Rank", range(1, len(plot) + 1))
     # an empty first row on the ward axis gives the rule's label a clear space above the bars
     x, y, layers = _hbar_layers(plot, "Ward", val, "Ward", max(float(plot[val].max()), avg), top_row=" ")
     adf = pd.DataFrame({val: [avg], "Ward": [" "], "text": [f"Borough average: {fmt(avg)}"]})
-    layers.append(alt.Chart(adf).mark_rule(color=PALETTE["orange"], strokeDash=[8, 4], strokeWidth=2.5)
-                  .encode(x=x, tooltip=[alt.Tooltip("text:N", title="Borough average")]))
-    layers.append(alt.Chart(adf).mark_text(align="left", baseline="middle", dx=5, fontWeight="bold",
-                                           color=PALETTE["orange"])
-                  .encode(x=x, y=y, text="text:N"))
+    layers.append(
+        alt.Chart(adf)
+        .mark_rule(color=PALETTE["orange"], strokeDash=[8, 4], strokeWidth=2.5)
+        .encode(x=x, tooltip=[alt.Tooltip("text:N", title="Borough average")])
+    )
+    layers.append(
+        alt.Chart(adf)
+        .mark_text(align="left", baseline="middle", dx=5, fontWeight="bold", color=PALETTE["orange"])
+        .encode(x=x, y=y, text="text:N")
+    )
     chart = alt.layer(*layers)
 
     n = len(plot)
     top = [f"{r['Ward']} ({fmt(r[val])})" for _, r in plot.head(3).iterrows()]
     low = plot.iloc[-1]
     above = int((plot[val] > avg).sum())
-    sents = [f"{title}: {_plural(n, 'ward')} ranked by {value_label.lower()}.",
-             f"Highest: {', '.join(top)}; lowest: {low['Ward']} ({fmt(low[val])}).",
-             f"Borough average {fmt(avg)}; {_plural(above, 'ward')} above it."]
+    sents = [
+        f"{title}: {_plural(n, 'ward')} ranked by {value_label.lower()}.",
+        f"Highest: {', '.join(top)}; lowest: {low['Ward']} ({fmt(low[val])}).",
+        f"Borough average {fmt(avg)}; {_plural(above, 'ward')} above it.",
+    ]
     if blank:
         sents[-1] = sents[-1][:-1] + f"; not shown (no value): {', '.join(blank)}."
     alt_text = " ".join(sents)
@@ -655,6 +830,7 @@ def _target_phrase(name: str, target: float) -> str:
 
 # --------------------------------------------------------------------------------------------
 # 4. positive outcome rates with intervals
+
 
 def outcome_rate_chart(df: pd.DataFrame, title: str, target_pct: float | None, target_label: str = ""):
     """Positive outcome rate per period as points with interval bars, and a dashed target rule.
@@ -674,18 +850,22 @@ def outcome_rate_chart(df: pd.DataFrame, title: str, target_pct: float | None, t
 
     d["period"] = d["period"].map(period_text)
     if d["period"].duplicated().any():
-        raise ValueError(f"outcome_rate_chart: period {d.loc[d['period'].duplicated(), 'period'].iloc[0]!r} "
-                         "appears more than once")
+        raise ValueError(
+            f"outcome_rate_chart: period {d.loc[d['period'].duplicated(), 'period'].iloc[0]!r} "
+            "appears more than once"
+        )
     target = _num(target_pct)
     rate = "Positive outcome rate (%)"
-    plot = pd.DataFrame({
-        "Period": d["period"],
-        "Offences": d["offences"].map(lambda v: None if _missing(v) else int(v)),
-        "Positive outcomes": d["positive_outcomes"].map(lambda v: None if _missing(v) else int(v)),
-        rate: d["rate_pct"].map(_round),
-        "Interval low (%)": d["rate_low"].map(_round),
-        "Interval high (%)": d["rate_high"].map(_round),
-    })
+    plot = pd.DataFrame(
+        {
+            "Period": d["period"],
+            "Offences": d["offences"].map(lambda v: None if _missing(v) else int(v)),
+            "Positive outcomes": d["positive_outcomes"].map(lambda v: None if _missing(v) else int(v)),
+            rate: d["rate_pct"].map(_round),
+            "Interval low (%)": d["rate_low"].map(_round),
+            "Interval high (%)": d["rate_high"].map(_round),
+        }
+    )
     plot["Note"] = plot[rate].map(lambda v: "Rate not shown: fewer than 10 offences" if _missing(v) else "")
     order = list(plot["Period"])
     tops = [v for v in list(plot[rate]) + list(plot["Interval high (%)"]) + [target] if v is not None]
@@ -693,46 +873,78 @@ def outcome_rate_chart(df: pd.DataFrame, title: str, target_pct: float | None, t
     y_scale = alt.Scale(domain=[0, max(5.0, top * 1.2)], nice=False)
     x = alt.X("Period:N", sort=order, title="Period", axis=alt.Axis(labelAngle=0, labelOverlap="greedy"))
     y = alt.Y(f"{rate}:Q", title=rate, scale=y_scale)
-    tooltip = [alt.Tooltip("Period:N"), alt.Tooltip("Offences:Q", format=",d"),
-               alt.Tooltip("Positive outcomes:Q", format=",d"), alt.Tooltip(f"{rate}:Q", format=".1f"),
-               alt.Tooltip("Interval low (%):Q", format=".1f"), alt.Tooltip("Interval high (%):Q", format=".1f"),
-               alt.Tooltip("Note:N")]
+    tooltip = [
+        alt.Tooltip("Period:N"),
+        alt.Tooltip("Offences:Q", format=",d"),
+        alt.Tooltip("Positive outcomes:Q", format=",d"),
+        alt.Tooltip(f"{rate}:Q", format=".1f"),
+        alt.Tooltip("Interval low (%):Q", format=".1f"),
+        alt.Tooltip("Interval high (%):Q", format=".1f"),
+        alt.Tooltip("Note:N"),
+    ]
     shown = plot[plot[rate].notna()]
     tname = target_label or (f"Target {target:g}%" if target is not None else "")
     ci = shown[shown["Interval low (%)"].notna() & shown["Interval high (%)"].notna()]
     layers = []
     if len(ci):
         ci_base = alt.Chart(ci)
-        layers.append(ci_base.mark_rule(color=PALETTE["blue"], strokeWidth=2).encode(
-            x=x, y=alt.Y("Interval low (%):Q", scale=y_scale, title=rate), y2="Interval high (%):Q",
-            tooltip=tooltip))
+        layers.append(
+            ci_base.mark_rule(color=PALETTE["blue"], strokeWidth=2).encode(
+                x=x,
+                y=alt.Y("Interval low (%):Q", scale=y_scale, title=rate),
+                y2="Interval high (%):Q",
+                tooltip=tooltip,
+            )
+        )
         for edge in ("Interval low (%)", "Interval high (%)"):
-            layers.append(ci_base.mark_tick(color=PALETTE["blue"], thickness=2, size=14, orient="horizontal")
-                          .encode(x=x, y=alt.Y(f"{edge}:Q", scale=y_scale, title=rate)))
+            layers.append(
+                ci_base.mark_tick(color=PALETTE["blue"], thickness=2, size=14, orient="horizontal").encode(
+                    x=x, y=alt.Y(f"{edge}:Q", scale=y_scale, title=rate)
+                )
+            )
     # the points layer always exists (over every period) so the x axis lists every period
-    layers.append(alt.Chart(plot).mark_point(filled=True, size=110, shape="circle", color=PALETTE["blue"],
-                                             opacity=1, invalid="filter").encode(x=x, y=y, tooltip=tooltip))
-    layers.append(alt.Chart(shown.assign(label=shown[rate].map(_pct))).mark_text(
-        align="left", dx=9, baseline="middle", color=TEXT_COLOUR).encode(x=x, y=y, text="label:N"))
+    layers.append(
+        alt.Chart(plot)
+        .mark_point(filled=True, size=110, shape="circle", color=PALETTE["blue"], opacity=1, invalid="filter")
+        .encode(x=x, y=y, tooltip=tooltip)
+    )
+    layers.append(
+        alt.Chart(shown.assign(label=shown[rate].map(_pct)))
+        .mark_text(align="left", dx=9, baseline="middle", color=TEXT_COLOUR)
+        .encode(x=x, y=y, text="label:N")
+    )
     hidden = plot[plot[rate].isna()]
     if len(hidden):
-        layers.append(alt.Chart(hidden.assign(zero=0, label="<10 offences")).mark_text(
-            baseline="bottom", dy=-4, color=TEXT_COLOUR, fontStyle="italic").encode(
-            x=x, y=alt.Y("zero:Q", scale=y_scale, title=rate), text="label:N", tooltip=tooltip))
+        layers.append(
+            alt.Chart(hidden.assign(zero=0, label="<10 offences"))
+            .mark_text(baseline="bottom", dy=-4, color=TEXT_COLOUR, fontStyle="italic")
+            .encode(x=x, y=alt.Y("zero:Q", scale=y_scale, title=rate), text="label:N", tooltip=tooltip)
+        )
     if target is not None:
         tdf = pd.DataFrame({"target": [target], "Target": [tname]})
-        layers.append(alt.Chart(tdf).mark_rule(color=PALETTE["orange"], strokeDash=[8, 4], strokeWidth=2.5)
-                      .encode(y=alt.Y("target:Q", scale=y_scale, title=rate), tooltip=["Target:N"]))
-        layers.append(alt.Chart(tdf).mark_text(**_right_label(PALETTE["orange"]))
-                      .encode(y=alt.Y("target:Q", scale=y_scale, title=rate), x=alt.value({"expr": "width"}),
-                              text="Target:N"))
+        layers.append(
+            alt.Chart(tdf)
+            .mark_rule(color=PALETTE["orange"], strokeDash=[8, 4], strokeWidth=2.5)
+            .encode(y=alt.Y("target:Q", scale=y_scale, title=rate), tooltip=["Target:N"])
+        )
+        layers.append(
+            alt.Chart(tdf)
+            .mark_text(**_right_label(PALETTE["orange"]))
+            .encode(
+                y=alt.Y("target:Q", scale=y_scale, title=rate),
+                x=alt.value({"expr": "width"}),
+                text="Target:N",
+            )
+        )
     chart = alt.layer(*layers)
 
     sents = [f"{title}, {order[0]} to {order[-1]}." if len(order) > 1 else f"{title}, {order[0]}."]
     if len(shown):
         r = shown.iloc[-1]
-        s = (f"Latest period {r['Period']}: {_pct(r[rate])}, {fmt(r['Positive outcomes'])} positive outcomes "
-             f"from {fmt(r['Offences'])} offences")
+        s = (
+            f"Latest period {r['Period']}: {_pct(r[rate])}, {fmt(r['Positive outcomes'])} positive outcomes "
+            f"from {fmt(r['Offences'])} offences"
+        )
         lo, hi = r["Interval low (%)"], r["Interval high (%)"]
         if not (_missing(lo) or _missing(hi)):
             s += f" (interval {_pct(lo)} to {_pct(hi)})"
@@ -752,8 +964,10 @@ def outcome_rate_chart(df: pd.DataFrame, title: str, target_pct: float | None, t
             s += f"; {_target_phrase(tname, target)}"
         sents.append(s + ".")
     if len(hidden) and len(shown):
-        sents.append(f"{_plural(len(hidden), 'period')} with fewer than 10 offences "
-                     f"{'has' if len(hidden) == 1 else 'have'} no rate shown.")
+        sents.append(
+            f"{_plural(len(hidden), 'period')} with fewer than 10 offences "
+            f"{'has' if len(hidden) == 1 else 'have'} no rate shown."
+        )
     alt_text = " ".join(sents)
     subtitle = "Dots: rate; vertical lines: confidence interval"
     if target is not None:
@@ -767,13 +981,27 @@ def outcome_rate_chart(df: pd.DataFrame, title: str, target_pct: float | None, t
 # 5. target gauge (bullet chart)
 
 _DIRECTIONS = {
-    "lower": "lower", "down": "lower", "lower is better": "lower", "decrease": "lower", "reduce": "lower",
-    "higher": "higher", "up": "higher", "higher is better": "higher", "increase": "higher",
+    "lower": "lower",
+    "down": "lower",
+    "lower is better": "lower",
+    "decrease": "lower",
+    "reduce": "lower",
+    "higher": "higher",
+    "up": "higher",
+    "higher is better": "higher",
+    "increase": "higher",
 }
 
 
-def gauge(baseline: float, latest: float | None, target: float, direction: str, label: str, status: str,
-          path_value: float | None = None):
+def gauge(
+    baseline: float,
+    latest: float | None,
+    target: float,
+    direction: str,
+    label: str,
+    status: str,
+    path_value: float | None = None,
+):
     """A compact horizontal bullet chart: grey range 0..max, a bar for the latest value, markers
     (distinct shapes, in the legend) for baseline, target and where the path to target expects to be
     now. Status is written in the title. ``latest=None`` shows only baseline and target."""
@@ -790,8 +1018,10 @@ def gauge(baseline: float, latest: float | None, target: float, direction: str, 
     path_v = _num(path_value) if latest_v is not None else None
     awaiting = latest_v is None
 
-    markers = [("Baseline", base_v, PALETTE["grey"], _BASELINE_SHAPE),
-               ("Target", target_v, PALETTE["orange"], "diamond")]
+    markers = [
+        ("Baseline", base_v, PALETTE["grey"], _BASELINE_SHAPE),
+        ("Target", target_v, PALETTE["orange"], "diamond"),
+    ]
     if path_v is not None:
         markers.append(("Expected now on the path to target", path_v, PALETTE["purple"], "triangle-down"))
     values = [v for _, v, *_ in markers] + ([latest_v] if latest_v is not None else [])
@@ -810,19 +1040,43 @@ def gauge(baseline: float, latest: float | None, target: float, direction: str, 
     row = alt.Y("row:N", axis=None, title=None)
     tooltip = [alt.Tooltip("What:N"), alt.Tooltip("Value:Q", format=",.1f")]
 
-    rng = alt.Chart(pd.DataFrame({"row": [""], "start": [0.0], "end": [round(top, 2)]})).mark_bar(
-        color=RANGE_FILL, size=34).encode(
-        x=alt.X("start:Q", scale=x_scale, title=value_title), x2="end:Q", y=row)
+    rng = (
+        alt.Chart(pd.DataFrame({"row": [""], "start": [0.0], "end": [round(top, 2)]}))
+        .mark_bar(color=RANGE_FILL, size=34)
+        .encode(x=alt.X("start:Q", scale=x_scale, title=value_title), x2="end:Q", y=row)
+    )
     layers = [rng]
     if not awaiting:
         ldf = pd.DataFrame({"row": [""], "What": ["Latest"], "Value": [round(latest_v, 2)], "zero": [0.0]})
-        layers.append(alt.Chart(ldf).mark_bar(size=14).encode(
-            x=alt.X("zero:Q", scale=x_scale, title=value_title), x2="Value:Q", y=row, color=colour, tooltip=tooltip))
-    mdf = pd.DataFrame({"row": [""] * len(markers), "What": [m[0] for m in markers],
-                        "Value": [round(m[1], 2) for m in markers]})
-    layers.append(alt.Chart(mdf).mark_point(filled=True, size=360, opacity=1, stroke="#ffffff", strokeWidth=1)
-                  .encode(x=alt.X("Value:Q", scale=x_scale, title=value_title), y=row, color=colour,
-                          shape=shape, tooltip=tooltip))
+        layers.append(
+            alt.Chart(ldf)
+            .mark_bar(size=14)
+            .encode(
+                x=alt.X("zero:Q", scale=x_scale, title=value_title),
+                x2="Value:Q",
+                y=row,
+                color=colour,
+                tooltip=tooltip,
+            )
+        )
+    mdf = pd.DataFrame(
+        {
+            "row": [""] * len(markers),
+            "What": [m[0] for m in markers],
+            "Value": [round(m[1], 2) for m in markers],
+        }
+    )
+    layers.append(
+        alt.Chart(mdf)
+        .mark_point(filled=True, size=360, opacity=1, stroke="#ffffff", strokeWidth=1)
+        .encode(
+            x=alt.X("Value:Q", scale=x_scale, title=value_title),
+            y=row,
+            color=colour,
+            shape=shape,
+            tooltip=tooltip,
+        )
+    )
     chart = alt.layer(*layers)
 
     rule = f"{better} is better"
@@ -832,8 +1086,10 @@ def gauge(baseline: float, latest: float | None, target: float, direction: str, 
         subtitle = f"Awaiting data · baseline {fmt(base_v)} · target {fmt(target_v)} ({rule})"
         title_text = f"{label}: awaiting data"
     else:
-        alt_text = (f"{label}: {_plain(status)}. Latest {fmt(latest_v)} against a baseline of {fmt(base_v)} "
-                    f"and a target of {fmt(target_v)} ({rule}).")
+        alt_text = (
+            f"{label}: {_plain(status)}. Latest {fmt(latest_v)} against a baseline of {fmt(base_v)} "
+            f"and a target of {fmt(target_v)} ({rule})."
+        )
         if path_v is not None:
             alt_text += f" The path to the target expects about {fmt(path_v)} by now."
         subtitle = f"Latest {fmt(latest_v)} · baseline {fmt(base_v)} · target {fmt(target_v)} ({rule})"
@@ -862,35 +1118,56 @@ def trajectory_chart(df: pd.DataFrame, title: str, measure_label: str):
     if df.empty:
         raise ValueError("trajectory_chart: no rows to plot")
     name = _cap(measure_label)
-    plot = pd.DataFrame({
-        "Financial year": df["fy"].astype(str),
-        "Months held": df["months"].astype(int),
-        f"{name} recorded": pd.to_numeric(df["recorded"], errors="coerce"),
-        "Expected on the path (same months)": pd.to_numeric(df["expected"], errors="coerce").round(1),
-        "Path, full year": pd.to_numeric(df["full_year"], errors="coerce").round(1),
-    })
+    plot = pd.DataFrame(
+        {
+            "Financial year": df["fy"].astype(str),
+            "Months held": df["months"].astype(int),
+            f"{name} recorded": pd.to_numeric(df["recorded"], errors="coerce"),
+            "Expected on the path (same months)": pd.to_numeric(df["expected"], errors="coerce").round(1),
+            "Path, full year": pd.to_numeric(df["full_year"], errors="coerce").round(1),
+        }
+    )
     rec, exp = f"{name} recorded", "Expected on the path (same months)"
     plot["complete"] = plot["Months held"] == 12
     plot["label"] = ""
     # part years say so on the axis (the bar's value labels would collide with the path's markers)
-    plot["Financial year"] = [fy if c or m == 0 else f"{fy} ({m} months)"
-                              for fy, c, m in zip(plot["Financial year"], plot["complete"], plot["Months held"])]
-    x = alt.X("Financial year:N", sort=None, title="Financial year (April to March)", axis=alt.Axis(labelAngle=0))
+    plot["Financial year"] = [
+        fy if c or m == 0 else f"{fy} ({m} months)"
+        for fy, c, m in zip(plot["Financial year"], plot["complete"], plot["Months held"])
+    ]
+    x = alt.X(
+        "Financial year:N", sort=None, title="Financial year (April to March)", axis=alt.Axis(labelAngle=0)
+    )
     top = float(pd.concat([plot[rec], plot["Path, full year"]]).max(skipna=True)) * 1.15
     y_scale = alt.Scale(domain=[0, top])
     base = alt.Chart(plot)
     bars = base.mark_bar(color=PALETTE["blue"], size=38).encode(
-        x=x, y=alt.Y(f"{rec}:Q", title=name, scale=y_scale),
+        x=x,
+        y=alt.Y(f"{rec}:Q", title=name, scale=y_scale),
         fill=alt.condition("datum.complete", alt.value(PALETTE["blue"]), alt.value(_hatch(PALETTE["blue"]))),
         strokeDash=alt.condition("datum.complete", alt.value([1, 0]), alt.value([4, 3])),
         stroke=alt.value(PALETTE["blue"]),
-        tooltip=["Financial year:N", "Months held:Q", alt.Tooltip(f"{rec}:Q", format=","),
-                 alt.Tooltip(f"{exp}:Q", format=",.1f")])
-    path = base.mark_line(color=PALETTE["orange"], strokeDash=[8, 4], strokeWidth=2.5,
-                          point=alt.OverlayMarkDef(shape="diamond", size=110, color=PALETTE["orange"])).encode(
-        x=x, y=alt.Y(f"{exp}:Q", scale=y_scale),
-        tooltip=["Financial year:N", alt.Tooltip(f"{exp}:Q", format=",.1f"),
-                 alt.Tooltip("Path, full year:Q", format=",.1f")])
+        tooltip=[
+            "Financial year:N",
+            "Months held:Q",
+            alt.Tooltip(f"{rec}:Q", format=","),
+            alt.Tooltip(f"{exp}:Q", format=",.1f"),
+        ],
+    )
+    path = base.mark_line(
+        color=PALETTE["orange"],
+        strokeDash=[8, 4],
+        strokeWidth=2.5,
+        point=alt.OverlayMarkDef(shape="diamond", size=110, color=PALETTE["orange"]),
+    ).encode(
+        x=x,
+        y=alt.Y(f"{exp}:Q", scale=y_scale),
+        tooltip=[
+            "Financial year:N",
+            alt.Tooltip(f"{exp}:Q", format=",.1f"),
+            alt.Tooltip("Path, full year:Q", format=",.1f"),
+        ],
+    )
     chart = alt.layer(bars, path)
     items = []
     for _, r in plot.iterrows():
@@ -899,8 +1176,10 @@ def trajectory_chart(df: pd.DataFrame, title: str, measure_label: str):
         else:
             items.append(f"{r['Financial year']}: {fmt(r[rec])} against {fmt(r[exp])} on the path")
     alt_text = f"{title}. " + "; ".join(items) + "."
-    subtitle = ["Bars: recorded (hatched with dashed outline: year to date)",
-                "Dashed orange line with diamonds: expected on the straight path to the target, same months"]
+    subtitle = [
+        "Bars: recorded (hatched with dashed outline: year to date)",
+        "Dashed orange line with diamonds: expected on the straight path to the target, same months",
+    ]
     table = plot.drop(columns=["complete", "label"]).reset_index(drop=True)
     return _finish(chart, _title(title, subtitle), alt_text, 320), alt_text, table
 
@@ -912,22 +1191,32 @@ def small_trend(df: pd.DataFrame, title: str, measure_label: str):
     if df.empty:
         raise ValueError("small_trend: no months to plot")
     name = _cap(measure_label)
-    plot = pd.DataFrame({"Month": [month_text(m) for m in df["month"]],
-                         "month_ts": [_to_timestamp(m) for m in df["month"]],
-                         name: pd.to_numeric(df["count"], errors="coerce")})
+    plot = pd.DataFrame(
+        {
+            "Month": [month_text(m) for m in df["month"]],
+            "month_ts": [_to_timestamp(m) for m in df["month"]],
+            name: pd.to_numeric(df["count"], errors="coerce"),
+        }
+    )
     base = alt.Chart(plot)
     x = alt.X("month_ts:T", title=None, axis=alt.Axis(format="%b %Y", tickCount=4, labelAngle=0))
     y = alt.Y(f"{name}:Q", title="Offences", axis=alt.Axis(tickCount=3))
-    line = base.mark_line(color=PALETTE["blue"], strokeWidth=2, point=alt.OverlayMarkDef(size=30, color=PALETTE["blue"])
-                          ).encode(x=x, y=y, tooltip=["Month:N", alt.Tooltip(f"{name}:Q", format=",")])
+    line = base.mark_line(
+        color=PALETTE["blue"], strokeWidth=2, point=alt.OverlayMarkDef(size=30, color=PALETTE["blue"])
+    ).encode(x=x, y=y, tooltip=["Month:N", alt.Tooltip(f"{name}:Q", format=",")])
     last = plot.iloc[[-1]].assign(label=lambda d: d[name].map(fmt))
-    label = alt.Chart(last).mark_text(align="left", dx=6, color=TEXT_COLOUR, fontWeight="bold").encode(
-        x="month_ts:T", y=f"{name}:Q", text="label:N")
+    label = (
+        alt.Chart(last)
+        .mark_text(align="left", dx=6, color=TEXT_COLOUR, fontWeight="bold")
+        .encode(x="month_ts:T", y=f"{name}:Q", text="label:N")
+    )
     chart = alt.layer(line, label)
     first, latest = plot.iloc[0], plot.iloc[-1]
     peak = plot.loc[plot[name].idxmax()]
-    alt_text = (f"{title}: {fmt(first[name])} in {first['Month']} and {fmt(latest[name])} in {latest['Month']}; "
-                f"the highest month was {peak['Month']} with {fmt(peak[name])}.")
+    alt_text = (
+        f"{title}: {fmt(first[name])} in {first['Month']} and {fmt(latest[name])} in {latest['Month']}; "
+        f"the highest month was {peak['Month']} with {fmt(peak[name])}."
+    )
     table = plot[["Month", name]].reset_index(drop=True)
     return _finish(chart, _title(title), alt_text, 150), alt_text, table
 
@@ -940,12 +1229,12 @@ MONTHLY_COLUMNS = ("month", "count", "rolling12")
 INTERVAL_COLUMNS = ("group", "n", "k", "rate_pct", "low_pct", "high_pct")
 HEATMAP_COLUMNS = ("weekday", "hour", "count")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-HEAT_LOW, HEAT_HIGH = "#eef4fb", PALETTE["blue"]   # heatmap ends; cells between are mixed in sRGB
+HEAT_LOW, HEAT_HIGH = "#eef4fb", PALETTE["blue"]  # heatmap ends; cells between are mixed in sRGB
 
 
 def _srgb(hex_colour: str) -> tuple[float, ...]:
     h = hex_colour.lstrip("#")
-    return tuple(int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return tuple(int(h[i : i + 2], 16) / 255 for i in (0, 2, 4))
 
 
 def _luminance(rgb: Sequence[float]) -> float:
@@ -987,45 +1276,79 @@ def monthly_with_average(df: pd.DataFrame, title: str, measure_label: str, note_
     d = df.copy()
     d["month"] = d["month"].map(_to_timestamp)
     if d["month"].duplicated().any():
-        raise ValueError(f"monthly_with_average: month {month_text(d.loc[d['month'].duplicated(), 'month'].iloc[0])} "
-                         "appears more than once")
+        raise ValueError(
+            f"monthly_with_average: month {month_text(d.loc[d['month'].duplicated(), 'month'].iloc[0])} "
+            "appears more than once"
+        )
     d = d.sort_values("month").reset_index(drop=True)
     name = _cap(measure_label)
     avg = "12-month average"
-    wide = pd.DataFrame({
-        "Month": d["month"].map(month_text),
-        "month": d["month"],
-        name: d["count"].map(lambda v: _round(v, 2)),
-        avg: d["rolling12"].map(_round),
-    })
+    wide = pd.DataFrame(
+        {
+            "Month": d["month"].map(month_text),
+            "month": d["month"],
+            name: d["count"].map(lambda v: _round(v, 2)),
+            avg: d["rolling12"].map(_round),
+        }
+    )
     if note_col:
         wide["Note"] = d[note_col].map(lambda v: "" if _missing(v) else str(v))
-    series = [(f"Monthly {_lower_first(measure_label)}", name, PALETTE["blue"], [1, 0]),
-              ("12-month rolling average", avg, PALETTE["orange"], [8, 4])]
-    rows = [{"month": m, "series": s, "value": v}
-            for s, col, *_ in series for m, v in zip(wide["month"], wide[col])]
+    series = [
+        (f"Monthly {_lower_first(measure_label)}", name, PALETTE["blue"], [1, 0]),
+        ("12-month rolling average", avg, PALETTE["orange"], [8, 4]),
+    ]
+    rows = [
+        {"month": m, "series": s, "value": v}
+        for s, col, *_ in series
+        for m, v in zip(wide["month"], wide[col])
+    ]
     long = pd.DataFrame(rows)
     long = long[(long["series"] == series[0][0]) | long["value"].notna()]
     present = [s for s in series if (long["series"] == s[0]).any()]
     n = len(d)
     step = next((s for s in (1, 2, 3, 6, 12) if n / s <= 8), 12 * math.ceil(n / 96))
-    x = alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=0, labelOverlap="greedy",
-                                                      tickCount=alt.TimeIntervalStep(interval="month", step=step)))
-    tooltip = [alt.Tooltip("Month:N"), alt.Tooltip(f"{name}:Q", format=",.0f"), alt.Tooltip(f"{avg}:Q", format=",.1f")]
+    x = alt.X(
+        "month:T",
+        title="Month",
+        axis=alt.Axis(
+            format="%b %Y",
+            labelAngle=0,
+            labelOverlap="greedy",
+            tickCount=alt.TimeIntervalStep(interval="month", step=step),
+        ),
+    )
+    tooltip = [
+        alt.Tooltip("Month:N"),
+        alt.Tooltip(f"{name}:Q", format=",.0f"),
+        alt.Tooltip(f"{avg}:Q", format=",.1f"),
+    ]
     if note_col:
         tooltip.append(alt.Tooltip("Note:N"))
-    lines = alt.Chart(long).mark_line(invalid="break-paths-show-domains", strokeWidth=2.5).encode(
-        x=x, y=alt.Y("value:Q", title=name),
-        color=alt.Color("series:N", title="Lines", scale=alt.Scale(domain=[p[0] for p in present],
-                                                                   range=[p[2] for p in present]),
-                        legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=400)),
-        strokeDash=alt.StrokeDash("series:N", title="Lines", scale=alt.Scale(domain=[p[0] for p in present],
-                                                                             range=[p[3] for p in present]),
-                                  legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=2.5,
-                                                    symbolSize=400)),
+    lines = (
+        alt.Chart(long)
+        .mark_line(invalid="break-paths-show-domains", strokeWidth=2.5)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=name),
+            color=alt.Color(
+                "series:N",
+                title="Lines",
+                scale=alt.Scale(domain=[p[0] for p in present], range=[p[2] for p in present]),
+                legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=400),
+            ),
+            strokeDash=alt.StrokeDash(
+                "series:N",
+                title="Lines",
+                scale=alt.Scale(domain=[p[0] for p in present], range=[p[3] for p in present]),
+                legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=400),
+            ),
+        )
     )
-    points = alt.Chart(wide).mark_point(filled=True, size=30, color=PALETTE["blue"], opacity=1,
-                                        invalid="filter").encode(x=x, y=alt.Y(f"{name}:Q"), tooltip=tooltip)
+    points = (
+        alt.Chart(wide)
+        .mark_point(filled=True, size=30, color=PALETTE["blue"], opacity=1, invalid="filter")
+        .encode(x=x, y=alt.Y(f"{name}:Q"), tooltip=tooltip)
+    )
     chart = alt.layer(lines, points)
 
     have = wide[wide[name].notna()]
@@ -1048,8 +1371,15 @@ def monthly_with_average(df: pd.DataFrame, title: str, measure_label: str, note_
     return _finish(chart, _title(title, subtitle), alt_text, 360), alt_text, table
 
 
-def interval_dots(df: pd.DataFrame, title: str, category_label: str, rate_label: str, count_label: str,
-                  overall_pct: float | None = None, overall_label: str = "All searches"):
+def interval_dots(
+    df: pd.DataFrame,
+    title: str,
+    category_label: str,
+    rate_label: str,
+    count_label: str,
+    overall_pct: float | None = None,
+    overall_label: str = "All searches",
+):
     """A rate per group as a dot with its confidence interval as a horizontal bar (ticks at the
     ends), in the order given, each labelled with the rate and n; an optional dashed reference
     rule for the overall rate.
@@ -1062,52 +1392,82 @@ def interval_dots(df: pd.DataFrame, title: str, category_label: str, rate_label:
     d = df.loc[:, list(INTERVAL_COLUMNS)].copy().reset_index(drop=True)
     d["group"] = d["group"].astype(str)
     if d["group"].duplicated().any():
-        raise ValueError(f"interval_dots: group {d.loc[d['group'].duplicated(), 'group'].iloc[0]!r} appears more than once")
+        raise ValueError(
+            f"interval_dots: group {d.loc[d['group'].duplicated(), 'group'].iloc[0]!r} appears more than once"
+        )
     cat = _cap(category_label)
     rate = f"{_cap(rate_label)} (%)"
-    plot = pd.DataFrame({
-        cat: d["group"],
-        "Searches (n)": d["n"].map(lambda v: None if _missing(v) else int(v)),
-        _cap(count_label): d["k"].map(lambda v: None if _missing(v) else int(v)),
-        rate: d["rate_pct"].map(_round),
-        "95% interval low (%)": d["low_pct"].map(_round),
-        "95% interval high (%)": d["high_pct"].map(_round),
-    })
-    plot["label"] = [("no searches" if _missing(r) else f"{_pct(r)} (n = {fmt(n)})")
-                     for r, n in zip(plot[rate], plot["Searches (n)"])]
+    plot = pd.DataFrame(
+        {
+            cat: d["group"],
+            "Searches (n)": d["n"].map(lambda v: None if _missing(v) else int(v)),
+            _cap(count_label): d["k"].map(lambda v: None if _missing(v) else int(v)),
+            rate: d["rate_pct"].map(_round),
+            "95% interval low (%)": d["low_pct"].map(_round),
+            "95% interval high (%)": d["high_pct"].map(_round),
+        }
+    )
+    plot["label"] = [
+        ("no searches" if _missing(r) else f"{_pct(r)} (n = {fmt(n)})")
+        for r, n in zip(plot[rate], plot["Searches (n)"])
+    ]
     order = list(plot[cat])
     overall = _num(overall_pct)
     tops = [v for v in list(plot["95% interval high (%)"]) + [overall] if not _missing(v)]
     top = max(tops) if tops else 10.0
     x_scale = alt.Scale(domain=[0, max(5.0, min(100.0, top * 1.35))], nice=False)
-    y = alt.Y(f"{cat}:N", sort=order, scale=alt.Scale(domain=order), title=cat, axis=alt.Axis(labelLimit=260, ticks=False))
+    y = alt.Y(
+        f"{cat}:N",
+        sort=order,
+        scale=alt.Scale(domain=order),
+        title=cat,
+        axis=alt.Axis(labelLimit=260, ticks=False),
+    )
     x = alt.X(f"{rate}:Q", title=rate, scale=x_scale, axis=alt.Axis(tickCount=8))
-    tooltip = [alt.Tooltip(f"{cat}:N"), alt.Tooltip("Searches (n):Q", format=",d"),
-               alt.Tooltip(f"{_cap(count_label)}:Q", format=",d"), alt.Tooltip(f"{rate}:Q", format=".1f"),
-               alt.Tooltip("95% interval low (%):Q", format=".1f"), alt.Tooltip("95% interval high (%):Q", format=".1f")]
+    tooltip = [
+        alt.Tooltip(f"{cat}:N"),
+        alt.Tooltip("Searches (n):Q", format=",d"),
+        alt.Tooltip(f"{_cap(count_label)}:Q", format=",d"),
+        alt.Tooltip(f"{rate}:Q", format=".1f"),
+        alt.Tooltip("95% interval low (%):Q", format=".1f"),
+        alt.Tooltip("95% interval high (%):Q", format=".1f"),
+    ]
     shown = plot[plot[rate].notna()]
     base = alt.Chart(shown)
     layers = [
         base.mark_rule(color=PALETTE["blue"], strokeWidth=2.5).encode(
-            y=y, x=alt.X("95% interval low (%):Q", scale=x_scale, title=rate), x2="95% interval high (%):Q",
-            tooltip=tooltip),
+            y=y,
+            x=alt.X("95% interval low (%):Q", scale=x_scale, title=rate),
+            x2="95% interval high (%):Q",
+            tooltip=tooltip,
+        ),
         base.mark_tick(color=PALETTE["blue"], thickness=2, size=14, orient="vertical").encode(
-            y=y, x=alt.X("95% interval low (%):Q", scale=x_scale, title=rate)),
+            y=y, x=alt.X("95% interval low (%):Q", scale=x_scale, title=rate)
+        ),
         base.mark_tick(color=PALETTE["blue"], thickness=2, size=14, orient="vertical").encode(
-            y=y, x=alt.X("95% interval high (%):Q", scale=x_scale, title=rate)),
-        alt.Chart(plot).mark_point(filled=True, size=110, shape="circle", color=PALETTE["blue"], opacity=1,
-                                   invalid="filter").encode(x=x, y=y, tooltip=tooltip),
+            y=y, x=alt.X("95% interval high (%):Q", scale=x_scale, title=rate)
+        ),
+        alt.Chart(plot)
+        .mark_point(filled=True, size=110, shape="circle", color=PALETTE["blue"], opacity=1, invalid="filter")
+        .encode(x=x, y=y, tooltip=tooltip),
         base.mark_text(align="left", baseline="middle", dx=10, color=TEXT_COLOUR).encode(
-            y=y, x=alt.X("95% interval high (%):Q", scale=x_scale, title=rate), text="label:N"),
+            y=y, x=alt.X("95% interval high (%):Q", scale=x_scale, title=rate), text="label:N"
+        ),
     ]
     if overall is not None:
         odf = pd.DataFrame({"overall": [overall], "Overall": [f"{overall_label}: {_pct(overall)}"]})
-        layers.append(alt.Chart(odf).mark_rule(color=PALETTE["orange"], strokeDash=[8, 4], strokeWidth=2.5)
-                      .encode(x=alt.X("overall:Q", scale=x_scale, title=rate), tooltip=["Overall:N"]))
+        layers.append(
+            alt.Chart(odf)
+            .mark_rule(color=PALETTE["orange"], strokeDash=[8, 4], strokeWidth=2.5)
+            .encode(x=alt.X("overall:Q", scale=x_scale, title=rate), tooltip=["Overall:N"])
+        )
     chart = alt.layer(*layers)
 
-    items = [f"{r[cat]} {_pct(r[rate])} ({_pct(r['95% interval low (%)'])} to {_pct(r['95% interval high (%)'])}, "
-             f"n = {fmt(r['Searches (n)'])})" for _, r in shown.iterrows()]
+    items = [
+        f"{r[cat]} {_pct(r[rate])} ({_pct(r['95% interval low (%)'])} to {_pct(r['95% interval high (%)'])}, "
+        f"n = {fmt(r['Searches (n)'])})"
+        for _, r in shown.iterrows()
+    ]
     sents = [f"{title}: " + "; ".join(items) + "." if items else f"{title}: no group has any searches."]
     if overall is not None:
         sents.append(f"{overall_label}: {_pct(overall)}.")
@@ -1138,26 +1498,39 @@ def day_hour_heatmap(df: pd.DataFrame, title: str, measure_label: str):
     d = d.set_index(["weekday", "hour"]).reindex(grid).fillna({"count": 0}).reset_index()
     d["count"] = d["count"].astype(int)
     name = _cap(measure_label)
-    plot = pd.DataFrame({
-        "Day": d["weekday"].map(lambda i: WEEKDAYS[int(i) - 1]),
-        "Hour": d["hour"].map(lambda h: f"{int(h):02d}"),
-        "Hours": d["hour"].map(lambda h: f"{int(h):02d}:00 to {int(h):02d}:59"),
-        name: d["count"],
-    })
+    plot = pd.DataFrame(
+        {
+            "Day": d["weekday"].map(lambda i: WEEKDAYS[int(i) - 1]),
+            "Hour": d["hour"].map(lambda h: f"{int(h):02d}"),
+            "Hours": d["hour"].map(lambda h: f"{int(h):02d}:00 to {int(h):02d}:59"),
+            name: d["count"],
+        }
+    )
     top = int(plot[name].max())
     plot["ink"] = [_label_colour(v / top if top else 0.0) for v in plot[name]]
-    x = alt.X("Hour:O", title="Hour of the day (from 00:00 to 23:00)", sort=[f"{h:02d}" for h in range(24)],
-              axis=alt.Axis(labelAngle=0))
+    x = alt.X(
+        "Hour:O",
+        title="Hour of the day (from 00:00 to 23:00)",
+        sort=[f"{h:02d}" for h in range(24)],
+        axis=alt.Axis(labelAngle=0),
+    )
     y = alt.Y("Day:O", title="Day of the week", sort=list(WEEKDAYS))
     tooltip = [alt.Tooltip("Day:N"), alt.Tooltip("Hours:N"), alt.Tooltip(f"{name}:Q", format=",d")]
     base = alt.Chart(plot)
     rect = base.mark_rect(stroke="#ffffff", strokeWidth=1).encode(
-        x=x, y=y, tooltip=tooltip,
-        color=alt.Color(f"{name}:Q", title=name,
-                        scale=alt.Scale(domain=[0, max(top, 1)], range=[HEAT_LOW, HEAT_HIGH], interpolate="rgb"),
-                        legend=alt.Legend(orient="right", gradientLength=160)))
+        x=x,
+        y=y,
+        tooltip=tooltip,
+        color=alt.Color(
+            f"{name}:Q",
+            title=name,
+            scale=alt.Scale(domain=[0, max(top, 1)], range=[HEAT_LOW, HEAT_HIGH], interpolate="rgb"),
+            legend=alt.Legend(orient="right", gradientLength=160),
+        ),
+    )
     text = base.mark_text(baseline="middle").encode(
-        x=x, y=y, text=alt.Text(f"{name}:Q", format=",d"), color=alt.Color("ink:N", scale=None))
+        x=x, y=y, text=alt.Text(f"{name}:Q", format=",d"), color=alt.Color("ink:N", scale=None)
+    )
     # the cells' colour scale (quantitative) and the labels' ink (literal colours) must not be merged:
     # a shared scale fails to render in the browser
     chart = alt.layer(rect, text).resolve_scale(color="independent")
@@ -1168,10 +1541,12 @@ def day_hour_heatmap(df: pd.DataFrame, title: str, measure_label: str):
     by_day = plot.groupby("Day", sort=False)[name].sum()
     by_hour = plot.groupby("Hours", sort=False)[name].sum()
     quiet_hour = by_hour.idxmin()
-    sents = [f"{title}: {fmt(total)} {_lower_first(measure_label)} in 168 day-and-hour cells.",
-             f"Busiest cells: {', '.join(busiest)}.",
-             f"Busiest day {by_day.idxmax()} ({fmt(by_day.max())}), quietest {by_day.idxmin()} ({fmt(by_day.min())}); "
-             f"busiest hour {by_hour.idxmax()} ({fmt(by_hour.max())}), quietest {quiet_hour} ({fmt(by_hour.min())})."]
+    sents = [
+        f"{title}: {fmt(total)} {_lower_first(measure_label)} in 168 day-and-hour cells.",
+        f"Busiest cells: {', '.join(busiest)}.",
+        f"Busiest day {by_day.idxmax()} ({fmt(by_day.max())}), quietest {by_day.idxmin()} ({fmt(by_day.min())}); "
+        f"busiest hour {by_hour.idxmax()} ({fmt(by_hour.max())}), quietest {quiet_hour} ({fmt(by_hour.min())}).",
+    ]
     alt_text = " ".join(sents)
     table = plot.pivot(index="Day", columns="Hour", values=name).reindex(list(WEEKDAYS))
     table.columns = [f"{h}:00" for h in table.columns]
@@ -1194,9 +1569,15 @@ _FUNNEL_STYLE = {  # position -> (colour, shape): shape and words carry the mean
 }
 
 
-def funnel_chart(areas: pd.DataFrame, limits: pd.DataFrame, title: str, area_word: str = "area",
-                 rate_label: str = "Offences per 1,000 residents", highlight: str | None = None,
-                 compact: bool = False):
+def funnel_chart(
+    areas: pd.DataFrame,
+    limits: pd.DataFrame,
+    title: str,
+    area_word: str = "area",
+    rate_label: str = "Offences per 1,000 residents",
+    highlight: str | None = None,
+    compact: bool = False,
+):
     """A funnel plot: each area's rate against its residents, with the centre line (borough rate)
     and the 95% (dashed) and 99.8% (dotted) limits from :func:`csp_data.analysis.funnel.funnel`. Areas
     outside a limit are drawn as triangles or diamonds (not only in another colour) and named.
@@ -1220,71 +1601,136 @@ def funnel_chart(areas: pd.DataFrame, limits: pd.DataFrame, title: str, area_wor
         return list(np.interp(pts["population"], lim["population"], lim[col]))
 
     word = _cap(area_word)
-    table = pd.DataFrame({
-        word: pts["name"].astype(str), "Residents": pts["population"].astype(int),
-        "Offences": pts["count"].astype(int), rate: pts["rate"].map(lambda v: _round(v, 2)),
-        "Expected at the borough rate": pts["expected"].map(lambda v: _round(v, 1)),
-        "95% limits": [f"{fmt(lo, 2)} to {fmt(hi, 2)}" for lo, hi in zip(at("low_95"), at("high_95"))],
-        "99.8% limits": [f"{fmt(lo, 2)} to {fmt(hi, 2)}" for lo, hi in zip(at("low_998"), at("high_998"))],
-        "Position": pts["position"].astype(str),
-    })
+    table = pd.DataFrame(
+        {
+            word: pts["name"].astype(str),
+            "Residents": pts["population"].astype(int),
+            "Offences": pts["count"].astype(int),
+            rate: pts["rate"].map(lambda v: _round(v, 2)),
+            "Expected at the borough rate": pts["expected"].map(lambda v: _round(v, 1)),
+            "95% limits": [f"{fmt(lo, 2)} to {fmt(hi, 2)}" for lo, hi in zip(at("low_95"), at("high_95"))],
+            "99.8% limits": [
+                f"{fmt(lo, 2)} to {fmt(hi, 2)}" for lo, hi in zip(at("low_998"), at("high_998"))
+            ],
+            "Position": pts["position"].astype(str),
+        }
+    )
     plot = table.copy()
     plot["Rate"] = pts["rate"]
     outside = plot["Position"] != "within the 95% limits"
-    named = outside if outside.sum() <= 8 else plot["Position"].str.contains("99.8%")  # a readable number of names
+    named = (
+        outside if outside.sum() <= 8 else plot["Position"].str.contains("99.8%")
+    )  # a readable number of names
     if highlight is not None:
         named = named | (pts["code"] == highlight)
     plot["Label"] = [n if k else "" for n, k in zip(plot[word], named)]
     order = [p for p in _FUNNEL_STYLE if p in set(plot["Position"])]
-    x = alt.X("Residents:Q", title="Residents (Census 2021)", scale=alt.Scale(zero=False, nice=True),
-              axis=alt.Axis(format=",d", tickCount=6))
+    x = alt.X(
+        "Residents:Q",
+        title="Residents (Census 2021)",
+        scale=alt.Scale(zero=False, nice=True),
+        axis=alt.Axis(format=",d", tickCount=6),
+    )
     y_top = max(float(plot["Rate"].max()), float(lim["high_998"].max())) * 1.08
     y_scale = alt.Scale(domain=[0, y_top], nice=False)
     y = alt.Y("Rate:Q", title=rate, scale=y_scale)
-    long = lim.melt(id_vars="population", value_vars=["centre", "low_95", "high_95", "low_998", "high_998"],
-                    var_name="line", value_name="value")
-    names = {"centre": "Borough rate", "low_95": "95% limits", "high_95": "95% limits",
-             "low_998": "99.8% limits", "high_998": "99.8% limits"}
+    long = lim.melt(
+        id_vars="population",
+        value_vars=["centre", "low_95", "high_95", "low_998", "high_998"],
+        var_name="line",
+        value_name="value",
+    )
+    names = {
+        "centre": "Borough rate",
+        "low_95": "95% limits",
+        "high_95": "95% limits",
+        "low_998": "99.8% limits",
+        "high_998": "99.8% limits",
+    }
     long["Limit"] = long["line"].map(names)
     long["side"] = long["line"]
     dash = alt.Scale(domain=["Borough rate", "95% limits", "99.8% limits"], range=[[1, 0], [8, 4], [2, 3]])
-    lines = alt.Chart(long.rename(columns={"population": "Residents", "value": "Rate"})).mark_line(
-        color=AXIS_COLOUR, strokeWidth=1.8, clip=True).encode(
-        x=x, y=alt.Y("Rate:Q", title=rate, scale=y_scale), detail="side:N",
-        strokeDash=alt.StrokeDash("Limit:N", scale=dash,
-                                  legend=alt.Legend(title=None)))
-    tooltip = [alt.Tooltip(f"{word}:N"), alt.Tooltip("Residents:Q", format=",d"), alt.Tooltip("Offences:Q", format=",d"),
-               alt.Tooltip(f"{rate}:Q", format=".2f"), alt.Tooltip("95% limits:N"), alt.Tooltip("99.8% limits:N"),
-               alt.Tooltip("Position:N")]
-    points = alt.Chart(plot).mark_point(filled=True, size=90, opacity=0.9).encode(
-        x=x, y=y, tooltip=tooltip,
-        color=alt.Color("Position:N", scale=alt.Scale(domain=order, range=[_FUNNEL_STYLE[p][0] for p in order]),
-                        legend=alt.Legend(title=None)),
-        shape=alt.Shape("Position:N", scale=alt.Scale(domain=order, range=[_FUNNEL_STYLE[p][1] for p in order]),
-                        legend=alt.Legend(title=None)))
-    labels = alt.Chart(plot[plot["Label"] != ""]).mark_text(align="left", dx=8, dy=-6, color=TEXT_COLOUR).encode(
-        x=x, y=y, text="Label:N")
+    lines = (
+        alt.Chart(long.rename(columns={"population": "Residents", "value": "Rate"}))
+        .mark_line(color=AXIS_COLOUR, strokeWidth=1.8, clip=True)
+        .encode(
+            x=x,
+            y=alt.Y("Rate:Q", title=rate, scale=y_scale),
+            detail="side:N",
+            strokeDash=alt.StrokeDash("Limit:N", scale=dash, legend=alt.Legend(title=None)),
+        )
+    )
+    tooltip = [
+        alt.Tooltip(f"{word}:N"),
+        alt.Tooltip("Residents:Q", format=",d"),
+        alt.Tooltip("Offences:Q", format=",d"),
+        alt.Tooltip(f"{rate}:Q", format=".2f"),
+        alt.Tooltip("95% limits:N"),
+        alt.Tooltip("99.8% limits:N"),
+        alt.Tooltip("Position:N"),
+    ]
+    points = (
+        alt.Chart(plot)
+        .mark_point(filled=True, size=90, opacity=0.9)
+        .encode(
+            x=x,
+            y=y,
+            tooltip=tooltip,
+            color=alt.Color(
+                "Position:N",
+                scale=alt.Scale(domain=order, range=[_FUNNEL_STYLE[p][0] for p in order]),
+                legend=alt.Legend(title=None),
+            ),
+            shape=alt.Shape(
+                "Position:N",
+                scale=alt.Scale(domain=order, range=[_FUNNEL_STYLE[p][1] for p in order]),
+                legend=alt.Legend(title=None),
+            ),
+        )
+    )
+    labels = (
+        alt.Chart(plot[plot["Label"] != ""])
+        .mark_text(align="left", dx=8, dy=-6, color=TEXT_COLOUR)
+        .encode(x=x, y=y, text="Label:N")
+    )
     layers = [lines, points, labels]
     if highlight is not None and (pts["code"] == highlight).any():
-        layers.append(alt.Chart(plot[(pts["code"] == highlight).to_numpy()]).mark_point(
-            filled=False, size=420, strokeWidth=2.5, color=TEXT_COLOUR).encode(x=x, y=y, tooltip=tooltip))
+        layers.append(
+            alt.Chart(plot[(pts["code"] == highlight).to_numpy()])
+            .mark_point(filled=False, size=420, strokeWidth=2.5, color=TEXT_COLOUR)
+            .encode(x=x, y=y, tooltip=tooltip)
+        )
     chart = alt.layer(*layers)
     centre = float(lim["centre"].iloc[0])
     out = plot[plot["Position"] != "within the 95% limits"]
     counts = plot["Position"].value_counts()
     sents = [f"{title}: {len(plot)} {area_word}s, borough rate {fmt(centre, 2)} per 1,000 residents."]
-    sents.append(", ".join(f"{_plural(int(counts[p]), area_word)} {p}" for p in _FUNNEL_STYLE if p in counts) + ".")
+    sents.append(
+        ", ".join(f"{_plural(int(counts[p]), area_word)} {p}" for p in _FUNNEL_STYLE if p in counts) + "."
+    )
     if len(out):
-        sents.append("Outside the 95% limits: " + _listing(
-            [f"{r[word]} {fmt(r['Rate'], 2)} ({r['Position']})" for _, r in out.iterrows()], 6) + ".")
+        sents.append(
+            "Outside the 95% limits: "
+            + _listing([f"{r[word]} {fmt(r['Rate'], 2)} ({r['Position']})" for _, r in out.iterrows()], 6)
+            + "."
+        )
     if highlight is not None and (pts["code"] == highlight).any():
         h = plot[(pts["code"] == highlight).to_numpy()].iloc[0]
         sents.append(f"{h[word]} (ringed): {fmt(h['Rate'], 2)} per 1,000 residents, {h['Position']}.")
     alt_text = " ".join(sents)
-    subtitle = [f"Each point is one {area_word}; solid line: borough rate; dashed: 95% limits; dotted: 99.8% limits",
-                "(allowing for over-dispersion). Triangles and diamonds mark areas outside a limit."]
+    subtitle = [
+        f"Each point is one {area_word}; solid line: borough rate; dashed: 95% limits; dotted: 99.8% limits",
+        "(allowing for over-dispersion). Triangles and diamonds mark areas outside a limit.",
+    ]
     if compact:
-        table = pd.DataFrame({word: table[word], "Rate and position": [
-            f"{r[rate]} per 1,000 ({r['Offences']:,d} offences, {r['Residents']:,d} residents): {r['Position']}; "
-            f"95% limits {r['95% limits']}, 99.8% limits {r['99.8% limits']}" for _, r in table.iterrows()]})
+        table = pd.DataFrame(
+            {
+                word: table[word],
+                "Rate and position": [
+                    f"{r[rate]} per 1,000 ({r['Offences']:,d} offences, {r['Residents']:,d} residents): {r['Position']}; "
+                    f"95% limits {r['95% limits']}, 99.8% limits {r['99.8% limits']}"
+                    for _, r in table.iterrows()
+                ],
+            }
+        )
     return _finish(chart, _title(title, subtitle), alt_text, 380), alt_text, table

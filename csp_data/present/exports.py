@@ -51,7 +51,7 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
 # that names a data URL is refused before conversion, and vl-convert is given no allowed base URL
 # either, so nothing is ever fetched. Text is laid out with the machine's own fonts.
 
-EXPORT_WIDTH = 720       # px: what a chart drawn "as wide as its container" gets in a file
+EXPORT_WIDTH = 720  # px: what a chart drawn "as wide as its container" gets in a file
 MAX_SCALE = 8
 
 
@@ -64,10 +64,14 @@ def ensure_chart(chart):
     import altair as alt
 
     if isinstance(chart, tuple) and chart and isinstance(chart[0], alt.TopLevelMixin):
-        raise ChartExportError("pass the chart itself, not the (chart, alt_text, table) tuple a "
-                               "csp_data.present.charts builder returns")
+        raise ChartExportError(
+            "pass the chart itself, not the (chart, alt_text, table) tuple a "
+            "csp_data.present.charts builder returns"
+        )
     if not isinstance(chart, alt.TopLevelMixin):
-        raise ChartExportError(f"expected an Altair chart (alt.Chart, alt.LayerChart, ...), got {type(chart).__name__}")
+        raise ChartExportError(
+            f"expected an Altair chart (alt.Chart, alt.LayerChart, ...), got {type(chart).__name__}"
+        )
     return chart
 
 
@@ -99,8 +103,16 @@ def _data_urls(node, key: str | None = None):
 def _fixed_width(node, width: int):
     """``width: "container"`` means nothing outside a web page: give such a view ``width`` pixels."""
     if isinstance(node, dict):
-        return {k: (width if k == "width" and v == "container" else
-                    v if k in ("datasets", "data") else _fixed_width(v, width)) for k, v in node.items()}
+        return {
+            k: (
+                width
+                if k == "width" and v == "container"
+                else v
+                if k in ("datasets", "data")
+                else _fixed_width(v, width)
+            )
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_fixed_width(v, width) for v in node]
     return node

@@ -53,7 +53,7 @@ def md_link(text: object, href: str) -> str:
 
 def link_text(cell: str) -> str:
     """The visible text of an :func:`md_link` cell (escapes removed)."""
-    text = str(cell)[1:str(cell).rindex("](")]
+    text = str(cell)[1 : str(cell).rindex("](")]
     return re.sub(r"\\(.)", r"\1", text).replace(WORD_JOINER, "")
 
 
@@ -73,7 +73,9 @@ def month(value) -> str:
     return str(value)
 
 
-def display_frame(df: pd.DataFrame, month_cols: tuple[str, ...] = (), link_cols: tuple[str, ...] = ()) -> pd.DataFrame:
+def display_frame(
+    df: pd.DataFrame, month_cols: tuple[str, ...] = (), link_cols: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """A copy for an HTML table: dates as months (named ``month_cols`` and any datetime
     column), whole numbers with thousands separators, text shown literally (:func:`md_plain`: no
     Markdown, no live link), missing as blank.
@@ -94,8 +96,14 @@ def display_frame(df: pd.DataFrame, month_cols: tuple[str, ...] = (), link_cols:
         elif pd.api.types.is_integer_dtype(s):
             out[col] = s.map(lambda v: "" if pd.isna(v) else f"{int(v):,d}")
         elif pd.api.types.is_float_dtype(s):
-            out[col] = s.map(lambda v: "" if pd.isna(v) else (f"{int(v):,d}" if float(v).is_integer() else f"{v:,.2f}"))
+            out[col] = s.map(
+                lambda v: "" if pd.isna(v) else (f"{int(v):,d}" if float(v).is_integer() else f"{v:,.2f}")
+            )
         else:
-            out[col] = s.map(lambda v: "" if v is None or (not isinstance(v, (list, tuple)) and pd.isna(v)) else md_plain(v))
+            out[col] = s.map(
+                lambda v: (
+                    "" if v is None or (not isinstance(v, (list, tuple)) and pd.isna(v)) else md_plain(v)
+                )
+            )
     out.columns = [md_escape(c) for c in df.columns]
     return out.reset_index(drop=True)

@@ -10,27 +10,47 @@ value is ever interpreted as markup.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
-
-import json
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pydeck as pdk
 
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
 from csp_data.warehouse import geo, manifest
-from csp_data.config import Settings, settings as get_settings
 
 # Sequential: light yellow to dark purple (colour-blind safe, viridis-like, 7 steps).
-SEQUENTIAL = [(253, 231, 37), (170, 220, 50), (94, 201, 98), (33, 145, 140), (44, 114, 142), (59, 82, 139), (68, 1, 84)]
+SEQUENTIAL = [
+    (253, 231, 37),
+    (170, 220, 50),
+    (94, 201, 98),
+    (33, 145, 140),
+    (44, 114, 142),
+    (59, 82, 139),
+    (68, 1, 84),
+]
 # Diverging for change: blue (fall) - light grey - red (rise).
-DIVERGING = [(33, 102, 172), (103, 169, 207), (209, 229, 240), (240, 240, 240), (253, 219, 199), (239, 138, 98), (178, 24, 43)]
+DIVERGING = [
+    (33, 102, 172),
+    (103, 169, 207),
+    (209, 229, 240),
+    (240, 240, 240),
+    (253, 219, 199),
+    (239, 138, 98),
+    (178, 24, 43),
+]
 HOTSPOT_COLOURS = {
-    "hot spot 99%": (165, 0, 38), "hot spot 95%": (215, 48, 39), "hot spot 90%": (244, 109, 67),
+    "hot spot 99%": (165, 0, 38),
+    "hot spot 95%": (215, 48, 39),
+    "hot spot 90%": (244, 109, 67),
     "not significant": (235, 235, 235),
-    "cold spot 90%": (116, 173, 209), "cold spot 95%": (69, 117, 180), "cold spot 99%": (49, 54, 149),
+    "cold spot 90%": (116, 173, 209),
+    "cold spot 95%": (69, 117, 180),
+    "cold spot 99%": (49, 54, 149),
 }
 OUTLINE = (40, 40, 40)
 FILL_ALPHA = 190
@@ -42,8 +62,12 @@ FILL_ALPHA = 190
 # itself (static/offline-map-style.json, via server.enableStaticServing): a plain background with
 # no sources, so nothing else is fetched.
 OFFLINE_STYLE_URL = "/app/static/offline-map-style.json"
-OFFLINE_STYLE = {"version": 8, "name": "offline", "sources": {},
-                 "layers": [{"id": "background", "type": "background", "paint": {"background-color": "#ffffff"}}]}
+OFFLINE_STYLE = {
+    "version": 8,
+    "name": "offline",
+    "sources": {},
+    "layers": [{"id": "background", "type": "background", "paint": {"background-color": "#ffffff"}}],
+}
 
 
 class CompactDeck(pdk.Deck):
@@ -131,8 +155,13 @@ def feature_collection(gdf: gpd.GeoDataFrame, props: list[str]) -> dict:
     feats = []
     for row, geom in zip(gdf[props].to_dict("records"), gdf.geometry):
         gj = geom.__geo_interface__
-        feats.append({"type": "Feature", "properties": {k: _plain(v) for k, v in row.items()},
-                      "geometry": {"type": gj["type"], "coordinates": _round_coords(gj["coordinates"])}})
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {k: _plain(v) for k, v in row.items()},
+                "geometry": {"type": gj["type"], "coordinates": _round_coords(gj["coordinates"])},
+            }
+        )
     return {"type": "FeatureCollection", "features": feats}
 
 
@@ -151,18 +180,30 @@ def _plain(v):
 @dataclass(frozen=True)
 class MapSpec:
     deck: pdk.Deck
-    legend: pd.DataFrame      # colour swatch description: class / range and what it means
-    payload_bytes: int        # size of the deck JSON, to keep the page light
+    legend: pd.DataFrame  # colour swatch description: class / range and what it means
+    payload_bytes: int  # size of the deck JSON, to keep the page light
 
 
 def _view(gdf: gpd.GeoDataFrame, zoom: float = 12.4) -> pdk.ViewState:
     minx, miny, maxx, maxy = gdf.total_bounds
-    return pdk.ViewState(latitude=(miny + maxy) / 2, longitude=(minx + maxx) / 2, zoom=zoom, pitch=0, bearing=0)
+    return pdk.ViewState(
+        latitude=(miny + maxy) / 2, longitude=(minx + maxx) / 2, zoom=zoom, pitch=0, bearing=0
+    )
 
 
-def choropleth(gdf: gpd.GeoDataFrame, value_col: str, tooltip: str, *, label_col: str | None = None,
-               diverging: bool = False, class_col: str | None = None, class_label_col: str | None = None,
-               outline: gpd.GeoDataFrame | None = None, zoom: float = 12.4, height: int = 560) -> MapSpec:
+def choropleth(
+    gdf: gpd.GeoDataFrame,
+    value_col: str,
+    tooltip: str,
+    *,
+    label_col: str | None = None,
+    diverging: bool = False,
+    class_col: str | None = None,
+    class_label_col: str | None = None,
+    outline: gpd.GeoDataFrame | None = None,
+    zoom: float = 12.4,
+    height: int = 560,
+) -> MapSpec:
     """Areas filled by ``value_col`` (or by hot-spot class when ``class_col`` is given).
 
     ``tooltip`` is a pydeck text template using feature properties, e.g. "{name}\\n{count} offences".
@@ -177,19 +218,43 @@ def choropleth(gdf: gpd.GeoDataFrame, value_col: str, tooltip: str, *, label_col
     g = gdf.copy()
     if class_col:
         g["fill"] = [[*HOTSPOT_COLOURS.get(k, (200, 200, 200)), FILL_ALPHA] for k in g[class_col]]
-        legend = pd.DataFrame({"Class": list(HOTSPOT_COLOURS),
-                               "Shown on the map": ["colour and the label " + _short(k) if _short(k) else "colour only (pale)"
-                                                    for k in HOTSPOT_COLOURS]})
+        legend = pd.DataFrame(
+            {
+                "Class": list(HOTSPOT_COLOURS),
+                "Shown on the map": [
+                    "colour and the label " + _short(k) if _short(k) else "colour only (pale)"
+                    for k in HOTSPOT_COLOURS
+                ],
+            }
+        )
     else:
         g["fill"] = _ramp(g[value_col], DIVERGING if diverging else SEQUENTIAL, diverging)
         v = pd.to_numeric(g[value_col], errors="coerce")
-        legend = pd.DataFrame({"Colour": ["palest", "darkest"] if not diverging else ["blue", "red"],
-                               "Means": ([f"lowest ({v.min():,.1f})", f"highest ({v.max():,.1f})"] if not diverging
-                                         else [f"largest fall ({v.min():,.0f})", f"largest rise ({v.max():,.0f})"])})
+        legend = pd.DataFrame(
+            {
+                "Colour": ["palest", "darkest"] if not diverging else ["blue", "red"],
+                "Means": (
+                    [f"lowest ({v.min():,.1f})", f"highest ({v.max():,.1f})"]
+                    if not diverging
+                    else [f"largest fall ({v.min():,.0f})", f"largest rise ({v.max():,.0f})"]
+                ),
+            }
+        )
     props = [c for c in g.columns if c not in ("geometry",)]
     fc = feature_collection(g, props)
-    layers = [pdk.Layer("GeoJsonLayer", fc, id="areas", pickable=True, stroked=True, filled=True,
-                        get_fill_color="properties.fill", get_line_color=list(OUTLINE), line_width_min_pixels=1)]
+    layers = [
+        pdk.Layer(
+            "GeoJsonLayer",
+            fc,
+            id="areas",
+            pickable=True,
+            stroked=True,
+            filled=True,
+            get_fill_color="properties.fill",
+            get_line_color=list(OUTLINE),
+            line_width_min_pixels=1,
+        )
+    ]
     texts = []
     if label_col or class_label_col:
         pts = g.to_crs(27700).representative_point().to_crs(4326)
@@ -203,15 +268,43 @@ def choropleth(gdf: gpd.GeoDataFrame, value_col: str, tooltip: str, *, label_col
                 texts.append({"position": [round(p.x, 5), round(p.y, 5)], "text": "\n".join(words)})
     if outline is not None and not outline.empty:
         ofc = feature_collection(outline, [c for c in outline.columns if c != "geometry"])
-        layers.append(pdk.Layer("GeoJsonLayer", ofc, id="outline", pickable=False, stroked=True, filled=False,
-                                get_line_color=[0, 0, 0], line_width_min_pixels=2.5))
+        layers.append(
+            pdk.Layer(
+                "GeoJsonLayer",
+                ofc,
+                id="outline",
+                pickable=False,
+                stroked=True,
+                filled=False,
+                get_line_color=[0, 0, 0],
+                line_width_min_pixels=2.5,
+            )
+        )
     if texts:
-        layers.append(pdk.Layer("TextLayer", texts, id="labels", get_position="position", get_text="text",
-                                get_size=13, get_color=[0, 0, 0], get_text_anchor="'middle'",
-                                get_alignment_baseline="'center'", background=True,
-                                get_background_color=[255, 255, 255, 220], font_weight=700))
-    deck = CompactDeck(layers=layers, initial_view_state=_view(g, zoom), map_provider=None, map_style=None,
-                    tooltip={"text": tooltip}, height=height)
+        layers.append(
+            pdk.Layer(
+                "TextLayer",
+                texts,
+                id="labels",
+                get_position="position",
+                get_text="text",
+                get_size=13,
+                get_color=[0, 0, 0],
+                get_text_anchor="'middle'",
+                get_alignment_baseline="'center'",
+                background=True,
+                get_background_color=[255, 255, 255, 220],
+                font_weight=700,
+            )
+        )
+    deck = CompactDeck(
+        layers=layers,
+        initial_view_state=_view(g, zoom),
+        map_provider=None,
+        map_style=None,
+        tooltip={"text": tooltip},
+        height=height,
+    )
     return MapSpec(deck, legend, len(deck.to_json()))
 
 
@@ -228,8 +321,13 @@ def class_label(klass: str) -> str:
     return _short(klass)
 
 
-def hexbins(points: pd.DataFrame, outline: gpd.GeoDataFrame | None = None, radius_m: int = 150,
-            show_points: bool = False, height: int = 560) -> MapSpec:
+def hexbins(
+    points: pd.DataFrame,
+    outline: gpd.GeoDataFrame | None = None,
+    radius_m: int = 150,
+    show_points: bool = False,
+    height: int = 560,
+) -> MapSpec:
     """Hex-binned density of point records (longitude, latitude), optionally with the points.
 
     Points are police.uk snap points (anonymised locations), so many records share a point.
@@ -238,19 +336,55 @@ def hexbins(points: pd.DataFrame, outline: gpd.GeoDataFrame | None = None, radiu
     if pts.empty:
         raise MapError("no located records to draw")
     data = [[round(float(x), 5), round(float(y), 5)] for x, y in zip(pts["longitude"], pts["latitude"])]
-    layers = [pdk.Layer("HexagonLayer", [{"p": d} for d in data], id="hexes", get_position="p", radius=radius_m,
-                        extruded=False, pickable=True, coverage=0.95, opacity=0.75,
-                        color_range=[list(c) for c in SEQUENTIAL[:6]])]
+    layers = [
+        pdk.Layer(
+            "HexagonLayer",
+            [{"p": d} for d in data],
+            id="hexes",
+            get_position="p",
+            radius=radius_m,
+            extruded=False,
+            pickable=True,
+            coverage=0.95,
+            opacity=0.75,
+            color_range=[list(c) for c in SEQUENTIAL[:6]],
+        )
+    ]
     if show_points:
-        layers.append(pdk.Layer("ScatterplotLayer", [{"p": d} for d in data], id="points", get_position="p",
-                                get_radius=12, radius_min_pixels=2, get_fill_color=[0, 0, 0, 160]))
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                [{"p": d} for d in data],
+                id="points",
+                get_position="p",
+                get_radius=12,
+                radius_min_pixels=2,
+                get_fill_color=[0, 0, 0, 160],
+            )
+        )
     if outline is not None and not outline.empty:
         ofc = feature_collection(outline, [c for c in outline.columns if c != "geometry"])
-        layers.append(pdk.Layer("GeoJsonLayer", ofc, id="outline", pickable=False, stroked=True, filled=False,
-                                get_line_color=[0, 0, 0], line_width_min_pixels=2))
+        layers.append(
+            pdk.Layer(
+                "GeoJsonLayer",
+                ofc,
+                id="outline",
+                pickable=False,
+                stroked=True,
+                filled=False,
+                get_line_color=[0, 0, 0],
+                line_width_min_pixels=2,
+            )
+        )
     lon, lat = pts["longitude"].astype(float), pts["latitude"].astype(float)
     view = pdk.ViewState(latitude=float(lat.median()), longitude=float(lon.median()), zoom=12.4)
-    deck = CompactDeck(layers=layers, initial_view_state=view, map_provider=None, map_style=None,
-                    tooltip={"text": "{elevationValue} records in this hexagon"}, height=height)
+    deck = CompactDeck(
+        layers=layers,
+        initial_view_state=view,
+        map_provider=None,
+        map_style=None,
+        tooltip={"text": "{elevationValue} records in this hexagon"},
+        height=height,
+    )
     legend = pd.DataFrame({"Colour": ["palest", "darkest"], "Means": ["fewest records", "most records"]})
     return MapSpec(deck, legend, len(deck.to_json()))

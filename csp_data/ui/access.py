@@ -28,16 +28,26 @@ from pathlib import Path
 
 import streamlit as st
 
-from csp_data.config.access import (ROLE_WORDS, AccessConfigError, RoleMap, SecretsStatus, Viewer, allows, classify_secrets,
-                      secrets_status)
 from csp_data.config import settings
-from csp_data.present.formatting import md_plain as md_escape   # data and addresses: literal, never a link
+from csp_data.config.access import (
+    ROLE_WORDS,
+    AccessConfigError,
+    RoleMap,
+    SecretsStatus,
+    Viewer,
+    allows,
+    classify_secrets,
+    secrets_status,
+)
+from csp_data.present.formatting import md_plain as md_escape  # data and addresses: literal, never a link
 
 _LOG = logging.getLogger("csp_data.config.access")
 
-LOCAL_BANNER = ("**Local mode: no sign-in.** Every internal page is open to anyone who can reach this "
-                "address. It serves this computer only (127.0.0.1); do not publish it. To share it, "
-                "configure sign-in (see `.streamlit/secrets.toml.example` and the README).")
+LOCAL_BANNER = (
+    "**Local mode: no sign-in.** Every internal page is open to anyone who can reach this "
+    "address. It serves this computer only (127.0.0.1); do not publish it. To share it, "
+    "configure sign-in (see `.streamlit/secrets.toml.example` and the README)."
+)
 
 
 LOCAL_NOTICE = "⚠ Local mode, no sign-in: do not publish"
@@ -66,7 +76,7 @@ def status() -> SecretsStatus:
         try:
             if st.secrets.load_if_toml_exists():
                 s = classify_secrets(st.secrets.to_dict(), "the app's secrets")
-        except Exception as exc:  # noqa: BLE001 - e.g. a permission error: closed, never local
+        except Exception as exc:
             s = SecretsStatus("closed", f"the secrets cannot be read ({type(exc).__name__})", found=True)
     if s.closed and (s.cause, s.detail) not in _logged:
         _logged.add((s.cause, s.detail))
@@ -105,7 +115,7 @@ def role_map() -> RoleMap:
 def _user() -> dict:
     try:
         return dict(st.user.to_dict())
-    except Exception:  # noqa: BLE001 - no user information in this context
+    except Exception:
         return {}
 
 
@@ -117,7 +127,7 @@ def viewer() -> Viewer:
     if s.mode == "local":
         return Viewer(mode="local", role="admin", name="local user")
     if s.mode != "oidc" or s.roles is None:
-        return Viewer(mode="closed", role="public")     # fail closed: nobody has a role, nobody signs in
+        return Viewer(mode="closed", role="public")  # fail closed: nobody has a role, nobody signs in
     user = _user()
     if not user.get("is_logged_in"):
         return Viewer(mode="oidc", role="public")
@@ -134,9 +144,12 @@ def require(role: str) -> Viewer:
         return v
     if v.mode == "closed":
         st.title(CLOSED_TITLE)
-        st.error("The dashboard's sign-in settings are wrong, so every internal page is closed until the "
-                 "dashboard administrator fixes them. For the administrator: " + closed_cause()
-                 + ". See the README, 'Sign-in, roles and local mode'.")
+        st.error(
+            "The dashboard's sign-in settings are wrong, so every internal page is closed until the "
+            "dashboard administrator fixes them. For the administrator: "
+            + closed_cause()
+            + ". See the README, 'Sign-in, roles and local mode'."
+        )
         st.stop()
     st.title("This page is for partnership staff")
     if v.mode == "public":
@@ -147,8 +160,10 @@ def require(role: str) -> Viewer:
     else:
         try:
             role_map()
-            why = (f"Your account ({md_escape(v.email)}) has {v.role} access ({ROLE_WORDS[v.role]}); this page needs "
-                   f"{role} access. Ask the partnership's dashboard administrator to add you.")
+            why = (
+                f"Your account ({md_escape(v.email)}) has {v.role} access ({ROLE_WORDS[v.role]}); this page needs "
+                f"{role} access. Ask the partnership's dashboard administrator to add you."
+            )
         except AccessConfigError as exc:
             why = f"The access settings cannot be read ({md_escape(exc)}), so no account has staff access until they are fixed."
         st.error(why)
@@ -182,8 +197,10 @@ def sidebar_account(v: Viewer, banner: bool = True) -> None:
         return
     with st.sidebar:
         if v.signed_in:
-            st.markdown(f"Signed in as **{md_escape(v.name or v.email)}**  \n{v.role.capitalize()} access: "
-                        f"{ROLE_WORDS[v.role]}.")
+            st.markdown(
+                f"Signed in as **{md_escape(v.name or v.email)}**  \n{v.role.capitalize()} access: "
+                f"{ROLE_WORDS[v.role]}."
+            )
             st.button("Sign out", on_click=st.logout, key="sidebar_sign_out")
         else:
             st.markdown("**Partnership staff**")
@@ -221,4 +238,8 @@ def locked_title(spec, v: Viewer) -> str:
     """The menu entry of a page the viewer may not open: its title and what it takes."""
     if v.mode == "closed":
         return f"{spec.title} (closed)"
-    return f"{spec.title} (sign in)" if v.mode == "oidc" and not v.signed_in else f"{spec.title} ({spec.role} only)"
+    return (
+        f"{spec.title} (sign in)"
+        if v.mode == "oidc" and not v.signed_in
+        else f"{spec.title} ({spec.role} only)"
+    )

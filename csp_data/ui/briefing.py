@@ -26,8 +26,8 @@ def briefing_button(period: str | None = None) -> None:
     """A button that builds the briefing pack for ``period`` (YYYY-MM; default the latest month with
     data) when pressed and downloads it as one HTML file. In public mode, or for a month the data do
     not cover, it says why instead."""
-    from csp_data.present import briefing
     from csp_data.config import settings
+    from csp_data.present import briefing
 
     cfg = settings()
     if cfg.mode == "public":
@@ -39,7 +39,12 @@ def briefing_button(period: str | None = None) -> None:
         st.warning(f"No briefing pack: {exc}.")
         return
     stem = f"csp-briefing-{month:%Y-%m}"
-    _button(f"Download the briefing pack for {month:%B %Y} (HTML)", lambda: briefing.build(month, cfg).encode("utf-8"),
-            stem, "html", "text/html",
-            "One printable file: scorecard, targets, hot spots, TTCG exceptions and sources. "
-            "It takes a few seconds to make after you press the button.")
+    _button(
+        f"Download the briefing pack for {month:%B %Y} (HTML)",
+        lambda: briefing.build(month, cfg).encode("utf-8"),
+        stem,
+        "html",
+        "text/html",
+        "One printable file: scorecard, targets, hot spots, TTCG exceptions and sources. "
+        "It takes a few seconds to make after you press the button.",
+    )

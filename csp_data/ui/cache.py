@@ -12,12 +12,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from csp_data.config import access
-
-from csp_data.warehouse import build, sql
-
 from csp_data.analysis import scorecard
-from csp_data.config import settings
+from csp_data.config import access, settings
+from csp_data.warehouse import build, sql
 
 
 def warehouse_key() -> str:
@@ -71,7 +68,8 @@ def borough_scorecard() -> list:
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _london(key: str) -> dict:
     from csp_data.analysis import london
-    return {r.measure.id: london.for_score_row(r) for r in _scorecard(key)}   # the tiles' own rows, cached
+
+    return {r.measure.id: london.for_score_row(r) for r in _scorecard(key)}  # the tiles' own rows, cached
 
 
 def london_comparisons() -> dict:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from csp_data.analysis.scorecard import ScoreRow, fmt_change, ordinal
 from csp_data.present.formatting import display_frame, link_text, md_plain
 from csp_data.ui.downloads import table_download
-from csp_data.analysis.scorecard import ScoreRow, fmt_change, ordinal
 
 
 def plain(text: object) -> str:
@@ -48,10 +48,14 @@ def score_tile(row: ScoreRow) -> None:
         )
         travel = c.travel(m.lower_is_better)
         st.markdown(f"{c.symbol} **{c.verdict}** · {travel}")
-        st.caption(c.test_words[:1].upper() + c.test_words[1:] + (" · small numbers" if c.small_numbers else ""))
+        st.caption(
+            c.test_words[:1].upper() + c.test_words[1:] + (" · small numbers" if c.small_numbers else "")
+        )
         if row.fy:
-            st.caption(f"{row.fy_label} to date ({row.fytd.label}): {row.fy.current:,d} vs {row.fy.previous:,d} "
-                       f"({fmt_change(row.fy)}) — {row.fy.symbol} {row.fy.verdict}")
+            st.caption(
+                f"{row.fy_label} to date ({row.fytd.label}): {row.fy.current:,d} vs {row.fy.previous:,d} "
+                f"({fmt_change(row.fy)}) — {row.fy.symbol} {row.fy.verdict}"
+            )
         _london_lines(row)
         if m.short_definition:
             st.caption(f"Definition: {m.short_definition}")
@@ -73,8 +77,13 @@ def _london_lines(row: ScoreRow) -> None:
         st.caption(tile_text(lon.get("fy"), "year to date"))
 
 
-def plain_table(df: pd.DataFrame, caption: str | None = None, month_cols: tuple[str, ...] = (),
-                link_cols: tuple[str, ...] = (), download: str | None = "") -> None:
+def plain_table(
+    df: pd.DataFrame,
+    caption: str | None = None,
+    month_cols: tuple[str, ...] = (),
+    link_cols: tuple[str, ...] = (),
+    download: str | None = "",
+) -> None:
     """A real HTML table (st.table), readable by screen readers, unlike canvas-drawn dataframes.
     Cells are formatted and Markdown-escaped first (st.table renders Markdown in text cells);
     ``link_cols`` hold :func:`csp_data.present.formatting.md_link` cells, kept as links. A link in a wide
@@ -90,6 +99,6 @@ def plain_table(df: pd.DataFrame, caption: str | None = None, month_cols: tuple[
     if download is not None and len(df):
         stem = download or " ".join((caption or " ".join(map(str, df.columns))).split()[:8])
         plain = df.copy()
-        for col in link_cols:   # the link's text, not its Markdown
+        for col in link_cols:  # the link's text, not its Markdown
             plain[col] = plain[col].map(link_text)
         table_download(plain, stem)

@@ -26,7 +26,9 @@ def slug(stem: str) -> str:
     """'Robbery: per month / 2025–26' -> 'robbery-per-month-2025-26'. Never empty ('download')."""
     # accents dropped (é -> e); every other character that is not an ASCII letter or digit,
     # dashes and path separators included, becomes a hyphen
-    folded = "".join("" if unicodedata.combining(ch) else ch for ch in unicodedata.normalize("NFKD", str(stem)))
+    folded = "".join(
+        "" if unicodedata.combining(ch) else ch for ch in unicodedata.normalize("NFKD", str(stem))
+    )
     text = re.sub(r"[^A-Za-z0-9]+", "-", folded).strip("-").lower()
     return text[:MAX_SLUG].strip("-") or "download"
 
@@ -43,9 +45,17 @@ def key_for(stem: str, kind: str) -> str:
 
 
 def _button(label: str, data, stem: str, ext: str, mime: str, help: str, key: str | None = None):
-    return st.download_button(label, data=data, file_name=file_name(stem, ext), mime=mime,
-                              key=key or key_for(stem, ext), help=help, on_click="ignore", type="secondary",
-                              width="content")
+    return st.download_button(
+        label,
+        data=data,
+        file_name=file_name(stem, ext),
+        mime=mime,
+        key=key or key_for(stem, ext),
+        help=help,
+        on_click="ignore",
+        type="secondary",
+        width="content",
+    )
 
 
 def chart_downloads(chart, stem: str, table: pd.DataFrame | None = None) -> None:
@@ -55,13 +65,31 @@ def chart_downloads(chart, stem: str, table: pd.DataFrame | None = None) -> None
     exports.ensure_chart(chart)
     snapshot = table.copy() if table is not None else None
     with st.container(horizontal=True, gap="small"):
-        _button("Download PNG", lambda: exports.chart_png(chart), stem, "png", "image/png",
-                "The chart as a PNG image (made when you press the button)")
-        _button("Download SVG", lambda: exports.chart_svg(chart), stem, "svg", "image/svg+xml",
-                "The chart as an SVG image, sharp at any size (made when you press the button)")
+        _button(
+            "Download PNG",
+            lambda: exports.chart_png(chart),
+            stem,
+            "png",
+            "image/png",
+            "The chart as a PNG image (made when you press the button)",
+        )
+        _button(
+            "Download SVG",
+            lambda: exports.chart_svg(chart),
+            stem,
+            "svg",
+            "image/svg+xml",
+            "The chart as an SVG image, sharp at any size (made when you press the button)",
+        )
         if snapshot is not None:
-            _button("Download CSV", lambda: exports.csv_bytes(snapshot), stem, "csv", "text/csv",
-                    "The chart's figures as a CSV table")
+            _button(
+                "Download CSV",
+                lambda: exports.csv_bytes(snapshot),
+                stem,
+                "csv",
+                "text/csv",
+                "The chart's figures as a CSV table",
+            )
 
 
 def table_download(df: pd.DataFrame, stem: str, label: str = "Download CSV") -> None:
@@ -72,5 +100,12 @@ def table_download(df: pd.DataFrame, stem: str, label: str = "Download CSV") -> 
         raise TypeError(f"table_download needs a pandas DataFrame, got {type(df).__name__}")
     snapshot = df.copy()
     shape = hashlib.sha1(repr((list(map(str, df.columns)), df.shape)).encode("utf-8")).hexdigest()[:6]
-    _button(label, lambda: exports.csv_bytes(snapshot), stem, "csv", "text/csv", "The table as a CSV file",
-            key=key_for(stem, f"csv-{shape}"))
+    _button(
+        label,
+        lambda: exports.csv_bytes(snapshot),
+        stem,
+        "csv",
+        "text/csv",
+        "The table as a CSV file",
+        key=key_for(stem, f"csv-{shape}"),
+    )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from csp_data.warehouse import build, db
 from csp_data.config import settings
-from csp_data.present.formatting import md_plain as md_escape   # data and addresses: literal, never a link
+from csp_data.present.formatting import md_plain as md_escape  # data and addresses: literal, never a link
 from csp_data.ui import access, cache
+from csp_data.warehouse import build, db
 
 
 def ensure_warehouse() -> None:
@@ -24,7 +24,7 @@ def ensure_warehouse() -> None:
     bar = st.progress(0.0, text=f"Preparing the data ({why})…")
     try:
         build.ensure_built(cfg, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
-    except Exception as exc:  # noqa: BLE001 - shown to the user, then stop
+    except Exception as exc:
         bar.empty()
         st.error(f"The data could not be prepared: {exc}. The previous data (if any) is unchanged.")
         st.stop()
@@ -73,10 +73,14 @@ def sidebar_coverage(main_line: bool = True) -> None:
             if row.dataset not in labels or row.first_month is None:
                 continue
             f = fresh.get(row.dataset)
-            late = f" — about {f.months_behind} month{'s' if f.months_behind != 1 else ''} behind" if f and f.behind else ""
+            late = (
+                f" — about {f.months_behind} month{'s' if f.months_behind != 1 else ''} behind"
+                if f and f.behind
+                else ""
+            )
             lines.append(
                 f"- {labels[row.dataset]}: {row.first_month:%b %Y} to **{row.last_month:%b %Y}**{late}  \n"
-                f"  _{md_escape(row.snapshot)}_"   # the manifest's words: plain text
+                f"  _{md_escape(row.snapshot)}_"  # the manifest's words: plain text
             )
         st.markdown("\n".join(lines))
         st.caption("Police figures are snapshots: later extracts revise recent months slightly.")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from csp_data.analysis import areas as analysis, hotspots
-
-from csp_data.present import maps
+from csp_data.analysis import areas as analysis
+from csp_data.analysis import hotspots
 from csp_data.plan.periods import make
+from csp_data.present import maps
 from csp_data.ui import cache
 from csp_data.ui.cache import staff_key
 
@@ -32,13 +32,16 @@ def latest(geo: str):
 
 
 @st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
-def _areas(label: str, majors: tuple, minors: tuple, start, end, geo: str, ward: str | None, key: str) -> pd.DataFrame:
+def _areas(
+    label: str, majors: tuple, minors: tuple, start, end, geo: str, ward: str | None, key: str
+) -> pd.DataFrame:
     return analysis.area_table(analysis.Category(label, majors, minors), make(start, end), geo, ward)
 
 
 def area_table(cat, period, geo: str, ward: str | None) -> pd.DataFrame:
-    return _areas(cat.label, tuple(cat.majors), tuple(cat.minors), period.start, period.end, geo, ward,
-                  staff_key()).copy()
+    return _areas(
+        cat.label, tuple(cat.majors), tuple(cat.minors), period.start, period.end, geo, ward, staff_key()
+    ).copy()
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner="Testing for hot spots…")
@@ -119,8 +122,9 @@ def _funnel(label: str, majors: tuple, minors: tuple, start, end, geo: str, key:
 
 def funnel(cat, period, geo: str):
     """Funnel plot data (areas, limits) for every area of the borough at ``geo``."""
-    areas, limits = _funnel(cat.label, tuple(cat.majors), tuple(cat.minors), period.start, period.end, geo,
-                            staff_key())
+    areas, limits = _funnel(
+        cat.label, tuple(cat.majors), tuple(cat.minors), period.start, period.end, geo, staff_key()
+    )
     return areas.copy(), limits.copy()
 
 

@@ -14,16 +14,20 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from csp_data.plan import partnership as pf
 from csp_data.config.access import Viewer
-from csp_data.present.exports import csv_bytes
-from csp_data.present.formatting import md_plain as esc   # user text: literal, never a link
+from csp_data.plan import partnership as pf
 from csp_data.plan.document import PartnershipMeasure, Plan
+from csp_data.present.exports import csv_bytes
+from csp_data.present.formatting import md_plain as esc  # user text: literal, never a link
 from csp_data.ui.components import plain_table
 
 FLASH = "pf_flash"
-FREQUENCY_WORDS = {"annual": "once a year", "quarterly": "every quarter", "monthly": "every month",
-                   "once": "once (a milestone)"}
+FREQUENCY_WORDS = {
+    "annual": "once a year",
+    "quarterly": "every quarter",
+    "monthly": "every month",
+    "once": "once (a milestone)",
+}
 
 
 def load(plan: Plan) -> pd.DataFrame | None:
@@ -31,13 +35,17 @@ def load(plan: Plan) -> pd.DataFrame | None:
     try:
         figures = pf.load_figures(pf.default_path(), plan=plan)
     except pf.PartnershipError as e:
-        st.error("The partnership figures file has mistakes, so figures cannot be saved until the dashboard "
-                 "administrator fixes it:\n\n" + "\n".join(f"- {esc(p)}" for p in e.problems))
+        st.error(
+            "The partnership figures file has mistakes, so figures cannot be saved until the dashboard "
+            "administrator fixes it:\n\n" + "\n".join(f"- {esc(p)}" for p in e.problems)
+        )
         return None
     flagged = pf.formula_warnings(figures, pf.default_path().name)
     if flagged:
-        st.warning("Some text in the figures file looks like a spreadsheet formula (the loader's report):\n\n"
-                   + "\n".join(f"- {esc(w)}" for w in flagged))
+        st.warning(
+            "Some text in the figures file looks like a spreadsheet formula (the loader's report):\n\n"
+            + "\n".join(f"- {esc(w)}" for w in flagged)
+        )
     return figures
 
 
@@ -54,11 +62,16 @@ def _problems(intro: str, e: pf.PartnershipError) -> None:
 
 
 def _saved_words(r: pf.Recorded, m: PartnershipMeasure) -> str:
-    before = (f"It replaces the previous figure, {esc(r.previous_value)}." if r.previous_value
-              else "It is the first figure for this period.")
-    return (f"**Saved:** {m.label}, {esc(r.period)}: **{esc(r.value)}** ({pf.UNIT_WORDS[m.unit]}). "
-            f"Source: {esc(r.source)}. Recorded as entered by {esc(r.entered_by)} at "
-            f"{pf.entered_time(r.entered_at):%Y-%m-%d %H:%M:%S} UTC (line {r.line} of the figures file). {before}")
+    before = (
+        f"It replaces the previous figure, {esc(r.previous_value)}."
+        if r.previous_value
+        else "It is the first figure for this period."
+    )
+    return (
+        f"**Saved:** {m.label}, {esc(r.period)}: **{esc(r.value)}** ({pf.UNIT_WORDS[m.unit]}). "
+        f"Source: {esc(r.source)}. Recorded as entered by {esc(r.entered_by)} at "
+        f"{pf.entered_time(r.entered_at):%Y-%m-%d %H:%M:%S} UTC (line {r.line} of the figures file). {before}"
+    )
 
 
 def who_line(viewer: Viewer) -> str:
@@ -68,24 +81,43 @@ def who_line(viewer: Viewer) -> str:
 
 def measure_details(m: PartnershipMeasure) -> None:
     st.markdown(f"**{m.label}**  \n{m.description}")
-    st.markdown(f"- Unit: {pf.UNIT_WORDS[m.unit]}\n- Recorded: {FREQUENCY_WORDS.get(m.frequency, m.frequency)}\n"
-                f"- Owner: {m.owner}")
+    st.markdown(
+        f"- Unit: {pf.UNIT_WORDS[m.unit]}\n- Recorded: {FREQUENCY_WORDS.get(m.frequency, m.frequency)}\n"
+        f"- Owner: {m.owner}"
+    )
 
 
 def value_input(m: PartnershipMeasure, key: str, today: date):
     """An input that fits the measure's unit; returns the value (None when nothing is entered)."""
     if m.unit == "count":
-        return st.number_input("Value (a whole number)", min_value=int(m.min) if m.min is not None else None,
-                               max_value=int(m.max) if m.max is not None else None, value=None, step=1,
-                               format="%d", key=key, placeholder="e.g. 735")
+        return st.number_input(
+            "Value (a whole number)",
+            min_value=int(m.min) if m.min is not None else None,
+            max_value=int(m.max) if m.max is not None else None,
+            value=None,
+            step=1,
+            format="%d",
+            key=key,
+            placeholder="e.g. 735",
+        )
     if m.unit == "percent":
         lo = float(m.min) if m.min is not None else 0.0
         hi = float(m.max) if m.max is not None else 100.0
-        return st.number_input(f"Value (a percentage from {lo:g} to {hi:g}, without the % sign)", min_value=lo,
-                               max_value=hi, value=None, step=0.1, format="%.1f", key=key, placeholder="e.g. 61.5")
+        return st.number_input(
+            f"Value (a percentage from {lo:g} to {hi:g}, without the % sign)",
+            min_value=lo,
+            max_value=hi,
+            value=None,
+            step=0.1,
+            format="%.1f",
+            key=key,
+            placeholder="e.g. 61.5",
+        )
     if m.unit == "date":
         return st.date_input("Value (the date)", value=None, max_value=today, format="DD/MM/YYYY", key=key)
-    return st.selectbox("Value (the status)", pf.STATUS_VALUES, index=None, placeholder="Choose a status", key=key)
+    return st.selectbox(
+        "Value (the status)", pf.STATUS_VALUES, index=None, placeholder="Choose a status", key=key
+    )
 
 
 def entry_form(viewer: Viewer, plan: Plan, figures: pd.DataFrame, today: date) -> None:
@@ -96,37 +128,50 @@ def entry_form(viewer: Viewer, plan: Plan, figures: pd.DataFrame, today: date) -
     measure_details(m)
     choices = pf.period_choices(m.frequency, today)
     words = {pf.period_text(p): pf.period_words(p) for p in choices}
-    period = st.selectbox("Period the figure covers", list(words), format_func=words.get,
-                          key=f"pf_period_{m.frequency}",
-                          help="Only periods that have ended (or end this month) can be chosen. For an older "
-                               "period, use the bulk upload below.")
+    period = st.selectbox(
+        "Period the figure covers",
+        list(words),
+        format_func=words.get,
+        key=f"pf_period_{m.frequency}",
+        help="Only periods that have ended (or end this month) can be chosen. For an older "
+        "period, use the bulk upload below.",
+    )
 
     held = pf.current_entry(figures, mid, period)
     if held is None:
         st.markdown(f"Nothing is recorded for {words[period]} yet.")
     else:
         note = f" Note: {esc(held['note'])}" if held["note"] else ""
-        st.markdown(f"Currently recorded for {words[period]}: **{esc(held['value'])}**, entered by "
-                    f"{esc(held['entered_by'])} at {pf.entered_time(held['entered_at']):%Y-%m-%d %H:%M} UTC. "
-                    f"Source: {esc(held['source'])}.{note}  \n"
-                    "Saving a new figure adds a correction; the earlier one stays in the audit trail.")
+        st.markdown(
+            f"Currently recorded for {words[period]}: **{esc(held['value'])}**, entered by "
+            f"{esc(held['entered_by'])} at {pf.entered_time(held['entered_at']):%Y-%m-%d %H:%M} UTC. "
+            f"Source: {esc(held['source'])}.{note}  \n"
+            "Saving a new figure adds a correction; the earlier one stays in the audit trail."
+        )
     shown_key = f"pf_shown::{pf.figure_key(mid, period)}"
     now_token = None if held is None else held["token"]
-    shown = st.session_state.get(shown_key, now_token)   # what the page showed before this rerun
+    shown = st.session_state.get(shown_key, now_token)  # what the page showed before this rerun
 
-    n = st.session_state.get("pf_form_n", 0)               # bumped after a save: empties the form
+    n = st.session_state.get("pf_form_n", 0)  # bumped after a save: empties the form
     with st.form("pf_entry"):
         value = value_input(m, f"pf_value_{mid}_{n}", today)
-        source = st.text_input("Source (required): the document, report or system, and section",
-                               key=f"pf_source_{n}", max_chars=pf.MAX_TEXT)
-        note = st.text_area("Note (optional): counting rule, caveat, or why you are correcting a figure",
-                            key=f"pf_note_{n}", max_chars=pf.MAX_TEXT)
+        source = st.text_input(
+            "Source (required): the document, report or system, and section",
+            key=f"pf_source_{n}",
+            max_chars=pf.MAX_TEXT,
+        )
+        note = st.text_area(
+            "Note (optional): counting rule, caveat, or why you are correcting a figure",
+            key=f"pf_note_{n}",
+            max_chars=pf.MAX_TEXT,
+        )
         submitted = st.form_submit_button("Save this figure", type="primary", key="pf_save")
     if submitted:
         entry = pf.Entry(mid, period, pf.value_text(value, m.unit), source or "", note or "")
         try:
-            saved = pf.append_entries([entry], viewer_who=viewer.who, plan=plan,
-                                      expected_latest={pf.figure_key(mid, period): shown})
+            saved = pf.append_entries(
+                [entry], viewer_who=viewer.who, plan=plan, expected_latest={pf.figure_key(mid, period): shown}
+            )
         except pf.SaveConflict as e:
             _problems("**Not saved: a colleague saved a figure for this measure and period first.**", e)
         except pf.PartnershipError as e:
@@ -141,11 +186,20 @@ def entry_form(viewer: Viewer, plan: Plan, figures: pd.DataFrame, today: date) -
 
 def upload_section(viewer: Viewer, plan: Plan, figures: pd.DataFrame, today: date) -> None:
     """Template download, file upload, preview and the explicit save button."""
-    st.download_button("Download the template (CSV)", csv_bytes(pf.upload_template(plan, today)),
-                       file_name="partnership-figures-template.csv", mime="text/csv", key="pf_template")
-    n = st.session_state.get("pf_upload_n", 0)           # bumped after a save: empties the uploader
-    up = st.file_uploader("Upload a CSV file of figures", type="csv", key=f"pf_upload_{n}",
-                          max_upload_size=max(1, pf.MAX_UPLOAD_BYTES // 1_000_000))
+    st.download_button(
+        "Download the template (CSV)",
+        csv_bytes(pf.upload_template(plan, today)),
+        file_name="partnership-figures-template.csv",
+        mime="text/csv",
+        key="pf_template",
+    )
+    n = st.session_state.get("pf_upload_n", 0)  # bumped after a save: empties the uploader
+    up = st.file_uploader(
+        "Upload a CSV file of figures",
+        type="csv",
+        key=f"pf_upload_{n}",
+        max_upload_size=max(1, pf.MAX_UPLOAD_BYTES // 1_000_000),
+    )
     if up is None:
         return
     data = up.getvalue()
@@ -158,12 +212,25 @@ def upload_section(viewer: Viewer, plan: Plan, figures: pd.DataFrame, today: dat
     rows = []
     for e in entries:
         held = pf.current_entry(figures, e.measure_id, e.period)
-        rows.append({"Line": e.line, "Measure": measures[e.measure_id].label, "Period": e.period, "Value": e.value,
-                     "Unit": e.unit, "Source": e.source, "Note": e.note,
-                     "Currently recorded": "nothing yet" if held is None else
-                     f"{held['value']} (by {held['entered_by']})"})
-    plain_table(pd.DataFrame(rows), caption=f"Preview: {len(entries)} row{'s' if len(entries) != 1 else ''} "
-                                            "checked and ready. Nothing is saved until you press the button.")
+        rows.append(
+            {
+                "Line": e.line,
+                "Measure": measures[e.measure_id].label,
+                "Period": e.period,
+                "Value": e.value,
+                "Unit": e.unit,
+                "Source": e.source,
+                "Note": e.note,
+                "Currently recorded": "nothing yet"
+                if held is None
+                else f"{held['value']} (by {held['entered_by']})",
+            }
+        )
+    plain_table(
+        pd.DataFrame(rows),
+        caption=f"Preview: {len(entries)} row{'s' if len(entries) != 1 else ''} "
+        "checked and ready. Nothing is saved until you press the button.",
+    )
     shown_key = f"pf_upload_shown::{pf.upload_digest(data)}"
     now_expected = pf.expectations(figures, entries)
     shown = st.session_state.get(shown_key, now_expected)
@@ -172,13 +239,18 @@ def upload_section(viewer: Viewer, plan: Plan, figures: pd.DataFrame, today: dat
         try:
             saved = pf.append_entries(entries, viewer_who=viewer.who, plan=plan, expected_latest=shown)
         except pf.SaveConflict as e:
-            _problems("**Not saved: a colleague saved figures for some of these periods after the preview.** "
-                      "Nothing from the file was saved.", e)
+            _problems(
+                "**Not saved: a colleague saved figures for some of these periods after the preview.** "
+                "Nothing from the file was saved.",
+                e,
+            )
         except pf.PartnershipError as e:
             _problems("**Not saved.** Nothing from the file was saved. Please correct:", e)
         else:
-            st.session_state[FLASH] = [f"**Saved all {len(saved)} rows** from the uploaded file, recorded as "
-                                       f"entered by {esc(viewer.who)}."]
+            st.session_state[FLASH] = [
+                f"**Saved all {len(saved)} rows** from the uploaded file, recorded as "
+                f"entered by {esc(viewer.who)}."
+            ]
             st.session_state["pf_upload_n"] = n + 1
             st.session_state.pop(shown_key, None)
             st.rerun()
@@ -186,8 +258,10 @@ def upload_section(viewer: Viewer, plan: Plan, figures: pd.DataFrame, today: dat
 
 
 def latest_table(plan: Plan, figures: pd.DataFrame) -> None:
-    plain_table(pf.latest_by_measure(figures, plan),
-                caption="For each measure, the figure in force for its most recent period.")
+    plain_table(
+        pf.latest_by_measure(figures, plan),
+        caption="For each measure, the figure in force for its most recent period.",
+    )
 
 
 def audit_section(plan: Plan, figures: pd.DataFrame) -> None:
@@ -195,7 +269,16 @@ def audit_section(plan: Plan, figures: pd.DataFrame) -> None:
     if trail.empty:
         st.markdown("Nothing has been recorded yet.")
         return
-    plain_table(trail, download=None, caption=f"{len(trail)} row{'s' if len(trail) != 1 else ''}, newest first. 'Previous value' "
-                               "is the figure in force for that measure and period before the row was added.")
-    st.download_button("Download the audit trail (CSV)", csv_bytes(trail), file_name="partnership-figures-audit.csv",
-                       mime="text/csv", key="pf_audit_csv")
+    plain_table(
+        trail,
+        download=None,
+        caption=f"{len(trail)} row{'s' if len(trail) != 1 else ''}, newest first. 'Previous value' "
+        "is the figure in force for that measure and period before the row was added.",
+    )
+    st.download_button(
+        "Download the audit trail (CSV)",
+        csv_bytes(trail),
+        file_name="partnership-figures-audit.csv",
+        mime="text/csv",
+        key="pf_audit_csv",
+    )

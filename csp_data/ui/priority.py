@@ -8,19 +8,17 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from csp_data.plan import breaks as series_breaks
-
-from csp_data.present import charts
-
 from csp_data.analysis import stats
-from csp_data.present.exports import csv_bytes
+from csp_data.analysis.targets import SYMBOLS as SYMBOL  # noqa: F401  (SYMBOL: pages use ui.SYMBOL)
+from csp_data.analysis.targets import TargetResult
+from csp_data.plan import breaks as series_breaks
 from csp_data.plan.measures import Measure, get
 from csp_data.plan.periods import Period, add_months, make
-from csp_data.analysis.targets import SYMBOLS as SYMBOL, TargetResult  # noqa: F401  (SYMBOL: pages use ui.SYMBOL)
+from csp_data.present import charts
+from csp_data.present.exports import csv_bytes
 from csp_data.ui import cache
-from csp_data.ui.downloads import chart_downloads
 from csp_data.ui.components import caption_text, plain, plain_table, score_tile
-
+from csp_data.ui.downloads import chart_downloads
 
 
 def chart_block(built: tuple, key: str, table_caption: str = "", name: str | None = None) -> None:
@@ -28,10 +26,10 @@ def chart_block(built: tuple, key: str, table_caption: str = "", name: str | Non
     named after ``name``, default ``key``) and the same figures as a table."""
     chart, alt, table = built
     st.altair_chart(chart, width="stretch")
-    st.caption(f"Chart description: {plain(alt)}")   # names categories from the data: plain text
+    st.caption(f"Chart description: {plain(alt)}")  # names categories from the data: plain text
     with st.expander("Table view of this chart"):
         plain_table(table, caption=table_caption or None, download=None)
-    chart_downloads(chart, name or key, table)   # PNG, SVG and the figures as CSV
+    chart_downloads(chart, name or key, table)  # PNG, SVG and the figures as CSV
 
 
 def tiles(measure_ids: list[str]) -> None:
@@ -40,7 +38,7 @@ def tiles(measure_ids: list[str]) -> None:
     chosen = [rows[i] for i in measure_ids if i in rows]
     for first in range(0, len(chosen), 3):
         cols = st.columns(3)
-        for col, row in zip(cols, chosen[first:first + 3]):
+        for col, row in zip(cols, chosen[first : first + 3]):
             with col:
                 score_tile(row)
                 if row.l12 is not None:
@@ -63,9 +61,11 @@ def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
     shown = ctrl[ctrl.month >= add_months(v.latest, -35)].reset_index(drop=True)
     breaks = [b for b in series_breaks.chart_marks(m.id) if b[0] >= shown.month.min()]
     st.subheader(f"{m.label}: monthly trend")
-    chart_block(charts.trend_chart(shown, f"{m.label} per month",
-                                   m.label, breaks), key=f"trend-{m.id}",
-                table_caption=f"Source: {m.source_name}; {v.snapshot}.")
+    chart_block(
+        charts.trend_chart(shown, f"{m.label} per month", m.label, breaks),
+        key=f"trend-{m.id}",
+        table_caption=f"Source: {m.source_name}; {v.snapshot}.",
+    )
     st.caption(
         "The shaded band is the range months would fall in by chance if nothing had changed since the 24 months "
         "before the latest year (a c-chart, widened for the extra month-to-month variation recorded crime shows). "
@@ -75,12 +75,18 @@ def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
     fy = fy[fy.fy >= "FY2019-20"].reset_index(drop=True)
     target_value = target.target_value if target is not None and target.target_value is not None else None
     st.subheader(f"{m.label}: financial years")
-    chart_block(charts.fy_bars(fy, f"{m.label} by financial year (April to March)", m.label,
-                               target=target_value,
-                               target_label=(f"{target.target.deadline} target"
-                                             if target_value is not None else ""),
-                               breaks=[b for b in series_breaks.chart_marks(m.id) if "total continuous" not in b[1]]),
-                key=f"fy-{m.id}", table_caption=f"Source: {m.source_name}; {v.snapshot}.")
+    chart_block(
+        charts.fy_bars(
+            fy,
+            f"{m.label} by financial year (April to March)",
+            m.label,
+            target=target_value,
+            target_label=(f"{target.target.deadline} target" if target_value is not None else ""),
+            breaks=[b for b in series_breaks.chart_marks(m.id) if "total continuous" not in b[1]],
+        ),
+        key=f"fy-{m.id}",
+        table_caption=f"Source: {m.source_name}; {v.snapshot}.",
+    )
     if m.caveat:
         st.caption(f"Note: {m.caveat}")
     for b in series_breaks.for_measure(m.id):
@@ -93,13 +99,20 @@ def breakdown_block(m: Measure, period: Period, title: str, category_label: str 
         st.info(f"No breakdown of {m.label.lower()} is held for {period.label}.")
         return
     partial = df[df.months < period.n_months]
-    chart_block(charts.breakdown_bars(df.rename(columns={"category": category_label}), title, category_label,
-                                      "count", "Offences"), key=f"bd-{m.id}",
-                table_caption=f"{period.label}. Source: {m.source_name}.")
+    chart_block(
+        charts.breakdown_bars(
+            df.rename(columns={"category": category_label}), title, category_label, "count", "Offences"
+        ),
+        key=f"bd-{m.id}",
+        table_caption=f"{period.label}. Source: {m.source_name}.",
+    )
     if len(partial):
-        st.caption("Categories with months missing in the period (none recorded in those months): "
-                   + ", ".join(f"{plain(r.category)} ({r.months} of {period.n_months} months)"
-                               for r in partial.itertuples()))
+        st.caption(
+            "Categories with months missing in the period (none recorded in those months): "
+            + ", ".join(
+                f"{plain(r.category)} ({r.months} of {period.n_months} months)" for r in partial.itertuples()
+            )
+        )
 
 
 def ward_block(m: Measure, period: Period) -> None:
@@ -110,21 +123,46 @@ def ward_block(m: Measure, period: Period) -> None:
         return
     borough_rate = wt.attrs.get("borough_rate_per_1000")
     st.subheader(f"{m.label} by ward, {period.label}")
-    chart_block(charts.ward_bars(wt.rename(columns={"ward_name": "Ward"}),
-                                 f"{m.label} per 1,000 residents by ward, {period.label}", "rate_per_1000",
-                                 "Rate per 1,000 residents", average=borough_rate), key=f"ward-{m.id}")
-    table = wt.rename(columns={
-        "ward_name": "Ward", "count": f"Offences {period.label}", "previous": f"Offences {period.previous().label}",
-        "change": "Change", "pct_change": "% change", "verdict": "Verdict",
-        "q_value": "q (after allowing for all wards)", "rate_per_1000": "Rate per 1,000",
-        "population": "Residents (Census 2021)"})
+    chart_block(
+        charts.ward_bars(
+            wt.rename(columns={"ward_name": "Ward"}),
+            f"{m.label} per 1,000 residents by ward, {period.label}",
+            "rate_per_1000",
+            "Rate per 1,000 residents",
+            average=borough_rate,
+        ),
+        key=f"ward-{m.id}",
+    )
+    table = wt.rename(
+        columns={
+            "ward_name": "Ward",
+            "count": f"Offences {period.label}",
+            "previous": f"Offences {period.previous().label}",
+            "change": "Change",
+            "pct_change": "% change",
+            "verdict": "Verdict",
+            "q_value": "q (after allowing for all wards)",
+            "rate_per_1000": "Rate per 1,000",
+            "population": "Residents (Census 2021)",
+        }
+    )
     table = table.drop(columns=["ward_code"])
-    plain_table(table, download=None, caption=(
-        f"All 20 wards, most offences first. Borough rate {borough_rate:.2f} per 1,000 residents. Ward figures "
-        "are offences the police could place in a ward, so they sum to slightly less than the borough total. "
-        + wt.attrs.get("method", "")))
-    st.download_button("Download the ward table (CSV)", csv_bytes(wt), file_name=f"{m.id}-wards-{period.label}.csv",
-                       mime="text/csv", key=f"dl-ward-{m.id}")
+    plain_table(
+        table,
+        download=None,
+        caption=(
+            f"All 20 wards, most offences first. Borough rate {borough_rate:.2f} per 1,000 residents. Ward figures "
+            "are offences the police could place in a ward, so they sum to slightly less than the borough total. "
+            + wt.attrs.get("method", "")
+        ),
+    )
+    st.download_button(
+        "Download the ward table (CSV)",
+        csv_bytes(wt),
+        file_name=f"{m.id}-wards-{period.label}.csv",
+        mime="text/csv",
+        key=f"dl-ward-{m.id}",
+    )
 
 
 def outcome_block(m: Measure, target_pct: float | None = None, target_label: str = "") -> None:
@@ -132,12 +170,18 @@ def outcome_block(m: Measure, target_pct: float | None = None, target_label: str
     if df.empty:
         st.info(f"Positive outcomes for {m.label.lower()} are not published in the data held.")
         return
-    chart_block(charts.outcome_rate_chart(df, f"{m.label}: positive outcome rate by financial year", target_pct,
-                                          target_label), key=f"out-{m.id}",
-                table_caption=f"Source: {m.source_name}. Rate = positive outcomes ÷ offences recorded in the same months.")
-    st.caption("A positive outcome is a charge, caution, community resolution or similar. Outcomes are counted in "
-               "the month they are recorded, which can be months after the offence, so a year's rate is an "
-               "approximation. No rate is shown on fewer than 10 offences.")
+    chart_block(
+        charts.outcome_rate_chart(
+            df, f"{m.label}: positive outcome rate by financial year", target_pct, target_label
+        ),
+        key=f"out-{m.id}",
+        table_caption=f"Source: {m.source_name}. Rate = positive outcomes ÷ offences recorded in the same months.",
+    )
+    st.caption(
+        "A positive outcome is a charge, caution, community resolution or similar. Outcomes are counted in "
+        "the month they are recorded, which can be months after the offence, so a year's rate is an "
+        "approximation. No rate is shown on fewer than 10 offences."
+    )
 
 
 def gauges(results: list[TargetResult]) -> None:
@@ -148,22 +192,40 @@ def gauges(results: list[TargetResult]) -> None:
             st.markdown(f"**{r.symbol} {r.status.capitalize()}** — {t.wording}")
             if r.baseline_value is not None and r.target_value is not None:
                 latest = r.last12_value if r.last12_value is not None else r.observed
-                chart_block(charts.gauge(r.baseline_value, latest, r.target_value, t.direction,
-                                         t.label, f"{r.symbol} {r.status}", r.path_last12),
-                            key=f"gauge-{t.id}")
+                chart_block(
+                    charts.gauge(
+                        r.baseline_value,
+                        latest,
+                        r.target_value,
+                        t.direction,
+                        t.label,
+                        f"{r.symbol} {r.status}",
+                        r.path_last12,
+                    ),
+                    key=f"gauge-{t.id}",
+                )
             if r.trajectory is not None and len(r.trajectory):
-                chart_block(charts.trajectory_chart(r.trajectory, f"{t.label}: recorded against the path, year by year",
-                                                    t.label), key=f"path-{t.id}")
-            caption_text(r.reason)   # quotes a partnership figure's value and note: plain text
+                chart_block(
+                    charts.trajectory_chart(
+                        r.trajectory, f"{t.label}: recorded against the path, year by year", t.label
+                    ),
+                    key=f"path-{t.id}",
+                )
+            caption_text(r.reason)  # quotes a partnership figure's value and note: plain text
             bits = [f"Target: {r.target_text}"]
             if r.baseline_period is not None:
-                bits.append(f"baseline {r.baseline_period.label}" + (f" = {r.baseline_value:,.0f}" if r.baseline_value is not None else ""))
+                bits.append(
+                    f"baseline {r.baseline_period.label}"
+                    + (f" = {r.baseline_value:,.0f}" if r.baseline_value is not None else "")
+                )
             if r.definition:
                 bits.append(f"definition: {r.definition}")
             st.caption("; ".join(bits))
             for c in r.caveats:
                 st.caption(f"Caveat: {c}")
-            caption_text(f"Source: {r.source}" + (f"; {r.snapshot}" if r.snapshot else ""))   # who entered it, their source
+            caption_text(
+                f"Source: {r.source}" + (f"; {r.snapshot}" if r.snapshot else "")
+            )  # who entered it, their source
 
 
 def period_for(latest: date) -> Period:
@@ -200,17 +262,37 @@ def serious_violence_block(period: Period) -> None:
     if parts.empty or (parts["months"] < period.n_months).any():
         st.info(f"Serious violence for {period.label}: awaiting data (a part of the sum lacks months).")
         return
-    rows = [{"Part": r.category, "Offences": int(r.count), "In the total?": "added"} for r in parts.itertuples()]
-    rows.append({"Part": "Serious violence (the total)", "Offences": int(parts["count"].sum()), "In the total?": "total"})
+    rows = [
+        {"Part": r.category, "Offences": int(r.count), "In the total?": "added"} for r in parts.itertuples()
+    ]
+    rows.append(
+        {
+            "Part": "Serious violence (the total)",
+            "Offences": int(parts["count"].sum()),
+            "In the total?": "total",
+        }
+    )
     for mid in sv.beside:
         b = get(mid)
         v = cache.measure_view(mid)
         value = period_sum(v.series, period)
-        why = ("already inside the total (violence with injury, homicide or knife robbery)" if mid == "knife_injury"
-               else "not added: the data do not say which are already in violence with injury")
-        rows.append({"Part": f"{b.label} (shown beside)", "Offences": value if value is not None else "awaiting data",
-                     "In the total?": why})
-    plain_table(pd.DataFrame(rows), download=f"serious-violence-parts-{period.label}", caption=(
-        f"Serious violence, {period.label}, part by part. Source: {sv.source_name}. Nothing is counted twice: the "
-        "knife crime added is the part not already in homicide or violence with injury."))
-
+        why = (
+            "already inside the total (violence with injury, homicide or knife robbery)"
+            if mid == "knife_injury"
+            else "not added: the data do not say which are already in violence with injury"
+        )
+        rows.append(
+            {
+                "Part": f"{b.label} (shown beside)",
+                "Offences": value if value is not None else "awaiting data",
+                "In the total?": why,
+            }
+        )
+    plain_table(
+        pd.DataFrame(rows),
+        download=f"serious-violence-parts-{period.label}",
+        caption=(
+            f"Serious violence, {period.label}, part by part. Source: {sv.source_name}. Nothing is counted twice: the "
+            "knife crime added is the part not already in homicide or violence with injury."
+        ),
+    )

@@ -12,10 +12,17 @@ def help_box() -> None:
     """Where to get help: on every public page, from the plan's 'Need information and advice?'."""
     plan = cache.plan()
     st.header("Need help?", divider="gray")
-    st.markdown("**In an emergency, or if a crime is happening now, phone 999.** "
-                "For non-emergencies phone 101, or report online at www.met.police.uk/report.")
+    st.markdown(
+        "**In an emergency, or if a crime is happening now, phone 999.** "
+        "For non-emergencies phone 101, or report online at www.met.police.uk/report."
+    )
     with st.expander("More places to get help and report problems"):
         for contact in plan.help:
-            st.markdown(f"**{md_escape(contact.service)}**\n\n" + "\n".join(f"- {md_escape(line)}" for line in contact.lines))
-    st.caption("Contact details are from the Tower Hamlets Community Safety Plan 2025–2029, "
-               "'Need information and advice?' section.")
+            st.markdown(
+                f"**{md_escape(contact.service)}**\n\n"
+                + "\n".join(f"- {md_escape(line)}" for line in contact.lines)
+            )
+    st.caption(
+        "Contact details are from the Tower Hamlets Community Safety Plan 2025–2029, "
+        "'Need information and advice?' section."
+    )

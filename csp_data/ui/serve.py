@@ -25,8 +25,8 @@ import os
 import sys
 from pathlib import Path
 
-from csp_data.config.access import local_bind_problem, secrets_status
 from csp_data.config import REPO_ROOT, ConfigError, settings
+from csp_data.config.access import local_bind_problem, secrets_status
 
 
 def requested_address(args: list[str]) -> str | None:
@@ -70,8 +70,10 @@ def secrets_files(args: list[str] | None = None) -> list[Path]:
     if not given and os.environ.get("STREAMLIT_SECRETS_FILES"):
         given = os.environ["STREAMLIT_SECRETS_FILES"].split()
     if not given:
-        given = _config_secrets_files() or [str(Path.home() / ".streamlit" / "secrets.toml"),
-                                            str(REPO_ROOT / ".streamlit" / "secrets.toml")]
+        given = _config_secrets_files() or [
+            str(Path.home() / ".streamlit" / "secrets.toml"),
+            str(REPO_ROOT / ".streamlit" / "secrets.toml"),
+        ]
     return [Path(g) if Path(g).is_absolute() else REPO_ROOT / g for g in given]
 
 
@@ -100,10 +102,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     if status and status.closed:
-        print(f"warning: every internal page will be closed until the secrets file is fixed: {status.cause}"
-              + (f". Problems: {status.detail}" if status.detail else ""), file=sys.stderr)
+        print(
+            f"warning: every internal page will be closed until the secrets file is fixed: {status.cause}"
+            + (f". Problems: {status.detail}" if status.detail else ""),
+            file=sys.stderr,
+        )
     elif status and status.mode == "local":
-        print(f"note: local mode (no sign-in) because {status.cause}; serving this computer only.", file=sys.stderr)
+        print(
+            f"note: local mode (no sign-in) because {status.cause}; serving this computer only.",
+            file=sys.stderr,
+        )
     disable_metrics()
     try:
         from streamlit.runtime.pages_manager import PagesManager

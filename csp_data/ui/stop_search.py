@@ -10,8 +10,8 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from csp_data.present import maps
 from csp_data.analysis import stop_search as ss
+from csp_data.present import maps
 from csp_data.ui import cache
 
 
@@ -83,5 +83,3 @@ def _ethnicity_files(key: str) -> list[str]:
 def ethnicity_population_files() -> list[str]:
     """Names of embedded Census files holding population by ethnic group (empty: none held)."""
     return list(_ethnicity_files(cache.staff_key()))
-
-

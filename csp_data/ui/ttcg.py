@@ -15,7 +15,6 @@ import pandas as pd
 import streamlit as st
 
 from csp_data.analysis import hotspots, ttcg
-
 from csp_data.present import maps
 from csp_data.ui import cache
 

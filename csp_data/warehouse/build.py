@@ -22,11 +22,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
 from csp_data.warehouse import geo, manifest
-from csp_data.config import Settings, settings as get_settings
 from csp_data.warehouse.sources import SourceError, mps, police_uk
 
-BUILD_VERSION = "2"  # bump (2: dashboard keeps London borough rows) when a table's definition changes, to force rebuilds
+BUILD_VERSION = (
+    "2"  # bump (2: dashboard keeps London borough rows) when a table's definition changes, to force rebuilds
+)
 STAMP = "_build.json"
 
 Progress = Callable[[float, str], None]
@@ -37,6 +40,7 @@ def _noop(_: float, __: str) -> None:
 
 
 # ----------------------------------------------------------------------------- helpers
+
 
 def _read_table(path: Path) -> pd.DataFrame:
     name = path.name.lower()
@@ -56,19 +60,23 @@ def _newest_per_partition(frames: list[tuple[manifest.Entry, pd.DataFrame]], par
     if not frames:
         return pd.DataFrame()
     tagged = []
-    for rank, (entry, df) in enumerate(sorted(frames, key=lambda f: f[0].precedence)):
+    for rank, (_entry, df) in enumerate(sorted(frames, key=lambda f: f[0].precedence)):
         tagged.append(df.assign(_rank=rank))
     allrows = pd.concat(tagged, ignore_index=True)
     best = allrows.groupby(part, dropna=False)["_rank"].transform("max")
     return allrows[allrows["_rank"] == best].drop(columns="_rank")
 
 
-def _revisions(frames: list[tuple[manifest.Entry, pd.DataFrame]], kept: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+def _revisions(
+    frames: list[tuple[manifest.Entry, pd.DataFrame]], kept: pd.DataFrame, key: list[str]
+) -> pd.DataFrame:
     """Where a superseded snapshot gave a different count for the same key, log both."""
     cols = key + ["kept_source", "kept_count", "superseded_source", "superseded_count"]
     if kept.empty:
         return pd.DataFrame(columns=cols)
-    k = kept[key + ["source_file", "count"]].rename(columns={"source_file": "kept_source", "count": "kept_count"})
+    k = kept[key + ["source_file", "count"]].rename(
+        columns={"source_file": "kept_source", "count": "kept_count"}
+    )
     out = []
     for entry, df in frames:
         months = set(df["month"]) & set(kept.loc[kept.source_file != entry.path, "month"])
@@ -88,20 +96,23 @@ def _revisions(frames: list[tuple[manifest.Entry, pd.DataFrame]], kept: pd.DataF
 
 # ----------------------------------------------------------------------------- tables
 
+
 def _geography(cfg: Settings, by_kind: dict[str, list[manifest.Entry]]) -> dict[str, pd.DataFrame]:
     src = cfg.sources_dir
     names = _read_table(src / by_kind["lookup_ward_names"][-1].path)
     look = _read_table(src / by_kind["lookup_lsoa21_ward"][-1].path)
     look = look[look["lad_code"] == cfg.borough_code]
     age = _read_table(src / by_kind["census_age_lsoa21"][-1].path)
-    pop = age[["geography code", "Age: Total"]].rename(columns={"geography code": "lsoa21_code", "Age: Total": "population"})
+    pop = age[["geography code", "Age: Total"]].rename(
+        columns={"geography code": "lsoa21_code", "Age: Total": "population"}
+    )
     pop["population"] = pop["population"].astype("int64")
     lsoas = look[["lsoa21_code", "lsoa21_name", "ward_code"]].merge(pop, on="lsoa21_code", how="left")
     if lsoas["population"].isna().any():
         raise SourceError("census file lacks population for some LSOAs in the lookup")
-    wards = names.rename(columns={"ward_name_ons_2025": "ward_name", "ward_name_2014_to_2022": "ward_name_mps"})[
-        ["ward_code", "ward_name", "ward_name_mps"]
-    ]
+    wards = names.rename(
+        columns={"ward_name_ons_2025": "ward_name", "ward_name_2014_to_2022": "ward_name_mps"}
+    )[["ward_code", "ward_name", "ward_name_mps"]]
     wpop = lsoas.groupby("ward_code", as_index=False)["population"].sum()
     wards = wards.merge(wpop, on="ward_code", how="left")
     wards["population"] = wards["population"].fillna(0).astype("int64")
@@ -126,7 +137,11 @@ def _london_boroughs(cfg: Settings, by_kind: dict[str, list[manifest.Entry]]) ->
 def _crime(cfg: Settings, by_kind, boroughs: pd.DataFrame, wards: pd.DataFrame, lsoas: pd.DataFrame):
     name_to_code = dict(zip(boroughs.borough_name, boroughs.borough_code))
     kept_all, revs, cover = [], [], []
-    for level, kind in (("borough", "mps_wide_borough"), ("ward", "mps_wide_ward"), ("lsoa", "mps_wide_lsoa")):
+    for level, kind in (
+        ("borough", "mps_wide_borough"),
+        ("ward", "mps_wide_ward"),
+        ("lsoa", "mps_wide_lsoa"),
+    ):
         frames = []
         for e in by_kind.get(kind, []):
             long, info = mps.read_wide(_read_table(cfg.sources_dir / e.path), level=level)
@@ -139,7 +154,9 @@ def _crime(cfg: Settings, by_kind, boroughs: pd.DataFrame, wards: pd.DataFrame, 
                 if unknown:
                     raise SourceError(f"{e.path}: ward codes not in the ward lookup: {sorted(unknown)[:5]}")
                 long = long.drop(columns="area_name").merge(
-                    wards[["ward_code", "ward_name"]].rename(columns={"ward_code": "area_code", "ward_name": "area_name"}),
+                    wards[["ward_code", "ward_name"]].rename(
+                        columns={"ward_code": "area_code", "ward_name": "area_name"}
+                    ),
                     on="area_code",
                 )
             else:
@@ -147,12 +164,16 @@ def _crime(cfg: Settings, by_kind, boroughs: pd.DataFrame, wards: pd.DataFrame, 
                 long["borough_name"] = cfg.borough_name
             long["source_file"] = e.path
             frames.append((e, long))
-            cover.append({
-                "dataset": f"crime_{level}", "source_file": e.path, "snapshot": e.snapshot,
-                "first_month": min(long["month"]) if len(long) else None,
-                "last_month": max(long["month"]) if len(long) else None,
-                "stub_months": ",".join(info["stub_months"]),
-            })
+            cover.append(
+                {
+                    "dataset": f"crime_{level}",
+                    "source_file": e.path,
+                    "snapshot": e.snapshot,
+                    "first_month": min(long["month"]) if len(long) else None,
+                    "last_month": max(long["month"]) if len(long) else None,
+                    "stub_months": ",".join(info["stub_months"]),
+                }
+            )
         kept = _newest_per_partition(frames, ["month"])
         if kept.empty:
             continue
@@ -171,13 +192,41 @@ def _crime(cfg: Settings, by_kind, boroughs: pd.DataFrame, wards: pd.DataFrame, 
     crime["offence_group"] = mps.offence_group(crime["minor_category"])
     snap = {e.path: e.snapshot for es in by_kind.values() for e in es}
     crime["snapshot"] = crime["source_file"].map(snap)
-    crime = crime[["level", "area_code", "area_name", "borough_code", "borough_name", "month", "major_category",
-                   "minor_category", "offence_group", "count", "source_file", "snapshot"]]
+    crime = crime[
+        [
+            "level",
+            "area_code",
+            "area_name",
+            "borough_code",
+            "borough_name",
+            "month",
+            "major_category",
+            "minor_category",
+            "offence_group",
+            "count",
+            "source_file",
+            "snapshot",
+        ]
+    ]
     crime = _sorted(crime, ["level", "area_name", "month", "major_category", "minor_category"])
     revisions = pd.concat(revs, ignore_index=True) if revs else pd.DataFrame()
-    revisions = _sorted(revisions[["level", "area_code", "area_name", "month", "major_category", "minor_category",
-                                   "kept_source", "kept_count", "superseded_source", "superseded_count"]],
-                        ["level", "area_name", "month", "major_category", "minor_category", "superseded_source"])
+    revisions = _sorted(
+        revisions[
+            [
+                "level",
+                "area_code",
+                "area_name",
+                "month",
+                "major_category",
+                "minor_category",
+                "kept_source",
+                "kept_count",
+                "superseded_source",
+                "superseded_count",
+            ]
+        ],
+        ["level", "area_name", "month", "major_category", "minor_category", "superseded_source"],
+    )
     coverage = pd.DataFrame(cover)
     return crime, revisions, coverage
 
@@ -191,12 +240,34 @@ def _dashboard(cfg: Settings, by_kind) -> tuple[pd.DataFrame, list[dict]]:
         frames.append((e, df))
     # precedence per crime type x month: the knife-only refresh replaces knife rows only
     kept = _newest_per_partition(frames, ["crime_type", "month"])
-    kept = kept[["month", "area_level", "area_code", "crime_type", "crime_subtype", "measure", "count",
-                 "refresh_date", "source_file", "snapshot"]]
-    cover = [{"dataset": "dashboard", "source_file": e.path, "snapshot": e.snapshot,
-              "first_month": min(d["month"]) if len(d) else None, "last_month": max(d["month"]) if len(d) else None,
-              "stub_months": ""} for e, d in frames]
-    return _sorted(kept, ["crime_type", "crime_subtype", "measure", "area_level", "area_code", "month"]), cover
+    kept = kept[
+        [
+            "month",
+            "area_level",
+            "area_code",
+            "crime_type",
+            "crime_subtype",
+            "measure",
+            "count",
+            "refresh_date",
+            "source_file",
+            "snapshot",
+        ]
+    ]
+    cover = [
+        {
+            "dataset": "dashboard",
+            "source_file": e.path,
+            "snapshot": e.snapshot,
+            "first_month": min(d["month"]) if len(d) else None,
+            "last_month": max(d["month"]) if len(d) else None,
+            "stub_months": "",
+        }
+        for e, d in frames
+    ]
+    return _sorted(
+        kept, ["crime_type", "crime_subtype", "measure", "area_level", "area_code", "month"]
+    ), cover
 
 
 def _business(cfg: Settings, by_kind) -> tuple[pd.DataFrame, list[dict]]:
@@ -207,8 +278,17 @@ def _business(cfg: Settings, by_kind) -> tuple[pd.DataFrame, list[dict]]:
         df["snapshot"] = e.snapshot
         frames.append((e, df))
     kept = _newest_per_partition(frames, ["month"])
-    cover = [{"dataset": "business_crime", "source_file": e.path, "snapshot": e.snapshot,
-              "first_month": min(d["month"]), "last_month": max(d["month"]), "stub_months": ""} for e, d in frames]
+    cover = [
+        {
+            "dataset": "business_crime",
+            "source_file": e.path,
+            "snapshot": e.snapshot,
+            "first_month": min(d["month"]),
+            "last_month": max(d["month"]),
+            "stub_months": "",
+        }
+        for e, d in frames
+    ]
     return _sorted(kept, ["borough_name", "month", "major_category", "minor_category"]), cover
 
 
@@ -230,28 +310,58 @@ def _street(cfg: Settings, by_kind, lsoa_poly, ward_poly) -> tuple[pd.DataFrame,
         tidy, q, _, _ = read_street_source(cfg, cfg.sources_dir / e.path)
         tidy["source_file"] = e.path
         tidy["snapshot"] = e.snapshot
-        tidy["_spatial"] = police_uk.is_json_path(Path(e.path))  # API rows: kept only if their point is inside
+        tidy["_spatial"] = police_uk.is_json_path(
+            Path(e.path)
+        )  # API rows: kept only if their point is inside
         frames.append((e, tidy))
         if len(q):
-            quarantine.append(pd.DataFrame({"source_file": e.path, "source_row": q["source_row"], "reason": q["reason"],
-                                            "raw": q.drop(columns=["source_row", "reason"]).to_json(orient="records", lines=True).splitlines()}))
-        cover.append({"dataset": "street_crime", "source_file": e.path, "snapshot": e.snapshot,
-                      "first_month": min(tidy["month"]) if len(tidy) else None,
-                      "last_month": max(tidy["month"]) if len(tidy) else None, "stub_months": ""})
+            quarantine.append(
+                pd.DataFrame(
+                    {
+                        "source_file": e.path,
+                        "source_row": q["source_row"],
+                        "reason": q["reason"],
+                        "raw": q.drop(columns=["source_row", "reason"])
+                        .to_json(orient="records", lines=True)
+                        .splitlines(),
+                    }
+                )
+            )
+        cover.append(
+            {
+                "dataset": "street_crime",
+                "source_file": e.path,
+                "snapshot": e.snapshot,
+                "first_month": min(tidy["month"]) if len(tidy) else None,
+                "last_month": max(tidy["month"]) if len(tidy) else None,
+                "stub_months": "",
+            }
+        )
     kept = _newest_per_partition(frames, ["month", "crime_type"])
     kept = kept.reset_index(drop=True)
     kept["lsoa21_code"], kept["geo_status"] = geo.assign_codes(kept["longitude"], kept["latitude"], lsoa_poly)
     kept["ward_code"], _ = geo.assign_codes(kept["longitude"], kept["latitude"], ward_poly)
-    kept["ward_code"] = geo.fill_nearest(kept["ward_code"], kept["longitude"], kept["latitude"], ward_poly,
-                                         only=kept["geo_status"] == "inside")
-    kept["ward_code"] = kept["ward_code"].where(kept["geo_status"] == "inside")  # outside the borough: no ward
+    kept["ward_code"] = geo.fill_nearest(
+        kept["ward_code"], kept["longitude"], kept["latitude"], ward_poly, only=kept["geo_status"] == "inside"
+    )
+    kept["ward_code"] = kept["ward_code"].where(
+        kept["geo_status"] == "inside"
+    )  # outside the borough: no ward
     if "_spatial" in kept:
-        kept = kept[~(kept["_spatial"].astype(bool) & (kept["geo_status"] != "inside"))].drop(columns="_spatial")
-    q = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame(columns=["source_file", "source_row", "reason", "raw"])
+        kept = kept[~(kept["_spatial"].astype(bool) & (kept["geo_status"] != "inside"))].drop(
+            columns="_spatial"
+        )
+    q = (
+        pd.concat(quarantine, ignore_index=True)
+        if quarantine
+        else pd.DataFrame(columns=["source_file", "source_row", "reason", "raw"])
+    )
     return _sorted(kept, ["month", "crime_type", "source_file", "source_row"]), q, cover
 
 
-def _stop_search(cfg: Settings, by_kind, lsoa_poly, ward_poly) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+def _stop_search(
+    cfg: Settings, by_kind, lsoa_poly, ward_poly
+) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
     frames, quarantine, cover = [], [], []
     for e in by_kind.get("policeuk_stop_search", []):
         raw = police_uk.read_stop_search(cfg.sources_dir / e.path)
@@ -260,21 +370,45 @@ def _stop_search(cfg: Settings, by_kind, lsoa_poly, ward_poly) -> tuple[pd.DataF
         tidy["snapshot"] = e.snapshot
         frames.append((e, tidy))
         if len(q):
-            quarantine.append(pd.DataFrame({"source_file": e.path, "source_row": q["source_row"], "reason": q["reason"],
-                                            "raw": q.drop(columns=["source_row", "reason"]).to_json(orient="records", lines=True).splitlines()}))
+            quarantine.append(
+                pd.DataFrame(
+                    {
+                        "source_file": e.path,
+                        "source_row": q["source_row"],
+                        "reason": q["reason"],
+                        "raw": q.drop(columns=["source_row", "reason"])
+                        .to_json(orient="records", lines=True)
+                        .splitlines(),
+                    }
+                )
+            )
     kept = _newest_per_partition(frames, ["month"]).reset_index(drop=True)
     kept["lsoa21_code"], kept["geo_status"] = geo.assign_codes(kept["longitude"], kept["latitude"], lsoa_poly)
     kept["ward_code"], _ = geo.assign_codes(kept["longitude"], kept["latitude"], ward_poly)
-    kept["ward_code"] = geo.fill_nearest(kept["ward_code"], kept["longitude"], kept["latitude"], ward_poly,
-                                         only=kept["geo_status"] == "inside")
-    kept["ward_code"] = kept["ward_code"].where(kept["geo_status"] == "inside")  # outside the borough: no ward
+    kept["ward_code"] = geo.fill_nearest(
+        kept["ward_code"], kept["longitude"], kept["latitude"], ward_poly, only=kept["geo_status"] == "inside"
+    )
+    kept["ward_code"] = kept["ward_code"].where(
+        kept["geo_status"] == "inside"
+    )  # outside the borough: no ward
     # stop-and-search files have no area column: only records placed inside the borough are kept
     kept = kept[kept["geo_status"] == "inside"]
     for e, d in frames:
-        cover.append({"dataset": "stop_search", "source_file": e.path, "snapshot": e.snapshot,
-                      "first_month": min(d["month"]) if len(d) else None,
-                      "last_month": max(d["month"]) if len(d) else None, "stub_months": ""})
-    q = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame(columns=["source_file", "source_row", "reason", "raw"])
+        cover.append(
+            {
+                "dataset": "stop_search",
+                "source_file": e.path,
+                "snapshot": e.snapshot,
+                "first_month": min(d["month"]) if len(d) else None,
+                "last_month": max(d["month"]) if len(d) else None,
+                "stub_months": "",
+            }
+        )
+    q = (
+        pd.concat(quarantine, ignore_index=True)
+        if quarantine
+        else pd.DataFrame(columns=["source_file", "source_row", "reason", "raw"])
+    )
     return _sorted(kept, ["searched_at", "source_file", "source_row"]), q, cover
 
 
@@ -285,7 +419,12 @@ def read_outcomes_api(path: Path, lsoa_poly) -> tuple[pd.DataFrame, pd.DataFrame
     tidy, q = police_uk.validate_outcomes_api(raw)
     _, status = geo.assign_codes(tidy["longitude"], tidy["latitude"], lsoa_poly)
     inside = (status == "inside").to_numpy()
-    return tidy[inside].drop(columns=["longitude", "latitude"]).reset_index(drop=True), q, len(raw), int((~inside).sum())
+    return (
+        tidy[inside].drop(columns=["longitude", "latitude"]).reset_index(drop=True),
+        q,
+        len(raw),
+        int((~inside).sum()),
+    )
 
 
 def _outcomes(cfg: Settings, by_kind, lsoa_poly) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -296,18 +435,33 @@ def _outcomes(cfg: Settings, by_kind, lsoa_poly) -> tuple[pd.DataFrame, pd.DataF
             df, q, _, _ = read_outcomes_api(path, lsoa_poly)
             df = df.drop(columns="source_row")
             if len(q):
-                quarantine.append(pd.DataFrame({"source_file": e.path, "source_row": q["source_row"], "reason": q["reason"],
-                                                "raw": q.drop(columns=["source_row", "reason"]).to_json(orient="records", lines=True).splitlines()}))
+                quarantine.append(
+                    pd.DataFrame(
+                        {
+                            "source_file": e.path,
+                            "source_row": q["source_row"],
+                            "reason": q["reason"],
+                            "raw": q.drop(columns=["source_row", "reason"])
+                            .to_json(orient="records", lines=True)
+                            .splitlines(),
+                        }
+                    )
+                )
         else:
             df = police_uk.tidy_outcomes(police_uk.read_csv_text(path), cfg.borough_name)
         df["source_file"] = e.path
         frames.append((e, df))
     kept = _newest_per_partition(frames, ["month"])
-    q = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame(columns=["source_file", "source_row", "reason", "raw"])
+    q = (
+        pd.concat(quarantine, ignore_index=True)
+        if quarantine
+        else pd.DataFrame(columns=["source_file", "source_row", "reason", "raw"])
+    )
     return _sorted(kept, ["month", "crime_id", "outcome_type"]), q
 
 
 # ----------------------------------------------------------------------------- orchestration
+
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
     table = pa.Table.from_pandas(df, preserve_index=False)
@@ -323,15 +477,25 @@ def build_tables(cfg: Settings, progress: Progress = _noop) -> dict[str, pd.Data
     by_kind: dict[str, list[manifest.Entry]] = {}
     for e in sorted(entries, key=lambda e: e.precedence):
         by_kind.setdefault(e.kind, []).append(e)
-    for required in ("lookup_ward_names", "lookup_lsoa21_ward", "census_age_lsoa21", "boundary_wards", "boundary_lsoa21"):
+    for required in (
+        "lookup_ward_names",
+        "lookup_lsoa21_ward",
+        "census_age_lsoa21",
+        "boundary_wards",
+        "boundary_lsoa21",
+    ):
         if required not in by_kind:
             raise manifest.ManifestError(f"the manifest lists no {required} file")
 
     progress(0.05, "Reading geography and population")
     tables = _geography(cfg, by_kind)
     tables["boroughs"] = _london_boroughs(cfg, by_kind)
-    lsoa_poly = geo.read_boundaries(cfg.sources_dir / by_kind["boundary_lsoa21"][-1].path, "lsoa21_code", "lsoa21_name")
-    ward_poly = geo.read_boundaries(cfg.sources_dir / by_kind["boundary_wards"][-1].path, "ward_code", "ward_name")
+    lsoa_poly = geo.read_boundaries(
+        cfg.sources_dir / by_kind["boundary_lsoa21"][-1].path, "lsoa21_code", "lsoa21_name"
+    )
+    ward_poly = geo.read_boundaries(
+        cfg.sources_dir / by_kind["boundary_wards"][-1].path, "ward_code", "ward_name"
+    )
 
     progress(0.15, "Reshaping MPS recorded crime (borough, ward, LSOA)")
     crime, revisions, cover = _crime(cfg, by_kind, tables["boroughs"], tables["wards"], tables["lsoas"])
@@ -355,16 +519,38 @@ def build_tables(cfg: Settings, progress: Progress = _noop) -> dict[str, pd.Data
     tables["street_outcomes"], q3 = _outcomes(cfg, by_kind, lsoa_poly)
     tables["quarantine"] = _sorted(pd.concat([q1, q2, q3], ignore_index=True), ["source_file", "source_row"])
     tables["coverage"] = _sorted(pd.DataFrame(cover), ["dataset", "source_file"])
-    src = pd.DataFrame([{k: getattr(e, k) for k in ("path", "kind", "snapshot", "as_of", "publisher", "licence",
-                                                    "origin", "sha256", "bytes", "landed_at", "landed_by")} for e in entries])
+    src = pd.DataFrame(
+        [
+            {
+                k: getattr(e, k)
+                for k in (
+                    "path",
+                    "kind",
+                    "snapshot",
+                    "as_of",
+                    "publisher",
+                    "licence",
+                    "origin",
+                    "sha256",
+                    "bytes",
+                    "landed_at",
+                    "landed_by",
+                )
+            }
+            for e in entries
+        ]
+    )
     tables["sources"] = _sorted(src, ["path"])
     return tables
 
 
 def stamp_for(cfg: Settings) -> dict:
     entries = manifest.load(cfg.manifest_path)
-    return {"build_version": BUILD_VERSION, "sources_digest": manifest.digest(entries),
-            "borough_code": cfg.borough_code}
+    return {
+        "build_version": BUILD_VERSION,
+        "sources_digest": manifest.digest(entries),
+        "borough_code": cfg.borough_code,
+    }
 
 
 @contextmanager
@@ -448,7 +634,10 @@ def is_stale(cfg: Settings | None = None) -> tuple[bool, str]:
     want = stamp_for(cfg)
     if stamp.get("build_version") != want["build_version"]:
         return True, "the build definition has changed"
-    if stamp.get("sources_digest") != want["sources_digest"] or stamp.get("borough_code") != want["borough_code"]:
+    if (
+        stamp.get("sources_digest") != want["sources_digest"]
+        or stamp.get("borough_code") != want["borough_code"]
+    ):
         return True, "the sources have changed since the last build"
     for table in TABLES:
         if not (cfg.warehouse_dir / f"{table}.parquet").exists():
@@ -456,5 +645,18 @@ def is_stale(cfg: Settings | None = None) -> tuple[bool, str]:
     return False, "up to date"
 
 
-TABLES = ("wards", "lsoas", "boroughs", "crime_monthly", "crime_revisions", "dashboard_monthly",
-          "business_crime_monthly", "street_crime", "stop_search", "street_outcomes", "quarantine", "coverage", "sources")
+TABLES = (
+    "wards",
+    "lsoas",
+    "boroughs",
+    "crime_monthly",
+    "crime_revisions",
+    "dashboard_monthly",
+    "business_crime_monthly",
+    "street_crime",
+    "stop_search",
+    "street_outcomes",
+    "quarantine",
+    "coverage",
+    "sources",
+)

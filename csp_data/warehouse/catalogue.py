@@ -29,6 +29,7 @@ class UsageError(ValueError):
 
 # ----------------------------------------------------------------------------- sources (data)
 
+
 @dataclass(frozen=True)
 class Source:
     name: str
@@ -76,9 +77,13 @@ def load_sources(path: Path | None = None) -> list[Source]:
         if src.publisher not in ("datastore", "police.uk"):
             raise UsageError(f"{path.name}: source {src.name}: publisher must be datastore or police.uk")
         if src.publisher == "police.uk" and src.endpoint not in ("street", "outcomes", "stop_search"):
-            raise UsageError(f"{path.name}: source {src.name}: endpoint must be street, outcomes or stop_search")
+            raise UsageError(
+                f"{path.name}: source {src.name}: endpoint must be street, outcomes or stop_search"
+            )
         if not re.fullmatch(r"\d{4}-\d{2}", src.first_month) or src.cadence_months < 1 or src.lag_days < 0:
-            raise UsageError(f"{path.name}: source {src.name}: first_month YYYY-MM, cadence_months >= 1, lag_days >= 0")
+            raise UsageError(
+                f"{path.name}: source {src.name}: first_month YYYY-MM, cadence_months >= 1, lag_days >= 0"
+            )
         out.append(src)
     names = [s.name for s in out]
     if len(set(names)) != len(names):
@@ -87,6 +92,7 @@ def load_sources(path: Path | None = None) -> list[Source]:
 
 
 # ----------------------------------------------------------------------------- state file
+
 
 def state_path(cfg: Settings) -> Path:
     return cfg.data_dir / STATE_FILE

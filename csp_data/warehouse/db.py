@@ -24,11 +24,12 @@ import threading
 import duckdb
 from duckdb import StatementType
 
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
 from csp_data.warehouse.build import TABLES
-from csp_data.config import Settings, settings as get_settings
 
 _lock = threading.Lock()
-_con: "ReadOnlyConnection | None" = None
+_con: ReadOnlyConnection | None = None
 _con_dir: tuple | None = None
 
 
@@ -57,8 +58,22 @@ def tables_for(mode: str) -> dict[str, str | None]:
 
 # Statements the app's connection runs. SET is passed on so DuckDB itself refuses it (locked).
 READ_STATEMENTS = frozenset({StatementType.SELECT, StatementType.EXPLAIN, StatementType.SET})
-_RESULT_METHODS = frozenset({"fetchone", "fetchall", "fetchmany", "df", "fetchdf", "fetch_df", "fetchnumpy",
-                             "arrow", "fetch_arrow_table", "pl", "description", "rowcount"})
+_RESULT_METHODS = frozenset(
+    {
+        "fetchone",
+        "fetchall",
+        "fetchmany",
+        "df",
+        "fetchdf",
+        "fetch_df",
+        "fetchnumpy",
+        "arrow",
+        "fetch_arrow_table",
+        "pl",
+        "description",
+        "rowcount",
+    }
+)
 
 
 def check_read_only(cur, query: str) -> None:
@@ -66,8 +81,9 @@ def check_read_only(cur, query: str) -> None:
     for statement in cur.extract_statements(query):
         if statement.type not in READ_STATEMENTS:
             kind = str(statement.type).rsplit(".", 1)[-1]
-            raise duckdb.PermissionException(f"Permission Error: the dashboard's connection is read-only; "
-                                             f"{kind} statements are refused")
+            raise duckdb.PermissionException(
+                f"Permission Error: the dashboard's connection is read-only; {kind} statements are refused"
+            )
 
 
 class ReadOnlyCursor:
@@ -76,7 +92,7 @@ class ReadOnlyCursor:
     def __init__(self, cur: duckdb.DuckDBPyConnection):
         self._cur = cur
 
-    def execute(self, query: str, parameters=None) -> "ReadOnlyCursor":
+    def execute(self, query: str, parameters=None) -> ReadOnlyCursor:
         check_read_only(self._cur, query)
         if parameters is None:
             self._cur.execute(query)
@@ -87,7 +103,7 @@ class ReadOnlyCursor:
     def close(self) -> None:
         self._cur.close()
 
-    def __enter__(self) -> "ReadOnlyCursor":
+    def __enter__(self) -> ReadOnlyCursor:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -124,16 +140,20 @@ def connect(cfg: Settings | None = None) -> ReadOnlyConnection:
     readable = tables_for(cfg.mode)
     missing = [t for t in readable if not (wh / f"{t}.parquet").exists()]
     if missing:
-        raise FileNotFoundError(f"warehouse tables missing in {wh}: {', '.join(missing)} (run: python -m csp_data build)")
-    con = duckdb.connect(config={
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-        "threads": 2,
-    })
+        raise FileNotFoundError(
+            f"warehouse tables missing in {wh}: {', '.join(missing)} (run: python -m csp_data build)"
+        )
+    con = duckdb.connect(
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "threads": 2,
+        }
+    )
     for table, where in readable.items():
         # DDL cannot take bound parameters: the path is ours (not user input) and quoted as a literal.
         path = _quote_literal(str(wh / (table + ".parquet")))
-        select = f"SELECT * FROM read_parquet({path})" + (f" WHERE {where}" if where else "")
+        select = f"SELECT * FROM read_parquet({path})" + (f" WHERE {where}" if where else "")  # noqa: S608 (fixed names)
         if cfg.mode == "public":
             # Loaded into memory once, filtered: the public process then needs no file access at
             # all, so no query (not even read_parquet on a warehouse file) can reach other rows.

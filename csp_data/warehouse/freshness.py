@@ -18,9 +18,13 @@ from csp_data.warehouse import catalogue
 
 # Short names for one line on every page (the long labels are in publishers.toml)
 SHORT = {
-    "crime_borough": "Borough crime", "crime_ward": "Ward crime", "crime_lsoa": "LSOA crime",
-    "dashboard": "Crime dashboard (hate crime, domestic abuse, knife crime)", "business_crime": "Business crime",
-    "street_crime": "police.uk street crime and ASB", "street_outcomes": "police.uk outcomes",
+    "crime_borough": "Borough crime",
+    "crime_ward": "Ward crime",
+    "crime_lsoa": "LSOA crime",
+    "dashboard": "Crime dashboard (hate crime, domestic abuse, knife crime)",
+    "business_crime": "Business crime",
+    "street_crime": "police.uk street crime and ASB",
+    "street_outcomes": "police.uk outcomes",
     "stop_search": "Stop and search",
 }
 
@@ -48,7 +52,9 @@ def due_date(month: date, lag_days: int) -> date:
     return month_end(month) + timedelta(days=lag_days)
 
 
-def expected_month(today: date, lag_days: int, cadence_months: int = 1, first_month: date | None = None) -> date:
+def expected_month(
+    today: date, lag_days: int, cadence_months: int = 1, first_month: date | None = None
+) -> date:
     """The newest month that should be published by ``today`` (first day of that month).
 
     With a cadence of N months, publications come every N months counted from ``first_month``;
@@ -70,10 +76,10 @@ class Freshness:
     source: str
     label: str
     dataset: str
-    newest: date | None          # newest month held (first day), None if nothing is held
-    expected: date               # the month that should be published by now
-    next_month: date             # the next month to expect after the newest held one
-    next_due: date               # when that month is usually published
+    newest: date | None  # newest month held (first day), None if nothing is held
+    expected: date  # the month that should be published by now
+    next_month: date  # the next month to expect after the newest held one
+    next_due: date  # when that month is usually published
     last_check: str | None = None
     last_update: str | None = None
     last_result: str | None = None
@@ -94,7 +100,7 @@ class Freshness:
 
     @property
     def words(self) -> str:
-        """"data to Feb 2026 — about 8 months behind" (or "— up to date")."""
+        """ "data to Feb 2026 — about 8 months behind" (or "— up to date")."""
         if self.newest is None:
             return "awaiting data"
         n = self.months_behind
@@ -115,8 +121,12 @@ def _month(value) -> date | None:
         return None
 
 
-def status(newest_by_dataset: dict, today: date | None = None, state: dict | None = None,
-           sources: list[catalogue.Source] | None = None) -> list[Freshness]:
+def status(
+    newest_by_dataset: dict,
+    today: date | None = None,
+    state: dict | None = None,
+    sources: list[catalogue.Source] | None = None,
+) -> list[Freshness]:
     """One Freshness per source whose dataset the caller knows (``newest_by_dataset``: dataset ->
     newest month as a date, datetime or ``YYYY-MM``). Sources of datasets the caller cannot see
     (a public viewer) are left out."""
@@ -132,9 +142,20 @@ def status(newest_by_dataset: dict, today: date | None = None, state: dict | Non
         expected = expected_month(today, src.lag_days, src.cadence_months, first)
         nxt = add_months(newest, src.cadence_months) if newest else expected
         st = state.get("sources", {}).get(src.name, {})
-        out.append(Freshness(source=src.name, label=src.label, dataset=src.dataset, newest=newest, expected=expected,
-                             next_month=nxt, next_due=due_date(nxt, src.lag_days), last_check=st.get("last_check"),
-                             last_update=st.get("last_update"), last_result=st.get("last_result")))
+        out.append(
+            Freshness(
+                source=src.name,
+                label=src.label,
+                dataset=src.dataset,
+                newest=newest,
+                expected=expected,
+                next_month=nxt,
+                next_due=due_date(nxt, src.lag_days),
+                last_check=st.get("last_check"),
+                last_update=st.get("last_update"),
+                last_result=st.get("last_result"),
+            )
+        )
     return out
 
 
@@ -146,8 +167,16 @@ def behind_line(items: list[Freshness]) -> str | None:
     late = [f for f in items if f.behind]
     if not late:
         return None
-    order = ["crime_borough", "crime_ward", "dashboard", "business_crime", "street_crime", "stop_search", "crime_lsoa",
-             "street_outcomes"]
+    order = [
+        "crime_borough",
+        "crime_ward",
+        "dashboard",
+        "business_crime",
+        "street_crime",
+        "stop_search",
+        "crime_lsoa",
+        "street_outcomes",
+    ]
     late.sort(key=lambda f: (order.index(f.dataset) if f.dataset in order else len(order), f.source))
     first = late[0]
     line = f"{first.short}: {first.words}"
@@ -180,15 +209,29 @@ def table(items: list[Freshness]):
     """The Data status table: one row per source."""
     import pandas as pd
 
-    rows = [{
-        "Source": f.label,
-        "Data to": label_month(f.newest),
-        "Should be published by now": label_month(f.expected),
-        "Freshness": f.words,
-        "Last check": when(f.last_check),
-        "Last update": when(f.last_update),
-        "Next expected month": f"{label_month(f.next_month)} (usually by {f.next_due.day} {f.next_due:%b %Y})",
-        "Last result": f.last_result or "—",
-    } for f in items]
-    return pd.DataFrame(rows, columns=["Source", "Data to", "Should be published by now", "Freshness", "Last check",
-                                       "Last update", "Next expected month", "Last result"])
+    rows = [
+        {
+            "Source": f.label,
+            "Data to": label_month(f.newest),
+            "Should be published by now": label_month(f.expected),
+            "Freshness": f.words,
+            "Last check": when(f.last_check),
+            "Last update": when(f.last_update),
+            "Next expected month": f"{label_month(f.next_month)} (usually by {f.next_due.day} {f.next_due:%b %Y})",
+            "Last result": f.last_result or "—",
+        }
+        for f in items
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "Source",
+            "Data to",
+            "Should be published by now",
+            "Freshness",
+            "Last check",
+            "Last update",
+            "Next expected month",
+            "Last result",
+        ],
+    )

@@ -58,15 +58,26 @@ def assign_codes(lon: pd.Series, lat: pd.Series, polygons: gpd.GeoDataFrame) -> 
     return codes, status
 
 
-def fill_nearest(codes: pd.Series, lon: pd.Series, lat: pd.Series, polygons: gpd.GeoDataFrame,
-                 only: pd.Series, max_metres: float = 150.0) -> pd.Series:
+def fill_nearest(
+    codes: pd.Series,
+    lon: pd.Series,
+    lat: pd.Series,
+    polygons: gpd.GeoDataFrame,
+    only: pd.Series,
+    max_metres: float = 150.0,
+) -> pd.Series:
     """Fill blank ``codes`` where ``only`` is true with the nearest polygon within ``max_metres``."""
     need = codes.isna() & only & lon.notna() & lat.notna()
     if not need.any():
         return codes
-    pts = gpd.GeoDataFrame({"_i": np.flatnonzero(need.to_numpy())},
-                           geometry=make_points(lon[need].to_numpy(), lat[need].to_numpy()), crs=WGS84).to_crs(BNG)
-    near = gpd.sjoin_nearest(pts, polygons[["code", "geometry"]].to_crs(BNG), how="inner", max_distance=max_metres)
+    pts = gpd.GeoDataFrame(
+        {"_i": np.flatnonzero(need.to_numpy())},
+        geometry=make_points(lon[need].to_numpy(), lat[need].to_numpy()),
+        crs=WGS84,
+    ).to_crs(BNG)
+    near = gpd.sjoin_nearest(
+        pts, polygons[["code", "geometry"]].to_crs(BNG), how="inner", max_distance=max_metres
+    )
     near = near.sort_values(["_i", "code"]).drop_duplicates("_i")
     out = codes.copy()
     out.loc[codes.index[near["_i"].to_numpy()]] = near["code"].to_numpy()

@@ -79,13 +79,14 @@ import zipfile
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
 from csp_data.warehouse import build, geo, manifest
-from csp_data.config import Settings, settings as get_settings
 from csp_data.warehouse.sources import SourceError, limits, mps, police_uk
 
 LANDED = "landed"
@@ -99,8 +100,13 @@ JOURNAL_MANIFEST = ".ingest-journal.manifest"  # the manifest as it was before i
 _POLICE = ("data.police.uk (Home Office)", "Open Government Licence v3.0")
 _MPS = ("Metropolitan Police Service via the London Datastore", "Open Government Licence v2.0")
 DEFAULT_PROVENANCE = {
-    "policeuk_street": _POLICE, "policeuk_stop_search": _POLICE, "policeuk_outcomes": _POLICE,
-    "mps_wide_borough": _MPS, "mps_wide_ward": _MPS, "mps_wide_lsoa": _MPS, "mps_dashboard": _MPS,
+    "policeuk_street": _POLICE,
+    "policeuk_stop_search": _POLICE,
+    "policeuk_outcomes": _POLICE,
+    "mps_wide_borough": _MPS,
+    "mps_wide_ward": _MPS,
+    "mps_wide_lsoa": _MPS,
+    "mps_dashboard": _MPS,
     "mps_business_offences": _MPS,
 }
 
@@ -110,7 +116,10 @@ DATASETS = {
     "stop_search": ("stop and search, records a month located in {b}", "policeuk_stop_search"),
     "ward": ("MPS recorded crime, ward level, {b} offences a month", "mps_wide_ward"),
     "lsoa": ("MPS recorded crime, LSOA level, {b} offences a month", "mps_wide_lsoa"),
-    "borough": ("MPS recorded crime, borough level, offences a month in all London boroughs", "mps_wide_borough"),
+    "borough": (
+        "MPS recorded crime, borough level, offences a month in all London boroughs",
+        "mps_wide_borough",
+    ),
     "dashboard": ("MPS Monthly Crime Dashboard, {b} counts a month (all measures)", "mps_dashboard"),
     "business": ("MPS business crime, offences a month in all London boroughs", "mps_business_offences"),
     "outcomes": ("police.uk outcomes, records a month located in {b}", "policeuk_outcomes"),
@@ -173,6 +182,7 @@ class IngestReport:
 @dataclass
 class _Part:
     """One manifest entry to be added (a zip can give several)."""
+
     kind: str
     dataset: str
     file: Path  # the validated copy in the work folder
@@ -190,14 +200,19 @@ class _Part:
     snapshot_detail: str = ""
     extra: dict = field(default_factory=dict)
     no_location: int = 0
-    seen_months: list[str] = field(default_factory=list)  # every month in the file (stubs too): the date checks
+    seen_months: list[str] = field(
+        default_factory=list
+    )  # every month in the file (stubs too): the date checks
     month_load: dict = field(default_factory=dict)  # month -> the largest one-area total that month (ceiling)
     categories: set = field(default_factory=set)  # (major, minor) or similar, checked against what is held
     as_of_basis: str = "newest month"
-    areas: set = field(default_factory=set)  # borough names of a London-wide file, checked against what is held
+    areas: set = field(
+        default_factory=set
+    )  # borough names of a London-wide file, checked against what is held
 
 
 # ----------------------------------------------------------------------------- file names
+
 
 def safe_name(name: str) -> str:
     """The user's file name reduced to [A-Za-z0-9._-]: no folders, no leading dots, no '..'."""
@@ -242,6 +257,7 @@ def landed_relpath(sha256: str, name: str, day: str) -> str:
 
 # ----------------------------------------------------------------------------- helpers
 
+
 def _fmt(n: int) -> str:
     return f"{n:,d}"
 
@@ -263,8 +279,10 @@ def _copy_hashing(src: Path, dest: Path, what: str = "the file") -> tuple[str, i
             fout.write(chunk)
             size += len(chunk)
             if size > limits.MAX_INPUT_BYTES:
-                raise IngestError(f"{what} is larger than the {limits.MAX_INPUT_BYTES >> 20:,d} MB a file may be; "
-                                  "split it (e.g. one month per file)")
+                raise IngestError(
+                    f"{what} is larger than the {limits.MAX_INPUT_BYTES >> 20:,d} MB a file may be; "
+                    "split it (e.g. one month per file)"
+                )
         fout.flush()
         os.fsync(fout.fileno())
     return h.hexdigest(), size
@@ -285,6 +303,7 @@ def _check_text(head: bytes, what: str) -> None:
         raise IngestError(f"{what} is a binary file (it contains NUL bytes), not a CSV file")
     try:
         import codecs
+
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError as exc:
         raise IngestError(f"{what} is not UTF-8 text (binary file?): byte {exc.start}") from exc
@@ -339,11 +358,15 @@ def _count_stream(chunks, what: str, state: dict) -> None:
         state["bytes"] += len(chunk)
         state["rows"] += chunk.count(b"\n")
         if state["bytes"] > state["max_bytes"]:
-            raise IngestError(f"{what} inflates to more than {state['max_bytes'] >> 20:,d} MB (the limit per file): "
-                              "refused before reading it (a zip bomb, or too much at once: offer one month per file)")
+            raise IngestError(
+                f"{what} inflates to more than {state['max_bytes'] >> 20:,d} MB (the limit per file): "
+                "refused before reading it (a zip bomb, or too much at once: offer one month per file)"
+            )
         if state["rows"] > limits.MAX_ROWS + 1:
-            raise IngestError(f"{what} has more than {limits.MAX_ROWS:,d} rows (the limit per file): refused before "
-                              "reading it (a zip bomb, or too much at once: offer one month per file)")
+            raise IngestError(
+                f"{what} has more than {limits.MAX_ROWS:,d} rows (the limit per file): refused before "
+                "reading it (a zip bomb, or too much at once: offer one month per file)"
+            )
 
 
 def _chunks(fh, size: int = 1 << 20):
@@ -365,9 +388,13 @@ def _prescan(path: Path, fmt: str, json_content: bool, what: str) -> None:
             with zipfile.ZipFile(path) as zf:
                 infos = zf.infolist()
                 if len(infos) > limits.MAX_ZIP_MEMBERS:
-                    raise IngestError(f"{what} has {len(infos):,d} members (the limit is {limits.MAX_ZIP_MEMBERS:,d}): "
-                                      "offer one force's files")
-                wanted = set(police_uk.zip_members(path, "street")) | set(police_uk.zip_members(path, "stop_search"))
+                    raise IngestError(
+                        f"{what} has {len(infos):,d} members (the limit is {limits.MAX_ZIP_MEMBERS:,d}): "
+                        "offer one force's files"
+                    )
+                wanted = set(police_uk.zip_members(path, "street")) | set(
+                    police_uk.zip_members(path, "stop_search")
+                )
                 for info in infos:
                     if info.filename in wanted:
                         with zf.open(info) as fh:
@@ -390,15 +417,18 @@ def _classify(header: list[str], name: str, what: str) -> str:
         if says_street:
             raise IngestError(
                 f"{what} is a stop-and-search file (its header is the police.uk stop-and-search header: "
-                f"{', '.join(header[:4])}, ...), but its name says street-level crime. Rename it or offer the street file")
+                f"{', '.join(header[:4])}, ...), but its name says street-level crime. Rename it or offer the street file"
+            )
         return "stop_search"
     if kind == "street":
         if says_ss:
             raise IngestError(f"{what} is a street-level crime file, but its name says stop and search")
         return "street"
     if kind == "outcomes":
-        raise IngestError(f"{what} is a police.uk outcomes file; ingest takes street-level crime and stop-and-search "
-                          "files (outcomes inside an archive zip are skipped)")
+        raise IngestError(
+            f"{what} is a police.uk outcomes file; ingest takes street-level crime and stop-and-search "
+            "files (outcomes inside an archive zip are skipped)"
+        )
     try:
         level = mps.detect_level(header)
     except SourceError:
@@ -417,7 +447,8 @@ def _classify(header: list[str], name: str, what: str) -> str:
         "an MPS LSOA file (LSOA Code, LSOA Name, Borough, Major Category, Minor Category, YYYYMM...), "
         "an MPS Monthly Crime Dashboard file (Month_Year, Area Type, Borough_SNT, Area code, Crime Type, ...) "
         "or an MPS business crime offences file (Date, Borough, Crime Section, Crime Group, "
-        "Business Crime Offence Count, ...), or a police.uk API response saved as JSON")
+        "Business Crime Offence Count, ...), or a police.uk API response saved as JSON"
+    )
 
 
 @contextmanager
@@ -433,7 +464,9 @@ def _lock(cfg: Settings):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise IngestError("another ingest is running on this data folder; try again when it has finished") from exc
+            raise IngestError(
+                "another ingest is running on this data folder; try again when it has finished"
+            ) from exc
         yield
     finally:
         os.close(fd)
@@ -441,10 +474,13 @@ def _lock(cfg: Settings):
 
 # ----------------------------------------------------------------------------- readers / validation
 
+
 def _lsoa_polygons(cfg: Settings, entries: list[manifest.Entry]):
     polys = sorted((e for e in entries if e.kind == "boundary_lsoa21"), key=lambda e: e.precedence)
     if not polys:
-        raise IngestError("the manifest lists no boundary_lsoa21 file: stop-and-search records cannot be placed")
+        raise IngestError(
+            "the manifest lists no boundary_lsoa21 file: stop-and-search records cannot be placed"
+        )
     return geo.read_boundaries(cfg.sources_dir / polys[-1].path, "lsoa21_code", "lsoa21_name")
 
 
@@ -457,27 +493,52 @@ def _street_part(cfg: Settings, entries, file: Path, name: str, sha: str, size: 
     try:
         tidy, q, read, outside = build.read_street_source(cfg, file)
     except (SourceError, KeyError, ValueError) as exc:
-        kind = "a police.uk crimes-street API response" if police_uk.is_json_path(file) else "police.uk street-level CSV"
+        kind = (
+            "a police.uk crimes-street API response"
+            if police_uk.is_json_path(file)
+            else "police.uk street-level CSV"
+        )
         raise IngestError(f"{what}: cannot read as {kind}: {exc}") from exc
     if read == 0:
         raise IngestError(f"{what} has a header but no data rows")
     months = _ym(tidy["month"])
-    parts = (pd.DataFrame({"month": months, "part": tidy["crime_type"].astype(str).to_numpy()})
-             .groupby(["month", "part"], as_index=False).size().rename(columns={"size": "n"}))
+    parts = (
+        pd.DataFrame({"month": months, "part": tidy["crime_type"].astype(str).to_numpy()})
+        .groupby(["month", "part"], as_index=False)
+        .size()
+        .rename(columns={"size": "n"})
+    )
     landed, kept_months = len(tidy), months
     if police_uk.is_json_path(file):
         # API rows have no LSOA name: the build keeps, after precedence, those whose point is inside
         _, status = geo.assign_codes(tidy["longitude"], tidy["latitude"], _lsoa_polygons(cfg, entries))
         inside = (status == "inside").to_numpy()
         kept_months = [m for m, i in zip(months, inside) if i]
-        inside_n = (pd.DataFrame({"month": months, "part": tidy["crime_type"].astype(str).to_numpy(), "i": inside})
-                    .groupby(["month", "part"])["i"].sum())
+        inside_n = (
+            pd.DataFrame({"month": months, "part": tidy["crime_type"].astype(str).to_numpy(), "i": inside})
+            .groupby(["month", "part"])["i"]
+            .sum()
+        )
         parts["n"] = [int(inside_n.get((m, t), 0)) for m, t in zip(parts["month"], parts["part"])]
         landed, outside = int(inside.sum()), outside + int((~inside).sum())
     load = pd.Series(kept_months, dtype=str).value_counts().to_dict()
-    return _Part(kind="policeuk_street", dataset="street", file=file, name=name, sha256=sha, size=size,
-                 read=read, landed=landed, quarantined=len(q), outside=outside, months=sorted(set(kept_months)),
-                 partitions=parts, quarantine=_quarantine_frame(q), seen_months=sorted(set(months)), month_load=load)
+    return _Part(
+        kind="policeuk_street",
+        dataset="street",
+        file=file,
+        name=name,
+        sha256=sha,
+        size=size,
+        read=read,
+        landed=landed,
+        quarantined=len(q),
+        outside=outside,
+        months=sorted(set(kept_months)),
+        partitions=parts,
+        quarantine=_quarantine_frame(q),
+        seen_months=sorted(set(months)),
+        month_load=load,
+    )
 
 
 def _street_as_of(cfg: Settings, file: Path) -> str | None:
@@ -495,7 +556,9 @@ def _stop_search_part(cfg: Settings, entries, file: Path, name: str, sha: str, s
         raw = police_uk.read_stop_search(file)
         tidy, q = police_uk.validate_stop_search(raw)
     except (KeyError, ValueError) as exc:
-        raise IngestError(f"{what}: cannot read as a police.uk stop-and-search CSV or API response: {exc}") from exc
+        raise IngestError(
+            f"{what}: cannot read as a police.uk stop-and-search CSV or API response: {exc}"
+        ) from exc
     if len(raw) == 0:
         raise IngestError(f"{what} has a header but no data rows")
     _, status = geo.assign_codes(tidy["longitude"], tidy["latitude"], _lsoa_polygons(cfg, entries))
@@ -504,18 +567,38 @@ def _stop_search_part(cfg: Settings, entries, file: Path, name: str, sha: str, s
     # borough: the partitions are the months of every valid row.
     all_months = _ym(tidy["month"])
     kept_months = [m for m, i in zip(all_months, inside) if i]
-    parts = (pd.DataFrame({"month": all_months, "part": ""}).groupby(["month", "part"], as_index=False).size()
-             .rename(columns={"size": "n"}))
+    parts = (
+        pd.DataFrame({"month": all_months, "part": ""})
+        .groupby(["month", "part"], as_index=False)
+        .size()
+        .rename(columns={"size": "n"})
+    )
     inside_n = pd.Series(kept_months, dtype=str).value_counts()
     parts["n"] = parts["month"].map(inside_n).fillna(0).astype("int64")
-    return _Part(kind="policeuk_stop_search", dataset="stop_search", file=file, name=name, sha256=sha, size=size,
-                 read=len(raw), landed=int(inside.sum()), quarantined=len(q), outside=int((~inside).sum()),
-                 months=sorted(set(kept_months)), partitions=parts, quarantine=_quarantine_frame(q),
-                 as_of=max(all_months) if all_months else "", no_location=int((status == "no_location").sum()),
-                 seen_months=sorted(set(all_months)), month_load=inside_n.to_dict())
+    return _Part(
+        kind="policeuk_stop_search",
+        dataset="stop_search",
+        file=file,
+        name=name,
+        sha256=sha,
+        size=size,
+        read=len(raw),
+        landed=int(inside.sum()),
+        quarantined=len(q),
+        outside=int((~inside).sum()),
+        months=sorted(set(kept_months)),
+        partitions=parts,
+        quarantine=_quarantine_frame(q),
+        as_of=max(all_months) if all_months else "",
+        no_location=int((status == "no_location").sum()),
+        seen_months=sorted(set(all_months)),
+        month_load=inside_n.to_dict(),
+    )
 
 
-def _mps_part(cfg: Settings, entries, file: Path, name: str, sha: str, size: int, level: str, what: str) -> _Part:
+def _mps_part(
+    cfg: Settings, entries, file: Path, name: str, sha: str, size: int, level: str, what: str
+) -> _Part:
     try:
         frame = build._read_table(file)
         long, info = mps.read_wide(frame, level=level)
@@ -531,8 +614,10 @@ def _mps_part(cfg: Settings, entries, file: Path, name: str, sha: str, size: int
         known = set(build._read_table(cfg.sources_dir / names[-1].path)["ward_code"]) if names else set()
         unknown = sorted(set(ours["area_code"]) - known)
         if unknown:
-            raise IngestError(f"{what}: {len(unknown)} {cfg.borough_name} ward codes are not in the ward lookup "
-                              f"(e.g. {', '.join(unknown[:3])}); the file's wards do not match this dashboard's")
+            raise IngestError(
+                f"{what}: {len(unknown)} {cfg.borough_name} ward codes are not in the ward lookup "
+                f"(e.g. {', '.join(unknown[:3])}); the file's wards do not match this dashboard's"
+            )
         by_area = ours.groupby(["month"])["count"].sum()
     elif level == "lsoa":
         mine = norm["borough"].astype(str) == cfg.borough_code
@@ -551,13 +636,26 @@ def _mps_part(cfg: Settings, entries, file: Path, name: str, sha: str, size: int
     landed = int(mine.sum()) if level != "borough" else (len(frame) if mine.any() else 0)
     stubs = ", ".join(f"{m[:4]}-{m[4:]}" for m in info["stub_months"])
     detail = f"data to {_month_label(months[-1])}" if months else ""
-    part = _Part(kind=f"mps_wide_{level}", dataset=level, file=file, name=name, sha256=sha, size=size,
-                 read=len(frame), landed=landed, quarantined=0, outside=len(frame) - landed,
-                 months=months if landed else [], partitions=parts if landed else parts.iloc[0:0],
-                 quarantine=pd.DataFrame(), as_of=months[-1] if months else "", snapshot_detail=detail,
-                 seen_months=sorted(months + [f"{m[:4]}-{m[4:]}" for m in info["stub_months"]]),
-                 month_load={m: int(v) for m, v in zip(_ym(by_area.index), by_area.to_numpy())},
-                 categories=set(zip(ours["major_category"], ours["minor_category"])))
+    part = _Part(
+        kind=f"mps_wide_{level}",
+        dataset=level,
+        file=file,
+        name=name,
+        sha256=sha,
+        size=size,
+        read=len(frame),
+        landed=landed,
+        quarantined=0,
+        outside=len(frame) - landed,
+        months=months if landed else [],
+        partitions=parts if landed else parts.iloc[0:0],
+        quarantine=pd.DataFrame(),
+        as_of=months[-1] if months else "",
+        snapshot_detail=detail,
+        seen_months=sorted(months + [f"{m[:4]}-{m[4:]}" for m in info["stub_months"]]),
+        month_load={m: int(v) for m, v in zip(_ym(by_area.index), by_area.to_numpy())},
+        categories=set(zip(ours["major_category"], ours["minor_category"])),
+    )
     if level == "borough":
         part.areas = set(long["area_name"])
     if stubs:
@@ -593,14 +691,32 @@ def _dashboard_part(cfg: Settings, file: Path, name: str, sha: str, size: int, w
     if not ((snt == cfg.borough_name) | snt.str.startswith(cfg.borough_name + " ")).any():
         mine = mine & False  # no row of the configured borough: refused as "no rows in the borough"
     t = tidy.assign(month=_ym(tidy["month"]))
-    parts = t.groupby(["month", "crime_type"], as_index=False)["count"].sum().rename(columns={"crime_type": "part", "count": "n"})
+    parts = (
+        t.groupby(["month", "crime_type"], as_index=False)["count"]
+        .sum()
+        .rename(columns={"crime_type": "part", "count": "n"})
+    )
     months = sorted(set(t["month"]))
-    part = _Part(kind="mps_dashboard", dataset="dashboard", file=file, name=name, sha256=sha, size=size,
-                 read=len(frame), landed=int(mine.sum()), quarantined=0, outside=int((~mine).sum()), months=months,
-                 partitions=parts, quarantine=pd.DataFrame(), as_of=max(months) if months else "",
-                 snapshot_detail=f"data to {_month_label(max(months))}" if months else "", seen_months=months,
-                 month_load=t.groupby("month")["count"].max().to_dict(),
-                 categories={(a, b) for a, b in zip(t["crime_type"], t["measure"])})
+    part = _Part(
+        kind="mps_dashboard",
+        dataset="dashboard",
+        file=file,
+        name=name,
+        sha256=sha,
+        size=size,
+        read=len(frame),
+        landed=int(mine.sum()),
+        quarantined=0,
+        outside=int((~mine).sum()),
+        months=months,
+        partitions=parts,
+        quarantine=pd.DataFrame(),
+        as_of=max(months) if months else "",
+        snapshot_detail=f"data to {_month_label(max(months))}" if months else "",
+        seen_months=months,
+        month_load=t.groupby("month")["count"].max().to_dict(),
+        categories={(a, b) for a, b in zip(t["crime_type"], t["measure"])},
+    )
     refresh = _refresh_as_of(tidy["refresh_date"], what) if "refresh_date" in tidy else None
     if refresh:
         part.as_of, part.as_of_basis = refresh, "refresh date"
@@ -619,13 +735,26 @@ def _business_part(cfg: Settings, file: Path, name: str, sha: str, size: int, wh
     months = sorted(set(t["month"]))
     mine = t["borough_name"] == cfg.borough_name
     parts = t.groupby("month", as_index=False)["count"].sum().rename(columns={"count": "n"}).assign(part="")
-    part = _Part(kind="mps_business_offences", dataset="business", file=file, name=name, sha256=sha, size=size,
-                 read=len(frame), landed=len(frame) if mine.any() else 0, quarantined=0,
-                 outside=0 if mine.any() else len(frame), months=months, partitions=parts[["month", "part", "n"]],
-                 quarantine=pd.DataFrame(), as_of=max(months) if months else "",
-                 snapshot_detail=f"data to {_month_label(max(months))}" if months else "", seen_months=months,
-                 month_load=t.groupby(["borough_name", "month"])["count"].sum().groupby(level="month").max().to_dict(),
-                 categories=set(zip(t["major_category"], t["minor_category"])))
+    part = _Part(
+        kind="mps_business_offences",
+        dataset="business",
+        file=file,
+        name=name,
+        sha256=sha,
+        size=size,
+        read=len(frame),
+        landed=len(frame) if mine.any() else 0,
+        quarantined=0,
+        outside=0 if mine.any() else len(frame),
+        months=months,
+        partitions=parts[["month", "part", "n"]],
+        quarantine=pd.DataFrame(),
+        as_of=max(months) if months else "",
+        snapshot_detail=f"data to {_month_label(max(months))}" if months else "",
+        seen_months=months,
+        month_load=t.groupby(["borough_name", "month"])["count"].sum().groupby(level="month").max().to_dict(),
+        categories=set(zip(t["major_category"], t["minor_category"])),
+    )
     part.areas = set(t["borough_name"])
     refresh = _refresh_as_of(tidy["refresh_date"], what) if "refresh_date" in tidy else None
     if refresh:
@@ -636,20 +765,39 @@ def _business_part(cfg: Settings, file: Path, name: str, sha: str, size: int, wh
 def _outcomes_part(cfg: Settings, entries, file: Path, name: str, sha: str, size: int, what: str) -> _Part:
     try:
         tidy, q, read, outside = build.read_outcomes_api(file, _lsoa_polygons(cfg, entries))
-        raw_months = _ym(police_uk.validate_outcomes_api(
-            police_uk.api_outcomes_frame(police_uk.read_json_records(file), file.name))[0]["month"])
+        raw_months = _ym(
+            police_uk.validate_outcomes_api(
+                police_uk.api_outcomes_frame(police_uk.read_json_records(file), file.name)
+            )[0]["month"]
+        )
     except (SourceError, KeyError, ValueError) as exc:
-        raise IngestError(f"{what}: cannot read as a police.uk outcomes-at-location API response: {exc}") from exc
+        raise IngestError(
+            f"{what}: cannot read as a police.uk outcomes-at-location API response: {exc}"
+        ) from exc
     if read == 0:
         raise IngestError(f"{what} has no records")
     months = _ym(tidy["month"])
     inside_n = pd.Series(months, dtype=str).value_counts()
     parts = pd.DataFrame({"month": sorted(set(raw_months)), "part": ""})
     parts["n"] = parts["month"].map(inside_n).fillna(0).astype("int64")
-    return _Part(kind="policeuk_outcomes", dataset="outcomes", file=file, name=name, sha256=sha, size=size,
-                 read=read, landed=len(tidy), quarantined=len(q), outside=outside, months=sorted(set(months)),
-                 partitions=parts, quarantine=_quarantine_frame(q), as_of=max(raw_months) if raw_months else "",
-                 seen_months=sorted(set(raw_months)), month_load=inside_n.to_dict())
+    return _Part(
+        kind="policeuk_outcomes",
+        dataset="outcomes",
+        file=file,
+        name=name,
+        sha256=sha,
+        size=size,
+        read=read,
+        landed=len(tidy),
+        quarantined=len(q),
+        outside=outside,
+        months=sorted(set(months)),
+        partitions=parts,
+        quarantine=_quarantine_frame(q),
+        as_of=max(raw_months) if raw_months else "",
+        seen_months=sorted(set(raw_months)),
+        month_load=inside_n.to_dict(),
+    )
 
 
 def _json_part(cfg: Settings, entries, file: Path, name: str, sha: str, size: int, what: str) -> _Part:
@@ -660,7 +808,9 @@ def _json_part(cfg: Settings, entries, file: Path, name: str, sha: str, size: in
     if len(records) == 0:
         raise IngestError(f"{what} is an empty police.uk API response (no records)")
     if len(records) > limits.MAX_ROWS:
-        raise IngestError(f"{what} has {len(records):,d} records (the limit per file is {limits.MAX_ROWS:,d})")
+        raise IngestError(
+            f"{what} has {len(records):,d} records (the limit per file is {limits.MAX_ROWS:,d})"
+        )
     kind = police_uk.sniff_json_kind(records)
     del records
     if kind == "street":
@@ -671,13 +821,17 @@ def _json_part(cfg: Settings, entries, file: Path, name: str, sha: str, size: in
         return _stop_search_part(cfg, entries, file, name, sha, size, what)
     if kind == "outcomes":
         return _outcomes_part(cfg, entries, file, name, sha, size, what)
-    raise IngestError(f"{what} is JSON but not a police.uk API response ingest takes: expected the records of "
-                      "/api/crimes-street (category, location, month, persistent_id, id), /api/stops-street or "
-                      "/api/stops-force (datetime, type, legislation, object_of_search, location) or "
-                      "/api/outcomes-at-location (category, date, crime)")
+    raise IngestError(
+        f"{what} is JSON but not a police.uk API response ingest takes: expected the records of "
+        "/api/crimes-street (category, location, month, persistent_id, id), /api/stops-street or "
+        "/api/stops-force (datetime, type, legislation, object_of_search, location) or "
+        "/api/outcomes-at-location (category, date, crime)"
+    )
 
 
-def _zip_parts(cfg, entries, file: Path, name: str, sha: str, size: int, work: Path, what: str) -> tuple[list[_Part], list[str]]:
+def _zip_parts(
+    cfg, entries, file: Path, name: str, sha: str, size: int, work: Path, what: str
+) -> tuple[list[_Part], list[str]]:
     try:
         with zipfile.ZipFile(file) as zf:
             bad = zf.testzip()
@@ -691,8 +845,10 @@ def _zip_parts(cfg, entries, file: Path, name: str, sha: str, size: int, work: P
     outcomes = police_uk.zip_members(file, "outcomes")
     notes = [f"skipped {len(outcomes)} outcomes member(s)"] if outcomes else []
     if not street and not ss:
-        raise IngestError(f"{what} holds no police.uk street or stop-and-search CSVs (expected members named "
-                          f"YYYY-MM/YYYY-MM-<force>-street.csv); it has {len(names)} member(s)")
+        raise IngestError(
+            f"{what} holds no police.uk street or stop-and-search CSVs (expected members named "
+            f"YYYY-MM/YYYY-MM-<force>-street.csv); it has {len(names)} member(s)"
+        )
     with zipfile.ZipFile(file) as zf:
         for member in street + ss:
             with zf.open(member) as fh:
@@ -704,7 +860,9 @@ def _zip_parts(cfg, entries, file: Path, name: str, sha: str, size: int, work: P
             got = _classify(_header(head), member, mwhat)
             want = "street" if member in street else "stop_search"
             if got != want:
-                raise IngestError(f"{mwhat} is named as {want.replace('_', ' ')} data but its header is {got.replace('_', ' ')}")
+                raise IngestError(
+                    f"{mwhat} is named as {want.replace('_', ' ')} data but its header is {got.replace('_', ' ')}"
+                )
     parts: list[_Part] = []
     if street:
         p = _street_part(cfg, entries, file, name, sha, size, what)
@@ -721,7 +879,15 @@ def _zip_parts(cfg, entries, file: Path, name: str, sha: str, size: int, work: P
         if msha in known:
             notes.append(f"skipped {member}: already ingested")
             continue
-        p = _stop_search_part(cfg, entries, dest, _with_suffix(dest.name, "text"), msha, dest.stat().st_size, f"{what} member {member}")
+        p = _stop_search_part(
+            cfg,
+            entries,
+            dest,
+            _with_suffix(dest.name, "text"),
+            msha,
+            dest.stat().st_size,
+            f"{what} member {member}",
+        )
         p.extra = {"zip_sha256": sha, "zip_name": name, "zip_member": member}
         p.snapshot_detail = f"member {member}"
         parts.append(p)
@@ -730,9 +896,16 @@ def _zip_parts(cfg, entries, file: Path, name: str, sha: str, size: int, work: P
 
 # ----------------------------------------------------------------------------- warehouse state
 
-_TABLE = {"street": "street_crime", "stop_search": "stop_search", "ward": "crime_monthly", "lsoa": "crime_monthly",
-          "borough": "crime_monthly", "dashboard": "dashboard_monthly", "business": "business_crime_monthly",
-          "outcomes": "street_outcomes"}
+_TABLE = {
+    "street": "street_crime",
+    "stop_search": "stop_search",
+    "ward": "crime_monthly",
+    "lsoa": "crime_monthly",
+    "borough": "crime_monthly",
+    "dashboard": "dashboard_monthly",
+    "business": "business_crime_monthly",
+    "outcomes": "street_outcomes",
+}
 
 
 def _tables(cfg: Settings, names: set[str]) -> dict[str, pd.DataFrame]:
@@ -752,18 +925,44 @@ def _state(cfg: Settings, datasets: set[str], tables: dict | None = None) -> dic
         df = tables[_TABLE[d]]
         src = df["source_file"].astype(str).to_numpy()
         if d == "street":
-            s = pd.DataFrame({"month": _ym(df["month"]), "part": df["crime_type"].astype(str).to_numpy(), "source_file": src, "n": 1})
+            s = pd.DataFrame(
+                {
+                    "month": _ym(df["month"]),
+                    "part": df["crime_type"].astype(str).to_numpy(),
+                    "source_file": src,
+                    "n": 1,
+                }
+            )
         elif d in ("stop_search", "outcomes"):
             s = pd.DataFrame({"month": _ym(df["month"]), "part": "", "source_file": src, "n": 1})
         elif d == "dashboard":
-            s = pd.DataFrame({"month": _ym(df["month"]), "part": df["crime_type"].astype(str).to_numpy(), "source_file": src,
-                              "n": df["count"].astype("int64").to_numpy()})
+            s = pd.DataFrame(
+                {
+                    "month": _ym(df["month"]),
+                    "part": df["crime_type"].astype(str).to_numpy(),
+                    "source_file": src,
+                    "n": df["count"].astype("int64").to_numpy(),
+                }
+            )
         elif d == "business":
-            s = pd.DataFrame({"month": _ym(df["month"]), "part": "", "source_file": src, "n": df["count"].astype("int64").to_numpy()})
+            s = pd.DataFrame(
+                {
+                    "month": _ym(df["month"]),
+                    "part": "",
+                    "source_file": src,
+                    "n": df["count"].astype("int64").to_numpy(),
+                }
+            )
         else:
             df = df[df["level"] == d]
-            s = pd.DataFrame({"month": _ym(df["month"]), "part": "", "source_file": df["source_file"].astype(str).to_numpy(),
-                              "n": df["count"].astype("int64").to_numpy()})
+            s = pd.DataFrame(
+                {
+                    "month": _ym(df["month"]),
+                    "part": "",
+                    "source_file": df["source_file"].astype(str).to_numpy(),
+                    "n": df["count"].astype("int64").to_numpy(),
+                }
+            )
         out[d] = s.groupby(["month", "part", "source_file"], as_index=False)["n"].sum()
     return out
 
@@ -782,8 +981,10 @@ def _known(tables: dict, dataset: str) -> tuple[set, set]:
         return set(zip(df["crime_type"].astype(str), df["measure"].astype(str))), set()
     if dataset == "business":
         df = tables["business_crime_monthly"]
-        return (set(zip(df["major_category"].astype(str), df["minor_category"].astype(str))),
-                set(df["borough_name"].astype(str)) | set(mps.PSEUDO_BOROUGHS))
+        return (
+            set(zip(df["major_category"].astype(str), df["minor_category"].astype(str))),
+            set(df["borough_name"].astype(str)) | set(mps.PSEUDO_BOROUGHS),
+        )
     return set(), set()
 
 
@@ -808,7 +1009,9 @@ def _runs(months: list[str]) -> list[str]:
     return [r[0] if len(r) == 1 else f"{r[0]} to {r[-1]} ({len(r)} months)" for r in out]
 
 
-def _conflicts(part: _Part, entry: manifest.Entry, state: pd.DataFrame, by_path: dict[str, manifest.Entry]) -> pd.DataFrame:
+def _conflicts(
+    part: _Part, entry: manifest.Entry, state: pd.DataFrame, by_path: dict[str, manifest.Entry]
+) -> pd.DataFrame:
     """Partitions of ``part`` that the warehouse holds from an entry that outranks ``entry``."""
     if part.partitions.empty or state.empty:
         return pd.DataFrame(columns=["month", "part", "n", "source_file"])
@@ -820,21 +1023,24 @@ def _conflicts(part: _Part, entry: manifest.Entry, state: pd.DataFrame, by_path:
 
 # ----------------------------------------------------------------------------- the ingest
 
+
 def _now_utc(now: datetime | None, entries: list[manifest.Entry]) -> datetime:
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     # Precedence breaks as_of ties on landed_at: a later landing must sort later even if the
     # clock is behind an existing entry (e.g. the embedded files' nominal time).
     latest = max((e.landed_at for e in entries), default="")
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     if latest and stamp <= latest:
         try:
-            now = datetime.strptime(latest, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) + timedelta(seconds=1)
+            now = datetime.strptime(latest, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) + timedelta(seconds=1)
         except ValueError:
             pass
     return now
 
 
-def _already(entries: list[manifest.Entry], cfg: Settings, sha: str, content_sha: str | None) -> tuple[manifest.Entry, str] | None:
+def _already(
+    entries: list[manifest.Entry], cfg: Settings, sha: str, content_sha: str | None
+) -> tuple[manifest.Entry, str] | None:
     for e in entries:
         if sha in (e.sha256, e.extra.get("zip_sha256"), e.extra.get("content_sha256")):
             return e, ""
@@ -844,7 +1050,11 @@ def _already(entries: list[manifest.Entry], cfg: Settings, sha: str, content_sha
         if content_sha in (e.sha256, e.extra.get("content_sha256")):
             return e, "same data, compressed differently"
     for e in entries:
-        if e.path.endswith(".gz") and "content_sha256" not in e.extra and e.kind.startswith(("policeuk_", "mps_")):
+        if (
+            e.path.endswith(".gz")
+            and "content_sha256" not in e.extra
+            and e.kind.startswith(("policeuk_", "mps_"))
+        ):
             try:
                 if _gzip_content_sha(cfg.sources_dir / e.path) == content_sha:
                     return e, "same data, compressed differently"
@@ -853,8 +1063,9 @@ def _already(entries: list[manifest.Entry], cfg: Settings, sha: str, content_sha
     return None
 
 
-def ingest_file(path: str | Path, cfg: Settings | None = None, force: bool = False,
-                now: datetime | None = None) -> IngestReport:
+def ingest_file(
+    path: str | Path, cfg: Settings | None = None, force: bool = False, now: datetime | None = None
+) -> IngestReport:
     """Validate, land, register and build one file. Raises IngestError on refusal (nothing changed)."""
     cfg = cfg or get_settings()
     given = str(path)
@@ -876,8 +1087,9 @@ def ingest_file(path: str | Path, cfg: Settings | None = None, force: bool = Fal
     return report
 
 
-def ingest_many(paths: list[str | Path], cfg: Settings | None = None, force: bool = False,
-                now: datetime | None = None) -> list:
+def ingest_many(
+    paths: list[str | Path], cfg: Settings | None = None, force: bool = False, now: datetime | None = None
+) -> list:
     """Each path through ``ingest_file`` in turn: an IngestReport, or the IngestError that refused it."""
     out: list = []
     for path in paths:
@@ -888,7 +1100,9 @@ def ingest_many(paths: list[str | Path], cfg: Settings | None = None, force: boo
     return out
 
 
-def _ingest(given: str, src: Path, cfg: Settings, force: bool, now: datetime | None, work: Path) -> IngestReport:
+def _ingest(
+    given: str, src: Path, cfg: Settings, force: bool, now: datetime | None, work: Path
+) -> IngestReport:
     manifest_bytes = cfg.manifest_path.read_bytes()
     entries = manifest.load(cfg.manifest_path)
     by_path = {e.path: e for e in entries}
@@ -897,8 +1111,10 @@ def _ingest(given: str, src: Path, cfg: Settings, force: bool, now: datetime | N
 
     # 1. copy into the work folder first and validate the copy: what is validated is what lands
     if src.stat().st_size > limits.MAX_INPUT_BYTES:
-        raise IngestError(f"{what} is larger than the {limits.MAX_INPUT_BYTES >> 20:,d} MB a file may be; "
-                          "split it (e.g. one month per file)")
+        raise IngestError(
+            f"{what} is larger than the {limits.MAX_INPUT_BYTES >> 20:,d} MB a file may be; "
+            "split it (e.g. one month per file)"
+        )
     tmp = work / "incoming"
     sha, size = _copy_hashing(src, tmp, what)
     fmt, head = _sniff(tmp, what)
@@ -923,12 +1139,18 @@ def _ingest(given: str, src: Path, cfg: Settings, force: bool, now: datetime | N
         return IngestReport(path=given, status="already ingested", kind=e.kind, as_of=e.as_of, lines=[line])
 
     # 2. what is it, and is it valid? (rows, months, counts)
-    all_parts, notes = _validate(cfg, entries, copy, fmt, head, name, what, sha, size, content_sha, work, is_json)
+    all_parts, notes = _validate(
+        cfg, entries, copy, fmt, head, name, what, sha, size, content_sha, work, is_json
+    )
     if not all_parts:  # a zip of stop-and-search members that are all in the manifest already
-        return IngestReport(path=given, status="already ingested", kind="policeuk_stop_search",
-                            lines=[f"already ingested: {given} (every member is in the manifest)"])
+        return IngestReport(
+            path=given,
+            status="already ingested",
+            kind="policeuk_stop_search",
+            lines=[f"already ingested: {given} (every member is in the manifest)"],
+        )
     parts = [p for p in all_parts if p.landed > 0]
-    _check_dates_and_counts(parts, (now or datetime.now(timezone.utc)).astimezone(timezone.utc), what)
+    _check_dates_and_counts(parts, (now or datetime.now(UTC)).astimezone(UTC), what)
 
     # 3. the would-be manifest entries, and 4. against what the warehouse holds: categories,
     # newer snapshots, months that would shrink
@@ -952,7 +1174,8 @@ def _ingest(given: str, src: Path, cfg: Settings, force: bool, now: datetime | N
                 raise IngestError(
                     f"{what} (as of {e.as_of}) covers {len(months)} month(s) that the warehouse already holds from a "
                     f"newer snapshot: {', '.join(_runs(months))} from {'; '.join(others)}. Use --force to land it "
-                    "anyway (the newer snapshot is still used for those months)")
+                    "anyway (the newer snapshot is still used for those months)"
+                )
     for p, c in zip(parts, conflicts):
         shrunk = _shrinks(p, c, before[p.dataset])
         if shrunk and not force:
@@ -960,16 +1183,21 @@ def _ingest(given: str, src: Path, cfg: Settings, force: bool, now: datetime | N
             raise IngestError(
                 f"{what} would replace {len(shrunk)} month(s) with sharply fewer {_unit(p.dataset)} than the warehouse "
                 f"holds ({shown}): more than {limits.SHRINK_LIMIT:.0%} fewer looks like a truncated download. "
-                "Use --force if the publisher really revised them down")
+                "Use --force if the publisher really revised them down"
+            )
         if shrunk:
-            notes.append(f"accepted with --force: {len(shrunk)} month(s) shrink by more than {limits.SHRINK_LIMIT:.0%}")
+            notes.append(
+                f"accepted with --force: {len(shrunk)} month(s) shrink by more than {limits.SHRINK_LIMIT:.0%}"
+            )
 
     # 5. land, register, build (undone if anything fails; journalled against a kill)
     quarantine_files = _land_and_build(cfg, parts, new_entries, manifest_bytes, entries, what)
 
     # 6. report
     after = _state(cfg, datasets)
-    return _report(cfg, given, all_parts, parts, new_entries, conflicts, by_path, before, after, notes, quarantine_files)
+    return _report(
+        cfg, given, all_parts, parts, new_entries, conflicts, by_path, before, after, notes, quarantine_files
+    )
 
 
 def _unit(dataset: str) -> str:
@@ -985,26 +1213,31 @@ def _check_dates_and_counts(parts: list[_Part], when: datetime, what: str) -> No
         if future:
             raise IngestError(
                 f"{what} has data for {len(future)} month(s) after the current month ({_month_label(this_month)}): "
-                f"{', '.join(_runs(future)[:3])}. No publisher publishes the future: the file is wrong")
+                f"{', '.join(_runs(future)[:3])}. No publisher publishes the future: the file is wrong"
+            )
         first = limits.EARLIEST_MONTH.get(p.kind)
         early = [m for m in p.seen_months if first and m < first]
         if early:
             raise IngestError(
                 f"{what} has data for {len(early)} month(s) before {KIND_LABEL[p.kind]} began ({_month_label(first)}): "
-                f"{', '.join(_runs(early)[:3])}. The file is wrong")
+                f"{', '.join(_runs(early)[:3])}. The file is wrong"
+            )
         if p.as_of_basis == "refresh date":
             newest = max(p.seen_months) if p.seen_months else None
             if p.as_of > today:
                 raise IngestError(f"{what}: its refresh date {p.as_of} is in the future (today is {today})")
             if newest and p.as_of < manifest.month_end(newest)[:8] + "01":
-                raise IngestError(f"{what}: its refresh date {p.as_of} is before its newest month of data ({newest})")
+                raise IngestError(
+                    f"{what}: its refresh date {p.as_of} is before its newest month of data ({newest})"
+                )
         over = {m: n for m, n in p.month_load.items() if n > limits.AREA_MONTH_CEILING}
         if over:
             m = max(over, key=over.get)
             raise IngestError(
                 f"{what}: {_fmt(int(over[m]))} {_unit(p.dataset)} in one area in {m}, above the plausible ceiling of "
                 f"{_fmt(limits.AREA_MONTH_CEILING)} (ten times the largest month any London borough has recorded); "
-                "the file is wrong (see data/sources/SOURCES.md, ingest limits)")
+                "the file is wrong (see data/sources/SOURCES.md, ingest limits)"
+            )
 
 
 def _check_categories(parts: list[_Part], tables: dict, force: bool, what: str) -> list[str]:
@@ -1018,13 +1251,16 @@ def _check_categories(parts: list[_Part], tables: dict, force: bool, what: str) 
         new_areas = sorted(p.areas - areas) if areas else []
         if not unknown and not new_areas:
             continue
-        shown = "; ".join(([f"categories: {', '.join(unknown[:4])}{' ...' if len(unknown) > 4 else ''}"] if unknown else [])
-                          + ([f"areas: {', '.join(new_areas[:4])}"] if new_areas else []))
+        shown = "; ".join(
+            ([f"categories: {', '.join(unknown[:4])}{' ...' if len(unknown) > 4 else ''}"] if unknown else [])
+            + ([f"areas: {', '.join(new_areas[:4])}"] if new_areas else [])
+        )
         if not force:
             raise IngestError(
                 f"{what} has {len(unknown)} categor{'y' if len(unknown) == 1 else 'ies'} and {len(new_areas)} area "
                 f"name(s) the warehouse has never held ({shown}). A misspelt or made-up category would be counted "
-                "nowhere; if the publisher really introduced it, use --force")
+                "nowhere; if the publisher really introduced it, use --force"
+            )
         notes.append(f"accepted with --force: never held before: {shown}")
     return notes
 
@@ -1039,12 +1275,26 @@ def _shrinks(p: _Part, conflicts: pd.DataFrame, state: pd.DataFrame) -> list[tup
         kept = set(zip(conflicts["month"], conflicts["part"]))
         new = new[[(m, t) not in kept for m, t in zip(new["month"], new["part"])]]
     both = new.merge(held, on=["month", "part"], how="inner").groupby("month")[["n", "held"]].sum()
-    bad = both[(both["held"] >= limits.SHRINK_MIN_HELD) & (both["n"] < (1 - limits.SHRINK_LIMIT) * both["held"])]
+    bad = both[
+        (both["held"] >= limits.SHRINK_MIN_HELD) & (both["n"] < (1 - limits.SHRINK_LIMIT) * both["held"])
+    ]
     return [(m, int(r.held), int(r.n)) for m, r in bad.iterrows()]
 
 
-def _validate(cfg, entries, copy: Path, fmt: str, head: bytes, name: str, what: str, sha: str, size: int,
-              content_sha: str | None, work: Path, is_json: bool = False) -> tuple[list[_Part], list[str]]:
+def _validate(
+    cfg,
+    entries,
+    copy: Path,
+    fmt: str,
+    head: bytes,
+    name: str,
+    what: str,
+    sha: str,
+    size: int,
+    content_sha: str | None,
+    work: Path,
+    is_json: bool = False,
+) -> tuple[list[_Part], list[str]]:
     """The parts (future manifest entries) of a file, validated; IngestError if it is refused."""
     notes: list[str] = []
     if fmt == "zip":
@@ -1077,17 +1327,23 @@ def _validate(cfg, entries, copy: Path, fmt: str, head: bytes, name: str, what: 
             p.extra["content_sha256"] = content_sha
         parts = [p]
     if sum(p.landed for p in parts) == 0 and sum(p.quarantined for p in parts) == 0:
-        raise IngestError(f"{what} has no rows in {cfg.borough_name} (read {sum(p.read for p in parts)}, all outside "
-                          "the borough); check CSP_BOROUGH or the file")
+        raise IngestError(
+            f"{what} has no rows in {cfg.borough_name} (read {sum(p.read for p in parts)}, all outside "
+            "the borough); check CSP_BOROUGH or the file"
+        )
     for p in parts:
         if p.landed == 0 and p.quarantined > 0:
             top = p.quarantine["reason"].value_counts()
             reasons = "; ".join(f"{r} ({n})" for r, n in top.head(3).items())
-            raise IngestError(f"{what}: every {cfg.borough_name} row failed validation ({p.quarantined} rows: {reasons})")
+            raise IngestError(
+                f"{what}: every {cfg.borough_name} row failed validation ({p.quarantined} rows: {reasons})"
+            )
     return parts, notes
 
 
-def _entries_for(parts: list[_Part], entries: list[manifest.Entry], when: datetime, name: str, sha: str) -> list[manifest.Entry]:
+def _entries_for(
+    parts: list[_Part], entries: list[manifest.Entry], when: datetime, name: str, sha: str
+) -> list[manifest.Entry]:
     landed_at = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     day = landed_at[:10]
     out = []
@@ -1100,12 +1356,23 @@ def _entries_for(parts: list[_Part], entries: list[manifest.Entry], when: dateti
         source = f"{name} ({p.snapshot_detail})" if p.extra.get("zip_member") else name
         as_of = manifest.month_end(p.as_of) if len(p.as_of) == 7 else p.as_of
         extra = dict(p.extra, as_of_basis=p.as_of_basis if len(p.as_of) != 7 else "newest month")
-        out.append(manifest.Entry(
-            path=landed_relpath(p.sha256, p.name, day), kind=p.kind, sha256=p.sha256, bytes=p.size,
-            as_of=as_of, snapshot=f"{label}, ingested {day} from {source}", publisher=publisher,
-            licence=licence, origin=f"ingested from {name} (sha256 {sha})", landed_at=landed_at,
-            landed_by="ingest", notes="", extra=dict(sorted(extra.items())),
-        ))
+        out.append(
+            manifest.Entry(
+                path=landed_relpath(p.sha256, p.name, day),
+                kind=p.kind,
+                sha256=p.sha256,
+                bytes=p.size,
+                as_of=as_of,
+                snapshot=f"{label}, ingested {day} from {source}",
+                publisher=publisher,
+                licence=licence,
+                origin=f"ingested from {name} (sha256 {sha})",
+                landed_at=landed_at,
+                landed_by="ingest",
+                notes="",
+                extra=dict(sorted(extra.items())),
+            )
+        )
     return out
 
 
@@ -1113,16 +1380,30 @@ def _rel(cfg: Settings, path: Path) -> str:
     return str(path.relative_to(cfg.data_dir))
 
 
-def _write_journal(cfg: Settings, action: str, label: str, before: bytes, after: bytes,
-                   created: list[Path], dirs: list[Path], delete_after: list[Path],
-                   dirs_after: list[Path] = ()) -> None:
+def _write_journal(
+    cfg: Settings,
+    action: str,
+    label: str,
+    before: bytes,
+    after: bytes,
+    created: list[Path],
+    dirs: list[Path],
+    delete_after: list[Path],
+    dirs_after: list[Path] = (),
+) -> None:
     """Record, before anything changes, how to finish or undo what is about to happen: a kill
     at any point leaves either the old manifest (roll back: remove what was created) or the new
     one (complete: rebuild, then delete what was retracted). See ``recover``."""
     manifest.atomic_write_bytes(cfg.sources_dir / JOURNAL_MANIFEST, before)
-    info = {"action": action, "label": label, "manifest_after_sha256": hashlib.sha256(after).hexdigest(),
-            "created": [_rel(cfg, f) for f in created], "dirs": [_rel(cfg, d) for d in dirs],
-            "delete_after": [_rel(cfg, f) for f in delete_after], "dirs_after": [_rel(cfg, d) for d in dirs_after]}
+    info = {
+        "action": action,
+        "label": label,
+        "manifest_after_sha256": hashlib.sha256(after).hexdigest(),
+        "created": [_rel(cfg, f) for f in created],
+        "dirs": [_rel(cfg, d) for d in dirs],
+        "delete_after": [_rel(cfg, f) for f in delete_after],
+        "dirs_after": [_rel(cfg, d) for d in dirs_after],
+    }
     manifest.atomic_write_bytes(cfg.sources_dir / JOURNAL, (json.dumps(info, indent=1) + "\n").encode())
 
 
@@ -1132,7 +1413,9 @@ def _clear_journal(cfg: Settings) -> None:
 
 
 def _undo(cfg: Settings, manifest_before: bytes | None, created: list[Path], dirs: list[Path]) -> None:
-    if manifest_before is not None and (not cfg.manifest_path.exists() or cfg.manifest_path.read_bytes() != manifest_before):
+    if manifest_before is not None and (
+        not cfg.manifest_path.exists() or cfg.manifest_path.read_bytes() != manifest_before
+    ):
         manifest.atomic_write_bytes(cfg.manifest_path, manifest_before)
     for f in created:
         f.unlink(missing_ok=True)
@@ -1157,8 +1440,14 @@ def recover(cfg: Settings | None = None) -> list[str]:
         try:
             info = json.loads(jpath.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            info = {"action": "change", "label": "unknown", "manifest_after_sha256": "", "created": [], "dirs": [],
-                    "delete_after": []}
+            info = {
+                "action": "change",
+                "label": "unknown",
+                "manifest_after_sha256": "",
+                "created": [],
+                "dirs": [],
+                "delete_after": [],
+            }
         before = backup.read_bytes() if backup.exists() else None
         created = [cfg.data_dir / f for f in info.get("created", [])]
         dirs = [cfg.data_dir / d for d in info.get("dirs", [])]
@@ -1175,15 +1464,17 @@ def recover(cfg: Settings | None = None) -> list[str]:
                         (cfg.data_dir / f).unlink(missing_ok=True)
                     _undo(cfg, None, [], [cfg.data_dir / d for d in info.get("dirs_after", [])])
                     done = True
-                    lines.append(f"recovered: completed {what}: its manifest had been saved; the warehouse was rebuilt")
-            except Exception as exc:  # noqa: BLE001 - any failure means: roll back instead
+                    lines.append(
+                        f"recovered: completed {what}: its manifest had been saved; the warehouse was rebuilt"
+                    )
+            except Exception as exc:
                 lines.append(f"recovered: could not complete {what} ({type(exc).__name__}: {exc})")
         if not done:
             _undo(cfg, before, created, dirs)
             if saved and before is not None:
                 try:
                     build.build(cfg)
-                except Exception:  # noqa: BLE001 - the app rebuilds a stale warehouse itself
+                except Exception:
                     pass
             lines.append(f"recovered: rolled back {what}: nothing of it remains")
         _clear_journal(cfg)
@@ -1198,8 +1489,14 @@ def recover(cfg: Settings | None = None) -> list[str]:
     return lines
 
 
-def _land_and_build(cfg: Settings, parts: list[_Part], new_entries: list[manifest.Entry], manifest_bytes: bytes,
-                    entries: list[manifest.Entry], what: str) -> list[Path]:
+def _land_and_build(
+    cfg: Settings,
+    parts: list[_Part],
+    new_entries: list[manifest.Entry],
+    manifest_bytes: bytes,
+    entries: list[manifest.Entry],
+    what: str,
+) -> list[Path]:
     """Move the validated copies into landed/, write quarantine files, save the manifest, build.
     On any failure put the manifest back and remove every file and folder made here. A journal
     written first lets the next run finish or undo this if the process is killed."""
@@ -1248,18 +1545,23 @@ def _land_and_build(cfg: Settings, parts: list[_Part], new_entries: list[manifes
         _clear_journal(cfg)
         if isinstance(exc, IngestError) or not isinstance(exc, Exception):
             raise
-        raise IngestFailed(f"{what}: the build failed ({type(exc).__name__}: {exc}); the landing was undone "
-                           "and the previous warehouse is intact") from exc
+        raise IngestFailed(
+            f"{what}: the build failed ({type(exc).__name__}: {exc}); the landing was undone "
+            "and the previous warehouse is intact"
+        ) from exc
     _clear_journal(cfg)
     try:
         from csp_data.warehouse import db
+
         db.reset()  # a long-lived connection in this process must see the new files
     except Exception:  # pragma: no cover
         pass
     return quarantine_files
 
 
-def _report(cfg, given, all_parts, parts, new_entries, conflicts, by_path, before, after, notes, quarantine_files) -> IngestReport:
+def _report(
+    cfg, given, all_parts, parts, new_entries, conflicts, by_path, before, after, notes, quarantine_files
+) -> IngestReport:
     lines: list[str] = []
     warnings: list[str] = []
     kept_newer: dict[str, list[str]] = {p.dataset: [] for p in parts}
@@ -1279,16 +1581,29 @@ def _report(cfg, given, all_parts, parts, new_entries, conflicts, by_path, befor
             # the spatial placement of the build) must match what was validated here
             got = int(after[p.dataset].loc[after[p.dataset]["source_file"] == e.path, "n"].sum())
             if got + sup != p.landed:
-                warnings.append(f"  WARNING: the warehouse holds {got} rows from {e.path}; ingest expected {p.landed - sup}")
+                warnings.append(
+                    f"  WARNING: the warehouse holds {got} rows from {e.path}; ingest expected {p.landed - sup}"
+                )
                 if p.dataset in ("stop_search", "outcomes"):
                     p.landed = got + sup
                     p.outside = p.read - p.quarantined - p.landed
     report = IngestReport(
-        path=given, status="ingested", kind=",".join(e.kind for e in new_entries), as_of=new_entries[0].as_of,
-        entries=new_entries, read=sum(p.read for p in all_parts), landed=sum(p.landed for p in all_parts),
-        quarantined=sum(p.quarantined for p in all_parts), outside=sum(p.outside for p in all_parts),
-        superseded=superseded, quarantine_files=quarantine_files, lines=lines)
-    lines.append(f"ingested {given} as {', '.join(KIND_LABEL[e.kind] for e in new_entries)} (as of {report.as_of})")
+        path=given,
+        status="ingested",
+        kind=",".join(e.kind for e in new_entries),
+        as_of=new_entries[0].as_of,
+        entries=new_entries,
+        read=sum(p.read for p in all_parts),
+        landed=sum(p.landed for p in all_parts),
+        quarantined=sum(p.quarantined for p in all_parts),
+        outside=sum(p.outside for p in all_parts),
+        superseded=superseded,
+        quarantine_files=quarantine_files,
+        lines=lines,
+    )
+    lines.append(
+        f"ingested {given} as {', '.join(KIND_LABEL[e.kind] for e in new_entries)} (as of {report.as_of})"
+    )
     lines += [f"  landed sources/{e.path}" for e in new_entries]
     lines.append(report.summary)
     lines += [f"  {n}" for n in notes]
@@ -1333,7 +1648,9 @@ def main(paths: list[str], force: bool = False) -> int:
             rc = 2
             continue
         except manifest.ManifestError as exc:
-            print(f"refused: {path}: the manifest is not usable: {exc}. Nothing was changed.", file=sys.stderr)
+            print(
+                f"refused: {path}: the manifest is not usable: {exc}. Nothing was changed.", file=sys.stderr
+            )
             rc = 2
             continue
         for line in report.lines:
@@ -1380,12 +1697,16 @@ def remove_source(ident: str, cfg: Settings | None = None, force: bool = False) 
         if not hits:
             raise IngestError(f"no source with id or path {ident!r} (see: python -m csp_data sources list)")
         if len(hits) > 1:
-            raise IngestError(f"{ident!r} matches {len(hits)} sources ({', '.join(e.path for e in hits)}): give more of the id")
+            raise IngestError(
+                f"{ident!r} matches {len(hits)} sources ({', '.join(e.path for e in hits)}): give more of the id"
+            )
         (e,) = hits
         embedded = e.landed_by != "ingest"
         if embedded and not force:
-            raise IngestError(f"{e.path} is an embedded source (part of the repository), not a landed file: "
-                              "use --force to take it out of the manifest (the file itself is kept)")
+            raise IngestError(
+                f"{e.path} is an embedded source (part of the repository), not a landed file: "
+                "use --force to take it out of the manifest (the file itself is kept)"
+            )
         dataset = _KIND_DATASET.get(e.kind)
         before = _state(cfg, {dataset}) if dataset else {}
         rest = [x for x in entries if x.path != e.path]
@@ -1413,20 +1734,25 @@ def remove_source(ident: str, cfg: Settings | None = None, force: bool = False) 
             _clear_journal(cfg)
             if not isinstance(exc, Exception):
                 raise
-            raise IngestFailed(f"removing {e.path}: the build failed ({type(exc).__name__}: {exc}); the manifest "
-                               "was put back and nothing was removed") from exc
+            raise IngestFailed(
+                f"removing {e.path}: the build failed ({type(exc).__name__}: {exc}); the manifest "
+                "was put back and nothing was removed"
+            ) from exc
         for f in delete:
             f.unlink(missing_ok=True)
         _undo(cfg, None, [], dirs)
         _clear_journal(cfg)
     try:
         from csp_data.warehouse import db
+
         db.reset()
     except Exception:  # pragma: no cover
         pass
-    lines.append(f"removed {e.path} ({KIND_LABEL.get(e.kind, e.kind)}, as of {e.as_of}) "
-                 + ("from the manifest; the embedded file is kept" if embedded else "and deleted it")
-                 + "; the warehouse was rebuilt")
+    lines.append(
+        f"removed {e.path} ({KIND_LABEL.get(e.kind, e.kind)}, as of {e.as_of}) "
+        + ("from the manifest; the embedded file is kept" if embedded else "and deleted it")
+        + "; the warehouse was rebuilt"
+    )
     if dataset:
         after = _state(cfg, {dataset})
         b, a = _monthly(before[dataset]), _monthly(after[dataset])
@@ -1434,7 +1760,9 @@ def remove_source(ident: str, cfg: Settings | None = None, force: bool = False) 
         changed = [(m, b[m], a[m]) for m in sorted(b) if m in a and a[m] != b[m]]
         lines.append(f"{DATASETS[dataset][0].format(b=cfg.borough_name)}:")
         lines += [f"  no longer held {r}" for r in _runs(gone)]
-        lines += [f"  now from another snapshot {m}: {_fmt(x)} -> {_fmt(y)} ({y - x:+,d})" for m, x, y in changed]
+        lines += [
+            f"  now from another snapshot {m}: {_fmt(x)} -> {_fmt(y)} ({y - x:+,d})" for m, x, y in changed
+        ]
         if not gone and not changed:
             lines.append("  no month changed (another snapshot holds the same counts)")
     return lines
@@ -1448,7 +1776,10 @@ def sources_main(action: str, ident: str | None = None, force: bool = False) -> 
             lines = list_sources(cfg)
         else:
             if not ident:
-                print("refused: sources remove needs an ID (see: python -m csp_data sources list)", file=sys.stderr)
+                print(
+                    "refused: sources remove needs an ID (see: python -m csp_data sources list)",
+                    file=sys.stderr,
+                )
                 return 2
             lines = remove_source(ident, cfg, force=force)
     except IngestFailed as exc:

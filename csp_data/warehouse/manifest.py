@@ -23,13 +23,24 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from csp_data.warehouse.fileio import atomic_write_bytes  # noqa: F401  (ingest and build call it from here)
+from csp_data.warehouse.fileio import atomic_write_bytes
 
 KINDS = {
-    "mps_wide_borough", "mps_wide_ward", "mps_wide_lsoa", "mps_dashboard", "mps_business_offences",
-    "policeuk_street", "policeuk_outcomes", "policeuk_stop_search",
-    "boundary_wards", "boundary_lsoa21", "boundary_borough", "lookup_lsoa21_ward", "lookup_ward_names",
-    "census_age_lsoa21", "census_population_ward",
+    "mps_wide_borough",
+    "mps_wide_ward",
+    "mps_wide_lsoa",
+    "mps_dashboard",
+    "mps_business_offences",
+    "policeuk_street",
+    "policeuk_outcomes",
+    "policeuk_stop_search",
+    "boundary_wards",
+    "boundary_lsoa21",
+    "boundary_borough",
+    "lookup_lsoa21_ward",
+    "lookup_ward_names",
+    "census_age_lsoa21",
+    "census_population_ward",
 }
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from csp_data.warehouse import db
 from csp_data.config import QUERIES_DIR
+from csp_data.warehouse import db
 
 PARAM_RE = re.compile(r"(?<![\w$])\$([A-Za-z_][A-Za-z0-9_]*)")
 HEADER_RE = re.compile(r"^--\s*(params|columns|example)\s*:\s*(.*)$", re.IGNORECASE)
@@ -58,6 +58,7 @@ def _strip_comments_and_strings(sql: str) -> str:
     comment, not the start of a string. Quoted identifiers are kept as they are
     written (they cannot hold parameters either, but ``;`` inside one is harmless).
     """
+
     def blank(m: re.Match) -> str:
         tok = m.group(0)
         if tok.startswith("'"):
@@ -65,6 +66,7 @@ def _strip_comments_and_strings(sql: str) -> str:
         if tok.startswith('"'):
             return '""'
         return " "
+
     return _LEXEME_RE.sub(blank, sql)
 
 
@@ -80,7 +82,9 @@ def parse(name: str, path: Path) -> Query:
         if m and m.group(1).lower() == "params":
             params = []
             body = m.group(2).strip()
-            for item in filter(None, (p.strip() for p in body.split(","))) if body and body.lower() != "none" else []:
+            for item in (
+                filter(None, (p.strip() for p in body.split(","))) if body and body.lower() != "none" else []
+            ):
                 pm = re.match(r"^([A-Za-z_]\w*)\s*(?:\(([^)]*)\))?$", item)
                 if not pm:
                     raise QueryError(f"{name}: bad params header item {item!r}")
@@ -106,7 +110,9 @@ def parse(name: str, path: Path) -> Query:
         raise QueryError(f"{name}: a query file holds exactly one statement (found {len(statements)})")
     if set(example) != set(params):
         raise QueryError(f"{name}: example params {sorted(example)} differ from declared {sorted(params)}")
-    return Query(name, path, text, " ".join(d for d in desc if d), tuple(params), types, tuple(columns), example)
+    return Query(
+        name, path, text, " ".join(d for d in desc if d), tuple(params), types, tuple(columns), example
+    )
 
 
 def query_path(name: str) -> Path:
@@ -142,18 +148,29 @@ def run(name: str, **params) -> pd.DataFrame:
     given, declared = set(params), set(q.params)
     if given != declared:
         missing, extra = sorted(declared - given), sorted(given - declared)
-        raise QueryError(f"{name}: " + "; ".join(filter(None, [
-            f"missing parameter(s) {missing}" if missing else "",
-            f"unknown parameter(s) {extra}" if extra else "",
-        ])) + f" (declared: {list(q.params)})")
+        raise QueryError(
+            f"{name}: "
+            + "; ".join(
+                filter(
+                    None,
+                    [
+                        f"missing parameter(s) {missing}" if missing else "",
+                        f"unknown parameter(s) {extra}" if extra else "",
+                    ],
+                )
+            )
+            + f" (declared: {list(q.params)})"
+        )
     cur = db.connection().cursor()
     try:
         df = cur.execute(q.text, params).df() if params else cur.execute(q.text).df()
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
         declared = ", ".join(f"{k} ({q.param_types.get(k) or 'any type'})" for k in q.params)
-        raise QueryError(f"{name}: the query failed with these parameters ({type(exc).__name__}: {first}); "
-                         f"declared: {declared}") from exc
+        raise QueryError(
+            f"{name}: the query failed with these parameters ({type(exc).__name__}: {first}); "
+            f"declared: {declared}"
+        ) from exc
     finally:
         cur.close()
     if tuple(df.columns) != q.columns:
@@ -167,7 +184,9 @@ def check_specs(borough_code: str) -> list[tuple[str, str, dict]]:
     for name in names():
         if name.startswith("checks/"):
             q = load(name)
-            out.append((name, q.description, {"borough_code": borough_code} if "borough_code" in q.params else {}))
+            out.append(
+                (name, q.description, {"borough_code": borough_code} if "borough_code" in q.params else {})
+            )
     return out
 
 

@@ -58,15 +58,21 @@ from pathlib import Path
 
 from csp_data.config import Settings
 from csp_data.config import settings as get_settings
-from csp_data.warehouse.catalogue import Source, UsageError, load_sources, load_state, publishers_path, save_state
+from csp_data.warehouse.catalogue import (
+    Source,
+    UsageError,
+    load_sources,
+    load_state,
+    publishers_path,
+    save_state,
+)
 
 POLICE_API_DEFAULT = "https://data.police.uk/api"
 DATASTORE_API_DEFAULT = "https://data.london.gov.uk/api"
-GET_LIMIT = 4000          # police.uk answers 400 to a GET longer than 4094 characters: POST beyond this
-MAX_SPLIT_DEPTH = 8       # a ward halved 8 times is about 1/256 of it; still over the limit is an error
-PARTIAL_SHARE = 0.7       # a new month under 70% of the usual size is "only partly there" (months vary ±15%)
+GET_LIMIT = 4000  # police.uk answers 400 to a GET longer than 4094 characters: POST beyond this
+MAX_SPLIT_DEPTH = 8  # a ward halved 8 times is about 1/256 of it; still over the limit is an error
+PARTIAL_SHARE = 0.7  # a new month under 70% of the usual size is "only partly there" (months vary ±15%)
 USER_AGENT = "csp-dashboard-update/1 (+Tower Hamlets Community Safety Partnership)"
-
 
 
 class UpdateError(Exception):
@@ -74,6 +80,7 @@ class UpdateError(Exception):
 
 
 # ----------------------------------------------------------------------------- HTTP
+
 
 class RateLimiter:
     """Token bucket: ``rate`` requests a second on average, at most ``burst`` at once."""
@@ -103,8 +110,8 @@ class OverLimit(Exception):
 @dataclass
 class Options:
     timeout: float = 60.0
-    retries: int = 4            # attempts after the first, for 429, 5xx, timeouts and broken bodies
-    backoff: float = 2.0        # seconds before the first retry; doubles each time (Retry-After wins)
+    retries: int = 4  # attempts after the first, for 429, 5xx, timeouts and broken bodies
+    backoff: float = 2.0  # seconds before the first retry; doubles each time (Retry-After wins)
     rate: float = 15.0
     burst: int = 30
     max_bytes: int = 512 << 20  # a download larger than this is refused
@@ -125,7 +132,9 @@ class Http:
         self.requests += 1
         return urllib.request.urlopen(req, timeout=self.opts.timeout)
 
-    def fetch(self, url: str, data: bytes | None = None, sink=None, over_limit_503: bool = False) -> bytes | int:
+    def fetch(
+        self, url: str, data: bytes | None = None, sink=None, over_limit_503: bool = False
+    ) -> bytes | int:
         """GET (or POST ``data``) ``url``; the body as bytes, or streamed into ``sink`` (returns bytes
         written). Retries 429, 5xx, timeouts and short bodies with back-off; raises UpdateError when
         retries run out, OverLimit on a 503 when ``over_limit_503``."""
@@ -151,7 +160,9 @@ class Http:
                         while chunk := resp.read(1 << 20):
                             got += len(chunk)
                             if got > self.opts.max_bytes:
-                                raise UpdateError(f"{_short(url)}: larger than {self.opts.max_bytes:,d} bytes")
+                                raise UpdateError(
+                                    f"{_short(url)}: larger than {self.opts.max_bytes:,d} bytes"
+                                )
                             sink.write(chunk)
                     if expected is not None and expected.isdigit() and int(expected) != got:
                         raise http.client.IncompleteRead(b"", int(expected) - got)
@@ -166,8 +177,11 @@ class Http:
                 ra = exc.headers.get("Retry-After") if exc.headers else None
                 retry_after = float(ra) if ra and ra.replace(".", "", 1).isdigit() else None
             except http.client.IncompleteRead as exc:
-                last = f"the body was cut short ({exc.partial and len(exc.partial) or 0} bytes then the connection closed)" \
-                    if not isinstance(exc.expected, int) else f"the body was cut short ({exc.expected:,d} bytes missing)"
+                last = (
+                    f"the body was cut short ({exc.partial and len(exc.partial) or 0} bytes then the connection closed)"
+                    if not isinstance(exc.expected, int)
+                    else f"the body was cut short ({exc.expected:,d} bytes missing)"
+                )
             except TimeoutError:
                 last = f"no answer within {self.opts.timeout:g} s"
             except urllib.error.URLError as exc:
@@ -203,11 +217,12 @@ def _short(url: str) -> str:
 
 # ----------------------------------------------------------------------------- results
 
+
 @dataclass
 class SourceResult:
     name: str
     label: str
-    status: str = "checked"      # updated, no change, failed, would update, up to date
+    status: str = "checked"  # updated, no change, failed, would update, up to date
     new_months: list[str] = field(default_factory=list)
     revised_months: list[str] = field(default_factory=list)
     why: str = ""
@@ -232,6 +247,7 @@ class SourceResult:
 
 
 # ----------------------------------------------------------------------------- helpers
+
 
 def _ym_range(a: str, b: str) -> list[str]:
     y, m = int(a[:4]), int(a[5:7])
@@ -274,6 +290,7 @@ def _ingest(path: Path, cfg: Settings, result: SourceResult) -> None:
 
 # ----------------------------------------------------------------------------- London Datastore
 
+
 def pick_resource(resources: list[dict], src: Source) -> dict:
     """The CSV resource whose title contains ``title_contains`` (not ``title_excludes``), newest first."""
     want, skip = src.title_contains.lower(), src.title_excludes.lower()
@@ -284,7 +301,9 @@ def pick_resource(resources: list[dict], src: Source) -> dict:
         title = str(r.get("title") or r.get("name") or "")
         url = str(r.get("url") or "")
         fmt = str(r.get("format") or "").lower()
-        if not url or not (fmt in ("csv", "text/csv") or url.lower().split("?")[0].endswith((".csv", ".csv.gz", ".zip"))):
+        if not url or not (
+            fmt in ("csv", "text/csv") or url.lower().split("?")[0].endswith((".csv", ".csv.gz", ".zip"))
+        ):
             continue
         if want and want not in title.lower():
             continue
@@ -293,9 +312,14 @@ def pick_resource(resources: list[dict], src: Source) -> dict:
         hits.append(r)
     if not hits:
         titles = "; ".join(str(r.get("title") or r.get("name")) for r in resources[:8] if isinstance(r, dict))
-        raise UpdateError(f"no CSV resource titled like {src.title_contains!r} in dataset {src.dataset_id} "
-                          f"(titles: {titles or 'none'})")
-    stamp = lambda r: str(r.get("last_modified") or r.get("modified") or r.get("created") or "")
+        raise UpdateError(
+            f"no CSV resource titled like {src.title_contains!r} in dataset {src.dataset_id} "
+            f"(titles: {titles or 'none'})"
+        )
+
+    def stamp(r):
+        return str(r.get("last_modified") or r.get("modified") or r.get("created") or "")
+
     return sorted(hits, key=stamp, reverse=True)[0]
 
 
@@ -310,10 +334,17 @@ def _check_columns(path: Path, src: Source) -> list[str]:
     have = {_norm(c) for c in header}
     missing = [c for c in src.columns if _norm(c) not in have]
     if missing:
-        new = [c for c in header if _norm(c) not in {_norm(x) for x in src.columns} and not re.fullmatch(r"\d{6}", c.strip())]
-        raise UpdateError(f"the publisher changed the columns: missing {', '.join(missing)}"
-                          + (f"; new: {', '.join(new[:6])}" if new else "") + ". Nothing was landed; "
-                          "check the file and publishers.toml")
+        new = [
+            c
+            for c in header
+            if _norm(c) not in {_norm(x) for x in src.columns} and not re.fullmatch(r"\d{6}", c.strip())
+        ]
+        raise UpdateError(
+            f"the publisher changed the columns: missing {', '.join(missing)}"
+            + (f"; new: {', '.join(new[:6])}" if new else "")
+            + ". Nothing was landed; "
+            "check the file and publishers.toml"
+        )
     if src.wide_months:
         months = [c.strip() for c in header if re.fullmatch(r"\d{6}", c.strip())]
         if not months:
@@ -340,16 +371,23 @@ def _check_newest_month_complete(path: Path, src: Source, header: list[str]) -> 
     usual = _median([totals[c] for c in before[1:]])  # the first column of a 24-month file is a stub
     if usual > 0 and totals[newest] < PARTIAL_SHARE * usual:
         m = newest.strip()
-        raise UpdateError(f"month {m[:4]}-{m[4:]} looks only partly published: {totals[newest]:,.0f} offences "
-                          f"against a usual {usual:,.0f} a month. Nothing was landed; the next run tries again")
+        raise UpdateError(
+            f"month {m[:4]}-{m[4:]} looks only partly published: {totals[newest]:,.0f} offences "
+            f"against a usual {usual:,.0f} a month. Nothing was landed; the next run tries again"
+        )
 
 
-def update_datastore(src: Source, cfg: Settings, http: Http, base: str, work: Path, dry_run: bool,
-                     state: dict) -> SourceResult:
+def update_datastore(
+    src: Source, cfg: Settings, http: Http, base: str, work: Path, dry_run: bool, state: dict
+) -> SourceResult:
     res = SourceResult(src.name, src.label)
     url = f"{base.rstrip('/')}/action/package_show?" + urllib.parse.urlencode({"id": src.dataset_id})
     meta = http.json(url)
-    if not isinstance(meta, dict) or not meta.get("success", True) or not isinstance(meta.get("result"), dict):
+    if (
+        not isinstance(meta, dict)
+        or not meta.get("success", True)
+        or not isinstance(meta.get("result"), dict)
+    ):
         raise UpdateError(f"the datastore did not describe dataset {src.dataset_id} (success is not true)")
     resources = meta["result"].get("resources")
     if not isinstance(resources, list):
@@ -358,7 +396,9 @@ def update_datastore(src: Source, cfg: Settings, http: Http, base: str, work: Pa
     address = urllib.parse.urljoin(url, str(r["url"]))
     title = str(r.get("title") or r.get("name") or "")
     modified = str(r.get("last_modified") or r.get("modified") or "")
-    res.detail.append(f"resource {title!r} at {_short(address)}" + (f", modified {modified}" if modified else ""))
+    res.detail.append(
+        f"resource {title!r} at {_short(address)}" + (f", modified {modified}" if modified else "")
+    )
     prev = state["sources"].get(src.name, {})
     if dry_run:
         same = prev.get("resource_url") == address and prev.get("resource_modified") == modified
@@ -370,7 +410,9 @@ def update_datastore(src: Source, cfg: Settings, http: Http, base: str, work: Pa
         res.detail.append("unchanged since the last update (same address and modification time)")
         res.extra_state = {"resource_url": address, "resource_modified": modified, "resource_title": title}
         return res
-    base_name = urllib.parse.unquote(urllib.parse.urlsplit(address).path.rsplit("/", 1)[-1]) or f"{src.name}.csv"
+    base_name = (
+        urllib.parse.unquote(urllib.parse.urlsplit(address).path.rsplit("/", 1)[-1]) or f"{src.name}.csv"
+    )
     dest = work / re.sub(r"[^A-Za-z0-9._-]", "_", base_name)[-120:]
     with open(dest, "wb") as fh:
         http.fetch(address, sink=fh)
@@ -384,11 +426,15 @@ def update_datastore(src: Source, cfg: Settings, http: Http, base: str, work: Pa
 
 # ----------------------------------------------------------------------------- police.uk
 
+
 def _ward_polygons(cfg: Settings):
     """[(ward_code, shapely polygon)] from the newest boundary_wards file in the manifest."""
     from csp_data.warehouse import geo, manifest
 
-    entries = sorted((e for e in manifest.load(cfg.manifest_path) if e.kind == "boundary_wards"), key=lambda e: e.precedence)
+    entries = sorted(
+        (e for e in manifest.load(cfg.manifest_path) if e.kind == "boundary_wards"),
+        key=lambda e: e.precedence,
+    )
     if not entries:
         raise UpdateError("the manifest lists no ward boundaries (boundary_wards): cannot build area queries")
     gdf = geo.read_boundaries(cfg.sources_dir / entries[-1].path, "ward_code", "ward_name")
@@ -427,7 +473,11 @@ def split_polygon(polygon) -> list:
     return out
 
 
-ENDPOINT_PATH = {"street": "crimes-street/all-crime", "outcomes": "outcomes-at-location", "stop_search": "stops-street"}
+ENDPOINT_PATH = {
+    "street": "crimes-street/all-crime",
+    "outcomes": "outcomes-at-location",
+    "stop_search": "stops-street",
+}
 
 
 def _area_query(http: Http, base: str, endpoint: str, month: str, polygon, depth: int = 0) -> list[list]:
@@ -442,14 +492,18 @@ def _area_query(http: Http, base: str, endpoint: str, month: str, polygon, depth
             body = http.json(url, data=query.encode("ascii"), over_limit_503=True)
     except OverLimit:
         if depth >= MAX_SPLIT_DEPTH:
-            raise UpdateError(f"{ENDPOINT_PATH[endpoint]} {month}: still over the 10,000-record limit (or the "
-                              f"service is unavailable) after splitting the area {depth} times") from None
+            raise UpdateError(
+                f"{ENDPOINT_PATH[endpoint]} {month}: still over the 10,000-record limit (or the "
+                f"service is unavailable) after splitting the area {depth} times"
+            ) from None
         out = []
         for half in split_polygon(polygon):
             out += _area_query(http, base, endpoint, month, half, depth + 1)
         return out
     if not isinstance(body, list):
-        raise UpdateError(f"{ENDPOINT_PATH[endpoint]} {month}: expected a JSON list, got {type(body).__name__}")
+        raise UpdateError(
+            f"{ENDPOINT_PATH[endpoint]} {month}: expected a JSON list, got {type(body).__name__}"
+        )
     return [body]
 
 
@@ -459,7 +513,11 @@ def dedupe(endpoint: str, answers: list[list]) -> list[dict]:
         seen: dict[str, dict] = {}
         for ans in answers:
             for rec in ans:
-                key = str(rec.get("id") or "") or str(rec.get("persistent_id") or "") or json.dumps(rec, sort_keys=True)
+                key = (
+                    str(rec.get("id") or "")
+                    or str(rec.get("persistent_id") or "")
+                    or json.dumps(rec, sort_keys=True)
+                )
                 seen.setdefault(key, rec)
         return list(seen.values())
     best: dict[str, int] = {}
@@ -489,8 +547,9 @@ def held_months(cfg: Settings) -> dict[str, dict[str, int]]:
     return out
 
 
-def update_police(src: Source, cfg: Settings, http: Http, base: str, work: Path, dry_run: bool,
-                  today: date) -> SourceResult:
+def update_police(
+    src: Source, cfg: Settings, http: Http, base: str, work: Path, dry_run: bool, today: date
+) -> SourceResult:
     res = SourceResult(src.name, src.label)
     dates = http.json(f"{base.rstrip('/')}/crimes-street-dates")
     if not isinstance(dates, list):
@@ -505,8 +564,10 @@ def update_police(src: Source, cfg: Settings, http: Http, base: str, work: Path,
             continue
         available.append(m)
     held = held_months(cfg).get(src.dataset, {})
-    missing = sorted(m for m in set(available) if m not in held)[-src.max_new_months:]
-    res.detail.append(f"available {len(set(available))} month(s), held {len(held)}; to fetch: {', '.join(missing) or 'none'}")
+    missing = sorted(m for m in set(available) if m not in held)[-src.max_new_months :]
+    res.detail.append(
+        f"available {len(set(available))} month(s), held {len(held)}; to fetch: {', '.join(missing) or 'none'}"
+    )
     if not missing:
         res.status = "no change"
         return res
@@ -524,13 +585,17 @@ def update_police(src: Source, cfg: Settings, http: Http, base: str, work: Path,
             answers += _area_query(http, base, src.endpoint, month, poly)
         records = dedupe(src.endpoint, answers)
         if not records:  # listed, but nothing anywhere in the borough: not published for this area yet
-            res.detail.append(f"{month}: listed as available but no records came back; skipped (tried again next run)")
+            res.detail.append(
+                f"{month}: listed as available but no records came back; skipped (tried again next run)"
+            )
             continue
         res.detail.append(f"{month}: {len(records):,d} records from {len(answers)} area queries")
         # outcomes of a month keep arriving for months afterwards, so their count says nothing about completeness
         if usual and src.endpoint != "outcomes" and len(records) < PARTIAL_SHARE * usual:
-            raise UpdateError(f"month {month} looks only partly published: {len(records):,d} records against a usual "
-                              f"{usual:,.0f}. Nothing was landed; the next run tries again")
+            raise UpdateError(
+                f"month {month} looks only partly published: {len(records):,d} records against a usual "
+                f"{usual:,.0f}. Nothing was landed; the next run tries again"
+            )
         fetched.append((month, records))
     if not fetched:
         res.status = "no change"
@@ -553,6 +618,7 @@ def update_police(src: Source, cfg: Settings, http: Http, base: str, work: Path,
 
 # ----------------------------------------------------------------------------- run
 
+
 def bases() -> tuple[str, str]:
     police = os.environ.get("CSP_POLICE_API", "").strip() or POLICE_API_DEFAULT
     store = os.environ.get("CSP_DATASTORE_API", "").strip() or DATASTORE_API_DEFAULT
@@ -566,8 +632,14 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def run(cfg: Settings | None = None, names: list[str] | None = None, dry_run: bool = False,
-        opts: Options | None = None, today: date | None = None, progress=None) -> list[SourceResult]:
+def run(
+    cfg: Settings | None = None,
+    names: list[str] | None = None,
+    dry_run: bool = False,
+    opts: Options | None = None,
+    today: date | None = None,
+    progress=None,
+) -> list[SourceResult]:
     """Check (and unless ``dry_run`` update) every source, or those named; one result per source."""
     cfg = cfg or get_settings()
     opts = opts or Options()
@@ -576,7 +648,9 @@ def run(cfg: Settings | None = None, names: list[str] | None = None, dry_run: bo
     if names:
         unknown = sorted(set(names) - {s.name for s in sources})
         if unknown:
-            raise UsageError(f"unknown source {', '.join(unknown)}; sources are {', '.join(s.name for s in sources)}")
+            raise UsageError(
+                f"unknown source {', '.join(unknown)}; sources are {', '.join(s.name for s in sources)}"
+            )
         sources = [s for s in sources if s.name in names]
     if not cfg.manifest_path.exists():
         raise UsageError(f"no manifest at {cfg.manifest_path}: is CSP_DATA_DIR right?")
@@ -596,7 +670,7 @@ def run(cfg: Settings | None = None, names: list[str] | None = None, dry_run: bo
                 res = update_police(src, cfg, http, police, work, dry_run, today)
         except UpdateError as exc:
             res = SourceResult(src.name, src.label, status="failed", why=str(exc))
-        except Exception as exc:  # noqa: BLE001 - one source's bug must not stop the others
+        except Exception as exc:
             res = SourceResult(src.name, src.label, status="failed", why=f"{type(exc).__name__}: {exc}")
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -5,8 +5,7 @@ from datetime import date
 import streamlit as st
 
 from csp_data.plan.partnership import MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS
-from csp_data.ui import access
-from csp_data.ui import cache
+from csp_data.ui import access, cache
 from csp_data.ui import partnership as ui
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
@@ -48,5 +47,7 @@ if figures is not None:
     ui.upload_section(viewer, plan, figures, today)
 
     st.header("Audit trail", divider="gray")
-    st.markdown("Every figure ever saved, with who saved it, when, the value, the value it replaced, and the note.")
+    st.markdown(
+        "Every figure ever saved, with who saved it, when, the value, the value it replaced, and the note."
+    )
     ui.audit_section(plan, figures)

@@ -8,17 +8,16 @@ documented in csp_data/analysis/stop_search.py and repeated here in plain words.
 import pandas as pd
 import streamlit as st
 
-from csp_data.present import charts
 from csp_data.analysis import stop_search as ss
-from csp_data.config import settings
-from csp_data.present.exports import csv_bytes
 from csp_data.analysis.scorecard import fmt_change
 from csp_data.analysis.trends import wilson_interval
-from csp_data.ui import cache
+from csp_data.config import settings
+from csp_data.present import charts
+from csp_data.present.exports import csv_bytes
+from csp_data.ui import access, cache
 from csp_data.ui import stop_search as data
 from csp_data.ui.components import plain, plain_table
 from csp_data.ui.priority import chart_block
-from csp_data.ui import access
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
@@ -27,8 +26,13 @@ SOURCE = "Source: police.uk stop and search (Home Office, Open Government Licenc
 
 
 def download(df: pd.DataFrame, what: str, name: str) -> None:
-    st.download_button(f"Download {what} (CSV)", csv_bytes(df), file_name=f"stop-search-{name}.csv",
-                       mime="text/csv", key=f"dl-{name}")
+    st.download_button(
+        f"Download {what} (CSV)",
+        csv_bytes(df),
+        file_name=f"stop-search-{name}.csv",
+        mime="text/csv",
+        key=f"dl-{name}",
+    )
 
 
 def one_dp(df: pd.DataFrame, cols) -> pd.DataFrame:
@@ -43,20 +47,31 @@ st.title("Stop and search")
 st.markdown(
     "Who the police searched in the borough, what they were looking for, what happened next, and when and "
     "where the searches took place, from the Metropolitan Police's published stop-and-search records. "
-    "This page is for partnership analysts: it is not part of the public site.")
+    "This page is for partnership analysts: it is not part of the public site."
+)
 
 cov = data.coverage()
 st.markdown(
     f"**Data held:** {cov.searches:,d} searches from {cov.first_month:%B %Y} to **{cov.last_month:%B %Y}** "
-    f"({cov.months_held} months). _{cov.snapshot}._")
+    f"({cov.months_held} months). _{cov.snapshot}._"
+)
 notes = []
 if cov.missing:
-    notes.append(f"No records were published for {len(cov.missing)} months: " + ", ".join(ss.month_runs(cov.missing)) + ".")
+    notes.append(
+        f"No records were published for {len(cov.missing)} months: "
+        + ", ".join(ss.month_runs(cov.missing))
+        + "."
+    )
 if cov.incomplete:
-    notes.append("Far fewer records than usual in " + ", ".join(ss.month_runs(cov.incomplete)) +
-                 ": most searches in those months had no location, so they could not be placed in the borough.")
-notes.append("The published file has no area column: a search counts here when its map point falls inside the "
-             "borough, so searches recorded without a location are not in these figures at all.")
+    notes.append(
+        "Far fewer records than usual in "
+        + ", ".join(ss.month_runs(cov.incomplete))
+        + ": most searches in those months had no location, so they could not be placed in the borough."
+    )
+notes.append(
+    "The published file has no area column: a search counts here when its map point falls inside the "
+    "borough, so searches recorded without a location are not in these figures at all."
+)
 st.caption(" ".join(notes))
 
 # ----------------------------------------------------------------------------------- filters
@@ -68,19 +83,29 @@ c1, c2, c3 = st.columns([2, 2, 1.4])
 with c1:
     key = st.selectbox("Period", list(choices), format_func=lambda k: choices[k].label, key="ss-period")
 with c2:
-    ward = st.selectbox("Ward", [""] + sorted(ward_names, key=ward_names.get),
-                        format_func=lambda c: "All wards (whole borough)" if c == "" else ward_names[c], key="ss-ward")
+    ward = st.selectbox(
+        "Ward",
+        [""] + sorted(ward_names, key=ward_names.get),
+        format_func=lambda c: "All wards (whole borough)" if c == "" else ward_names[c],
+        key="ss-ward",
+    )
 with c3:
-    basis = st.radio("Ethnicity as", ["self", "officer"], key="ss-basis",
-                     format_func={"self": "Self-defined (grouped)", "officer": "Officer-defined"}.get)
+    basis = st.radio(
+        "Ethnicity as",
+        ["self", "officer"],
+        key="ss-basis",
+        format_func={"self": "Self-defined (grouped)", "officer": "Officer-defined"}.get,
+    )
 choice = choices[key]
 period = choice.period
 where = "the whole borough" if not ward else ward_names[ward]
 place = "" if not ward else f", {ward_names[ward]}"
 when = choice.period.label if choice.key != "all" else "all data held"
 if not choice.complete:
-    st.caption(f"{choice.label}: some months in this period have no published records, so its figures cover only "
-               "the months held and its total should not be compared with a full period.")
+    st.caption(
+        f"{choice.label}: some months in this period have no published records, so its figures cover only "
+        "the months held and its total should not be compared with a full period."
+    )
 
 prof = data.profile(period.start, period.end, ward)
 total = int(prof["searches"].sum())
@@ -100,12 +125,18 @@ with m1:
     if prev is not None:
         before = int(data.profile(prev.start, prev.end, ward)["searches"].sum())
         c = ss.headline_change(total, before, period, data.monthly(ward))
-        st.metric(f"Searches ({period.label})", f"{total:,d}", delta=f"{fmt_change(c)} vs {prev.label}",
-                  delta_color="off")
+        st.metric(
+            f"Searches ({period.label})",
+            f"{total:,d}",
+            delta=f"{fmt_change(c)} vs {prev.label}",
+            delta_color="off",
+        )
         st.caption(ss.headline_words(c))
     else:
         st.metric(f"Searches ({when})", f"{total:,d}")
-        st.caption("No comparison with the period before: one of the two periods has months with no published records.")
+        st.caption(
+            "No comparison with the period before: one of the two periods has months with no published records."
+        )
 with m2:
     st.metric("Find rate (outcome other than no further action)", f"{k_all / n_all * 100:.1f}%")
     st.caption(f"{k_all:,d} of {n_all:,d} searches; 95% interval {lo * 100:.1f}% to {hi * 100:.1f}%.")
@@ -125,15 +156,23 @@ DIM_WORDS = {
 def breakdown(dim: str, note: str = "") -> None:
     title, col = DIM_WORDS[dim]
     counts = ss.counts_by(prof, dim)
-    chart, alt_text, chart_table = charts.breakdown_bars(counts.rename(columns={"category": col}),
-                                                         f"Searches by {title.lower()}, {when}{place}", col,
-                                                         "searches", "Searches")
+    chart, alt_text, chart_table = charts.breakdown_bars(
+        counts.rename(columns={"category": col}),
+        f"Searches by {title.lower()}, {when}{place}",
+        col,
+        "searches",
+        "Searches",
+    )
     # Streamlit fits the whole chart (title and axis too) into the height: leave room for every bar label
     chart = chart.properties(height=32 * len(counts) + 90)
     share = dict(zip(counts["category"], counts["share_pct"]))
     chart_table = chart_table.assign(**{"Share (%)": chart_table[col].map(lambda c: f"{share[c]:.1f}")})
-    chart_block((chart, alt_text, chart_table), key=f"bd-{dim}", table_caption=f"{SOURCE}. {note}".strip(),
-                name=f"stop-search-by-{dim}-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}")
+    chart_block(
+        (chart, alt_text, chart_table),
+        key=f"bd-{dim}",
+        table_caption=f"{SOURCE}. {note}".strip(),
+        name=f"stop-search-by-{dim}-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}",
+    )
 
 
 st.header("Who was searched", divider="gray")
@@ -144,25 +183,34 @@ with st.expander("How self-defined ethnicity is grouped"):
         "police.uk publishes the person's own answer as text, in two spellings over the years (for example "
         "'Asian/Asian British - Bangladeshi' and 'Asian or Asian British - Bangladeshi (A3)'). Each answer is put "
         "in one of the five broad groups the ONS used for the 2021 Census (Asian, Black, Mixed, White, Other) or "
-        "'Not stated', by these rules, applied in order:")
+        "'Not stated', by these rules, applied in order:"
+    )
     plain_table(ss.rules_table())
     mapping = ss.mapping_table(prof)
     missing_rule = mapping[mapping["Group"] == ss.UNMAPPED]
     if len(missing_rule):
-        st.warning("Some answers match no rule and are shown as 'Unmapped': "
-                   + ", ".join(missing_rule["Self-defined ethnicity (as published)"]))
+        st.warning(
+            "Some answers match no rule and are shown as 'Unmapped': "
+            + ", ".join(missing_rule["Self-defined ethnicity (as published)"])
+        )
     plain_table(mapping, download=None, caption=f"Every self-defined answer in {when}{place} and its group.")
-    download(mapping, "the grouping of every answer", f"ethnicity-mapping-{period.start:%Y-%m}-{period.end:%Y-%m}")
+    download(
+        mapping, "the grouping of every answer", f"ethnicity-mapping-{period.start:%Y-%m}-{period.end:%Y-%m}"
+    )
 st.subheader("Ethnicity as the officer saw it")
 breakdown("officer", "The officer's view has four groups and no Mixed group.")
-st.caption("The two ethnicity fields often disagree: many people who are recorded by the officer as Asian, Black or "
-           "White did not state their own ethnicity. Neither field is complete on its own.")
+st.caption(
+    "The two ethnicity fields often disagree: many people who are recorded by the officer as Asian, Black or "
+    "White did not state their own ethnicity. Neither field is complete on its own."
+)
 st.subheader("Age and gender")
 breakdown("age")
 breakdown("gender")
-st.caption("'Other' gender is rare in the records until February 2024 (a handful a year) and then about 18% of searches "
-           "from March 2024 to August 2024. That looks like a change in how the Met records or publishes gender, not a change "
-           "in who is searched, so compare gender shares across that date with care.")
+st.caption(
+    "'Other' gender is rare in the records until February 2024 (a handful a year) and then about 18% of searches "
+    "from March 2024 to August 2024. That looks like a change in how the Met records or publishes gender, not a change "
+    "in who is searched, so compare gender shares across that date with care."
+)
 
 # ----------------------------------------------------------------------------------- what for / result
 
@@ -172,26 +220,33 @@ breakdown("outcome")
 
 st.header("Searches month by month", divider="gray")
 series = ss.monthly_series(data.monthly(ward))
-chart_block(charts.monthly_with_average(series, f"Stop and search per month{place}", "searches", note_col="note"),
-            key="trend", table_caption=f"{SOURCE}. {cov.snapshot}.",
-            name=f"stop-search-monthly{('-' + ward) if ward else ''}")
-st.caption("This chart shows every month held, whatever period is chosen above. The 12-month average is drawn only "
-           "where all 12 months are fully published; gaps are months with no published records.")
+chart_block(
+    charts.monthly_with_average(series, f"Stop and search per month{place}", "searches", note_col="note"),
+    key="trend",
+    table_caption=f"{SOURCE}. {cov.snapshot}.",
+    name=f"stop-search-monthly{('-' + ward) if ward else ''}",
+)
+st.caption(
+    "This chart shows every month held, whatever period is chosen above. The 12-month average is drawn only "
+    "where all 12 months are fully published; gaps are months with no published records."
+)
 
 # ----------------------------------------------------------------------------------- find rate
 
 st.header("Find rate: what happened after a search", divider="gray")
 st.markdown(
     "The **find rate** is the share of searches whose recorded outcome is anything other than **no further "
-    "action**. police.uk has used two wordings for that: *\"Nothing found - no further action\"* (to December "
-    "2017) and *\"A no further action disposal\"* (from January 2018). Every other outcome counts as a find: "
+    'action**. police.uk has used two wordings for that: *"Nothing found - no further action"* (to December '
+    '2017) and *"A no further action disposal"* (from January 2018). Every other outcome counts as a find: '
     "arrest, summons, caution, community resolution, penalty notice, drugs or khat warning, local resolution and "
-    "\"article found\". It is an outcome rate, not proof that the item looked for was found.")
+    '"article found". It is an outcome rate, not proof that the item looked for was found.'
+)
 st.markdown(
     "**Is a difference real?** Each group is compared with all the other groups together using Fisher's exact "
     "test, and the p-values are adjusted for comparing several groups at once (Benjamini-Hochberg). A difference is "
     "called *clear* when the adjusted p-value is below 0.05. The bars show 95% intervals: when a group's interval "
-    "does not overlap the others' the difference is clear, but overlapping intervals do not prove there is none.")
+    "does not overlap the others' the difference is clear, but overlapping intervals do not prove there is none."
+)
 
 eth_title, eth_col = DIM_WORDS[basis]
 
@@ -202,44 +257,90 @@ def rate_block(dim: str, measure: str, what: str, count_label: str, title: str, 
         st.info(f"No searches in {when}{place} have this recorded.")
         return
     col = DIM_WORDS[dim][1]
-    chart_block(charts.interval_dots(rates, title, col, "Rate", count_label, overall_pct=rates.attrs["rate_pct"],
-                                     overall_label="All searches"), key=f"rate-{name}",
-                table_caption=f"{SOURCE}. n = searches with this recorded.")
+    chart_block(
+        charts.interval_dots(
+            rates,
+            title,
+            col,
+            "Rate",
+            count_label,
+            overall_pct=rates.attrs["rate_pct"],
+            overall_label="All searches",
+        ),
+        key=f"rate-{name}",
+        table_caption=f"{SOURCE}. n = searches with this recorded.",
+    )
     for sentence in ss.rate_sentences(rates, what):
-        st.markdown(f"- {plain(sentence)}")   # names groups from the police.uk files: plain text
+        st.markdown(f"- {plain(sentence)}")  # names groups from the police.uk files: plain text
     table = ss.rate_table(rates, col, count_label)
-    plain_table(one_dp(table, ["Rate (%)", "95% low (%)", "95% high (%)", "Other groups (%)"]), download=None, caption="Rate with its 95% Wilson interval; 'Other groups' is every other group together; "
-                               "p from Fisher's exact test of this group against the rest; adjusted p across the "
-                               "groups (Benjamini-Hochberg).")
-    download(table, f"the table: {title}", f"{name}-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}")
+    plain_table(
+        one_dp(table, ["Rate (%)", "95% low (%)", "95% high (%)", "Other groups (%)"]),
+        download=None,
+        caption="Rate with its 95% Wilson interval; 'Other groups' is every other group together; "
+        "p from Fisher's exact test of this group against the rest; adjusted p across the "
+        "groups (Benjamini-Hochberg).",
+    )
+    download(
+        table,
+        f"the table: {title}",
+        f"{name}-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}",
+    )
 
 
 st.subheader(f"Find rate by {eth_title.lower()}")
-rate_block(basis, "found", "a find", "Searches with a find", f"Find rate by {eth_title.lower()}, {when}{place}",
-           f"find-{basis}")
+rate_block(
+    basis,
+    "found",
+    "a find",
+    "Searches with a find",
+    f"Find rate by {eth_title.lower()}, {when}{place}",
+    f"find-{basis}",
+)
 st.subheader("Find rate by object of search")
-rate_block("object", "found", "a find", "Searches with a find", f"Find rate by object of search, {when}{place}",
-           "find-object")
+rate_block(
+    "object",
+    "found",
+    "a find",
+    "Searches with a find",
+    f"Find rate by object of search, {when}{place}",
+    "find-object",
+)
 
 st.subheader("Outcome linked to the object of search")
 linked = data.rates(period.start, period.end, ward, basis, "linked")
 st.markdown(
     "police.uk also says whether the outcome was **linked to what the officer was looking for** (for example, an "
     "arrest for possessing the drugs searched for). That is a stricter measure of a search's grounds than the find "
-    "rate. Searches where the field is blank are left out of it.")
+    "rate. Searches where the field is blank are left out of it."
+)
 if linked.empty:
-    st.info(f"The Met did not fill in this field for any search in {when}{place}, so there is no linked rate. "
-            "It is filled in only from February 2024 in the data held.")
+    st.info(
+        f"The Met did not fill in this field for any search in {when}{place}, so there is no linked rate. "
+        "It is filled in only from February 2024 in the data held."
+    )
 else:
     if linked.attrs["k"] == 0:
         st.warning(
             f"Every one of the {linked.attrs['n']:,d} searches with this field filled in is recorded as **not** linked, "
             "including searches that ended in arrest. That looks like how the Met publishes the field, not a real "
-            "finding: treat the 0% below as 'not usable', not as 'no search was linked'.")
-    rate_block(basis, "linked", "an outcome linked to the object of search", "Searches with a linked outcome",
-               f"Linked outcome rate by {eth_title.lower()}, {when}{place}", f"linked-{basis}")
-    rate_block("object", "linked", "an outcome linked to the object of search", "Searches with a linked outcome",
-               f"Linked outcome rate by object of search, {when}{place}", "linked-object")
+            "finding: treat the 0% below as 'not usable', not as 'no search was linked'."
+        )
+    rate_block(
+        basis,
+        "linked",
+        "an outcome linked to the object of search",
+        "Searches with a linked outcome",
+        f"Linked outcome rate by {eth_title.lower()}, {when}{place}",
+        f"linked-{basis}",
+    )
+    rate_block(
+        "object",
+        "linked",
+        "an outcome linked to the object of search",
+        "Searches with a linked outcome",
+        f"Linked outcome rate by object of search, {when}{place}",
+        "linked-object",
+    )
 
 # ----------------------------------------------------------------------------------- disproportionality
 
@@ -247,53 +348,81 @@ st.header("Disproportionality: search rates by ethnic group", divider="gray")
 st.markdown(
     "Whether one ethnic group is searched more than another, **relative to how many people of that group live "
     "here**, needs the number of residents in each ethnic group: searches per 1,000 residents of each group. "
-    "The share of searches alone cannot say this, because the groups are of different sizes.")
+    "The share of searches alone cannot say this, because the groups are of different sizes."
+)
 held = data.ethnicity_population_files()
 if held:
-    st.markdown("Population by ethnic group is held in: " + ", ".join(held) + ". Search rates per 1,000 residents "
-                "are not yet calculated on this page.")
+    st.markdown(
+        "Population by ethnic group is held in: " + ", ".join(held) + ". Search rates per 1,000 residents "
+        "are not yet calculated on this page."
+    )
 else:
-    st.info(ss.awaiting_ethnicity_sentence(cfg) + " The embedded Census 2021 files hold age only, so no search rate "
-            "by ethnic group is shown.")
+    st.info(
+        ss.awaiting_ethnicity_sentence(cfg)
+        + " The embedded Census 2021 files hold age only, so no search rate "
+        "by ethnic group is shown."
+    )
 st.markdown(
     "The **find rate comparison above does not need population figures**: it compares what happened to the people "
     "who *were* searched, group by group. A lower find rate for one group would suggest searches of that group "
     "rest on weaker grounds; it says nothing about how often that group is searched compared with its share of "
     "residents. Residents are also not the only people searched here: many searches are of visitors and people "
-    "passing through.")
+    "passing through."
+)
 
 # ----------------------------------------------------------------------------------- when
 
 st.header("When searches happen", divider="gray")
 hm = data.heatmap(period.start, period.end, ward)
 built = charts.day_hour_heatmap(hm, f"Searches by day of the week and hour, {when}{place}", "searches")
-chart_block(built, key="heatmap", table_caption=f"{SOURCE}. Hours in UK local time.",
-            name=f"stop-search-day-hour-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}")
-st.caption("Times are as police.uk publishes them (stated in UTC and shown here in UK local time). Many are "
-           "rounded to the hour or half hour, and the time recorded may not be the exact time of the search.")
+chart_block(
+    built,
+    key="heatmap",
+    table_caption=f"{SOURCE}. Hours in UK local time.",
+    name=f"stop-search-day-hour-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}",
+)
+st.caption(
+    "Times are as police.uk publishes them (stated in UTC and shown here in UK local time). Many are "
+    "rounded to the hour or half hour, and the time recorded may not be the exact time of the search."
+)
 
 # ----------------------------------------------------------------------------------- where
 
 st.header("Where searches happen", divider="gray")
 spec, no_location, of = data.hex_map(period.start, period.end, ward)
-st.caption(f"Locations are anonymised to the nearest of a set of map points; searches with no location are "
-           f"excluded: {no_location:,d} of {of:,d}. (Searches the Met recorded with no location at all could not be "
-           "placed in the borough and are not in these figures.)")
+st.caption(
+    f"Locations are anonymised to the nearest of a set of map points; searches with no location are "
+    f"excluded: {no_location:,d} of {of:,d}. (Searches the Met recorded with no location at all could not be "
+    "placed in the borough and are not in these figures.)"
+)
 if spec is None:
     st.info(f"No search in {when}{place} has a location.")
 else:
     st.pydeck_chart(spec.deck, height=560)
-    st.caption(f"Map description: hexagons about 300 m across shaded by the number of searches at the map points "
-               f"inside them, {of - no_location:,d} searches in {when}{place}; palest: fewest, darkest: most. The same "
-               "figures by ward are in the table below. Hover over a hexagon for its count.")
+    st.caption(
+        f"Map description: hexagons about 300 m across shaded by the number of searches at the map points "
+        f"inside them, {of - no_location:,d} searches in {when}{place}; palest: fewest, darkest: most. The same "
+        "figures by ward are in the table below. Hover over a hexagon for its count."
+    )
     plain_table(spec.legend, caption="Map colours", download=None)
 wt = data.wards(period.start, period.end)
-table = pd.DataFrame({
-    "Ward": wt["ward_name"], "Searches": wt["searches"].astype(int), "Share of borough (%)": wt["share_pct"].round(1),
-    "Per 1,000 residents": wt["per_1000_residents"].round(1), "Residents (Census 2021)": wt["population"].astype(int)})
-plain_table(one_dp(table, ["Share of borough (%)", "Per 1,000 residents"]), download=None, caption=(
-    f"Searches by ward, {when}, all wards (the ward filter does not apply to this table). The rate per 1,000 "
-    "residents is a guide only: people searched in a ward often do not live there, especially around Whitechapel "
-    "and Brick Lane."))
+table = pd.DataFrame(
+    {
+        "Ward": wt["ward_name"],
+        "Searches": wt["searches"].astype(int),
+        "Share of borough (%)": wt["share_pct"].round(1),
+        "Per 1,000 residents": wt["per_1000_residents"].round(1),
+        "Residents (Census 2021)": wt["population"].astype(int),
+    }
+)
+plain_table(
+    one_dp(table, ["Share of borough (%)", "Per 1,000 residents"]),
+    download=None,
+    caption=(
+        f"Searches by ward, {when}, all wards (the ward filter does not apply to this table). The rate per 1,000 "
+        "residents is a guide only: people searched in a ward often do not live there, especially around Whitechapel "
+        "and Brick Lane."
+    ),
+)
 download(table, "the ward table", f"wards-{period.start:%Y-%m}-{period.end:%Y-%m}")
 st.caption(SOURCE + ".")

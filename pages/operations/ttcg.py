@@ -12,23 +12,24 @@ from datetime import datetime
 
 import streamlit as st
 
-from csp_data.warehouse import freshness
-
 from csp_data.analysis import ttcg
 from csp_data.plan.measures import get
-from csp_data.ui import cache
+from csp_data.ui import access, cache
 from csp_data.ui import ttcg as data
-from csp_data.ui import access
 from csp_data.ui.downloads import table_download
+from csp_data.warehouse import freshness
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
-MAX_LINES = 6        # exception lines that fit in large type beside the map (the rest are summed up)
-MAX_WARDS = 5        # flagged wards in the on-screen table (all 20 are in the expander below)
-MAP_HEIGHT = 640     # with MAP_WIDTH, the left column at 1920x1080: the borough is zoomed to fill it
+MAX_LINES = 6  # exception lines that fit in large type beside the map (the rest are summed up)
+MAX_WARDS = 5  # flagged wards in the on-screen table (all 20 are in the expander below)
+MAP_HEIGHT = 640  # with MAP_WIDTH, the left column at 1920x1080: the borough is zoomed to fill it
 MAP_WIDTH = 760
-BADGE = {ttcg.HIGH: ":red-background[HIGH]", ttcg.MEDIUM: ":orange-background[MEDIUM]",
-         ttcg.LOW: ":gray-background[LOW]"}
+BADGE = {
+    ttcg.HIGH: ":red-background[HIGH]",
+    ttcg.MEDIUM: ":orange-background[MEDIUM]",
+    ttcg.LOW: ":gray-background[LOW]",
+}
 PARAMS = ("month", "categories", "ward", "map")
 
 # A projector has no use for the navigation sidebar: start this page with it folded away
@@ -64,20 +65,46 @@ def _controls(view: ttcg.View, months: list, wards: dict[str, str], map_cat: str
     """Change the view without editing the URL: folded away in a popover, so the screen stays clean."""
     with st.popover("Change view", icon="⚙️"):
         month_opts = [f"{m:%Y-%m}" for m in reversed(months)]
-        st.selectbox("Month", month_opts, index=month_opts.index(f"{view.month:%Y-%m}"), key="ttcg_month",
-                     on_change=_set_param, args=("month", "ttcg_month"))
-        st.multiselect("Categories", list(ttcg.ALLOWED_CATEGORIES), default=list(view.categories),
-                       format_func=lambda c: get(c).label, key="ttcg_categories",
-                       on_change=_set_param, args=("categories", "ttcg_categories"))
+        st.selectbox(
+            "Month",
+            month_opts,
+            index=month_opts.index(f"{view.month:%Y-%m}"),
+            key="ttcg_month",
+            on_change=_set_param,
+            args=("month", "ttcg_month"),
+        )
+        st.multiselect(
+            "Categories",
+            list(ttcg.ALLOWED_CATEGORIES),
+            default=list(view.categories),
+            format_func=lambda c: get(c).label,
+            key="ttcg_categories",
+            on_change=_set_param,
+            args=("categories", "ttcg_categories"),
+        )
         ward_opts = [""] + sorted(wards, key=wards.get)
-        st.selectbox("Ward to highlight", ward_opts, index=ward_opts.index(view.ward or ""),
-                     format_func=lambda c: wards.get(c, "None"), key="ttcg_ward",
-                     on_change=_set_param, args=("ward", "ttcg_ward"))
-        st.selectbox("Map shows", list(view.categories), index=list(view.categories).index(map_cat),
-                     format_func=lambda c: get(c).label, key="ttcg_map",
-                     on_change=_set_param, args=("map", "ttcg_map"))
-        st.caption("The address bar holds this view: bookmark or share it. "
-                   + ttcg.query_string(view.month, view.categories, view.ward, view.map_category))
+        st.selectbox(
+            "Ward to highlight",
+            ward_opts,
+            index=ward_opts.index(view.ward or ""),
+            format_func=lambda c: wards.get(c, "None"),
+            key="ttcg_ward",
+            on_change=_set_param,
+            args=("ward", "ttcg_ward"),
+        )
+        st.selectbox(
+            "Map shows",
+            list(view.categories),
+            index=list(view.categories).index(map_cat),
+            format_func=lambda c: get(c).label,
+            key="ttcg_map",
+            on_change=_set_param,
+            args=("map", "ttcg_map"),
+        )
+        st.caption(
+            "The address bar holds this view: bookmark or share it. "
+            + ttcg.query_string(view.month, view.categories, view.ward, view.map_category)
+        )
 
 
 @st.fragment(run_every="5m")
@@ -100,8 +127,10 @@ def projector() -> None:
         st.title(f"TTCG · {ttcg.fmt_month(view.month)}", anchor=False)
     with stamp:
         local = f"  \n**{access.LOCAL_NOTICE}**" if viewer.mode == "local" else ""
-        st.markdown(f"**{snapshot}**  \nData for {freshness.age_words(view.month)}. "
-                    f"Checked {datetime.now():%H:%M}; refreshes every 5 minutes{local}")
+        st.markdown(
+            f"**{snapshot}**  \nData for {freshness.age_words(view.month)}. "
+            f"Checked {datetime.now():%H:%M}; refreshes every 5 minutes{local}"
+        )
     with tools:
         _controls(view, months, wards, map_cat)
     for w in view.warnings:
@@ -111,28 +140,48 @@ def projector() -> None:
     with left:
         st.markdown(f"### Map: {get(map_cat).label} against expected", help=ttcg.METHOD, anchors=False)
         emerging = data.lsoa_emerging(view.month, map_cat)
-        spec = ttcg.ratio_map(frame, map_cat, data.ward_shapes(), data.lsoa_shapes(), emerging,
-                              focus_ward=view.ward, height=MAP_HEIGHT, width=MAP_WIDTH)
-        st.pydeck_chart(spec.deck, height=MAP_HEIGHT, key="ttcg_map_chart",
-                        alt=f"Map of wards coloured by {get(map_cat).label.lower()} against expected; "
-                            "the same figures are in the table")
-        st.markdown("**▲ dark red: well above expected** · light red above · grey as expected · light blue below · "
-                    "**▼ dark blue: well below** · **NEW / INTENSIFYING**: hot-spot LSOAs"
-                    + (f" · **black outline: {wards[view.ward]}**" if view.ward else ""))
+        spec = ttcg.ratio_map(
+            frame,
+            map_cat,
+            data.ward_shapes(),
+            data.lsoa_shapes(),
+            emerging,
+            focus_ward=view.ward,
+            height=MAP_HEIGHT,
+            width=MAP_WIDTH,
+        )
+        st.pydeck_chart(
+            spec.deck,
+            height=MAP_HEIGHT,
+            key="ttcg_map_chart",
+            alt=f"Map of wards coloured by {get(map_cat).label.lower()} against expected; "
+            "the same figures are in the table",
+        )
+        st.markdown(
+            "**▲ dark red: well above expected** · light red above · grey as expected · light blue below · "
+            "**▼ dark blue: well below** · **NEW / INTENSIFYING**: hot-spot LSOAs"
+            + (f" · **black outline: {wards[view.ward]}**" if view.ward else "")
+        )
     with right:
         lines = ttcg.display_lines(items)
         with st.container(key="ttcg-exceptions"):
-            st.markdown(f"## {len(lines)} exception{'s, most urgent first' if len(lines) != 1 else ''}",
-                        anchors=False, help=ttcg.METHOD)
+            st.markdown(
+                f"## {len(lines)} exception{'s, most urgent first' if len(lines) != 1 else ''}",
+                anchors=False,
+                help=ttcg.METHOD,
+            )
             if not lines:
                 st.markdown("#### Nothing unusual this month in the chosen categories.", anchors=False)
             for ln in lines[:MAX_LINES]:
                 st.markdown(f"#### {BADGE[ln.severity]} {ln.symbol} {ln.where}: {ln.text}", anchors=False)
             hidden = lines[MAX_LINES:]
             if hidden:
-                st.markdown(f"#### + {len(hidden)} more, {hidden[0].severity_word.lower()} or lower: "
-                            + "; ".join(ln.where for ln in hidden[:3]) + ("…" if len(hidden) > 3 else ""),
-                            anchors=False)
+                st.markdown(
+                    f"#### + {len(hidden)} more, {hidden[0].severity_word.lower()} or lower: "
+                    + "; ".join(ln.where for ln in hidden[:3])
+                    + ("…" if len(hidden) > 3 else ""),
+                    anchors=False,
+                )
         table = ttcg.grid(frame, view.categories, view.ward)
         n_flagged = int((table["flags"] > 0).sum())
         keep = table[(table["flags"] > 0) | table["ward_code"].eq(view.ward or "")].head(MAX_WARDS)
@@ -143,7 +192,9 @@ def projector() -> None:
             heading = "No ward has a flag" + (" · highlighted ward, count (expected)" if view.ward else "")
         st.markdown(f"### {heading}", anchors=False)
         if keep.empty:
-            st.markdown("#### Every ward is within the expected range in every chosen category.", anchors=False)
+            st.markdown(
+                "#### Every ward is within the expected range in every chosen category.", anchors=False
+            )
         else:
             st.markdown(ttcg.grid_markdown(keep, short=True))
 
@@ -151,12 +202,25 @@ def projector() -> None:
     with st.expander(f"All {len(table)} wards × {len(view.categories)} categories"):
         st.markdown(ttcg.grid_markdown(table))
         st.caption(ttcg.SHORT_NOTE)
-        table_download(frame.drop(columns=["category"]).rename(columns={
-            "ward_code": "Ward code", "ward_name": "Ward", "label": "Category", "latest": f"Offences {view.month:%b %Y}",
-            "expected": "Expected", "expected_months": "Months behind the expectation", "ratio": "Ratio",
-            "p_high": "p (this high or higher)", "p_low": "p (this low or lower)", "flag": "Flag",
-            "q": "q (after allowing for every cell)", "dispersion": "Dispersion (prediction)"}),
-            f"ttcg-wards-{view.month:%Y-%m}")
+        table_download(
+            frame.drop(columns=["category"]).rename(
+                columns={
+                    "ward_code": "Ward code",
+                    "ward_name": "Ward",
+                    "label": "Category",
+                    "latest": f"Offences {view.month:%b %Y}",
+                    "expected": "Expected",
+                    "expected_months": "Months behind the expectation",
+                    "ratio": "Ratio",
+                    "p_high": "p (this high or higher)",
+                    "p_low": "p (this low or lower)",
+                    "flag": "Flag",
+                    "q": "q (after allowing for every cell)",
+                    "dispersion": "Dispersion (prediction)",
+                }
+            ),
+            f"ttcg-wards-{view.month:%Y-%m}",
+        )
 
 
 projector()

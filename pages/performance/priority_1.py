@@ -2,10 +2,8 @@
 
 import streamlit as st
 
-from csp_data.ui import cache
+from csp_data.ui import access, cache, street
 from csp_data.ui import priority as ui
-from csp_data.ui import street
-from csp_data.ui import access
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
@@ -24,8 +22,12 @@ view = cache.measure_view(m.id)
 if view.latest is not None:
     last12 = ui.period_for(view.latest)
     st.subheader(f"What makes up {m.label.lower()}, {last12.label}")
-    ui.breakdown_block(m, last12, f"{m.label} by type, {last12.label}",
-                       "Business crime type" if m.id == "business" else "Type of offence")
+    ui.breakdown_block(
+        m,
+        last12,
+        f"{m.label} by type, {last12.label}",
+        "Business crime type" if m.id == "business" else "Type of offence",
+    )
     ui.ward_block(m, last12)
 
 st.header("Anti-social behaviour and fire", divider="gray")
@@ -36,6 +38,8 @@ st.markdown(
 )
 
 st.header("Two publishers, two counts", divider="gray")
-st.markdown("For the months police.uk's all-crime street files are held, the same categories are also in the MPS "
-            "file this dashboard uses. Both are shown, with why they differ.")
+st.markdown(
+    "For the months police.uk's all-crime street files are held, the same categories are also in the MPS "
+    "file this dashboard uses. Both are shown, with why they differ."
+)
 street.two_publishers_block(MEASURES)

@@ -3,14 +3,21 @@
 import streamlit as st
 
 from csp_data.plan.measures import get
-from csp_data.ui import cache
+from csp_data.ui import access, cache
 from csp_data.ui import priority as ui
-from csp_data.ui import access
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 NUMBER = 2
-MEASURES = ["serious_violence", "violence_injury", "knife_crime", "knife_injury", "gun_crime", "domestic_abuse", "rape"]
+MEASURES = [
+    "serious_violence",
+    "violence_injury",
+    "knife_crime",
+    "knife_injury",
+    "gun_crime",
+    "domestic_abuse",
+    "rape",
+]
 
 plan, prio, results, by_measure = ui.priority_intro(NUMBER)
 sv = plan.definitions["serious_violence"]
@@ -38,17 +45,28 @@ kv = cache.measure_view("knife_crime")
 if kv.latest is not None:
     p12 = ui.period_for(kv.latest)
     knife = cache.dashboard_subtypes("Knife Crime", p12.start, p12.end)
-    knife = knife.rename(columns={"subtype": "Knife crime measure", "offences": "Offences or victims",
-                                  "positive_outcomes": "Positive outcomes"})
-    ui.plain_table(knife, caption=(
-        f"{p12.label}. Source: {get('knife_crime').source_name}; {kv.snapshot}. 'Knife Injury Victims (1-24)' counts "
-        "victims aged 1 to 24 injured with a knife (non-domestic-abuse cases shown separately); the rows overlap and "
-        "must not be added together."))
+    knife = knife.rename(
+        columns={
+            "subtype": "Knife crime measure",
+            "offences": "Offences or victims",
+            "positive_outcomes": "Positive outcomes",
+        }
+    )
+    ui.plain_table(
+        knife,
+        caption=(
+            f"{p12.label}. Source: {get('knife_crime').source_name}; {kv.snapshot}. 'Knife Injury Victims (1-24)' counts "
+            "victims aged 1 to 24 injured with a knife (non-domestic-abuse cases shown separately); the rows overlap and "
+            "must not be added together."
+        ),
+    )
 
 st.header("Positive outcomes", divider="gray")
-st.markdown("How often offences end in a charge, caution or other positive outcome. "
-            "The previous plan (2021–2024) set a **15% positive outcome rate for rape**; it finished at 14.14% "
-            "(as reported in the 2025 plan). Rape outcomes are not published in the data held here.")
+st.markdown(
+    "How often offences end in a charge, caution or other positive outcome. "
+    "The previous plan (2021–2024) set a **15% positive outcome rate for rape**; it finished at 14.14% "
+    "(as reported in the 2025 plan). Rape outcomes are not published in the data held here."
+)
 c1, c2 = st.columns(2)
 with c1:
     ui.outcome_block(get("knife_crime"))

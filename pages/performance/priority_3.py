@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from csp_data.ui import cache
+from csp_data.ui import access, cache
 from csp_data.ui import priority as ui
-from csp_data.ui import access
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
@@ -31,11 +30,25 @@ if view.latest is not None:
 st.header("Trafficking against possession", divider="gray")
 tv = cache.measure_view("drug_trafficking")
 pv = cache.measure_view("drug_possession")
-fy = cache.fy_totals("drug_trafficking").merge(cache.fy_totals("drug_possession"), on=["fy", "months", "complete"],
-                                                suffixes=(" trafficking", " possession"))
+fy = cache.fy_totals("drug_trafficking").merge(
+    cache.fy_totals("drug_possession"),
+    on=["fy", "months", "complete"],
+    suffixes=(" trafficking", " possession"),
+)
 fy = fy[fy.fy >= "FY2019-20"]
-fy["Trafficking share %"] = (fy["count trafficking"] / (fy["count trafficking"] + fy["count possession"]) * 100).round(1)
-ui.plain_table(fy.rename(columns={"fy": "Financial year", "months": "Months held", "complete": "Complete year",
-                                  "count trafficking": "Trafficking", "count possession": "Possession"}),
-               caption=f"Source: MPS recorded crime; {tv.snapshot}. The share of drug offences that are trafficking "
-                       "rather than possession is one sign of whether enforcement reaches supply rather than users.")
+fy["Trafficking share %"] = (
+    fy["count trafficking"] / (fy["count trafficking"] + fy["count possession"]) * 100
+).round(1)
+ui.plain_table(
+    fy.rename(
+        columns={
+            "fy": "Financial year",
+            "months": "Months held",
+            "complete": "Complete year",
+            "count trafficking": "Trafficking",
+            "count possession": "Possession",
+        }
+    ),
+    caption=f"Source: MPS recorded crime; {tv.snapshot}. The share of drug offences that are trafficking "
+    "rather than possession is one sign of whether enforcement reaches supply rather than users.",
+)

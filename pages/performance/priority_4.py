@@ -3,10 +3,9 @@
 import streamlit as st
 
 from csp_data.plan.measures import get
-from csp_data.ui import cache
-from csp_data.ui import priority as ui
 from csp_data.present import charts
-from csp_data.ui import access
+from csp_data.ui import access, cache
+from csp_data.ui import priority as ui
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
@@ -27,21 +26,35 @@ if view.latest is not None:
     st.header(f"Hate crime by strand, {last12.label}", divider="gray")
     strands = cache.dashboard_subtypes("Hate crime", last12.start, last12.end)
     strands = strands[strands.subtype != "Hate crime"]
-    ui.chart_block(charts.breakdown_bars(strands.rename(columns={"subtype": "Strand"}),
-                                         f"Hate crime offences by strand, {last12.label}", "Strand", "offences",
-                                         "Offences", additive=False), key="strands",
-                   table_caption=f"Source: {m.source_name}; {view.snapshot}.")
-    st.caption("Strands overlap: one offence can be flagged racist and faith-related, and 'Racist and Religious' "
-               "combines the two, so strands do not add up to the total.")
+    ui.chart_block(
+        charts.breakdown_bars(
+            strands.rename(columns={"subtype": "Strand"}),
+            f"Hate crime offences by strand, {last12.label}",
+            "Strand",
+            "offences",
+            "Offences",
+            additive=False,
+        ),
+        key="strands",
+        table_caption=f"Source: {m.source_name}; {view.snapshot}.",
+    )
+    st.caption(
+        "Strands overlap: one offence can be flagged racist and faith-related, and 'Racist and Religious' "
+        "combines the two, so strands do not add up to the total."
+    )
     ui.ward_block(m, last12)
 
 st.header("Positive outcomes for hate crime", divider="gray")
-st.markdown("The previous plan (2021–2024) aimed for a **10% positive outcome rate** for hate crime; the 2025 plan "
-            "reports it finished at 8.86%.")
+st.markdown(
+    "The previous plan (2021–2024) aimed for a **10% positive outcome rate** for hate crime; the 2025 plan "
+    "reports it finished at 8.86%."
+)
 ui.outcome_block(m, 10.0, "Previous plan target 10%")
 
 st.header("Trust and confidence", divider="gray")
 cc = plan.cross_cutting
 st.markdown(f"**{cc.title}.** {cc.summary}")
-st.markdown("Trust, confidence and cohesion are measured by surveys the partnership runs; their targets above show "
-            "the recorded survey results, or 'awaiting data' until a result is entered.")
+st.markdown(
+    "Trust, confidence and cohesion are measured by surveys the partnership runs; their targets above show "
+    "the recorded survey results, or 'awaiting data' until a result is entered."
+)

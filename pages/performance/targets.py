@@ -2,13 +2,12 @@
 
 import streamlit as st
 
-from csp_data.present.exports import csv_bytes
 from csp_data.analysis.targets import as_records, as_table
-from csp_data.ui import cache
+from csp_data.present.exports import csv_bytes
+from csp_data.ui import access, cache
 from csp_data.ui import priority as ui
-from csp_data.ui.components import plain_table
 from csp_data.ui.briefing import briefing_button, briefing_months
-from csp_data.ui import access
+from csp_data.ui.components import plain_table
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
@@ -47,17 +46,23 @@ for prio in plan.priorities:
 
 st.header("All targets as a table", divider="gray")
 plain_table(as_table(results), caption="The same information as above, one row per target.", download=None)
-st.download_button("Download the targets (CSV)", csv_bytes(as_records(results)),
-                   file_name="csp-targets.csv", mime="text/csv")
+st.download_button(
+    "Download the targets (CSV)", csv_bytes(as_records(results)), file_name="csp-targets.csv", mime="text/csv"
+)
 
 st.header("Briefing pack for the board", divider="gray")
-st.markdown("One printable file for a CSP board or TTCG meeting: the borough scorecard, every target with its "
-            "status, the top small-area hot spots, the TTCG exceptions, and the data sources and caveats. Choose "
-            "the month; each section uses the latest data held up to it and says which months it covers.")
+st.markdown(
+    "One printable file for a CSP board or TTCG meeting: the borough scorecard, every target with its "
+    "status, the top small-area hot spots, the TTCG exceptions, and the data sources and caveats. Choose "
+    "the month; each section uses the latest data held up to it and says which months it covers."
+)
 pack_month = st.selectbox("Month", briefing_months(), format_func=lambda m: f"{m:%B %Y}", key="pack_month")
 briefing_button(f"{pack_month:%Y-%m}")
 
 st.header("The previous plan, 2021–2024", divider="gray")
 st.markdown("The 2025 plan reviewed the outcomes of the 2021–2024 plan. They are kept here as history.")
-prev = [{"Priority": o.priority, "Outcome": o.outcome, "Result": o.result, "Rating": o.rag} for o in plan.previous_plan_outcomes]
+prev = [
+    {"Priority": o.priority, "Outcome": o.outcome, "Result": o.result, "Rating": o.rag}
+    for o in plan.previous_plan_outcomes
+]
 plain_table(__import__("pandas").DataFrame(prev), caption=plan.rag_note or None)

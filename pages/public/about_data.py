@@ -22,11 +22,16 @@ src = cache.query("meta/sources")
 # Screen readers do not announce the character.
 src = src.assign(origin=src["origin"].str.replace(r"([_/])", "\\1\u200b", regex=True))
 # Two columns, so the table fits a 320 px phone screen without scrolling sideways.
-plain_table(pd.DataFrame({
-    "Dataset and snapshot": src["snapshot"],
-    "Publisher, licence and where it was copied from": (
-        src["publisher"] + " · " + src["licence"] + " · copied from " + src["origin"]),
-}))
+plain_table(
+    pd.DataFrame(
+        {
+            "Dataset and snapshot": src["snapshot"],
+            "Publisher, licence and where it was copied from": (
+                src["publisher"] + " · " + src["licence"] + " · copied from " + src["origin"]
+            ),
+        }
+    )
+)
 
 st.header("Things to know when reading the figures")
 st.markdown(

@@ -45,4 +45,6 @@ st.markdown(
     "(Websites and Mobile Applications) (No. 2) Accessibility Regulations 2018. If you are not happy with how "
     "we respond to your complaint, contact the Equality Advisory and Support Service (EASS)."
 )
-st.caption("This statement was prepared on 29 November 2026, updated on 30 November 2026, and is reviewed when the public pages change.")
+st.caption(
+    "This statement was prepared on 29 November 2026, updated on 30 November 2026, and is reviewed when the public pages change."
+)

@@ -22,5 +22,7 @@ st.markdown(
     "2014). The council, police and housing providers then look at the case together. The council's case "
     "review team, listed above, can tell you whether your case qualifies."
 )
-st.caption("Contact details are from the Tower Hamlets Community Safety Plan 2025–2029, 'Need information and "
-           "advice?' section. Phone numbers and opening hours can change; check the service's website.")
+st.caption(
+    "Contact details are from the Tower Hamlets Community Safety Plan 2025–2029, 'Need information and "
+    "advice?' section. Phone numbers and opening hours can change; check the service's website."
+)

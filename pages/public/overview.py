@@ -2,11 +2,11 @@
 
 import streamlit as st
 
+from csp_data.analysis.scorecard import as_records, as_table
+from csp_data.analysis.stats import ALPHA
 from csp_data.plan.measures import PRIORITIES
 from csp_data.present.exports import csv_bytes
 from csp_data.present.formatting import md_link
-from csp_data.analysis.scorecard import as_records, as_table
-from csp_data.analysis.stats import ALPHA
 from csp_data.ui import cache
 from csp_data.ui.components import plain_table, score_tile
 from csp_data.ui.public import help_box
@@ -32,7 +32,7 @@ for number, name in PRIORITIES.items():
     st.header(f"Priority {number}: {name}", divider="gray")
     for first in range(0, len(mine), 3):  # row by row, so reading order follows the priority's order
         cols = st.columns(3)
-        for col, row in zip(cols, mine[first:first + 3]):
+        for col, row in zip(cols, mine[first : first + 3]):
             with col:
                 score_tile(row)
 
@@ -40,11 +40,19 @@ st.header("All measures as a table", divider="gray")
 table = as_table(rows)
 # Each priority links to its plain-English account on the summary page.
 table["Priority"] = [md_link(f"Priority {n}", f"summary#priority-{n}") for n in table["Priority"]]
-plain_table(table, link_cols=("Priority",), download=None,
-            caption="The same figures as the tiles above, with period, source and snapshot for each row. "
-                    "Each priority links to what has changed and what the partnership is doing about it.")
-st.download_button("Download the scorecard (CSV)", csv_bytes(as_records(rows)),
-                   file_name="tower-hamlets-scorecard.csv", mime="text/csv")
+plain_table(
+    table,
+    link_cols=("Priority",),
+    download=None,
+    caption="The same figures as the tiles above, with period, source and snapshot for each row. "
+    "Each priority links to what has changed and what the partnership is doing about it.",
+)
+st.download_button(
+    "Download the scorecard (CSV)",
+    csv_bytes(as_records(rows)),
+    file_name="tower-hamlets-scorecard.csv",
+    mime="text/csv",
+)
 st.caption(
     "London rank compares offence counts across the 32 London boroughs policed by the MPS for the same "
     "12 months (1 = most offences); it is not a rate, because population for other boroughs is not held here. "

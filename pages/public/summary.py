@@ -2,9 +2,9 @@
 
 import streamlit as st
 
+from csp_data.analysis.london import move_words as london_move
 from csp_data.analysis.scorecard import ordinal
 from csp_data.analysis.targets import public_value_text
-from csp_data.analysis.london import move_words as london_move
 from csp_data.ui import cache
 from csp_data.ui.public import help_box
 
@@ -35,15 +35,22 @@ def change_sentence(row) -> str:
     if c.change == 0:
         amount = "the same number as the year before"
     else:
-        amount = (f"{abs(c.change):,d} {'more' if c.change > 0 else 'fewer'} than the year before "
-                  f"({abs(c.pct_change):.0f}% {'higher' if c.change > 0 else 'lower'})")
+        amount = (
+            f"{abs(c.change):,d} {'more' if c.change > 0 else 'fewer'} than the year before "
+            f"({abs(c.pct_change):.0f}% {'higher' if c.change > 0 else 'lower'})"
+        )
     if c.significant:
-        verdict = ("This is a real rise, bigger than normal ups and downs." if c.direction == "up"
-                   else "This is a real fall, bigger than normal ups and downs.")
+        verdict = (
+            "This is a real rise, bigger than normal ups and downs."
+            if c.direction == "up"
+            else "This is a real fall, bigger than normal ups and downs."
+        )
     else:
         verdict = "This is within normal ups and downs, so it is not a real change."
-    return (f"**{m.label}:** {c.current:,d} offences in the 12 months {row.last12.label}, {amount}. "
-            f"{c.symbol} {verdict}")
+    return (
+        f"**{m.label}:** {c.current:,d} offences in the 12 months {row.last12.label}, {amount}. "
+        f"{c.symbol} {verdict}"
+    )
 
 
 st.title("Is Tower Hamlets getting safer?")
@@ -70,8 +77,10 @@ for prio in plan.priorities:
         st.markdown(change_sentence(row))
         lon = cache.london_comparisons().get(mid, {}).get("l12")
         if lon is not None and lon.relative is not None:
-            st.caption(f"Over the same months London {london_move(lon.london_pct)}: Tower Hamlets {lon.verdict}"
-                       + (f" (the comparison crosses the {', '.join(lon.straddles)})." if lon.straddles else "."))
+            st.caption(
+                f"Over the same months London {london_move(lon.london_pct)}: Tower Hamlets {lon.verdict}"
+                + (f" (the comparison crosses the {', '.join(lon.straddles)})." if lon.straddles else ".")
+            )
         if row.measure.short_definition:
             st.caption(f"What {row.measure.label.lower()} counts here: {row.measure.short_definition}")
         if row.measure.caveat:
@@ -87,21 +96,32 @@ for prio in plan.priorities:
     for r in mine:
         words = STATUS_WORDS.get(r.status, r.status)
         figure = public_value_text(r)
-        st.markdown(f"- **{words}** ({r.symbol}): {r.target.wording}" + (f" *Latest figure: {figure}.*" if figure else ""))
+        st.markdown(
+            f"- **{words}** ({r.symbol}): {r.target.wording}"
+            + (f" *Latest figure: {figure}.*" if figure else "")
+        )
     police = [r for r in mine if r.target.kind == "police_count" and r.assessed_period is not None]
     if police:
-        st.caption("Police-recorded targets are judged on " + "; ".join(
-            f"{r.target.label}: {r.assessed_period.label}" for r in police) +
-            ", against a steady path from 2024-25 to the 2028 target. 'No figures yet' means the partnership "
-            "has not yet published a figure for that target.")
+        st.caption(
+            "Police-recorded targets are judged on "
+            + "; ".join(f"{r.target.label}: {r.assessed_period.label}" for r in police)
+            + ", against a steady path from 2024-25 to the 2028 target. 'No figures yet' means the partnership "
+            "has not yet published a figure for that target."
+        )
 
 st.header("How Tower Hamlets compares with London", divider="gray")
 ranked = [r for r in rows.values() if r.rank]
 if ranked:
-    st.markdown("\n".join(
-        f"- {r.measure.label}: {ordinal(r.rank)} highest number of offences of {r.rank_of} London boroughs "
-        f"({r.last12.label})" for r in ranked))
-    st.caption("Counts, not rates: boroughs with more people, workers and visitors have more crime. "
-               "Source: MPS recorded crime (London Datastore).")
+    st.markdown(
+        "\n".join(
+            f"- {r.measure.label}: {ordinal(r.rank)} highest number of offences of {r.rank_of} London boroughs "
+            f"({r.last12.label})"
+            for r in ranked
+        )
+    )
+    st.caption(
+        "Counts, not rates: boroughs with more people, workers and visitors have more crime. "
+        "Source: MPS recorded crime (London Datastore)."
+    )
 
 help_box()

@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from csp_data.present import charts
-from csp_data.present.charts import funnel_chart
 from csp_data.analysis.funnel import ward_funnel
 from csp_data.analysis.ward_profile import WardError
+from csp_data.present import charts
+from csp_data.present.charts import funnel_chart
 from csp_data.ui import cache
 from csp_data.ui.components import caption_text, plain, plain_table
-from csp_data.ui.public import help_box
 from csp_data.ui.priority import chart_block
+from csp_data.ui.public import help_box
 
 st.title("Crime in your ward")
 st.markdown(
@@ -35,8 +35,14 @@ if asked != st.session_state.get("_ward_url_seen"):
     st.session_state["ward_choice"] = from_url
 if problem:
     st.warning(problem)
-choice = st.selectbox("Ward", codes, index=None, key="ward_choice", format_func=lambda c: names.get(c, c),
-                      placeholder="Choose a ward")
+choice = st.selectbox(
+    "Ward",
+    codes,
+    index=None,
+    key="ward_choice",
+    format_func=lambda c: names.get(c, c),
+    placeholder="Choose a ward",
+)
 if choice:
     st.query_params["ward"] = choice
     st.session_state["_ward_url_seen"] = choice
@@ -51,27 +57,50 @@ if choice:
         st.warning(str(exc))
 if prof is not None:
     w = prof.ward
-    st.header(plain(w.name), divider="gray")     # names from the ONS lookup: data, shown literally
-    st.markdown(f"{plain(w.name)} had **{prof.table['count'].sum():,d} recorded crimes** in the 12 months "
-                f"{prof.period.label}, against {prof.table['previous'].sum():,d} in the 12 months before. "
-                f"About {w.population:,d} people live here (Census 2021).")
-    table = prof.table.assign(verdict=[
-        f"{r.change:+,d}" + (f" ({r.pct_change:+.0f}%)" if r.previous else "") + f": {r.symbol} {r.words}"
-        for r in prof.table.itertuples()])
+    st.header(plain(w.name), divider="gray")  # names from the ONS lookup: data, shown literally
+    st.markdown(
+        f"{plain(w.name)} had **{prof.table['count'].sum():,d} recorded crimes** in the 12 months "
+        f"{prof.period.label}, against {prof.table['previous'].sum():,d} in the 12 months before. "
+        f"About {w.population:,d} people live here (Census 2021)."
+    )
+    table = prof.table.assign(
+        verdict=[
+            f"{r.change:+,d}" + (f" ({r.pct_change:+.0f}%)" if r.previous else "") + f": {r.symbol} {r.words}"
+            for r in prof.table.itertuples()
+        ]
+    )
     # Two narrower tables rather than one of eight columns, so each fits a 320 px phone screen.
     st.subheader("Crimes recorded")
-    plain_table(table[["category", "count", "previous", "verdict"]].rename(columns={
-        "category": "Type of crime", "count": "Last 12 months", "previous": "12 months before",
-        "verdict": "Change, and is it real?"}),
-        caption=(f"Last 12 months: {prof.period.label}; 12 months before: {prof.previous.label}. "
-                 f"Source: {prof.snapshot}."))
+    plain_table(
+        table[["category", "count", "previous", "verdict"]].rename(
+            columns={
+                "category": "Type of crime",
+                "count": "Last 12 months",
+                "previous": "12 months before",
+                "verdict": "Change, and is it real?",
+            }
+        ),
+        caption=(
+            f"Last 12 months: {prof.period.label}; 12 months before: {prof.previous.label}. "
+            f"Source: {prof.snapshot}."
+        ),
+    )
     st.subheader("Compared with the borough")
-    plain_table(table[["category", "ward_rate", "borough_rate", "versus_borough"]].rename(columns={
-        "category": "Type of crime", "ward_rate": "Ward per 1,000", "borough_rate": "Borough per 1,000",
-        "versus_borough": "Compared with the borough"}),
-        caption=(f"Crimes in the last 12 months ({prof.period.label}) per 1,000 residents. Rates use Census 2021 "
-                 "residents; areas with many workers and visitors have high rates because crimes against "
-                 "non-residents are counted too."))
+    plain_table(
+        table[["category", "ward_rate", "borough_rate", "versus_borough"]].rename(
+            columns={
+                "category": "Type of crime",
+                "ward_rate": "Ward per 1,000",
+                "borough_rate": "Borough per 1,000",
+                "versus_borough": "Compared with the borough",
+            }
+        ),
+        caption=(
+            f"Crimes in the last 12 months ({prof.period.label}) per 1,000 residents. Rates use Census 2021 "
+            "residents; areas with many workers and visitors have high rates because crimes against "
+            "non-residents are counted too."
+        ),
+    )
     st.subheader("Compared with every ward")
     kinds = list(prof.table["category"])
     kind = st.selectbox("Type of crime", kinds, key="funnel_kind")
@@ -80,23 +109,35 @@ if prof is not None:
         f"Each ward's rate of {kind.lower()} per 1,000 residents against how many people live there, "
         f"{plain(w.name)} ringed. Wards with fewer residents vary more by chance, so the lines fan out to the left: a ward "
         "outside the dashed lines would be there about 1 time in 20 by chance, outside the dotted lines about 1 in 500. "
-        "The lines allow for wards differing more than chance alone.")
+        "The lines allow for wards differing more than chance alone."
+    )
     if f_areas.attrs["total"] == 0:
         st.info(f"No {kind.lower()} was recorded in {prof.period.label}.")
     else:
-        chart_block(funnel_chart(f_areas, f_limits, f"{kind}: rate by ward, {prof.period.label}", "ward",
-                                 highlight=w.code, compact=True),
-                    key=f"funnel-{kind}", table_caption="Each ward with its own 95% and 99.8% limits.",
-                    name=f"ward-funnel-{prof.period.label}")
-        caption_text(f"Source: {prof.snapshot}; {prof.period.label}. Residents: ONS Census 2021. "
-                     "Method: Spiegelhalter (2005) funnel plot allowing for over-dispersion.")
+        chart_block(
+            funnel_chart(
+                f_areas,
+                f_limits,
+                f"{kind}: rate by ward, {prof.period.label}",
+                "ward",
+                highlight=w.code,
+                compact=True,
+            ),
+            key=f"funnel-{kind}",
+            table_caption="Each ward with its own 95% and 99.8% limits.",
+            name=f"ward-funnel-{prof.period.label}",
+        )
+        caption_text(
+            f"Source: {prof.snapshot}; {prof.period.label}. Residents: ONS Census 2021. "
+            "Method: Spiegelhalter (2005) funnel plot allowing for over-dispersion."
+        )
     st.subheader("Month by month")
     for cat in prof.table["category"]:
         one = prof.monthly[prof.monthly.category == cat]
         chart_block(charts.small_trend(one, f"{cat} in {w.name}, per month", cat), key=f"small-{cat}")
     st.info(
         "**About locations.** Ward figures count crimes the police could place in the ward. Police maps place "
-        "each crime at the nearest of a set of anonymous points (\"on or near\" a street), so a crime near a "
+        'each crime at the nearest of a set of anonymous points ("on or near" a street), so a crime near a '
         "ward boundary may be counted on the other side of it."
     )
 

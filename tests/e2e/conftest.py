@@ -21,15 +21,19 @@ from urllib.parse import urlsplit
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]          # tests/e2e/conftest.py -> repo root
+REPO = Path(__file__).resolve().parents[2]  # tests/e2e/conftest.py -> repo root
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-RESERVED_PORTS = {8501, 8599}                       # Streamlit's default, and an app someone else runs
-START_DEADLINE = 90.0                               # seconds to wait for /_stcore/health
+RESERVED_PORTS = {8501, 8599}  # Streamlit's default, and an app someone else runs
+START_DEADLINE = 90.0  # seconds to wait for /_stcore/health
 
 # Selectors and waits every browser test uses (Streamlit 1.67 markup).
 APP = "[data-testid=stApp]"
@@ -104,7 +108,7 @@ class Server:
         if self.proc.poll() is not None:
             return
         try:
-            os.killpg(self.proc.pid, signal.SIGTERM)   # the server's own process group only
+            os.killpg(self.proc.pid, signal.SIGTERM)  # the server's own process group only
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
@@ -118,18 +122,38 @@ def start_server(mode: str, log_dir: Path, extra_args: tuple[str, ...] = ()) -> 
     log_path = log_dir / f"streamlit-{mode}-{port}.log"
     env = {**os.environ, "CSP_MODE": mode, "PYTHONUNBUFFERED": "1"}
     cmd = [
-        sys.executable, "-m", "csp_data.ui.serve",  # what `make run` uses (see docs/ARCHITECTURE.md)
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *extra_args,
+        sys.executable,
+        "-m",
+        "csp_data.ui.serve",  # what `make run` uses (see docs/ARCHITECTURE.md)
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+        *extra_args,
     ]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     server = Server(mode, port, proc, log_path)
     deadline = time.monotonic() + START_DEADLINE
     while True:
         if proc.poll() is not None:
-            pytest.fail(f"streamlit ({mode}) exited with {proc.returncode} before it was ready:\n{server.log()}")
+            pytest.fail(
+                f"streamlit ({mode}) exited with {proc.returncode} before it was ready:\n{server.log()}"
+            )
         try:
             with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as resp:
                 if resp.status == 200 and resp.read().strip() == b"ok":
@@ -138,7 +162,9 @@ def start_server(mode: str, log_dir: Path, extra_args: tuple[str, ...] = ()) -> 
             pass
         if time.monotonic() > deadline:
             server.stop()
-            pytest.fail(f"streamlit ({mode}) not healthy on port {port} within {START_DEADLINE:.0f}s:\n{server.log()}")
+            pytest.fail(
+                f"streamlit ({mode}) not healthy on port {port} within {START_DEADLINE:.0f}s:\n{server.log()}"
+            )
         time.sleep(0.25)
 
 
@@ -164,8 +190,10 @@ def public_server(warehouse, tmp_path_factory):
 @pytest.fixture(scope="session")
 def chromium_browser():
     if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); "
-                    "the e2e tests drive it through Playwright and never download a browser.")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); "
+            "the e2e tests drive it through Playwright and never download a browser."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -177,6 +205,7 @@ def chromium_browser():
 @dataclass
 class Traffic:
     """Every URL the page asked for, and the ones that left the machine."""
+
     requests: list[str] = field(default_factory=list)
     websockets: list[str] = field(default_factory=list)
 

@@ -45,7 +45,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # runOnly on the WCAG A/AA tags: best-practice (and experimental) rules are not run.
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations", "incomplete"]}
 DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 320, "height": 800}          # WCAG 1.4.10: 320 CSS px wide
+PHONE = {"width": 320, "height": 800}  # WCAG 1.4.10: 320 CSS px wide
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
 SHOT_WIDTHS = {"desktop": 1280, "phone": 390}
 SHOT_DIR = REPO / "docs" / "img" / "public"
@@ -106,7 +106,9 @@ def open_page(chromium_browser):
     contexts = []
 
     def _open(viewport: dict):
-        context = chromium_browser.new_context(viewport=viewport, device_scale_factor=1, reduced_motion="reduce")
+        context = chromium_browser.new_context(
+            viewport=viewport, device_scale_factor=1, reduced_motion="reduce"
+        )
         context.route(lambda url: not is_local(url), lambda route: route.abort())
         contexts.append(context)
         page = context.new_page()
@@ -135,7 +137,10 @@ def wait_idle(page) -> None:
     page.wait_for_function(
         """(sel) => [...document.querySelectorAll(sel)].every(c => {
                const mark = c.querySelector('svg, canvas');
-               return mark && mark.getBoundingClientRect().width > 0; })""", arg=CHART, polling=100)
+               return mark && mark.getBoundingClientRect().width > 0; })""",
+        arg=CHART,
+        polling=100,
+    )
     page.evaluate("() => document.fonts.ready.then(() => true)")
 
 
@@ -144,9 +149,11 @@ def load(page, server, spec, query: str = "") -> None:
     page.wait_for_selector(CONNECTED, state="attached")
     page.locator(f"{MAIN} h1, {EXCEPTION}").first.wait_for(state="attached")
     wait_idle(page)
-    if page.locator(EXCEPTION).count():   # pytest.fail, not assert: the xfail tests expect AssertionError only
-        pytest.fail(f"{spec.script} shows an exception: {page.locator(EXCEPTION).all_inner_texts()}\n"
-                    f"{server.log()[-3000:]}")
+    if page.locator(EXCEPTION).count():  # pytest.fail, not assert: the xfail tests expect AssertionError only
+        pytest.fail(
+            f"{spec.script} shows an exception: {page.locator(EXCEPTION).all_inner_texts()}\n"
+            f"{server.log()[-3000:]}"
+        )
 
 
 def expand_all(page) -> int:
@@ -155,14 +162,19 @@ def expand_all(page) -> int:
     scrolling to each of them in turn. (The keyboard test opens them with Enter instead.)"""
     n = page.locator(EXPANDER_SUMMARY).count()
     for _ in range(3):
-        closed = page.evaluate("""(sel) => { const closed = [...document.querySelectorAll(sel)]
+        closed = page.evaluate(
+            """(sel) => { const closed = [...document.querySelectorAll(sel)]
             .filter(s => !s.parentElement.open); closed.forEach(s => s.click()); return closed.length; }""",
-                               EXPANDER_SUMMARY)
+            EXPANDER_SUMMARY,
+        )
         if not closed:
             break
         page.wait_for_timeout(200)
-    still = page.evaluate("(sel) => [...document.querySelectorAll(sel)].filter(s => !s.parentElement.open)"
-                          ".map(s => s.innerText)", EXPANDER_SUMMARY)
+    still = page.evaluate(
+        "(sel) => [...document.querySelectorAll(sel)].filter(s => !s.parentElement.open)"
+        ".map(s => s.innerText)",
+        EXPANDER_SUMMARY,
+    )
     if still:
         pytest.fail(f"expanders that would not open: {still}")
     wait_idle(page)
@@ -179,27 +191,34 @@ def assert_offline(page) -> None:
 
 def node_is(page, target: list[str], selector: str) -> bool:
     """True when the node axe names by ``target`` is exactly an element matching ``selector``."""
-    if len(target) != 1:   # inside an iframe or shadow root: never one of the known elements
+    if len(target) != 1:  # inside an iframe or shadow root: never one of the known elements
         return False
-    return page.evaluate("([t, s]) => { const e = document.querySelector(t); return !!e && e.matches(s); }",
-                         [target[0], selector])
+    return page.evaluate(
+        "([t, s]) => { const e = document.querySelector(t); return !!e && e.matches(s); }",
+        [target[0], selector],
+    )
 
 
-CONTRAST_ONLY = {"runOnly": {"type": "rule", "values": ["color-contrast"]},
-                 "resultTypes": ["violations", "incomplete", "passes"]}
+CONTRAST_ONLY = {
+    "runOnly": {"type": "rule", "values": ["color-contrast"]},
+    "resultTypes": ["violations", "incomplete", "passes"],
+}
 
 
 def page_height(page) -> int:
     """The height the page needs to show everything without scrolling: Streamlit scrolls inside
     stMain and the sidebar, so the document itself is never taller than the viewport. A collapsed
     sidebar (phone widths) has no width and does not count."""
-    return page.evaluate("""(main) => {
+    return page.evaluate(
+        """(main) => {
         const side = document.querySelector('[data-testid=stSidebar]');
         const open = side && side.getBoundingClientRect().width > 0 && side.getBoundingClientRect().right > 0;
         return Math.ceil(Math.max(
             document.querySelector(main).scrollHeight,
             open ? side.querySelector('[data-testid=stSidebarContent]').scrollHeight : 0,
-            document.documentElement.scrollHeight)); }""", MAIN)
+            document.documentElement.scrollHeight)); }""",
+        MAIN,
+    )
 
 
 def set_height(page, height: int) -> None:
@@ -256,8 +275,11 @@ MEASURE_CONTRAST_JS = r"""(targets) => targets.map((t) => {
 })"""
 
 
-CONTRAST_RULE = {"id": "color-contrast", "impact": "serious",
-                 "help": "Elements must meet minimum color contrast ratio thresholds"}
+CONTRAST_RULE = {
+    "id": "color-contrast",
+    "impact": "serious",
+    "help": "Elements must meet minimum color contrast ratio thresholds",
+}
 
 
 def describe(rule: dict, nodes: list[dict]) -> str:
@@ -271,12 +293,15 @@ def describe(rule: dict, nodes: list[dict]) -> str:
 def scan(page) -> tuple[list[dict], dict[tuple, dict]]:
     """axe on the page as it is now: (violations, colour-contrast nodes axe left undecided)."""
     result = Axe().run(page, options=AXE_OPTIONS).response
-    undecided = {tuple(n["target"]): n for r in result["incomplete"] if r["id"] == "color-contrast"
-                 for n in r["nodes"]}
+    undecided = {
+        tuple(n["target"]): n for r in result["incomplete"] if r["id"] == "color-contrast" for n in r["nodes"]
+    }
     return result["violations"], undecided
 
 
-def decide_contrast(page, recheck: dict[tuple, dict], measure: dict[tuple, dict]) -> tuple[list[str], list[str]]:
+def decide_contrast(
+    page, recheck: dict[tuple, dict], measure: dict[tuple, dict]
+) -> tuple[list[str], list[str]]:
     """Decide colour contrast axe left undecided, with the viewport as tall as the page.
 
     axe-core 4.12 leaves nodes undecided for reasons of its own: "Element midpoint exceeds the
@@ -290,14 +315,21 @@ def decide_contrast(page, recheck: dict[tuple, dict], measure: dict[tuple, dict]
     measure = dict(measure)
     todo = [t for t in recheck if t not in measure]
     if todo:
-        again = page.evaluate("([ctx, opts]) => axe.run(ctx, opts)", [{"include": [list(t) for t in todo]}, CONTRAST_ONLY])
+        again = page.evaluate(
+            "([ctx, opts]) => axe.run(ctx, opts)", [{"include": [list(t) for t in todo]}, CONTRAST_ONLY]
+        )
         for rule in again["violations"]:
-            failures.append("colour contrast (decided by axe once nothing was scrolled):\n" + describe(rule, rule["nodes"]))
+            failures.append(
+                "colour contrast (decided by axe once nothing was scrolled):\n"
+                + describe(rule, rule["nodes"])
+            )
         for rule in again["incomplete"]:
             measure.update({tuple(n["target"]): n for n in rule["nodes"]})
         passed = sum(len(r["nodes"]) for r in again["passes"])
         if passed:
-            notes.append(f"colour contrast of {passed} node(s) decided by axe once nothing was scrolled: pass")
+            notes.append(
+                f"colour contrast of {passed} node(s) decided by axe once nothing was scrolled: pass"
+            )
     if measure:
         targets = list(measure)
         results = page.evaluate(MEASURE_CONTRAST_JS, [t[0] for t in targets])
@@ -305,17 +337,22 @@ def decide_contrast(page, recheck: dict[tuple, dict], measure: dict[tuple, dict]
         for t, m in zip(targets, results):
             node = measure[t]
             if "why" in m:
-                failures.append(f"colour contrast axe left undecided and that cannot be measured ({m['why']}):\n"
-                                + describe(CONTRAST_RULE, [node]))
+                failures.append(
+                    f"colour contrast axe left undecided and that cannot be measured ({m['why']}):\n"
+                    + describe(CONTRAST_RULE, [node])
+                )
             elif m["ratio"] < m["needed"]:
-                failures.append(f"colour contrast {m['ratio']:.2f}:1 ({m['fg']} on {m['bg']}), needs {m['needed']}:1 "
-                                "(measured: axe left it undecided):\n"
-                                + describe(CONTRAST_RULE, [node]))
+                failures.append(
+                    f"colour contrast {m['ratio']:.2f}:1 ({m['fg']} on {m['bg']}), needs {m['needed']}:1 "
+                    "(measured: axe left it undecided):\n" + describe(CONTRAST_RULE, [node])
+                )
             elif lowest is None or m["ratio"] < lowest[0]:
                 lowest = (m["ratio"], m["fg"], m["bg"], node.get("html", "")[:80])
         if lowest:
-            notes.append(f"colour contrast of {len(targets)} node(s) axe left undecided, measured: lowest "
-                         f"{lowest[0]:.2f}:1 ({lowest[1]} on {lowest[2]}) for {lowest[3]}")
+            notes.append(
+                f"colour contrast of {len(targets)} node(s) axe left undecided, measured: lowest "
+                f"{lowest[0]:.2f}:1 ({lowest[1]} on {lowest[2]}) for {lowest[3]}"
+            )
     return failures, notes
 
 
@@ -352,7 +389,9 @@ def test_axe_wcag_22_aa(public_server, open_page, spec, query, case_id, width):
     failures, notes = axe_problems(page, WIDTHS[width])
     for note in notes:
         print(f"{case_id} {width}: {note}")
-    assert not failures, f"axe-core found problems on /{spec.url_path}{query} at {width}:\n" + "\n".join(failures)
+    assert not failures, f"axe-core found problems on /{spec.url_path}{query} at {width}:\n" + "\n".join(
+        failures
+    )
     assert_offline(page)
 
 
@@ -428,7 +467,9 @@ def test_reflow_at_320px(public_server, open_page, spec, query, case_id):
     r = page.evaluate(REFLOW_JS, [MAIN, TABLE])
     assert r["doc"] <= PHONE["width"] and r["body"] <= PHONE["width"], r
     assert r["main"][0] <= r["main"][1], f"the main area scrolls sideways: {r}"
-    assert r["n"] == 0, f"{r['n']} element(s) wider than the {PHONE['width']} px screen:\n" + "\n".join(r["wide"])
+    assert r["n"] == 0, f"{r['n']} element(s) wider than the {PHONE['width']} px screen:\n" + "\n".join(
+        r["wide"]
+    )
     assert_offline(page)
 
 
@@ -476,7 +517,9 @@ def tab_walk(page, open_expanders: bool = False, limit: int = 400) -> list[dict]
         stops.append(stop)
         if open_expanders and stop["summary"]:
             page.keyboard.press("Enter")
-            page.wait_for_function("() => document.activeElement.parentElement.open", polling=50, timeout=5_000)
+            page.wait_for_function(
+                "() => document.activeElement.parentElement.open", polling=50, timeout=5_000
+            )
             stop["opened"] = True
     else:
         pytest.fail(f"focus did not come round in {limit} Tab presses")
@@ -492,8 +535,9 @@ def visible_focus(stop: dict, primary: str) -> bool:
 
 
 def stop_matches(page, stop: dict, selector: str) -> bool:
-    return page.evaluate("([id, s]) => document.querySelector(`[data-a11y-stop=\"${id}\"]`).matches(s)",
-                         [stop["id"], selector])
+    return page.evaluate(
+        '([id, s]) => document.querySelector(`[data-a11y-stop="${id}"]`).matches(s)', [stop["id"], selector]
+    )
 
 
 def is_streamlit_focus(page, stop: dict) -> bool:
@@ -510,25 +554,36 @@ def test_keyboard_reaches_every_control(public_server, open_page, spec, query, c
     reached = "\n".join(f"  {s['tag']} {s['testid'] or ''} {s['label']!r}" for s in stops)
 
     summaries = page.locator(EXPANDER_SUMMARY).count()
-    assert sum(s["summary"] for s in stops) == summaries, f"{where}: Tab does not reach all {summaries} expanders:\n{reached}"
+    assert sum(s["summary"] for s in stops) == summaries, (
+        f"{where}: Tab does not reach all {summaries} expanders:\n{reached}"
+    )
     if spec is WARD:
-        assert any(s["combobox"] and s["label"] == "Ward" for s in stops), f"{where}: Tab never reaches the ward picker:\n{reached}"
+        assert any(s["combobox"] and s["label"] == "Ward" for s in stops), (
+            f"{where}: Tab never reaches the ward picker:\n{reached}"
+        )
 
     primary = hex_to_rgb(theme()["primaryColor"])
     unseen = [s for s in stops if not visible_focus(s, primary) and not is_streamlit_focus(page, s)]
     assert not unseen, f"{where}: focus stops without a visible focus indicator:\n" + "\n".join(
-        f"  {s['tag']} {s['testid'] or ''} {s['label']!r}: outline {s['outline']}, box-shadow {s['shadow']}" for s in unseen)
+        f"  {s['tag']} {s['testid'] or ''} {s['label']!r}: outline {s['outline']}, box-shadow {s['shadow']}"
+        for s in unseen
+    )
 
     # Every table box that scrolls sideways, in the open expanders too, can be reached (the box
     # itself, or something in it), so a keyboard user can scroll it (see
     # test_wide_table_scrolls_with_the_keyboard).
-    scrolling = page.evaluate("""(t) => [...document.querySelectorAll(t)].map((b, i) => [b, i])
+    scrolling = page.evaluate(
+        """(t) => [...document.querySelectorAll(t)].map((b, i) => [b, i])
         .filter(([b]) => b.firstElementChild.scrollWidth > b.firstElementChild.clientWidth + 1)
-        .map(([, i]) => i)""", TABLE)
+        .map(([, i]) => i)""",
+        TABLE,
+    )
     boxes = {s["table_box"] for s in stops if s["table_box"] is not None}
     missing = [b for b in scrolling if b not in boxes]
-    print(f"{where}: {len(stops)} Tab stops, {sum(s.get('opened', False) for s in stops)} expanders opened with Enter, "
-          f"{len(scrolling)} table(s) scrolling sideways, all reached: {not missing}")
+    print(
+        f"{where}: {len(stops)} Tab stops, {sum(s.get('opened', False) for s in stops)} expanders opened with Enter, "
+        f"{len(scrolling)} table(s) scrolling sideways, all reached: {not missing}"
+    )
     assert not missing, f"{where}: table(s) {missing} scroll sideways but Tab never reaches them"
     assert_offline(page)
 
@@ -538,8 +593,10 @@ def test_ward_can_be_chosen_with_the_keyboard(public_server, open_page):
     load(page, public_server, WARD)
     for _ in range(60):
         page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement.getAttribute('role') === 'combobox' && "
-                         "document.activeElement.getAttribute('aria-label') === 'Ward'"):
+        if page.evaluate(
+            "() => document.activeElement.getAttribute('role') === 'combobox' && "
+            "document.activeElement.getAttribute('aria-label') === 'Ward'"
+        ):
             break
     else:
         pytest.fail("Tab never reached the ward picker")
@@ -585,9 +642,19 @@ def test_every_chart_has_a_description_and_a_table(public_server, open_page, spe
     charts = page.evaluate(CHARTS_JS, [CHART, EXPANDER_SUMMARY])
     if case_id == f"ward-{WARD_CODE}":
         assert charts, "the ward profile draws no chart: the check would prove nothing"
-    bad = [c for c in charts if not (c["is_caption"] and (c["caption"] or "").startswith("Chart description:")
-                                     and c["expander"] == "Table view of this chart" and c["tables"] >= 1)]
-    assert not bad, f"/{spec.url_path}{query}: charts without a description and table view:\n" + "\n".join(map(str, bad))
+    bad = [
+        c
+        for c in charts
+        if not (
+            c["is_caption"]
+            and (c["caption"] or "").startswith("Chart description:")
+            and c["expander"] == "Table view of this chart"
+            and c["tables"] >= 1
+        )
+    ]
+    assert not bad, f"/{spec.url_path}{query}: charts without a description and table view:\n" + "\n".join(
+        map(str, bad)
+    )
     assert_offline(page)
 
 
@@ -631,9 +698,13 @@ def test_public_sidebar_nav_is_valid_list_markup(public_server, open_page):
     page = open_page(DESKTOP)
     load(page, public_server, PUBLIC[0])
     page.evaluate(Axe().axe_script)
-    result = page.evaluate("([ctx, opts]) => axe.run(ctx, opts)",
-                           [{"include": [['[data-testid="stSidebarNavItems"]']]},
-                            {"runOnly": {"type": "rule", "values": ["list", "listitem"]}}])
+    result = page.evaluate(
+        "([ctx, opts]) => axe.run(ctx, opts)",
+        [
+            {"include": [['[data-testid="stSidebarNavItems"]']]},
+            {"runOnly": {"type": "rule", "values": ["list", "listitem"]}},
+        ],
+    )
     assert not result["violations"], [v["id"] for v in result["violations"]]
 
 
@@ -651,9 +722,13 @@ def test_wide_tables_are_reachable_or_fit(public_server, open_page, spec, query,
     expand_all(page)
     assert page.locator(TABLE).count(), f"{case_id} draws no table"
     page.evaluate(Axe().axe_script)
-    result = page.evaluate("([ctx, opts]) => axe.run(ctx, opts)",
-                           [{"include": [[f"{TABLE} > div"]]},
-                            {"runOnly": {"type": "rule", "values": ["scrollable-region-focusable"]}}])
+    result = page.evaluate(
+        "([ctx, opts]) => axe.run(ctx, opts)",
+        [
+            {"include": [[f"{TABLE} > div"]]},
+            {"runOnly": {"type": "rule", "values": ["scrollable-region-focusable"]}},
+        ],
+    )
     assert not result["violations"], [n["target"] for v in result["violations"] for n in v["nodes"]]
 
 
@@ -666,7 +741,7 @@ def test_wide_table_scrolls_with_the_keyboard(public_server, open_page):
     assert box.evaluate("b => b.scrollWidth > b.clientWidth + 1"), "the scorecard no longer scrolls sideways"
     link = box.locator("a").first
     assert link.inner_text().strip() == "Priority 1"
-    for _ in range(400):                      # Tab from the top until focus is inside the table
+    for _ in range(400):  # Tab from the top until focus is inside the table
         page.keyboard.press("Tab")
         if box.evaluate("b => b.contains(document.activeElement)"):
             break
@@ -679,11 +754,19 @@ def test_wide_table_scrolls_with_the_keyboard(public_server, open_page):
     assert box.evaluate("b => b.scrollLeft") > before, "ArrowRight did not scroll the table"
 
 
-FOCUS_FAULT_PAGE = {"sidebar-link": (PUBLIC[0], ""), "main": (PUBLIC[0], ""), "chart-toolbar": (WARD, f"?ward={WARD_CODE}")}
+FOCUS_FAULT_PAGE = {
+    "sidebar-link": (PUBLIC[0], ""),
+    "main": (PUBLIC[0], ""),
+    "chart-toolbar": (WARD, f"?ward={WARD_CODE}"),
+}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="Streamlit 1.67 sets outline: none on these and shows focus as a "
-                   "faint tint (sidebar links, chart toolbar buttons) or not at all (stMain)")
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="Streamlit 1.67 sets outline: none on these and shows focus as a "
+    "faint tint (sidebar links, chart toolbar buttons) or not at all (stMain)",
+)
 @pytest.mark.parametrize("fault", list(STREAMLIT_FOCUS))
 def test_known_streamlit_focus_fault(public_server, open_page, fault):
     spec, query = FOCUS_FAULT_PAGE[fault]

@@ -23,8 +23,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 IMAGE = REPO / "docs" / "img" / "briefing-2026-03.png"
 SCREENSHOTS = os.environ.get("CSP_SCREENSHOTS") == "1"
-A4_PX = (794, 1123)              # 210 x 297 mm at the CSS 96 px per inch
-MARGIN_PX = (53, 45)             # the pack's @page margins, 14 mm top/bottom and 12 mm left/right
+A4_PX = (794, 1123)  # 210 x 297 mm at the CSS 96 px per inch
+MARGIN_PX = (53, 45)  # the pack's @page margins, 14 mm top/bottom and 12 mm left/right
 MAX_IMAGE_BYTES = 500_000
 
 pytestmark = pytest.mark.e2e
@@ -41,11 +41,16 @@ def print_check(browser, html: Path) -> dict:
     page.set_viewport_size({"width": A4_PX[0] - 2 * MARGIN_PX[1], "height": A4_PX[1]})
     page.emulate_media(media="print")
     cover = page.evaluate("document.querySelector('header').getBoundingClientRect().height")
-    sections = page.evaluate("Array.from(document.querySelectorAll('section'))"
-                             ".map(s => getComputedStyle(s).breakBefore)")
+    sections = page.evaluate(
+        "Array.from(document.querySelectorAll('section')).map(s => getComputedStyle(s).breakBefore)"
+    )
     page.close()
-    return {"asked": asked, "pages": len(re.findall(rb"/Type\s*/Page[^s]", pdf)), "cover_px": cover,
-            "section_breaks": sections}
+    return {
+        "asked": asked,
+        "pages": len(re.findall(rb"/Type\s*/Page[^s]", pdf)),
+        "cover_px": cover,
+        "section_breaks": sections,
+    }
 
 
 def first_page_png(browser, html: Path, out: Path) -> int:
@@ -57,8 +62,10 @@ def first_page_png(browser, html: Path, out: Path) -> int:
     page.emulate_media(media="print")
     # Screen pixels have no pages: lay the cover out as page 1 is printed (the @page margins as
     # padding) and leave out the sections, which each start on a new page.
-    page.add_style_tag(content=f"body {{ padding: {MARGIN_PX[0]}px {MARGIN_PX[1]}px !important; }} "
-                               "section { display: none !important; }")
+    page.add_style_tag(
+        content=f"body {{ padding: {MARGIN_PX[0]}px {MARGIN_PX[1]}px !important; }} "
+        "section { display: none !important; }"
+    )
     shot = page.screenshot(clip={"x": 0, "y": 0, "width": A4_PX[0], "height": A4_PX[1]})
     page.close()
     img = Image.open(io.BytesIO(shot)).convert("RGB")

@@ -57,7 +57,9 @@ def test_registered_page_renders_offline(internal_server, app_page, spec):
     load(app_page, page_url(internal_server, spec))
     exceptions = app_page.locator(EXCEPTION)
     assert exceptions.count() == 0, (
-        f"{spec.script} shows an exception: {exceptions.all_inner_texts()}" + server_log_on_failure(internal_server))
+        f"{spec.script} shows an exception: {exceptions.all_inner_texts()}"
+        + server_log_on_failure(internal_server)
+    )
     headings = [h.strip() for h in app_page.locator(MAIN_H1).all_inner_texts()]
     assert len(headings) >= 1 and headings[0], headings
     if spec.script in H1:

@@ -31,7 +31,9 @@ PATH = "/hotspots"
 
 
 def ranked_heading(page) -> str:
-    found = [h.strip() for h in page.locator(MAIN_H2).all_inner_texts() if h.strip().startswith("Areas ranked:")]
+    found = [
+        h.strip() for h in page.locator(MAIN_H2).all_inner_texts() if h.strip().startswith("Areas ranked:")
+    ]
     assert len(found) == 1, page.locator(MAIN_H2).all_inner_texts()
     return found[0]
 
@@ -41,7 +43,9 @@ def select_value(page, label: str) -> str:
 
 
 def radio_value(page, label: str) -> str:
-    chosen = page.locator(f"[role=radiogroup][aria-label='{label}'] [data-testid=stRadioOption][data-selected=true]")
+    chosen = page.locator(
+        f"[role=radiogroup][aria-label='{label}'] [data-testid=stRadioOption][data-selected=true]"
+    )
     # the radio group can be re-drawn by a rerun (URL-bound widgets sync after load): wait for it
     chosen.first.wait_for(state="visible", timeout=30_000)
     assert chosen.count() == 1
@@ -55,7 +59,8 @@ def query(page) -> dict[str, list[str]]:
 def wait_for_param(page, key: str, value: str | None) -> None:
     """Wait until the address bar has ``key=value`` (or no ``key`` when value is None)."""
     page.wait_for_function(
-        "([k, v]) => new URLSearchParams(location.search).get(k) === v", arg=[key, value], timeout=30_000)
+        "([k, v]) => new URLSearchParams(location.search).get(k) === v", arg=[key, value], timeout=30_000
+    )
 
 
 def assert_no_exception(page, server) -> None:
@@ -70,7 +75,9 @@ def assert_map_drawn(page) -> None:
     deck.scroll_into_view_if_needed()
     page.wait_for_function(
         """sel => { const c = document.querySelector(sel + ' canvas#deckgl-overlay');
-                    return c && c.width > 0 && c.height > 0; }""", arg=DECK)
+                    return c && c.width > 0 && c.height > 0; }""",
+        arg=DECK,
+    )
     page.wait_for_timeout(1000)
     box = deck.bounding_box()
     assert box and box["width"] > 300 and box["height"] > 300, box
@@ -120,7 +127,11 @@ def test_url_restores_the_choices_and_draws_the_map(internal_server, app_page, w
     assert ranked_heading(app_page) == f"Areas ranked: Burglary, {label_of('Last 3 months', 'Wards')}"
     assert_map_drawn(app_page)
     q = query(app_page)
-    assert (q.get("category"), q.get("period"), q.get("areas")) == (["Burglary"], ["Last 3 months"], ["Wards"])
+    assert (q.get("category"), q.get("period"), q.get("areas")) == (
+        ["Burglary"],
+        ["Last 3 months"],
+        ["Wards"],
+    )
     assert urlsplit(app_page.url).path == PATH
 
 
@@ -134,7 +145,9 @@ def test_the_map_page_makes_no_request_beyond_127_0_0_1(internal_server, app_pag
 # ---------------------------------------------------------------- (b) widget -> URL -> fresh page
 
 
-def test_period_change_reaches_the_address_bar_and_a_fresh_page(internal_server, app_page, fresh_page, warehouse):
+def test_period_change_reaches_the_address_bar_and_a_fresh_page(
+    internal_server, app_page, fresh_page, warehouse
+):
     load(app_page, f"{internal_server.url}{PATH}")
     assert_no_exception(app_page, internal_server)
     assert select_value(app_page, "Period") == "Last 12 months"
@@ -166,26 +179,35 @@ def test_category_and_areas_round_trip(internal_server, app_page, fresh_page, wa
     app_page.get_by_role("option", name="Burglary", exact=True).click()
     wait_for_param(app_page, "category", "Burglary")
     settle(app_page)
-    app_page.locator("[role=radiogroup][aria-label='Areas'] [data-testid=stRadioOption]",
-                     has_text="Wards").click()
+    app_page.locator(
+        "[role=radiogroup][aria-label='Areas'] [data-testid=stRadioOption]", has_text="Wards"
+    ).click()
     wait_for_param(app_page, "areas", "Wards")
     settle(app_page)
     heading = ranked_heading(app_page)
     assert heading == f"Areas ranked: Burglary, {label_of('Latest month', 'Wards')}"
     load(fresh_page, app_page.url)
-    assert (select_value(fresh_page, "Category"), select_value(fresh_page, "Period"),
-            radio_value(fresh_page, "Areas")) == ("Burglary", "Latest month", "Wards")
+    assert (
+        select_value(fresh_page, "Category"),
+        select_value(fresh_page, "Period"),
+        radio_value(fresh_page, "Areas"),
+    ) == ("Burglary", "Latest month", "Wards")
     assert ranked_heading(fresh_page) == heading
 
 
 # ---------------------------------------------------------------- (c) an invalid URL value
 
 
-@pytest.mark.parametrize("key, bad, label, default", [
-    ("category", "NotACategory", "Category", "Robbery"),
-    ("period", "Last week", "Period", "Last 12 months"),
-])
-def test_invalid_url_value_falls_back_and_leaves_the_url(internal_server, app_page, warehouse, key, bad, label, default):
+@pytest.mark.parametrize(
+    "key, bad, label, default",
+    [
+        ("category", "NotACategory", "Category", "Robbery"),
+        ("period", "Last week", "Period", "Last 12 months"),
+    ],
+)
+def test_invalid_url_value_falls_back_and_leaves_the_url(
+    internal_server, app_page, warehouse, key, bad, label, default
+):
     load(app_page, f"{internal_server.url}{PATH}?{urlencode({key: bad, 'areas': 'Wards'})}")
     assert_no_exception(app_page, internal_server)
     assert select_value(app_page, label) == default
@@ -202,10 +224,15 @@ def test_invalid_url_value_falls_back_and_leaves_the_url(internal_server, app_pa
 def test_robbery_says_no_hot_spot_and_draws_the_funnel_plot(internal_server, app_page, warehouse):
     """Robbery over the last 12 months (Mar 2025 to Feb 2026): the page says in words that no LSOA
     survives permutation and FDR, and draws the funnel plot (a Vega chart with its description)."""
-    load(app_page, f"{internal_server.url}{PATH}?{urlencode({'category': 'Robbery', 'period': 'Last 12 months', 'areas': 'LSOAs'})}")
+    load(
+        app_page,
+        f"{internal_server.url}{PATH}?{urlencode({'category': 'Robbery', 'period': 'Last 12 months', 'areas': 'LSOAs'})}",
+    )
     assert_no_exception(app_page, internal_server)
     main = app_page.locator("[data-testid=stMain]")
-    sentence = main.get_by_text("No LSOA is a hot spot after allowing for 169 areas tested at once.", exact=False)
+    sentence = main.get_by_text(
+        "No LSOA is a hot spot after allowing for 169 areas tested at once.", exact=False
+    )
     sentence.first.wait_for(state="visible", timeout=30_000)
     heading = main.locator("h2", has_text="Rates against residents (funnel plot)")
     heading.wait_for(state="attached", timeout=30_000)
@@ -217,5 +244,10 @@ def test_robbery_says_no_hot_spot_and_draws_the_funnel_plot(internal_server, app
     chart.locator("canvas, svg").first.wait_for(state="visible", timeout=30_000)
     box = chart.bounding_box()
     assert box and box["width"] > 300 and box["height"] > 200, box
-    assert main.get_by_text("Chart description: Robbery: rate by LSOA, Mar 2025 to Feb 2026", exact=False).count() == 1
+    assert (
+        main.get_by_text(
+            "Chart description: Robbery: rate by LSOA, Mar 2025 to Feb 2026", exact=False
+        ).count()
+        == 1
+    )
     assert outside_hosts(app_page) == []

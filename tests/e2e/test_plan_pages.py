@@ -39,13 +39,17 @@ def chart_report(page) -> list[dict]:
     page.wait_for_function(
         """sel => { const c = document.querySelectorAll(sel);
                     return c.length > 0 && Array.from(c).every(e => e.querySelector('svg, canvas')); }""",
-        arg=CHART)
-    return page.eval_on_selector_all(CHART, """els => els.map(e => {
+        arg=CHART,
+    )
+    return page.eval_on_selector_all(
+        CHART,
+        """els => els.map(e => {
         const g = e.querySelector('svg, canvas');
         return {label: e.getAttribute('aria-label'), role: e.getAttribute('role'),
                 roledescription: e.getAttribute('aria-roledescription'),
                 drawn: g ? g.tagName.toLowerCase() : null,
-                width: g ? g.getBoundingClientRect().width : 0, height: g ? g.getBoundingClientRect().height : 0}; })""")
+                width: g ? g.getBoundingClientRect().width : 0, height: g ? g.getBoundingClientRect().height : 0}; })""",
+    )
 
 
 def assert_charts_render_with_descriptions(page, minimum: int) -> list[dict]:
@@ -56,8 +60,11 @@ def assert_charts_render_with_descriptions(page, minimum: int) -> list[dict]:
         assert c["width"] > 0 and c["height"] > 0, f"chart {n} has no size: {c}"
         assert c["role"] == "graphics-document" and c["roledescription"] == "visualization", c
         assert c["label"] and len(c["label"].strip()) > 20, f"chart {n} has no accessible description: {c}"
-    shown = [squash(t)[len(DESCRIPTION):] for t in page.locator(CAPTION).all_inner_texts()
-             if squash(t).startswith(DESCRIPTION)]
+    shown = [
+        squash(t)[len(DESCRIPTION) :]
+        for t in page.locator(CAPTION).all_inner_texts()
+        if squash(t).startswith(DESCRIPTION)
+    ]
     assert [squash(c["label"]) for c in charts] == shown, "each chart's aria-label is its visible description"
     return charts
 

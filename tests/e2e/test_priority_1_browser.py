@@ -29,7 +29,9 @@ def test_priority_1_asb_map_draws_offline_with_its_table(internal_server, app_pa
     deck.scroll_into_view_if_needed()
     app_page.wait_for_function(
         """sel => { const c = document.querySelector(sel + ' canvas#deckgl-overlay');
-                    return c && c.width > 0 && c.height > 0; }""", arg=DECK)
+                    return c && c.width > 0 && c.height > 0; }""",
+        arg=DECK,
+    )
     box = deck.bounding_box()
     assert box and box["width"] > 300 and box["height"] > 300, box
     # wait for the hexagons themselves: poll the drawn image (a state), not a fixed delay

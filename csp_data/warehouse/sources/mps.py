@@ -87,30 +87,40 @@ def whole_counts(values: pd.Series, where: str, ceiling: int = AREA_MONTH_CEILIN
         nums = s.astype("int64")
         bad = nums < 0
         if bad.any():
-            raise SourceError(f"{where}: count {nums[bad].iloc[0]} is negative (row {int(np.flatnonzero(bad)[0]) + 1})")
+            raise SourceError(
+                f"{where}: count {nums[bad].iloc[0]} is negative (row {int(np.flatnonzero(bad)[0]) + 1})"
+            )
     elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         f = s.astype("float64")
         bad = ~np.isfinite(f) | (f < 0) | (f != np.floor(f)) | (f > ceiling)
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise SourceError(f"{where}: count {s.iloc[i]!r} is not a whole number from 0 to {ceiling:,d} (row {i + 1})")
+            raise SourceError(
+                f"{where}: count {s.iloc[i]!r} is not a whole number from 0 to {ceiling:,d} (row {i + 1})"
+            )
         nums = f.astype("int64")
     else:
         text = s.astype("string").fillna("")
         ok = text.str.match(_INT_TEXT).fillna(False).astype(bool)
         if not ok.all():
             i = int(np.flatnonzero(~ok.to_numpy())[0])
-            raise SourceError(f"{where}: count {str(text.iloc[i])!r} is not a whole non-negative number (row {i + 1})")
+            raise SourceError(
+                f"{where}: count {str(text.iloc[i])!r} is not a whole non-negative number (row {i + 1})"
+            )
         if (text.str.strip().str.len() > 12).any():  # longer than any ceiling: never parse into overflow
             i = int(np.flatnonzero((text.str.strip().str.len() > 12).to_numpy())[0])
-            raise SourceError(f"{where}: count {str(text.iloc[i]).strip()} is above the plausible ceiling of "
-                              f"{ceiling:,d} (row {i + 1})")
+            raise SourceError(
+                f"{where}: count {str(text.iloc[i]).strip()} is above the plausible ceiling of "
+                f"{ceiling:,d} (row {i + 1})"
+            )
         nums = text.str.strip().astype("int64")
     over = nums > ceiling
     if over.any():
         i = int(np.flatnonzero(over.to_numpy())[0])
-        raise SourceError(f"{where}: count {int(nums.iloc[i]):,d} is above the plausible ceiling of {ceiling:,d} "
-                          f"for one area in one month (row {i + 1}; see data/sources/SOURCES.md, ingest limits)")
+        raise SourceError(
+            f"{where}: count {int(nums.iloc[i]):,d} is above the plausible ceiling of {ceiling:,d} "
+            f"for one area in one month (row {i + 1}; see data/sources/SOURCES.md, ingest limits)"
+        )
     return pd.Series(nums.to_numpy(), index=pd.Series(values).index)
 
 
@@ -121,8 +131,10 @@ def month_columns(columns: list[str], ids: list[str]) -> list[str]:
     months = [c for c in others if MONTH_COL.match(c)]
     bad = [c for c in others if c not in months]
     if bad:
-        raise SourceError(f"unexpected or unparseable month columns: {', '.join(bad[:5])}"
-                          f"{' ...' if len(bad) > 5 else ''} (month columns are YYYYMM, e.g. 202603)")
+        raise SourceError(
+            f"unexpected or unparseable month columns: {', '.join(bad[:5])}"
+            f"{' ...' if len(bad) > 5 else ''} (month columns are YYYYMM, e.g. 202603)"
+        )
     if not months:
         raise SourceError("no month columns (YYYYMM) found")
     if len(set(months)) != len(months):
@@ -144,11 +156,17 @@ def parse_months(values: pd.Series, where: str) -> pd.Series:
     else:
         text = s.astype("string").str.strip().fillna("")
         when = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-        for pattern, fmt in ((r"^\d{4}-\d{2}$", "%Y-%m"), (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d"),
-                             (r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$", None), (r"^\d{2}/\d{2}/\d{4}$", "%d/%m/%Y")):
+        for pattern, fmt in (
+            (r"^\d{4}-\d{2}$", "%Y-%m"),
+            (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d"),
+            (r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$", None),
+            (r"^\d{2}/\d{2}/\d{4}$", "%d/%m/%Y"),
+        ):
             m = text.str.match(pattern).fillna(False).astype(bool) & when.isna()
             if m.any():
-                when[m] = pd.to_datetime(text[m].str.replace("T", " "), format=fmt or "%Y-%m-%d %H:%M:%S", errors="coerce")
+                when[m] = pd.to_datetime(
+                    text[m].str.replace("T", " "), format=fmt or "%Y-%m-%d %H:%M:%S", errors="coerce"
+                )
     if when.isna().any():
         i = int(np.flatnonzero(when.isna().to_numpy())[0])
         raise SourceError(f"{where}: {str(s.iloc[i])!r} is not a month or a date (row {i + 1})")
@@ -191,8 +209,10 @@ def read_wide(frame: pd.DataFrame, *, level: str | None = None) -> tuple[pd.Data
     stubs = stub_months(frame, month_cols)
     keep = [c for c in month_cols if c not in stubs]
     ids = list(layout)
-    long = frame[ids + keep].rename(columns=layout).melt(
-        id_vars=list(layout.values()), value_vars=keep, var_name="month", value_name="count"
+    long = (
+        frame[ids + keep]
+        .rename(columns=layout)
+        .melt(id_vars=list(layout.values()), value_vars=keep, var_name="month", value_name="count")
     )
     long["count"] = long["count"].astype("int64")
     long["month"] = pd.to_datetime(long["month"], format="%Y%m").dt.date
@@ -204,7 +224,16 @@ def read_wide(frame: pd.DataFrame, *, level: str | None = None) -> tuple[pd.Data
 
 
 DASHBOARD_AREA_TYPES = {"Borough": "borough", "Safer Neighbourhood Teams": "ward"}
-DASHBOARD_NEED = ("month_year", "area_type", "borough_snt", "area_code", "crime_type", "crime_subtype", "measure", "count")
+DASHBOARD_NEED = (
+    "month_year",
+    "area_type",
+    "borough_snt",
+    "area_code",
+    "crime_type",
+    "crime_subtype",
+    "measure",
+    "count",
+)
 # Header spellings seen for the same columns (normalised): some extracts say Offence Group/Subgroup.
 DASHBOARD_ALIASES = {"offence_group": "crime_type", "offence_subgroup": "crime_subtype"}
 BUSINESS_NEED = ("date", "borough", "crime_section", "crime_group", "business_crime_offence_count")
@@ -213,7 +242,9 @@ BUSINESS_NEED = ("date", "borough", "crime_section", "crime_group", "business_cr
 def dashboard_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """The dashboard frame with normalised headers (``Month_Year`` -> ``month_year``), or SourceError."""
     f = frame.rename(columns={c: normalise_header(c) for c in frame.columns})
-    f = f.rename(columns={a: b for a, b in DASHBOARD_ALIASES.items() if a in f.columns and b not in f.columns})
+    f = f.rename(
+        columns={a: b for a, b in DASHBOARD_ALIASES.items() if a in f.columns and b not in f.columns}
+    )
     missing = set(DASHBOARD_NEED) - set(f.columns)
     if missing:
         raise SourceError(f"not an MPS Monthly Crime Dashboard file: missing {sorted(missing)}")
@@ -256,15 +287,28 @@ def dashboard(frame: pd.DataFrame, borough_name: str) -> pd.DataFrame:
     mine["area_code"] = mine["area_code"].mask(mine["area_code"] == "")  # a CSV's blank is the parquet's null
     mine["area_level"] = mine["area_type"].map(DASHBOARD_AREA_TYPES)
     if mine["area_level"].isna().any():
-        raise SourceError(f"unknown area_type values: {sorted(mine.loc[mine.area_level.isna(), 'area_type'].unique())}")
+        raise SourceError(
+            f"unknown area_type values: {sorted(mine.loc[mine.area_level.isna(), 'area_type'].unique())}"
+        )
     mine["month"] = parse_months(mine["month_year"], "month_year")
     mine["count"] = whole_counts(mine["count"], "count")  # whole, non-negative, plausible: never coerced
     # One subtype is spelt two ways across measures ("violence with injury" / "Violence with Injury").
     mine["crime_subtype"] = mine["crime_subtype"].str.replace(
         "Domestic Abuse violence with injury", "Domestic Abuse Violence with Injury", regex=False
     )
-    mine["refresh_date"] = mine["refresh_date"].astype(str).str.slice(0, 10) if "refresh_date" in mine else None
-    cols = ["month", "area_level", "area_code", "crime_type", "crime_subtype", "measure", "count", "refresh_date"]
+    mine["refresh_date"] = (
+        mine["refresh_date"].astype(str).str.slice(0, 10) if "refresh_date" in mine else None
+    )
+    cols = [
+        "month",
+        "area_level",
+        "area_code",
+        "crime_type",
+        "crime_subtype",
+        "measure",
+        "count",
+        "refresh_date",
+    ]
     return mine[cols].groupby(cols[:-2] + ["refresh_date"], as_index=False, dropna=False)["count"].sum()
 
 
@@ -274,5 +318,13 @@ def business_offences(frame: pd.DataFrame) -> pd.DataFrame:
     f["month"] = parse_months(f["date"], "date")
     f["count"] = whole_counts(f["business_crime_offence_count"], "business_crime_offence_count")
     f["refresh_date"] = f["refresh_date"].astype(str).str.slice(0, 10) if "refresh_date" in f else None
-    out = f.groupby(["month", "borough", "crime_section", "crime_group", "refresh_date"], as_index=False)["count"].sum()
-    return out.rename(columns={"borough": "borough_name", "crime_section": "major_category", "crime_group": "minor_category"})
+    out = f.groupby(["month", "borough", "crime_section", "crime_group", "refresh_date"], as_index=False)[
+        "count"
+    ].sum()
+    return out.rename(
+        columns={
+            "borough": "borough_name",
+            "crime_section": "major_category",
+            "crime_group": "minor_category",
+        }
+    )

@@ -20,26 +20,67 @@ import pandas as pd
 from csp_data.warehouse.sources import SourceError
 
 STREET_COLUMNS = [
-    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
-    "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
 ]
 OUTCOME_COLUMNS = [
-    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
-    "Location", "LSOA code", "LSOA name", "Outcome type",
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Outcome type",
 ]
 STOP_SEARCH_COLUMNS = [
-    "Type", "Date", "Part of a policing operation", "Policing operation", "Latitude", "Longitude",
-    "Gender", "Age range", "Self-defined ethnicity", "Officer-defined ethnicity", "Legislation",
-    "Object of search", "Outcome", "Outcome linked to object of search",
+    "Type",
+    "Date",
+    "Part of a policing operation",
+    "Policing operation",
+    "Latitude",
+    "Longitude",
+    "Gender",
+    "Age range",
+    "Self-defined ethnicity",
+    "Officer-defined ethnicity",
+    "Legislation",
+    "Object of search",
+    "Outcome",
+    "Outcome linked to object of search",
     "Removal of more than just outer clothing",
 ]
 
 # Every crime type police.uk has published (the first two only before 2013).
 CRIME_TYPES = {
-    "Anti-social behaviour", "Bicycle theft", "Burglary", "Criminal damage and arson", "Drugs",
-    "Other crime", "Other theft", "Possession of weapons", "Public order", "Robbery", "Shoplifting",
-    "Theft from the person", "Vehicle crime", "Violence and sexual offences",
-    "Violent crime", "Public disorder and weapons",
+    "Anti-social behaviour",
+    "Bicycle theft",
+    "Burglary",
+    "Criminal damage and arson",
+    "Drugs",
+    "Other crime",
+    "Other theft",
+    "Possession of weapons",
+    "Public order",
+    "Robbery",
+    "Shoplifting",
+    "Theft from the person",
+    "Vehicle crime",
+    "Violence and sexual offences",
+    "Violent crime",
+    "Public disorder and weapons",
 }
 
 MONTH_RE = re.compile(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")
@@ -52,17 +93,32 @@ KIND_COLUMNS = {"street": STREET_COLUMNS, "outcomes": OUTCOME_COLUMNS, "stop_sea
 
 # police.uk API (https://data.police.uk/docs/): crime category slugs -> the names its CSVs use.
 API_CATEGORIES = {
-    "anti-social-behaviour": "Anti-social behaviour", "bicycle-theft": "Bicycle theft", "burglary": "Burglary",
-    "criminal-damage-arson": "Criminal damage and arson", "drugs": "Drugs", "other-crime": "Other crime",
-    "other-theft": "Other theft", "possession-of-weapons": "Possession of weapons", "public-order": "Public order",
-    "robbery": "Robbery", "shoplifting": "Shoplifting", "theft-from-the-person": "Theft from the person",
-    "vehicle-crime": "Vehicle crime", "violent-crime": "Violence and sexual offences",
+    "anti-social-behaviour": "Anti-social behaviour",
+    "bicycle-theft": "Bicycle theft",
+    "burglary": "Burglary",
+    "criminal-damage-arson": "Criminal damage and arson",
+    "drugs": "Drugs",
+    "other-crime": "Other crime",
+    "other-theft": "Other theft",
+    "possession-of-weapons": "Possession of weapons",
+    "public-order": "Public order",
+    "robbery": "Robbery",
+    "shoplifting": "Shoplifting",
+    "theft-from-the-person": "Theft from the person",
+    "vehicle-crime": "Vehicle crime",
+    "violent-crime": "Violence and sexual offences",
     "public-disorder-weapons": "Public disorder and weapons",
 }
 API_ID = "API id"  # the API's numeric crime id, kept beside the published columns (duplicates are refused)
 _API_KEYS = {
     "street": {"category", "location", "month", "persistent_id", "id"},  # /api/crimes-street/all-crime
-    "stop_search": {"datetime", "type", "legislation", "object_of_search", "location"},  # /api/stops-street, stops-force
+    "stop_search": {
+        "datetime",
+        "type",
+        "legislation",
+        "object_of_search",
+        "location",
+    },  # /api/stops-street, stops-force
     "outcomes": {"category", "date", "crime"},  # /api/outcomes-at-location
 }
 
@@ -80,7 +136,9 @@ def read_json_records(path: Path) -> list:
     except (ValueError, OSError, EOFError) as exc:
         raise SourceError(f"{path.name} is not valid JSON: {exc}") from exc
     if not isinstance(data, list):
-        raise SourceError(f"{path.name}: a police.uk API response is a JSON array; this is a {type(data).__name__}")
+        raise SourceError(
+            f"{path.name}: a police.uk API response is a JSON array; this is a {type(data).__name__}"
+        )
     if not all(isinstance(x, dict) for x in data):
         raise SourceError(f"{path.name}: every element of a police.uk API response is an object")
     return data
@@ -122,8 +180,10 @@ def _require(records: list, kind: str, where: str) -> None:
     for i, r in enumerate(records, start=1):
         missing = need - set(r)
         if missing:
-            raise SourceError(f"{where}: record {i} lacks {', '.join(sorted(missing))}: not a police.uk "
-                              f"{kind.replace('_', ' ')} API response")
+            raise SourceError(
+                f"{where}: record {i} lacks {', '.join(sorted(missing))}: not a police.uk "
+                f"{kind.replace('_', ' ')} API response"
+            )
 
 
 def api_street_frame(records: list, where: str = "file") -> pd.DataFrame:
@@ -135,13 +195,23 @@ def api_street_frame(records: list, where: str = "file") -> pd.DataFrame:
         lon, lat, loc = _loc(r)
         outcome = r.get("outcome_status") or {}
         cat = _text(r.get("category"))
-        rows.append({
-            "Crime ID": _text(r.get("persistent_id")), "Month": _text(r.get("month")), "Reported by": "", "Falls within": "",
-            "Longitude": lon, "Latitude": lat, "Location": loc, "LSOA code": "", "LSOA name": "",
-            "Crime type": API_CATEGORIES.get(cat, cat),
-            "Last outcome category": _text(outcome.get("category")) if isinstance(outcome, dict) else "",
-            "Context": _text(r.get("context")), API_ID: _text(r.get("id")),
-        })
+        rows.append(
+            {
+                "Crime ID": _text(r.get("persistent_id")),
+                "Month": _text(r.get("month")),
+                "Reported by": "",
+                "Falls within": "",
+                "Longitude": lon,
+                "Latitude": lat,
+                "Location": loc,
+                "LSOA code": "",
+                "LSOA name": "",
+                "Crime type": API_CATEGORIES.get(cat, cat),
+                "Last outcome category": _text(outcome.get("category")) if isinstance(outcome, dict) else "",
+                "Context": _text(r.get("context")),
+                API_ID: _text(r.get("id")),
+            }
+        )
     return pd.DataFrame(rows, columns=STREET_COLUMNS + [API_ID]).astype(str)
 
 
@@ -156,16 +226,27 @@ def api_stop_search_frame(records: list, where: str = "file") -> pd.DataFrame:
             outcome = outcome.get("name")
         if not outcome and isinstance(r.get("outcome_object"), dict):
             outcome = r["outcome_object"].get("name")
-        rows.append({
-            "Type": _text(r.get("type")), "Date": _text(r.get("datetime")),
-            "Part of a policing operation": _text(r.get("operation")), "Policing operation": _text(r.get("operation_name")),
-            "Latitude": lat, "Longitude": lon, "Gender": _text(r.get("gender")), "Age range": _text(r.get("age_range")),
-            "Self-defined ethnicity": _text(r.get("self_defined_ethnicity")),
-            "Officer-defined ethnicity": _text(r.get("officer_defined_ethnicity")),
-            "Legislation": _text(r.get("legislation")), "Object of search": _text(r.get("object_of_search")),
-            "Outcome": _text(outcome), "Outcome linked to object of search": _text(r.get("outcome_linked_to_object_of_search")),
-            "Removal of more than just outer clothing": _text(r.get("removal_of_more_than_outer_clothing")),
-        })
+        rows.append(
+            {
+                "Type": _text(r.get("type")),
+                "Date": _text(r.get("datetime")),
+                "Part of a policing operation": _text(r.get("operation")),
+                "Policing operation": _text(r.get("operation_name")),
+                "Latitude": lat,
+                "Longitude": lon,
+                "Gender": _text(r.get("gender")),
+                "Age range": _text(r.get("age_range")),
+                "Self-defined ethnicity": _text(r.get("self_defined_ethnicity")),
+                "Officer-defined ethnicity": _text(r.get("officer_defined_ethnicity")),
+                "Legislation": _text(r.get("legislation")),
+                "Object of search": _text(r.get("object_of_search")),
+                "Outcome": _text(outcome),
+                "Outcome linked to object of search": _text(r.get("outcome_linked_to_object_of_search")),
+                "Removal of more than just outer clothing": _text(
+                    r.get("removal_of_more_than_outer_clothing")
+                ),
+            }
+        )
     return pd.DataFrame(rows, columns=STOP_SEARCH_COLUMNS).astype(str)
 
 
@@ -177,11 +258,20 @@ def api_outcomes_frame(records: list, where: str = "file") -> pd.DataFrame:
         crime = r.get("crime") if isinstance(r.get("crime"), dict) else {}
         lon, lat, loc = _loc(crime)
         cat = r.get("category") if isinstance(r.get("category"), dict) else {}
-        rows.append({
-            "Crime ID": _text(crime.get("persistent_id")), "Month": _text(r.get("date")), "Reported by": "",
-            "Falls within": "", "Longitude": lon, "Latitude": lat, "Location": loc, "LSOA code": "", "LSOA name": "",
-            "Outcome type": _text(cat.get("name")),
-        })
+        rows.append(
+            {
+                "Crime ID": _text(crime.get("persistent_id")),
+                "Month": _text(r.get("date")),
+                "Reported by": "",
+                "Falls within": "",
+                "Longitude": lon,
+                "Latitude": lat,
+                "Location": loc,
+                "LSOA code": "",
+                "LSOA name": "",
+                "Outcome type": _text(cat.get("name")),
+            }
+        )
     return pd.DataFrame(rows, columns=OUTCOME_COLUMNS).astype(str)
 
 
@@ -198,7 +288,6 @@ def read_stop_search(path: Path) -> pd.DataFrame:
     return read_csv_text(path)
 
 
-
 class _Reasons:
     """Why each row fails: the first failed check's words, "" while a row passes every check."""
 
@@ -213,7 +302,9 @@ class _Reasons:
         return self.reasons != ""
 
 
-def _check_month_and_point(df: pd.DataFrame, r: _Reasons, *, blank_point_ok: bool) -> tuple[pd.Series, pd.Series]:
+def _check_month_and_point(
+    df: pd.DataFrame, r: _Reasons, *, blank_point_ok: bool
+) -> tuple[pd.Series, pd.Series]:
     """The checks every police.uk record gets: a YYYY-MM month and, unless ``blank_point_ok`` and
     both are blank, a longitude and latitude that are numbers within England and Wales."""
     r.flag(~df["Month"].str.match(MONTH_RE), "month is not YYYY-MM")
@@ -226,6 +317,7 @@ def _check_month_and_point(df: pd.DataFrame, r: _Reasons, *, blank_point_ok: boo
     r.flag(lat.notna() & ~lat.between(*LAT_RANGE), "latitude outside England and Wales")
     return lon, lat
 
+
 def validate_outcomes_api(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """API outcome rows -> (tidy rows with coordinates, quarantined rows). Placed spatially later."""
     df = raw.copy()
@@ -237,14 +329,17 @@ def validate_outcomes_api(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
     bad = r.bad
     q = df[bad].assign(reason=r.reasons[bad])
     ok = df[~bad]
-    tidy = pd.DataFrame({
-        "crime_id": ok["Crime ID"],
-        "month": pd.to_datetime(ok["Month"], format="%Y-%m").dt.date,
-        "lsoa_code_published": None,
-        "outcome_type": ok["Outcome type"],
-        "longitude": lon[~bad].astype("float64"), "latitude": lat[~bad].astype("float64"),
-        "source_row": ok["source_row"].astype("int64"),
-    })
+    tidy = pd.DataFrame(
+        {
+            "crime_id": ok["Crime ID"],
+            "month": pd.to_datetime(ok["Month"], format="%Y-%m").dt.date,
+            "lsoa_code_published": None,
+            "outcome_type": ok["Outcome type"],
+            "longitude": lon[~bad].astype("float64"),
+            "latitude": lat[~bad].astype("float64"),
+            "source_row": ok["source_row"].astype("int64"),
+        }
+    )
     return tidy.reset_index(drop=True), q
 
 
@@ -274,21 +369,29 @@ def read_csv_text(path: Path) -> pd.DataFrame:
 
 def zip_members(path: Path, kind: str) -> list[str]:
     """CSV members of a police.uk archive zip that are of ``kind`` (by file name)."""
-    suffix = {"street": "-street.csv", "outcomes": "-outcomes.csv", "stop_search": "-stop-and-search.csv"}[kind]
+    suffix = {"street": "-street.csv", "outcomes": "-outcomes.csv", "stop_search": "-stop-and-search.csv"}[
+        kind
+    ]
     with zipfile.ZipFile(path) as zf:
-        return sorted(n for n in zf.namelist() if n.endswith(suffix) and ".." not in n and not n.startswith("/"))
+        return sorted(
+            n for n in zf.namelist() if n.endswith(suffix) and ".." not in n and not n.startswith("/")
+        )
 
 
 def read_zip_member(path: Path, member: str) -> pd.DataFrame:
     with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
-        return pd.read_csv(io.TextIOWrapper(fh, encoding="utf-8"), dtype=str, keep_default_na=False, na_values=[])
+        return pd.read_csv(
+            io.TextIOWrapper(fh, encoding="utf-8"), dtype=str, keep_default_na=False, na_values=[]
+        )
 
 
 def _num(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s.replace("", np.nan), errors="coerce")
 
 
-def validate_street(raw: pd.DataFrame, borough_name: str, spatial: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+def validate_street(
+    raw: pd.DataFrame, borough_name: str, spatial: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Split published street rows into (kept, quarantined, outside_borough_count).
 
     kept rows are in the borough (police.uk's own LSOA name starts with the borough name) and
@@ -310,8 +413,10 @@ def validate_street(raw: pd.DataFrame, borough_name: str, spatial: bool = False)
     r.flag(~df["Crime type"].isin(CRIME_TYPES), "unknown crime type")
     if spatial:
         if API_ID in df:
-            r.flag(df.duplicated(API_ID, keep="first") & (df[API_ID] != ""),
-                   "the same crime (API id) twice in one file: overlapping queries")
+            r.flag(
+                df.duplicated(API_ID, keep="first") & (df[API_ID] != ""),
+                "the same crime (API id) twice in one file: overlapping queries",
+            )
     else:
         r.flag(~df["LSOA code"].str.match(LSOA_RE), "LSOA code is not an ONS LSOA code")
     bad = r.bad
@@ -322,18 +427,20 @@ def validate_street(raw: pd.DataFrame, borough_name: str, spatial: bool = False)
 
 
 def tidy_street(kept: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame({
-        "crime_id": kept["Crime ID"].replace("", None),
-        "month": pd.to_datetime(kept["Month"], format="%Y-%m").dt.date,
-        "crime_type": kept["Crime type"],
-        "longitude": kept["Longitude"].astype("float64"),
-        "latitude": kept["Latitude"].astype("float64"),
-        "location": kept["Location"],
-        "lsoa_code_published": kept["LSOA code"].replace("", None),  # blank for API rows
-        "lsoa_name_published": kept["LSOA name"].replace("", None),
-        "last_outcome": kept["Last outcome category"].replace("", None),
-        "source_row": kept["source_row"].astype("int64"),
-    })
+    out = pd.DataFrame(
+        {
+            "crime_id": kept["Crime ID"].replace("", None),
+            "month": pd.to_datetime(kept["Month"], format="%Y-%m").dt.date,
+            "crime_type": kept["Crime type"],
+            "longitude": kept["Longitude"].astype("float64"),
+            "latitude": kept["Latitude"].astype("float64"),
+            "location": kept["Location"],
+            "lsoa_code_published": kept["LSOA code"].replace("", None),  # blank for API rows
+            "lsoa_name_published": kept["LSOA name"].replace("", None),
+            "last_outcome": kept["Last outcome category"].replace("", None),
+            "source_row": kept["source_row"].astype("int64"),
+        }
+    )
     return out.reset_index(drop=True)
 
 
@@ -359,23 +466,29 @@ def validate_stop_search(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     quarantined = df[bad].assign(reason=reasons[bad])
     ok = df[~bad]
     local = when[~bad].dt.tz_convert("Europe/London")
-    tidy = pd.DataFrame({
-        "searched_at": local.dt.tz_localize(None),
-        "month": local.dt.tz_localize(None).dt.to_period("M").dt.to_timestamp().dt.date,
-        "search_type": ok["Type"],
-        "longitude": lon[~bad],
-        "latitude": lat[~bad],
-        "gender": ok["Gender"].replace("", None),
-        "age_range": ok["Age range"].replace("", None),
-        "self_defined_ethnicity": ok["Self-defined ethnicity"].replace("", None),
-        "officer_defined_ethnicity": ok["Officer-defined ethnicity"].replace("", None),
-        "legislation": ok["Legislation"].replace("", None),
-        "object_of_search": ok["Object of search"].replace("", None),
-        "outcome": ok["Outcome"].replace("", None),
-        "outcome_linked": ok["Outcome linked to object of search"].str.lower().map({"true": True, "false": False}),
-        "removal_outer_clothing": ok["Removal of more than just outer clothing"].str.lower().map({"true": True, "false": False}),
-        "source_row": ok["source_row"].astype("int64"),
-    })
+    tidy = pd.DataFrame(
+        {
+            "searched_at": local.dt.tz_localize(None),
+            "month": local.dt.tz_localize(None).dt.to_period("M").dt.to_timestamp().dt.date,
+            "search_type": ok["Type"],
+            "longitude": lon[~bad],
+            "latitude": lat[~bad],
+            "gender": ok["Gender"].replace("", None),
+            "age_range": ok["Age range"].replace("", None),
+            "self_defined_ethnicity": ok["Self-defined ethnicity"].replace("", None),
+            "officer_defined_ethnicity": ok["Officer-defined ethnicity"].replace("", None),
+            "legislation": ok["Legislation"].replace("", None),
+            "object_of_search": ok["Object of search"].replace("", None),
+            "outcome": ok["Outcome"].replace("", None),
+            "outcome_linked": ok["Outcome linked to object of search"]
+            .str.lower()
+            .map({"true": True, "false": False}),
+            "removal_outer_clothing": ok["Removal of more than just outer clothing"]
+            .str.lower()
+            .map({"true": True, "false": False}),
+            "source_row": ok["source_row"].astype("int64"),
+        }
+    )
     return tidy.reset_index(drop=True), quarantined
 
 
@@ -383,9 +496,11 @@ def tidy_outcomes(raw: pd.DataFrame, borough_name: str) -> pd.DataFrame:
     df = raw.copy()
     df.columns = [c.strip() for c in df.columns]
     df = df[df["LSOA name"].str.startswith(borough_name + " ") & df["Month"].str.match(MONTH_RE)]
-    return pd.DataFrame({
-        "crime_id": df["Crime ID"].replace("", None),
-        "month": pd.to_datetime(df["Month"], format="%Y-%m").dt.date,
-        "lsoa_code_published": df["LSOA code"],
-        "outcome_type": df["Outcome type"],
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "crime_id": df["Crime ID"].replace("", None),
+            "month": pd.to_datetime(df["Month"], format="%Y-%m").dt.date,
+            "lsoa_code_published": df["LSOA code"],
+            "outcome_type": df["Outcome type"],
+        }
+    ).reset_index(drop=True)
