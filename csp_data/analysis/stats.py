@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from csp_data.plan.periods import Period
+from csp_data.plan.periods import Period, add_months, month_index
 
 ALPHA = 0.05
 SMALL_COUNT = 20  # fewer than this in both periods: say the numbers are small
@@ -281,7 +281,7 @@ def _design(month_dates: Sequence[date], seasonal: bool, trend: bool) -> np.ndar
         moy = np.array([d.month for d in month_dates])
         cols += [(moy == m).astype(float) for m in range(2, 13)]
     if trend:
-        idx = np.array([_month_index(d) for d in month_dates], dtype=float)
+        idx = np.array([month_index(d) for d in month_dates], dtype=float)
         cols.append((idx - idx.mean()) / 12.0)
     return np.column_stack(cols)
 
@@ -374,7 +374,7 @@ def series_dispersion(
     dof = n - n_par
     raw = float(np.sum(resid**2) / dof) if dof > 0 else 1.0
     phi = max(1.0, raw)
-    rho = min(0.9, max(0.0, _lag1(resid, np.array([_month_index(d) for d in md])))) if n >= 12 else 0.0
+    rho = min(0.9, max(0.0, _lag1(resid, np.array([month_index(d) for d in md])))) if n >= 12 else 0.0
     note = (
         f"Months vary {phi:.1f} times as much as chance alone ({model}, {span})"
         + (f"; neighbouring months run together (lag-1 correlation {rho:.2f})" if rho > 0 else "")
@@ -496,34 +496,11 @@ def compare_in_series(
     if k != kp:
         raise ValueError("the two periods must have the same number of months")
     disp = dispersion or series_dispersion(series, end=current[1])
-    gap = max(0, _month_index(current[0]) - _month_index(previous[1]) - 1)
+    gap = max(0, month_index(current[0]) - month_index(previous[1]) - 1)
     return compare_counts(cur, prev, alpha, phi=disp.for_comparison(k, gap))
 
 
-# --------------------------------------------------------------------------- periods
-
-
-def add_months(d: date, n: int) -> date:
-    y, m = divmod(d.year * 12 + (d.month - 1) + n, 12)
-    return date(y, m + 1, 1)
-
-
-def fy_start(d: date) -> date:
-    """1 April of the financial year containing month ``d``."""
-    return date(d.year if d.month >= 4 else d.year - 1, 4, 1)
-
-
-def fy_label(d: date) -> str:
-    s = fy_start(d).year
-    return f"FY{s}-{str(s + 1)[-2:]}"
-
-
-def month_label(d: date) -> str:
-    return d.strftime("%b %Y")
-
-
-def period_label(start: date, end: date) -> str:
-    return month_label(start) if start == end else f"{month_label(start)} to {month_label(end)}"
+# --------------------------------------------------------------------------- rates
 
 
 def rate_per_1000(count: float, population: float) -> float | None:
@@ -894,13 +871,9 @@ def monthly_control(
 # --------------------------------------------------------------------------- targets
 
 
-def _month_index(d: date) -> int:
-    return d.year * 12 + d.month - 1
-
-
 def _period_middle(p: Period) -> float:
     """Middle of a period on a month scale where month ``m`` runs from index(m) to index(m) + 1."""
-    return (_month_index(p.start) + _month_index(p.end) + 1) / 2
+    return (month_index(p.start) + month_index(p.end) + 1) / 2
 
 
 def trajectory_factor(month: date, baseline: Period, deadline: Period, target_change_pct: float) -> float:
@@ -922,7 +895,7 @@ def trajectory_factor(month: date, baseline: Period, deadline: Period, target_ch
             f"the deadline ({deadline.start:%b %Y} to {deadline.end:%b %Y}) must come after "
             f"the baseline ({baseline.start:%b %Y} to {baseline.end:%b %Y})"
         )
-    t = _month_index(date(month.year, month.month, 1)) + 0.5
+    t = month_index(date(month.year, month.month, 1)) + 0.5
     frac = min(1.0, max(0.0, (t - b_mid) / (d_mid - b_mid)))
     return 1.0 + target_change_pct / 100 * frac
 

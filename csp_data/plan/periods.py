@@ -30,6 +30,31 @@ def months_between(a: date, b: date) -> int:
     return (b.year - a.year) * 12 + (b.month - a.month)
 
 
+def month_index(d: date) -> int:
+    """Months since year 0: consecutive months have consecutive indexes."""
+    return d.year * 12 + d.month - 1
+
+
+def fy_start(d: date) -> date:
+    """1 April of the financial year containing month ``d``."""
+    return date(d.year if d.month >= 4 else d.year - 1, 4, 1)
+
+
+def fy_label(d: date) -> str:
+    """The name of the financial year containing month ``d``, e.g. ``FY2025-26``."""
+    s = fy_start(d).year
+    return f"FY{s}-{str(s + 1)[-2:]}"
+
+
+def month_label(d: date) -> str:
+    return d.strftime("%b %Y")
+
+
+def period_label(start: date, end: date) -> str:
+    """Months in words: "Mar 2025" or "Apr 2025 to Feb 2026" (never a financial-year name)."""
+    return month_label(start) if start == end else f"{month_label(start)} to {month_label(end)}"
+
+
 @dataclass(frozen=True, order=True)
 class Period:
     start: date  # first month (1st of month)
@@ -71,10 +96,6 @@ class Period:
         return self.label
 
 
-def _month_words(start: date, end: date) -> str:
-    return f"{start:%b %Y}" if start == end else f"{start:%b %Y} to {end:%b %Y}"
-
-
 def make(start: date, end: date) -> Period:
     """A period with its canonical label (FY or calendar-year name when it is exactly one)."""
     if start.month == 4 and end == add_months(start, 11):
@@ -82,8 +103,19 @@ def make(start: date, end: date) -> Period:
     elif start.month == 1 and end == add_months(start, 11):
         label = str(start.year)
     else:
-        label = _month_words(start, end)
+        label = period_label(start, end)
     return Period(start, end, label)
+
+
+def span(start: date, end: date) -> Period:
+    """The months ``start`` to ``end`` labelled in month words even when they make a financial or
+    calendar year (:func:`period_label`), as the scorecard's windows are."""
+    return Period(start, end, period_label(start, end))
+
+
+def trailing(latest: date, n: int = 12) -> Period:
+    """The ``n`` months ending with month ``latest`` (its canonical label, as :func:`make`)."""
+    return make(add_months(latest, -(n - 1)), latest)
 
 
 def financial_year(start_year: int) -> Period:
@@ -92,7 +124,7 @@ def financial_year(start_year: int) -> Period:
 
 def fy_of(d: date) -> Period:
     """The financial year containing month ``d``."""
-    return financial_year(d.year if d.month >= 4 else d.year - 1)
+    return financial_year(fy_start(d).year)
 
 
 _FY = re.compile(r"^FY\s?(\d{4})[-/](\d{2}|\d{4})$", re.I)
