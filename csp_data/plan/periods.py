@@ -20,6 +20,15 @@ class PeriodError(ValueError):
     """A period string that is not one of the accepted forms, or is backwards."""
 
 
+class MonthError(PeriodError):
+    """Text that is not one month written ``YYYY-MM``. ``month`` is the out-of-range month number
+    when the form was right but the month is not 01-12, else None (the form itself is wrong)."""
+
+    def __init__(self, message: str, month: int | None = None):
+        super().__init__(message)
+        self.month = month
+
+
 def add_months(d: date, n: int) -> date:
     y, m = divmod(d.year * 12 + (d.month - 1) + n, 12)
     return date(y, m + 1, 1)
@@ -139,6 +148,18 @@ def _month(y: str, m: str, text: str) -> date:
         raise PeriodError(f"{text!r}: month {month} is not 01-12")
     if not 2000 <= year <= 2100:
         raise PeriodError(f"{text!r}: year {year} is out of range")
+    return date(year, month, 1)
+
+
+def parse_month(text: str) -> date:
+    """One month written ``YYYY-MM`` (surrounding spaces allowed) -> its first day:
+    ``"2026-03"`` -> ``date(2026, 3, 1)``. Anything else raises :class:`MonthError`, never guessed."""
+    m = _MONTH.match(str(text or "").strip())
+    if not m:
+        raise MonthError(f"{text!r} is not a month: write it as YYYY-MM, e.g. 2026-03")
+    year, month = int(m.group(1)), int(m.group(2))
+    if not 1 <= month <= 12:
+        raise MonthError(f"{text!r}: month {month:02d} is not 01-12", month)
     return date(year, month, 1)
 
 

@@ -34,6 +34,7 @@ import pandas as pd
 
 from csp_data.config import Settings
 from csp_data.config import settings as get_settings
+from csp_data.plan import periods
 from csp_data.plan.measures import CONNECT_BREAK
 from csp_data.plan.measures import get as get_measure
 from csp_data.plan.periods import make
@@ -47,8 +48,6 @@ HOTSPOT_CATEGORIES: tuple[str, ...] = ("robbery", "violence_injury", "burglary")
 TOP_HOTSPOTS = 10  # hot spots listed per category (the count of all is given too)
 CRIME_DATASETS = ("crime_borough", "crime_ward", "crime_lsoa")
 CHART_WIDTH = 620  # px; fits the A4 text width when printed
-
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class BriefingError(ValueError):
@@ -82,16 +81,16 @@ def data_spans(cfg: Settings | None = None) -> dict[str, Span]:
 
 
 def parse_month(text: str) -> date:
-    """'2026-03' -> date(2026, 3, 1); anything else is a BriefingError naming the form."""
-    m = MONTH_RE.match(str(text or "").strip())
-    if not m:
-        raise BriefingError(f"--period takes one month as YYYY-MM, e.g. 2026-03; got {text!r}")
-    year, month = int(m.group(1)), int(m.group(2))
-    if not 1 <= month <= 12:
+    """'2026-03' -> date(2026, 3, 1) (:func:`csp_data.plan.periods.parse_month`); anything else is a
+    BriefingError naming the form."""
+    try:
+        return periods.parse_month(text)
+    except periods.MonthError as exc:
+        if exc.month is None:
+            raise BriefingError(f"--period takes one month as YYYY-MM, e.g. 2026-03; got {text!r}") from None
         raise BriefingError(
-            f"{text!r}: month {month:02d} is not 01-12 (write the month as YYYY-MM, e.g. 2026-03)"
-        )
-    return date(year, month, 1)
+            f"{text!r}: month {exc.month:02d} is not 01-12 (write the month as YYYY-MM, e.g. 2026-03)"
+        ) from None
 
 
 def internal_only(cfg: Settings) -> None:
