@@ -43,6 +43,19 @@ SMALL_COUNT = 20  # fewer than this in both periods: say the numbers are small
 
 EXACT_METHOD = "exact conditional Poisson test"
 
+# The symbols shown with every verdict: a shape as well as words, so colour is never the only signal.
+# The one table of them (targets, the pages and the briefing pack read these).
+DIRECTION_SYMBOLS = {"up": "▲", "down": "▼", "flat": "●"}  # a change over time
+VERDICTS = {"up": "Significant rise", "down": "Significant fall", "flat": "No significant change"}
+STATUS_SYMBOLS = {  # a target's status
+    "on track": "✔",
+    "off track": "✖",
+    "too early to tell": "…",
+    "awaiting data": "○",
+    "met": "✔",
+    "not met": "✖",
+}
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -141,10 +154,7 @@ def compare_counts(current: int, previous: int, alpha: float = ALPHA, *, phi: fl
         direction = "up" if current > previous else "down"
     else:
         direction = "flat"
-    verdict = {"up": "Significant rise", "down": "Significant fall", "flat": "No significant change"}[
-        direction
-    ]
-    symbol = {"up": "▲", "down": "▼", "flat": "●"}[direction]
+    verdict, symbol = VERDICTS[direction], DIRECTION_SYMBOLS[direction]
     method = EXACT_METHOD if phi == 1.0 else f"quasi-Poisson conditional test (dispersion {phi:.2f})"
     return Comparison(
         current=current,
@@ -167,10 +177,7 @@ def compare_counts(current: int, previous: int, alpha: float = ALPHA, *, phi: fl
 
 def _with_significance(c: Comparison, significant: bool, **changes) -> Comparison:
     direction = ("up" if c.current > c.previous else "down") if significant else "flat"
-    verdict = {"up": "Significant rise", "down": "Significant fall", "flat": "No significant change"}[
-        direction
-    ]
-    symbol = {"up": "▲", "down": "▼", "flat": "●"}[direction]
+    verdict, symbol = VERDICTS[direction], DIRECTION_SYMBOLS[direction]
     return replace(c, significant=significant, direction=direction, verdict=verdict, symbol=symbol, **changes)
 
 
@@ -982,9 +989,6 @@ class TargetStatus:
     expected: float = 0.0
 
 
-_STATUS_SYMBOL = {"on track": "✔", "off track": "✖", "too early to tell": "…"}
-
-
 def _pct_words(pct: float) -> str:
     return f"{pct:+g}%".replace("-", "−")
 
@@ -1068,7 +1072,7 @@ def target_status(
         ratio_low=r_lo,
         ratio_high=r_hi,
         reason=reason,
-        symbol=_STATUS_SYMBOL[status],
+        symbol=STATUS_SYMBOLS[status],
         observed=observed,
         expected=float(expected_path),
     )

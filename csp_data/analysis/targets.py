@@ -27,14 +27,6 @@ from csp_data.plan.document import Plan, Target, load_plan
 from csp_data.plan.periods import Period, add_months, fy_of, make, parse
 
 AWAITING = "awaiting data"
-SYMBOLS = {
-    "on track": "✔",
-    "off track": "✖",
-    "too early to tell": "…",
-    AWAITING: "○",
-    "met": "✔",
-    "not met": "✖",
-}
 MIN_MONTHS = 3
 
 
@@ -66,7 +58,7 @@ class TargetResult:
 
     @property
     def symbol(self) -> str:
-        return SYMBOLS.get(self.status, "")
+        return stats.STATUS_SYMBOLS.get(self.status, "")
 
     @property
     def target_text(self) -> str:

@@ -320,6 +320,7 @@ STATUS_ORDER = ("off track", "not met", "too early to tell", "on track", "met", 
 
 def _targets_section(month: date, cfg: Settings) -> Section:
     from csp_data.analysis import targets
+    from csp_data.analysis.stats import STATUS_SYMBOLS
     from csp_data.plan.document import load_plan
     from csp_data.present import charts
     from csp_data.present.exports import chart_svg
@@ -331,7 +332,7 @@ def _targets_section(month: date, cfg: Settings) -> Section:
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
     summary = " · ".join(
-        f"{targets.SYMBOLS.get(s, '')} {n} {s}" for s in STATUS_ORDER for n in [counts.get(s, 0)] if n
+        f"{STATUS_SYMBOLS.get(s, '')} {n} {s}" for s in STATUS_ORDER for n in [counts.get(s, 0)] if n
     )
     police = [r for r in results if r.target.kind == "police_count"]
     by_window: dict[str, list[str]] = {}

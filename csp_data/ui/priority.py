@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from csp_data.analysis import stats
-from csp_data.analysis.targets import SYMBOLS as SYMBOL  # noqa: F401  (SYMBOL: pages use ui.SYMBOL)
+from csp_data.analysis.stats import STATUS_SYMBOLS as SYMBOL  # noqa: F401  (SYMBOL: pages use ui.SYMBOL)
 from csp_data.analysis.targets import TargetResult
 from csp_data.plan import breaks as series_breaks
 from csp_data.plan.measures import Measure, get
