@@ -875,6 +875,16 @@ def monthly_control(
     return out
 
 
+def recent_control(
+    series: pd.DataFrame, latest: date, shown_months: int = 36, baseline_months: int = 24
+) -> pd.DataFrame:
+    """The control chart a measure's trend shows: :func:`monthly_control` of the whole ``series``
+    (columns ``month`` and ``count``; the baseline is the ``baseline_months`` before the latest 12),
+    cut to the ``shown_months`` months up to ``latest``."""
+    ctrl = monthly_control(series[["month", "count"]], baseline_months=baseline_months)
+    return ctrl[ctrl.month >= add_months(latest, -(shown_months - 1))].reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------- targets
 
 
