@@ -195,7 +195,7 @@ def fdr_control(
     out: list[Comparison | None] = list(comparisons)
     if not idx:
         return out
-    p = np.array([comparisons[i].p_value for i in idx], dtype=float)  # type: ignore[union-attr]
+    p = np.asarray([c.p_value for c in comparisons if c is not None], dtype=np.float64)
     q = _st.false_discovery_control(p, method="bh") if len(p) > 1 else p
     n = len(idx)
     fam = family or f"{n} areas"
@@ -490,12 +490,14 @@ def compare_in_series(
     inflated for the correlation of neighbouring months over windows of that length and gap."""
     months = {_first_of_month(m): v for m, v in zip(series["month"], series["count"])}
 
-    def total(w):
+    def total(w: tuple[date, date]) -> tuple[int | None, int]:
         ms = [w[0]]
         while ms[-1] < w[1]:
             ms.append(add_months(ms[-1], 1))
         vals = [months.get(m) for m in ms]
-        return None if any(v is None or pd.isna(v) for v in vals) else int(sum(vals)), len(ms)
+        if any(v is None or pd.isna(v) for v in vals):
+            return None, len(ms)
+        return int(sum(v for v in vals if v is not None)), len(ms)
 
     (cur, k), (prev, kp) = total(current), total(previous)
     if cur is None or prev is None:
@@ -612,7 +614,9 @@ RUN_LENGTH = 8  # this many points in a row on one side of the centre is a signa
 
 
 def overdispersion_phi(
-    counts: Sequence[float], centres: Sequence[float] | float | None = None, n_params: int = 1
+    counts: Sequence[float] | np.ndarray,
+    centres: Sequence[float] | np.ndarray | float | None = None,
+    n_params: int = 1,
 ) -> float:
     """How much more counts vary than Poisson chance allows, floored at 1.
 

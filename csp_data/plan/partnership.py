@@ -148,8 +148,8 @@ def _read_rows(
                 filter(
                     None,
                     [
-                        missing and f"missing column(s) {', '.join(missing)}",
-                        extra and f"unexpected column(s) {', '.join(extra)}",
+                        f"missing column(s) {', '.join(missing)}" if missing else "",
+                        f"unexpected column(s) {', '.join(extra)}" if extra else "",
                     ],
                 )
             )
@@ -257,7 +257,7 @@ def _row_problems(
                 ("period", f"{get('period')!r} ends in {period.end:%B %Y}, which is in the future")
             )
         want = FREQUENCY_MONTHS.get(measure.frequency) if measure else None
-        if want and period.n_months != want:
+        if measure is not None and want and period.n_months != want:
             article = "an" if measure.frequency[0] in "aeiou" else "a"
             problems.append(
                 (
@@ -333,7 +333,7 @@ def formula_warnings(df: pd.DataFrame, where: str = "figures.csv") -> list[str]:
     value begins with ``=``, ``+``, ``-`` or ``@`` (after spaces), naming the line and the column, not
     the value. Such a value is kept as typed; it is flagged because a spreadsheet opening the file
     itself would run it as a formula."""
-    out = []
+    out: list[str] = []
     if df is None or df.empty:
         return out
     for line, (_, row) in zip(_line_numbers(df), df.iterrows()):

@@ -37,7 +37,7 @@ from csp_data.config import settings as get_settings
 from csp_data.plan import periods
 from csp_data.plan.measures import CONNECT_BREAK
 from csp_data.plan.measures import get as get_measure
-from csp_data.plan.periods import make
+from csp_data.plan.periods import add_months, make
 from csp_data.warehouse import sql
 from csp_data.warehouse.fileio import atomic_write_bytes
 
@@ -133,10 +133,11 @@ def available_months(cfg: Settings | None = None, n: int = 24) -> list[date]:
     """The months a pack can be made for, newest first: the last ``n`` months of recorded crime held."""
     last = resolve_month(None, cfg)
     first = min(s.first for d, s in data_spans(cfg).items() if d in CRIME_DATASETS)
-    out, m = [], last
+    out: list[date] = []
+    m = last
     while len(out) < n and m >= first:
         out.append(m)
-        m = date(m.year - (m.month == 1), 12 if m.month == 1 else m.month - 1, 1)
+        m = add_months(m, -1)
     return out
 
 

@@ -45,8 +45,8 @@ def tiles(measure_ids: list[str]) -> None:
 
 def measure_picker(measure_ids: list[str], key: str) -> Measure:
     labels = {i: get(i).label for i in measure_ids}
-    chosen = st.selectbox("Measure", measure_ids, format_func=labels.get, key=key)
-    return get(chosen)
+    chosen = st.selectbox("Measure", measure_ids, format_func=lambda i: labels[i], key=key)
+    return get(chosen if chosen is not None else measure_ids[0])
 
 
 def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
@@ -78,7 +78,9 @@ def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
             f"{m.label} by financial year (April to March)",
             m.label,
             target=target_value,
-            target_label=(f"{target.target.deadline} target" if target_value is not None else ""),
+            target_label=(
+                f"{target.target.deadline} target" if target is not None and target_value is not None else ""
+            ),
             breaks=series_breaks.chart_marks(m.id, kind="level"),
         ),
         key=f"fy-{m.id}",
