@@ -24,7 +24,7 @@ from csp_data.config import Settings
 from csp_data.config import settings as get_settings
 from csp_data.plan import measures as _measures
 from csp_data.plan.document import Plan, Target, load_plan
-from csp_data.plan.periods import Period, add_months, fy_of, make, parse
+from csp_data.plan.periods import Period, add_months, fy_of, make, months_between, parse, trailing
 
 AWAITING = "awaiting data"
 MIN_MONTHS = 3
@@ -109,9 +109,9 @@ def assessment_window(latest: date, baseline: Period) -> Period:
     """Financial year to date, or the last 12 months when fewer than MIN_MONTHS of the year are in."""
     fy = fy_of(latest)
     start = max(fy.start, add_months(baseline.end, 1))
-    if latest >= start and (latest.year - start.year) * 12 + latest.month - start.month + 1 >= MIN_MONTHS:
+    if latest >= start and months_between(start, latest) + 1 >= MIN_MONTHS:
         return make(start, latest)
-    return make(add_months(latest, -11), latest)
+    return trailing(latest, 12)
 
 
 def evaluate_police(t: Target, mv: MeasureView) -> TargetResult:
@@ -137,7 +137,7 @@ def evaluate_police(t: Target, mv: MeasureView) -> TargetResult:
     pct = _number(t.target_change_pct, "percent change")
     res.baseline_value = base
     res.target_value = base * (1 + pct / 100)
-    last12 = make(add_months(mv.latest, -11), mv.latest)
+    last12 = trailing(mv.latest, 12)
     monthly = {r.month: int(r.count) for r in mv.series.itertuples() if r.month in base_p}
     l12 = period_sum(mv.series, last12)
     if l12 is not None:
