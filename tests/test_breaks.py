@@ -94,6 +94,13 @@ def test_chart_marks_and_caveats_come_from_the_file():
     assert marks[date(2024, 3, 1)] == "CONNECT recording change"
     assert "total continuous" in marks[date(2023, 4, 1)]
     assert date(2023, 4, 1) not in dict(breaks.chart_marks("robbery"))
+    # yearly bars mark only level breaks; a trend from a later month marks only breaks it shows
+    assert breaks.chart_marks("burglary", kind="level") == [(date(2024, 3, 1), "CONNECT recording change")]
+    assert [d for d, _ in breaks.chart_marks("burglary", since=date(2023, 5, 1))] == [date(2024, 3, 1)]
+    assert len(breaks.chart_marks("burglary", since=date(2023, 4, 1))) == 2
+    assert breaks.notes("burglary") == [
+        f"Series break, {b.when}: {b.label}. {b.description}" for b in breaks.for_measure("burglary")
+    ]
     from csp_data.plan.measures import CONNECT_BREAK
 
     assert CONNECT_BREAK == breaks.get("connect").caveat and "Mar 2024" in CONNECT_BREAK

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from csp_data.__main__ import main
-from csp_data.analysis import hotspots, scorecard, targets, ttcg
+from csp_data.analysis import hotspots, scorecard, stats, targets, ttcg
 from csp_data.config import REPO_ROOT, settings
 from csp_data.plan.document import load_plan
 from csp_data.plan.measures import MEASURES, get
@@ -198,7 +198,7 @@ def test_every_plan_target_with_a_status_word(march):
         status = row[1]
         word = status.split(" ", 1)[1]
         assert word in STATUS_WORDS and word == r.status, (r.target.id, status)
-        assert status.startswith(targets.SYMBOLS[r.status]), "a symbol as well as the word"
+        assert status.startswith(stats.STATUS_SYMBOLS[r.status]), "a symbol as well as the word"
         if r.status == targets.AWAITING:
             assert row[3] == "awaiting data", (r.target.id, row[3])
     awaiting = [r for r in expected if r.status == targets.AWAITING]

@@ -118,3 +118,16 @@ def test_each_dashboard_month_names_the_file_its_own_rows_came_from(warehouse):
 def test_every_measure_names_a_source_and_a_definition(measure_id):
     m = get(measure_id)
     assert m.definition and m.source_name.startswith("MPS")
+
+
+def test_each_priority_page_shows_every_measure_of_that_priority_once():
+    """PRIORITY_MEASURES orders the pages; membership comes from each measure's own priority."""
+    from csp_data.plan.measures import PRIORITIES, PRIORITY_MEASURES, PUBLIC_HEADLINES, public_headlines
+
+    assert set(PRIORITY_MEASURES) == set(PRIORITIES)
+    for n, ids in PRIORITY_MEASURES.items():
+        assert len(ids) == len(set(ids))
+        assert set(ids) == {m.id for m in MEASURES if m.priority == n}
+    assert PUBLIC_HEADLINES <= {m.id for m in MEASURES}
+    assert public_headlines(2) == ["serious_violence", "knife_crime", "domestic_abuse"]
+    assert public_headlines(9) == []

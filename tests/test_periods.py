@@ -72,3 +72,33 @@ def test_bounds_must_be_first_of_month_and_ordered():
         periods.Period(date(2025, 1, 2), date(2025, 2, 1))
     with pytest.raises(PeriodError):
         periods.Period(date(2025, 3, 1), date(2025, 2, 1))
+
+
+# --- one month, written YYYY-MM (the one parser behind the briefing pack and the TTCG view)
+
+
+def test_parse_month_reads_one_month():
+    assert periods.parse_month("2026-03") == date(2026, 3, 1)
+    assert periods.parse_month(" 2025-12 ") == date(2025, 12, 1)
+
+
+@pytest.mark.parametrize("text", ["", None, "2026-3", "2026/03", "March 2026", "2026-03-01", "FY2025-26"])
+def test_parse_month_refuses_other_forms(text):
+    with pytest.raises(periods.MonthError, match="YYYY-MM") as e:
+        periods.parse_month(text)
+    assert e.value.month is None
+
+
+@pytest.mark.parametrize("text,month", [("2026-13", 13), ("2026-00", 0)])
+def test_parse_month_names_a_month_out_of_range(text, month):
+    with pytest.raises(periods.MonthError, match="is not 01-12") as e:
+        periods.parse_month(text)
+    assert e.value.month == month
+
+
+def test_windows_and_labels():
+    assert periods.trailing(date(2026, 2, 1)).label == "Mar 2025 to Feb 2026"
+    assert periods.trailing(date(2026, 3, 1)).label == "FY2025-26"
+    assert periods.span(date(2025, 4, 1), date(2026, 3, 1)).label == "Apr 2025 to Mar 2026"
+    assert periods.fy_label(date(2026, 3, 1)) == "FY2025-26" == periods.fy_of(date(2026, 3, 1)).label
+    assert periods.month_index(date(2026, 1, 1)) - periods.month_index(date(2025, 12, 1)) == 1

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from csp_data.analysis import scorecard
-from csp_data.analysis.stats import add_months, compare_counts
+from csp_data.analysis.stats import compare_counts
 from csp_data.plan.measures import BY_ID, MEASURES, PRIORITIES
+from csp_data.plan.periods import add_months
 
 TH_CODE = "E09000030"
 

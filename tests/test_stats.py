@@ -16,14 +16,10 @@ from scipy import stats as st
 
 from csp_data.analysis import stats
 from csp_data.analysis.stats import (
-    add_months,
     compare_counts,
-    fy_label,
-    fy_start,
-    month_label,
-    period_label,
     rate_per_1000,
 )
+from csp_data.plan.periods import add_months, fy_label, fy_start, month_label, period_label
 
 # --------------------------------------------------------------------------- independent reference
 

@@ -476,3 +476,13 @@ def test_target_symbols_are_shapes_not_colours():
     assert symbols == {"✔", "✖", "…"}
     for s in symbols:
         assert len(s) == 1 and ord(s) < 0x10000
+
+
+def test_recent_control_is_the_full_chart_cut_to_the_months_shown():
+    """The trend chart's control limits come from the whole series; only the last months are shown."""
+    months = pd.date_range("2021-01-01", periods=60, freq="MS").date
+    df = pd.DataFrame({"month": months, "count": [100 + (i % 12) * 3 for i in range(60)], "snapshot": "x"})
+    full = monthly_control(df[["month", "count"]], baseline_months=24)
+    shown = stats.recent_control(df, months[-1], shown_months=36, baseline_months=24)
+    assert len(shown) == 36 and shown.month.iloc[0] == months[-36]
+    pd.testing.assert_frame_equal(shown, full.iloc[-36:].reset_index(drop=True))

@@ -12,34 +12,14 @@ import pandas as pd
 from csp_data.analysis.stats import (
     Comparison,
     Dispersion,
-    add_months,
     compare_in_series,
-    fy_label,
-    fy_start,
-    period_label,
     series_dispersion,
 )
 from csp_data.config import Settings
 from csp_data.config import settings as get_settings
 from csp_data.plan.measures import MEASURES, Measure
+from csp_data.plan.periods import Period, add_months, fy_label, fy_start, span
 from csp_data.warehouse import sql
-
-
-@dataclass(frozen=True)
-class Window:
-    start: date
-    end: date
-
-    @property
-    def label(self) -> str:
-        return period_label(self.start, self.end)
-
-    def months(self) -> list[date]:
-        out, d = [], self.start
-        while d <= self.end:
-            out.append(d)
-            d = add_months(d, 1)
-        return out
 
 
 @dataclass(frozen=True)
@@ -47,11 +27,11 @@ class ScoreRow:
     measure: Measure
     latest: date | None
     snapshot: str
-    last12: Window | None
-    prev12: Window | None
+    last12: Period | None
+    prev12: Period | None
     l12: Comparison | None
-    fytd: Window | None
-    fytd_prev: Window | None
+    fytd: Period | None
+    fytd_prev: Period | None
     fy: Comparison | None
     fy_label: str
     rank: int | None
@@ -93,7 +73,7 @@ def monthly_series(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
     return df
 
 
-def _sum(series: pd.DataFrame, w: Window) -> int | None:
+def _sum(series: pd.DataFrame, w: Period) -> int | None:
     """Sum over a window, or None when any month in it is missing (missing is never zero)."""
     sub = series[(series.month >= w.start) & (series.month <= w.end)]
     if len(sub) != len(w.months()):
@@ -101,7 +81,7 @@ def _sum(series: pd.DataFrame, w: Window) -> int | None:
     return int(sub["count"].sum())
 
 
-def _rank(m: Measure, w: Window, cfg: Settings) -> tuple[int | None, int | None]:
+def _rank(m: Measure, w: Period, cfg: Settings) -> tuple[int | None, int | None]:
     if m.source == "crime":
         df = sql.run(
             "crime/london_rank", majors=list(m.majors), minors=list(m.minors), start=w.start, end=w.end
@@ -128,12 +108,12 @@ def score(m: Measure, cfg: Settings | None = None, as_of: date | None = None) ->
         return ScoreRow(m, None, "", None, None, None, None, None, None, "", None, None, "awaiting data")
     latest = series["month"].max()
     snapshot = str(series.loc[series.month == latest, "snapshot"].iloc[0])
-    last12 = Window(add_months(latest, -11), latest)
-    prev12 = Window(add_months(latest, -23), add_months(latest, -12))
+    last12 = span(add_months(latest, -11), latest)  # month words, never an FY name
+    prev12 = span(add_months(latest, -23), add_months(latest, -12))
     disp = series_dispersion(series, end=latest)
     l12 = compare_in_series(series, (last12.start, last12.end), (prev12.start, prev12.end), dispersion=disp)
-    fytd = Window(fy_start(latest), latest)
-    fytd_prev = Window(add_months(fytd.start, -12), add_months(latest, -12))
+    fytd = span(fy_start(latest), latest)
+    fytd_prev = span(add_months(fytd.start, -12), add_months(latest, -12))
     fy = compare_in_series(series, (fytd.start, fytd.end), (fytd_prev.start, fytd_prev.end), dispersion=disp)
     rank, of = _rank(m, last12, cfg) if m.london_rank else (None, None)
     note = "" if l12 else "fewer than 24 months of data: no 12-month comparison"

@@ -35,13 +35,26 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from csp_data.plan.periods import Period
+from csp_data.plan.periods import Period, add_months, month_index
 
 ALPHA = 0.05
 SMALL_COUNT = 20  # fewer than this in both periods: say the numbers are small
 
 
 EXACT_METHOD = "exact conditional Poisson test"
+
+# The symbols shown with every verdict: a shape as well as words, so colour is never the only signal.
+# The one table of them (targets, the pages and the briefing pack read these).
+DIRECTION_SYMBOLS = {"up": "▲", "down": "▼", "flat": "●"}  # a change over time
+VERDICTS = {"up": "Significant rise", "down": "Significant fall", "flat": "No significant change"}
+STATUS_SYMBOLS = {  # a target's status
+    "on track": "✔",
+    "off track": "✖",
+    "too early to tell": "…",
+    "awaiting data": "○",
+    "met": "✔",
+    "not met": "✖",
+}
 
 
 @dataclass(frozen=True)
@@ -141,10 +154,7 @@ def compare_counts(current: int, previous: int, alpha: float = ALPHA, *, phi: fl
         direction = "up" if current > previous else "down"
     else:
         direction = "flat"
-    verdict = {"up": "Significant rise", "down": "Significant fall", "flat": "No significant change"}[
-        direction
-    ]
-    symbol = {"up": "▲", "down": "▼", "flat": "●"}[direction]
+    verdict, symbol = VERDICTS[direction], DIRECTION_SYMBOLS[direction]
     method = EXACT_METHOD if phi == 1.0 else f"quasi-Poisson conditional test (dispersion {phi:.2f})"
     return Comparison(
         current=current,
@@ -167,10 +177,7 @@ def compare_counts(current: int, previous: int, alpha: float = ALPHA, *, phi: fl
 
 def _with_significance(c: Comparison, significant: bool, **changes) -> Comparison:
     direction = ("up" if c.current > c.previous else "down") if significant else "flat"
-    verdict = {"up": "Significant rise", "down": "Significant fall", "flat": "No significant change"}[
-        direction
-    ]
-    symbol = {"up": "▲", "down": "▼", "flat": "●"}[direction]
+    verdict, symbol = VERDICTS[direction], DIRECTION_SYMBOLS[direction]
     return replace(c, significant=significant, direction=direction, verdict=verdict, symbol=symbol, **changes)
 
 
@@ -188,7 +195,7 @@ def fdr_control(
     out: list[Comparison | None] = list(comparisons)
     if not idx:
         return out
-    p = np.array([comparisons[i].p_value for i in idx], dtype=float)  # type: ignore[union-attr]
+    p = np.asarray([c.p_value for c in comparisons if c is not None], dtype=np.float64)
     q = _st.false_discovery_control(p, method="bh") if len(p) > 1 else p
     n = len(idx)
     fam = family or f"{n} areas"
@@ -281,7 +288,7 @@ def _design(month_dates: Sequence[date], seasonal: bool, trend: bool) -> np.ndar
         moy = np.array([d.month for d in month_dates])
         cols += [(moy == m).astype(float) for m in range(2, 13)]
     if trend:
-        idx = np.array([_month_index(d) for d in month_dates], dtype=float)
+        idx = np.array([month_index(d) for d in month_dates], dtype=float)
         cols.append((idx - idx.mean()) / 12.0)
     return np.column_stack(cols)
 
@@ -374,7 +381,7 @@ def series_dispersion(
     dof = n - n_par
     raw = float(np.sum(resid**2) / dof) if dof > 0 else 1.0
     phi = max(1.0, raw)
-    rho = min(0.9, max(0.0, _lag1(resid, np.array([_month_index(d) for d in md])))) if n >= 12 else 0.0
+    rho = min(0.9, max(0.0, _lag1(resid, np.array([month_index(d) for d in md])))) if n >= 12 else 0.0
     note = (
         f"Months vary {phi:.1f} times as much as chance alone ({model}, {span})"
         + (f"; neighbouring months run together (lag-1 correlation {rho:.2f})" if rho > 0 else "")
@@ -483,12 +490,14 @@ def compare_in_series(
     inflated for the correlation of neighbouring months over windows of that length and gap."""
     months = {_first_of_month(m): v for m, v in zip(series["month"], series["count"])}
 
-    def total(w):
+    def total(w: tuple[date, date]) -> tuple[int | None, int]:
         ms = [w[0]]
         while ms[-1] < w[1]:
             ms.append(add_months(ms[-1], 1))
         vals = [months.get(m) for m in ms]
-        return None if any(v is None or pd.isna(v) for v in vals) else int(sum(vals)), len(ms)
+        if any(v is None or pd.isna(v) for v in vals):
+            return None, len(ms)
+        return int(sum(v for v in vals if v is not None)), len(ms)
 
     (cur, k), (prev, kp) = total(current), total(previous)
     if cur is None or prev is None:
@@ -496,34 +505,11 @@ def compare_in_series(
     if k != kp:
         raise ValueError("the two periods must have the same number of months")
     disp = dispersion or series_dispersion(series, end=current[1])
-    gap = max(0, _month_index(current[0]) - _month_index(previous[1]) - 1)
+    gap = max(0, month_index(current[0]) - month_index(previous[1]) - 1)
     return compare_counts(cur, prev, alpha, phi=disp.for_comparison(k, gap))
 
 
-# --------------------------------------------------------------------------- periods
-
-
-def add_months(d: date, n: int) -> date:
-    y, m = divmod(d.year * 12 + (d.month - 1) + n, 12)
-    return date(y, m + 1, 1)
-
-
-def fy_start(d: date) -> date:
-    """1 April of the financial year containing month ``d``."""
-    return date(d.year if d.month >= 4 else d.year - 1, 4, 1)
-
-
-def fy_label(d: date) -> str:
-    s = fy_start(d).year
-    return f"FY{s}-{str(s + 1)[-2:]}"
-
-
-def month_label(d: date) -> str:
-    return d.strftime("%b %Y")
-
-
-def period_label(start: date, end: date) -> str:
-    return month_label(start) if start == end else f"{month_label(start)} to {month_label(end)}"
+# --------------------------------------------------------------------------- rates
 
 
 def rate_per_1000(count: float, population: float) -> float | None:
@@ -628,7 +614,9 @@ RUN_LENGTH = 8  # this many points in a row on one side of the centre is a signa
 
 
 def overdispersion_phi(
-    counts: Sequence[float], centres: Sequence[float] | float | None = None, n_params: int = 1
+    counts: Sequence[float] | np.ndarray,
+    centres: Sequence[float] | np.ndarray | float | None = None,
+    n_params: int = 1,
 ) -> float:
     """How much more counts vary than Poisson chance allows, floored at 1.
 
@@ -891,16 +879,22 @@ def monthly_control(
     return out
 
 
+def recent_control(
+    series: pd.DataFrame, latest: date, shown_months: int = 36, baseline_months: int = 24
+) -> pd.DataFrame:
+    """The control chart a measure's trend shows: :func:`monthly_control` of the whole ``series``
+    (columns ``month`` and ``count``; the baseline is the ``baseline_months`` before the latest 12),
+    cut to the ``shown_months`` months up to ``latest``."""
+    ctrl = monthly_control(series[["month", "count"]], baseline_months=baseline_months)
+    return ctrl[ctrl.month >= add_months(latest, -(shown_months - 1))].reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------- targets
-
-
-def _month_index(d: date) -> int:
-    return d.year * 12 + d.month - 1
 
 
 def _period_middle(p: Period) -> float:
     """Middle of a period on a month scale where month ``m`` runs from index(m) to index(m) + 1."""
-    return (_month_index(p.start) + _month_index(p.end) + 1) / 2
+    return (month_index(p.start) + month_index(p.end) + 1) / 2
 
 
 def trajectory_factor(month: date, baseline: Period, deadline: Period, target_change_pct: float) -> float:
@@ -922,7 +916,7 @@ def trajectory_factor(month: date, baseline: Period, deadline: Period, target_ch
             f"the deadline ({deadline.start:%b %Y} to {deadline.end:%b %Y}) must come after "
             f"the baseline ({baseline.start:%b %Y} to {baseline.end:%b %Y})"
         )
-    t = _month_index(date(month.year, month.month, 1)) + 0.5
+    t = month_index(date(month.year, month.month, 1)) + 0.5
     frac = min(1.0, max(0.0, (t - b_mid) / (d_mid - b_mid)))
     return 1.0 + target_change_pct / 100 * frac
 
@@ -1009,9 +1003,6 @@ class TargetStatus:
     expected: float = 0.0
 
 
-_STATUS_SYMBOL = {"on track": "✔", "off track": "✖", "too early to tell": "…"}
-
-
 def _pct_words(pct: float) -> str:
     return f"{pct:+g}%".replace("-", "−")
 
@@ -1095,7 +1086,7 @@ def target_status(
         ratio_low=r_lo,
         ratio_high=r_hi,
         reason=reason,
-        symbol=_STATUS_SYMBOL[status],
+        symbol=STATUS_SYMBOLS[status],
         observed=observed,
         expected=float(expected_path),
     )

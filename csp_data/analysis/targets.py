@@ -24,17 +24,9 @@ from csp_data.config import Settings
 from csp_data.config import settings as get_settings
 from csp_data.plan import measures as _measures
 from csp_data.plan.document import Plan, Target, load_plan
-from csp_data.plan.periods import Period, add_months, fy_of, make, parse
+from csp_data.plan.periods import Period, add_months, fy_of, make, months_between, parse, trailing
 
 AWAITING = "awaiting data"
-SYMBOLS = {
-    "on track": "✔",
-    "off track": "✖",
-    "too early to tell": "…",
-    AWAITING: "○",
-    "met": "✔",
-    "not met": "✖",
-}
 MIN_MONTHS = 3
 
 
@@ -66,13 +58,13 @@ class TargetResult:
 
     @property
     def symbol(self) -> str:
-        return SYMBOLS.get(self.status, "")
+        return stats.STATUS_SYMBOLS.get(self.status, "")
 
     @property
     def target_text(self) -> str:
         t = self.target
         if getattr(t, "target_change_pct", None) is not None:
-            return f"{t.target_change_pct:+g}% by {_p(t.deadline).label}"
+            return f"{t.target_change_pct:+g}% by {_period(t.deadline).label}"
         if getattr(t, "threshold", None) is not None:
             unit = getattr(t, "threshold_unit", "") or ""
             return f"at least {t.threshold:,g} {unit}".strip()
@@ -81,13 +73,28 @@ class TargetResult:
         if t.kind == "qualitative":
             return "a commitment with no numeric target"
         word = "an increase" if t.direction == "higher" else "a reduction"
-        return f"{word} by {_p(t.deadline).label} (no size stated)"
+        return f"{word} by {_period(t.deadline).label} (no size stated)"
 
 
 def _p(x) -> Period | None:
     if x is None or x == "":
         return None
     return x if isinstance(x, Period) else parse(str(x))
+
+
+def _period(x) -> Period:
+    """A period the target must have (the plan's loader refuses a target without it)."""
+    p = _p(x)
+    if p is None:
+        raise ValueError(f"a target period is missing: {x!r}")
+    return p
+
+
+def _number(x: float | None, what: str) -> float:
+    """A number the target must have (the plan's loader refuses a target without it)."""
+    if x is None:
+        raise ValueError(f"the target has no {what}")
+    return float(x)
 
 
 def _d(x) -> date:
@@ -102,14 +109,14 @@ def assessment_window(latest: date, baseline: Period) -> Period:
     """Financial year to date, or the last 12 months when fewer than MIN_MONTHS of the year are in."""
     fy = fy_of(latest)
     start = max(fy.start, add_months(baseline.end, 1))
-    if latest >= start and (latest.year - start.year) * 12 + latest.month - start.month + 1 >= MIN_MONTHS:
+    if latest >= start and months_between(start, latest) + 1 >= MIN_MONTHS:
         return make(start, latest)
-    return make(add_months(latest, -11), latest)
+    return trailing(latest, 12)
 
 
 def evaluate_police(t: Target, mv: MeasureView) -> TargetResult:
     m = mv.measure
-    base_p, dead_p = _p(t.baseline), _p(t.deadline)
+    base_p, dead_p = _period(t.baseline), _period(t.deadline)
     res = TargetResult(
         t,
         AWAITING,
@@ -127,10 +134,10 @@ def evaluate_police(t: Target, mv: MeasureView) -> TargetResult:
     if base is None:
         res.reason = f"The baseline period {base_p.label} is not fully covered by the data held."
         return res
-    pct = float(t.target_change_pct)
+    pct = _number(t.target_change_pct, "percent change")
     res.baseline_value = base
     res.target_value = base * (1 + pct / 100)
-    last12 = make(add_months(mv.latest, -11), mv.latest)
+    last12 = trailing(mv.latest, 12)
     monthly = {r.month: int(r.count) for r in mv.series.itertuples() if r.month in base_p}
     l12 = period_sum(mv.series, last12)
     if l12 is not None:
@@ -234,7 +241,7 @@ def evaluate_partnership(t: Target, plan: Plan, figures: pd.DataFrame, today: da
     res.assessed_period, res.observed = latest["_p"], float(latest["value"])
     res.snapshot = f"entered {latest['entered_at']} by {latest['entered_by']}; source: {latest['source']}"
     if t.kind == "threshold" or getattr(t, "threshold", None) is not None:
-        res.target_value = float(t.threshold)
+        res.target_value = _number(t.threshold, "threshold")
         ok = res.observed >= res.target_value if t.direction == "higher" else res.observed <= res.target_value
         res.status = "on track" if ok else "off track"
         res.reason = (
@@ -242,7 +249,7 @@ def evaluate_partnership(t: Target, plan: Plan, figures: pd.DataFrame, today: da
             f" — {'meets' if ok else 'does not meet'} it."
         )
         return res
-    base_p = _p(t.baseline)
+    base_p = _period(t.baseline)
     base_rows = rows[[p == base_p for p in rows["_p"]]]
     if not len(base_rows):
         res.reason = f"No baseline figure for {base_p.label} has been recorded, so progress cannot be judged."
@@ -258,7 +265,7 @@ def evaluate_partnership(t: Target, plan: Plan, figures: pd.DataFrame, today: da
     # The same path as police targets: the mean of the monthly path factors over the period
     # (for a flat baseline this is exactly what stats.expected_on_path gives for those months).
     months = res.assessed_period.months()
-    factor = sum(stats.trajectory_factor(m, base_p, _p(t.deadline), pct) for m in months) / len(months)
+    factor = sum(stats.trajectory_factor(m, base_p, _period(t.deadline), pct) for m in months) / len(months)
     path = res.baseline_value * factor
     res.expected_path = path
     if t.kind == "survey_pct" or pm.unit == "percent":
@@ -340,7 +347,9 @@ def as_table(results: list[TargetResult]) -> pd.DataFrame:
                     else ""
                 ),
                 "Latest": (
-                    f"{_fmt(r.observed)} ({r.assessed_period.label})" if r.observed is not None else AWAITING
+                    f"{_fmt(r.observed)} ({r.assessed_period.label})"
+                    if r.observed is not None and r.assessed_period is not None
+                    else AWAITING
                 ),
                 "Expected on the path": (f"{_fmt(r.expected_path)}" if r.expected_path is not None else "–"),
                 "Why": r.reason,
@@ -371,7 +380,7 @@ def as_records(results: list[TargetResult]) -> pd.DataFrame:
                 "baseline_value": r.baseline_value,
                 "target_change_pct": getattr(t, "target_change_pct", None),
                 "threshold": getattr(t, "threshold", None),
-                "deadline": _p(t.deadline).label if t.deadline else None,
+                "deadline": _period(t.deadline).label if t.deadline else None,
                 "target_value": None if r.target_value is None else round(r.target_value, 1),
                 "assessed_period": r.assessed_period.label if r.assessed_period else None,
                 "observed": r.observed,

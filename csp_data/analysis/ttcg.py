@@ -123,11 +123,14 @@ def selectable_months(cfg: Settings | None = None) -> list[date]:
 
 
 def parse_month(text: str) -> date:
-    """'2026-02' -> date(2026, 2, 1); anything else raises TTCGError (never evaluated)."""
-    m = MONTH_RE.match((text or "").strip())
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        raise TTCGError(f"“{text}” is not a month: write it as YYYY-MM, e.g. 2026-02")
-    return date(int(m.group(1)), int(m.group(2)), 1)
+    """'2026-02' -> date(2026, 2, 1) (:func:`csp_data.plan.periods.parse_month`); anything else
+    raises TTCGError (never evaluated)."""
+    from csp_data.plan import periods
+
+    try:
+        return periods.parse_month(text)
+    except periods.MonthError:
+        raise TTCGError(f"“{text}” is not a month: write it as YYYY-MM, e.g. 2026-02") from None
 
 
 def parse_categories(text: str) -> tuple[list[str], list[str]]:

@@ -159,12 +159,22 @@ def for_measure(measure_id: str, kind: str | None = None) -> list[SeriesBreak]:
     return [b for b in load() if b.applies_to(measure_id) and (kind is None or b.kind == kind)]
 
 
-def chart_marks(measure_id: str) -> list[tuple[date, str]]:
-    """(month, label) pairs for :func:`csp_data.present.charts.trend_chart`: the month each break starts."""
+def chart_marks(
+    measure_id: str, kind: str | None = None, since: date | None = None
+) -> list[tuple[date, str]]:
+    """(month, label) pairs for :func:`csp_data.present.charts.trend_chart`: the month each break starts.
+    ``kind`` keeps only breaks of that kind (``"level"`` for yearly totals, where a category break does
+    not show); ``since`` keeps only breaks starting in or after that month (the first month charted)."""
     return [
         (b.first_month, b.label + ("" if b.kind == "level" else " (total continuous)"))
-        for b in for_measure(measure_id)
+        for b in for_measure(measure_id, kind)
+        if since is None or b.first_month >= since
     ]
+
+
+def notes(measure_id: str) -> list[str]:
+    """One sentence per break affecting a measure, for the caption under its charts."""
+    return [f"Series break, {b.when}: {b.label}. {b.description}" for b in for_measure(measure_id)]
 
 
 def straddling(measure_id: str, earlier: Period, later: Period, kind: str = "level") -> list[SeriesBreak]:

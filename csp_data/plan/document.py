@@ -356,7 +356,8 @@ class _Checker:
     """Collects problems, each located by file, line, table and field."""
 
     def __init__(self, path: Path, lines: _Lines):
-        self.path, self.lines, self.problems = path, lines, []
+        self.path, self.lines = path, lines
+        self.problems: list[str] = []
 
     def where(self, section: str, n: int, row: dict | None = None) -> str:
         if section in ARRAYS:
@@ -751,15 +752,11 @@ def _build_extras(ck: _Checker, raw: dict, police: frozenset[str], target_ids: s
                 )
             if r["unit"] not in units:
                 ck.add(section, n, "unit", f"{r['unit']!r} is not one of {', '.join(units)}", r)
-        out[section] = tuple(
-            cls(
-                **{
-                    k: (float(v) if k in ("value", "target_value", "result_value") else v)
-                    for k, v in r.items()
-                }
-            )
-            for r in rows
-        )
+        numbers = ("value", "target_value", "result_value")
+        fields: list[dict[str, Any]] = [
+            {k: (float(v) if k in numbers else v) for k, v in r.items()} for r in rows
+        ]
+        out[section] = tuple(cls(**f) for f in fields)
     out["help"] = tuple(HelpContact(h["service"], tuple(h["lines"])) for h in raw.get("help", []))
     return out
 

@@ -261,6 +261,49 @@ COMPONENTS: tuple[Measure, ...] = (
 
 BY_ID = {m.id: m for m in MEASURES + COMPONENTS}
 
+# Each priority's measures, in the order its page shows them (tiles, measure picker): every headline
+# measure of that priority, once (tests/test_measures.py checks this against ``Measure.priority``).
+PRIORITY_MEASURES: dict[int, tuple[str, ...]] = {
+    1: ("robbery", "burglary", "theft", "vehicle", "business"),
+    2: (
+        "serious_violence",
+        "violence_injury",
+        "knife_crime",
+        "knife_injury",
+        "gun_crime",
+        "domestic_abuse",
+        "rape",
+    ),
+    3: ("drug_trafficking", "drug_possession", "weapons"),
+    4: ("hate_crime",),
+}
+
+# The measures the public summary explains in plain words, priority by priority.
+PUBLIC_HEADLINES = frozenset(
+    {
+        "robbery",
+        "burglary",
+        "theft",
+        "vehicle",
+        "serious_violence",
+        "knife_crime",
+        "domestic_abuse",
+        "drug_trafficking",
+        "weapons",
+        "hate_crime",
+    }
+)
+
+
+def priority_measures(number: int) -> list[str]:
+    """The measure ids of priority ``number``'s page, in the order shown (empty for an unknown number)."""
+    return list(PRIORITY_MEASURES.get(number, ()))
+
+
+def public_headlines(number: int) -> list[str]:
+    """The measure ids the public summary explains for priority ``number``, in page order."""
+    return [i for i in priority_measures(number) if i in PUBLIC_HEADLINES]
+
 
 def get(measure_id: str) -> Measure:
     try:

@@ -14,8 +14,8 @@ Writing (the *Partnership figures* page, officer role) goes through :func:`appen
   clock, never from the form or the uploaded file;
 * the existing file is validated too, and nothing is written when anything is wrong
   (all-or-nothing; :class:`PartnershipError` lists every problem);
-* under an exclusive ``flock`` on ``figures.csv.lock`` it reads the file, checks, and writes the old
-  bytes unchanged plus the new rows to a temporary file in the same folder, fsyncs it and
+* under an exclusive ``flock`` on the file's folder (no lock file) it reads the file, checks, and
+  writes the old bytes unchanged plus the new rows to a temporary file in the same folder, fsyncs it and
   moves it over ``figures.csv`` with ``os.replace``. A crash leaves the old file or the new one, never a
   half-written row, and readers (which do not lock) never see a partial file;
 * optimistic concurrency: the caller says which entry it showed for each measure and period
@@ -41,15 +41,11 @@ Bulk upload: :func:`parse_upload` checks an uploaded CSV (size, UTF-8 text, no N
 from __future__ import annotations
 
 import csv
-import errno
-import fcntl
 import hashlib
 import io
 import math
 import re
-import time
 from collections.abc import Iterable, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -59,7 +55,7 @@ import pandas as pd
 from csp_data.config import REPO_ROOT, settings
 from csp_data.plan import periods
 from csp_data.plan.document import PartnershipMeasure, Plan, load_plan
-from csp_data.warehouse.fileio import atomic_write_bytes
+from csp_data.warehouse.fileio import atomic_write_bytes, folder_lock
 
 COLUMNS = ("measure_id", "period", "value", "unit", "source", "entered_by", "entered_at", "note")
 STATUS_VALUES = ("not started", "in progress", "complete", "not met")
@@ -152,8 +148,8 @@ def _read_rows(
                 filter(
                     None,
                     [
-                        missing and f"missing column(s) {', '.join(missing)}",
-                        extra and f"unexpected column(s) {', '.join(extra)}",
+                        f"missing column(s) {', '.join(missing)}" if missing else "",
+                        f"unexpected column(s) {', '.join(extra)}" if extra else "",
                     ],
                 )
             )
@@ -261,7 +257,7 @@ def _row_problems(
                 ("period", f"{get('period')!r} ends in {period.end:%B %Y}, which is in the future")
             )
         want = FREQUENCY_MONTHS.get(measure.frequency) if measure else None
-        if want and period.n_months != want:
+        if measure is not None and want and period.n_months != want:
             article = "an" if measure.frequency[0] in "aeiou" else "a"
             problems.append(
                 (
@@ -337,7 +333,7 @@ def formula_warnings(df: pd.DataFrame, where: str = "figures.csv") -> list[str]:
     value begins with ``=``, ``+``, ``-`` or ``@`` (after spaces), naming the line and the column, not
     the value. Such a value is kept as typed; it is flagged because a spreadsheet opening the file
     itself would run it as a formula."""
-    out = []
+    out: list[str] = []
     if df is None or df.empty:
         return out
     for line, (_, row) in zip(_line_numbers(df), df.iterrows()):
@@ -786,28 +782,17 @@ def _conflicts(
     return conflicts, problems
 
 
-@contextmanager
 def _locked(path: Path, timeout: float = LOCK_TIMEOUT_S):
-    """An exclusive ``flock`` on ``<path>.lock`` (a sibling file that is never replaced, so every
-    writer locks the same inode). Waits up to ``timeout`` seconds for another save."""
-    lock = path.with_name(path.name + ".lock")
-    with open(lock, "a+b") as f:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as e:
-                if e.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
-                    raise PartnershipError(
-                        "Another save of partnership figures is taking too long; nothing was "
-                        "saved. Try again in a minute."
-                    ) from None
-                time.sleep(0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    """An exclusive ``flock`` on the folder holding ``path`` (the folder is never replaced, so every
+    writer locks the same inode, and no lock file is left behind:
+    :func:`csp_data.warehouse.fileio.folder_lock`). Waits up to ``timeout`` seconds for another save."""
+    return folder_lock(
+        path.parent,
+        timeout=timeout,
+        busy=lambda: PartnershipError(
+            "Another save of partnership figures is taking too long; nothing was saved. Try again in a minute."
+        ),
+    )
 
 
 _replace_atomically = (

@@ -20,6 +20,15 @@ class PeriodError(ValueError):
     """A period string that is not one of the accepted forms, or is backwards."""
 
 
+class MonthError(PeriodError):
+    """Text that is not one month written ``YYYY-MM``. ``month`` is the out-of-range month number
+    when the form was right but the month is not 01-12, else None (the form itself is wrong)."""
+
+    def __init__(self, message: str, month: int | None = None):
+        super().__init__(message)
+        self.month = month
+
+
 def add_months(d: date, n: int) -> date:
     y, m = divmod(d.year * 12 + (d.month - 1) + n, 12)
     return date(y, m + 1, 1)
@@ -28,6 +37,31 @@ def add_months(d: date, n: int) -> date:
 def months_between(a: date, b: date) -> int:
     """Whole months from month ``a`` to month ``b`` (b - a)."""
     return (b.year - a.year) * 12 + (b.month - a.month)
+
+
+def month_index(d: date) -> int:
+    """Months since year 0: consecutive months have consecutive indexes."""
+    return d.year * 12 + d.month - 1
+
+
+def fy_start(d: date) -> date:
+    """1 April of the financial year containing month ``d``."""
+    return date(d.year if d.month >= 4 else d.year - 1, 4, 1)
+
+
+def fy_label(d: date) -> str:
+    """The name of the financial year containing month ``d``, e.g. ``FY2025-26``."""
+    s = fy_start(d).year
+    return f"FY{s}-{str(s + 1)[-2:]}"
+
+
+def month_label(d: date) -> str:
+    return d.strftime("%b %Y")
+
+
+def period_label(start: date, end: date) -> str:
+    """Months in words: "Mar 2025" or "Apr 2025 to Feb 2026" (never a financial-year name)."""
+    return month_label(start) if start == end else f"{month_label(start)} to {month_label(end)}"
 
 
 @dataclass(frozen=True, order=True)
@@ -71,10 +105,6 @@ class Period:
         return self.label
 
 
-def _month_words(start: date, end: date) -> str:
-    return f"{start:%b %Y}" if start == end else f"{start:%b %Y} to {end:%b %Y}"
-
-
 def make(start: date, end: date) -> Period:
     """A period with its canonical label (FY or calendar-year name when it is exactly one)."""
     if start.month == 4 and end == add_months(start, 11):
@@ -82,8 +112,19 @@ def make(start: date, end: date) -> Period:
     elif start.month == 1 and end == add_months(start, 11):
         label = str(start.year)
     else:
-        label = _month_words(start, end)
+        label = period_label(start, end)
     return Period(start, end, label)
+
+
+def span(start: date, end: date) -> Period:
+    """The months ``start`` to ``end`` labelled in month words even when they make a financial or
+    calendar year (:func:`period_label`), as the scorecard's windows are."""
+    return Period(start, end, period_label(start, end))
+
+
+def trailing(latest: date, n: int = 12) -> Period:
+    """The ``n`` months ending with month ``latest`` (its canonical label, as :func:`make`)."""
+    return make(add_months(latest, -(n - 1)), latest)
 
 
 def financial_year(start_year: int) -> Period:
@@ -92,7 +133,7 @@ def financial_year(start_year: int) -> Period:
 
 def fy_of(d: date) -> Period:
     """The financial year containing month ``d``."""
-    return financial_year(d.year if d.month >= 4 else d.year - 1)
+    return financial_year(fy_start(d).year)
 
 
 _FY = re.compile(r"^FY\s?(\d{4})[-/](\d{2}|\d{4})$", re.I)
@@ -107,6 +148,18 @@ def _month(y: str, m: str, text: str) -> date:
         raise PeriodError(f"{text!r}: month {month} is not 01-12")
     if not 2000 <= year <= 2100:
         raise PeriodError(f"{text!r}: year {year} is out of range")
+    return date(year, month, 1)
+
+
+def parse_month(text: str) -> date:
+    """One month written ``YYYY-MM`` (surrounding spaces allowed) -> its first day:
+    ``"2026-03"`` -> ``date(2026, 3, 1)``. Anything else raises :class:`MonthError`, never guessed."""
+    m = _MONTH.match(str(text or "").strip())
+    if not m:
+        raise MonthError(f"{text!r} is not a month: write it as YYYY-MM, e.g. 2026-03")
+    year, month = int(m.group(1)), int(m.group(2))
+    if not 1 <= month <= 12:
+        raise MonthError(f"{text!r}: month {month:02d} is not 01-12", month)
     return date(year, month, 1)
 
 

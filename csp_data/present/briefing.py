@@ -34,9 +34,10 @@ import pandas as pd
 
 from csp_data.config import Settings
 from csp_data.config import settings as get_settings
+from csp_data.plan import periods
 from csp_data.plan.measures import CONNECT_BREAK
 from csp_data.plan.measures import get as get_measure
-from csp_data.plan.periods import make
+from csp_data.plan.periods import add_months, make
 from csp_data.warehouse import sql
 from csp_data.warehouse.fileio import atomic_write_bytes
 
@@ -47,8 +48,6 @@ HOTSPOT_CATEGORIES: tuple[str, ...] = ("robbery", "violence_injury", "burglary")
 TOP_HOTSPOTS = 10  # hot spots listed per category (the count of all is given too)
 CRIME_DATASETS = ("crime_borough", "crime_ward", "crime_lsoa")
 CHART_WIDTH = 620  # px; fits the A4 text width when printed
-
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class BriefingError(ValueError):
@@ -82,16 +81,16 @@ def data_spans(cfg: Settings | None = None) -> dict[str, Span]:
 
 
 def parse_month(text: str) -> date:
-    """'2026-03' -> date(2026, 3, 1); anything else is a BriefingError naming the form."""
-    m = MONTH_RE.match(str(text or "").strip())
-    if not m:
-        raise BriefingError(f"--period takes one month as YYYY-MM, e.g. 2026-03; got {text!r}")
-    year, month = int(m.group(1)), int(m.group(2))
-    if not 1 <= month <= 12:
+    """'2026-03' -> date(2026, 3, 1) (:func:`csp_data.plan.periods.parse_month`); anything else is a
+    BriefingError naming the form."""
+    try:
+        return periods.parse_month(text)
+    except periods.MonthError as exc:
+        if exc.month is None:
+            raise BriefingError(f"--period takes one month as YYYY-MM, e.g. 2026-03; got {text!r}") from None
         raise BriefingError(
-            f"{text!r}: month {month:02d} is not 01-12 (write the month as YYYY-MM, e.g. 2026-03)"
-        )
-    return date(year, month, 1)
+            f"{text!r}: month {exc.month:02d} is not 01-12 (write the month as YYYY-MM, e.g. 2026-03)"
+        ) from None
 
 
 def internal_only(cfg: Settings) -> None:
@@ -134,10 +133,11 @@ def available_months(cfg: Settings | None = None, n: int = 24) -> list[date]:
     """The months a pack can be made for, newest first: the last ``n`` months of recorded crime held."""
     last = resolve_month(None, cfg)
     first = min(s.first for d, s in data_spans(cfg).items() if d in CRIME_DATASETS)
-    out, m = [], last
+    out: list[date] = []
+    m = last
     while len(out) < n and m >= first:
         out.append(m)
-        m = date(m.year - (m.month == 1), 12 if m.month == 1 else m.month - 1, 1)
+        m = add_months(m, -1)
     return out
 
 
@@ -321,6 +321,7 @@ STATUS_ORDER = ("off track", "not met", "too early to tell", "on track", "met", 
 
 def _targets_section(month: date, cfg: Settings) -> Section:
     from csp_data.analysis import targets
+    from csp_data.analysis.stats import STATUS_SYMBOLS
     from csp_data.plan.document import load_plan
     from csp_data.present import charts
     from csp_data.present.exports import chart_svg
@@ -332,7 +333,7 @@ def _targets_section(month: date, cfg: Settings) -> Section:
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
     summary = " · ".join(
-        f"{targets.SYMBOLS.get(s, '')} {n} {s}" for s in STATUS_ORDER for n in [counts.get(s, 0)] if n
+        f"{STATUS_SYMBOLS.get(s, '')} {n} {s}" for s in STATUS_ORDER for n in [counts.get(s, 0)] if n
     )
     police = [r for r in results if r.target.kind == "police_count"]
     by_window: dict[str, list[str]] = {}

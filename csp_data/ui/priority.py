@@ -3,17 +3,15 @@ table view, ward breakdowns and target gauges. Pages choose which blocks to show
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
 from csp_data.analysis import stats
-from csp_data.analysis.targets import SYMBOLS as SYMBOL  # noqa: F401  (SYMBOL: pages use ui.SYMBOL)
+from csp_data.analysis.stats import STATUS_SYMBOLS as SYMBOL  # noqa: F401  (SYMBOL: pages use ui.SYMBOL)
 from csp_data.analysis.targets import TargetResult
 from csp_data.plan import breaks as series_breaks
 from csp_data.plan.measures import Measure, get
-from csp_data.plan.periods import Period, add_months, make
+from csp_data.plan.periods import Period
 from csp_data.present import charts
 from csp_data.present.exports import csv_bytes
 from csp_data.ui import cache
@@ -47,8 +45,8 @@ def tiles(measure_ids: list[str]) -> None:
 
 def measure_picker(measure_ids: list[str], key: str) -> Measure:
     labels = {i: get(i).label for i in measure_ids}
-    chosen = st.selectbox("Measure", measure_ids, format_func=labels.get, key=key)
-    return get(chosen)
+    chosen = st.selectbox("Measure", measure_ids, format_func=lambda i: labels[i], key=key)
+    return get(chosen if chosen is not None else measure_ids[0])
 
 
 def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
@@ -57,9 +55,8 @@ def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
     if v.latest is None:
         st.info(f"{m.label}: awaiting data.")
         return
-    ctrl = stats.monthly_control(v.series[["month", "count"]], baseline_months=24)
-    shown = ctrl[ctrl.month >= add_months(v.latest, -35)].reset_index(drop=True)
-    breaks = [b for b in series_breaks.chart_marks(m.id) if b[0] >= shown.month.min()]
+    shown = stats.recent_control(v.series, v.latest, shown_months=36, baseline_months=24)
+    breaks = series_breaks.chart_marks(m.id, since=shown.month.min())
     st.subheader(f"{m.label}: monthly trend")
     chart_block(
         charts.trend_chart(shown, f"{m.label} per month", m.label, breaks),
@@ -81,16 +78,18 @@ def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
             f"{m.label} by financial year (April to March)",
             m.label,
             target=target_value,
-            target_label=(f"{target.target.deadline} target" if target_value is not None else ""),
-            breaks=[b for b in series_breaks.chart_marks(m.id) if "total continuous" not in b[1]],
+            target_label=(
+                f"{target.target.deadline} target" if target is not None and target_value is not None else ""
+            ),
+            breaks=series_breaks.chart_marks(m.id, kind="level"),
         ),
         key=f"fy-{m.id}",
         table_caption=f"Source: {m.source_name}; {v.snapshot}.",
     )
     if m.caveat:
         st.caption(f"Note: {m.caveat}")
-    for b in series_breaks.for_measure(m.id):
-        st.caption(f"Series break, {b.when}: {b.label}. {b.description}")
+    for note in series_breaks.notes(m.id):
+        st.caption(note)
 
 
 def breakdown_block(m: Measure, period: Period, title: str, category_label: str = "Category") -> None:
@@ -226,10 +225,6 @@ def gauges(results: list[TargetResult]) -> None:
             caption_text(
                 f"Source: {r.source}" + (f"; {r.snapshot}" if r.snapshot else "")
             )  # who entered it, their source
-
-
-def period_for(latest: date) -> Period:
-    return make(add_months(latest, -11), latest)
 
 
 def priority_intro(number: int):

@@ -14,8 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +24,7 @@ import pyarrow.parquet as pq
 from csp_data.config import Settings
 from csp_data.config import settings as get_settings
 from csp_data.warehouse import geo, manifest
+from csp_data.warehouse.fileio import folder_lock
 from csp_data.warehouse.sources import SourceError, mps, police_uk
 
 BUILD_VERSION = (
@@ -553,22 +553,11 @@ def stamp_for(cfg: Settings) -> dict:
     }
 
 
-@contextmanager
-def _build_lock(cfg: Settings) -> Iterator[None]:
+def _build_lock(cfg: Settings):
     """Exclusive lock per data folder (blocking): concurrent builders wait their turn. The lock is
-    an ``flock`` on the data folder itself, so no lock file is left behind."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
-    cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(cfg.data_dir, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
+    an ``flock`` on the data folder itself (:func:`csp_data.warehouse.fileio.folder_lock`), so no
+    lock file is left behind."""
+    return folder_lock(cfg.data_dir)
 
 
 def _swap_in(staging: Path, out: Path) -> None:

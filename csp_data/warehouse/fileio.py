@@ -1,11 +1,62 @@
-"""Writing a file so that a crash or an error never leaves it half-written."""
+"""Writing a file so that a crash or an error never leaves it half-written, and the one lock that
+keeps two writers of a folder apart."""
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+
+class LockBusy(OSError):
+    """The folder is locked by another process (non-blocking lock, or the wait ran out)."""
+
+
+@contextmanager
+def folder_lock(
+    folder: Path | str, timeout: float | None = None, busy: Callable[[], Exception] | None = None
+) -> Iterator[None]:
+    """An exclusive ``flock`` on ``folder`` itself (created if missing), held for the ``with`` block.
+
+    ``timeout=None`` blocks until the lock is free (writers take turns); ``timeout=0`` tries once;
+    a positive ``timeout`` retries for that many seconds. When the lock cannot be had, ``busy()``
+    is raised (the caller's own error, in its own words), or :class:`LockBusy` without it; an
+    error inside the ``with`` block passes through untouched. The lock is on the
+    folder's own inode, which is never replaced, so no lock file is created or left behind, and
+    closing the descriptor (also when the process dies) releases it. On a system without
+    ``fcntl`` (not POSIX) the block runs unlocked."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if timeout is None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        else:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() >= deadline:
+                        if busy is not None:
+                            raise busy() from exc
+                        raise LockBusy(exc.errno, f"{folder} is locked by another process") from exc
+                    time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def atomic_write_bytes(path: Path | str, data: bytes) -> None:

@@ -77,7 +77,6 @@ import sys
 import tempfile
 import zipfile
 import zlib
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -87,6 +86,7 @@ import pandas as pd
 from csp_data.config import Settings
 from csp_data.config import settings as get_settings
 from csp_data.warehouse import build, geo, manifest
+from csp_data.warehouse.fileio import folder_lock
 from csp_data.warehouse.sources import SourceError, limits, mps, police_uk
 
 LANDED = "landed"
@@ -451,25 +451,16 @@ def _classify(header: list[str], name: str, what: str) -> str:
     )
 
 
-@contextmanager
 def _lock(cfg: Settings):
-    """One ingest at a time per data folder (an flock on the sources folder; no lock file)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
-    fd = os.open(cfg.sources_dir, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise IngestError(
-                "another ingest is running on this data folder; try again when it has finished"
-            ) from exc
-        yield
-    finally:
-        os.close(fd)
+    """One ingest at a time per data folder (an flock on the sources folder, not waiting; no lock
+    file: :func:`csp_data.warehouse.fileio.folder_lock`)."""
+    return folder_lock(
+        cfg.sources_dir,
+        timeout=0,
+        busy=lambda: IngestError(
+            "another ingest is running on this data folder; try again when it has finished"
+        ),
+    )
 
 
 # ----------------------------------------------------------------------------- readers / validation

@@ -2,22 +2,15 @@
 
 import streamlit as st
 
-from csp_data.plan.measures import get
+from csp_data.plan.measures import get, priority_measures
+from csp_data.plan.periods import trailing
 from csp_data.ui import access, cache
 from csp_data.ui import priority as ui
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 NUMBER = 2
-MEASURES = [
-    "serious_violence",
-    "violence_injury",
-    "knife_crime",
-    "knife_injury",
-    "gun_crime",
-    "domestic_abuse",
-    "rape",
-]
+MEASURES = priority_measures(NUMBER)  # csp_data/plan/measures.py: PRIORITY_MEASURES
 
 plan, prio, results, by_measure = ui.priority_intro(NUMBER)
 sv = plan.definitions["serious_violence"]
@@ -25,8 +18,8 @@ sv = plan.definitions["serious_violence"]
 st.info(f"**How this dashboard defines serious violence.** {sv.text}")
 sv_view = cache.measure_view("serious_violence")
 if sv_view.latest is not None:
-    st.subheader(f"What serious violence counts, {ui.period_for(sv_view.latest).label}")
-    ui.serious_violence_block(ui.period_for(sv_view.latest))
+    st.subheader(f"What serious violence counts, {trailing(sv_view.latest).label}")
+    ui.serious_violence_block(trailing(sv_view.latest))
 
 ui.headline_and_targets(MEASURES, results)
 
@@ -35,7 +28,7 @@ m = ui.measure_picker(MEASURES, key="p2-measure")
 ui.trend_and_years(m, by_measure.get(m.id))
 view = cache.measure_view(m.id)
 if view.latest is not None:
-    last12 = ui.period_for(view.latest)
+    last12 = trailing(view.latest)
     st.subheader(f"What makes up {m.label.lower()}, {last12.label}")
     ui.breakdown_block(m, last12, f"{m.label} by type, {last12.label}", "Type")
     ui.ward_block(m, last12)
@@ -43,7 +36,7 @@ if view.latest is not None:
 st.header("Knife crime: injuries and young victims", divider="gray")
 kv = cache.measure_view("knife_crime")
 if kv.latest is not None:
-    p12 = ui.period_for(kv.latest)
+    p12 = trailing(kv.latest)
     knife = cache.dashboard_subtypes("Knife Crime", p12.start, p12.end)
     knife = knife.rename(
         columns={

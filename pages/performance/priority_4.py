@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from csp_data.plan.measures import get
+from csp_data.plan.measures import get, priority_measures
+from csp_data.plan.periods import trailing
 from csp_data.present import charts
 from csp_data.ui import access, cache
 from csp_data.ui import priority as ui
@@ -10,7 +11,7 @@ from csp_data.ui import priority as ui
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 NUMBER = 4
-MEASURES = ["hate_crime"]
+MEASURES = priority_measures(NUMBER)  # csp_data/plan/measures.py: PRIORITY_MEASURES
 
 plan, prio, results, by_measure = ui.priority_intro(NUMBER)
 
@@ -22,7 +23,7 @@ m = get("hate_crime")
 ui.trend_and_years(m, by_measure.get(m.id))
 view = cache.measure_view(m.id)
 if view.latest is not None:
-    last12 = ui.period_for(view.latest)
+    last12 = trailing(view.latest)
     st.header(f"Hate crime by strand, {last12.label}", divider="gray")
     strands = cache.dashboard_subtypes("Hate crime", last12.start, last12.end)
     strands = strands[strands.subtype != "Hate crime"]

@@ -5,6 +5,7 @@ import streamlit as st
 from csp_data.analysis.london import move_words as london_move
 from csp_data.analysis.scorecard import ordinal
 from csp_data.analysis.targets import public_value_text
+from csp_data.plan.measures import public_headlines
 from csp_data.ui import cache
 from csp_data.ui.public import help_box
 
@@ -12,12 +13,6 @@ plan = cache.plan()
 rows = {r.measure.id: r for r in cache.borough_scorecard()}
 results = cache.targets()
 
-HEADLINES = {
-    1: ["robbery", "burglary", "theft", "vehicle"],
-    2: ["serious_violence", "knife_crime", "domestic_abuse"],
-    3: ["drug_trafficking", "weapons"],
-    4: ["hate_crime"],
-}
 STATUS_WORDS = {
     "on track": "On track",
     "off track": "Not on track",
@@ -70,7 +65,7 @@ for prio in plan.priorities:
     st.header(f"Priority {prio.number}: {prio.title}", divider="gray", anchor=f"priority-{prio.number}")
     st.subheader("What has changed")
     sources = set()
-    for mid in HEADLINES.get(prio.number, []):
+    for mid in public_headlines(prio.number):
         row = rows.get(mid)
         if row is None:
             continue
