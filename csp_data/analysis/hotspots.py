@@ -726,8 +726,6 @@ def ward_hotspots(
     """Gi* on the borough's 20 wards (Queen contiguity on the ward polygons), as ``lsoa_hotspots``:
     code, name, population, count, rate_per_1000 and the ``gi_star`` columns. With 20 areas a ward
     needs a two-sided permutation p below 0.0025 (0.05 / 20) to be a 95% hot spot on its own."""
-    from csp_data.present import maps
-
     cfg = cfg or get_settings()
     counts = sql.run(
         "crime/ward_period_totals",
@@ -737,7 +735,7 @@ def ward_hotspots(
         start=start,
         end=end,
     )
-    shapes = maps.ward_geometry(cfg)
+    shapes = geo.ward_geometry(cfg)
     if set(counts["ward_code"]) != set(shapes["code"]):
         raise HotspotError("the wards in the counts and in the boundary file differ")
     shapes = shapes.sort_values("code").reset_index(drop=True)
