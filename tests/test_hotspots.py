@@ -485,10 +485,11 @@ def test_public_mode_refuses_lsoa_hot_spots(warehouse, monkeypatch):
 # ----------------------------------------------------------------------------- SQL contract
 
 
-@pytest.mark.parametrize("name", ["hotspots/lsoa_period_counts", "hotspots/lsoa_monthly_counts"])
+@pytest.mark.parametrize("name", ["hotspots/lsoa_period_counts", "crime/area_monthly_counts"])
 def test_query_files_load_and_run_with_their_examples(name, warehouse):
     q = sql.load(name)
-    assert q.params == ("borough_code", "majors", "minors", "start", "end")
+    level = ("level",) if name == "crime/area_monthly_counts" else ()
+    assert q.params == (*level, "borough_code", "majors", "minors", "start", "end")
     assert q.param_types["majors"] == "VARCHAR[]" and q.param_types["start"] == "DATE"
     df = sql.run(name, **q.example)
     assert list(df.columns) == list(q.columns) and len(df) > 0

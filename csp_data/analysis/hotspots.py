@@ -665,17 +665,19 @@ def lsoa_monthly_counts(
     majors: list[str], minors: list[str], start: date, end: date, cfg: Settings | None = None
 ) -> pd.DataFrame:
     """Offences per borough LSOA and month, for months the LSOA data cover within ``start``..``end``:
-    lsoa21_code, month, count (query ``hotspots/lsoa_monthly_counts``)."""
+    lsoa21_code, month, count, by month then LSOA (query ``crime/area_monthly_counts`` at LSOA level)."""
     cfg = cfg or get_settings()
     _internal_only(cfg)
-    return sql.run(
-        "hotspots/lsoa_monthly_counts",
+    df = sql.run(
+        "crime/area_monthly_counts",
+        level="lsoa",
         borough_code=cfg.borough_code,
         majors=list(majors),
         minors=list(minors),
         start=start,
         end=end,
-    )
+    ).rename(columns={"area_code": "lsoa21_code"})
+    return df.sort_values(["month", "lsoa21_code"]).reset_index(drop=True)
 
 
 def lsoa_hotspots(

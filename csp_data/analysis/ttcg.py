@@ -157,17 +157,21 @@ def measures(categories) -> list[Measure]:
 
 
 def ward_monthly(category: str, start: date, end: date, cfg: Settings | None = None) -> pd.DataFrame:
-    """ward_code, ward_name, month, count for one category (query ``ttcg/ward_monthly_counts``)."""
+    """ward_code, ward_name, month, count for one category, every ward and each month the ward data
+    cover (query ``crime/area_monthly_counts`` at ward level; names from ``meta/wards``)."""
     cfg = _cfg(cfg)
     m = measures([category])[0]
     df = sql.run(
-        "ttcg/ward_monthly_counts",
+        "crime/area_monthly_counts",
+        level="ward",
         borough_code=cfg.borough_code,
         majors=list(m.majors),
         minors=list(m.minors),
         start=start,
         end=end,
-    )
+    ).rename(columns={"area_code": "ward_code"})
+    names = sql.run("meta/wards").set_index("ward_code")["ward_name"]
+    df.insert(1, "ward_name", df["ward_code"].map(names))
     df["month"] = [pd.Timestamp(x).date() for x in df["month"]]
     return df
 
