@@ -491,7 +491,8 @@ def null_calibration(
     values_u = np.unique(y)
     ks = np.unique(card[card > 0])
     big = float(y.sum()) + 1.0
-    ref_blocks, combo = [], {}
+    ref_blocks: list[np.ndarray] = []
+    combo: dict[tuple[float, int], int] = {}
     for v in values_u:
         others = np.delete(y, int(np.flatnonzero(y == v)[0]))
         cums = np.cumsum(others[draws], axis=1)
@@ -523,9 +524,10 @@ def null_calibration(
     q_perm = np.vstack([bh_fdr(r) for r in p_perm])
     q_norm = np.vstack([bh_fdr(r) for r in p_norm])
 
-    def rate(x: np.ndarray) -> dict:
-        m = float(np.mean(x))
-        return {"rate": m, "se": math.sqrt(max(m * (1 - m), 1e-12) / x.size)}
+    def rate(x: np.ndarray | np.generic) -> dict:
+        a = np.asarray(x, dtype=float)
+        m = float(a.mean())
+        return {"rate": m, "se": math.sqrt(max(m * (1 - m), 1e-12) / a.size)}
 
     sig_p, sig_n = q_perm < alpha, q_norm < alpha
     return {

@@ -29,7 +29,7 @@ Three questions, each answered with a test that does not cry wolf:
   which categories have no LSOA hot spot at all.
 
 :func:`exceptions` gathers all three into one list sorted by severity. Nothing here imports
-Streamlit; ``csp_data/ui/ttcg.py`` caches these functions, ``csp_data/present/ttcg_map.py`` draws the
+Streamlit; ``csp_data/ui/ttcg.py`` caches these functions, ``present/ttcg_map.py`` draws the
 map and ``pages/operations/ttcg.py`` lays them out.
 """
 
@@ -421,7 +421,9 @@ def lsoa_hotspot_note(
     window = lsoa_window(month, cfg)
     if window is None:
         return ""
-    none, some, n_areas = [], [], 0
+    none: list[str] = []
+    some: list[str] = []
+    n_areas = 0
     for c in categories:
         em = emerging[c] if emerging is not None and c in emerging else lsoa_emerging(month, c, cfg)
         n_areas = max(n_areas, len(em))
@@ -511,9 +513,10 @@ def exceptions(
     out: list[ExceptionItem] = []
     for c in cats:
         b = borough_control(month, c, cfg)
-        if b.signal in ("above", "below") and b.count is not None:
+        if b.signal in ("above", "below") and b.count is not None and b.centre is not None:
             where = cfg.borough_name + (" (all wards)" if b.source == "sum of wards" else "")
             limit = b.ucl if b.signal == "above" else b.lcl
+            assert limit is not None  # a judged month has both limits (see borough_control)
             out.append(
                 ExceptionItem(
                     kind="borough",
@@ -766,9 +769,9 @@ def resolve_view(params: dict[str, str], months: list[date], wards: dict[str, st
                     f"Showing the latest, {month:%B %Y}."
                 )
     cats = list(DEFAULT_CATEGORIES)
-    raw = params.get("categories")
-    if raw is not None and raw.strip():
-        known, unknown = parse_categories(raw)
+    raw_cats = params.get("categories")
+    if raw_cats is not None and raw_cats.strip():
+        known, unknown = parse_categories(raw_cats)
         if unknown:
             warnings.append(
                 f"Unknown categor{'ies' if len(unknown) > 1 else 'y'} "

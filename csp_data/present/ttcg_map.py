@@ -112,7 +112,8 @@ def label_points(
         )
 
     def greedy(order):
-        boxes, chosen, cost = [], [0] * len(ll), 0.0
+        boxes: list[tuple[float, float, float, float]] = []
+        chosen, cost = [0] * len(ll), 0.0
         for i in order:
             w, h = size_px[i]
             areas_hit = []
