@@ -127,7 +127,7 @@ def test_queries_public_pages_use_are_public_and_the_rest_restricted():
         "hotspots/lsoa_period_counts",
         "meta/quarantine",
         "meta/data_span",
-        "ttcg/ward_monthly_counts",
+        "crime/area_monthly_counts",
     ):
         assert access.query_role(name) == "analyst", name
         with pytest.raises(AccessDenied):

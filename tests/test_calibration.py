@@ -212,13 +212,14 @@ def _ward_fit(warehouse, category="ROBBERY"):
     from csp_data.warehouse import sql
 
     df = sql.run(
-        "ttcg/ward_monthly_counts",
+        "crime/area_monthly_counts",
+        level="ward",
         borough_code=settings().borough_code,
         majors=[category],
         minors=[],
         start=add_months(END, -35),
         end=END,
-    )
+    ).rename(columns={"area_code": "ward_code"})
     df["month"] = pd.to_datetime(df["month"]).dt.date
     tab = df.pivot_table(index="ward_code", columns="month", values="count", aggfunc="sum")
     assert tab.shape == (20, 36)

@@ -3,7 +3,6 @@ classes on synthetic period sequences, and the real LSOA data, queries and map G
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from datetime import date
@@ -14,7 +13,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 from shapely.geometry import box
 
 from csp_data.analysis import hotspots as hs
@@ -446,28 +444,6 @@ def test_lsoa_geometry_is_cached_and_complete():
     assert (g["population"] > 0).all() and g["ward_code"].notna().all()
 
 
-def test_simplified_geojson_is_small_and_complete(latest_year):
-    start, end = latest_year
-    out = hs.lsoa_hotspots(*ROBBERY, start, end)
-    doc, size = hs.simplified_geojson(out, tolerance_m=10)
-    full = json.loads(out.to_json())  # unsimplified, full-precision WGS84
-    full_size = len(json.dumps(full, separators=(",", ":")).encode())
-    assert doc["type"] == "FeatureCollection" and len(doc["features"]) == len(out)
-    assert size == len(json.dumps(doc, separators=(",", ":")).encode())
-    assert size < full_size / 3, (size, full_size)
-    codes = [f["properties"]["code"] for f in doc["features"]]
-    assert sorted(codes) == sorted(out["code"])
-    first = doc["features"][0]
-    assert set(first["properties"]) >= {"code", "name", "count", "z", "klass", "rate_per_1000"}
-    shapes = [shapely.geometry.shape(f["geometry"]) for f in doc["features"]]
-    coords = shapely.get_coordinates(shapes)
-    assert np.allclose(coords, np.round(coords, 5), atol=1e-12)
-    assert (coords[:, 0] > -0.1).all() and (coords[:, 0] < 0.05).all()  # longitudes of east London
-    assert (coords[:, 1] > 51.4).all() and (coords[:, 1] < 51.6).all()
-    # shared edges stay shared: the simplified shapes still tile without overlaps
-    assert sum(s.area for s in shapes) == pytest.approx(shapely.union_all(shapes).area, rel=1e-3)
-
-
 def test_lsoa_emerging_runs_on_real_data():
     out = hs.lsoa_emerging(*ROBBERY, date(2023, 8, 1), date(2026, 12, 1))
     assert len(out) == len(hs.lsoa_geometry()) and set(out["emerging"]) <= set(hs.EMERGING)
@@ -485,10 +461,11 @@ def test_public_mode_refuses_lsoa_hot_spots(warehouse, monkeypatch):
 # ----------------------------------------------------------------------------- SQL contract
 
 
-@pytest.mark.parametrize("name", ["hotspots/lsoa_period_counts", "hotspots/lsoa_monthly_counts"])
+@pytest.mark.parametrize("name", ["hotspots/lsoa_period_counts", "crime/area_monthly_counts"])
 def test_query_files_load_and_run_with_their_examples(name, warehouse):
     q = sql.load(name)
-    assert q.params == ("borough_code", "majors", "minors", "start", "end")
+    level = ("level",) if name == "crime/area_monthly_counts" else ()
+    assert q.params == (*level, "borough_code", "majors", "minors", "start", "end")
     assert q.param_types["majors"] == "VARCHAR[]" and q.param_types["start"] == "DATE"
     df = sql.run(name, **q.example)
     assert list(df.columns) == list(q.columns) and len(df) > 0

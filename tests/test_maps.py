@@ -19,7 +19,9 @@ from csp_data.analysis import areas as analysis
 from csp_data.analysis import hotspots
 from csp_data.config import REPO_ROOT
 from csp_data.present import maps
-from csp_data.present.maps import DIVERGING, FILL_ALPHA, HOTSPOT_COLOURS, SEQUENTIAL, MapError
+from csp_data.present.maps import DIVERGING, FILL_ALPHA, HOTSPOT_COLOURS, SEQUENTIAL
+from csp_data.warehouse import geo
+from csp_data.warehouse.geo import MapError
 
 TOOLTIP = "{name}\n{count} offences"
 GREY_NAN = [200, 200, 200, 120]
@@ -71,12 +73,12 @@ def lsoa_raw(warehouse) -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def lsoa_simple(lsoa_raw) -> gpd.GeoDataFrame:
-    return maps.simplify(lsoa_raw)
+    return geo.simplify(lsoa_raw)
 
 
 @pytest.fixture(scope="module")
 def wards(warehouse) -> gpd.GeoDataFrame:
-    return maps.ward_geometry()
+    return geo.ward_geometry()
 
 
 @pytest.fixture(scope="module")
@@ -411,8 +413,9 @@ def test_ward_geometry_names_match_the_warehouse(wards, warehouse):
 def streamlit_adds_a_basemap(doc: dict) -> bool:
     """Streamlit 1.67's deck.gl frontend (static/js/DeckGlJsonChart.*.js) sets mapStyle to
     https://basemaps.cartocdn.com/gl/positron-gl-style/style.json (dark-matter in a dark theme) when
-    the spec's mapStyle is missing, empty or "__MAP_STYLE__" and every view is a MapView (no views
-    means the default MapView)."""
+    the spec's mapStyle is missing or empty and every view is a MapView (no views means the default
+    MapView). It deletes pydeck's "__MAP_STYLE__" placeholder and adds no basemap for it, but that is
+    undocumented, so the maps do not rely on it (see maps.CompactDeck)."""
     style = doc.get("mapStyle")
     empty_style = style is None or style in ("", "__MAP_STYLE__")
     views = doc.get("views") or [{"@@type": "MapView"}]

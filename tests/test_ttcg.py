@@ -21,7 +21,8 @@ from csp_data.analysis import ttcg
 from csp_data.config import REPO_ROOT, settings
 from csp_data.plan.measures import get
 from csp_data.plan.periods import add_months
-from csp_data.present import maps
+from csp_data.present import maps, ttcg_map
+from csp_data.warehouse import geo
 
 APP = REPO_ROOT / "app.py"
 PAGE = "pages/operations/ttcg.py"
@@ -400,11 +401,11 @@ def test_grid_cells_say_it_in_symbols_and_words(frame):
 
 
 def test_map_is_offline_labelled_and_fits(frame, warehouse, latest):
-    shapes = maps.simplify(maps.ward_geometry(), 15.0)
+    shapes = geo.simplify(geo.ward_geometry(), 15.0)
     em = ttcg.lsoa_emerging(latest, "robbery")
     from csp_data.analysis import hotspots
 
-    spec = ttcg.ratio_map(
+    spec = ttcg_map.ratio_map(
         frame,
         "robbery",
         shapes,
@@ -417,19 +418,18 @@ def test_map_is_offline_labelled_and_fits(frame, warehouse, latest):
     doc = json.loads(spec.deck.to_json())
     assert "http" not in spec.deck.to_json()
     assert doc.get("mapProvider") is None
-    # pydeck's own "no style given" marker: Streamlit draws no basemap for it (map_style=None would
-    # make Streamlit fetch its Carto style, see the e2e test).
-    assert doc.get("mapStyle") == "__MAP_STYLE__"
+    # the app's own no-source style (see maps.CompactDeck): Streamlit adds no basemap
+    assert isinstance(spec.deck, maps.CompactDeck) and doc.get("mapStyle") == maps.OFFLINE_STYLE_URL
     layers = {layer["id"]: layer for layer in doc["layers"]}
     assert {"wards", "ward_labels", "focus"} <= set(layers)
     texts = [t["text"] for t in layers["ward_labels"]["data"]]
-    names = {ttcg.wrap_name(n) for n in frame["ward_name"].unique()}
+    names = {ttcg_map.wrap_name(n) for n in frame["ward_name"].unique()}
     assert all(any(t.startswith(n) for t in texts) for n in names)
     flagged = frame[(frame["category"] == "robbery") & (frame["flag"] == ttcg.FLAG_HIGH)]
     assert sum("\n▲ " in t for t in texts) == len(flagged)
     for r in flagged.itertuples():
         assert any(
-            t.startswith(ttcg.wrap_name(r.ward_name)) and f"▲ {r.latest} vs {r.expected:.0f}" in t
+            t.startswith(ttcg_map.wrap_name(r.ward_name)) and f"▲ {r.latest} vs {r.expected:.0f}" in t
             for t in texts
         )
     hot = em[em["emerging"].isin(["new", "intensifying"])]
@@ -441,8 +441,8 @@ def test_map_is_offline_labelled_and_fits(frame, warehouse, latest):
 def test_ward_labels_do_not_overlap(frame, category):
     """Labels as drawn for each category (flagged wards get a second line) keep clear of each other
     (text boxes estimated as label_points does) and each sits inside its own ward."""
-    shapes = maps.simplify(maps.ward_geometry(), 15.0)
-    spec = ttcg.ratio_map(frame, category, shapes, height=640, width=760)
+    shapes = geo.simplify(geo.ward_geometry(), 15.0)
+    spec = ttcg_map.ratio_map(frame, category, shapes, height=640, width=760)
     doc = json.loads(spec.deck.to_json())
     zoom = doc["initialViewState"]["zoom"]
     labels = next(layer for layer in doc["layers"] if layer["id"] == "ward_labels")["data"]
@@ -454,9 +454,9 @@ def test_ward_labels_do_not_overlap(frame, category):
     boxes = []
     for text, (lon, lat) in zip(names, pts):
         lines = text.split("\n")
-        w = 0.64 * ttcg.WARD_LABEL_SIZE * max(map(len, lines)) + 10
-        h = 1.05 * ttcg.WARD_LABEL_SIZE * len(lines) + 6
-        x, y = ttcg._mercator_px(lon, lat, zoom)
+        w = 0.64 * ttcg_map.WARD_LABEL_SIZE * max(map(len, lines)) + 10
+        h = 1.05 * ttcg_map.WARD_LABEL_SIZE * len(lines) + 6
+        x, y = ttcg_map._mercator_px(lon, lat, zoom)
         boxes.append((x - w / 2, y - h / 2, x + w / 2, y + h / 2))
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
@@ -510,7 +510,7 @@ def assert_offline_map(at: AppTest) -> dict:
     raw = charts[0].proto.json
     doc = json.loads(raw)
     assert "http" not in raw, "the deck names a remote style or tiles"
-    assert doc.get("mapProvider") is None and doc.get("mapStyle") == "__MAP_STYLE__"
+    assert doc.get("mapProvider") is None and doc.get("mapStyle") == maps.OFFLINE_STYLE_URL
     assert any(layer.get("@@type") == "TextLayer" for layer in doc["layers"])
     return doc
 

@@ -215,23 +215,25 @@ def area_dispersion_for(cat: Category, geo: str, end: date, cfg: Settings | None
     start = add_months(end, -(DISPERSION_MONTHS - 1))
     if geo == "LSOAs":
         df = sql.run(
-            "hotspots/lsoa_monthly_counts",
+            "crime/area_monthly_counts",
+            level="lsoa",
             borough_code=cfg.borough_code,
             majors=list(cat.majors),
             minors=list(cat.minors),
             start=max(start, FIRST_LSOA_MONTH),
             end=end,
         )
-        return area_dispersion(df, area="lsoa21_code", end=end)
+        return area_dispersion(df, area="area_code", end=end)
     df = sql.run(
-        "ttcg/ward_monthly_counts",
+        "crime/area_monthly_counts",
+        level="ward",
         borough_code=cfg.borough_code,
         majors=list(cat.majors),
         minors=list(cat.minors),
         start=start,
         end=end,
     )
-    return area_dispersion(df, area="ward_code", end=end)
+    return area_dispersion(df, area="area_code", end=end)
 
 
 def _method_words(disp: Dispersion, months: int, n: int, unit: str) -> str:

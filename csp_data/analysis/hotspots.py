@@ -491,7 +491,8 @@ def null_calibration(
     values_u = np.unique(y)
     ks = np.unique(card[card > 0])
     big = float(y.sum()) + 1.0
-    ref_blocks, combo = [], {}
+    ref_blocks: list[np.ndarray] = []
+    combo: dict[tuple[float, int], int] = {}
     for v in values_u:
         others = np.delete(y, int(np.flatnonzero(y == v)[0]))
         cums = np.cumsum(others[draws], axis=1)
@@ -523,9 +524,10 @@ def null_calibration(
     q_perm = np.vstack([bh_fdr(r) for r in p_perm])
     q_norm = np.vstack([bh_fdr(r) for r in p_norm])
 
-    def rate(x: np.ndarray) -> dict:
-        m = float(np.mean(x))
-        return {"rate": m, "se": math.sqrt(max(m * (1 - m), 1e-12) / x.size)}
+    def rate(x: np.ndarray | np.generic) -> dict:
+        a = np.asarray(x, dtype=float)
+        m = float(a.mean())
+        return {"rate": m, "se": math.sqrt(max(m * (1 - m), 1e-12) / a.size)}
 
     sig_p, sig_n = q_perm < alpha, q_norm < alpha
     return {
@@ -665,17 +667,19 @@ def lsoa_monthly_counts(
     majors: list[str], minors: list[str], start: date, end: date, cfg: Settings | None = None
 ) -> pd.DataFrame:
     """Offences per borough LSOA and month, for months the LSOA data cover within ``start``..``end``:
-    lsoa21_code, month, count (query ``hotspots/lsoa_monthly_counts``)."""
+    lsoa21_code, month, count, by month then LSOA (query ``crime/area_monthly_counts`` at LSOA level)."""
     cfg = cfg or get_settings()
     _internal_only(cfg)
-    return sql.run(
-        "hotspots/lsoa_monthly_counts",
+    df = sql.run(
+        "crime/area_monthly_counts",
+        level="lsoa",
         borough_code=cfg.borough_code,
         majors=list(majors),
         minors=list(minors),
         start=start,
         end=end,
-    )
+    ).rename(columns={"area_code": "lsoa21_code"})
+    return df.sort_values(["month", "lsoa21_code"]).reset_index(drop=True)
 
 
 def lsoa_hotspots(
@@ -726,8 +730,6 @@ def ward_hotspots(
     """Gi* on the borough's 20 wards (Queen contiguity on the ward polygons), as ``lsoa_hotspots``:
     code, name, population, count, rate_per_1000 and the ``gi_star`` columns. With 20 areas a ward
     needs a two-sided permutation p below 0.0025 (0.05 / 20) to be a 95% hot spot on its own."""
-    from csp_data.present import maps
-
     cfg = cfg or get_settings()
     counts = sql.run(
         "crime/ward_period_totals",
@@ -737,7 +739,7 @@ def ward_hotspots(
         start=start,
         end=end,
     )
-    shapes = maps.ward_geometry(cfg)
+    shapes = geo.ward_geometry(cfg)
     if set(counts["ward_code"]) != set(shapes["code"]):
         raise HotspotError("the wards in the counts and in the boundary file differ")
     shapes = shapes.sort_values("code").reset_index(drop=True)
@@ -996,70 +998,3 @@ def lsoa_emerging(
     )
     w = _weights_for(lsoa_geometry(cfg))
     return persistence(pv, w, [first for first, _ in groups])
-
-
-# ----------------------------------------------------------------------------- maps
-
-
-def _json_safe(v):
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
-    if isinstance(v, np.generic):
-        v = v.item()
-        return None if isinstance(v, float) and math.isnan(v) else v
-    if isinstance(v, (date, pd.Timestamp)):
-        return v.isoformat()
-    if v is pd.NA or v is pd.NaT:
-        return None
-    return v
-
-
-def geojson_dict(gdf: gpd.GeoDataFrame) -> dict:
-    """A GeoJSON FeatureCollection dict of ``gdf`` as it is (no reprojection, no simplification)."""
-    feats = []
-    props = [c for c in gdf.columns if c != gdf.geometry.name]
-    for row, geom in zip(gdf[props].itertuples(index=False, name=None), gdf.geometry):
-        feats.append(
-            {
-                "type": "Feature",
-                "properties": {k: _json_safe(v) for k, v in zip(props, row)},
-                "geometry": shapely.geometry.mapping(geom) if geom is not None else None,
-            }
-        )
-    return {"type": "FeatureCollection", "features": feats}
-
-
-def geojson_bytes(doc: dict) -> int:
-    """Size in bytes of ``doc`` written as compact JSON."""
-    return len(json.dumps(doc, separators=(",", ":")).encode("utf-8"))
-
-
-def simplified_geojson(gdf: gpd.GeoDataFrame, tolerance_m: float = 10) -> tuple[dict, int]:
-    """A small WGS84 GeoJSON dict of ``gdf`` for a pydeck GeoJsonLayer, and its size in bytes.
-
-    Shapes are simplified in metres (British National Grid, EPSG:27700), then turned back into
-    longitude/latitude (EPSG:4326) with coordinates rounded to 5 decimals (about 1 metre).
-    Where the polygons tile the map without overlaps (as LSOAs do) the simplification is a
-    *coverage* one (``shapely.coverage_simplify``), which moves each shared edge once for both
-    neighbours, so no slivers or gaps open between areas; ``tolerance_m`` there is roughly the
-    side of the smallest triangle kept. Otherwise each shape is simplified on its own
-    (Douglas-Peucker, ``tolerance_m`` the largest distance a line may move). ``tolerance_m=0``
-    only reprojects and rounds. Every other column becomes a feature property.
-    """
-    if gdf.crs is None:
-        raise HotspotError("simplified_geojson needs a GeoDataFrame with a CRS")
-    bng = gdf.to_crs(geo.BNG)
-    geoms = bng.geometry.to_numpy()
-    if tolerance_m > 0:
-        polygonal = bool(np.isin(shapely.get_type_id(geoms), (3, 6)).all())
-        if polygonal and bool(shapely.coverage_is_valid(geoms)):
-            geoms = shapely.coverage_simplify(geoms, tolerance_m)
-        else:
-            geoms = shapely.simplify(geoms, tolerance_m, preserve_topology=True)
-    out = gpd.GeoDataFrame(
-        bng.drop(columns=bng.geometry.name), geometry=gpd.GeoSeries(geoms, crs=geo.BNG, index=bng.index)
-    )
-    out = out.to_crs(geo.WGS84)
-    out = out.set_geometry(shapely.transform(out.geometry.to_numpy(), lambda c: np.round(c, 5)))
-    doc = geojson_dict(out)
-    return doc, geojson_bytes(doc)

@@ -119,13 +119,14 @@ def ward_monthly(m: Measure, start: date, end: date, cfg: Settings | None = None
     cfg = cfg or get_settings()
     if m.source == "crime":
         df = sql.run(
-            "ttcg/ward_monthly_counts",
+            "crime/area_monthly_counts",
+            level="ward",
             borough_code=cfg.borough_code,
             majors=list(m.majors),
             minors=list(m.minors),
             start=start,
             end=end,
-        )
+        ).rename(columns={"area_code": "ward_code"})
     elif m.source == "dashboard":
         ct, sub, meas = m.dashboard  # type: ignore[misc]
         df = sql.run(

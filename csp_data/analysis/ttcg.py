@@ -29,7 +29,8 @@ Three questions, each answered with a test that does not cry wolf:
   which categories have no LSOA hot spot at all.
 
 :func:`exceptions` gathers all three into one list sorted by severity. Nothing here imports
-Streamlit; ``csp_data/ui/ttcg.py`` caches these functions and ``pages/operations/ttcg.py`` draws them.
+Streamlit; ``csp_data/ui/ttcg.py`` caches these functions, ``present/ttcg_map.py`` draws the
+map and ``pages/operations/ttcg.py`` lays them out.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-import pydeck as pdk
 from scipy import stats as _st
 
 from csp_data.analysis import hotspots
@@ -50,7 +50,6 @@ from csp_data.config import Settings
 from csp_data.config import settings as get_settings
 from csp_data.plan.measures import BY_ID, Measure, get
 from csp_data.plan.periods import add_months
-from csp_data.present import maps
 from csp_data.warehouse import sql
 
 DEFAULT_CATEGORIES: tuple[str, ...] = (
@@ -161,17 +160,21 @@ def measures(categories) -> list[Measure]:
 
 
 def ward_monthly(category: str, start: date, end: date, cfg: Settings | None = None) -> pd.DataFrame:
-    """ward_code, ward_name, month, count for one category (query ``ttcg/ward_monthly_counts``)."""
+    """ward_code, ward_name, month, count for one category, every ward and each month the ward data
+    cover (query ``crime/area_monthly_counts`` at ward level; names from ``meta/wards``)."""
     cfg = _cfg(cfg)
     m = measures([category])[0]
     df = sql.run(
-        "ttcg/ward_monthly_counts",
+        "crime/area_monthly_counts",
+        level="ward",
         borough_code=cfg.borough_code,
         majors=list(m.majors),
         minors=list(m.minors),
         start=start,
         end=end,
-    )
+    ).rename(columns={"area_code": "ward_code"})
+    names = sql.run("meta/wards").set_index("ward_code")["ward_name"]
+    df.insert(1, "ward_name", df["ward_code"].map(names))
     df["month"] = [pd.Timestamp(x).date() for x in df["month"]]
     return df
 
@@ -421,7 +424,9 @@ def lsoa_hotspot_note(
     window = lsoa_window(month, cfg)
     if window is None:
         return ""
-    none, some, n_areas = [], [], 0
+    none: list[str] = []
+    some: list[str] = []
+    n_areas = 0
     for c in categories:
         em = emerging[c] if emerging is not None and c in emerging else lsoa_emerging(month, c, cfg)
         n_areas = max(n_areas, len(em))
@@ -511,9 +516,10 @@ def exceptions(
     out: list[ExceptionItem] = []
     for c in cats:
         b = borough_control(month, c, cfg)
-        if b.signal in ("above", "below") and b.count is not None:
+        if b.signal in ("above", "below") and b.count is not None and b.centre is not None:
             where = cfg.borough_name + (" (all wards)" if b.source == "sum of wards" else "")
             limit = b.ucl if b.signal == "above" else b.lcl
+            assert limit is not None  # a judged month has both limits (see borough_control)
             out.append(
                 ExceptionItem(
                     kind="borough",
@@ -643,311 +649,6 @@ def display_lines(items: list[ExceptionItem], max_wards: int = 3) -> list[Line]:
     return [ln for _, ln in sorted(keyed, key=lambda t: t[0])]
 
 
-# ----------------------------------------------------------------------------- the map
-
-# Ward classes by the month's count against expected (words on the map and in the legend).
-MAP_CLASSES = (
-    ("well above expected", "▲", (178, 24, 43)),
-    ("above expected", "", (244, 165, 130)),
-    ("about as expected", "", (240, 240, 240)),
-    ("below expected", "", (146, 197, 222)),
-    ("well below expected", "▼", (33, 102, 172)),
-    ("no expected level", "", (200, 200, 200)),
-)
-ABOVE_RATIO, BELOW_RATIO = 1.25, 0.8
-WARD_LABEL_SIZE = 18  # pixels
-FOCUS_COLOUR = (0, 0, 0)
-LSOA_COLOURS = {"intensifying": (90, 0, 90), "new": (200, 80, 0)}
-
-
-class _CompactDeck(pdk.Deck):
-    """A deck whose JSON has no indentation (pydeck indents by 2: about four times the bytes for a
-    boundary map, sent again on every five-minute refresh). Same idea as maps.CompactDeck."""
-
-    def to_json(self):
-        import json
-
-        return json.dumps(json.loads(super().to_json()), separators=(",", ":"))
-
-
-def map_class(ratio: float, flag: str) -> str:
-    if flag:
-        return flag
-    if ratio is None or not np.isfinite(ratio):
-        return "no expected level"
-    if ratio >= ABOVE_RATIO:
-        return "above expected"
-    if ratio <= BELOW_RATIO:
-        return "below expected"
-    return "about as expected"
-
-
-def wrap_name(name: str, width: int = 13) -> str:
-    """A long area name on two lines, broken at the space nearest its middle ('Blackwall &\\nCubitt Town')."""
-    if len(name) <= width or " " not in name:
-        return name
-    mid = len(name) / 2
-    spaces = [i for i, ch in enumerate(name) if ch == " "]
-    cut = min(spaces, key=lambda i: abs(i - mid))
-    return name[:cut] + "\n" + name[cut + 1 :]
-
-
-def _mercator_px(lon: float, lat: float, zoom: float) -> tuple[float, float]:
-    scale = 512 * 2**zoom
-    y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-    return (lon + 180) / 360 * scale, (1 - y / math.pi) / 2 * scale
-
-
-def label_points(
-    gdf,
-    texts: list[str] | None = None,
-    zoom: float | None = None,
-    size: int = 16,
-    spacing_m: float = 60.0,
-    tries: int = 40,
-) -> list[tuple[float, float]]:
-    """Where to write each area's label, as (lon, lat).
-
-    Candidate points inside each area are ranked by their distance from its edge (deepest first,
-    starting with the centre of the largest inscribed circle). Without ``texts`` and ``zoom`` each
-    area gets its deepest point. With them, labels are placed greedily, each at its deepest
-    candidate whose text box (estimated from the font ``size``) overlaps no label already placed;
-    several placing orders are tried (smallest area first, largest first, then fixed shuffles) and
-    the one that keeps labels deepest inside their areas overall wins. Deterministic.
-    """
-    import geopandas as gpd
-    import shapely
-
-    metric = list(gdf.to_crs(27700).geometry)
-    ranked: list[list] = []
-    depths: list[list[float]] = []
-    for geom in metric:
-        centre = shapely.get_point(shapely.maximum_inscribed_circle(geom, 5.0), 0)
-        best = max(geom.boundary.distance(centre), 1e-9)
-        minx, miny, maxx, maxy = geom.bounds
-        xs, ys = np.arange(minx, maxx, spacing_m), np.arange(miny, maxy, spacing_m)
-        grid_pts = shapely.points(np.array([(x, y) for x in xs for y in ys])) if len(xs) and len(ys) else []
-        depth = sorted(
-            ((geom.boundary.distance(p), p) for p in grid_pts if geom.contains(p)), key=lambda t: -t[0]
-        )
-        keep = [(d, p) for d, p in depth if d >= 0.2 * best]
-        ranked.append([centre] + [p for _, p in keep])
-        depths.append([1.0] + [d / best for d, _ in keep])
-    flat = gpd.GeoSeries([c for cands in ranked for c in cands], crs=27700).to_crs(4326)
-    ll, k = [], 0
-    for cands in ranked:
-        ll.append([(round(p.x, 5), round(p.y, 5)) for p in flat.iloc[k : k + len(cands)]])
-        k += len(cands)
-    if texts is None or zoom is None:
-        return [c[0] for c in ll]
-    size_px = []
-    for t in texts:
-        lines = t.split("\n")
-        size_px.append((0.64 * size * max(len(x) for x in lines) + 10, 1.05 * size * len(lines) + 6))
-    px = [[_mercator_px(lon, lat, zoom) for lon, lat in cands] for cands in ll]
-
-    def overlap(box, boxes) -> float:
-        return sum(
-            max(0.0, min(box[2], b[2]) - max(box[0], b[0])) * max(0.0, min(box[3], b[3]) - max(box[1], b[1]))
-            for b in boxes
-        )
-
-    def greedy(order):
-        boxes, chosen, cost = [], [0] * len(ll), 0.0
-        for i in order:
-            w, h = size_px[i]
-            areas_hit = []
-            for j, (x, y) in enumerate(px[i]):
-                hit = overlap((x - w / 2, y - h / 2, x + w / 2, y + h / 2), boxes)
-                if hit == 0:
-                    pick = j
-                    break
-                areas_hit.append(hit)
-            else:  # no free spot: the least overlap, and an overlap costs more than any move
-                pick = int(np.argmin(areas_hit))
-                cost += 10.0 + areas_hit[pick] / (w * h)
-            x, y = px[i][pick]
-            boxes.append((x - w / 2, y - h / 2, x + w / 2, y + h / 2))
-            chosen[i] = pick
-            cost += 1.0 - depths[i][pick]
-        return cost, chosen
-
-    areas = [g.area for g in metric]
-    n = len(ll)
-    orders = [sorted(range(n), key=lambda i: areas[i]), sorted(range(n), key=lambda i: -areas[i])]
-    rng = np.random.default_rng(20260301)
-    orders += [list(rng.permutation(n)) for _ in range(tries)]
-    _, best_pick = min((greedy(o) for o in orders), key=lambda t: t[0])
-    return [ll[i][best_pick[i]] for i in range(n)]
-
-
-def fit_zoom(bounds, width: int, height: int, margin: float = 0.04) -> float:
-    """The web-Mercator zoom at which ``bounds`` (minx, miny, maxx, maxy in degrees) just fit in a
-    ``width`` x ``height`` pixel map (deck.gl's 512-pixel world), leaving ``margin`` on each side."""
-    minx, miny, maxx, maxy = bounds
-
-    def merc(lat: float) -> float:
-        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
-    w = width * (1 - 2 * margin)
-    h = height * (1 - 2 * margin)
-    zx = math.log2(w * 360 / (max(maxx - minx, 1e-9) * 512))
-    zy = math.log2(h * 2 * math.pi / (max(merc(maxy) - merc(miny), 1e-12) * 512))
-    return round(min(zx, zy), 2)
-
-
-def ratio_map(
-    frame: pd.DataFrame,
-    category: str,
-    wards_gdf,
-    lsoa_gdf=None,
-    emerging: pd.DataFrame | None = None,
-    focus_ward: str | None = None,
-    height: int = 640,
-    width: int = 760,
-) -> maps.MapSpec:
-    """Wards coloured by one category's count against expected, named on the map, with new and
-    intensifying LSOA hot spots outlined and labelled. Offline: ``map_provider=None``.
-
-    ``wards_gdf`` is the (simplified, WGS84) ward geometry with ``code`` and ``name``;
-    ``lsoa_gdf`` the LSOA geometry (``code``, ``geometry``) and ``emerging`` the
-    :func:`lsoa_emerging` frame for the same category. Labels carry ▲ / ▼ with the count
-    against expected, and NEW / INTENSIFYING, so colour is never the only signal. Ward labels are
-    placed so they do not overlap (:func:`label_points`).
-    """
-    sub = frame[frame["category"] == category].set_index("ward_code")
-    if sub.empty:
-        raise maps.MapError(f"no ward figures for {category!r}")
-    colour = {name: rgb for name, _, rgb in MAP_CLASSES}
-    tag = {name: t for name, t, _ in MAP_CLASSES}
-    g = wards_gdf[["code", "geometry"]].copy()
-    g = g[g["code"].isin(sub.index)]
-    g["name"] = [sub.at[c, "ward_name"] for c in g["code"]]
-    g["latest"] = [int(sub.at[c, "latest"]) for c in g["code"]]
-    g["expected"] = [round(float(sub.at[c, "expected"]), 1) for c in g["code"]]
-    g["klass"] = [map_class(sub.at[c, "ratio"], sub.at[c, "flag"]) for c in g["code"]]
-    g["fill"] = [[*colour[k], 210] for k in g["klass"]]
-    g["tip"] = [
-        f"{n}: {k}, {v} offences against {e} expected"
-        for n, k, v, e in zip(g["name"], g["klass"], g["latest"], g["expected"])
-    ]
-    fc = maps.feature_collection(g, ["code", "name", "latest", "expected", "klass", "fill", "tip"])
-    layers = [
-        pdk.Layer(
-            "GeoJsonLayer",
-            fc,
-            id="wards",
-            pickable=True,
-            stroked=True,
-            filled=True,
-            get_fill_color="properties.fill",
-            get_line_color=[60, 60, 60],
-            line_width_min_pixels=1.5,
-        )
-    ]
-    zoom = fit_zoom(g.total_bounds, width, height)
-    words = []
-    for _, row in g.iterrows():
-        w = wrap_name(row["name"])
-        if tag[row["klass"]]:
-            w = f"{w}\n{tag[row['klass']]} {row['latest']} vs {row['expected']:.0f}"
-        words.append(w)
-    texts = [
-        {"position": list(p), "text": w, "kind": "ward", "code": c}
-        for w, p, c in zip(words, label_points(g, words, zoom, WARD_LABEL_SIZE), g["code"])
-    ]
-    if emerging is not None and lsoa_gdf is not None and not emerging.empty:
-        hot = emerging[emerging["emerging"].isin(list(LSOA_COLOURS))]
-        if not hot.empty:
-            lg = lsoa_gdf[["code", "geometry"]].merge(hot[["code", "name", "emerging", "count"]], on="code")
-            lg["line"] = [[*LSOA_COLOURS[k], 255] for k in lg["emerging"]]
-            lg["tip"] = [
-                f"{n}: {k} hot spot, {c} offences" for n, k, c in zip(lg["name"], lg["emerging"], lg["count"])
-            ]
-            lfc = maps.feature_collection(lg, ["code", "name", "emerging", "line", "tip"])
-            layers.append(
-                pdk.Layer(
-                    "GeoJsonLayer",
-                    lfc,
-                    id="lsoa_hotspots",
-                    pickable=True,
-                    stroked=True,
-                    filled=True,
-                    get_fill_color=[255, 255, 255, 0],
-                    get_line_color="properties.line",
-                    line_width_min_pixels=4,
-                )
-            )
-            for k, p in zip(lg["emerging"], label_points(lg)):
-                texts.append({"position": list(p), "text": k.upper(), "kind": "lsoa"})
-    if focus_ward and focus_ward in set(g["code"]):
-        ffc = maps.feature_collection(g[g["code"] == focus_ward], ["code", "name"])
-        layers.append(
-            pdk.Layer(
-                "GeoJsonLayer",
-                ffc,
-                id="focus",
-                pickable=False,
-                stroked=True,
-                filled=False,
-                get_line_color=list(FOCUS_COLOUR),
-                line_width_min_pixels=6,
-            )
-        )
-    ward_texts = [t for t in texts if t["kind"] == "ward"]
-    lsoa_texts = [t for t in texts if t["kind"] == "lsoa"]
-    common = dict(
-        get_position="position",
-        get_text="text",
-        get_color=[0, 0, 0],
-        get_text_anchor="'middle'",
-        get_alignment_baseline="'center'",
-        background=True,
-        font_weight=700,
-        font_family='"Source Sans, DejaVu Sans, Arial, sans-serif"',
-        character_set="'auto'",
-        background_padding=[4, 2, 4, 2],
-    )
-    if lsoa_texts:  # drawn first, so ward names stay on top where they meet
-        layers.append(
-            pdk.Layer(
-                "TextLayer",
-                lsoa_texts,
-                id="lsoa_labels",
-                get_size=12,
-                get_background_color=[255, 236, 200, 235],
-                **common,
-            )
-        )
-    layers.append(
-        pdk.Layer(
-            "TextLayer",
-            ward_texts,
-            id="ward_labels",
-            get_size=WARD_LABEL_SIZE,
-            line_height=1.0,
-            get_background_color=[255, 255, 255, 225],
-            **common,
-        )
-    )
-    minx, miny, maxx, maxy = g.total_bounds
-    view = pdk.ViewState(
-        latitude=(miny + maxy) / 2, longitude=(minx + maxx) / 2, zoom=zoom, pitch=0, bearing=0
-    )
-    # map_provider=None and *no* map_style: pydeck then writes its "__MAP_STYLE__" sentinel, which
-    # Streamlit draws with no basemap. map_style=None would make Streamlit add its Carto basemap.
-    deck = _CompactDeck(
-        layers=layers, initial_view_state=view, map_provider=None, tooltip={"text": "{tip}"}, height=height
-    )
-    legend = pd.DataFrame(
-        {
-            "Colour": ["dark red", "light red", "pale grey", "light blue", "dark blue"],
-            "Means": [name for name, _, _ in MAP_CLASSES[:5]],
-        }
-    )
-    return maps.MapSpec(deck, legend, len(deck.to_json()))
-
-
 def fmt_month(d: date) -> str:
     return f"{d:%B %Y}"
 
@@ -1071,9 +772,9 @@ def resolve_view(params: dict[str, str], months: list[date], wards: dict[str, st
                     f"Showing the latest, {month:%B %Y}."
                 )
     cats = list(DEFAULT_CATEGORIES)
-    raw = params.get("categories")
-    if raw is not None and raw.strip():
-        known, unknown = parse_categories(raw)
+    raw_cats = params.get("categories")
+    if raw_cats is not None and raw_cats.strip():
+        known, unknown = parse_categories(raw_cats)
         if unknown:
             warnings.append(
                 f"Unknown categor{'ies' if len(unknown) > 1 else 'y'} "

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pydeck as pdk
 
-from csp_data.config import Settings
-from csp_data.config import settings as get_settings
-from csp_data.warehouse import geo, manifest
+# Shapes are loaded in csp_data/warehouse/geo.py; these names stay importable here for the ui loaders.
+from csp_data.warehouse.geo import MapError as MapError
+from csp_data.warehouse.geo import simplify as simplify
+from csp_data.warehouse.geo import ward_geometry as ward_geometry
 
 # Sequential: light yellow to dark purple (colour-blind safe, viridis-like, 7 steps).
 SEQUENTIAL = [
@@ -56,11 +56,13 @@ OUTLINE = (40, 40, 40)
 FILL_ALPHA = 190
 
 
-# Streamlit 1.67's map component fills in Carto's positron basemap (a request to
-# basemaps.cartocdn.com) whenever a deck has no map style, even with pydeck's map_provider None,
-# and it only accepts a style URL (a string). So every deck names a style served by this app
-# itself (static/offline-map-style.json, via server.enableStaticServing): a plain background with
-# no sources, so nothing else is fetched.
+# How every map stays offline. Streamlit 1.67's map component (DeckGlJsonChart) fills in Carto's
+# positron basemap (a request to basemaps.cartocdn.com) when a deck's mapStyle is missing or null,
+# as pydeck writes it for map_style=None, even with map_provider None; only pydeck's
+# "__MAP_STYLE__" placeholder for "no style given" is drawn without one, and that is an
+# undocumented detail of the frontend. So every deck names a style served by this app itself
+# (static/offline-map-style.json, via server.enableStaticServing): a plain white background with no
+# sources, so nothing is fetched from any other host. CompactDeck writes it into every deck.
 OFFLINE_STYLE_URL = "/app/static/offline-map-style.json"
 OFFLINE_STYLE = {
     "version": 8,
@@ -71,51 +73,15 @@ OFFLINE_STYLE = {
 
 
 class CompactDeck(pdk.Deck):
-    """A deck for offline use: the app's own no-source map style, and JSON with no indentation
-    (pydeck indents by 2, which makes a boundary map's payload about five times larger)."""
+    """The one deck class for every map: the app's own no-source map style (above), no map
+    provider, and JSON with no indentation (pydeck indents by 2, which makes a boundary map's
+    payload about five times larger, sent again on every refresh of the TTCG wall screen)."""
 
     def to_json(self):
         spec = json.loads(super().to_json())
         spec["mapStyle"] = OFFLINE_STYLE_URL
         spec.pop("mapProvider", None)
         return json.dumps(spec, separators=(",", ":"))
-
-
-class MapError(ValueError):
-    """A map asked for with inputs it cannot draw."""
-
-
-def _manifest_path(cfg: Settings, kind: str) -> Path:
-    entries = [e for e in manifest.load(cfg.manifest_path) if e.kind == kind]
-    if not entries:
-        raise MapError(f"the manifest lists no {kind} file")
-    return cfg.sources_dir / max(entries, key=lambda e: e.precedence).path
-
-
-def ward_geometry(cfg: Settings | None = None) -> gpd.GeoDataFrame:
-    """The borough's 2022 wards (code, name, geometry) in WGS84, from the embedded boundary file."""
-    cfg = cfg or get_settings()
-    path = _manifest_path(cfg, "boundary_wards")
-    gdf = geo.boundaries(path, "ward_code", "ward_name")
-    gdf = gdf.to_crs(4326) if gdf.crs and gdf.crs.to_epsg() != 4326 else gdf
-    # Names as every table shows them (the warehouse's ward lookup), not the boundary file's
-    # spelling ("St. Dunstan's"), so a map label always matches its table row.
-    from csp_data.warehouse import sql
-
-    names = sql.run("meta/wards").set_index("ward_code")["ward_name"]
-    return gdf.assign(name=gdf["code"].map(names).fillna(gdf["name"]))
-
-
-def simplify(gdf: gpd.GeoDataFrame, tolerance_m: float = 10.0) -> gpd.GeoDataFrame:
-    """Simplified copy in WGS84 for drawing (shared edges kept identical where the areas tile)."""
-    metric = gdf.to_crs(27700)
-    try:
-        import shapely
-
-        metric = metric.set_geometry(shapely.coverage_simplify(metric.geometry.values, tolerance_m))
-    except (AttributeError, ImportError, ValueError):  # pragma: no cover - older shapely
-        metric = metric.set_geometry(metric.geometry.simplify(tolerance_m, preserve_topology=True))
-    return metric.to_crs(4326)
 
 
 def _ramp(values: pd.Series, palette: list[tuple[int, int, int]], diverging: bool = False) -> list[list[int]]:

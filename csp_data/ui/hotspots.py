@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
@@ -135,3 +136,56 @@ def snapshot(geo: str) -> str:
     span = cache.query("meta/data_span", borough_code=settings().borough_code).set_index("dataset")
     key = "crime_lsoa" if geo == "LSOAs" else "crime_ward"
     return str(span.at[key, "snapshot"]) if key in span.index else "snapshot not recorded"
+
+
+# ------------------------------------------------------------------ the area map (pages/analysis/hotspots.py)
+
+COLOUR_COLUMNS = {"Count": "count", "Rate per 1,000 residents": "rate", "Change vs previous period": "change"}
+GI_COLOUR = "Hot spots (Gi*)"
+
+
+def map_frame(areas: gpd.GeoDataFrame, table: pd.DataFrame, gi: pd.DataFrame | None) -> gpd.GeoDataFrame:
+    """The areas to draw: ``areas`` (simplified shapes) joined to the page's area ``table`` and, for
+    LSOAs, the Gi* result ``gi``; adds ``rate`` (per 1,000, 2 decimals), ``change_text`` (the change
+    in words, '' with no previous period) and, with ``gi``, ``spot`` (the on-map class label)."""
+    gdf = areas.copy().merge(
+        table.drop(columns=["name", "ward_code", "population"], errors="ignore"), on="code", how="inner"
+    )
+    if gi is not None:
+        gdf = gdf.merge(gi[["code", "z", "q", "klass"]], on="code", how="left")
+        gdf["spot"] = gdf["klass"].map(maps.class_label)
+    gdf["rate"] = gdf["rate_per_1000"].round(2)
+    gdf["change_text"] = [
+        ("" if p is None or p != p else f"{c:+d} vs {int(p)} before, {v.lower()}")
+        for c, p, v in zip(gdf["change"].fillna(0).astype(int), gdf["previous"], gdf["verdict"])
+    ]
+    keep = ["code", "name", "count", "rate", "change", "change_text", "geometry"]
+    return gdf[keep + (["klass", "spot"] if gi is not None else [])]
+
+
+def map_outline(ward: str | None) -> gpd.GeoDataFrame:
+    """Ward boundaries drawn over the map: every ward, or only ``ward`` when drilled down."""
+    outline = shapes("Wards")
+    return outline[outline["code"] == ward] if ward else outline
+
+
+def area_map(
+    table: pd.DataFrame, geo: str, colour: str, gi: pd.DataFrame | None, ward: str | None
+) -> maps.MapSpec:
+    """The hotspots page's choropleth of ``table`` at ``geo`` ("LSOAs" or "Wards"), coloured as
+    ``colour`` (one of ``csp_data.analysis.areas.COLOUR_BY``), with hot-spot labels when ``gi`` is
+    given, ward outlines (:func:`map_outline`), and zoomed in on ``ward`` when drilled down."""
+    tooltip = "{name}\n{count} offences, {rate} per 1,000 residents\n{change_text}" + (
+        "\n{klass}" if gi is not None else ""
+    )
+    return maps.choropleth(
+        map_frame(shapes(geo), table, gi),
+        COLOUR_COLUMNS.get(colour, "count"),
+        tooltip,
+        label_col="name" if geo == "Wards" else None,
+        diverging=(colour == "Change vs previous period"),
+        class_col="klass" if colour == GI_COLOUR else None,
+        class_label_col="spot" if gi is not None else None,
+        outline=map_outline(ward),
+        zoom=13.6 if ward else 12.1,
+    )

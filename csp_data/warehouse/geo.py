@@ -9,6 +9,9 @@ The rule for a point (tested in tests/test_geo.py):
 4. Ward polygons are generalised, so a point inside the borough (by the full-resolution LSOA
    polygons) can fall a few metres outside every ward: ``fill_nearest`` gives it the nearest ward
    within a stated distance (default 150 m), and leaves it blank beyond that.
+
+Also the borough's ward shapes as the maps draw them (:func:`ward_geometry`, names as the
+warehouse spells them) and their simplified copy for drawing (:func:`simplify`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from shapely import points as make_points
+
+from csp_data.config import Settings
+from csp_data.config import settings as get_settings
+from csp_data.warehouse import manifest
 
 WGS84 = "EPSG:4326"
 BNG = "EPSG:27700"  # British National Grid, metres
@@ -92,3 +99,40 @@ def _cached(path: str, mtime: float, code_col: str, name_col: str) -> gpd.GeoDat
 def boundaries(path: Path, code_col: str, name_col: str) -> gpd.GeoDataFrame:
     """Cached read, invalidated when the file changes. Callers must not mutate the result."""
     return _cached(str(path), path.stat().st_mtime, code_col, name_col)
+
+
+class MapError(ValueError):
+    """A map asked for with inputs it cannot draw."""
+
+
+def _manifest_path(cfg: Settings, kind: str) -> Path:
+    entries = [e for e in manifest.load(cfg.manifest_path) if e.kind == kind]
+    if not entries:
+        raise MapError(f"the manifest lists no {kind} file")
+    return cfg.sources_dir / max(entries, key=lambda e: e.precedence).path
+
+
+def ward_geometry(cfg: Settings | None = None) -> gpd.GeoDataFrame:
+    """The borough's 2022 wards (code, name, geometry) in WGS84, from the embedded boundary file."""
+    cfg = cfg or get_settings()
+    path = _manifest_path(cfg, "boundary_wards")
+    gdf = boundaries(path, "ward_code", "ward_name")
+    gdf = gdf.to_crs(4326) if gdf.crs and gdf.crs.to_epsg() != 4326 else gdf
+    # Names as every table shows them (the warehouse's ward lookup), not the boundary file's
+    # spelling ("St. Dunstan's"), so a map label always matches its table row.
+    from csp_data.warehouse import sql
+
+    names = sql.run("meta/wards").set_index("ward_code")["ward_name"]
+    return gdf.assign(name=gdf["code"].map(names).fillna(gdf["name"]))
+
+
+def simplify(gdf: gpd.GeoDataFrame, tolerance_m: float = 10.0) -> gpd.GeoDataFrame:
+    """Simplified copy in WGS84 for drawing (shared edges kept identical where the areas tile)."""
+    metric = gdf.to_crs(27700)
+    try:
+        import shapely
+
+        metric = metric.set_geometry(shapely.coverage_simplify(metric.geometry.values, tolerance_m))
+    except (AttributeError, ImportError, ValueError):  # pragma: no cover - older shapely
+        metric = metric.set_geometry(metric.geometry.simplify(tolerance_m, preserve_topology=True))
+    return metric.to_crs(4326)

@@ -92,43 +92,9 @@ st.caption(
 )
 
 # ------------------------------------------------------------------ the map
-gdf = hs.shapes(geo).copy()
-gdf = gdf.merge(
-    table.drop(columns=["name", "ward_code", "population"], errors="ignore"), on="code", how="inner"
-)
-gi = None
-if geo == "LSOAs":
-    gi = hs.gi(cat, period)
-    gdf = gdf.merge(gi[["code", "z", "q", "klass"]], on="code", how="left")
-    gdf["spot"] = gdf["klass"].map(maps.class_label)
-gdf["rate"] = gdf["rate_per_1000"].round(2)
-gdf["change_text"] = [
-    ("" if p is None or p != p else f"{c:+d} vs {int(p)} before, {v.lower()}")
-    for c, p, v in zip(gdf["change"].fillna(0).astype(int), gdf["previous"], gdf["verdict"])
-]
-tooltip = "{name}\n{count} offences, {rate} per 1,000 residents\n{change_text}" + (
-    "\n{klass}" if gi is not None else ""
-)
-value_col = {"Count": "count", "Rate per 1,000 residents": "rate", "Change vs previous period": "change"}.get(
-    colour, "count"
-)
-outline = hs.shapes("Wards")
-if ward:
-    outline = outline[outline["code"] == ward]
-keep = ["code", "name", "count", "rate", "change", "change_text", "geometry"] + (
-    ["klass", "spot"] if gi is not None else []
-)
-spec = maps.choropleth(
-    gdf[keep],
-    value_col,
-    tooltip,
-    label_col="name" if geo == "Wards" else None,
-    diverging=(colour == "Change vs previous period"),
-    class_col="klass" if colour == "Hot spots (Gi*)" else None,
-    class_label_col="spot" if gi is not None else None,
-    outline=outline,
-    zoom=13.6 if ward else 12.1,
-)
+gi = hs.gi(cat, period) if geo == "LSOAs" else None
+outline = hs.map_outline(ward)
+spec = hs.area_map(table, geo, colour, gi, ward)
 st.pydeck_chart(spec.deck, height=560)
 st.caption(
     f"Map: {'LSOAs' if geo == 'LSOAs' else 'wards'} coloured by "

@@ -14,6 +14,7 @@ import streamlit as st
 
 from csp_data.analysis import ttcg
 from csp_data.plan.measures import get
+from csp_data.present import ttcg_map
 from csp_data.ui import access, cache
 from csp_data.ui import ttcg as data
 from csp_data.ui.downloads import table_download
@@ -140,7 +141,7 @@ def projector() -> None:
     with left:
         st.markdown(f"### Map: {get(map_cat).label} against expected", help=ttcg.METHOD, anchors=False)
         emerging = data.lsoa_emerging(view.month, map_cat)
-        spec = ttcg.ratio_map(
+        spec = ttcg_map.ratio_map(
             frame,
             map_cat,
             data.ward_shapes(),

@@ -2,8 +2,8 @@
 
 Through a real server (``python -m csp_data.ui.serve`` on 127.0.0.1 and a free port) it checks
 what AppTest cannot: the page draws without an exception, the map makes no request to any other
-host (no basemap tiles or style: pydeck's ``map_provider=None`` with no ``map_style``), the view
-fits one screen, and the exception list is large enough to read across a room.
+host (no basemap tiles; its only style is the app's own, see ``csp_data.present.maps.CompactDeck``),
+the view fits one screen, and the exception list is large enough to read across a room.
 
 On fitting one screen: Streamlit pads its main block with 96 px above and 160 px below the
 content. Those 160 px are empty, so ``scrollHeight`` of the main area is content + 256 px; the
