@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from csp_data.config import REPO_ROOT, settings
-from csp_data.config.pages import SECTIONS, pages_for
 from csp_data.ui import access, frame
+from csp_data.ui.site import REPO_ROOT, SECTIONS, pages_for, settings
 
 st.set_page_config(layout="wide")
 

@@ -625,3 +625,35 @@ def test_internal_urls_unreachable_in_public_mode(public):
     registered = {info.get("url_pathname") for info in at._registered_pages.values()}
     assert {p.url_path for p in INTERNAL}.isdisjoint(registered), registered
     assert {p.url_path for p in pages_for("public") if not p.default} <= registered, registered
+
+
+# ---------------------------------------------------------------- public pages' tables, built outside the pages
+
+
+def test_public_page_tables_built_in_csp_data(public):
+    """About the data, Getting help and the scorecard: what the pages draw, from csp_data.present.site."""
+    import pandas as pd
+
+    from csp_data.analysis import scorecard
+    from csp_data.present import site
+
+    src = pd.DataFrame(
+        {
+            "snapshot": ["S"],
+            "publisher": ["P"],
+            "licence": ["OGL"],
+            "origin": ["https://x.example/a_b/c.csv"],
+        }
+    )
+    table = site.sources_table(src)
+    assert list(table.columns) == ["Dataset and snapshot", "Publisher, licence and where it was copied from"]
+    assert (
+        table.iloc[0, 1] == "P · OGL · copied from https:/\u200b/\u200bx.example/\u200ba_\u200bb/\u200bc.csv"
+    )
+    assert site.help_lines(["Phone 101", "*not* a link"]) == "- Phone 101\n- \\*not\\* a link"
+    rows = scorecard.scorecard()
+    table = site.scorecard_table(rows)
+    assert list(table.columns) == list(scorecard.as_table(rows).columns)
+    assert all(cell.startswith("[Priority ") and "(summary#priority-" in cell for cell in table["Priority"])
+    groups = site.by_priority(rows, {1: "one", 2: "two", 3: "three", 4: "four", 9: "none"})
+    assert sum(len(mine) for _, _, mine in groups) == len(rows) and 9 not in [n for n, _, _ in groups]

@@ -679,3 +679,142 @@ def test_headline_change_allows_for_the_search_series_own_variation(warehouse):
     assert c.method.startswith("quasi-Poisson")
     words = ss.headline_words(c)
     assert words.startswith(f"{c.symbol} {c.verdict}: ") and "quasi-Poisson conditional test" in words
+
+
+# ----------------------------------------------------------------------------------- moved out of the page
+# The page's headline statistics, labels and display tables now live in csp_data; the figures below are
+# what the page showed before the move (captured from the rendered page on the embedded data).
+
+HEADLINES = [
+    # (period key, ward name or "", searches, found, recorded, low %, high %, change, verdict words)
+    (
+        "last12",
+        "",
+        5391,
+        1734,
+        5391,
+        "30.9",
+        "33.4",
+        "-1,591 (-22.8%) vs Sep 2022 to Aug 2023",
+        "● No significant change: within normal variation (quasi-Poisson conditional test "
+        "(dispersion 230.16), p = 0.42).",
+    ),
+    (
+        "last12",
+        "Bow West",
+        162,
+        73,
+        162,
+        "37.6",
+        "52.7",
+        "-71 (-30.5%) vs Sep 2022 to Aug 2023",
+        "● No significant change: within normal variation (quasi-Poisson conditional test "
+        "(dispersion 12.37), p = 0.402).",
+    ),
+    ("FY2022-23", "", 8188, 2180, 8188, "25.7", "27.6", None, ""),
+    ("all", "", 40657, 11394, 40657, "27.6", "28.5", None, ""),
+]
+
+
+@pytest.mark.parametrize("key, ward_name, n, k, rec, lo, hi, change, words", HEADLINES)
+def test_headline_figures_are_what_the_page_showed(raw, key, ward_name, n, k, rec, lo, hi, change, words):
+    names = {name: code for code, name in raw.execute("SELECT ward_code, ward_name FROM w").fetchall()}
+    ward = names[ward_name] if ward_name else ""
+    choice = next(c for c in ss.period_choices(ss.load_monthly("")) if c.key == key)
+    asked = []
+
+    def before(p):
+        asked.append(p)
+        return ss.grouped(ss.load_profile(p, ward))
+
+    h = ss.headline(ss.grouped(ss.load_profile(choice.period, ward)), choice, ss.load_monthly(ward), before)
+    assert (h.searches, h.found, h.recorded) == (n, k, rec)
+    assert h.searches == n_raw(raw, choice.period, ward)
+    assert f"{h.find_pct:.1f}" == f"{k / rec * 100:.1f}"
+    assert (f"{h.find_low * 100:.1f}", f"{h.find_high * 100:.1f}") == (lo, hi)
+    if change is None:
+        assert h.previous is None and h.change is None and asked == []
+        assert h.change_words == ""
+    else:
+        assert asked == [h.previous] and h.before == n_raw(raw, h.previous, ward)
+        assert f"{h.change_figures} vs {h.previous.label}" == change
+        assert h.change_words == words
+
+
+def test_headline_of_an_empty_selection_has_no_rate_and_asks_for_nothing(monthly):
+    choice = ss.period_choices(monthly)[0]
+    empty = ss.grouped(ss.load_profile(choice.period).iloc[0:0])
+    h = ss.headline(empty, choice, monthly, lambda p: pytest.fail("no comparison for no searches"))
+    assert (h.searches, h.found, h.recorded, h.previous) == (0, 0, 0, None)
+    assert math.isnan(h.find_pct)
+
+
+@pytest.mark.parametrize("pname", ["last12", "FY2022-23"])
+def test_find_totals_are_the_rates_totals(last12, pname):
+    g = ss.grouped(ss.load_profile(period_for(pname, last12)))
+    for dim in ("self", "officer", "object"):
+        r = ss.rates_by(g, dim, "found")
+        assert ss.find_totals(g) == (r.attrs["k"], r.attrs["n"])
+
+
+def test_dimension_labels_have_one_home():
+    assert {d: (v.title, v.heading) for d, v in ss.DIMENSIONS.items()} == {
+        "self": ("Self-defined ethnicity (grouped)", "Group"),
+        "officer": ("Officer-defined ethnicity", "Ethnicity"),
+        "age": ("Age group", "Age group"),
+        "gender": ("Gender", "Gender"),
+        "object": ("Object of search", "Object of search"),
+        "outcome": ("Outcome", "Outcome"),
+    }
+    assert set(ss.BASIS_LABELS) <= set(ss.DIMENSIONS)
+
+
+def test_unmapped_answers_are_the_unmapped_rows():
+    mapping = pd.DataFrame(
+        {
+            "Self-defined ethnicity (as published)": ["White - English", "Martian", "Klingon"],
+            "Group": ["White", ss.UNMAPPED, ss.UNMAPPED],
+            "Searches": [3, 2, 1],
+        }
+    )
+    assert ss.unmapped_answers(mapping) == ["Martian", "Klingon"]
+    assert ss.unmapped_answers(mapping.iloc[:1]) == []
+
+
+def test_display_tables_keep_numbers_for_the_csv_and_one_decimal_on_screen(last12):
+    from csp_data.present import stop_search as pss
+
+    wards = ss.ward_table(sql_wards(last12))
+    shown, table = pss.ward_tables(wards)
+    assert list(table.columns) == [
+        "Ward",
+        "Searches",
+        "Share of borough (%)",
+        "Per 1,000 residents",
+        "Residents (Census 2021)",
+    ]
+    assert table["Searches"].sum() == wards["searches"].sum() and len(table) == 20
+    assert shown["Share of borough (%)"].tolist() == [f"{v:,.1f}" for v in table["Share of borough (%)"]]
+    rates = ss.rates_by(ss.grouped(ss.load_profile(last12)), "officer", "found")
+    shown, table = pss.rate_tables(rates, "officer", "Searches with a find")
+    assert table.columns[0] == "Ethnicity" and table["Searches with a find"].sum() == rates.attrs["k"]
+    assert shown["Rate (%)"].tolist() == [f"{v:,.1f}" for v in table["Rate (%)"]]
+    assert pss.one_dp(pd.DataFrame({"x": [1234.56, np.nan]}), ["x"])["x"].tolist() == ["1,234.6", ""]
+
+
+def test_breakdown_chart_table_carries_each_share(last12):
+    from csp_data.present import stop_search as pss
+
+    g = ss.grouped(ss.load_profile(last12))
+    _chart, words, table = pss.breakdown_chart(g, "self", "Searches by group")
+    counts = ss.counts_by(g, "self")
+    assert words.startswith("Searches by group")
+    assert dict(zip(table["Group"], table["Share (%)"])) == {
+        c: f"{s:.1f}" for c, s in zip(counts["category"], counts["share_pct"])
+    }
+
+
+def sql_wards(period):
+    from csp_data.warehouse import sql
+
+    return sql.run("stop_search/wards", start=period.start, end=period.end)

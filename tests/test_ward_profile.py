@@ -415,3 +415,23 @@ def test_ward_profile_verdicts_are_the_ward_tables_verdicts(warehouse):
     assert row["verdict"] == wards_t.loc[SPITALFIELDS[0], "verdict"]
     assert "after allowing for 20 wards tested at once" in row["words"]
     assert set(p.table["verdict"]) <= {"No significant change", "Significant rise", "Significant fall"}
+
+
+# ---------------------------------------------------------------- what the page draws, built outside the page
+
+
+def test_ward_page_tables_are_built_from_the_profile(public):
+    """The page's totals, verdict column and per-category months (csp_data.present.site)."""
+    from csp_data.present import site
+
+    prof = profile(SPITALFIELDS[0])
+    t = prof.table
+    assert site.ward_totals(t) == (int(t["count"].sum()), int(t["previous"].sum()))
+    verdicts = site.ward_verdicts(t)["verdict"]
+    for r, v in zip(t.itertuples(), verdicts):
+        assert v.startswith(f"{r.change:+,d}") and v.endswith(f": {r.symbol} {r.words}")
+        assert (f" ({r.pct_change:+.0f}%)" in v) == bool(r.previous)
+    months = site.ward_monthly(t, prof.monthly)
+    assert [c for c, _ in months] == list(t["category"])
+    for cat, one in months:
+        assert len(one) > 0 and set(one["category"]) == {cat}

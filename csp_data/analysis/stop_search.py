@@ -36,14 +36,18 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from csp_data.analysis.scorecard import fmt_change
+from csp_data.analysis.stats import Comparison
 from csp_data.analysis.trends import wilson_interval
 from csp_data.config import Settings
 from csp_data.config import settings as get_settings
@@ -91,14 +95,25 @@ ETHNIC_GROUP_RULES: tuple[tuple[str, str, str, str], ...] = (
     ("starts with", "chinese or other ethnic group", "Other", "the 2001 code O9 (any other ethnic group)"),
 )
 
-DIMENSIONS: dict[str, tuple[str, str]] = {  # key -> (column in the grouped profile, label)
-    "self": ("self_group", "Self-defined ethnicity (grouped)"),
-    "officer": ("officer_group", "Officer-defined ethnicity"),
-    "age": ("age_group", "Age group"),
-    "gender": ("gender_group", "Gender"),
-    "object": ("object_group", "Object of search"),
-    "outcome": ("outcome_group", "Outcome"),
+
+class Dimension(NamedTuple):
+    """One way of breaking searches down: the one home of its labels."""
+
+    column: str  # column in the grouped profile (:func:`grouped`)
+    title: str  # what it is, in words ("Self-defined ethnicity (grouped)")
+    heading: str  # its column heading in charts and tables ("Group")
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    "self": Dimension("self_group", "Self-defined ethnicity (grouped)", "Group"),
+    "officer": Dimension("officer_group", "Officer-defined ethnicity", "Ethnicity"),
+    "age": Dimension("age_group", "Age group", "Age group"),
+    "gender": Dimension("gender_group", "Gender", "Gender"),
+    "object": Dimension("object_group", "Object of search", "Object of search"),
+    "outcome": Dimension("outcome_group", "Outcome", "Outcome"),
 }
+# The two ethnicity fields a reader may choose between, as the choice is labelled.
+BASIS_LABELS: dict[str, str] = {"self": "Self-defined (grouped)", "officer": "Officer-defined"}
 ORDERS: dict[str, tuple[str, ...]] = {
     "self": ETHNIC_GROUPS + (UNMAPPED,),
     "officer": OFFICER_GROUPS,
@@ -167,6 +182,11 @@ def mapping_table(profile: pd.DataFrame) -> pd.DataFrame:
     return out.rename(
         columns={"value": "Self-defined ethnicity (as published)", "group": "Group", "searches": "Searches"}
     ).reset_index(drop=True)
+
+
+def unmapped_answers(mapping: pd.DataFrame) -> list[str]:
+    """The published answers in a :func:`mapping_table` that no rule groups (shown as 'Unmapped')."""
+    return list(mapping.loc[mapping["Group"] == UNMAPPED, "Self-defined ethnicity (as published)"])
 
 
 # ------------------------------------------------------------------------------------- coverage
@@ -293,7 +313,7 @@ def previous_comparable(choice: PeriodChoice, monthly: pd.DataFrame) -> Period |
     return prev if all(m in held for m in prev.months()) else None
 
 
-def headline_change(total: int, before: int, period: Period, monthly: pd.DataFrame):
+def headline_change(total: int, before: int, period: Period, monthly: pd.DataFrame) -> Comparison:
     """The headline verdict on searches in ``period`` against the equal period before: the one count
     model (:func:`csp_data.analysis.stats.compare_counts` with the search series' own dispersion, from
     :func:`csp_data.analysis.stats.series_dispersion` over the 36 months to the period's end; months with no
@@ -307,11 +327,67 @@ def headline_change(total: int, before: int, period: Period, monthly: pd.DataFra
     return compare_counts(total, before, phi=disp.for_comparison(period.n_months))
 
 
-def headline_words(c) -> str:
+def headline_words(c: Comparison) -> str:
     """The caption under the headline count: symbol, verdict, plain words and the test used."""
     from csp_data.analysis.stats import plain_words
 
     return f"{c.symbol} {c.verdict}: {plain_words(c, None)} ({c.test_words})."
+
+
+def find_totals(g: pd.DataFrame) -> tuple[int, int]:
+    """(searches with a find, searches with an outcome recorded) in a grouped profile: the figures
+    behind the headline find rate (the same totals :func:`rates_by` keeps in its ``attrs``)."""
+    rec = g[g["found"].notna()]
+    return int(round(float((rec["found"] * rec["searches"]).sum()))), int(rec["searches"].sum())
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The page's headline figures for one period and ward: searches, the find rate with its 95%
+    Wilson interval, and the change against the equal period before when that comparison is fair."""
+
+    searches: int
+    found: int  # searches whose outcome is other than no further action
+    recorded: int  # searches with an outcome recorded (the find rate's denominator)
+    find_low: float  # 95% Wilson interval of the find rate, as fractions
+    find_high: float
+    previous: Period | None = None  # the equal period before (None: no fair comparison)
+    before: int | None = None  # searches in it
+    change: Comparison | None = None
+
+    @property
+    def find_pct(self) -> float:
+        return self.found / self.recorded * 100 if self.recorded else float("nan")
+
+    @property
+    def change_figures(self) -> str:
+        """'-1,591 (-22.8%)': the change in searches against the period before."""
+        return fmt_change(self.change)
+
+    @property
+    def change_words(self) -> str:
+        """The verdict on that change in words (:func:`headline_words`); empty without a comparison."""
+        return headline_words(self.change) if self.change is not None else ""
+
+
+def headline(
+    g: pd.DataFrame,
+    choice: PeriodChoice,
+    monthly: pd.DataFrame,
+    load_before: Callable[[Period], pd.DataFrame],
+) -> Headline:
+    """The headline figures from the grouped profile ``g`` of ``choice``'s period and the monthly
+    counts of the same area. ``load_before(period)`` gives the grouped profile of the equal period
+    before; it is called only when :func:`previous_comparable` finds a fair comparison."""
+    total = int(g["searches"].sum())
+    k, n = find_totals(g)
+    lo, hi = wilson_interval(k, n)
+    prev = previous_comparable(choice, monthly)
+    if prev is None or total == 0:
+        return Headline(total, k, n, lo, hi)
+    before = int(load_before(prev)["searches"].sum())
+    change = headline_change(total, before, choice.period, monthly)
+    return Headline(total, k, n, lo, hi, prev, before, change)
 
 
 # ------------------------------------------------------------------------------------- breakdowns
@@ -358,7 +434,7 @@ def _ordered(df: pd.DataFrame, dim: str, col: str) -> pd.DataFrame:
 
 def counts_by(g: pd.DataFrame, dim: str) -> pd.DataFrame:
     """Searches per category of ``dim`` (a key of :data:`DIMENSIONS`) with each one's share (%)."""
-    col, label = DIMENSIONS[dim]
+    col = DIMENSIONS[dim].column
     out = g.groupby(col, as_index=False)["searches"].sum()
     out = out[out["searches"] > 0]
     total = int(out["searches"].sum())
@@ -393,7 +469,7 @@ def rates_by(g: pd.DataFrame, dim: str, measure: str = "found") -> pd.DataFrame:
 
     The denominator ``n`` is searches where ``measure`` is recorded; ``k`` those where it is 1.
     """
-    col, _label_ = DIMENSIONS[dim]
+    col = DIMENSIONS[dim].column
     rec = g[g[measure].notna()]
     agg = (
         rec.assign(k=rec[measure] * rec["searches"])
@@ -592,6 +668,19 @@ def ward_table(wards: pd.DataFrame) -> pd.DataFrame:
     df["share_pct"] = df["searches"] / total * 100 if total else np.nan
     df["per_1000_residents"] = df["searches"] / df["population"] * 1000
     return df.sort_values(["searches", "ward_name"], ascending=[False, True]).reset_index(drop=True)
+
+
+def ward_display_table(wards: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`ward_table` with readable column names and rounded figures, for a table and its CSV."""
+    return pd.DataFrame(
+        {
+            "Ward": wards["ward_name"],
+            "Searches": wards["searches"].astype(int),
+            "Share of borough (%)": wards["share_pct"].round(1),
+            "Per 1,000 residents": wards["per_1000_residents"].round(1),
+            "Residents (Census 2021)": wards["population"].astype(int),
+        }
+    )
 
 
 def located(points: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:

@@ -12,6 +12,8 @@ import streamlit as st
 
 from csp_data.analysis import stop_search as ss
 from csp_data.present import maps
+from csp_data.present import stop_search as present_ss
+from csp_data.present.exports import csv_bytes
 from csp_data.ui import cache
 
 
@@ -83,3 +85,46 @@ def _ethnicity_files(key: str) -> list[str]:
 def ethnicity_population_files() -> list[str]:
     """Names of embedded Census files holding population by ethnic group (empty: none held)."""
     return list(_ethnicity_files(cache.staff_key()))
+
+
+# ------------------------------------------------------------------------------------- for the page
+# The page imports only from csp_data.ui: the names it needs from the layers below, and helpers.
+
+DIMENSIONS = ss.DIMENSIONS
+BASIS_LABELS = ss.BASIS_LABELS
+PeriodChoice = ss.PeriodChoice
+month_runs = ss.month_runs
+period_choices = ss.period_choices
+rules_table = ss.rules_table
+mapping_table = ss.mapping_table
+unmapped_answers = ss.unmapped_answers
+rate_sentences = ss.rate_sentences
+awaiting_ethnicity_sentence = ss.awaiting_ethnicity_sentence
+breakdown_chart = present_ss.breakdown_chart
+rate_chart = present_ss.rate_chart
+rate_tables = present_ss.rate_tables
+ward_tables = present_ss.ward_tables
+monthly_chart = present_ss.monthly_chart
+heatmap_chart = present_ss.heatmap_chart
+
+
+def headline(choice: ss.PeriodChoice, ward_code: str = "") -> ss.Headline:
+    """The headline figures (:func:`csp_data.analysis.stop_search.headline`) for a period choice and ward."""
+    period = choice.period
+    return ss.headline(
+        profile(period.start, period.end, ward_code),
+        choice,
+        monthly(ward_code),
+        lambda prev: profile(prev.start, prev.end, ward_code),
+    )
+
+
+def download(df: pd.DataFrame, what: str, name: str) -> None:
+    """A button that downloads ``df`` as ``stop-search-<name>.csv``."""
+    st.download_button(
+        f"Download {what} (CSV)",
+        csv_bytes(df),
+        file_name=f"stop-search-{name}.csv",
+        mime="text/csv",
+        key=f"dl-{name}",
+    )

@@ -4,8 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from csp_data.plan.partnership import MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS
-from csp_data.ui import access, cache
+from csp_data.ui import access, admin, cache
 from csp_data.ui import partnership as ui
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
@@ -41,8 +40,8 @@ if figures is not None:
         "you have no figure for, and upload it. Keep the columns as they are. Periods are written `FY2025-26`, "
         "`2025`, `2025-04..2025-06` or `2025-09`; if your spreadsheet turns `2025-09` into a date, format the "
         "period column as text. The whole file is checked first: if any row has a mistake, nothing is saved and "
-        f"each problem is listed with its line number. At most {MAX_UPLOAD_ROWS} rows and "
-        f"{MAX_UPLOAD_BYTES / 1_000_000:g} MB per file."
+        f"each problem is listed with its line number. At most {admin.MAX_UPLOAD_ROWS} rows and "
+        f"{admin.MAX_UPLOAD_BYTES / 1_000_000:g} MB per file."
     )
     ui.upload_section(viewer, plan, figures, today)
 

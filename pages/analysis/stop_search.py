@@ -5,15 +5,8 @@ come from the police.uk stop-and-search records held for the borough; the rules 
 documented in csp_data/analysis/stop_search.py and repeated here in plain words.
 """
 
-import pandas as pd
 import streamlit as st
 
-from csp_data.analysis import stop_search as ss
-from csp_data.analysis.scorecard import fmt_change
-from csp_data.analysis.trends import wilson_interval
-from csp_data.config import settings
-from csp_data.present import charts
-from csp_data.present.exports import csv_bytes
 from csp_data.ui import access, cache
 from csp_data.ui import stop_search as data
 from csp_data.ui.components import plain, plain_table
@@ -21,27 +14,7 @@ from csp_data.ui.priority import chart_block
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
-cfg = settings()
 SOURCE = "Source: police.uk stop and search (Home Office, Open Government Licence v3.0)"
-
-
-def download(df: pd.DataFrame, what: str, name: str) -> None:
-    st.download_button(
-        f"Download {what} (CSV)",
-        csv_bytes(df),
-        file_name=f"stop-search-{name}.csv",
-        mime="text/csv",
-        key=f"dl-{name}",
-    )
-
-
-def one_dp(df: pd.DataFrame, cols) -> pd.DataFrame:
-    """A copy for display with percentage-like columns to one decimal place (the CSV keeps numbers)."""
-    out = df.copy()
-    for c in cols:
-        out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{v:,.1f}")
-    return out
-
 
 st.title("Stop and search")
 st.markdown(
@@ -59,13 +32,13 @@ notes = []
 if cov.missing:
     notes.append(
         f"No records were published for {len(cov.missing)} months: "
-        + ", ".join(ss.month_runs(cov.missing))
+        + ", ".join(data.month_runs(cov.missing))
         + "."
     )
 if cov.incomplete:
     notes.append(
         "Far fewer records than usual in "
-        + ", ".join(ss.month_runs(cov.incomplete))
+        + ", ".join(data.month_runs(cov.incomplete))
         + ": most searches in those months had no location, so they could not be placed in the borough."
     )
 notes.append(
@@ -77,7 +50,7 @@ st.caption(" ".join(notes))
 # ----------------------------------------------------------------------------------- filters
 
 monthly_all = data.monthly("")
-choices = {c.key: c for c in ss.period_choices(monthly_all)}
+choices = {c.key: c for c in data.period_choices(monthly_all)}
 ward_names = {w.code: w.name for w in cache.wards()}
 c1, c2, c3 = st.columns([2, 2, 1.4])
 with c1:
@@ -94,7 +67,7 @@ with c3:
         "Ethnicity as",
         ["self", "officer"],
         key="ss-basis",
-        format_func={"self": "Self-defined (grouped)", "officer": "Officer-defined"}.get,
+        format_func=data.BASIS_LABELS.get,
     )
 choice = choices[key]
 period = choice.period
@@ -108,67 +81,43 @@ if not choice.complete:
     )
 
 prof = data.profile(period.start, period.end, ward)
-total = int(prof["searches"].sum())
+head = data.headline(choice, ward)
 
 # ----------------------------------------------------------------------------------- headline
 
 st.header(f"Searches in {when}{place}", divider="gray")
-if total == 0:
+if head.searches == 0:
     st.info(f"No searches are recorded for {where} in {when}.")
     st.stop()
-overall = data.rates(period.start, period.end, ward, "self", "found")
-k_all, n_all = overall.attrs["k"], overall.attrs["n"]
-lo, hi = wilson_interval(k_all, n_all)
 m1, m2 = st.columns(2)
-prev = ss.previous_comparable(choice, data.monthly(ward))
 with m1:
-    if prev is not None:
-        before = int(data.profile(prev.start, prev.end, ward)["searches"].sum())
-        c = ss.headline_change(total, before, period, data.monthly(ward))
+    if head.previous is not None:
         st.metric(
             f"Searches ({period.label})",
-            f"{total:,d}",
-            delta=f"{fmt_change(c)} vs {prev.label}",
+            f"{head.searches:,d}",
+            delta=f"{head.change_figures} vs {head.previous.label}",
             delta_color="off",
         )
-        st.caption(ss.headline_words(c))
+        st.caption(head.change_words)
     else:
-        st.metric(f"Searches ({when})", f"{total:,d}")
+        st.metric(f"Searches ({when})", f"{head.searches:,d}")
         st.caption(
             "No comparison with the period before: one of the two periods has months with no published records."
         )
 with m2:
-    st.metric("Find rate (outcome other than no further action)", f"{k_all / n_all * 100:.1f}%")
-    st.caption(f"{k_all:,d} of {n_all:,d} searches; 95% interval {lo * 100:.1f}% to {hi * 100:.1f}%.")
+    st.metric("Find rate (outcome other than no further action)", f"{head.find_pct:.1f}%")
+    st.caption(
+        f"{head.found:,d} of {head.recorded:,d} searches; "
+        f"95% interval {head.find_low * 100:.1f}% to {head.find_high * 100:.1f}%."
+    )
 
 # ----------------------------------------------------------------------------------- who
 
-DIM_WORDS = {
-    "self": ("Self-defined ethnicity (grouped)", "Group"),
-    "officer": ("Officer-defined ethnicity", "Ethnicity"),
-    "age": ("Age group", "Age group"),
-    "gender": ("Gender", "Gender"),
-    "object": ("Object of search", "Object of search"),
-    "outcome": ("Outcome", "Outcome"),
-}
-
 
 def breakdown(dim: str, note: str = "") -> None:
-    title, col = DIM_WORDS[dim]
-    counts = ss.counts_by(prof, dim)
-    chart, alt_text, chart_table = charts.breakdown_bars(
-        counts.rename(columns={"category": col}),
-        f"Searches by {title.lower()}, {when}{place}",
-        col,
-        "searches",
-        "Searches",
-    )
-    # Streamlit fits the whole chart (title and axis too) into the height: leave room for every bar label
-    chart = chart.properties(height=32 * len(counts) + 90)
-    share = dict(zip(counts["category"], counts["share_pct"]))
-    chart_table = chart_table.assign(**{"Share (%)": chart_table[col].map(lambda c: f"{share[c]:.1f}")})
+    title = data.DIMENSIONS[dim].title
     chart_block(
-        (chart, alt_text, chart_table),
+        data.breakdown_chart(prof, dim, f"Searches by {title.lower()}, {when}{place}"),
         key=f"bd-{dim}",
         table_caption=f"{SOURCE}. {note}".strip(),
         name=f"stop-search-by-{dim}-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}",
@@ -185,16 +134,12 @@ with st.expander("How self-defined ethnicity is grouped"):
         "in one of the five broad groups the ONS used for the 2021 Census (Asian, Black, Mixed, White, Other) or "
         "'Not stated', by these rules, applied in order:"
     )
-    plain_table(ss.rules_table())
-    mapping = ss.mapping_table(prof)
-    missing_rule = mapping[mapping["Group"] == ss.UNMAPPED]
-    if len(missing_rule):
-        st.warning(
-            "Some answers match no rule and are shown as 'Unmapped': "
-            + ", ".join(missing_rule["Self-defined ethnicity (as published)"])
-        )
+    plain_table(data.rules_table())
+    mapping = data.mapping_table(prof)
+    if unmapped := data.unmapped_answers(mapping):
+        st.warning("Some answers match no rule and are shown as 'Unmapped': " + ", ".join(unmapped))
     plain_table(mapping, download=None, caption=f"Every self-defined answer in {when}{place} and its group.")
-    download(
+    data.download(
         mapping, "the grouping of every answer", f"ethnicity-mapping-{period.start:%Y-%m}-{period.end:%Y-%m}"
     )
 st.subheader("Ethnicity as the officer saw it")
@@ -219,9 +164,8 @@ breakdown("object", "The object is what the officer was looking for, which sets 
 breakdown("outcome")
 
 st.header("Searches month by month", divider="gray")
-series = ss.monthly_series(data.monthly(ward))
 chart_block(
-    charts.monthly_with_average(series, f"Stop and search per month{place}", "searches", note_col="note"),
+    data.monthly_chart(data.monthly(ward), f"Stop and search per month{place}"),
     key="trend",
     table_caption=f"{SOURCE}. {cov.snapshot}.",
     name=f"stop-search-monthly{('-' + ward) if ward else ''}",
@@ -248,7 +192,7 @@ st.markdown(
     "does not overlap the others' the difference is clear, but overlapping intervals do not prove there is none."
 )
 
-eth_title, eth_col = DIM_WORDS[basis]
+eth_title = data.DIMENSIONS[basis].title
 
 
 def rate_block(dim: str, measure: str, what: str, count_label: str, title: str, name: str) -> None:
@@ -256,31 +200,22 @@ def rate_block(dim: str, measure: str, what: str, count_label: str, title: str, 
     if rates.empty:
         st.info(f"No searches in {when}{place} have this recorded.")
         return
-    col = DIM_WORDS[dim][1]
     chart_block(
-        charts.interval_dots(
-            rates,
-            title,
-            col,
-            "Rate",
-            count_label,
-            overall_pct=rates.attrs["rate_pct"],
-            overall_label="All searches",
-        ),
+        data.rate_chart(rates, dim, title, count_label),
         key=f"rate-{name}",
         table_caption=f"{SOURCE}. n = searches with this recorded.",
     )
-    for sentence in ss.rate_sentences(rates, what):
+    for sentence in data.rate_sentences(rates, what):
         st.markdown(f"- {plain(sentence)}")  # names groups from the police.uk files: plain text
-    table = ss.rate_table(rates, col, count_label)
+    shown, table = data.rate_tables(rates, dim, count_label)
     plain_table(
-        one_dp(table, ["Rate (%)", "95% low (%)", "95% high (%)", "Other groups (%)"]),
+        shown,
         download=None,
         caption="Rate with its 95% Wilson interval; 'Other groups' is every other group together; "
         "p from Fisher's exact test of this group against the rest; adjusted p across the "
         "groups (Benjamini-Hochberg).",
     )
-    download(
+    data.download(
         table,
         f"the table: {title}",
         f"{name}-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}",
@@ -358,7 +293,7 @@ if held:
     )
 else:
     st.info(
-        ss.awaiting_ethnicity_sentence(cfg)
+        data.awaiting_ethnicity_sentence()
         + " The embedded Census 2021 files hold age only, so no search rate "
         "by ethnic group is shown."
     )
@@ -373,10 +308,10 @@ st.markdown(
 # ----------------------------------------------------------------------------------- when
 
 st.header("When searches happen", divider="gray")
-hm = data.heatmap(period.start, period.end, ward)
-built = charts.day_hour_heatmap(hm, f"Searches by day of the week and hour, {when}{place}", "searches")
 chart_block(
-    built,
+    data.heatmap_chart(
+        data.heatmap(period.start, period.end, ward), f"Searches by day of the week and hour, {when}{place}"
+    ),
     key="heatmap",
     table_caption=f"{SOURCE}. Hours in UK local time.",
     name=f"stop-search-day-hour-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}",
@@ -405,18 +340,9 @@ else:
         "figures by ward are in the table below. Hover over a hexagon for its count."
     )
     plain_table(spec.legend, caption="Map colours", download=None)
-wt = data.wards(period.start, period.end)
-table = pd.DataFrame(
-    {
-        "Ward": wt["ward_name"],
-        "Searches": wt["searches"].astype(int),
-        "Share of borough (%)": wt["share_pct"].round(1),
-        "Per 1,000 residents": wt["per_1000_residents"].round(1),
-        "Residents (Census 2021)": wt["population"].astype(int),
-    }
-)
+shown, table = data.ward_tables(data.wards(period.start, period.end))
 plain_table(
-    one_dp(table, ["Share of borough (%)", "Per 1,000 residents"]),
+    shown,
     download=None,
     caption=(
         f"Searches by ward, {when}, all wards (the ward filter does not apply to this table). The rate per 1,000 "
@@ -424,5 +350,5 @@ plain_table(
         "and Brick Lane."
     ),
 )
-download(table, "the ward table", f"wards-{period.start:%Y-%m}-{period.end:%Y-%m}")
+data.download(table, "the ward table", f"wards-{period.start:%Y-%m}-{period.end:%Y-%m}")
 st.caption(SOURCE + ".")

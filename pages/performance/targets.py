@@ -2,9 +2,7 @@
 
 import streamlit as st
 
-from csp_data.analysis.targets import as_records, as_table
-from csp_data.present.exports import csv_bytes
-from csp_data.ui import access, cache
+from csp_data.ui import access, cache, site
 from csp_data.ui import priority as ui
 from csp_data.ui.briefing import briefing_button, briefing_months
 from csp_data.ui.components import plain_table
@@ -32,22 +30,19 @@ with st.expander("How the status is decided", expanded=True):
         "the partnership records one, with its source. Nothing is estimated."
     )
 
-counts = {}
-for r in results:
-    counts[r.status] = counts.get(r.status, 0) + 1
+counts = site.status_counts(results)
 st.markdown(" · ".join(f"{ui.SYMBOL.get(s, '')} **{n}** {s}" for s, n in counts.items()))
 
-for prio in plan.priorities:
-    mine = [r for r in results if r.target.priority == prio.number]
-    if not mine:
-        continue
+for prio, mine in site.targets_by_priority(plan.priorities, results):
     st.header(f"Priority {prio.number}: {prio.title}", divider="gray")
     ui.gauges(mine)
 
 st.header("All targets as a table", divider="gray")
-plain_table(as_table(results), caption="The same information as above, one row per target.", download=None)
+plain_table(
+    site.targets_table(results), caption="The same information as above, one row per target.", download=None
+)
 st.download_button(
-    "Download the targets (CSV)", csv_bytes(as_records(results)), file_name="csp-targets.csv", mime="text/csv"
+    "Download the targets (CSV)", site.targets_csv(results), file_name="csp-targets.csv", mime="text/csv"
 )
 
 st.header("Briefing pack for the board", divider="gray")
@@ -61,8 +56,4 @@ briefing_button(f"{pack_month:%Y-%m}")
 
 st.header("The previous plan, 2021–2024", divider="gray")
 st.markdown("The 2025 plan reviewed the outcomes of the 2021–2024 plan. They are kept here as history.")
-prev = [
-    {"Priority": o.priority, "Outcome": o.outcome, "Result": o.result, "Rating": o.rag}
-    for o in plan.previous_plan_outcomes
-]
-plain_table(__import__("pandas").DataFrame(prev), caption=plan.rag_note or None)
+plain_table(site.previous_plan_table(plan.previous_plan_outcomes), caption=plan.rag_note or None)

@@ -1,9 +1,8 @@
 """About the data: where every figure comes from, how current it is, and its known limits."""
 
-import pandas as pd
 import streamlit as st
 
-from csp_data.ui import cache
+from csp_data.ui import site
 from csp_data.ui.components import plain_table
 from csp_data.ui.public import help_box
 
@@ -15,23 +14,9 @@ st.markdown(
 )
 
 st.header("Sources")
-src = cache.query("meta/sources")
-# A zero-width space after each "_" and "/" lets long file names wrap inside their cell; without
-# it a name such as LSOA_(2021)_to_Electoral_Ward_..._v2.csv overflows the cell, which then
-# scrolls sideways and cannot be reached with the keyboard (axe: scrollable-region-focusable).
-# Screen readers do not announce the character.
-src = src.assign(origin=src["origin"].str.replace(r"([_/])", "\\1\u200b", regex=True))
-# Two columns, so the table fits a 320 px phone screen without scrolling sideways.
-plain_table(
-    pd.DataFrame(
-        {
-            "Dataset and snapshot": src["snapshot"],
-            "Publisher, licence and where it was copied from": (
-                src["publisher"] + " · " + src["licence"] + " · copied from " + src["origin"]
-            ),
-        }
-    )
-)
+# Two columns, so the table fits a 320 px phone screen without scrolling sideways; long file
+# names wrap inside their cell (csp_data.present.site.sources_table).
+plain_table(site.sources_table())
 
 st.header("Things to know when reading the figures")
 st.markdown(

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from csp_data.present.formatting import md_escape
-from csp_data.ui import cache
+from csp_data.ui import cache, site
 
 plan = cache.plan()
 st.title("Getting help")
@@ -14,7 +13,7 @@ st.markdown(
 )
 for contact in plan.help:
     st.header(contact.service)
-    st.markdown("\n".join(f"- {md_escape(line)}" for line in contact.lines))
+    st.markdown(site.help_lines(contact.lines))
 st.header("The ASB Community Trigger")
 st.markdown(
     "If you have reported anti-social behaviour and feel it has not been dealt with, you can ask for a case "

@@ -2,12 +2,7 @@
 
 import streamlit as st
 
-from csp_data.analysis.scorecard import as_records, as_table
-from csp_data.analysis.stats import ALPHA
-from csp_data.plan.measures import PRIORITIES
-from csp_data.present.exports import csv_bytes
-from csp_data.present.formatting import md_link
-from csp_data.ui import cache
+from csp_data.ui import cache, site
 from csp_data.ui.components import plain_table, score_tile
 from csp_data.ui.public import help_box
 
@@ -18,17 +13,14 @@ st.markdown(
     "**12 months before**, and the **financial year to date** with the same months a year earlier."
 )
 st.info(
-    f"**Is the change real?** Each change is tested at the {int(ALPHA * 100)}% level, allowing for how much each "
+    f"**Is the change real?** Each change is tested at the {int(site.ALPHA * 100)}% level, allowing for how much each "
     "measure's own months vary beyond chance (a quasi-Poisson test; the dispersion is shown on each tile). "
     "▲ means a significant rise, ▼ a significant fall, ● no significant change: the symbol and words "
     "carry the meaning, colour is not used for it."
 )
 
 rows = cache.borough_scorecard()
-for number, name in PRIORITIES.items():
-    mine = [r for r in rows if r.measure.priority == number]
-    if not mine:
-        continue
+for number, name, mine in site.by_priority(rows, site.PRIORITIES):
     st.header(f"Priority {number}: {name}", divider="gray")
     for first in range(0, len(mine), 3):  # row by row, so reading order follows the priority's order
         cols = st.columns(3)
@@ -37,11 +29,9 @@ for number, name in PRIORITIES.items():
                 score_tile(row)
 
 st.header("All measures as a table", divider="gray")
-table = as_table(rows)
 # Each priority links to its plain-English account on the summary page.
-table["Priority"] = [md_link(f"Priority {n}", f"summary#priority-{n}") for n in table["Priority"]]
 plain_table(
-    table,
+    site.scorecard_table(rows),
     link_cols=("Priority",),
     download=None,
     caption="The same figures as the tiles above, with period, source and snapshot for each row. "
@@ -49,7 +39,7 @@ plain_table(
 )
 st.download_button(
     "Download the scorecard (CSV)",
-    csv_bytes(as_records(rows)),
+    site.scorecard_csv(rows),
     file_name="tower-hamlets-scorecard.csv",
     mime="text/csv",
 )

@@ -2,11 +2,7 @@
 
 import streamlit as st
 
-from csp_data.analysis.funnel import ward_funnel
-from csp_data.analysis.ward_profile import WardError
-from csp_data.present import charts
-from csp_data.present.charts import funnel_chart
-from csp_data.ui import cache
+from csp_data.ui import cache, site
 from csp_data.ui.components import caption_text, plain, plain_table
 from csp_data.ui.priority import chart_block
 from csp_data.ui.public import help_box
@@ -26,7 +22,7 @@ from_url = None
 if asked is not None:
     try:
         from_url = cache.resolve_ward(asked).code
-    except WardError as exc:
+    except site.WardError as exc:
         problem = str(exc)
 # A link (or a new link in the same session) sets the picker; otherwise the picker keeps the
 # reader's own choice. Keyed, so a second choice is never lost.
@@ -53,22 +49,18 @@ prof = None
 if choice:
     try:
         prof = cache.ward_profile(choice)
-    except WardError as exc:
+    except site.WardError as exc:
         st.warning(str(exc))
 if prof is not None:
     w = prof.ward
+    now, before = site.ward_totals(prof.table)
     st.header(plain(w.name), divider="gray")  # names from the ONS lookup: data, shown literally
     st.markdown(
-        f"{plain(w.name)} had **{prof.table['count'].sum():,d} recorded crimes** in the 12 months "
-        f"{prof.period.label}, against {prof.table['previous'].sum():,d} in the 12 months before. "
+        f"{plain(w.name)} had **{now:,d} recorded crimes** in the 12 months "
+        f"{prof.period.label}, against {before:,d} in the 12 months before. "
         f"About {w.population:,d} people live here (Census 2021)."
     )
-    table = prof.table.assign(
-        verdict=[
-            f"{r.change:+,d}" + (f" ({r.pct_change:+.0f}%)" if r.previous else "") + f": {r.symbol} {r.words}"
-            for r in prof.table.itertuples()
-        ]
-    )
+    table = site.ward_verdicts(prof.table)
     # Two narrower tables rather than one of eight columns, so each fits a 320 px phone screen.
     st.subheader("Crimes recorded")
     plain_table(
@@ -104,7 +96,7 @@ if prof is not None:
     st.subheader("Compared with every ward")
     kinds = list(prof.table["category"])
     kind = st.selectbox("Type of crime", kinds, key="funnel_kind")
-    f_areas, f_limits = ward_funnel(kind, prof.period.start, prof.period.end)
+    f_areas, f_limits = site.ward_funnel(kind, prof.period.start, prof.period.end)
     st.markdown(
         f"Each ward's rate of {kind.lower()} per 1,000 residents against how many people live there, "
         f"{plain(w.name)} ringed. Wards with fewer residents vary more by chance, so the lines fan out to the left: a ward "
@@ -115,7 +107,7 @@ if prof is not None:
         st.info(f"No {kind.lower()} was recorded in {prof.period.label}.")
     else:
         chart_block(
-            funnel_chart(
+            site.funnel_chart(
                 f_areas,
                 f_limits,
                 f"{kind}: rate by ward, {prof.period.label}",
@@ -132,9 +124,8 @@ if prof is not None:
             "Method: Spiegelhalter (2005) funnel plot allowing for over-dispersion."
         )
     st.subheader("Month by month")
-    for cat in prof.table["category"]:
-        one = prof.monthly[prof.monthly.category == cat]
-        chart_block(charts.small_trend(one, f"{cat} in {w.name}, per month", cat), key=f"small-{cat}")
+    for cat, one in site.ward_monthly(prof.table, prof.monthly):
+        chart_block(site.small_trend(one, f"{cat} in {w.name}, per month", cat), key=f"small-{cat}")
     st.info(
         "**About locations.** Ward figures count crimes the police could place in the ward. Police maps place "
         'each crime at the nearest of a set of anonymous points ("on or near" a street), so a crime near a '
