@@ -11,7 +11,9 @@ from csp_data.analysis.stats import STATUS_SYMBOLS as SYMBOL  # noqa: F401  (SYM
 from csp_data.analysis.targets import TargetResult
 from csp_data.plan import breaks as series_breaks
 from csp_data.plan.measures import Measure, get
+from csp_data.plan.measures import priority_measures as priority_measures  # pages: ui.priority_measures
 from csp_data.plan.periods import Period
+from csp_data.plan.periods import trailing as trailing  # pages: ui.trailing
 from csp_data.present import charts
 from csp_data.present.exports import csv_bytes
 from csp_data.ui import cache
@@ -290,4 +292,29 @@ def serious_violence_block(period: Period) -> None:
             f"Serious violence, {period.label}, part by part. Source: {sv.source_name}. Nothing is counted twice: the "
             "knife crime added is the part not already in homicide or violence with injury."
         ),
+    )
+
+
+def hate_crime_strands(period: Period) -> pd.DataFrame:
+    """Hate crime offences by strand over ``period``, without the all-strands total row."""
+    strands = cache.dashboard_subtypes("Hate crime", period.start, period.end)
+    return strands[strands.subtype != "Hate crime"].rename(columns={"subtype": "Strand"})
+
+
+def bars_block(
+    frame: pd.DataFrame,
+    title: str,
+    category: str,
+    value: str,
+    value_title: str,
+    *,
+    key: str,
+    table_caption: str,
+    additive: bool = True,
+) -> None:
+    """A bar chart of ``frame[value]`` by ``category``, with its table and downloads."""
+    chart_block(
+        charts.breakdown_bars(frame, title, category, value, value_title, additive=additive),
+        key=key,
+        table_caption=table_caption,
     )

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from csp_data.analysis.london import move_words as london_move  # noqa: F401  (pages: public.london_move)
+from csp_data.analysis.scorecard import ordinal as ordinal  # pages: public.ordinal
+from csp_data.analysis.targets import (
+    public_value_text as public_value_text,  # pages: public.public_value_text
+)
+from csp_data.plan.measures import public_headlines as public_headlines  # pages: public.public_headlines
 from csp_data.present.formatting import md_escape
 from csp_data.ui import cache
 

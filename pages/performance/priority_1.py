@@ -2,15 +2,13 @@
 
 import streamlit as st
 
-from csp_data.plan.measures import priority_measures
-from csp_data.plan.periods import trailing
 from csp_data.ui import access, cache, street
 from csp_data.ui import priority as ui
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 NUMBER = 1
-MEASURES = priority_measures(NUMBER)  # csp_data/plan/measures.py: PRIORITY_MEASURES
+MEASURES = ui.priority_measures(NUMBER)  # csp_data/plan/measures.py: PRIORITY_MEASURES
 
 plan, prio, results, by_measure = ui.priority_intro(NUMBER)
 
@@ -22,7 +20,7 @@ m = ui.measure_picker(MEASURES, key="p1-measure")
 ui.trend_and_years(m, by_measure.get(m.id))
 view = cache.measure_view(m.id)
 if view.latest is not None:
-    last12 = trailing(view.latest)
+    last12 = ui.trailing(view.latest)
     st.subheader(f"What makes up {m.label.lower()}, {last12.label}")
     ui.breakdown_block(
         m,

@@ -2,15 +2,13 @@
 
 import streamlit as st
 
-from csp_data.plan.measures import get, priority_measures
-from csp_data.plan.periods import trailing
 from csp_data.ui import access, cache
 from csp_data.ui import priority as ui
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 NUMBER = 2
-MEASURES = priority_measures(NUMBER)  # csp_data/plan/measures.py: PRIORITY_MEASURES
+MEASURES = ui.priority_measures(NUMBER)  # csp_data/plan/measures.py: PRIORITY_MEASURES
 
 plan, prio, results, by_measure = ui.priority_intro(NUMBER)
 sv = plan.definitions["serious_violence"]
@@ -18,8 +16,8 @@ sv = plan.definitions["serious_violence"]
 st.info(f"**How this dashboard defines serious violence.** {sv.text}")
 sv_view = cache.measure_view("serious_violence")
 if sv_view.latest is not None:
-    st.subheader(f"What serious violence counts, {trailing(sv_view.latest).label}")
-    ui.serious_violence_block(trailing(sv_view.latest))
+    st.subheader(f"What serious violence counts, {ui.trailing(sv_view.latest).label}")
+    ui.serious_violence_block(ui.trailing(sv_view.latest))
 
 ui.headline_and_targets(MEASURES, results)
 
@@ -28,7 +26,7 @@ m = ui.measure_picker(MEASURES, key="p2-measure")
 ui.trend_and_years(m, by_measure.get(m.id))
 view = cache.measure_view(m.id)
 if view.latest is not None:
-    last12 = trailing(view.latest)
+    last12 = ui.trailing(view.latest)
     st.subheader(f"What makes up {m.label.lower()}, {last12.label}")
     ui.breakdown_block(m, last12, f"{m.label} by type, {last12.label}", "Type")
     ui.ward_block(m, last12)
@@ -36,7 +34,7 @@ if view.latest is not None:
 st.header("Knife crime: injuries and young victims", divider="gray")
 kv = cache.measure_view("knife_crime")
 if kv.latest is not None:
-    p12 = trailing(kv.latest)
+    p12 = ui.trailing(kv.latest)
     knife = cache.dashboard_subtypes("Knife Crime", p12.start, p12.end)
     knife = knife.rename(
         columns={
@@ -48,7 +46,7 @@ if kv.latest is not None:
     ui.plain_table(
         knife,
         caption=(
-            f"{p12.label}. Source: {get('knife_crime').source_name}; {kv.snapshot}. 'Knife Injury Victims (1-24)' counts "
+            f"{p12.label}. Source: {ui.get('knife_crime').source_name}; {kv.snapshot}. 'Knife Injury Victims (1-24)' counts "
             "victims aged 1 to 24 injured with a knife (non-domestic-abuse cases shown separately); the rows overlap and "
             "must not be added together."
         ),
@@ -62,6 +60,6 @@ st.markdown(
 )
 c1, c2 = st.columns(2)
 with c1:
-    ui.outcome_block(get("knife_crime"))
+    ui.outcome_block(ui.get("knife_crime"))
 with c2:
-    ui.outcome_block(get("domestic_abuse"))
+    ui.outcome_block(ui.get("domestic_abuse"))

@@ -2,15 +2,13 @@
 
 import streamlit as st
 
-from csp_data.plan.measures import priority_measures
-from csp_data.plan.periods import trailing
 from csp_data.ui import access, cache
 from csp_data.ui import priority as ui
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 NUMBER = 3
-MEASURES = priority_measures(NUMBER)  # csp_data/plan/measures.py: PRIORITY_MEASURES
+MEASURES = ui.priority_measures(NUMBER)  # csp_data/plan/measures.py: PRIORITY_MEASURES
 
 plan, prio, results, by_measure = ui.priority_intro(NUMBER)
 
@@ -27,7 +25,7 @@ m = ui.measure_picker(MEASURES, key="p3-measure")
 ui.trend_and_years(m, by_measure.get(m.id))
 view = cache.measure_view(m.id)
 if view.latest is not None:
-    ui.ward_block(m, trailing(view.latest))
+    ui.ward_block(m, ui.trailing(view.latest))
 
 st.header("Trafficking against possession", divider="gray")
 tv = cache.measure_view("drug_trafficking")

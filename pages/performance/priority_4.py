@@ -2,16 +2,13 @@
 
 import streamlit as st
 
-from csp_data.plan.measures import get, priority_measures
-from csp_data.plan.periods import trailing
-from csp_data.present import charts
 from csp_data.ui import access, cache
 from csp_data.ui import priority as ui
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
 NUMBER = 4
-MEASURES = priority_measures(NUMBER)  # csp_data/plan/measures.py: PRIORITY_MEASURES
+MEASURES = ui.priority_measures(NUMBER)  # csp_data/plan/measures.py: PRIORITY_MEASURES
 
 plan, prio, results, by_measure = ui.priority_intro(NUMBER)
 
@@ -19,23 +16,19 @@ plan, prio, results, by_measure = ui.priority_intro(NUMBER)
 ui.headline_and_targets(MEASURES, results)
 
 st.header("Hate crime trend", divider="gray")
-m = get("hate_crime")
+m = ui.get("hate_crime")
 ui.trend_and_years(m, by_measure.get(m.id))
 view = cache.measure_view(m.id)
 if view.latest is not None:
-    last12 = trailing(view.latest)
+    last12 = ui.trailing(view.latest)
     st.header(f"Hate crime by strand, {last12.label}", divider="gray")
-    strands = cache.dashboard_subtypes("Hate crime", last12.start, last12.end)
-    strands = strands[strands.subtype != "Hate crime"]
-    ui.chart_block(
-        charts.breakdown_bars(
-            strands.rename(columns={"subtype": "Strand"}),
-            f"Hate crime offences by strand, {last12.label}",
-            "Strand",
-            "offences",
-            "Offences",
-            additive=False,
-        ),
+    ui.bars_block(
+        ui.hate_crime_strands(last12),
+        f"Hate crime offences by strand, {last12.label}",
+        "Strand",
+        "offences",
+        "Offences",
+        additive=False,
         key="strands",
         table_caption=f"Source: {m.source_name}; {view.snapshot}.",
     )

@@ -2,12 +2,8 @@
 
 import streamlit as st
 
-from csp_data.analysis.london import move_words as london_move
-from csp_data.analysis.scorecard import ordinal
-from csp_data.analysis.targets import public_value_text
-from csp_data.plan.measures import public_headlines
 from csp_data.ui import cache
-from csp_data.ui.public import help_box
+from csp_data.ui.public import help_box, london_move, ordinal, public_headlines, public_value_text
 
 plan = cache.plan()
 rows = {r.measure.id: r for r in cache.borough_scorecard()}
