@@ -118,6 +118,7 @@ def area_table(
     pooled area dispersion (:func:`area_dispersion_for`) and false-discovery control across the
     areas. ``attrs`` has ``dispersion`` and ``method`` (caption words)."""
     cfg = cfg or get_settings()
+    prev: Period | None  # None: no earlier period to compare (LSOA counts start at FIRST_LSOA_MONTH)
     prev = period.previous()
     if geo == "LSOAs":
         if prev.start < FIRST_LSOA_MONTH:

@@ -22,7 +22,7 @@ def signed_sum(
 ) -> pd.DataFrame:
     """Sum ``count`` of each frame times its sign over ``keys`` rows present in every frame; ``carry``
     columns are taken from the first frame and ``snapshot`` (when present) joined across parts."""
-    out = None
+    out: pd.DataFrame | None = None
     snaps = []
     for i, (sign, df) in enumerate(parts):
         keep = keys + ["count"] + (["snapshot"] if "snapshot" in df else []) + (list(carry) if i == 0 else [])
@@ -31,6 +31,8 @@ def signed_sum(
         if f"s{i}" in d:
             snaps.append(f"s{i}")
         out = d if out is None else out.merge(d, on=keys, how="inner")
+    if out is None:
+        raise ValueError("signed_sum needs at least one part")
     counts = [c for c in out.columns if c.startswith("c") and c[1:].isdigit()]
     res = out[keys + list(carry)].copy()
     res["count"] = out[counts].sum(axis=1).astype("int64")

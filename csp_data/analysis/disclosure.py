@@ -143,7 +143,7 @@ def _check_count(n: object, what: str = "count") -> int:
     return value
 
 
-def round_half_up(x: numbers.Real | Decimal, to: int = ROUND_TO) -> int:
+def round_half_up(x: float | Decimal, to: int = ROUND_TO) -> int:
     """``x`` rounded to the nearest multiple of ``to``, exact ties going up (7.5 -> 10, 12.5 -> 15).
 
     Exact arithmetic (``Fraction``), so a float such as 7.5 is not nudged by binary rounding.
@@ -154,7 +154,7 @@ def round_half_up(x: numbers.Real | Decimal, to: int = ROUND_TO) -> int:
     if not isinstance(to, int) or isinstance(to, bool) or to <= 0:
         raise ValueError(f"rounding base must be a positive whole number, got {to!r}")
     try:
-        q = Fraction(x) / to  # type: ignore[arg-type]
+        q = Fraction(x) / to
     except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"cannot round {x!r}: not a finite number") from exc
     return math.floor(q + Fraction(1, 2)) * to
@@ -448,7 +448,8 @@ def _check_labels(labels: pd.Index, what: str) -> None:
 def _cell_texts(grid, hidden, reasons):
     texts, values = [], []
     for row, hrow, rrow in zip(grid, hidden, reasons):
-        trow, vrow = [], []
+        trow: list[str] = []
+        vrow: list[int | None] = []
         for value, is_hidden, reason in zip(row, hrow, rrow):
             if is_hidden:
                 trow.append(TEXT_SMALL if reason == REASON_PRIMARY else TEXT_HIDDEN)

@@ -162,6 +162,7 @@ def compare(
     se = math.sqrt(phi_b * (1 / b1 + 1 / b0) + phi_l * (1 / l1 + 1 / l0))
     z = float(_st.norm.ppf(1 - alpha / 2))
     low, high = math.exp(log_r - z * se), math.exp(log_r + z * se)
+    assert b_pct is not None and l_pct is not None  # b0 and l0 are above 0 here
     return LondonComparison(
         period,
         previous_period,
@@ -208,11 +209,13 @@ def london_series(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
 
 def _combine(parts: list[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
     """Signed sum of monthly series over the months every part holds; snapshots joined."""
-    out = None
+    out: pd.DataFrame | None = None
     for i, (sign, df) in enumerate(parts):
         d = df[["month", "count", "snapshot"]].rename(columns={"count": f"c{i}", "snapshot": f"s{i}"})
         d[f"c{i}"] = d[f"c{i}"] * sign
         out = d if out is None else out.merge(d, on="month", how="inner")
+    if out is None:
+        raise ValueError("a composite measure needs at least one part")
     cols = [f"c{i}" for i in range(len(parts))]
     snaps = [f"s{i}" for i in range(len(parts))]
     res = pd.DataFrame({"month": out["month"], "count": out[cols].sum(axis=1).astype("int64")})
@@ -326,7 +329,7 @@ def compare_periods(
     london = london if london is not None else london_series(m, cfg)
     b1, b0 = _sum(borough, current), _sum(borough, previous)
     l1, l0 = _sum(london, current), _sum(london, previous)
-    if None in (b1, b0, l1, l0):
+    if b1 is None or b0 is None or l1 is None or l0 is None:
         return None
     straddles = tuple(b.label for b in breaks.straddling(m.id, previous, current))
     return compare(

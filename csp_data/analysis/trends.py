@@ -208,6 +208,7 @@ def ward_table(m: Measure, period: Period, cfg: Settings | None = None) -> pd.Da
     )
     rows = []
     for r, c in zip(df.itertuples(), comps):
+        assert c is not None  # every ward has an earlier count (missing filled with 0), so a verdict
         rows.append(
             {
                 "ward_code": r.ward_code,
@@ -292,6 +293,9 @@ def outcome_rates(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
         offences=("count", "sum"), positive_outcomes=("pos", "sum"), months=("count", "size")
     )
     rows = []
+    rate: float | None
+    lo: float | None
+    hi: float | None
     for r in g.itertuples():
         n, k = int(r.offences), int(r.positive_outcomes)
         if n >= MIN_RATE_BASE:

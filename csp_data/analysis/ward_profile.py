@@ -142,7 +142,7 @@ def category_table(ward: Ward, period: Period, borough_population: int, cfg: Set
             c = compare_counts(n, p)
         ward_rate = rate_per_1000(n, ward.population)
         boro_rate = rate_per_1000(int(boro.get(cat, 0)), borough_population)
-        if n < MIN_RATE_COUNT or not boro_rate:
+        if n < MIN_RATE_COUNT or not boro_rate or ward_rate is None:
             versus = "too few offences to compare"
         else:
             ratio = ward_rate / boro_rate

@@ -374,14 +374,14 @@ def secrets_status(paths) -> SecretsStatus:
     """:func:`classify_secrets` of :func:`read_secrets`; re-read whenever a file changes (size,
     mtime or inode), so a file broken while the server runs closes the pages on the next rerun."""
     paths = [Path(p) for p in paths]
-    key = []
+    parts: list[tuple[object, ...]] = []
     for p in paths:
         try:
             st = p.stat()
-            key.append((str(p), st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode))
+            parts.append((str(p), st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode))
         except OSError as exc:
-            key.append((str(p), type(exc).__name__))
-    key = tuple(key)
+            parts.append((str(p), type(exc).__name__))
+    key = tuple(parts)
     hit = _STATUS_CACHE.get("last")
     if hit and hit[0] == key:
         return hit[1]

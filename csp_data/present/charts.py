@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from typing import Literal
 
 import altair as alt
 import pandas as pd
@@ -302,7 +303,7 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str, breaks: Sequen
     long = pd.DataFrame(rows)
     # keep NaN counts (the line breaks at a missing month); drop NaN from the derived series
     long = long[(long["part"] == "count") | long["value"].notna()]
-    present = []
+    present: list[tuple[str, str, list[int], float]] = []
     for name, _col, colour, dash, width in series_style:
         if name not in [p[0] for p in present] and (long["series"] == name).any():
             present.append((name, colour, dash, width))
@@ -428,10 +429,11 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str, breaks: Sequen
         )
         layers.append(rule)
         cut = first + (last - first) * 0.6
-        for part, align, dx in (
+        sides: list[tuple[pd.DataFrame, Literal["left", "right"], int]] = [
             (brk[brk["month"] <= cut], "left", 4),
             (brk[brk["month"] > cut], "right", -4),
-        ):
+        ]
+        for part, align, dx in sides:
             if len(part):
                 layers.append(
                     alt.Chart(part)
@@ -603,7 +605,7 @@ def fy_bars(
         )
         # the rule is named in the subtitle rather than labelled on the plot, where the text
         # would collide with the value labels of the bars it crosses
-    brk = {}  # financial year -> "label (Mon YYYY)" for breaks inside the plotted years
+    brk: dict[str, str] = {}  # financial year -> "label (Mon YYYY)" for breaks inside the plotted years
     for when, blabel in breaks or ():
         ts = _to_timestamp(when)
         start = ts.year if ts.month >= 4 else ts.year - 1
@@ -1046,7 +1048,7 @@ def gauge(
         .encode(x=alt.X("start:Q", scale=x_scale, title=value_title), x2="end:Q", y=row)
     )
     layers = [rng]
-    if not awaiting:
+    if latest_v is not None:
         ldf = pd.DataFrame({"row": [""], "What": ["Latest"], "Value": [round(latest_v, 2)], "zero": [0.0]})
         layers.append(
             alt.Chart(ldf)
@@ -1098,7 +1100,7 @@ def gauge(
         title_text = f"{label}: {status}"
 
     rows = []
-    if not awaiting:
+    if latest_v is not None:
         rows.append(("Latest", round(latest_v, 2)))
     rows += [(m[0], round(m[1], 2)) for m in markers]
     table = pd.DataFrame(rows, columns=["Item", "Value"])
@@ -1252,7 +1254,8 @@ def _label_colour(t: float) -> str:
 
 def _month_runs(months: Sequence[pd.Timestamp]) -> list[str]:
     """Consecutive months joined into spans: 'Mar 2019 to May 2021', 'Jan 2022'."""
-    spans, run = [], []
+    spans: list[list[pd.Timestamp]] = []
+    run: list[pd.Timestamp] = []
     for m in sorted(months):
         if run and (m.year * 12 + m.month) != (run[-1].year * 12 + run[-1].month) + 1:
             spans.append(run)

@@ -68,7 +68,7 @@ def measures_for_period(
     prev = period.previous()
     for m in MEASURES:
         mv = view(m, cfg)
-        value = period_sum(mv.series, period)
+        value: float | None = period_sum(mv.series, period)
         held = months_present(mv.series, period)
         before = period_sum(mv.series, prev)
         c = (
@@ -185,6 +185,7 @@ def _london_cols(m, period: Period, prev: Period | None, cfg: Settings, series) 
     out = dict.fromkeys(LONDON_COLUMNS)
     if m is None:
         return out
+    prev = prev or period.previous()  # as compare_periods: the equal period before
     out["series_break"] = "; ".join(f"{b.label} ({b.when})" for b in straddling(m.id, prev, period)) or None
     lc = compare_periods(m, period, prev, cfg, borough=series)
     if lc is None:

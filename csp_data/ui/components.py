@@ -36,7 +36,7 @@ def score_tile(row: ScoreRow) -> None:
     m = row.measure
     with st.container(border=True):
         st.markdown(f"**{m.label}**")
-        if row.l12 is None:
+        if row.l12 is None or row.last12 is None:  # both or neither (scorecard.score)
             st.markdown("Awaiting data: fewer than 24 months available.")
             return
         c = row.l12
@@ -51,7 +51,7 @@ def score_tile(row: ScoreRow) -> None:
         st.caption(
             c.test_words[:1].upper() + c.test_words[1:] + (" · small numbers" if c.small_numbers else "")
         )
-        if row.fy:
+        if row.fy and row.fytd:
             st.caption(
                 f"{row.fy_label} to date ({row.fytd.label}): {row.fy.current:,d} vs {row.fy.previous:,d} "
                 f"({fmt_change(row.fy)}) — {row.fy.symbol} {row.fy.verdict}"

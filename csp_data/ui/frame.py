@@ -22,8 +22,12 @@ def ensure_warehouse() -> None:
         st.error("The published figures are being updated. Please try again later.")
         st.stop()
     bar = st.progress(0.0, text=f"Preparing the data ({why})…")
+
+    def show(f: float, msg: str) -> None:
+        bar.progress(min(max(f, 0.0), 1.0), text=msg)
+
     try:
-        build.ensure_built(cfg, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+        build.ensure_built(cfg, progress=show)
     except Exception as exc:
         bar.empty()
         st.error(f"The data could not be prepared: {exc}. The previous data (if any) is unchanged.")

@@ -131,7 +131,7 @@ def entry_form(viewer: Viewer, plan: Plan, figures: pd.DataFrame, today: date) -
     period = st.selectbox(
         "Period the figure covers",
         list(words),
-        format_func=words.get,
+        format_func=lambda p: words[p],
         key=f"pf_period_{m.frequency}",
         help="Only periods that have ended (or end this month) can be chosen. For an older "
         "period, use the bulk upload below.",
@@ -210,17 +210,17 @@ def upload_section(viewer: Viewer, plan: Plan, figures: pd.DataFrame, today: dat
         return
     measures = {m.id: m for m in plan.partnership_measures}
     rows = []
-    for e in entries:
-        held = pf.current_entry(figures, e.measure_id, e.period)
+    for entry in entries:
+        held = pf.current_entry(figures, entry.measure_id, entry.period)
         rows.append(
             {
-                "Line": e.line,
-                "Measure": measures[e.measure_id].label,
-                "Period": e.period,
-                "Value": e.value,
-                "Unit": e.unit,
-                "Source": e.source,
-                "Note": e.note,
+                "Line": entry.line,
+                "Measure": measures[entry.measure_id].label,
+                "Period": entry.period,
+                "Value": entry.value,
+                "Unit": entry.unit,
+                "Source": entry.source,
+                "Note": entry.note,
                 "Currently recorded": "nothing yet"
                 if held is None
                 else f"{held['value']} (by {held['entered_by']})",

@@ -77,6 +77,7 @@ import sys
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -989,7 +990,8 @@ def _month_range(first: str, last: str) -> list[str]:
 
 def _runs(months: list[str]) -> list[str]:
     """Consecutive months as 'a to b (n months)' runs."""
-    out, run = [], []
+    out: list[list[str]] = []
+    run: list[str] = []
     for m in sorted(months):
         if run and str(pd.Period(run[-1], "M") + 1) != m:
             out.append(run)
@@ -1208,7 +1210,7 @@ def _check_dates_and_counts(parts: list[_Part], when: datetime, what: str) -> No
             )
         first = limits.EARLIEST_MONTH.get(p.kind)
         early = [m for m in p.seen_months if first and m < first]
-        if early:
+        if early and first:
             raise IngestError(
                 f"{what} has data for {len(early)} month(s) before {KIND_LABEL[p.kind]} began ({_month_label(first)}): "
                 f"{', '.join(_runs(early)[:3])}. The file is wrong"
@@ -1223,7 +1225,7 @@ def _check_dates_and_counts(parts: list[_Part], when: datetime, what: str) -> No
                 )
         over = {m: n for m, n in p.month_load.items() if n > limits.AREA_MONTH_CEILING}
         if over:
-            m = max(over, key=over.get)
+            m = max(over, key=lambda k: over[k])
             raise IngestError(
                 f"{what}: {_fmt(int(over[m]))} {_unit(p.dataset)} in one area in {m}, above the plausible ceiling of "
                 f"{_fmt(limits.AREA_MONTH_CEILING)} (ten times the largest month any London borough has recorded); "
@@ -1380,7 +1382,7 @@ def _write_journal(
     created: list[Path],
     dirs: list[Path],
     delete_after: list[Path],
-    dirs_after: list[Path] = (),
+    dirs_after: Sequence[Path] = (),
 ) -> None:
     """Record, before anything changes, how to finish or undo what is about to happen: a kill
     at any point leaves either the old manifest (roll back: remove what was created) or the new

@@ -52,9 +52,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import BinaryIO, overload
 
 from csp_data.config import Settings
 from csp_data.config import settings as get_settings
@@ -115,7 +117,7 @@ class Options:
     rate: float = 15.0
     burst: int = 30
     max_bytes: int = 512 << 20  # a download larger than this is refused
-    sleep: object = time.sleep
+    sleep: Callable[[float], object] = time.sleep
 
 
 class Http:
@@ -132,8 +134,18 @@ class Http:
         self.requests += 1
         return urllib.request.urlopen(req, timeout=self.opts.timeout)
 
+    @overload
     def fetch(
-        self, url: str, data: bytes | None = None, sink=None, over_limit_503: bool = False
+        self, url: str, data: bytes | None = None, sink: None = None, over_limit_503: bool = False
+    ) -> bytes: ...
+
+    @overload
+    def fetch(
+        self, url: str, data: bytes | None = None, *, sink: BinaryIO, over_limit_503: bool = False
+    ) -> int: ...
+
+    def fetch(
+        self, url: str, data: bytes | None = None, sink: BinaryIO | None = None, over_limit_503: bool = False
     ) -> bytes | int:
         """GET (or POST ``data``) ``url``; the body as bytes, or streamed into ``sink`` (returns bytes
         written). Retries 429, 5xx, timeouts and short bodies with back-off; raises UpdateError when
@@ -262,7 +274,7 @@ def _norm(col: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(col).strip().lower()).strip("_")
 
 
-def _median(values: list[float]) -> float:
+def _median(values: Sequence[float]) -> float:
     v = sorted(values)
     if not v:
         return 0.0
@@ -357,7 +369,7 @@ def _check_newest_month_complete(path: Path, src: Source, header: list[str]) -> 
     cols = [c for c in header if re.fullmatch(r"\d{6}", c.strip())]
     if len(cols) < 4:
         return
-    totals = Counter()
+    totals = dict.fromkeys(cols, 0.0)
     opener = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
         for row in csv.DictReader(fh):
@@ -523,7 +535,7 @@ def dedupe(endpoint: str, answers: list[list]) -> list[dict]:
     best: dict[str, int] = {}
     first: dict[str, dict] = {}
     for ans in answers:
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for rec in ans:
             k = json.dumps(rec, sort_keys=True)
             counts[k] += 1
