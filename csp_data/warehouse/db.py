@@ -20,6 +20,7 @@ The connection is locked down and read-only over the warehouse:
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import duckdb
 from duckdb import StatementType
@@ -29,8 +30,10 @@ from csp_data.config import settings as get_settings
 from csp_data.warehouse.build import TABLES
 
 _lock = threading.Lock()
-_con: ReadOnlyConnection | None = None
-_con_dir: tuple | None = None
+# One connection per (data folder, mode), with the warehouse stamp it was opened on; the least
+# recently used is closed beyond MAX_CONNECTIONS (tests open many data folders in one process).
+_cons: dict[tuple[Path, str], tuple[int, ReadOnlyConnection]] = {}
+MAX_CONNECTIONS = 4
 
 
 def _quote_literal(text: str) -> str:
@@ -182,23 +185,26 @@ def _stamp(cfg: Settings) -> int:
 
 
 def connection(cfg: Settings | None = None) -> ReadOnlyConnection:
-    """The process-wide base connection, re-made when the data folder, the mode or the warehouse
-    (its stamp) changes. Use ``.cursor()``."""
-    global _con, _con_dir
+    """The process-wide base connection for ``cfg``'s data folder and mode (the environment's when
+    not given), re-made when that warehouse is rebuilt (its stamp changes). Use ``.cursor()``."""
     cfg = cfg or get_settings()
+    key = (cfg.data_dir, cfg.mode)
     with _lock:
-        key = (cfg.data_dir, cfg.mode, _stamp(cfg))
-        if _con is None or _con_dir != key:
-            if _con is not None:
-                _con.close()
-            _con, _con_dir = connect(cfg), key
-        return _con
+        stamp = _stamp(cfg)
+        held = _cons.pop(key, None)
+        if held is None or held[0] != stamp:
+            if held is not None:
+                held[1].close()
+            held = (stamp, connect(cfg))
+        _cons[key] = held  # (re)inserted last: the most recently used
+        while len(_cons) > MAX_CONNECTIONS:
+            _cons.pop(next(iter(_cons)))[1].close()
+        return held[1]
 
 
 def reset() -> None:
-    """Close the process connection (after a rebuild, and between tests)."""
-    global _con, _con_dir
+    """Close every process connection (after a rebuild, and between tests)."""
     with _lock:
-        if _con is not None:
-            _con.close()
-        _con, _con_dir = None, None
+        for _stamp_ns, con in _cons.values():
+            con.close()
+        _cons.clear()
