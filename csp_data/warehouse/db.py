@@ -59,6 +59,15 @@ def tables_for(mode: str) -> dict[str, str | None]:
     return dict(PUBLIC_TABLES) if mode == "public" else {t: None for t in TABLES}
 
 
+# Macros every connection holds, for the named queries (queries/<area>/*.sql) to share one
+# definition. in_categories: a row of a measure given as MPS major and/or minor categories
+# (``$majors``/``$minors`` lists; either may be empty).
+MACROS = (
+    "CREATE MACRO in_categories(major, minor, majors, minors) AS "
+    "(list_contains(majors, major) OR list_contains(minors, minor))",
+)
+
+
 # Statements the app's connection runs. SET is passed on so DuckDB itself refuses it (locked).
 READ_STATEMENTS = frozenset({StatementType.SELECT, StatementType.EXPLAIN, StatementType.SET})
 _RESULT_METHODS = frozenset(
@@ -163,6 +172,9 @@ def connect(cfg: Settings | None = None) -> ReadOnlyConnection:
             con.execute(f"CREATE TABLE {table} AS {select}")
         else:
             con.execute(f"CREATE VIEW {table} AS {select}")
+    # Shared SQL the named queries may call (created before the connection is locked down).
+    for macro in MACROS:
+        con.execute(macro)
     # No spilling: DuckDB would otherwise add its temp folder (<cwd>/.tmp/) to the allowed directories.
     con.execute("SET temp_directory=''")
     if cfg.mode == "public":

@@ -11,6 +11,9 @@ The example (JSON) is what the contract tests and the benchmark run the query wi
 Values reach DuckDB only as bound ``$name`` parameters. ``run`` checks the given parameters
 against both the header and the body, so a missing, extra or misspelt name is an error that
 names the query, never a silently different result.
+
+Shared SQL lives in DuckDB macros the connection holds (``db.MACROS``): a measure's MPS
+categories are matched with ``in_categories(major_category, minor_category, $majors, $minors)``.
 """
 
 from __future__ import annotations
