@@ -23,6 +23,7 @@ def run(timed: Callable, summary: Callable, repeat: int, cfg) -> dict:
 
     from csp_data.analysis import hotspots
     from csp_data.present import maps
+    from csp_data.warehouse import geo
 
     out: dict = {}
     latest = pd.Timestamp(
@@ -54,14 +55,14 @@ def run(timed: Callable, summary: Callable, repeat: int, cfg) -> dict:
     )
     out["emerging_quarters"] = {"areas": len(counts), **summary(s)}
 
-    simple = maps.simplify(geom)
+    simple = geo.simplify(geom)
     spec = maps.choropleth(
         simple.assign(count=counts.reindex(simple["code"]).fillna(0).to_numpy())[
             ["code", "name", "count", "geometry"]
         ],
         "count",
         "{name}",
-        outline=maps.simplify(maps.ward_geometry(cfg)),
+        outline=geo.simplify(geo.ward_geometry(cfg)),
     )
     raw = maps.choropleth(geom.assign(count=0)[["code", "name", "count", "geometry"]], "count", "{name}")
     out["map_payload"] = {"simplified_bytes": spec.payload_bytes, "unsimplified_bytes": raw.payload_bytes}

@@ -67,9 +67,10 @@ def cmd_query(args) -> int:
         return 2
     q = sql.load(args.name)
     params = sql.coerce(args.name, dict(args.param or []))
+    cfg = settings()
     if "borough_code" in q.params and "borough_code" not in params:
-        params["borough_code"] = settings().borough_code
-    _emit(sql.run(args.name, **params), args.format)
+        params["borough_code"] = cfg.borough_code
+    _emit(sql.run(args.name, cfg=cfg, **params), args.format)
     return 0
 
 

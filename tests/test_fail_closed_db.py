@@ -161,3 +161,49 @@ def test_the_connection_offers_no_other_way_to_run_sql(mode_copy):
         assert not hasattr(con.cursor(), name), name
     # Reading works as before, with bound parameters.
     assert con.cursor().execute("SELECT $x + 1", {"x": 1}).fetchone() == (2,)
+
+
+# --- The settings a caller passes reach the connection ----------------------------------------
+
+
+def test_a_missing_data_folder_in_cfg_fails_clearly(warehouse):
+    from dataclasses import replace
+
+    from csp_data.analysis import scorecard
+    from csp_data.config import settings
+    from csp_data.plan.measures import get
+
+    cfg = replace(settings(), data_dir=Path("/nonexistent"))
+    with pytest.raises(FileNotFoundError, match="warehouse tables missing in /nonexistent/warehouse"):
+        scorecard.monthly_series(get("robbery"), cfg=cfg)
+    with pytest.raises(FileNotFoundError, match="run: python -m csp_data build"):
+        sql.run("meta/wards", cfg=cfg)
+
+
+def test_a_second_data_folder_gives_its_own_numbers(warehouse, tmp_path):
+    """A copy of the warehouse whose borough counts are doubled: the same call with its settings
+    reads it, and the environment's own warehouse is read as before (a connection per folder)."""
+    import shutil
+    from dataclasses import replace
+
+    from csp_data.analysis import scorecard
+    from csp_data.config import settings
+    from csp_data.plan.measures import get
+
+    own = settings()
+    other = replace(own, data_dir=tmp_path / "data")
+    shutil.copytree(own.warehouse_dir, other.warehouse_dir)
+    crime = other.warehouse_dir / "crime_monthly.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            f"COPY (SELECT * REPLACE (count * 2 AS count) FROM read_parquet({_q(own.warehouse_dir / crime.name)}))"
+            f" TO {_q(crime)} (FORMAT parquet)"
+        )
+    robbery = get("robbery")
+    mine = scorecard.monthly_series(robbery, cfg=own)
+    theirs = scorecard.monthly_series(robbery, cfg=other)
+    assert len(mine) == len(theirs) > 0 and mine["count"].sum() > 0
+    assert list(theirs["count"]) == [2 * c for c in mine["count"]]
+    assert scorecard.monthly_series(robbery)["count"].equals(mine["count"])  # the environment's, unchanged
+    assert db.connection(other) is not db.connection(own)
+    assert db.connection(other) is db.connection(other)  # one per folder, kept

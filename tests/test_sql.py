@@ -142,6 +142,25 @@ def test_list_values_are_bound_too(warehouse):
     assert (df["count"] == 0).all()  # ... but nothing matched the odd category
 
 
+def test_the_category_macro_matches_majors_or_minors(warehouse):
+    from csp_data.warehouse import db
+
+    text = (
+        "SELECT count(*) FILTER (WHERE in_categories(major_category, minor_category, $majors, $minors)),"
+        " count(*) FILTER (WHERE list_contains($majors, major_category) OR list_contains($minors, minor_category))"
+        " FROM crime_monthly"
+    )
+    for majors, minors in [
+        (["ROBBERY"], []),
+        ([], ["BURGLARY IN A DWELLING"]),
+        (["ROBBERY"], ["SHOPLIFTING"]),
+        ([], []),
+    ]:
+        with db.connection().cursor() as cur:
+            macro, spelt_out = cur.execute(text, {"majors": majors, "minors": minors}).fetchone()
+        assert macro == spelt_out and (macro > 0) == bool(majors or minors)
+
+
 def test_a_quote_in_a_value_is_data(warehouse):
     df = sql.run("crime/categories", level="ward' OR level = 'borough")
     assert df.empty

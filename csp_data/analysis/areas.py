@@ -54,7 +54,7 @@ def categories(cfg: Settings | None = None) -> list[Category]:
     """Plan measures held at ward and LSOA level first, then every MPS major and minor category."""
     cfg = cfg or get_settings()
     out = [Category(m.label, m.majors, m.minors) for m in MEASURES if m.source == "crime"]
-    cats = sql.run("crime/categories", level="lsoa")
+    cats = sql.run("crime/categories", level="lsoa", cfg=cfg)
     for major, grp in cats.groupby("major_category", sort=True):
         out.append(Category(f"All {major.lower()}", (major,), ()))
         for minor in sorted(grp["minor_category"].unique()):
@@ -71,7 +71,7 @@ def categories(cfg: Settings | None = None) -> list[Category]:
 def latest_month(geo: str, cfg: Settings | None = None) -> date:
     cfg = cfg or get_settings()
     level = "lsoa" if geo == "LSOAs" else "ward"
-    df = sql.run("crime/level_last_month", level=level, borough_code=cfg.borough_code)
+    df = sql.run("crime/level_last_month", level=level, borough_code=cfg.borough_code, cfg=cfg)
     v = df["last_month"].iloc[0] if len(df) else None
     if v is None or pd.isna(v):
         raise AnalysisError(f"No {geo.lower()} data are held.")
@@ -130,6 +130,7 @@ def area_table(
             minors=list(cat.minors),
             start=period.start,
             end=period.end,
+            cfg=cfg,
         )
         cur = cur.rename(columns={"lsoa21_code": "code", "lsoa21_name": "name"})
         before = (
@@ -140,6 +141,7 @@ def area_table(
                 minors=list(cat.minors),
                 start=prev.start,
                 end=prev.end,
+                cfg=cfg,
             ).rename(columns={"lsoa21_code": "code"})
             if prev
             else None
@@ -152,6 +154,7 @@ def area_table(
             minors=list(cat.minors),
             start=period.start,
             end=period.end,
+            cfg=cfg,
         )
         cur = cur.rename(columns={"ward_code": "code", "ward_name": "name"})
         cur["ward_code"] = cur["code"]
@@ -162,6 +165,7 @@ def area_table(
             minors=list(cat.minors),
             start=prev.start,
             end=prev.end,
+            cfg=cfg,
         ).rename(columns={"ward_code": "code"})
     prev_counts = before.set_index("code")["count"] if before is not None else None
     prevs = [int(prev_counts.get(code, 0)) if prev_counts is not None else None for code in cur["code"]]
@@ -223,6 +227,7 @@ def area_dispersion_for(cat: Category, geo: str, end: date, cfg: Settings | None
             minors=list(cat.minors),
             start=max(start, FIRST_LSOA_MONTH),
             end=end,
+            cfg=cfg,
         )
         return area_dispersion(df, area="area_code", end=end)
     df = sql.run(
@@ -233,6 +238,7 @@ def area_dispersion_for(cat: Category, geo: str, end: date, cfg: Settings | None
         minors=list(cat.minors),
         start=start,
         end=end,
+        cfg=cfg,
     )
     return area_dispersion(df, area="area_code", end=end)
 
@@ -261,6 +267,7 @@ def seasonality(cat: Category, cfg: Settings | None = None, years: int = 5) -> p
         borough_code=cfg.borough_code,
         majors=list(cat.majors),
         minors=list(cat.minors),
+        cfg=cfg,
     )
     df["month"] = pd.to_datetime(df["month"]).dt.date
     if df.empty:
@@ -282,14 +289,21 @@ def street_points(
 ) -> pd.DataFrame:
     """police.uk street-level records (snap points) of one type in a period, optionally in one ward."""
     cfg = cfg or get_settings()
-    return sql.run("street/points", crime_type=crime_type, start=period.start, end=period.end, ward_code=ward)
+    return sql.run(
+        "street/points", crime_type=crime_type, start=period.start, end=period.end, ward_code=ward, cfg=cfg
+    )
 
 
 def burglary_outcomes(period: Period, ward: str | None = None, cfg: Settings | None = None) -> pd.DataFrame:
     """Last outcome categories of police.uk burglary records in a period (the offender side of VOLT)."""
     cfg = cfg or get_settings()
     df = sql.run(
-        "street/last_outcomes", crime_type="Burglary", start=period.start, end=period.end, ward_code=ward
+        "street/last_outcomes",
+        crime_type="Burglary",
+        start=period.start,
+        end=period.end,
+        ward_code=ward,
+        cfg=cfg,
     )
     total = int(df["records"].sum())
     df["share_pct"] = df["records"] / total * 100 if total else np.nan
@@ -307,7 +321,12 @@ def victims(area_code: str, period: Period, cfg: Settings | None = None) -> pd.D
     rows = []
     for ct in VICTIM_TYPES:
         df = sql.run(
-            "dashboard/subtype_totals", area_code=area_code, crime_type=ct, start=period.start, end=period.end
+            "dashboard/subtype_totals",
+            area_code=area_code,
+            crime_type=ct,
+            start=period.start,
+            end=period.end,
+            cfg=cfg,
         )
         for r in df.itertuples():
             rows.append(

@@ -195,6 +195,7 @@ def ward_funnel(major: str, start, end, cfg=None) -> tuple[pd.DataFrame, pd.Data
         minors=[],
         start=start,
         end=end,
+        cfg=cfg,
     )
     return funnel(
         df.rename(columns={"ward_code": "code", "ward_name": "name"})[["code", "name", "count", "population"]]

@@ -660,6 +660,7 @@ def lsoa_period_counts(
         minors=list(minors),
         start=start,
         end=end,
+        cfg=cfg,
     )
 
 
@@ -678,6 +679,7 @@ def lsoa_monthly_counts(
         minors=list(minors),
         start=start,
         end=end,
+        cfg=cfg,
     ).rename(columns={"area_code": "lsoa21_code"})
     return df.sort_values(["month", "lsoa21_code"]).reset_index(drop=True)
 
@@ -738,6 +740,7 @@ def ward_hotspots(
         minors=list(minors),
         start=start,
         end=end,
+        cfg=cfg,
     )
     shapes = geo.ward_geometry(cfg)
     if set(counts["ward_code"]) != set(shapes["code"]):
@@ -887,7 +890,7 @@ def months_held(level: str, cfg: Settings | None = None) -> tuple[date, date]:
     cfg = cfg or get_settings()
     if level not in LEVELS:
         raise HotspotError(f"level must be one of {', '.join(LEVELS)} (got {level!r})")
-    span = sql.run("meta/data_span", borough_code=cfg.borough_code).set_index("dataset")
+    span = sql.run("meta/data_span", borough_code=cfg.borough_code, cfg=cfg).set_index("dataset")
     key = f"crime_{level}"
     if key not in span.index or pd.isna(span.at[key, "first_month"]):
         raise HotspotError(f"no {level.upper()} crime data are held")

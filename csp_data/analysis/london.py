@@ -195,12 +195,12 @@ def london_series(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
         parts = [(sign, london_series(get(pid), cfg)) for pid, sign in m.parts]
         return _combine(parts)
     if m.source == "crime":
-        df = sql.run("crime/london_monthly", majors=list(m.majors), minors=list(m.minors))
+        df = sql.run("crime/london_monthly", majors=list(m.majors), minors=list(m.minors), cfg=cfg)
     elif m.source == "dashboard":
         ct, sub, meas = m.dashboard  # type: ignore[misc]
-        df = sql.run("dashboard/london_monthly", crime_type=ct, crime_subtype=sub, measure=meas)
+        df = sql.run("dashboard/london_monthly", crime_type=ct, crime_subtype=sub, measure=meas, cfg=cfg)
     elif m.source == "business":
-        df = sql.run("business/london_monthly", sections=list(m.sections))
+        df = sql.run("business/london_monthly", sections=list(m.sections), cfg=cfg)
     else:  # pragma: no cover - catalogue is fixed
         raise ValueError(m.source)
     df["month"] = pd.to_datetime(df["month"]).dt.date

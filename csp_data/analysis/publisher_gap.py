@@ -50,7 +50,7 @@ WHY = (
 
 def street_counts(cfg: Settings | None = None) -> pd.DataFrame:
     """month (date), crime_type, records, distinct_lines, inside, outside, no_location."""
-    df = sql.run("street/type_month_counts")
+    df = sql.run("street/type_month_counts", cfg=cfg)
     df["month"] = pd.to_datetime(df["month"]).dt.date
     return df
 

@@ -49,6 +49,7 @@ def monthly_series(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
             borough_code=cfg.borough_code,
             majors=list(m.majors),
             minors=list(m.minors),
+            cfg=cfg,
         )
     elif m.source == "dashboard":
         ct, sub, meas = m.dashboard  # type: ignore[misc]
@@ -58,9 +59,12 @@ def monthly_series(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
             crime_type=ct,
             crime_subtype=sub,
             measure=meas,
+            cfg=cfg,
         )
     elif m.source == "business":
-        df = sql.run("business/borough_monthly", borough_name=cfg.borough_name, sections=list(m.sections))
+        df = sql.run(
+            "business/borough_monthly", borough_name=cfg.borough_name, sections=list(m.sections), cfg=cfg
+        )
     elif (
         m.source == "composite"
     ):  # serious violence: a signed sum of other measures (csp_data/analysis/composite.py)
@@ -84,11 +88,16 @@ def _sum(series: pd.DataFrame, w: Period) -> int | None:
 def _rank(m: Measure, w: Period, cfg: Settings) -> tuple[int | None, int | None]:
     if m.source == "crime":
         df = sql.run(
-            "crime/london_rank", majors=list(m.majors), minors=list(m.minors), start=w.start, end=w.end
+            "crime/london_rank",
+            majors=list(m.majors),
+            minors=list(m.minors),
+            start=w.start,
+            end=w.end,
+            cfg=cfg,
         )
         mine = df[df.borough_code == cfg.borough_code]
     elif m.source == "business":
-        df = sql.run("business/london_rank", sections=list(m.sections), start=w.start, end=w.end)
+        df = sql.run("business/london_rank", sections=list(m.sections), start=w.start, end=w.end, cfg=cfg)
         mine = df[df.borough_name == cfg.borough_name]
     else:
         return None, None

@@ -75,11 +75,16 @@ def breakdown(m: Measure, period: Period, cfg: Settings | None = None) -> pd.Dat
             minors=list(m.minors),
             start=period.start,
             end=period.end,
+            cfg=cfg,
         )
         return df.rename(columns={"minor_category": "category"})[["category", "count", "months"]]
     if m.source == "business":
         df = sql.run(
-            "business/section_totals", borough_name=cfg.borough_name, start=period.start, end=period.end
+            "business/section_totals",
+            borough_name=cfg.borough_name,
+            start=period.start,
+            end=period.end,
+            cfg=cfg,
         )
         return df.rename(columns={"major_category": "category"})[["category", "count", "months"]]
     ct, _sub, meas = m.dashboard  # type: ignore[misc]
@@ -89,6 +94,7 @@ def breakdown(m: Measure, period: Period, cfg: Settings | None = None) -> pd.Dat
         crime_type=ct,
         start=period.start,
         end=period.end,
+        cfg=cfg,
     )
     df = df[df.measure == meas]
     return df.rename(columns={"crime_subtype": "category"})[["category", "count", "months"]].reset_index(
@@ -105,6 +111,7 @@ def dashboard_subtypes(crime_type: str, period: Period, cfg: Settings | None = N
         crime_type=crime_type,
         start=period.start,
         end=period.end,
+        cfg=cfg,
     )
     wide = df.pivot_table(
         index="crime_subtype", columns="measure", values="count", aggfunc="sum", fill_value=0
@@ -126,11 +133,18 @@ def ward_monthly(m: Measure, start: date, end: date, cfg: Settings | None = None
             minors=list(m.minors),
             start=start,
             end=end,
+            cfg=cfg,
         ).rename(columns={"area_code": "ward_code"})
     elif m.source == "dashboard":
         ct, sub, meas = m.dashboard  # type: ignore[misc]
         df = sql.run(
-            "dashboard/ward_monthly", crime_type=ct, crime_subtype=sub, measure=meas, start=start, end=end
+            "dashboard/ward_monthly",
+            crime_type=ct,
+            crime_subtype=sub,
+            measure=meas,
+            start=start,
+            end=end,
+            cfg=cfg,
         )
     elif m.source == "composite":  # signed sum of the parts' ward months (csp_data/analysis/composite.py)
         from csp_data.analysis.composite import signed_sum
@@ -182,6 +196,7 @@ def ward_table(m: Measure, period: Period, cfg: Settings | None = None) -> pd.Da
                 minors=list(m.minors),
                 start=p.start,
                 end=p.end,
+                cfg=cfg,
             )
         ct, sub, meas = m.dashboard  # type: ignore[misc]
         return sql.run(
@@ -191,6 +206,7 @@ def ward_table(m: Measure, period: Period, cfg: Settings | None = None) -> pd.Da
             measure=meas,
             start=p.start,
             end=p.end,
+            cfg=cfg,
         )
 
     if m.source == "business":
@@ -274,6 +290,7 @@ def outcome_rates(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
         crime_type=ct,
         crime_subtype=sub,
         measure="Offences",
+        cfg=cfg,
     )
     pos = sql.run(
         "dashboard/borough_monthly",
@@ -281,6 +298,7 @@ def outcome_rates(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
         crime_type=ct,
         crime_subtype=sub,
         measure="Positive Outcomes",
+        cfg=cfg,
     )
     for d in (off, pos):
         d["month"] = pd.to_datetime(d["month"]).dt.date

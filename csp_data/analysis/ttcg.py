@@ -106,7 +106,7 @@ def _cfg(cfg: Settings | None) -> Settings:
 def ward_months(cfg: Settings | None = None) -> pd.DataFrame:
     """month (date), snapshot: every month the ward data cover, oldest first."""
     cfg = _cfg(cfg)
-    df = sql.run("ttcg/ward_months", borough_code=cfg.borough_code)
+    df = sql.run("ttcg/ward_months", borough_code=cfg.borough_code, cfg=cfg)
     df["month"] = [pd.Timestamp(m).date() for m in df["month"]]
     return df
 
@@ -172,8 +172,9 @@ def ward_monthly(category: str, start: date, end: date, cfg: Settings | None = N
         minors=list(m.minors),
         start=start,
         end=end,
+        cfg=cfg,
     ).rename(columns={"area_code": "ward_code"})
-    names = sql.run("meta/wards").set_index("ward_code")["ward_name"]
+    names = sql.run("meta/wards", cfg=cfg).set_index("ward_code")["ward_name"]
     df.insert(1, "ward_name", df["ward_code"].map(names))
     df["month"] = [pd.Timestamp(x).date() for x in df["month"]]
     return df
@@ -319,7 +320,11 @@ def borough_control(month: date, category: str, cfg: Settings | None = None) -> 
     cfg = _cfg(cfg)
     m = measures([category])[0]
     df = sql.run(
-        "crime/borough_monthly", borough_code=cfg.borough_code, majors=list(m.majors), minors=list(m.minors)
+        "crime/borough_monthly",
+        borough_code=cfg.borough_code,
+        majors=list(m.majors),
+        minors=list(m.minors),
+        cfg=cfg,
     )
     df["month"] = [pd.Timestamp(x).date() for x in df["month"]]
     source = "borough"
@@ -356,9 +361,9 @@ def lsoa_window(month: date, cfg: Settings | None = None) -> tuple[date, date] |
     """The 12 months of LSOA data ending at ``month`` (or at the latest LSOA month, if earlier);
     None when the LSOA data do not reach back to that point."""
     cfg = _cfg(cfg)
-    last = sql.run("crime/level_last_month", level="lsoa", borough_code=cfg.borough_code)["last_month"].iloc[
-        0
-    ]
+    last = sql.run("crime/level_last_month", level="lsoa", borough_code=cfg.borough_code, cfg=cfg)[
+        "last_month"
+    ].iloc[0]
     if last is None or pd.isna(last):
         return None
     end = min(month, pd.Timestamp(last).date())
@@ -392,7 +397,7 @@ def lsoa_emerging(month: date, category: str, cfg: Settings | None = None) -> pd
     m = measures([category])[0]
     em = hotspots.lsoa_emerging(list(m.majors), list(m.minors), start, end, cfg, months_per_period=1)
     last = hotspots.lsoa_period_counts(list(m.majors), list(m.minors), end, end, cfg)
-    wards = sql.run("meta/wards")[["ward_code", "ward_name"]]
+    wards = sql.run("meta/wards", cfg=cfg)[["ward_code", "ward_name"]]
     last = last.merge(wards, on="ward_code", how="left").rename(
         columns={"lsoa21_code": "code", "lsoa21_name": "name"}
     )
@@ -578,7 +583,7 @@ def coverage_notes(month: date, cfg: Settings | None = None) -> list[str]:
     """Plain words about data that lag the chosen month (borough and LSOA extracts)."""
     cfg = _cfg(cfg)
     notes = []
-    last_b = sql.run("crime/level_last_month", level="borough", borough_code=cfg.borough_code)[
+    last_b = sql.run("crime/level_last_month", level="borough", borough_code=cfg.borough_code, cfg=cfg)[
         "last_month"
     ].iloc[0]
     if last_b is not None and not pd.isna(last_b) and pd.Timestamp(last_b).date() < month:

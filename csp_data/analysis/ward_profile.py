@@ -41,7 +41,7 @@ class Ward:
 
 
 def wards(cfg: Settings | None = None) -> list[Ward]:
-    df = sql.run("meta/wards")
+    df = sql.run("meta/wards", cfg=cfg)
     return [Ward(r.ward_code, r.ward_name, int(r.population)) for r in df.itertuples()]
 
 
@@ -70,7 +70,7 @@ def common_last_month(cfg: Settings | None = None) -> date | None:
     cfg = cfg or get_settings()
     lasts = []
     for level in ("ward", "borough"):
-        df = sql.run("crime/level_last_month", level=level, borough_code=cfg.borough_code)
+        df = sql.run("crime/level_last_month", level=level, borough_code=cfg.borough_code, cfg=cfg)
         v = df["last_month"].iloc[0] if len(df) else None
         if v is None or pd.isna(v):
             return None
@@ -101,6 +101,7 @@ def ward_verdicts(ward: Ward, period: Period, cfg: Settings) -> dict:
         borough_code=cfg.borough_code,
         start=add_months(period.end, -(DISPERSION_MONTHS - 1)),
         end=period.end,
+        cfg=cfg,
     )
     df["month"] = pd.to_datetime(df["month"]).dt.date
     out = {}
@@ -124,7 +125,7 @@ def category_table(ward: Ward, period: Period, borough_population: int, cfg: Set
     prev = period.previous()
 
     def totals(level: str, code: str, p: Period) -> pd.DataFrame:
-        df = sql.run("crime/major_totals", level=level, area_code=code, start=p.start, end=p.end)
+        df = sql.run("crime/major_totals", level=level, area_code=code, start=p.start, end=p.end, cfg=cfg)
         months = int(df["months"].iloc[0]) if len(df) else 0
         if months and months != p.n_months:
             raise WardError(f"The data for {p.label} is incomplete ({months} of {p.n_months} months).")
@@ -181,7 +182,7 @@ def profile(code: str | None, cfg: Settings | None = None) -> Profile:
     boro_pop = sum(w.population for w in wards(cfg))
     table = category_table(ward, period, boro_pop, cfg)
     start = add_months(last, -23)
-    m = sql.run("crime/ward_major_monthly", ward_code=ward.code, start=start, end=last)
+    m = sql.run("crime/ward_major_monthly", ward_code=ward.code, start=start, end=last, cfg=cfg)
     m["month"] = pd.to_datetime(m["month"]).dt.date
     months = make(start, last).months()
     grid = pd.MultiIndex.from_product(
@@ -194,7 +195,7 @@ def profile(code: str | None, cfg: Settings | None = None) -> Profile:
         .rename(columns={"major_category": "category"})
     )
     monthly["category"] = monthly["category"].str.capitalize()
-    snap = sql.run("meta/data_span_public", borough_code=cfg.borough_code)
+    snap = sql.run("meta/data_span_public", borough_code=cfg.borough_code, cfg=cfg)
     row = snap[snap.dataset == "crime_ward"]
     snapshot = str(row["snapshot"].iloc[0]) if len(row) else ""
     return Profile(ward, period, period.previous(), table, monthly, boro_pop, snapshot)

@@ -69,7 +69,7 @@ class Span:
 
 def data_spans(cfg: Settings | None = None) -> dict[str, Span]:
     cfg = cfg or get_settings()
-    df = sql.run("meta/data_span", borough_code=cfg.borough_code)
+    df = sql.run("meta/data_span", borough_code=cfg.borough_code, cfg=cfg)
     out = {}
     for r in df.itertuples():
         if r.first_month is None or pd.isna(r.first_month):
@@ -404,7 +404,7 @@ def _hotspots_section(month: date, cfg: Settings) -> Section:
     period = make(start, end)
     before = period.previous()
     has_before = before.start >= hotspots.FIRST_LSOA_MONTH
-    wards = sql.run("meta/wards").set_index("ward_code")["ward_name"]
+    wards = sql.run("meta/wards", cfg=cfg).set_index("ward_code")["ward_name"]
     parts, found = [], []
     for cid in HOTSPOT_CATEGORIES:
         m = get_measure(cid)
@@ -629,7 +629,7 @@ def _ttcg_section(month: date, cfg: Settings) -> Section:
 
 
 def _sources_section(cfg: Settings) -> Section:
-    cov = sql.run("meta/coverage")
+    cov = sql.run("meta/coverage", cfg=cfg)
     cov_show = pd.DataFrame(
         {
             "Dataset": cov["dataset"],
@@ -643,7 +643,7 @@ def _sources_section(cfg: Settings) -> Section:
             ],
         }
     )
-    src = sql.run("meta/sources")
+    src = sql.run("meta/sources", cfg=cfg)
     src_show = pd.DataFrame(
         {
             "File": src["path"],

@@ -18,10 +18,9 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 
+from csp_data.warehouse.geo import MapError
+
 # Shapes are loaded in csp_data/warehouse/geo.py; these names stay importable here for the ui loaders.
-from csp_data.warehouse.geo import MapError as MapError
-from csp_data.warehouse.geo import simplify as simplify
-from csp_data.warehouse.geo import ward_geometry as ward_geometry
 
 # Sequential: light yellow to dark purple (colour-blind safe, viridis-like, 7 steps).
 SEQUENTIAL = [

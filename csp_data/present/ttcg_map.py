@@ -15,7 +15,8 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 
-from csp_data.present.maps import CompactDeck, MapError, MapSpec, feature_collection
+from csp_data.present.maps import CompactDeck, MapSpec, feature_collection
+from csp_data.warehouse.geo import MapError
 
 # Ward classes by the month's count against expected (words on the map and in the legend).
 MAP_CLASSES = (

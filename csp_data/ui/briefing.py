@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from csp_data.ui.cache import warehouse_cached
 from csp_data.ui.downloads import _button
 
 
-@st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
-def _briefing_months(key: str) -> list:
+@warehouse_cached(max_entries=4, by="staff")
+def briefing_months() -> list:
+    """Months a briefing pack can be made for, newest first (staff only)."""
     from csp_data.present import briefing
 
     return briefing.available_months()
-
-
-def briefing_months() -> list:
-    """Months a briefing pack can be made for, newest first (staff only)."""
-    from csp_data.ui.cache import staff_key
-
-    return _briefing_months(staff_key())
 
 
 def briefing_button(period: str | None = None) -> None:

@@ -1,132 +1,82 @@
-"""Cached loaders for the hotspots page (keyed by primitives and the warehouse stamp)."""
+"""Cached loaders for the hotspots page (keyed by their arguments, the viewer's level and the warehouse
+stamp: ``cache.warehouse_cached(by="staff")``)."""
 
 from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
-import streamlit as st
 
 from csp_data.analysis import areas as analysis
 from csp_data.analysis import hotspots
 from csp_data.plan.periods import make
 from csp_data.present import maps
 from csp_data.ui import cache
-from csp_data.ui.cache import staff_key
+from csp_data.warehouse.geo import simplify, ward_geometry
 
 
-@st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
-def _categories(key: str) -> list:
+@cache.warehouse_cached(max_entries=4, by="staff")
+def categories() -> list:
     return analysis.categories()
 
 
-def categories() -> list:
-    return _categories(staff_key())
-
-
-@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
-def _latest(geo: str, key: str):
+@cache.warehouse_cached(max_entries=8, by="staff")
+def latest(geo: str):
     return analysis.latest_month(geo)
 
 
-def latest(geo: str):
-    return _latest(geo, staff_key())
-
-
-@st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
-def _areas(
-    label: str, majors: tuple, minors: tuple, start, end, geo: str, ward: str | None, key: str
-) -> pd.DataFrame:
-    return analysis.area_table(analysis.Category(label, majors, minors), make(start, end), geo, ward)
-
-
+@cache.warehouse_cached(max_entries=128, by="staff")
 def area_table(cat, period, geo: str, ward: str | None) -> pd.DataFrame:
-    return _areas(
-        cat.label, tuple(cat.majors), tuple(cat.minors), period.start, period.end, geo, ward, staff_key()
-    ).copy()
+    return analysis.area_table(cat, make(period.start, period.end), geo, ward)
 
 
-@st.cache_data(ttl=3600, max_entries=64, show_spinner="Testing for hot spots…")
-def _gi(majors: tuple, minors: tuple, start, end, key: str):
-    return hotspots.lsoa_hotspots(list(majors), list(minors), start, end)
-
-
+@cache.warehouse_cached(max_entries=64, show_spinner="Testing for hot spots…", by="staff")
 def gi(cat, period):
     """Gi* over every LSOA of the borough (neighbours across ward edges count)."""
-    return _gi(tuple(cat.majors), tuple(cat.minors), period.start, period.end, staff_key())
+    return hotspots.lsoa_hotspots(list(cat.majors), list(cat.minors), period.start, period.end)
 
 
-@st.cache_data(ttl=3600, max_entries=64, show_spinner="Tracing hot spots over time…")
-def _emerging(majors: tuple, minors: tuple, start, end, months_per_period: int, key: str) -> pd.DataFrame:
-    return hotspots.lsoa_emerging(list(majors), list(minors), start, end, months_per_period=months_per_period)
-
-
+@cache.warehouse_cached(max_entries=64, show_spinner="Tracing hot spots over time…", by="staff")
 def emerging(cat, start, end, months_per_period: int = 3) -> pd.DataFrame:
-    return _emerging(tuple(cat.majors), tuple(cat.minors), start, end, months_per_period, staff_key()).copy()
+    return hotspots.lsoa_emerging(
+        list(cat.majors), list(cat.minors), start, end, months_per_period=months_per_period
+    )
 
 
-@st.cache_resource(show_spinner=False)
-def _shapes(geo: str, key: str):
-    if geo == "LSOAs":
-        return maps.simplify(hotspots.lsoa_geometry())
-    return maps.simplify(maps.ward_geometry())
-
-
+@cache.warehouse_cached(ttl=None, by="staff", resource=True)
 def shapes(geo: str):
     """Simplified boundaries (shared; copy before changing)."""
-    return _shapes(geo, staff_key())
+    if geo == "LSOAs":
+        return simplify(hotspots.lsoa_geometry())
+    return simplify(ward_geometry())
 
 
-@st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
-def _seasonality(label: str, majors: tuple, minors: tuple, key: str) -> pd.DataFrame:
-    return analysis.seasonality(analysis.Category(label, majors, minors))
-
-
+@cache.warehouse_cached(max_entries=16, by="staff")
 def seasonality(cat) -> pd.DataFrame:
-    out = _seasonality(cat.label, tuple(cat.majors), tuple(cat.minors), staff_key())
-    return out.copy()
+    return analysis.seasonality(cat)
 
 
-@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
-def _points(crime_type: str, start, end, ward: str | None, key: str) -> pd.DataFrame:
-    return analysis.street_points(crime_type, make(start, end), ward)
-
-
+@cache.warehouse_cached(max_entries=32, by="staff")
 def points(crime_type: str, period, ward: str | None) -> pd.DataFrame:
-    return _points(crime_type, period.start, period.end, ward, staff_key()).copy()
+    return analysis.street_points(crime_type, make(period.start, period.end), ward)
 
 
-@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
-def _outcomes(start, end, ward: str | None, key: str) -> pd.DataFrame:
-    return analysis.burglary_outcomes(make(start, end), ward)
-
-
+@cache.warehouse_cached(max_entries=32, by="staff")
 def burglary_outcomes(period, ward: str | None) -> pd.DataFrame:
-    return _outcomes(period.start, period.end, ward, staff_key()).copy()
+    return analysis.burglary_outcomes(make(period.start, period.end), ward)
 
 
-@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _victims(area_code: str, start, end, key: str) -> pd.DataFrame:
-    return analysis.victims(area_code, make(start, end))
-
-
+@cache.warehouse_cached(max_entries=64, by="staff")
 def victims(area_code: str, period) -> pd.DataFrame:
-    return _victims(area_code, period.start, period.end, staff_key()).copy()
+    return analysis.victims(area_code, make(period.start, period.end))
 
 
-@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _funnel(label: str, majors: tuple, minors: tuple, start, end, geo: str, key: str):
-    from csp_data.analysis import funnel as funnel_mod
-
-    t = analysis.area_table(analysis.Category(label, majors, minors), make(start, end), geo, None)
-    return funnel_mod.funnel(t[["code", "name", "count", "population"]])
-
-
+@cache.warehouse_cached(max_entries=64, by="staff")
 def funnel(cat, period, geo: str):
     """Funnel plot data (areas, limits) for every area of the borough at ``geo``."""
-    areas, limits = _funnel(
-        cat.label, tuple(cat.majors), tuple(cat.minors), period.start, period.end, geo, staff_key()
-    )
-    return areas.copy(), limits.copy()
+    from csp_data.analysis import funnel as funnel_mod
+
+    t = analysis.area_table(cat, make(period.start, period.end), geo, None)
+    return funnel_mod.funnel(t[["code", "name", "count", "population"]])
 
 
 def snapshot(geo: str) -> str:

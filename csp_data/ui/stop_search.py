@@ -1,4 +1,4 @@
-"""Cached loaders for the Stop and search page. Results are keyed by primitive arguments plus the
+"""Cached loaders for the Stop and search page. Results are keyed by their arguments plus the
 viewer's access level and the warehouse stamp (``cache.staff_key()``), as in :mod:`csp_data.ui.cache`, so a rebuild shows
 new data without a restart. Everything returned is a copy the page may change."""
 
@@ -15,6 +15,7 @@ from csp_data.present import maps
 from csp_data.present import stop_search as present_ss
 from csp_data.present.exports import csv_bytes
 from csp_data.ui import cache
+from csp_data.warehouse import geo
 
 
 def coverage() -> ss.Coverage:
@@ -25,25 +26,14 @@ def monthly(ward_code: str = "") -> pd.DataFrame:
     return cache.query("stop_search/monthly", ward_code=ward_code)
 
 
+@cache.warehouse_cached(max_entries=64, by="staff")
 def profile(start: date, end: date, ward_code: str = "") -> pd.DataFrame:
     """The grouped profile (see :func:`csp_data.analysis.stop_search.grouped`) for a period and ward."""
-    return _profile(start, end, ward_code, cache.staff_key()).copy()
-
-
-@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _profile(start: date, end: date, ward_code: str, key: str) -> pd.DataFrame:
     return ss.grouped(cache.query("stop_search/profile", start=start, end=end, ward_code=ward_code))
 
 
+@cache.warehouse_cached(max_entries=128, by="staff")
 def rates(start: date, end: date, ward_code: str, dim: str, measure: str) -> pd.DataFrame:
-    out = _rates(start, end, ward_code, dim, measure, cache.staff_key())
-    copy = out.copy()
-    copy.attrs.update(out.attrs)
-    return copy
-
-
-@st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
-def _rates(start: date, end: date, ward_code: str, dim: str, measure: str, key: str) -> pd.DataFrame:
     return ss.rates_by(profile(start, end, ward_code), dim, measure)
 
 
@@ -59,14 +49,10 @@ def wards(start: date, end: date) -> pd.DataFrame:
     return ss.ward_table(cache.query("stop_search/wards", start=start, end=end))
 
 
-@st.cache_data(ttl=3600, max_entries=2, show_spinner=False)
-def _outline(key: str) -> gpd.GeoDataFrame:
-    return maps.simplify(maps.ward_geometry())
-
-
+@cache.warehouse_cached(max_entries=2, by="staff")
 def ward_outline() -> gpd.GeoDataFrame:
     """The borough's ward boundaries, simplified for drawing."""
-    return _outline(cache.staff_key()).copy()
+    return geo.simplify(geo.ward_geometry())
 
 
 def hex_map(start: date, end: date, ward_code: str = "") -> tuple[maps.MapSpec | None, int, int]:
@@ -77,14 +63,10 @@ def hex_map(start: date, end: date, ward_code: str = "") -> tuple[maps.MapSpec |
     return maps.hexbins(pts, outline=ward_outline()), missing, total
 
 
-@st.cache_data(ttl=3600, max_entries=2, show_spinner=False)
-def _ethnicity_files(key: str) -> list[str]:
-    return [p.name for p in ss.ethnicity_population_files()]
-
-
+@cache.warehouse_cached(max_entries=2, by="staff")
 def ethnicity_population_files() -> list[str]:
     """Names of embedded Census files holding population by ethnic group (empty: none held)."""
-    return list(_ethnicity_files(cache.staff_key()))
+    return [p.name for p in ss.ethnicity_population_files()]
 
 
 # ------------------------------------------------------------------------------------- for the page

@@ -12,15 +12,15 @@ from csp_data.ui import cache
 from csp_data.ui.components import plain_table
 
 
-@st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
-def _street_counts(key: str) -> pd.DataFrame:
+@cache.warehouse_cached(max_entries=4, by="staff")
+def _street_counts() -> pd.DataFrame:
     from csp_data.analysis import publisher_gap as publishers
 
     return publishers.street_counts()
 
 
-@st.cache_data(ttl=3600, max_entries=4, show_spinner=False)
-def _publisher_pairs(key: str) -> pd.DataFrame:
+@cache.warehouse_cached(max_entries=4, by="staff")
+def _publisher_pairs() -> pd.DataFrame:
     from csp_data.analysis import publisher_gap as publishers
 
     return publishers.compare(counts=publishers.street_counts())
@@ -33,7 +33,7 @@ def asb_block() -> None:
     from csp_data.present import maps
     from csp_data.ui import hotspots as hs
 
-    counts = _street_counts(cache.staff_key())
+    counts = _street_counts()
     asb = publishers.asb_summary(counts)
     if asb.empty:
         st.markdown(
@@ -91,7 +91,7 @@ def two_publishers_block(measure_ids: list[str]) -> None:
     """Where police.uk and the MPS both publish a month and category: both figures and why they differ."""
     from csp_data.analysis import publisher_gap as publishers
 
-    pairs = _publisher_pairs(cache.staff_key())
+    pairs = _publisher_pairs()
     pairs = pairs[pairs.measure_id.isin(measure_ids)]
     if pairs.empty:
         return

@@ -20,6 +20,7 @@ The connection is locked down and read-only over the warehouse:
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import duckdb
 from duckdb import StatementType
@@ -29,8 +30,10 @@ from csp_data.config import settings as get_settings
 from csp_data.warehouse.build import TABLES
 
 _lock = threading.Lock()
-_con: ReadOnlyConnection | None = None
-_con_dir: tuple | None = None
+# One connection per (data folder, mode), with the warehouse stamp it was opened on; the least
+# recently used is closed beyond MAX_CONNECTIONS (tests open many data folders in one process).
+_cons: dict[tuple[Path, str], tuple[int, ReadOnlyConnection]] = {}
+MAX_CONNECTIONS = 4
 
 
 def _quote_literal(text: str) -> str:
@@ -54,6 +57,15 @@ PUBLIC_TABLES: dict[str, str | None] = {
 def tables_for(mode: str) -> dict[str, str | None]:
     """Warehouse tables (and a row filter) a process in ``mode`` may read."""
     return dict(PUBLIC_TABLES) if mode == "public" else {t: None for t in TABLES}
+
+
+# Macros every connection holds, for the named queries (queries/<area>/*.sql) to share one
+# definition. in_categories: a row of a measure given as MPS major and/or minor categories
+# (``$majors``/``$minors`` lists; either may be empty).
+MACROS = (
+    "CREATE MACRO in_categories(major, minor, majors, minors) AS "
+    "(list_contains(majors, major) OR list_contains(minors, minor))",
+)
 
 
 # Statements the app's connection runs. SET is passed on so DuckDB itself refuses it (locked).
@@ -160,6 +172,9 @@ def connect(cfg: Settings | None = None) -> ReadOnlyConnection:
             con.execute(f"CREATE TABLE {table} AS {select}")
         else:
             con.execute(f"CREATE VIEW {table} AS {select}")
+    # Shared SQL the named queries may call (created before the connection is locked down).
+    for macro in MACROS:
+        con.execute(macro)
     # No spilling: DuckDB would otherwise add its temp folder (<cwd>/.tmp/) to the allowed directories.
     con.execute("SET temp_directory=''")
     if cfg.mode == "public":
@@ -182,23 +197,26 @@ def _stamp(cfg: Settings) -> int:
 
 
 def connection(cfg: Settings | None = None) -> ReadOnlyConnection:
-    """The process-wide base connection, re-made when the data folder, the mode or the warehouse
-    (its stamp) changes. Use ``.cursor()``."""
-    global _con, _con_dir
+    """The process-wide base connection for ``cfg``'s data folder and mode (the environment's when
+    not given), re-made when that warehouse is rebuilt (its stamp changes). Use ``.cursor()``."""
     cfg = cfg or get_settings()
+    key = (cfg.data_dir, cfg.mode)
     with _lock:
-        key = (cfg.data_dir, cfg.mode, _stamp(cfg))
-        if _con is None or _con_dir != key:
-            if _con is not None:
-                _con.close()
-            _con, _con_dir = connect(cfg), key
-        return _con
+        stamp = _stamp(cfg)
+        held = _cons.pop(key, None)
+        if held is None or held[0] != stamp:
+            if held is not None:
+                held[1].close()
+            held = (stamp, connect(cfg))
+        _cons[key] = held  # (re)inserted last: the most recently used
+        while len(_cons) > MAX_CONNECTIONS:
+            _cons.pop(next(iter(_cons)))[1].close()
+        return held[1]
 
 
 def reset() -> None:
-    """Close the process connection (after a rebuild, and between tests)."""
-    global _con, _con_dir
+    """Close every process connection (after a rebuild, and between tests)."""
     with _lock:
-        if _con is not None:
-            _con.close()
-        _con, _con_dir = None, None
+        for _stamp_ns, con in _cons.values():
+            con.close()
+        _cons.clear()

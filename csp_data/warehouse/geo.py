@@ -122,7 +122,7 @@ def ward_geometry(cfg: Settings | None = None) -> gpd.GeoDataFrame:
     # spelling ("St. Dunstan's"), so a map label always matches its table row.
     from csp_data.warehouse import sql
 
-    names = sql.run("meta/wards").set_index("ward_code")["ward_name"]
+    names = sql.run("meta/wards", cfg=cfg).set_index("ward_code")["ward_name"]
     return gdf.assign(name=gdf["code"].map(names).fillna(gdf["name"]))
 
 

@@ -11,21 +11,26 @@ The example (JSON) is what the contract tests and the benchmark run the query wi
 Values reach DuckDB only as bound ``$name`` parameters. ``run`` checks the given parameters
 against both the header and the body, so a missing, extra or misspelt name is an error that
 names the query, never a silently different result.
+
+Shared SQL lives in DuckDB macros the connection holds (``db.MACROS``): a measure's MPS
+categories are matched with ``in_categories(major_category, minor_category, $majors, $minors)``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import pandas as pd
 
-from csp_data.config import QUERIES_DIR
+from csp_data.config import QUERIES_DIR, Settings
 from csp_data.warehouse import db
 
 PARAM_RE = re.compile(r"(?<![\w$])\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -142,8 +147,9 @@ def names(include_checks: bool = True) -> list[str]:
     return out
 
 
-def run(name: str, **params) -> pd.DataFrame:
-    """Run a named query with bound parameters; fetch fully; return a DataFrame."""
+def run(name: str, /, cfg: Settings | None = None, **params) -> pd.DataFrame:
+    """Run a named query with bound parameters over ``cfg``'s warehouse (the environment's when not
+    given); fetch fully; return a DataFrame. ``cfg`` is never a query parameter."""
     q = load(name)
     given, declared = set(params), set(q.params)
     if given != declared:
@@ -161,15 +167,15 @@ def run(name: str, **params) -> pd.DataFrame:
             )
             + f" (declared: {list(q.params)})"
         )
-    cur = db.connection().cursor()
+    cur = db.connection(cfg).cursor()
     try:
         df = cur.execute(q.text, params).df() if params else cur.execute(q.text).df()
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
-        declared = ", ".join(f"{k} ({q.param_types.get(k) or 'any type'})" for k in q.params)
+        types = ", ".join(f"{k} ({q.param_types.get(k) or 'any type'})" for k in q.params)
         raise QueryError(
             f"{name}: the query failed with these parameters ({type(exc).__name__}: {first}); "
-            f"declared: {declared}"
+            f"declared: {types}"
         ) from exc
     finally:
         cur.close()
@@ -205,7 +211,7 @@ def coerce(name: str, raw: dict[str, object]) -> dict[str, object]:
             if kind.endswith("[]"):
                 if isinstance(value, str):
                     value = [v.strip() for v in value.split(",") if v.strip()]
-                out[key] = list(value)  # type: ignore[arg-type]
+                out[key] = list(cast("Iterable[object]", value))
             elif kind == "DATE" and isinstance(value, str):
                 text = value.strip()
                 out[key] = date.fromisoformat(text + "-01" if re.fullmatch(r"\d{4}-\d{2}", text) else text)

@@ -552,7 +552,7 @@ def held_months(cfg: Settings) -> dict[str, dict[str, int]]:
     if build.is_stale(cfg)[0]:
         build.ensure_built(cfg)
         db.reset()
-    df = sql.run("meta/policeuk_months")
+    df = sql.run("meta/policeuk_months", cfg=cfg)
     out: dict[str, dict[str, int]] = {}
     for row in df.itertuples():
         out.setdefault(row.dataset, {})[f"{row.month:%Y-%m}"] = int(row.records)

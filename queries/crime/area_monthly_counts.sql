@@ -19,7 +19,7 @@ WITH areas AS (
     SELECT area_code, month, sum(count) AS count
     FROM crime_monthly
     WHERE level = $level AND borough_code = $borough_code AND month BETWEEN $start AND $end
-      AND (list_contains($majors, major_category) OR list_contains($minors, minor_category))
+      AND in_categories(major_category, minor_category, $majors, $minors)
     GROUP BY area_code, month
 )
 SELECT a.area_code, m.month, coalesce(h.count, 0)::BIGINT AS count

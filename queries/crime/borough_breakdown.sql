@@ -6,6 +6,6 @@ SELECT major_category, minor_category, sum(count)::BIGINT AS count, count(DISTIN
 FROM crime_monthly
 WHERE level = 'borough' AND borough_code = $borough_code
   AND month BETWEEN $start AND $end
-  AND (list_contains($majors, major_category) OR list_contains($minors, minor_category))
+  AND in_categories(major_category, minor_category, $majors, $minors)
 GROUP BY major_category, minor_category
 ORDER BY count DESC, minor_category

@@ -13,7 +13,7 @@ WITH months AS (
     SELECT month, sum(count) AS count
     FROM crime_monthly
     WHERE level = 'borough' AND borough_code = $borough_code
-      AND (list_contains($majors, major_category) OR list_contains($minors, minor_category))
+      AND in_categories(major_category, minor_category, $majors, $minors)
     GROUP BY month
 )
 SELECT months.month, coalesce(hits.count, 0)::BIGINT AS count, months.snapshot

@@ -10,8 +10,7 @@ WITH rows AS (
     WHERE level = 'borough' AND borough_code IN (SELECT borough_code FROM boroughs)
 )
 SELECT month,
-       coalesce(sum(count) FILTER (WHERE list_contains($majors, major_category)
-                                      OR list_contains($minors, minor_category)), 0)::BIGINT AS count,
+       coalesce(sum(count) FILTER (WHERE in_categories(major_category, minor_category, $majors, $minors)), 0)::BIGINT AS count,
        count(DISTINCT borough_code)::INTEGER AS boroughs,
        any_value(snapshot) AS snapshot
 FROM rows

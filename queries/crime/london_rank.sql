@@ -9,7 +9,7 @@ WITH per AS (
     FROM crime_monthly
     WHERE level = 'borough' AND borough_code IS NOT NULL
       AND month BETWEEN $start AND $end
-      AND (list_contains($majors, major_category) OR list_contains($minors, minor_category))
+      AND in_categories(major_category, minor_category, $majors, $minors)
     GROUP BY borough_code
 )
 SELECT borough_code, borough_name, count,

@@ -8,6 +8,6 @@ FROM wards AS w
 LEFT JOIN crime_monthly AS c
   ON c.level = 'ward' AND c.area_code = w.ward_code AND c.borough_code = $borough_code
  AND c.month BETWEEN $start AND $end
- AND (list_contains($majors, c.major_category) OR list_contains($minors, c.minor_category))
+ AND in_categories(c.major_category, c.minor_category, $majors, $minors)
 GROUP BY w.ward_code, w.ward_name, w.population
 ORDER BY count DESC, w.ward_code

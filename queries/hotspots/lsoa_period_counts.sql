@@ -10,6 +10,6 @@ FROM lsoas AS l
 LEFT JOIN crime_monthly AS c
   ON c.level = 'lsoa' AND c.area_code = l.lsoa21_code AND c.borough_code = $borough_code
  AND c.month BETWEEN $start AND $end
- AND (list_contains($majors, c.major_category) OR list_contains($minors, c.minor_category))
+ AND in_categories(c.major_category, c.minor_category, $majors, $minors)
 GROUP BY l.lsoa21_code, l.lsoa21_name, l.ward_code, l.population
 ORDER BY l.lsoa21_code
