@@ -1,6 +1,6 @@
 """Capacity: N concurrent reader sessions against one server (issue 16, item 2).
 
-    .venv/bin/python benchmarks/capacity.py [--sessions 1,10,25,50] [--rounds 1] [--mode internal]
+    .venv/bin/python benchmarks/capacity.py [--sessions 1,10,25,50] [--rounds 1] [--mode internal] [--doc docs/PERFORMANCE.md]
 
 Starts one server with the launcher (``python -m csp_data.ui.serve``, as ``make run``) over a
 temporary, freshly built copy of ``data/sources`` (the repository's ``data/warehouse`` is never
@@ -351,6 +351,27 @@ def table(levels: list[dict]) -> str:
     return "\n".join([head, *rows])
 
 
+DOC_START, DOC_END = "<!-- capacity:table -->", "<!-- /capacity:table -->"
+
+
+def write_doc(doc: Path, report: dict) -> None:
+    """Replace the table between the capacity markers in ``doc`` (docs/PERFORMANCE.md) with this run's."""
+    text = doc.read_text(encoding="utf-8")
+    if DOC_START not in text or DOC_END not in text:
+        raise SystemExit(f"{doc} has no {DOC_START} ... {DOC_END} markers")
+    head, rest = text.split(DOC_START, 1)
+    tail = rest.split(DOC_END, 1)[1]
+    cold = ", ".join(f"{s['page']} {fmt(s['ms'])}" for s in report["warm_up"]["samples"])
+    body = (
+        f"Run on {report['when']}, {report['machine']['cpus']} CPUs, `--rounds {report['rounds']}`, "
+        f"CSP_MODE={report['mode']}."
+        + (f" Note: {report['note']}." if report["note"] else "")
+        + f" First loads after start (cold caches, ms): {cold}.\n\n"
+        + table(report["levels"])
+    )
+    doc.write_text(f"{head}{DOC_START}\n{body}\n{DOC_END}{tail}", encoding="utf-8")
+
+
 async def run(args, base_url: str, pid: int) -> dict:
     # Warm-up: one session opens every page once, so each level measures warm caches (the first
     # reader after a restart pays the cold cost; it is reported separately).
@@ -377,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--out", type=Path, default=RESULTS_JSON)
     ap.add_argument("--note", default="", help="recorded in the JSON (e.g. 'machine busy')")
+    ap.add_argument(
+        "--doc", type=Path, help="also rewrite the capacity table in this file (docs/PERFORMANCE.md)"
+    )
     args = ap.parse_args(argv)
     args.sessions = [int(s) for s in args.sessions.split(",") if s.strip()]
     global PAGES
@@ -420,6 +444,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nfirst loads after start (cold caches): {[round(s['ms'] or -1) for s in w['samples']]} ms")
     print(table(result["levels"]))
     print(f"\nraw numbers: {args.out}")
+    if args.doc:
+        write_doc(args.doc, report)
+        print(f"table written to {args.doc}")
     return 1 if any(r["errors"] for r in result["levels"]) else 0
 
 
