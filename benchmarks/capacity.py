@@ -1,16 +1,18 @@
 """Capacity: N concurrent reader sessions against one server (issue 16, item 2).
 
-    .venv/bin/python benchmarks/capacity.py [--sessions 1,10,25,50] [--rounds 1] [--mode internal] [--doc docs/PERFORMANCE.md]
+    .venv/bin/python benchmarks/capacity.py [--sessions 1,10,25,50] [--rounds 1] [--mode internal]
+        [--data-dir DIR] [--doc docs/PERFORMANCE.md]
 
 Starts one server with the launcher (``python -m csp_data.ui.serve``, as ``make run``) over a
 temporary, freshly built copy of ``data/sources`` (the repository's ``data/warehouse`` is never
-written), waits for ``/_stcore/health``, then for each N opens N websocket sessions at once. Each
-session speaks Streamlit's own protocol on ``/_stcore/stream`` (what the browser does, without the
-browser): a ``BackMsg`` ``rerun_script`` naming the page (``page_name`` = the page's URL path, and
-its query string), then reads ``ForwardMsg``s until ``script_finished``. Each session loads the page
-mix (public ward profile, Overview, a priority page, Targets) ``--rounds`` times, starting at a
-different page so every page is under load at once. Nothing is drawn: the client only parses
-protobuf, so the server, not the client, is the bottleneck (the report gives both CPU times).
+written; ``--data-dir`` serves an already built folder instead), waits for ``/_stcore/health``, then
+for each N opens N websocket sessions at once. Each session speaks Streamlit's own protocol on
+``/_stcore/stream`` (what the browser does, without the browser): a ``BackMsg`` ``rerun_script``
+naming the page (``page_name`` = the page's URL path, and its query string), then reads
+``ForwardMsg``s until ``script_finished``. Each session loads the page mix (public ward profile,
+Overview, a priority page, Targets) ``--rounds`` times, starting at a different page so every page
+is under load at once. Nothing is drawn: the client only parses protobuf, so the server, not the
+client, is the bottleneck (the report gives both CPU times).
 
 Per page load: the time from sending the rerun request to ``script_finished``. Errors: an
 exception element in the page, "page not found", a run that did not finish successfully, a dropped
@@ -399,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=RESULTS_JSON)
     ap.add_argument("--note", default="", help="recorded in the JSON (e.g. 'machine busy')")
     ap.add_argument(
+        "--data-dir", type=Path, help="serve this already built data folder, not a temporary copy"
+    )
+    ap.add_argument(
         "--doc", type=Path, help="also rewrite the capacity table in this file (docs/PERFORMANCE.md)"
     )
     args = ap.parse_args(argv)
@@ -410,8 +415,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="csp_capacity_") as tmp_name:
         tmp = Path(tmp_name)
         t0 = time.perf_counter()
-        data = prepare_data(tmp, python)
-        print(f"built a copy of the warehouse in {time.perf_counter() - t0:.1f} s", flush=True)
+        if args.data_dir:
+            data = args.data_dir.resolve()
+        else:
+            data = prepare_data(tmp, python)
+            print(f"built a copy of the warehouse in {time.perf_counter() - t0:.1f} s", flush=True)
         proc, port = start_server(data, args.mode, tmp / "server.log", python)
         base_url = f"http://127.0.0.1:{port}"
         try:
