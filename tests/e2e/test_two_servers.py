@@ -8,7 +8,7 @@ carry their numbers) must be identical, and neither server may rebuild the wareh
 fresh; servers only read it).
 
 Waits are for state only: the session connected, the element each page draws late present, the
-script run finished, and Vega drawn into every chart.
+script run finished, and a chart drawn for every chart description.
 """
 
 from __future__ import annotations
@@ -22,6 +22,13 @@ from .conftest import CONNECTED, EXCEPTION, MAIN, MAIN_H1, NOT_RUNNING, open_con
 pytestmark = pytest.mark.e2e
 
 CHART = f"{MAIN} .vega-embed"
+CAPTION = f"{MAIN} [data-testid=stCaptionContainer]"
+DRAWN = """([chartSel, captionSel]) => {
+    const want = Array.from(document.querySelectorAll(captionSel))
+        .filter(e => e.innerText.trim().startsWith("Chart description:")).length;
+    const charts = Array.from(document.querySelectorAll(chartSel));
+    return charts.length >= want && charts.every(e => e.querySelector("svg, canvas"));
+}"""
 SPITALFIELDS = "E05009333"
 # (URL path and query, the heading the page draws first, an element drawn late in the run, the
 # fewest charts it draws)
@@ -42,11 +49,10 @@ def main_text(browser, url: str, last: str) -> tuple[list[str], list[str], str]:
         page.locator(f"{last}, {EXCEPTION}").first.wait_for(state="attached")
         page.wait_for_selector(NOT_RUNNING, state="attached")
         assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).all_inner_texts()
-        # Charts draw after the run: wait until Vega has drawn into every chart container.
-        page.wait_for_function(
-            "sel => Array.from(document.querySelectorAll(sel)).every(e => e.querySelector('svg, canvas'))",
-            arg=CHART,
-        )
+        # Charts draw after the run (Streamlit loads the Vega code on first use): wait until there
+        # is a chart for every "Chart description" caption (csp_data.ui.priority draws each chart
+        # with one) and Vega has drawn into each.
+        page.wait_for_function(DRAWN, arg=[CHART, CAPTION])
         headings = [h.strip() for h in page.locator(MAIN_H1).all_inner_texts()]
         charts = [
             c or ""
