@@ -11,7 +11,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: run run-public test test-fast lint lock build checks bench chromium clean
+.PHONY: run run-public test test-fast lint lock build checks bench bench-capacity chromium clean
 
 $(VENV)/.runtime: requirements.txt requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,11 @@ lock:
 
 bench: $(VENV)/.dev
 	$(PY) benchmarks/run.py
+
+# N = 1, 10, 25, 50 concurrent sessions against one server (slow: about 10 minutes); updates the
+# capacity table in docs/PERFORMANCE.md.
+bench-capacity: $(VENV)/.dev
+	$(PY) benchmarks/capacity.py --doc docs/PERFORMANCE.md
 
 clean:
 	rm -rf data/warehouse data/.warehouse-* .pytest_cache .mypy_cache .ruff_cache

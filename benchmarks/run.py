@@ -311,6 +311,21 @@ Close other heavy processes first; expect different absolute numbers on other ma
 # ----------------------------------------------------------------------------- main
 
 
+CAPACITY = "## Capacity: concurrent readers on one server"
+REPRODUCE = "## How to reproduce"
+
+
+def keep_capacity(new: str, out: Path) -> str:
+    """The capacity section is written by ``benchmarks/capacity.py`` (a separate, slower run): keep
+    the one already in ``out`` instead of dropping it."""
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    if CAPACITY not in old or REPRODUCE not in new:
+        return new
+    section = old[old.index(CAPACITY) :]
+    section = section[: section.index(REPRODUCE)] if REPRODUCE in section else section
+    return new.replace(REPRODUCE, section.rstrip() + "\n\n" + REPRODUCE, 1)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=30, help="timed runs per query and baseline (default 30)")
@@ -397,7 +412,7 @@ def main() -> int:
         db.reset()
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report(res), encoding="utf-8")
+    args.out.write_text(keep_capacity(report(res), args.out), encoding="utf-8")
     RESULTS_JSON.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_JSON.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} and {RESULTS_JSON}")
