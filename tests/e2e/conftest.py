@@ -7,6 +7,7 @@ run offline, and records them, so a test can fail on any attempt to reach the in
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import socket
@@ -20,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]  # tests/e2e/conftest.py -> repo root
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,18 +44,60 @@ NOT_RUNNING = f"{APP}[data-test-script-state=notRunning]"
 MAIN = "[data-testid=stMain]"
 MAIN_H1 = f"{MAIN} h1"
 EXCEPTION = "[data-testid=stException]"
-SETTLE_MS = 500
+# An element whose code Streamlit is still fetching (a React.lazy chunk: st.table, Vega charts and
+# more) is drawn as this placeholder until it arrives, which can be well after the run has ended.
+SKELETON = "[data-testid=stSkeleton]"
+# An element of the previous run, not yet replaced by this one.
+STALE = "[data-stale=true]"
+CHART = ".vega-embed"
+DECK = "[data-testid=stDeckGlJsonChart]"
+SETTLE_TIMEOUT_MS = 90_000  # generous: a busy machine is slow, never wrong
+
+# True when the script run has finished and every element it sent is drawn: no placeholder is
+# waiting for its code, nothing of an earlier run is left, every Vega chart has drawn its marks
+# and every map has its canvas.
+SETTLED_JS = """([app, skeleton, stale, chart, deck]) => {
+    const a = document.querySelector(app);
+    return !!a && a.getAttribute('data-test-script-state') === 'notRunning'
+        && a.getAttribute('data-test-connection-state') === 'CONNECTED'
+        && !document.querySelector(skeleton) && !document.querySelector(stale)
+        && [...document.querySelectorAll(chart)].every(c => c.querySelector('svg, canvas'))
+        && [...document.querySelectorAll(deck)].every(d => d.querySelector('canvas'));
+}"""
 
 
-def settle(page) -> None:
-    """Wait until the session is connected, something (or an exception) is drawn and the script
-    run has finished, then once more after a short pause (a rerun may follow the first run)."""
-    page.wait_for_selector(CONNECTED, state="attached")
-    # Before the first run the state is "initial"; wait for content (or a failure) to be drawn.
-    page.locator(f"{MAIN_H1}, {EXCEPTION}").first.wait_for(state="attached")
-    page.wait_for_selector(NOT_RUNNING, state="attached")
-    page.wait_for_timeout(SETTLE_MS)
-    page.wait_for_selector(NOT_RUNNING, state="attached")
+def wait_settled(page, timeout: float = SETTLE_TIMEOUT_MS) -> None:
+    """Wait (polling the page's state) until the script run has finished and everything it sent
+    is drawn (``SETTLED_JS``). Polls by interval, not animation frame: chromium may run no
+    animation frames for a very tall viewport."""
+    page.wait_for_function(SETTLED_JS, arg=[APP, SKELETON, STALE, CHART, DECK], polling=100, timeout=timeout)
+
+
+def settle(page, timeout: float = SETTLE_TIMEOUT_MS) -> None:
+    """Wait until the session is connected, the first run has drawn something (a heading or an
+    exception: before it the script state is "initial") and that run has finished with every
+    element drawn. State only, never a fixed pause; after an interaction, first wait for a sign
+    that its rerun has started (the address bar, a new heading), then settle."""
+    page.wait_for_selector(CONNECTED, state="attached", timeout=timeout)
+    page.locator(f"{MAIN_H1}, {EXCEPTION}").first.wait_for(state="attached", timeout=timeout)
+    wait_settled(page, timeout)
+
+
+def map_colours(deck) -> int:
+    """How many colours the map's screenshot holds (a blank box has a handful)."""
+    img = Image.open(io.BytesIO(deck.screenshot())).convert("RGB")
+    return len(img.getcolors(maxcolors=1 << 20) or [])
+
+
+def wait_map_drawn(deck, minimum: int = 20, timeout: float = SETTLE_TIMEOUT_MS / 1000) -> int:
+    """Poll the map's drawn image (each screenshot waits for a new frame) until it holds more than
+    ``minimum`` colours, or ``timeout`` seconds pass; returns the last count for the caller's
+    assertion. deck.gl draws its layers over several frames after the canvas appears."""
+    deadline = time.monotonic() + timeout
+    colours = map_colours(deck)
+    while colours <= minimum and time.monotonic() < deadline:
+        colours = map_colours(deck)
+    return colours
 
 
 def load(page, url: str) -> None:

@@ -30,10 +30,11 @@ import tomllib
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from csp_data.config.pages import pages_for
 
-from .conftest import CONNECTED, EXCEPTION, MAIN, NOT_RUNNING, REPO, SETTLE_MS, is_local
+from .conftest import EXCEPTION, MAIN, REPO, SETTLE_TIMEOUT_MS, is_local, settle, wait_settled
 
 pytestmark = pytest.mark.e2e
 
@@ -128,10 +129,9 @@ def url_for(server, spec, query: str = "") -> str:
 
 
 def wait_idle(page) -> None:
-    """The script run has finished and stayed finished, and every chart has drawn its marks."""
-    page.wait_for_selector(NOT_RUNNING, state="attached")
-    page.wait_for_timeout(SETTLE_MS)
-    page.wait_for_selector(NOT_RUNNING, state="attached")
+    """The script run has finished, everything it sent is drawn, and every chart's marks have a
+    width (after an expander opened or the viewport changed, they are laid out again)."""
+    wait_settled(page)
     # polling by interval, not animation frame: with the viewport as tall as a long page
     # (15,000 px and more at phone width) chromium may not run animation frames
     page.wait_for_function(
@@ -140,14 +140,14 @@ def wait_idle(page) -> None:
                return mark && mark.getBoundingClientRect().width > 0; })""",
         arg=CHART,
         polling=100,
+        timeout=SETTLE_TIMEOUT_MS,
     )
     page.evaluate("() => document.fonts.ready.then(() => true)")
 
 
 def load(page, server, spec, query: str = "") -> None:
     page.goto(url_for(server, spec, query), wait_until="domcontentloaded")
-    page.wait_for_selector(CONNECTED, state="attached")
-    page.locator(f"{MAIN} h1, {EXCEPTION}").first.wait_for(state="attached")
+    settle(page)
     wait_idle(page)
     if page.locator(EXCEPTION).count():  # pytest.fail, not assert: the xfail tests expect AssertionError only
         pytest.fail(
@@ -161,7 +161,7 @@ def expand_all(page) -> int:
     A DOM click on each closed summary: the same event a mouse click sends, without Playwright
     scrolling to each of them in turn. (The keyboard test opens them with Enter instead.)"""
     n = page.locator(EXPANDER_SUMMARY).count()
-    for _ in range(3):
+    for _ in range(3):  # a click lost while the page redraws is sent again
         closed = page.evaluate(
             """(sel) => { const closed = [...document.querySelectorAll(sel)]
             .filter(s => !s.parentElement.open); closed.forEach(s => s.click()); return closed.length; }""",
@@ -169,7 +169,15 @@ def expand_all(page) -> int:
         )
         if not closed:
             break
-        page.wait_for_timeout(200)
+        try:  # wait for the state: every expander open
+            page.wait_for_function(
+                "(sel) => [...document.querySelectorAll(sel)].every(s => s.parentElement.open)",
+                arg=EXPANDER_SUMMARY,
+                polling=100,
+                timeout=30_000,
+            )
+        except PlaywrightTimeoutError:
+            pass
     still = page.evaluate(
         "(sel) => [...document.querySelectorAll(sel)].filter(s => !s.parentElement.open)"
         ".map(s => s.innerText)",
@@ -518,7 +526,7 @@ def tab_walk(page, open_expanders: bool = False, limit: int = 400) -> list[dict]
         if open_expanders and stop["summary"]:
             page.keyboard.press("Enter")
             page.wait_for_function(
-                "() => document.activeElement.parentElement.open", polling=50, timeout=5_000
+                "() => document.activeElement.parentElement.open", polling=50, timeout=30_000
             )
             stop["opened"] = True
     else:
@@ -750,7 +758,15 @@ def test_wide_table_scrolls_with_the_keyboard(public_server, open_page):
     before = box.evaluate("b => b.scrollLeft")
     for _ in range(10):
         page.keyboard.press("ArrowRight")
-    page.wait_for_timeout(300)
+    try:  # wait for the state: the box scrolled (the assertion below says when it never did)
+        page.wait_for_function(
+            "([b, before]) => b.scrollLeft > before",
+            arg=[box.element_handle(), before],
+            polling=100,
+            timeout=30_000,
+        )
+    except PlaywrightTimeoutError:
+        pass
     assert box.evaluate("b => b.scrollLeft") > before, "ArrowRight did not scroll the table"
 
 

@@ -10,15 +10,13 @@ aborted and recorded).
 
 from __future__ import annotations
 
-import io
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from PIL import Image
 
 from csp_data.analysis import areas as analysis
 
-from .conftest import EXCEPTION, Traffic, load, open_context_page, settle
+from .conftest import EXCEPTION, Traffic, load, open_context_page, settle, wait_map_drawn
 
 pytestmark = pytest.mark.e2e
 
@@ -78,12 +76,10 @@ def assert_map_drawn(page) -> None:
                     return c && c.width > 0 && c.height > 0; }""",
         arg=DECK,
     )
-    page.wait_for_timeout(1000)
     box = deck.bounding_box()
     assert box and box["width"] > 300 and box["height"] > 300, box
-    img = Image.open(io.BytesIO(deck.screenshot())).convert("RGB")
-    colours = img.getcolors(maxcolors=1 << 20) or []
-    assert len(colours) > 20, f"the map is blank ({len(colours)} colours)"
+    colours = wait_map_drawn(deck)  # deck.gl draws over several frames: poll its image, not the clock
+    assert colours > 20, f"the map is blank ({colours} colours)"
 
 
 def outside_hosts(page) -> list[str]:

@@ -4,21 +4,13 @@ table shows both figures, and nothing is fetched from any host but the local ser
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image
 
-from .conftest import EXCEPTION, MAIN, assert_offline, load
+from .conftest import EXCEPTION, MAIN, assert_offline, load, wait_map_drawn
 
 pytestmark = pytest.mark.e2e
 
 DECK = f"{MAIN} [data-testid=stDeckGlJsonChart]"
-
-
-def map_colours(deck) -> int:
-    img = Image.open(io.BytesIO(deck.screenshot())).convert("RGB")
-    return len(img.getcolors(maxcolors=1 << 20) or [])
 
 
 def test_priority_1_asb_map_draws_offline_with_its_table(internal_server, app_page):
@@ -35,11 +27,7 @@ def test_priority_1_asb_map_draws_offline_with_its_table(internal_server, app_pa
     box = deck.bounding_box()
     assert box and box["width"] > 300 and box["height"] > 300, box
     # wait for the hexagons themselves: poll the drawn image (a state), not a fixed delay
-    colours = 0
-    for _ in range(40):
-        colours = map_colours(deck)
-        if colours > 20:
-            break
+    colours = wait_map_drawn(deck)
     assert colours > 20, f"the ASB map is blank ({colours} colours)"
     text = app_page.locator(MAIN).inner_text()
     assert "Anti-social behaviour (police.uk)" in text and "cannot show a trend" in text

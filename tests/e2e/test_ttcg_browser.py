@@ -21,7 +21,7 @@ import pytest
 
 from csp_data.config import REPO_ROOT
 
-from .conftest import EXCEPTION, MAIN_H1, NOT_RUNNING, load
+from .conftest import DECK, EXCEPTION, MAIN_H1, load, wait_map_drawn
 
 pytestmark = pytest.mark.e2e
 
@@ -38,8 +38,9 @@ def open_ttcg(page, server, path: str) -> None:
     page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
     load(page, server.url + path)
     page.wait_for_selector(DECK_CANVAS, state="visible")
-    page.wait_for_timeout(1500)  # let deck.gl finish drawing (and try any fetch it would make)
-    page.wait_for_selector(NOT_RUNNING, state="attached")
+    # let deck.gl finish drawing (and try any fetch it would make): poll the map's image until its
+    # areas are drawn, not the clock
+    wait_map_drawn(page.locator(DECK).first)
 
 
 def layout(page) -> dict:
