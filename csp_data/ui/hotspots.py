@@ -1,5 +1,6 @@
 """Cached loaders for the hotspots page (keyed by their arguments, the viewer's level and the warehouse
-stamp: ``cache.warehouse_cached(by="staff")``)."""
+stamp: ``cache.warehouse_cached(by="staff")``), the page's maps and display tables, and the few
+lower-level names the page shows or passes on (pages import only from ``csp_data.ui``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,80 @@ import pandas as pd
 
 from csp_data.analysis import areas as analysis
 from csp_data.analysis import hotspots
+from csp_data.analysis.areas import (
+    COLOUR_BY,
+    GEOGRAPHIES,
+    PERIOD_CHOICES,
+    AnalysisError,
+    concentration,
+    resolve_period,
+)
+from csp_data.analysis.funnel import METHOD as FUNNEL_METHOD
+from csp_data.analysis.hotspots import CAVEAT as GI_CAVEAT
+from csp_data.analysis.hotspots import PERMUTATIONS as GI_PERMUTATIONS
+from csp_data.analysis.hotspots import no_hotspot_sentence
+from csp_data.config import settings
 from csp_data.plan.periods import make
 from csp_data.present import maps
+from csp_data.present.charts import funnel_chart
+from csp_data.present.exports import csv_bytes
+from csp_data.present.hotspots_tables import (
+    busiest,
+    concentration_display,
+    custom_months,
+    emerging_counts,
+    emerging_start,
+    hotspot_counts,
+    lowest_q,
+    months_held,
+    months_with_points,
+    notable_lsoas,
+    outcomes_table,
+    peak_and_low,
+    points_by_ward,
+    ranked_table,
+    seasonality_table,
+    top_lsoas,
+    victims_table,
+    with_wards,
+)
 from csp_data.ui import cache
 from csp_data.warehouse.geo import simplify, ward_geometry
+
+# Named re-exports: what pages/analysis/hotspots.py shows or passes on from the layers below.
+__all__ = [
+    "COLOUR_BY",
+    "FUNNEL_METHOD",
+    "GEOGRAPHIES",
+    "GI_CAVEAT",
+    "GI_PERMUTATIONS",
+    "PERIOD_CHOICES",
+    "AnalysisError",
+    "busiest",
+    "concentration",
+    "concentration_display",
+    "csv_bytes",
+    "custom_months",
+    "emerging_counts",
+    "emerging_start",
+    "funnel_chart",
+    "hotspot_counts",
+    "lowest_q",
+    "months_held",
+    "months_with_points",
+    "no_hotspot_sentence",
+    "notable_lsoas",
+    "outcomes_table",
+    "peak_and_low",
+    "points_by_ward",
+    "ranked_table",
+    "resolve_period",
+    "seasonality_table",
+    "settings",
+    "top_lsoas",
+    "victims_table",
+    "with_wards",
+]
 
 
 @cache.warehouse_cached(max_entries=4, by="staff")
@@ -139,3 +210,9 @@ def area_map(
         outline=map_outline(ward),
         zoom=13.6 if ward else 12.1,
     )
+
+
+def point_map(pts: pd.DataFrame, outline: gpd.GeoDataFrame, show_points: bool) -> maps.MapSpec:
+    """The street-level records binned into hexagons (and each snap point with ``show_points``),
+    under the ward ``outline`` (:func:`map_outline`)."""
+    return maps.hexbins(pts, outline=outline, show_points=show_points)

@@ -14,10 +14,62 @@ from datetime import date
 import pandas as pd
 
 from csp_data.analysis import hotspots, ttcg
+from csp_data.analysis.ttcg import (
+    ALLOWED_CATEGORIES,
+    HIGH,
+    LOW,
+    MEDIUM,
+    METHOD,
+    METHOD_POINTER,
+    SHORT_NOTE,
+    View,
+    display_lines,
+    fmt_month,
+    grid,
+    grid_markdown,
+    map_category,
+    query_string,
+    resolve_view,
+    selectable_months_from,
+)
+from csp_data.plan.measures import get
+from csp_data.present import ttcg_map
+from csp_data.present.maps import MapSpec
+from csp_data.present.ttcg_tables import download_table, flagged_wards, month_snapshot
 from csp_data.ui import cache
 from csp_data.warehouse import geo
+from csp_data.warehouse.freshness import age_words
+
+# Named re-exports: what pages/operations/ttcg.py shows or passes on from the layers below.
+__all__ = [
+    "ALLOWED_CATEGORIES",
+    "HIGH",
+    "LOW",
+    "MEDIUM",
+    "METHOD",
+    "METHOD_POINTER",
+    "SHORT_NOTE",
+    "View",
+    "age_words",
+    "display_lines",
+    "download_table",
+    "flagged_wards",
+    "fmt_month",
+    "grid",
+    "grid_markdown",
+    "map_category",
+    "month_snapshot",
+    "query_string",
+    "resolve_view",
+    "selectable_months_from",
+]
 
 TTL = 3600
+
+
+def label(category: str) -> str:
+    """A category's label (its measure's), e.g. "Robbery" for "robbery"."""
+    return get(category).label
 
 
 @cache.warehouse_cached(ttl=TTL, max_entries=4, by="staff")
@@ -68,3 +120,25 @@ def ward_shapes():
 def lsoa_shapes():
     """Simplified LSOA polygons (WGS84), shared: do not change in place."""
     return geo.simplify(hotspots.lsoa_geometry()[["code", "geometry"]], 8.0)
+
+
+def ratio_map(
+    frame: pd.DataFrame,
+    category: str,
+    emerging: pd.DataFrame,
+    focus_ward: str | None,
+    height: int,
+    width: int,
+) -> MapSpec:
+    """The projector's map (:func:`csp_data.present.ttcg_map.ratio_map`) of ``category`` in the ward
+    ``frame``, drawn on the shared ward and LSOA shapes."""
+    return ttcg_map.ratio_map(
+        frame,
+        category,
+        ward_shapes(),
+        lsoa_shapes(),
+        emerging,
+        focus_ward=focus_ward,
+        height=height,
+        width=width,
+    )

@@ -12,13 +12,9 @@ from datetime import datetime
 
 import streamlit as st
 
-from csp_data.analysis import ttcg
-from csp_data.plan.measures import get
-from csp_data.present import ttcg_map
 from csp_data.ui import access, cache
 from csp_data.ui import ttcg as data
 from csp_data.ui.downloads import table_download
-from csp_data.warehouse import freshness
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
@@ -27,9 +23,9 @@ MAX_WARDS = 5  # flagged wards in the on-screen table (all 20 are in the expande
 MAP_HEIGHT = 640  # with MAP_WIDTH, the left column at 1920x1080: the borough is zoomed to fill it
 MAP_WIDTH = 760
 BADGE = {
-    ttcg.HIGH: ":red-background[HIGH]",
-    ttcg.MEDIUM: ":orange-background[MEDIUM]",
-    ttcg.LOW: ":gray-background[LOW]",
+    data.HIGH: ":red-background[HIGH]",
+    data.MEDIUM: ":orange-background[MEDIUM]",
+    data.LOW: ":gray-background[LOW]",
 }
 PARAMS = ("month", "categories", "ward", "map")
 
@@ -62,7 +58,7 @@ def _set_param(name: str, widget_key: str) -> None:
             del st.query_params["map"]
 
 
-def _controls(view: ttcg.View, months: list, wards: dict[str, str], map_cat: str) -> None:
+def _controls(view: data.View, months: list, wards: dict[str, str], map_cat: str) -> None:
     """Change the view without editing the URL: folded away in a popover, so the screen stays clean."""
     with st.popover("Change view", icon="⚙️"):
         month_opts = [f"{m:%Y-%m}" for m in reversed(months)]
@@ -76,9 +72,9 @@ def _controls(view: ttcg.View, months: list, wards: dict[str, str], map_cat: str
         )
         st.multiselect(
             "Categories",
-            list(ttcg.ALLOWED_CATEGORIES),
+            list(data.ALLOWED_CATEGORIES),
             default=list(view.categories),
-            format_func=lambda c: get(c).label,
+            format_func=data.label,
             key="ttcg_categories",
             on_change=_set_param,
             args=("categories", "ttcg_categories"),
@@ -97,14 +93,14 @@ def _controls(view: ttcg.View, months: list, wards: dict[str, str], map_cat: str
             "Map shows",
             list(view.categories),
             index=list(view.categories).index(map_cat),
-            format_func=lambda c: get(c).label,
+            format_func=data.label,
             key="ttcg_map",
             on_change=_set_param,
             args=("map", "ttcg_map"),
         )
         st.caption(
             "The address bar holds this view: bookmark or share it. "
-            + ttcg.query_string(view.month, view.categories, view.ward, view.map_category)
+            + data.query_string(view.month, view.categories, view.ward, view.map_category)
         )
 
 
@@ -113,23 +109,23 @@ def projector() -> None:
     """Everything data-driven; reruns on its own every five minutes, and its cached queries are
     keyed on the warehouse stamp, so a rebuild shows up here without a reload."""
     month_frame = data.months()
-    months = ttcg.selectable_months_from(month_frame)
+    months = data.selectable_months_from(month_frame)
     wards = {w.code: w.name for w in cache.wards()}
-    view = ttcg.resolve_view(_url_params(), months, wards)
-    snapshot = month_frame.loc[month_frame["month"] == view.month, "snapshot"].iloc[0]
+    view = data.resolve_view(_url_params(), months, wards)
+    snapshot = data.month_snapshot(month_frame, view.month)
 
     frame = data.ward_expected(view.month, view.categories)
     items = data.exceptions(view.month, view.categories)
-    map_cat = ttcg.map_category(view, items)
+    map_cat = data.map_category(view, items)
     notes = data.coverage_notes(view.month)
 
     head, stamp, tools = st.columns([9, 9, 2], vertical_alignment="bottom")
     with head:
-        st.title(f"TTCG · {ttcg.fmt_month(view.month)}", anchor=False)
+        st.title(f"TTCG · {data.fmt_month(view.month)}", anchor=False)
     with stamp:
         local = f"  \n**{access.LOCAL_NOTICE}**" if viewer.mode == "local" else ""
         st.markdown(
-            f"**{snapshot}**  \nData for {freshness.age_words(view.month)}. "
+            f"**{snapshot}**  \nData for {data.age_words(view.month)}. "
             f"Checked {datetime.now():%H:%M}; refreshes every 5 minutes{local}"
         )
     with tools:
@@ -139,23 +135,14 @@ def projector() -> None:
 
     left, right = st.columns([9, 11], gap="large")
     with left:
-        st.markdown(f"### Map: {get(map_cat).label} against expected", help=ttcg.METHOD, anchors=False)
+        st.markdown(f"### Map: {data.label(map_cat)} against expected", help=data.METHOD, anchors=False)
         emerging = data.lsoa_emerging(view.month, map_cat)
-        spec = ttcg_map.ratio_map(
-            frame,
-            map_cat,
-            data.ward_shapes(),
-            data.lsoa_shapes(),
-            emerging,
-            focus_ward=view.ward,
-            height=MAP_HEIGHT,
-            width=MAP_WIDTH,
-        )
+        spec = data.ratio_map(frame, map_cat, emerging, view.ward, MAP_HEIGHT, MAP_WIDTH)
         st.pydeck_chart(
             spec.deck,
             height=MAP_HEIGHT,
             key="ttcg_map_chart",
-            alt=f"Map of wards coloured by {get(map_cat).label.lower()} against expected; "
+            alt=f"Map of wards coloured by {data.label(map_cat).lower()} against expected; "
             "the same figures are in the table",
         )
         st.markdown(
@@ -164,12 +151,12 @@ def projector() -> None:
             + (f" · **black outline: {wards[view.ward]}**" if view.ward else "")
         )
     with right:
-        lines = ttcg.display_lines(items)
+        lines = data.display_lines(items)
         with st.container(key="ttcg-exceptions"):
             st.markdown(
                 f"## {len(lines)} exception{'s, most urgent first' if len(lines) != 1 else ''}",
                 anchors=False,
-                help=ttcg.METHOD,
+                help=data.METHOD,
             )
             if not lines:
                 st.markdown("#### Nothing unusual this month in the chosen categories.", anchors=False)
@@ -183,9 +170,8 @@ def projector() -> None:
                     + ("…" if len(hidden) > 3 else ""),
                     anchors=False,
                 )
-        table = ttcg.grid(frame, view.categories, view.ward)
-        n_flagged = int((table["flags"] > 0).sum())
-        keep = table[(table["flags"] > 0) | table["ward_code"].eq(view.ward or "")].head(MAX_WARDS)
+        table = data.grid(frame, view.categories, view.ward)
+        n_flagged, keep = data.flagged_wards(table, view.ward, MAX_WARDS)
         if n_flagged:
             more = f", top {len(keep)}" if n_flagged > len(keep) else ""
             heading = f"Wards with a flag: {n_flagged}{more} · count (expected)"
@@ -197,31 +183,13 @@ def projector() -> None:
                 "#### Every ward is within the expected range in every chosen category.", anchors=False
             )
         else:
-            st.markdown(ttcg.grid_markdown(keep, short=True))
+            st.markdown(data.grid_markdown(keep, short=True))
 
-    st.caption(" ".join(notes + [data.lsoa_note(view.month, view.categories)]) + " " + ttcg.METHOD_POINTER)
+    st.caption(" ".join(notes + [data.lsoa_note(view.month, view.categories)]) + " " + data.METHOD_POINTER)
     with st.expander(f"All {len(table)} wards × {len(view.categories)} categories"):
-        st.markdown(ttcg.grid_markdown(table))
-        st.caption(ttcg.SHORT_NOTE)
-        table_download(
-            frame.drop(columns=["category"]).rename(
-                columns={
-                    "ward_code": "Ward code",
-                    "ward_name": "Ward",
-                    "label": "Category",
-                    "latest": f"Offences {view.month:%b %Y}",
-                    "expected": "Expected",
-                    "expected_months": "Months behind the expectation",
-                    "ratio": "Ratio",
-                    "p_high": "p (this high or higher)",
-                    "p_low": "p (this low or lower)",
-                    "flag": "Flag",
-                    "q": "q (after allowing for every cell)",
-                    "dispersion": "Dispersion (prediction)",
-                }
-            ),
-            f"ttcg-wards-{view.month:%Y-%m}",
-        )
+        st.markdown(data.grid_markdown(table))
+        st.caption(data.SHORT_NOTE)
+        table_download(data.download_table(frame, view.month), f"ttcg-wards-{view.month:%Y-%m}")
 
 
 projector()
