@@ -131,3 +131,14 @@ def test_each_priority_page_shows_every_measure_of_that_priority_once():
     assert PUBLIC_HEADLINES <= {m.id for m in MEASURES}
     assert public_headlines(2) == ["serious_violence", "knife_crime", "domestic_abuse"]
     assert public_headlines(9) == []
+
+
+def test_dashboard_key_is_only_for_dashboard_measures():
+    from csp_data.plan.measures import MEASURES
+
+    for m in MEASURES:
+        if m.source == "dashboard":
+            assert m.dashboard_key == m.dashboard and len(m.dashboard_key) == 3
+        else:
+            with pytest.raises(ValueError, match="not read from the MPS dashboard"):
+                _ = m.dashboard_key

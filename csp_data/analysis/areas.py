@@ -218,28 +218,12 @@ def area_dispersion_for(cat: Category, geo: str, end: date, cfg: Settings | None
     data start in August 2023, so fewer there): :func:`csp_data.analysis.stats.area_dispersion`."""
     cfg = cfg or get_settings()
     start = add_months(end, -(DISPERSION_MONTHS - 1))
+    from csp_data.analysis.trends import area_monthly
+
     if geo == "LSOAs":
-        df = sql.run(
-            "crime/area_monthly_counts",
-            level="lsoa",
-            borough_code=cfg.borough_code,
-            majors=list(cat.majors),
-            minors=list(cat.minors),
-            start=max(start, FIRST_LSOA_MONTH),
-            end=end,
-            cfg=cfg,
-        )
-        return area_dispersion(df, area="area_code", end=end)
-    df = sql.run(
-        "crime/area_monthly_counts",
-        level="ward",
-        borough_code=cfg.borough_code,
-        majors=list(cat.majors),
-        minors=list(cat.minors),
-        start=start,
-        end=end,
-        cfg=cfg,
-    )
+        df = area_monthly("lsoa", cat.majors, cat.minors, max(start, FIRST_LSOA_MONTH), end, cfg)
+    else:
+        df = area_monthly("ward", cat.majors, cat.minors, start, end, cfg)
     return area_dispersion(df, area="area_code", end=end)
 
 

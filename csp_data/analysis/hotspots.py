@@ -671,16 +671,9 @@ def lsoa_monthly_counts(
     lsoa21_code, month, count, by month then LSOA (query ``crime/area_monthly_counts`` at LSOA level)."""
     cfg = cfg or get_settings()
     _internal_only(cfg)
-    df = sql.run(
-        "crime/area_monthly_counts",
-        level="lsoa",
-        borough_code=cfg.borough_code,
-        majors=list(majors),
-        minors=list(minors),
-        start=start,
-        end=end,
-        cfg=cfg,
-    ).rename(columns={"area_code": "lsoa21_code"})
+    from csp_data.analysis.trends import area_monthly
+
+    df = area_monthly("lsoa", majors, minors, start, end, cfg).rename(columns={"area_code": "lsoa21_code"})
     return df.sort_values(["month", "lsoa21_code"]).reset_index(drop=True)
 
 

@@ -197,7 +197,7 @@ def london_series(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
     if m.source == "crime":
         df = sql.run("crime/london_monthly", majors=list(m.majors), minors=list(m.minors), cfg=cfg)
     elif m.source == "dashboard":
-        ct, sub, meas = m.dashboard  # type: ignore[misc]
+        ct, sub, meas = m.dashboard_key
         df = sql.run("dashboard/london_monthly", crime_type=ct, crime_subtype=sub, measure=meas, cfg=cfg)
     elif m.source == "business":
         df = sql.run("business/london_monthly", sections=list(m.sections), cfg=cfg)

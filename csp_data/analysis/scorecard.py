@@ -52,7 +52,7 @@ def monthly_series(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
             cfg=cfg,
         )
     elif m.source == "dashboard":
-        ct, sub, meas = m.dashboard  # type: ignore[misc]
+        ct, sub, meas = m.dashboard_key
         df = sql.run(
             "dashboard/borough_monthly",
             area_code=cfg.borough_code,

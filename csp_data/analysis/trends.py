@@ -87,7 +87,7 @@ def breakdown(m: Measure, period: Period, cfg: Settings | None = None) -> pd.Dat
             cfg=cfg,
         )
         return df.rename(columns={"major_category": "category"})[["category", "count", "months"]]
-    ct, _sub, meas = m.dashboard  # type: ignore[misc]
+    ct, _sub, meas = m.dashboard_key
     df = sql.run(
         "dashboard/subtype_totals",
         area_code=cfg.borough_code,
@@ -121,22 +121,34 @@ def dashboard_subtypes(crime_type: str, period: Period, cfg: Settings | None = N
     return wide.sort_values("offences", ascending=False).reset_index(drop=True)
 
 
+def area_monthly(
+    level: str, majors, minors, start: date, end: date, cfg: Settings | None = None
+) -> pd.DataFrame:
+    """area_code, month, count of MPS crime in the given categories for every borough ward or LSOA
+    (``level`` "ward" or "lsoa") and each month that level's data cover within ``start``..``end``
+    (query ``crime/area_monthly_counts``)."""
+    cfg = cfg or get_settings()
+    return sql.run(
+        "crime/area_monthly_counts",
+        level=level,
+        borough_code=cfg.borough_code,
+        majors=list(majors),
+        minors=list(minors),
+        start=start,
+        end=end,
+        cfg=cfg,
+    )
+
+
 def ward_monthly(m: Measure, start: date, end: date, cfg: Settings | None = None) -> pd.DataFrame:
     """ward_code, month, count for a measure's ward rows (months the ward data cover only)."""
     cfg = cfg or get_settings()
     if m.source == "crime":
-        df = sql.run(
-            "crime/area_monthly_counts",
-            level="ward",
-            borough_code=cfg.borough_code,
-            majors=list(m.majors),
-            minors=list(m.minors),
-            start=start,
-            end=end,
-            cfg=cfg,
-        ).rename(columns={"area_code": "ward_code"})
+        df = area_monthly("ward", m.majors, m.minors, start, end, cfg).rename(
+            columns={"area_code": "ward_code"}
+        )
     elif m.source == "dashboard":
-        ct, sub, meas = m.dashboard  # type: ignore[misc]
+        ct, sub, meas = m.dashboard_key
         df = sql.run(
             "dashboard/ward_monthly",
             crime_type=ct,
@@ -198,7 +210,7 @@ def ward_table(m: Measure, period: Period, cfg: Settings | None = None) -> pd.Da
                 end=p.end,
                 cfg=cfg,
             )
-        ct, sub, meas = m.dashboard  # type: ignore[misc]
+        ct, sub, meas = m.dashboard_key
         return sql.run(
             "dashboard/ward_period_totals",
             crime_type=ct,
@@ -283,7 +295,7 @@ def outcome_rates(m: Measure, cfg: Settings | None = None) -> pd.DataFrame:
         return pd.DataFrame(
             columns=["period", "offences", "positive_outcomes", "months", "rate_pct", "rate_low", "rate_high"]
         )
-    ct, sub, _meas = m.dashboard  # type: ignore[misc]
+    ct, sub, _meas = m.dashboard_key
     off = sql.run(
         "dashboard/borough_monthly",
         area_code=cfg.borough_code,

@@ -46,6 +46,7 @@ from scipy import stats as _st
 
 from csp_data.analysis import hotspots
 from csp_data.analysis.stats import monthly_control, quasi_poisson_tails
+from csp_data.analysis.trends import area_monthly
 from csp_data.config import Settings
 from csp_data.config import settings as get_settings
 from csp_data.plan.measures import BY_ID, Measure, get
@@ -164,16 +165,7 @@ def ward_monthly(category: str, start: date, end: date, cfg: Settings | None = N
     cover (query ``crime/area_monthly_counts`` at ward level; names from ``meta/wards``)."""
     cfg = _cfg(cfg)
     m = measures([category])[0]
-    df = sql.run(
-        "crime/area_monthly_counts",
-        level="ward",
-        borough_code=cfg.borough_code,
-        majors=list(m.majors),
-        minors=list(m.minors),
-        start=start,
-        end=end,
-        cfg=cfg,
-    ).rename(columns={"area_code": "ward_code"})
+    df = area_monthly("ward", m.majors, m.minors, start, end, cfg).rename(columns={"area_code": "ward_code"})
     names = sql.run("meta/wards", cfg=cfg).set_index("ward_code")["ward_name"]
     df.insert(1, "ward_name", df["ward_code"].map(names))
     df["month"] = [pd.Timestamp(x).date() for x in df["month"]]

@@ -42,6 +42,13 @@ class Measure:
     short_definition: str = ""  # one line for tiles where the full definition is too long
 
     @property
+    def dashboard_key(self) -> tuple[str, str, str]:
+        """(crime type, crime subtype, measure) of a measure read from the MPS dashboard."""
+        if self.dashboard is None:
+            raise ValueError(f"measure {self.id!r} is not read from the MPS dashboard")
+        return self.dashboard
+
+    @property
     def source_name(self) -> str:
         if self.source == "composite":
             return " + ".join(dict.fromkeys(get(pid).source_name for pid, _ in self.parts))
