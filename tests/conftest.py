@@ -14,6 +14,7 @@ import pytest
 import streamlit as st
 
 from csp_data.config import REPO_ROOT, settings
+from csp_data.present import memo
 from csp_data.warehouse import build, db
 
 
@@ -77,9 +78,11 @@ def _clear_streamlit_caches():
     """AppTest runs share this process's Streamlit caches: every test starts and ends with them empty."""
     st.cache_data.clear()
     st.cache_resource.clear()
+    memo.clear()
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+    memo.clear()
 
 
 @pytest.fixture

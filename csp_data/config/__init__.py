@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,14 +46,27 @@ class Settings:
         return self.data_dir / "quarantine"
 
 
+_ENV = ("CSP_DATA_DIR", "CSP_MODE", "CSP_BOROUGH", "CSP_BOROUGH_CODE")
+
+
 def settings() -> Settings:
-    """Read the settings afresh from the environment (cheap; tests change the env)."""
-    data_dir = Path(os.environ.get("CSP_DATA_DIR", REPO_ROOT / "data")).resolve()
-    mode = os.environ.get("CSP_MODE", "internal").strip().lower()
+    """The settings the environment gives now (tests change the env). The environment is read on
+    every call; the Settings made from one combination of values are kept (a page run asks about
+    a hundred times, and resolving the data folder's path is the costly part). A wrong value is
+    never kept: it raises ConfigError on every call."""
+    # the working folder too: a relative CSP_DATA_DIR resolves against it
+    return _settings_from(tuple(os.environ.get(k) for k in _ENV), os.getcwd())
+
+
+@functools.lru_cache(maxsize=32)
+def _settings_from(env: tuple[str | None, ...], cwd: str) -> Settings:
+    raw = dict(zip(_ENV, env, strict=True))
+    data_dir = Path(raw["CSP_DATA_DIR"] if raw["CSP_DATA_DIR"] is not None else REPO_ROOT / "data").resolve()
+    mode = (raw["CSP_MODE"] or "internal").strip().lower()
     if mode not in MODES:
         raise ConfigError(f"CSP_MODE must be one of {', '.join(MODES)}; got {mode!r}")
-    name = os.environ.get("CSP_BOROUGH", "Tower Hamlets").strip()
-    code = os.environ.get("CSP_BOROUGH_CODE", "E09000030").strip()
+    name = (raw["CSP_BOROUGH"] if raw["CSP_BOROUGH"] is not None else "Tower Hamlets").strip()
+    code = (raw["CSP_BOROUGH_CODE"] if raw["CSP_BOROUGH_CODE"] is not None else "E09000030").strip()
     if not (len(code) == 9 and code[0] in "EW" and code[1:].isdigit()):
         raise ConfigError(f"CSP_BOROUGH_CODE must be a 9-character ONS code like E09000030; got {code!r}")
     return Settings(data_dir=data_dir, mode=mode, borough_name=name, borough_code=code)

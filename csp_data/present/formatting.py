@@ -13,6 +13,8 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from csp_data.present.memo import memoize
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:@&\"'=^%])")
 
 
@@ -73,6 +75,7 @@ def month(value) -> str:
     return str(value)
 
 
+@memoize(maxsize=512)
 def display_frame(
     df: pd.DataFrame, month_cols: tuple[str, ...] = (), link_cols: tuple[str, ...] = ()
 ) -> pd.DataFrame:

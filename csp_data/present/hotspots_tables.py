@@ -14,6 +14,7 @@ from csp_data.analysis.hotspots import EMERGING, concentration_table
 from csp_data.analysis.hotspots import ranked as ranked_areas
 from csp_data.plan.periods import add_months, make
 from csp_data.present.maps import HOTSPOT_COLOURS
+from csp_data.present.memo import memoize
 
 CUSTOM_MONTHS = 30  # "Custom months" offers the latest month and this many before it
 
@@ -29,6 +30,7 @@ def emerging_start(last: date, months: int = 24) -> date:
     return max(add_months(last, -(months - 1)), FIRST_LSOA_MONTH)
 
 
+@memoize(maxsize=64)
 def with_wards(table: pd.DataFrame, gi: pd.DataFrame | None, ward_names: dict[str, str]) -> pd.DataFrame:
     """The page's area ``table`` with the Gi* columns (z, q, klass) when ``gi`` is given, the verdict
     prefixed by its symbol and each area's ward name (column ``ward``). The CSV download is this frame
@@ -41,6 +43,7 @@ def with_wards(table: pd.DataFrame, gi: pd.DataFrame | None, ward_names: dict[st
     return ranked
 
 
+@memoize(maxsize=64)
 def ranked_table(ranked: pd.DataFrame, geo: str, period_label: str, prev_label: str | None) -> pd.DataFrame:
     """The ranked-areas table as shown (every area; the page shows the first 40): ``ranked`` from
     :func:`with_wards`, columns renamed for readers, no Ward column for wards."""
@@ -61,6 +64,7 @@ def ranked_table(ranked: pd.DataFrame, geo: str, period_label: str, prev_label: 
     return show
 
 
+@memoize(maxsize=64)
 def hotspot_counts(gi: pd.DataFrame) -> list[str]:
     """How many LSOAs fall in each significant hot/cold-spot class, as "3 hot spot (95%)" pieces in the
     map key's order (none when nothing is significant)."""
@@ -73,6 +77,7 @@ def lowest_q(gi: pd.DataFrame) -> float:
     return float(gi["q"].min())
 
 
+@memoize(maxsize=64)
 def concentration_display(whole: pd.DataFrame, period_label: str, prev_label: str | None) -> pd.DataFrame:
     """How concentrated offences are in the busiest LSOAs (top 5% and 10%), now and in the previous
     period, with the shares as whole percentages."""
@@ -89,6 +94,7 @@ def concentration_display(whole: pd.DataFrame, period_label: str, prev_label: st
     )
 
 
+@memoize(maxsize=64)
 def top_lsoas(whole: pd.DataFrame, by: str, ward_names: dict[str, str], n: int = 10) -> pd.DataFrame:
     """The ``n`` LSOAs with the most offences (``by="count"``) or the highest rate (``by="rate"``),
     with their ward names, as shown."""
@@ -110,12 +116,14 @@ def top_lsoas(whole: pd.DataFrame, by: str, ward_names: dict[str, str], n: int =
     )
 
 
+@memoize(maxsize=64)
 def emerging_counts(em: pd.DataFrame) -> pd.DataFrame:
     """How many LSOAs fall in each emerging-hot-spot class (every class, in order, zeros kept)."""
     counts = em["emerging"].value_counts().reindex(list(EMERGING), fill_value=0)
     return counts.rename_axis("Class").reset_index(name="LSOAs")
 
 
+@memoize(maxsize=64)
 def notable_lsoas(em: pd.DataFrame, lsoas: pd.DataFrame, ward_names: dict[str, str]) -> pd.DataFrame:
     """The LSOAs that were a hot spot in any quarter (empty when none), most quarters first, with
     names and wards from ``lsoas`` (code, name, ward_code)."""
@@ -143,12 +151,14 @@ def months_with_points(pts: pd.DataFrame) -> int:
     return int(pts["month"].nunique()) if len(pts) else 0
 
 
+@memoize(maxsize=64)
 def points_by_ward(pts: pd.DataFrame, ward_names: dict[str, str]) -> pd.DataFrame:
     """Street-level records per ward, most first."""
     by_ward = pts.assign(Ward=pts["ward_code"].map(ward_names)).groupby("Ward", as_index=False).size()
     return by_ward.rename(columns={"size": "Records"}).sort_values("Records", ascending=False)
 
 
+@memoize(maxsize=64)
 def victims_table(vic: pd.DataFrame) -> pd.DataFrame:
     """The victim-related figures of the MPS dashboard, as shown."""
     return vic.rename(
@@ -168,6 +178,7 @@ def months_held(vic: pd.DataFrame) -> int:
     return int(vic["months"].max())
 
 
+@memoize(maxsize=64)
 def outcomes_table(out: pd.DataFrame) -> pd.DataFrame:
     """police.uk burglary last outcomes, as shown (shares to one decimal)."""
     out = out.assign(share_pct=out["share_pct"].round(1))
@@ -176,16 +187,19 @@ def outcomes_table(out: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@memoize(maxsize=64)
 def busiest(table: pd.DataFrame, n: int = 5) -> list[tuple[str, int]]:
     """The first ``n`` areas of the (busiest-first) area table as (name, count)."""
     return [(r.name, r.count) for r in table.head(n).itertuples()]
 
 
+@memoize(maxsize=64)
 def peak_and_low(sea: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """The month-of-year rows with the highest and the lowest seasonal index."""
     return sea.loc[sea["index"].idxmax()], sea.loc[sea["index"].idxmin()]
 
 
+@memoize(maxsize=64)
 def seasonality_table(sea: pd.DataFrame) -> pd.DataFrame:
     """The month-of-year pattern, as shown."""
     return (

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 
+from csp_data.present import memo
+from csp_data.present.memo import memoize
 from csp_data.warehouse.geo import MapError
 
 # Shapes are loaded in csp_data/warehouse/geo.py; these names stay importable here for the ui loaders.
@@ -77,7 +79,12 @@ class CompactDeck(pdk.Deck):
     payload about five times larger, sent again on every refresh of the TTCG wall screen)."""
 
     def to_json(self):
-        spec = json.loads(super().to_json())
+        # Made once per deck (memo.derived): decks come from memoised builders and are never
+        # changed after they are built, so every run and session reuses the same text.
+        return memo.derived(self, "compact-json", CompactDeck._compact_json)
+
+    def _compact_json(self) -> str:
+        spec = json.loads(pdk.Deck.to_json(self))
         spec["mapStyle"] = OFFLINE_STYLE_URL
         spec.pop("mapProvider", None)
         return json.dumps(spec, separators=(",", ":"))
@@ -156,6 +163,7 @@ def _view(gdf: gpd.GeoDataFrame, zoom: float = 12.4) -> pdk.ViewState:
     )
 
 
+@memoize(maxsize=32)
 def choropleth(
     gdf: gpd.GeoDataFrame,
     value_col: str,
@@ -286,6 +294,7 @@ def class_label(klass: str) -> str:
     return _short(klass)
 
 
+@memoize(maxsize=32)
 def hexbins(
     points: pd.DataFrame,
     outline: gpd.GeoDataFrame | None = None,

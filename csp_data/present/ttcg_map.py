@@ -16,6 +16,7 @@ import pydeck as pdk
 import shapely
 
 from csp_data.present.maps import CompactDeck, MapSpec, feature_collection
+from csp_data.present.memo import memoize
 from csp_data.warehouse.geo import MapError
 
 # Ward classes by the month's count against expected (words on the map and in the legend).
@@ -157,6 +158,7 @@ def fit_zoom(bounds, width: int, height: int, margin: float = 0.04) -> float:
     return round(min(zx, zy), 2)
 
 
+@memoize(maxsize=32)
 def ratio_map(
     frame: pd.DataFrame,
     category: str,

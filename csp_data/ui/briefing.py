@@ -3,6 +3,8 @@ import this module, so nothing a public page runs can reach the pack's restricte
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from csp_data.ui.cache import warehouse_cached
@@ -17,6 +19,17 @@ def briefing_months() -> list:
     return briefing.available_months()
 
 
+@warehouse_cached(max_entries=16, by="staff")
+def _resolved(period: str | None, today: date) -> tuple[date | None, str]:
+    """(the pack's month, "") or (None, why not): resolving reads the data spans, so it is cached."""
+    from csp_data.present import briefing
+
+    try:
+        return briefing.resolve_month(period, today=today), ""
+    except briefing.BriefingError as exc:
+        return None, str(exc)
+
+
 def briefing_button(period: str | None = None) -> None:
     """A button that builds the briefing pack for ``period`` (YYYY-MM; default the latest month with
     data) when pressed and downloads it as one HTML file. In public mode, or for a month the data do
@@ -28,10 +41,9 @@ def briefing_button(period: str | None = None) -> None:
     if cfg.mode == "public":
         st.info("The briefing pack is for internal use (it holds small-area analysis): not available here.")
         return
-    try:
-        month = briefing.resolve_month(period, cfg)
-    except briefing.BriefingError as exc:
-        st.warning(f"No briefing pack: {exc}.")
+    month, why_not = _resolved(period, date.today())
+    if month is None:
+        st.warning(f"No briefing pack: {why_not}.")
         return
     stem = f"csp-briefing-{month:%Y-%m}"
     _button(

@@ -21,6 +21,7 @@ import streamlit as st
 
 from csp_data.analysis import scorecard
 from csp_data.config import access, settings
+from csp_data.present import memo
 from csp_data.warehouse import build, sql
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -147,6 +148,7 @@ def london_comparisons() -> dict:
 
 def clear() -> None:
     st.cache_data.clear()
+    memo.clear()
 
 
 def _files_key(*paths) -> str:
@@ -191,6 +193,16 @@ def ward_table(measure_id: str, start, end):
     from csp_data.plan.periods import make
 
     return trends.ward_table(get(measure_id), make(start, end))
+
+
+@warehouse_cached(max_entries=32)
+def composite_breakdown(measure_id: str, start, end) -> pd.DataFrame:
+    """A composite measure's parts over a period (csp_data.analysis.composite.breakdown)."""
+    from csp_data.analysis.composite import breakdown as _breakdown
+    from csp_data.plan.measures import get
+    from csp_data.plan.periods import make
+
+    return _breakdown(get(measure_id), make(start, end))
 
 
 @warehouse_cached(max_entries=32)

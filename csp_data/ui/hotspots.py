@@ -46,6 +46,7 @@ from csp_data.present.hotspots_tables import (
     victims_table,
     with_wards,
 )
+from csp_data.present.memo import memoize
 from csp_data.ui import cache
 from csp_data.warehouse.geo import simplify, ward_geometry
 
@@ -165,6 +166,7 @@ COLOUR_COLUMNS = {"Count": "count", "Rate per 1,000 residents": "rate", "Change 
 GI_COLOUR = "Hot spots (Gi*)"
 
 
+@memoize(maxsize=32)
 def map_frame(areas: gpd.GeoDataFrame, table: pd.DataFrame, gi: pd.DataFrame | None) -> gpd.GeoDataFrame:
     """The areas to draw: ``areas`` (simplified shapes) joined to the page's area ``table`` and, for
     LSOAs, the Gi* result ``gi``; adds ``rate`` (per 1,000, 2 decimals), ``change_text`` (the change

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from streamlit import dataframe_util
 
 from csp_data.analysis import stats
 from csp_data.analysis.stats import STATUS_SYMBOLS as SYMBOL  # noqa: F401  (SYMBOL: pages use ui.SYMBOL)
@@ -14,18 +15,40 @@ from csp_data.plan.measures import Measure, get
 from csp_data.plan.measures import priority_measures as priority_measures  # pages: ui.priority_measures
 from csp_data.plan.periods import Period
 from csp_data.plan.periods import trailing as trailing  # pages: ui.trailing
-from csp_data.present import charts
+from csp_data.present import charts, memo
 from csp_data.present.exports import csv_bytes
+from csp_data.present.memo import vega_spec
 from csp_data.ui import cache
 from csp_data.ui.components import caption_text, plain, plain_table, score_tile
 from csp_data.ui.downloads import chart_downloads
+
+
+def _with_arrow_datasets(chart) -> dict:
+    spec = dict(vega_spec(chart))
+    if isinstance(spec.get("datasets"), dict):
+        spec["datasets"] = {
+            name: (
+                dataframe_util.convert_anything_to_arrow_bytes(rows)
+                if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows)
+                else rows
+            )
+            for name, rows in spec["datasets"].items()
+        }
+    return spec
+
+
+def drawable_spec(chart) -> dict:
+    """The chart's Vega-Lite spec with its tables already in Arrow, as ``st.vega_lite_chart`` sends
+    them, made once per chart object (charts come from memoised builders, so a warm page run
+    only sends it). Streamlit copies the spec before changing it, so the cached one stays whole."""
+    return memo.derived(chart, "streamlit-vega-lite", _with_arrow_datasets)
 
 
 def chart_block(built: tuple, key: str, table_caption: str = "", name: str | None = None) -> None:
     """A chart, its text description (alt text, visible to everyone), PNG/SVG/CSV downloads (files
     named after ``name``, default ``key``) and the same figures as a table."""
     chart, alt, table = built
-    st.altair_chart(chart, width="stretch")
+    st.vega_lite_chart(drawable_spec(chart), width="stretch")
     st.caption(f"Chart description: {plain(alt)}")  # names categories from the data: plain text
     with st.expander("Table view of this chart"):
         plain_table(table, caption=table_caption or None, download=None)
@@ -251,11 +274,10 @@ def headline_and_targets(measure_ids: list[str], results: list[TargetResult]) ->
 def serious_violence_block(period: Period) -> None:
     """The serious violence sum part by part for a period, with the measures shown beside it
     (labelled, not added), so a reader can see exactly what is counted."""
-    from csp_data.analysis.composite import breakdown as composite_breakdown
     from csp_data.analysis.trends import period_sum
 
     sv = get("serious_violence")
-    parts = composite_breakdown(sv, period)
+    parts = cache.composite_breakdown(sv.id, period.start, period.end)
     if parts.empty or (parts["months"] < period.n_months).any():
         st.info(f"Serious violence for {period.label}: awaiting data (a part of the sum lacks months).")
         return

@@ -1,0 +1,235 @@
+"""Memoised drawing: a chart, map or table built once per distinct input, then reused by every page
+run and every session of the server.
+
+Building an altair chart and turning it into its Vega-Lite spec costs 20-100 ms (schema
+validation and deep copies), and serialising an LSOA map deck about 60 ms; a page draws up to a
+dozen of them, and the inputs (cached query results) change only when the warehouse is rebuilt.
+:func:`memoize` keys a builder's result on a fingerprint of its arguments' *content* (a digest of a
+DataFrame's pickle: values, index, columns and dtypes; dataclasses, dates and containers by value) plus the
+settings that name the data (data folder and borough), so a rebuild with new figures, or another
+borough, gives a fresh result without any explicit invalidation, and equal inputs from two sessions
+share one result. An argument it cannot fingerprint (an arbitrary object) makes that call run
+unmemoised, never wrongly shared.
+
+Every caller gets its own copy of a DataFrame result (alone or inside a tuple or list); charts and
+map decks are shared objects, which nothing changes after they are built. Each builder keeps at most ``maxsize`` results (least
+recently used dropped first); :func:`clear` empties every memo (the test suite does, between tests).
+
+No Streamlit here (the present layer): ``csp_data.ui`` draws the specs this module keeps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import hashlib
+import pickle
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, TypeVar, cast
+
+import numpy as np
+import pandas as pd
+
+from csp_data.config import settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_ALL: list[_Memo] = []
+_UNHASHABLE = object()
+
+
+class _Unhashable(Exception):
+    pass
+
+
+def _part(h: Any, values: pd.Index | pd.Series) -> None:
+    """Feed one column (or the index) to the digest: by pickle, except text-like object columns,
+    which go by ``repr`` of their cells (pickle writes two equal strings differently depending on
+    whether they are one object or two, which would only cost misses; repr tells None from
+    'None' and 1 from '1')."""
+    if values.dtype == object:
+        h.update(repr(values.tolist()).encode())
+    else:
+        h.update(pickle.dumps(values, protocol=5))
+
+
+def _frame_digest(df: pd.DataFrame | pd.Series) -> str:
+    """A digest of the frame's content: column names, dtypes, attributes, index and values. About 0.1 ms for a
+    60-row frame, several times faster than hashing it with pandas."""
+    h = hashlib.blake2b(digest_size=16)
+    frame = df.to_frame() if isinstance(df, pd.Series) else df
+    h.update(
+        repr((type(df).__name__, [str(c) for c in frame.columns], [str(t) for t in frame.dtypes])).encode()
+    )
+    h.update(repr(fingerprint(dict(df.attrs))).encode())  # builders read attrs too (a rate's overall level)
+    try:
+        _part(h, frame.index)
+        for i in range(frame.shape[1]):
+            _part(h, frame.iloc[:, i])
+    except Exception as exc:  # a cell that cannot be pickled: run unmemoised
+        raise _Unhashable(type(df).__qualname__) from exc
+    return h.hexdigest()
+
+
+def fingerprint(value: Any) -> Hashable:
+    """A hashable stand-in for ``value``'s content. Raises _Unhashable for an object it cannot
+    describe by value."""
+    if value is None or isinstance(value, (bool, int, str, bytes, Decimal, date, datetime, time)):
+        return (type(value).__name__, value)
+    if isinstance(value, float):
+        return ("float", repr(value))  # nan == nan here
+    if isinstance(value, enum.Enum):
+        return ("enum", type(value).__qualname__, value.name)
+    if isinstance(value, np.generic):
+        return fingerprint(value.item())
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return (type(value).__name__, _frame_digest(value))
+    if isinstance(value, pd.Timestamp):
+        return ("ts", value.isoformat())
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            return ("ndarray-o", tuple(fingerprint(v) for v in value.tolist()))
+        return (
+            "ndarray",
+            str(value.dtype),
+            value.shape,
+            hashlib.blake2b(value.tobytes(), digest_size=16).hexdigest(),
+        )
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(fingerprint(v) for v in value))
+    if isinstance(value, (set, frozenset)):
+        return ("set", tuple(sorted((fingerprint(v) for v in value), key=repr)))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted(((fingerprint(k), fingerprint(v)) for k, v in value.items()), key=repr)))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            "dc",
+            type(value).__module__,
+            type(value).__qualname__,
+            tuple((f.name, fingerprint(getattr(value, f.name))) for f in dataclasses.fields(value)),
+        )
+    raise _Unhashable(type(value).__qualname__)
+
+
+def _copied(value: Any) -> Any:
+    """Frames copied (cheap at these sizes), inside tuples and lists too; anything else as is."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return value.copy()
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_copied(v) for v in value)
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
+
+
+class _Memo:
+    def __init__(self, func: Callable[..., Any], maxsize: int) -> None:
+        self.func, self.maxsize = func, maxsize
+        self.store: OrderedDict[Hashable, Any] = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = self.misses = self.bypassed = 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        cfg = settings()
+        try:
+            key = (
+                str(cfg.data_dir),
+                cfg.borough_code,
+                fingerprint(args),
+                fingerprint(tuple(sorted(kwargs.items()))),
+            )
+        except _Unhashable:
+            self.bypassed += 1
+            return self.func(*args, **kwargs)
+        with self.lock:
+            if key in self.store:
+                self.hits += 1
+                self.store.move_to_end(key)
+                return _copied(self.store[key])
+        result = self.func(*args, **kwargs)  # outside the lock: two sessions may build it twice, once each
+        with self.lock:
+            self.misses += 1
+            self.store[key] = result
+            self.store.move_to_end(key)
+            while len(self.store) > self.maxsize:
+                self.store.popitem(last=False)
+        return _copied(result)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.store.clear()
+
+
+def memoize(maxsize: int = 128) -> Callable[[F], F]:
+    """Keep ``maxsize`` results of a pure builder, keyed on its arguments' content (module doc)."""
+
+    def decorate(func: F) -> F:
+        memo = _Memo(func, maxsize)
+        _ALL.append(memo)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return memo(*args, **kwargs)
+
+        wrapper.memo = memo  # type: ignore[attr-defined]
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def clear() -> None:
+    """Empty every memo (tests call this between tests; a server never needs to)."""
+    for memo in _ALL:
+        memo.clear()
+    with _DERIVED_LOCK:
+        _DERIVED.clear()
+
+
+# ------------------------------------------------------------------ things derived from a built object
+
+_DERIVED: OrderedDict[tuple[int, str], tuple[Any, Any]] = OrderedDict()
+_DERIVED_LOCK = threading.Lock()
+_DERIVED_MAX = 1024
+
+
+def derived(obj: Any, name: str, make: Callable[[Any], Any]) -> Any:
+    """``make(obj)``, computed once per object and ``name``. Memoised builders hand the same chart
+    object to every run, so what is derived from it (its spec, its drawable form) is made once
+    too. The entry holds ``obj`` itself, so its ``id`` cannot be reused while the entry lives."""
+    key = (id(obj), name)
+    with _DERIVED_LOCK:
+        hit = _DERIVED.get(key)
+        if hit is not None and hit[0] is obj:
+            _DERIVED.move_to_end(key)
+            return hit[1]
+    value = make(obj)
+    with _DERIVED_LOCK:
+        _DERIVED[key] = (obj, value)
+        _DERIVED.move_to_end(key)
+        while len(_DERIVED) > _DERIVED_MAX:
+            _DERIVED.popitem(last=False)
+    return value
+
+
+def vega_spec(chart: Any) -> dict:
+    """The chart's Vega-Lite spec (``chart.to_dict()``, validated against the schema), made once
+    per chart object."""
+    return cast(dict, derived(chart, "vega-lite", lambda c: c.to_dict()))
+
+
+def stats() -> dict[str, dict[str, int]]:
+    """Hits, misses and bypassed calls per memoised builder (for benchmarks)."""
+    return {
+        f"{m.func.__module__}.{m.func.__qualname__}": {
+            "hits": m.hits,
+            "misses": m.misses,
+            "bypassed": m.bypassed,
+            "size": len(m.store),
+        }
+        for m in _ALL
+    }
