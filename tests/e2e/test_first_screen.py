@@ -4,7 +4,7 @@ strip of target statuses and headline changes, the table of all 16 targets.
 
 Checked in chromium against a real internal server (tests/e2e/conftest.py): after the page has
 settled, the answer's table lies wholly inside the viewport (its bottom edge above the fold) and
-its rows are drawn. With ``CSP_SCREENSHOTS=1`` the test also writes the first screen to
+its rows are drawn, and it does not scroll sideways. With ``CSP_SCREENSHOTS=1`` the test also writes the first screen to
 ``docs/img/<name>.png`` (README and docs/ACCESSIBILITY.md show them); CI never rewrites them.
 """
 
@@ -58,4 +58,10 @@ def test_first_screen_holds_the_answer(request, app_page, path, name, tables, ro
         assert box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"], (
             f"/{path}: answer table {i + 1} ends at {box['y'] + box['height']:.0f} px, below the "
             f"{VIEWPORT['height']} px fold"
+        )
+        # and it fits across: a table box that scrolls sideways would need a keyboard stop (axe:
+        # scrollable-region-focusable), and part of the answer would be out of sight
+        scroll = answer.nth(i).locator(":scope > div").first
+        assert scroll.evaluate("b => b.scrollWidth <= b.clientWidth + 1"), (
+            f"/{path}: table {i + 1} scrolls sideways"
         )
