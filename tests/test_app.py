@@ -109,8 +109,10 @@ def assert_frame(at: AppTest) -> None:
 
 
 def tile(at: AppTest, label: str) -> Block:
-    """The bordered container whose first line is the measure's bold label."""
-    found = [
+    """A measure's detail (what its tile held): on the Overview, the expander named after the
+    measure under the grid (issue 16); elsewhere, the bordered tile whose first line is the
+    measure's bold label."""
+    found = [e for e in at.main.expander if e.label == f"{label}: the detail"] or [
         node
         for node in at.main
         if isinstance(node, Block)
@@ -208,6 +210,52 @@ def test_overview_scorecard(app_env):
     assert len(at.metric) == int((table["Last 12 months"] != "awaiting data").sum())
     assert all(THOUSANDS_INT.match(m.value) for m in at.metric), [m.value for m in at.metric]
     assert at.download_button, "the scorecard is downloadable as CSV"
+
+
+def top_level(at: AppTest) -> list:
+    """The main area's elements in page order, without descending into blocks."""
+    return [at.main.children[k] for k in sorted(at.main.children)]
+
+
+def test_overview_opens_with_the_scorecard_grid(app_env):
+    """Answer first (issue 16): the element right after the h1 is the grid, one line per measure,
+    with the scorecard's own figures and verdict words; each measure's detail is an expander."""
+    from csp_data.analysis import scorecard
+
+    at = open_page(next(p for p in PAGES if p.script == "pages/public/overview.py"))
+    assert_clean(at)
+    items = top_level(at)
+    first = next(i for i, el in enumerate(items) if getattr(el, "type", "") == "title")
+    grid = items[first + 1]
+    assert getattr(grid, "type", "") == "table", f"the h1 is followed by {getattr(grid, 'type', grid)}"
+    df = table_df(grid)
+    assert list(df.columns) == [
+        "Priority",
+        "Measure",
+        "Last 12 months",
+        "Change",
+        "Is the change real?",
+        "Direction of travel",
+        "Against London",
+    ]
+    rows = scorecard.scorecard()
+    assert df["Measure"].tolist() == [r.measure.label for r in rows]
+    for r, line in zip(rows, df.itertuples(index=False)):
+        assert line[2] == f"{r.l12.current:,d}" and line[3] == scorecard.fmt_change(r.l12), line
+        assert line[4] == f"{r.l12.symbol} {r.l12.verdict}", line
+        assert line[5] == r.l12.travel(r.measure.lower_is_better)
+        assert "London" in line[6], line
+    assert df["Priority"].tolist() == [
+        f"[{r.measure.priority}](summary#priority-{r.measure.priority})" for r in rows
+    ]
+    # the periods, sources and snapshots under the grid, and every measure's detail one click away
+    caption = md_unescape(items[first + 2].value)
+    assert caption.startswith(f"Last 12 months: {rows[0].last12.label}") and "Snapshots: " in caption
+    assert "About these figures" in [e.label for e in at.main.expander]
+    details = [e.label for e in at.main.expander if e.label.endswith(": the detail")]
+    assert details == [
+        f"{r.measure.label}: the detail" for r in sorted(rows, key=lambda r: r.measure.priority)
+    ]
 
 
 def ordinal_text(n: int) -> str:

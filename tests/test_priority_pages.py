@@ -351,3 +351,62 @@ def test_public_summary_says_how_each_change_compares_with_london(app_env):
     assert len(lines) >= 6
     assert all("than London" in x or "as much as London" in x or "while London" in x for x in lines)
     assert any("What serious violence counts here" in c.value for c in at.main.caption)
+
+
+# --------------------------------------------------------------------------- issue 16: answer first
+
+
+def after_title(at: AppTest):
+    """The main area's first element after the h1 (the frame draws its notices before the h1)."""
+    items = kids(at.main)
+    first = next(i for i, el in enumerate(items) if kind(el) == "title")
+    return items[first + 1]
+
+
+def status_cell(r) -> str:
+    return f"{r.symbol} {r.status}"
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_priority_page_opens_with_the_strip(app_env, n):
+    """Right after the h1: one bordered strip holding the priority's targets (status as symbol and
+    words) and its headline measures (latest 12 months, change, verdict), with real figures."""
+    from csp_data.analysis import scorecard
+    from csp_data.plan.measures import priority_measures
+
+    at = open_page(PRIORITY_PAGES[n])
+    strip = after_title(at)
+    assert isinstance(strip, Block), kind(strip)
+    tables = [table_df(t) for t in strip.table]
+    assert len(tables) == 2, [list(t.columns) for t in tables]
+    targets, measures = tables
+    mine = [r for r in evaluate_all() if r.target.priority == n]
+    assert targets["Target for 2028"].tolist() == [r.target.label for r in mine]
+    assert targets["Status"].tolist() == [status_cell(r) for r in mine]
+    rows = {r.measure.id: r for r in scorecard.scorecard()}
+    want = [rows[i] for i in priority_measures(n)]
+    assert measures["Measure"].tolist() == [r.measure.label for r in want]
+    assert measures["Last 12 months"].tolist() == [f"{r.l12.current:,d}" for r in want]
+    assert measures["Change"].tolist() == [scorecard.fmt_change(r.l12) for r in want]
+    assert measures["Is it real?"].tolist() == [f"{r.l12.symbol} {r.l12.verdict}" for r in want]
+    captions = [md_unescape(c.value) for c in strip.caption]
+    assert any(c.startswith("Last 12 months: ") and "Snapshots: " in c for c in captions), captions
+
+
+def test_targets_page_opens_with_all_16_statuses(app_env):
+    at = open_page(TARGETS)
+    first = after_title(at)
+    assert kind(first) == "table", kind(first)
+    df = table_df(first)
+    assert list(df.columns) == ["Status", "Target for 2028", "Baseline", "Latest, against the path"]
+    results = evaluate_all()
+    assert len(df) == 16
+    assert df["Target for 2028"].tolist() == [r.target.label for r in results]
+    assert df["Status"].tolist() == [status_cell(r) for r in results]
+    robbery = df.iloc[[r.target.id for r in results].index("robbery")]
+    r = next(r for r in results if r.target.id == "robbery")
+    assert robbery["Baseline"] == f"{r.baseline_value:,.0f} ({r.baseline_period.label})"
+    assert robbery["Latest, against the path"] == f"{r.observed:,.0f} vs {r.expected_path:,.0f} on the path"
+    # every chart comes after it
+    items = kids(at.main)
+    assert items.index(first) < min(i for i, el in enumerate(items) if isinstance(el, Block))

@@ -164,3 +164,126 @@ def previous_plan_table(outcomes: Iterable[Any]) -> pd.DataFrame:
             for o in outcomes
         ]
     )
+
+
+# ------------------------------------------------------------------------------------- answer first
+
+
+def london_words(c: Any) -> str:
+    """The London comparison in a few words for a grid cell ('fell about as much as London'); the
+    full sentence, with the interval and any recording change it crosses, is in the measure's detail."""
+    if c is None:
+        return "awaiting London data"
+    return c.verdict
+
+
+def scorecard_grid(rows: Sequence[scorecard.ScoreRow], london: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """The scorecard in one line per measure: the latest 12 months, the change on the 12 before,
+    the verdict and direction of travel (the scorecard's own words) and how it compares with London.
+    ``london`` is measure id -> {"l12": LondonComparison | None, ...} (ui.cache.london_comparisons)."""
+    out = []
+    for r in rows:
+        c = r.l12
+        out.append(
+            {
+                # the number alone keeps each row on one line; the column header names it
+                "Priority": md_link(r.measure.priority, f"summary#priority-{r.measure.priority}"),
+                "Measure": r.measure.label,
+                "Last 12 months": f"{c.current:,d}" if c else targets.AWAITING,
+                "Change": scorecard.fmt_change(c),
+                "Is the change real?": f"{c.symbol} {c.verdict}" if c else targets.AWAITING,
+                "Direction of travel": c.travel(r.measure.lower_is_better) if c else "",
+                "Against London": london_words(london.get(r.measure.id, {}).get("l12")) if c else "",
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def periods_and_sources(rows: Sequence[scorecard.ScoreRow]) -> str:
+    """One plain-text line naming the 12-month periods, the sources and the snapshots of ``rows``
+    (show it as plain text: snapshots are file labels)."""
+    periods: dict[str, list[str]] = {}
+    for r in rows:
+        if r.last12 is not None:
+            periods.setdefault(r.last12.label, []).append(r.measure.label)
+    common = max(periods, key=lambda p: len(periods[p])) if periods else ""
+    parts = [f"Last 12 months: {common}"] if common else []
+    parts += [
+        f"{', '.join(n.lower() for n in names)}: {label}"
+        for label, names in periods.items()
+        if label != common
+    ]
+    sources = dict.fromkeys(s for r in rows for s in r.measure.source_name.split(" + "))
+    snapshots = dict.fromkeys(s for r in rows if r.snapshot for s in r.snapshot.split("; "))
+    text = ("; ".join(parts) + "; each against the 12 months before.") if parts else ""
+    return f"{text} Sources: {'; '.join(sources)}. Snapshots: {'; '.join(snapshots)}.".strip()
+
+
+def headline_strip(rows: Sequence[scorecard.ScoreRow]) -> pd.DataFrame:
+    """A priority's headline measures for its opening strip: latest 12 months, change and verdict."""
+    return pd.DataFrame(
+        [
+            {
+                "Measure": r.measure.label,
+                "Last 12 months": f"{r.l12.current:,d}" if r.l12 else targets.AWAITING,
+                "Change": scorecard.fmt_change(r.l12),
+                "Is it real?": f"{r.l12.symbol} {r.l12.verdict}" if r.l12 else targets.AWAITING,
+            }
+            for r in rows
+        ]
+    )
+
+
+def targets_strip(results: Iterable[targets.TargetResult]) -> pd.DataFrame:
+    """A priority's targets for its opening strip: status (symbol and words) and the target's name."""
+    return pd.DataFrame(
+        [{"Status": f"{r.symbol} {r.status}", "Target for 2028": r.target.label} for r in results]
+    )
+
+
+def _n(v: float) -> str:
+    return f"{v:,.0f}"
+
+
+def targets_at_a_glance(results: Sequence[targets.TargetResult]) -> pd.DataFrame:
+    """Every target in one line, status first (symbol and words): the target's name, its baseline
+    and its latest figure against what the path expects for the same months. Narrow enough that
+    each row stays on one line at 1366 px; the measure, target value, reasoning, definitions and
+    caveats are in the gauges and the full table further down."""
+    out = []
+    for r in results:
+        base = (
+            f"{_n(r.baseline_value)} ({r.baseline_period.label})"
+            if r.baseline_value is not None and r.baseline_period is not None
+            else targets.AWAITING
+            if r.baseline_period is not None
+            else "not applicable"
+        )
+        latest = _n(r.observed) if r.observed is not None else targets.AWAITING
+        if r.observed is not None and r.expected_path is not None:
+            latest += f" vs {_n(r.expected_path)} on the path"
+        out.append(
+            {
+                "Status": f"{r.symbol} {r.status}",
+                "Target for 2028": r.target.label,
+                "Baseline": base,
+                "Latest, against the path": latest,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def targets_sources(results: Sequence[targets.TargetResult]) -> str:
+    """The periods the latest figures cover and where the targets' figures come from, each once
+    (plain text: it names files)."""
+    periods: dict[str, list[str]] = {}
+    for r in results:
+        if r.observed is not None and r.assessed_period is not None:
+            periods.setdefault(r.assessed_period.label, []).append(r.target.label)
+    latest = "; ".join(f"{label} ({', '.join(names)})" for label, names in periods.items())
+    sources = "; ".join(dict.fromkeys(r.source for r in results if r.source))
+    return (
+        (f"Latest figures: {latest}. " if latest else "")
+        + f"Sources: {sources}. Each target's measure, target value, reasoning, definition, caveats, source and "
+        "snapshot are with its gauge below, and in the full table further down."
+    )

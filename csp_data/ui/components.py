@@ -32,38 +32,48 @@ def caption_text(text: object) -> None:
 
 
 def score_tile(row: ScoreRow) -> None:
-    """One measure: 12-month figure, change, verdict (symbol and words), rank, source."""
-    m = row.measure
+    """One measure in a bordered tile: its name in bold, then :func:`score_detail`."""
     with st.container(border=True):
-        st.markdown(f"**{m.label}**")
-        if row.l12 is None or row.last12 is None:  # both or neither (scorecard.score)
-            st.markdown("Awaiting data: fewer than 24 months available.")
-            return
-        c = row.l12
-        st.metric(
-            label=f"Last 12 months ({row.last12.label})",
-            value=f"{c.current:,d}",
-            delta=f"{fmt_change(c)} vs previous 12",
-            delta_color="off",
-        )
-        travel = c.travel(m.lower_is_better)
-        st.markdown(f"{c.symbol} **{c.verdict}** · {travel}")
+        st.markdown(f"**{row.measure.label}**")
+        score_detail(row)
+
+
+def score_detail(row: ScoreRow) -> None:
+    """One measure: 12-month figure, change, verdict (symbol and words), year to date, London
+    comparison and rank, definition, note and source."""
+    m = row.measure
+    if row.l12 is None or row.last12 is None:  # both or neither (scorecard.score)
+        st.markdown("Awaiting data: fewer than 24 months available.")
+        return
+    c = row.l12
+    st.metric(
+        label=f"Last 12 months ({row.last12.label})",
+        value=f"{c.current:,d}",
+        delta=f"{fmt_change(c)} vs previous 12",
+        delta_color="off",
+    )
+    travel = c.travel(m.lower_is_better)
+    st.markdown(f"{c.symbol} **{c.verdict}** · {travel}")
+    st.caption(c.test_words[:1].upper() + c.test_words[1:] + (" · small numbers" if c.small_numbers else ""))
+    if row.fy and row.fytd:
         st.caption(
-            c.test_words[:1].upper() + c.test_words[1:] + (" · small numbers" if c.small_numbers else "")
+            f"{row.fy_label} to date ({row.fytd.label}): {row.fy.current:,d} vs {row.fy.previous:,d} "
+            f"({fmt_change(row.fy)}) — {row.fy.symbol} {row.fy.verdict}"
         )
-        if row.fy and row.fytd:
-            st.caption(
-                f"{row.fy_label} to date ({row.fytd.label}): {row.fy.current:,d} vs {row.fy.previous:,d} "
-                f"({fmt_change(row.fy)}) — {row.fy.symbol} {row.fy.verdict}"
-            )
-        _london_lines(row)
-        if m.short_definition:
-            st.caption(f"Definition: {m.short_definition}")
-        if row.rank:
-            st.caption(f"London: {ordinal(row.rank)} highest of {row.rank_of} boroughs by count")
-        if m.caveat:
-            st.caption(f"Note: {m.caveat}")
-        st.caption(f"Source: {m.source_name}; {plain(row.snapshot)}")
+    _london_lines(row)
+    if m.short_definition:
+        st.caption(f"Definition: {m.short_definition}")
+    if row.rank:
+        st.caption(f"London: {ordinal(row.rank)} highest of {row.rank_of} boroughs by count")
+    if m.caveat:
+        st.caption(f"Note: {m.caveat}")
+    st.caption(f"Source: {m.source_name}; {plain(row.snapshot)}")
+
+
+def about_figure(label: str = "About this figure"):
+    """The expander that holds a figure's caveats, sources and method, directly under the figure
+    it qualifies (``with about_figure(): st.caption(...)``): one click away, never dropped."""
+    return st.expander(label)
 
 
 def _london_lines(row: ScoreRow) -> None:

@@ -15,11 +15,11 @@ from csp_data.plan.measures import Measure, get
 from csp_data.plan.measures import priority_measures as priority_measures  # pages: ui.priority_measures
 from csp_data.plan.periods import Period
 from csp_data.plan.periods import trailing as trailing  # pages: ui.trailing
-from csp_data.present import charts, memo
+from csp_data.present import charts, memo, site
 from csp_data.present.exports import csv_bytes
 from csp_data.present.memo import vega_spec
 from csp_data.ui import cache
-from csp_data.ui.components import caption_text, plain, plain_table, score_tile
+from csp_data.ui.components import about_figure, caption_text, plain, plain_table, score_tile
 from csp_data.ui.downloads import chart_downloads
 
 
@@ -88,11 +88,12 @@ def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
         key=f"trend-{m.id}",
         table_caption=f"Source: {m.source_name}; {v.snapshot}.",
     )
-    st.caption(
-        "The shaded band is the range months would fall in by chance if nothing had changed since the 24 months "
-        "before the latest year (a c-chart, widened for the extra month-to-month variation recorded crime shows). "
-        "▲ / ▼ mark months outside it; a run of 8 months on one side of the centre is also marked."
-    )
+    with about_figure():
+        st.caption(
+            "The shaded band is the range months would fall in by chance if nothing had changed since the 24 months "
+            "before the latest year (a c-chart, widened for the extra month-to-month variation recorded crime shows). "
+            "▲ / ▼ mark months outside it; a run of 8 months on one side of the centre is also marked."
+        )
     fy = cache.fy_totals(m.id)
     fy = fy[fy.fy >= "FY2019-20"].reset_index(drop=True)
     target_value = target.target_value if target is not None and target.target_value is not None else None
@@ -111,10 +112,11 @@ def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
         key=f"fy-{m.id}",
         table_caption=f"Source: {m.source_name}; {v.snapshot}.",
     )
-    if m.caveat:
-        st.caption(f"Note: {m.caveat}")
-    for note in series_breaks.notes(m.id):
-        st.caption(note)
+    notes = ([f"Note: {m.caveat}"] if m.caveat else []) + list(series_breaks.notes(m.id))
+    if notes:
+        with about_figure():
+            for note in notes:
+                st.caption(note)
 
 
 def breakdown_block(m: Measure, period: Period, title: str, category_label: str = "Category") -> None:
@@ -201,11 +203,12 @@ def outcome_block(m: Measure, target_pct: float | None = None, target_label: str
         key=f"out-{m.id}",
         table_caption=f"Source: {m.source_name}. Rate = positive outcomes ÷ offences recorded in the same months.",
     )
-    st.caption(
-        "A positive outcome is a charge, caution, community resolution or similar. Outcomes are counted in "
-        "the month they are recorded, which can be months after the offence, so a year's rate is an "
-        "approximation. No rate is shown on fewer than 10 offences."
-    )
+    with about_figure():
+        st.caption(
+            "A positive outcome is a charge, caution, community resolution or similar. Outcomes are counted in "
+            "the month they are recorded, which can be months after the offence, so a year's rate is an "
+            "approximation. No rate is shown on fewer than 10 offences."
+        )
 
 
 def gauges(results: list[TargetResult]) -> None:
@@ -244,24 +247,45 @@ def gauges(results: list[TargetResult]) -> None:
                 )
             if r.definition:
                 bits.append(f"definition: {r.definition}")
-            st.caption("; ".join(bits))
-            for c in r.caveats:
-                st.caption(f"Caveat: {c}")
-            caption_text(
-                f"Source: {r.source}" + (f"; {r.snapshot}" if r.snapshot else "")
-            )  # who entered it, their source
+            with about_figure("About this target"):  # definition, caveats and source, one click away
+                st.caption("; ".join(bits))
+                for c in r.caveats:
+                    st.caption(f"Caveat: {c}")
+                caption_text(
+                    f"Source: {r.source}" + (f"; {r.snapshot}" if r.snapshot else "")
+                )  # who entered it, their source
 
 
 def priority_intro(number: int):
-    """Title, the plan's summary and areas of focus for a priority; returns (plan, priority,
-    that priority's target results, results by measure id)."""
+    """Title, the opening strip (:func:`opening_strip`: the answer first), then the plan's summary
+    and areas of focus for a priority; returns (plan, priority, that priority's target results,
+    results by measure id)."""
     plan = cache.plan()
     prio = plan.priority(number)
     results = [r for r in cache.targets() if r.target.priority == number]
     st.title(f"Priority {number}: {prio.title}")
+    opening_strip(priority_measures(number), results)
     st.markdown(prio.summary)
     st.caption("Areas of focus: " + ", ".join(prio.focus))
     return plan, prio, results, {r.target.measure: r for r in results}
+
+
+def opening_strip(measure_ids: list[str], results: list[TargetResult]) -> None:
+    """One strip that answers "are we on course?" before anything else: each target's status
+    (symbol and words) beside each headline measure's latest 12 months, change and verdict, with
+    the periods, sources and snapshots under it. The detail (tiles, gauges, reasoning) follows."""
+    rows = {r.measure.id: r for r in cache.borough_scorecard()}
+    chosen = [rows[i] for i in measure_ids if i in rows]
+    with st.container(border=True):
+        left, right = st.columns([5, 6])
+        with left:
+            plain_table(site.targets_strip(results), download=None)
+        with right:
+            plain_table(site.headline_strip(chosen), download=None)
+        caption_text(
+            site.periods_and_sources(chosen)
+            + " Each measure's tile and each target's reasoning are further down."
+        )
 
 
 def headline_and_targets(measure_ids: list[str], results: list[TargetResult]) -> None:

@@ -19,12 +19,15 @@ from csp_data.present.charts import funnel_chart, small_trend
 from csp_data.present.site import (
     by_priority,
     help_lines,
+    periods_and_sources,
     previous_plan_table,
     scorecard_csv,
     scorecard_table,
     status_counts,
+    targets_at_a_glance,
     targets_by_priority,
     targets_csv,
+    targets_sources,
     targets_table,
     ward_monthly,
     ward_totals,
@@ -42,15 +45,19 @@ __all__ = [
     "funnel_chart",
     "help_lines",
     "pages_for",
+    "periods_and_sources",
     "previous_plan_table",
     "scorecard_csv",
+    "scorecard_grid",
     "scorecard_table",
     "settings",
     "small_trend",
     "sources_table",
     "status_counts",
+    "targets_at_a_glance",
     "targets_by_priority",
     "targets_csv",
+    "targets_sources",
     "targets_table",
     "ward_funnel",
     "ward_monthly",
@@ -62,3 +69,8 @@ __all__ = [
 def sources_table() -> pd.DataFrame:
     """Every source held, with publisher, licence and origin (About the data)."""
     return present_site.sources_table(cache.query("meta/sources"))
+
+
+def scorecard_grid(rows: list) -> pd.DataFrame:
+    """The scorecard one line per measure, with the London comparison of each row (cached)."""
+    return present_site.scorecard_grid(rows, cache.london_comparisons())

@@ -32,10 +32,11 @@ if view.latest is not None:
         key="strands",
         table_caption=f"Source: {m.source_name}; {view.snapshot}.",
     )
-    st.caption(
-        "Strands overlap: one offence can be flagged racist and faith-related, and 'Racist and Religious' "
-        "combines the two, so strands do not add up to the total."
-    )
+    with ui.about_figure():
+        st.caption(
+            "Strands overlap: one offence can be flagged racist and faith-related, and 'Racist and Religious' "
+            "combines the two, so strands do not add up to the total."
+        )
     ui.ward_block(m, last12)
 
 st.header("Positive outcomes for hate crime", divider="gray")

@@ -5,7 +5,7 @@ import streamlit as st
 from csp_data.ui import access, cache, site
 from csp_data.ui import priority as ui
 from csp_data.ui.briefing import briefing_button, briefing_months
-from csp_data.ui.components import plain_table
+from csp_data.ui.components import caption_text, plain_table
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
 
@@ -13,11 +13,16 @@ plan = cache.plan()
 results = cache.targets()
 
 st.title("Targets: are we on course for 2028?")
+# The answer first: every target's status in one table, before the charts.
+plain_table(site.targets_at_a_glance(results), download=None)
+caption_text(site.targets_sources(results))
+counts = site.status_counts(results)
+st.markdown(" · ".join(f"{ui.SYMBOL.get(s, '')} **{n}** {s}" for s, n in counts.items()))
 st.markdown(
     f"The {plan.title} sets {len(results)} targets to achieve by 2028. For each, this page shows the baseline, "
     "the latest figure, the target, and a status."
 )
-with st.expander("How the status is decided", expanded=True):
+with st.expander("How the status is decided"):
     st.markdown(
         f"- **Baseline.** {plan.baseline_note}\n"
         "- **The path.** A straight line from the baseline year to the target in the deadline year. The expected "
@@ -29,9 +34,6 @@ with st.expander("How the status is decided", expanded=True):
         "- ○ **Awaiting data** means no figure is held: partnership-recorded measures show a value only once "
         "the partnership records one, with its source. Nothing is estimated."
     )
-
-counts = site.status_counts(results)
-st.markdown(" · ".join(f"{ui.SYMBOL.get(s, '')} **{n}** {s}" for s, n in counts.items()))
 
 for prio, mine in site.targets_by_priority(plan.priorities, results):
     st.header(f"Priority {prio.number}: {prio.title}", divider="gray")

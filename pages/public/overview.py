@@ -3,30 +3,45 @@
 import streamlit as st
 
 from csp_data.ui import cache, site
-from csp_data.ui.components import plain_table, score_tile
+from csp_data.ui.components import about_figure, caption_text, plain_table, score_detail
 from csp_data.ui.public import help_box
 
 st.title("Borough scorecard")
-st.markdown(
-    "How police-recorded crime in Tower Hamlets has changed, measure by measure, for each priority "
-    "of the Community Safety Plan 2025–2029. Each figure compares the **latest 12 months** with the "
-    "**12 months before**, and the **financial year to date** with the same months a year earlier."
-)
-st.info(
-    f"**Is the change real?** Each change is tested at the {int(site.ALPHA * 100)}% level, allowing for how much each "
-    "measure's own months vary beyond chance (a quasi-Poisson test; the dispersion is shown on each tile). "
-    "▲ means a significant rise, ▼ a significant fall, ● no significant change: the symbol and words "
-    "carry the meaning, colour is not used for it."
-)
-
 rows = cache.borough_scorecard()
+# The answer first: one line per measure. Each measure's full detail is one click away below.
+plain_table(site.scorecard_grid(rows), link_cols=("Priority",), download=None)
+caption_text(site.periods_and_sources(rows))
+with about_figure("About these figures"):
+    st.markdown(
+        "How police-recorded crime in Tower Hamlets has changed, measure by measure, for each priority "
+        "of the Community Safety Plan 2025–2029. Each figure compares the **latest 12 months** with the "
+        "**12 months before**, and the **financial year to date** with the same months a year earlier."
+    )
+    st.info(
+        f"**Is the change real?** Each change is tested at the {int(site.ALPHA * 100)}% level, allowing for how much each "
+        "measure's own months vary beyond chance (a quasi-Poisson test; the dispersion is shown in each measure's "
+        "detail). ▲ means a significant rise, ▼ a significant fall, ● no significant change: the symbol and words "
+        "carry the meaning, colour is not used for it."
+    )
+    st.caption(
+        "London rank compares offence counts across the 32 London boroughs policed by the MPS for the same "
+        "12 months (1 = most offences); it is not a rate, because population for other boroughs is not held here. "
+        "Hate crime, knife crime and domestic abuse come from the MPS Monthly Crime Dashboard and have no London rank."
+    )
+    st.caption(
+        "Against London: each measure's change is compared with London's over the same months (the 32 "
+        "boroughs, same source). A recording change such as the MPS move to CONNECT in March–April 2024 moved "
+        "every borough at once, so when a comparison crosses it, how Tower Hamlets changed relative to London is "
+        "the fairer reading. 'About as much as London' means the 95% interval of the relative change includes no "
+        "difference."
+    )
+
+# Each measure in detail: the year to date, the test, London, definition, notes and source.
 for number, name, mine in site.by_priority(rows, site.PRIORITIES):
     st.header(f"Priority {number}: {name}", divider="gray")
-    for first in range(0, len(mine), 3):  # row by row, so reading order follows the priority's order
-        cols = st.columns(3)
-        for col, row in zip(cols, mine[first : first + 3]):
-            with col:
-                score_tile(row)
+    for row in mine:
+        with st.expander(f"{row.measure.label}: the detail"):
+            score_detail(row)
 
 st.header("All measures as a table", divider="gray")
 # Each priority links to its plain-English account on the summary page.
@@ -34,26 +49,14 @@ plain_table(
     site.scorecard_table(rows),
     link_cols=("Priority",),
     download=None,
-    caption="The same figures as the tiles above, with period, source and snapshot for each row. "
-    "Each priority links to what has changed and what the partnership is doing about it.",
+    caption="The same figures as the grid above, with the year to date, London rank, period, source and "
+    "snapshot for each row. Each priority links to what has changed and what the partnership is doing about it.",
 )
 st.download_button(
     "Download the scorecard (CSV)",
     site.scorecard_csv(rows),
     file_name="tower-hamlets-scorecard.csv",
     mime="text/csv",
-)
-st.caption(
-    "London rank compares offence counts across the 32 London boroughs policed by the MPS for the same "
-    "12 months (1 = most offences); it is not a rate, because population for other boroughs is not held here. "
-    "Hate crime, knife crime and domestic abuse come from the MPS Monthly Crime Dashboard and have no London rank."
-)
-st.caption(
-    "Against London: each tile compares the borough's change with London's over the same months (the 32 "
-    "boroughs, same source). A recording change such as the MPS move to CONNECT in March–April 2024 moved "
-    "every borough at once, so when a comparison crosses it, how Tower Hamlets changed relative to London is "
-    "the fairer reading. 'About as much as London' means the 95% interval of the relative change includes no "
-    "difference."
 )
 
 help_box()
