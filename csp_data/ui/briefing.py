@@ -55,3 +55,12 @@ def briefing_button(period: str | None = None) -> None:
         "One printable file: scorecard, targets, hot spots, TTCG exceptions and sources. "
         "It takes a few seconds to make after you press the button.",
     )
+
+
+@st.fragment
+def briefing_chooser() -> None:
+    """The month chooser and the pack's button: a fragment, so choosing a month redraws this
+    button only, not the page around it."""
+    months = briefing_months()
+    pack_month = st.selectbox("Month", months, format_func=lambda m: f"{m:%B %Y}", key="pack_month")
+    briefing_button(f"{pack_month:%Y-%m}" if pack_month is not None else None)

@@ -74,6 +74,32 @@ def measure_picker(measure_ids: list[str], key: str) -> Measure:
     return get(chosen if chosen is not None else measure_ids[0])
 
 
+@st.fragment
+def trends_section(
+    measure_ids: list[str],
+    targets_by_measure: dict[str, TargetResult],
+    key: str,
+    breakdown_labels: dict[str, str] | None = None,
+    default_breakdown_label: str | None = None,
+) -> None:
+    """The measure picker and what it drives: the chosen measure's monthly trend and financial
+    years, then (with a breakdown label) what makes it up, and its wards, over the latest 12 months.
+    A fragment: choosing another measure reruns this section only, not the page around it.
+    ``breakdown_labels`` names the breakdown's category per measure id (else
+    ``default_breakdown_label``); with neither, no breakdown is drawn."""
+    m = measure_picker(measure_ids, key=key)
+    trend_and_years(m, targets_by_measure.get(m.id))
+    view = cache.measure_view(m.id)
+    if view.latest is None:
+        return
+    last12 = trailing(view.latest)
+    label = (breakdown_labels or {}).get(m.id, default_breakdown_label)
+    if label is not None:
+        st.subheader(f"What makes up {m.label.lower()}, {last12.label}")
+        breakdown_block(m, last12, f"{m.label} by type, {last12.label}", label)
+    ward_block(m, last12)
+
+
 def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
     """Monthly trend with rolling average, control limits and series breaks; then financial-year bars."""
     v = cache.measure_view(m.id)

@@ -30,8 +30,6 @@ def asb_block() -> None:
     """What police.uk anti-social behaviour data is held: counts per month, a density map (offline
     pydeck hexagons over the ward outlines) with a table alternative, and why no trend is shown."""
     from csp_data.analysis import publisher_gap as publishers
-    from csp_data.present import maps
-    from csp_data.ui import hotspots as hs
 
     counts = _street_counts()
     asb = publishers.asb_summary(counts)
@@ -65,8 +63,18 @@ def asb_block() -> None:
             "they are counted as published, with the number of distinct lines beside them."
         ),
     )
+    asb_month_map(months, list(asb["month"]))
+
+
+@st.fragment
+def asb_month_map(months: list[str], month_starts: list) -> None:
+    """The month chooser and its hexbin map: a fragment, so choosing a month redraws this map only."""
+    from csp_data.analysis import publisher_gap as publishers
+    from csp_data.present import maps
+    from csp_data.ui import hotspots as hs  # restricted loaders: staff pages only (module doc)
+
     choice = st.radio("ASB month to map", months, index=len(months) - 1, horizontal=True, key="p1-asb-month")
-    month = asb["month"].iloc[months.index(choice)]
+    month = month_starts[months.index(choice)]
     pts = hs.points(publishers.ASB, make(month, month), None)
     if pts.empty:
         st.info(f"No located ASB records are held for {choice}.")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from csp_data.ui import access, cache, street
+from csp_data.ui import access, street
 from csp_data.ui import priority as ui
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
@@ -16,19 +16,13 @@ plan, prio, results, by_measure = ui.priority_intro(NUMBER)
 ui.headline_and_targets(MEASURES, results)
 
 st.header("Trends and breakdowns", divider="gray")
-m = ui.measure_picker(MEASURES, key="p1-measure")
-ui.trend_and_years(m, by_measure.get(m.id))
-view = cache.measure_view(m.id)
-if view.latest is not None:
-    last12 = ui.trailing(view.latest)
-    st.subheader(f"What makes up {m.label.lower()}, {last12.label}")
-    ui.breakdown_block(
-        m,
-        last12,
-        f"{m.label} by type, {last12.label}",
-        "Business crime type" if m.id == "business" else "Type of offence",
-    )
-    ui.ward_block(m, last12)
+ui.trends_section(
+    MEASURES,
+    by_measure,
+    key="p1-measure",
+    breakdown_labels={"business": "Business crime type"},
+    default_breakdown_label="Type of offence",
+)
 
 st.header("Anti-social behaviour and fire", divider="gray")
 street.asb_block()

@@ -22,14 +22,7 @@ if sv_view.latest is not None:
 ui.headline_and_targets(MEASURES, results)
 
 st.header("Trends and breakdowns", divider="gray")
-m = ui.measure_picker(MEASURES, key="p2-measure")
-ui.trend_and_years(m, by_measure.get(m.id))
-view = cache.measure_view(m.id)
-if view.latest is not None:
-    last12 = ui.trailing(view.latest)
-    st.subheader(f"What makes up {m.label.lower()}, {last12.label}")
-    ui.breakdown_block(m, last12, f"{m.label} by type, {last12.label}", "Type")
-    ui.ward_block(m, last12)
+ui.trends_section(MEASURES, by_measure, key="p2-measure", default_breakdown_label="Type")
 
 st.header("Knife crime: injuries and young victims", divider="gray")
 kv = cache.measure_view("knife_crime")

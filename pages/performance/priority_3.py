@@ -21,11 +21,7 @@ st.warning(
 ui.headline_and_targets(MEASURES, results)
 
 st.header("Trends and breakdowns", divider="gray")
-m = ui.measure_picker(MEASURES, key="p3-measure")
-ui.trend_and_years(m, by_measure.get(m.id))
-view = cache.measure_view(m.id)
-if view.latest is not None:
-    ui.ward_block(m, ui.trailing(view.latest))
+ui.trends_section(MEASURES, by_measure, key="p3-measure")
 
 st.header("Trafficking against possession", divider="gray")
 tv = cache.measure_view("drug_trafficking")

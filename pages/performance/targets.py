@@ -4,7 +4,7 @@ import streamlit as st
 
 from csp_data.ui import access, cache, site
 from csp_data.ui import priority as ui
-from csp_data.ui.briefing import briefing_button, briefing_months
+from csp_data.ui.briefing import briefing_chooser
 from csp_data.ui.components import caption_text, plain_table
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
@@ -53,8 +53,7 @@ st.markdown(
     "status, the top small-area hot spots, the TTCG exceptions, and the data sources and caveats. Choose "
     "the month; each section uses the latest data held up to it and says which months it covers."
 )
-pack_month = st.selectbox("Month", briefing_months(), format_func=lambda m: f"{m:%B %Y}", key="pack_month")
-briefing_button(f"{pack_month:%Y-%m}")
+briefing_chooser()
 
 st.header("The previous plan, 2021–2024", divider="gray")
 st.markdown("The 2025 plan reviewed the outcomes of the 2021–2024 plan. They are kept here as history.")
