@@ -114,12 +114,20 @@ def emerging(cat, start, end, months_per_period: int = 3) -> pd.DataFrame:
     )
 
 
+# Boundaries are simplified to about one screen pixel at the zoom they are drawn at (deck.gl's
+# web-mercator scale at London's latitude: ~22 m a pixel at the borough view's zoom 12.1, ~8 m at a
+# ward's 13.6): finer detail cannot be seen, and it is most of the map's payload (the LSOA map
+# of the borough: 197 KB at 10 m, 144 KB at 20 m; benchmarks/pages.py reports what a page receives).
+BOROUGH_VIEW_M = 20.0
+WARD_VIEW_M = 10.0
+
+
 @cache.warehouse_cached(ttl=None, by="staff", resource=True)
-def shapes(geo: str):
+def shapes(geo: str, tolerance_m: float = WARD_VIEW_M):
     """Simplified boundaries (shared; copy before changing)."""
     if geo == "LSOAs":
-        return simplify(hotspots.lsoa_geometry())
-    return simplify(ward_geometry())
+        return simplify(hotspots.lsoa_geometry(), tolerance_m)
+    return simplify(ward_geometry(), tolerance_m)
 
 
 @cache.warehouse_cached(max_entries=16, by="staff")
@@ -186,9 +194,9 @@ def map_frame(areas: gpd.GeoDataFrame, table: pd.DataFrame, gi: pd.DataFrame | N
     return gdf[keep + (["klass", "spot"] if gi is not None else [])]
 
 
-def map_outline(ward: str | None) -> gpd.GeoDataFrame:
+def map_outline(ward: str | None, tolerance_m: float = WARD_VIEW_M) -> gpd.GeoDataFrame:
     """Ward boundaries drawn over the map: every ward, or only ``ward`` when drilled down."""
-    outline = shapes("Wards")
+    outline = shapes("Wards", tolerance_m)
     return outline[outline["code"] == ward] if ward else outline
 
 
@@ -201,15 +209,16 @@ def area_map(
     tooltip = "{name}\n{count} offences, {rate} per 1,000 residents\n{change_text}" + (
         "\n{klass}" if gi is not None else ""
     )
+    tolerance = WARD_VIEW_M if ward else BOROUGH_VIEW_M
     return maps.choropleth(
-        map_frame(shapes(geo), table, gi),
+        map_frame(shapes(geo, tolerance), table, gi),
         COLOUR_COLUMNS.get(colour, "count"),
         tooltip,
         label_col="name" if geo == "Wards" else None,
         diverging=(colour == "Change vs previous period"),
         class_col="klass" if colour == GI_COLOUR else None,
         class_label_col="spot" if gi is not None else None,
-        outline=map_outline(ward),
+        outline=map_outline(ward, tolerance),
         zoom=13.6 if ward else 12.1,
     )
 
