@@ -48,7 +48,11 @@ def pct(values: list[float], q: float) -> float:
 # ----------------------------------------------------------------------------- 1. server time
 
 
-def server_times(warmup: int, repeat: int) -> list[dict]:
+def chosen(pages, only: list[str]):
+    return [p for p in pages if not only or p.url_path in only or p.url_path == REFERENCE]
+
+
+def server_times(warmup: int, repeat: int, only: list[str]) -> list[dict]:
     os.environ.setdefault("CSP_MODE", "internal")
     import logging
 
@@ -72,7 +76,7 @@ def server_times(warmup: int, repeat: int) -> list[dict]:
     script_runner.exec_func_with_error_handling = timed
     rows = []
     try:
-        for spec in PAGES:
+        for spec in chosen(PAGES, only):
             at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=300)
             at.run()
             samples = []
@@ -108,7 +112,7 @@ def server_times(warmup: int, repeat: int) -> list[dict]:
 # ----------------------------------------------------------------------------- 2. browser
 
 
-def browser_times(repeat: int) -> list[dict]:
+def browser_times(repeat: int, only: list[str]) -> list[dict]:
     from capacity import prepare_data, start_server, stop_server  # benchmarks/capacity.py
     from playwright.sync_api import sync_playwright
 
@@ -124,7 +128,7 @@ def browser_times(repeat: int) -> list[dict]:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 ctx = browser.new_context(viewport={"width": 1366, "height": 900})
-                for spec in PAGES:
+                for spec in chosen(PAGES, only):
                     url = f"http://127.0.0.1:{port}/{'' if spec.default else spec.url_path}"
                     samples, sizes = [], []
                     for i in range(repeat + 1):
@@ -220,9 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--browser", action="store_true", help="also time every page in Chromium")
     ap.add_argument("--browser-repeat", type=int, default=3)
     ap.add_argument("--note", default="")
+    ap.add_argument("--pages", default="", help="comma-separated URL paths to time (default: every page)")
     ap.add_argument("--out", type=Path, default=RESULTS_JSON)
     ap.add_argument("--doc", type=Path, help="rewrite the pages table in this file (docs/PERFORMANCE.md)")
     args = ap.parse_args(argv)
+    only = [p.strip() for p in args.pages.split(",") if p.strip()]
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -234,10 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         "repeat": args.repeat,
         "browser_repeat": args.browser_repeat if args.browser else 0,
         "note": args.note,
-        "server": server_times(args.warmup, args.repeat),
+        "server": server_times(args.warmup, args.repeat, only),
     }
     if args.browser:
-        report["browser"] = browser_times(args.browser_repeat)
+        report["browser"] = browser_times(args.browser_repeat, only)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     if args.doc:

@@ -5,15 +5,15 @@ Building an altair chart and turning it into its Vega-Lite spec costs 20-100 ms 
 validation and deep copies), and serialising an LSOA map deck about 60 ms; a page draws up to a
 dozen of them, and the inputs (cached query results) change only when the warehouse is rebuilt.
 :func:`memoize` keys a builder's result on a fingerprint of its arguments' *content* (a digest of a
-DataFrame's pickle: values, index, columns and dtypes; dataclasses, dates and containers by value) plus the
-settings that name the data (data folder and borough), so a rebuild with new figures, or another
+DataFrame's column names, dtypes, attributes, index and values; dataclasses, dates and containers
+by value) plus the settings that name the data (data folder and borough), so a rebuild with new figures, or another
 borough, gives a fresh result without any explicit invalidation, and equal inputs from two sessions
 share one result. An argument it cannot fingerprint (an arbitrary object) makes that call run
 unmemoised, never wrongly shared.
 
 Every caller gets its own copy of a DataFrame result (alone or inside a tuple or list); charts and
-map decks are shared objects, which nothing changes after they are built. Each builder keeps at most ``maxsize`` results (least
-recently used dropped first); :func:`clear` empties every memo (the test suite does, between tests).
+map decks are shared objects, which nothing changes after they are built. Each builder keeps at
+most ``maxsize`` results (least recently used dropped first); :func:`clear` empties every memo (the test suite does, between tests).
 
 No Streamlit here (the present layer): ``csp_data.ui`` draws the specs this module keeps.
 """
@@ -24,7 +24,6 @@ import dataclasses
 import enum
 import functools
 import hashlib
-import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -48,14 +47,36 @@ class _Unhashable(Exception):
 
 
 def _part(h: Any, values: pd.Index | pd.Series) -> None:
-    """Feed one column (or the index) to the digest: by pickle, except text-like object columns,
-    which go by ``repr`` of their cells (pickle writes two equal strings differently depending on
-    whether they are one object or two, which would only cost misses; repr tells None from
-    'None' and 1 from '1')."""
-    if values.dtype == object:
-        h.update(repr(values.tolist()).encode())
+    """Feed one column (or the index) to the digest, by content:
+
+    * a range index by its start, stop and step;
+    * numbers, booleans and dates held by numpy by their bytes (and dtype);
+    * geometries by their types, coordinate and ring counts and every coordinate (a few times
+      faster than WKB; two shapes could only collide with the same points split differently
+      into rings, which would only change how the map draws);
+    * anything else (text, mixed objects, Arrow-backed columns) by ``repr`` of its cells, which tells
+      None from 'None' and 1 from '1' (pickle would write two equal strings differently when they are
+      one object or two, costing misses)."""
+    if isinstance(values, pd.RangeIndex):
+        h.update(repr(("range", values.start, values.stop, values.step)).encode())
+        return
+    dtype = values.dtype
+    h.update(str(dtype).encode())
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
+        h.update(np.ascontiguousarray(values.to_numpy()).tobytes())
+    elif str(dtype) == "geometry":
+        import shapely
+
+        geoms = np.asarray(values.array, dtype=object)
+        h.update(shapely.get_type_id(geoms).tobytes())
+        h.update(shapely.get_num_coordinates(geoms).tobytes())
+        h.update(shapely.get_num_interior_rings(geoms).tobytes())
+        h.update(shapely.get_num_geometries(geoms).tobytes())
+        h.update(np.ascontiguousarray(shapely.get_coordinates(geoms)).tobytes())
     else:
-        h.update(pickle.dumps(values, protocol=5))
+        if isinstance(dtype, pd.CategoricalDtype):  # the categories' order sorts a chart's axis
+            h.update(repr((list(dtype.categories), dtype.ordered)).encode())
+        h.update(repr(values.tolist()).encode())
 
 
 def _frame_digest(df: pd.DataFrame | pd.Series) -> str:
@@ -71,7 +92,7 @@ def _frame_digest(df: pd.DataFrame | pd.Series) -> str:
         _part(h, frame.index)
         for i in range(frame.shape[1]):
             _part(h, frame.iloc[:, i])
-    except Exception as exc:  # a cell that cannot be pickled: run unmemoised
+    except Exception as exc:  # a column it cannot describe: run unmemoised
         raise _Unhashable(type(df).__qualname__) from exc
     return h.hexdigest()
 
