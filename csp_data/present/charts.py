@@ -236,7 +236,7 @@ def to_vega_spec(chart) -> dict:
 # 1. monthly trend with control limits
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def trend_chart(df: pd.DataFrame, title: str, measure_label: str, breaks: Sequence[tuple[date, str]] = ()):
     """Monthly counts (line + points), 12-month rolling average (dashed), control limits (shaded
     band + dotted lines) with the centre line, signals as shaped markers, series breaks as labelled
@@ -514,7 +514,7 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str, breaks: Sequen
 # 2. financial-year bars
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def fy_bars(
     df: pd.DataFrame,
     title: str,
@@ -736,7 +736,7 @@ def _hbar_layers(
     return x, y, [bars, text]
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def breakdown_bars(
     df: pd.DataFrame, title: str, category_col: str, value_col: str, value_label: str, additive: bool = True
 ):
@@ -775,7 +775,7 @@ def breakdown_bars(
     return _finish(chart, _title(title), alt_text, height), alt_text, table
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def ward_bars(df: pd.DataFrame, title: str, value_col: str, value_label: str, average: float | None = None):
     """Wards ranked by ``value_col`` with the borough average as a labelled rule.
 
@@ -839,7 +839,7 @@ def _target_phrase(name: str, target: float) -> str:
 # 4. positive outcome rates with intervals
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def outcome_rate_chart(df: pd.DataFrame, title: str, target_pct: float | None, target_label: str = ""):
     """Positive outcome rate per period as points with interval bars, and a dashed target rule.
 
@@ -1001,7 +1001,7 @@ _DIRECTIONS = {
 }
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def gauge(
     baseline: float,
     latest: float | None,
@@ -1114,7 +1114,7 @@ def gauge(
     return _finish(chart, _title(title_text, subtitle), alt_text, 190), alt_text, table
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def trajectory_chart(df: pd.DataFrame, title: str, measure_label: str):
     """Recorded counts per financial year against the straight path to the target.
 
@@ -1194,7 +1194,7 @@ def trajectory_chart(df: pd.DataFrame, title: str, measure_label: str):
     return _finish(chart, _title(title, subtitle), alt_text, 320), alt_text, table
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def small_trend(df: pd.DataFrame, title: str, measure_label: str):
     """A small monthly line chart for one category (ward profiles): dots on every month, the
     latest month labelled. df columns: month (date), count."""
@@ -1275,7 +1275,7 @@ def _month_runs(months: Sequence[pd.Timestamp]) -> list[str]:
     return [month_text(r[0]) if len(r) == 1 else f"{month_text(r[0])} to {month_text(r[-1])}" for r in spans]
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def monthly_with_average(df: pd.DataFrame, title: str, measure_label: str, note_col: str | None = None):
     """Monthly counts (solid line with dots) and a 12-month rolling average (dashed), with gaps where
     a month has no figure (the line breaks; the gap is named in the description and the table).
@@ -1384,7 +1384,7 @@ def monthly_with_average(df: pd.DataFrame, title: str, measure_label: str, note_
     return _finish(chart, _title(title, subtitle), alt_text, 360), alt_text, table
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def interval_dots(
     df: pd.DataFrame,
     title: str,
@@ -1497,7 +1497,7 @@ def interval_dots(
     return _finish(chart, _title(title, subtitle), alt_text, height), alt_text, table
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def day_hour_heatmap(df: pd.DataFrame, title: str, measure_label: str):
     """A 7 x 24 grid (Monday first; hours 00 to 23) shaded by count, every cell labelled with its
     count so colour is not the only signal. ``df`` columns: weekday (1 = Monday ... 7 = Sunday),
@@ -1584,7 +1584,7 @@ _FUNNEL_STYLE = {  # position -> (colour, shape): shape and words carry the mean
 }
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def funnel_chart(
     areas: pd.DataFrame,
     limits: pd.DataFrame,

@@ -75,7 +75,7 @@ def month(value) -> str:
     return str(value)
 
 
-@memoize(maxsize=512)
+@memoize(maxsize=512, copy=False)
 def display_frame(
     df: pd.DataFrame, month_cols: tuple[str, ...] = (), link_cols: tuple[str, ...] = ()
 ) -> pd.DataFrame:

@@ -163,7 +163,7 @@ def _view(gdf: gpd.GeoDataFrame, zoom: float = 12.4) -> pdk.ViewState:
     )
 
 
-@memoize(maxsize=32)
+@memoize(maxsize=32, copy=False)
 def choropleth(
     gdf: gpd.GeoDataFrame,
     value_col: str,
@@ -294,7 +294,7 @@ def class_label(klass: str) -> str:
     return _short(klass)
 
 
-@memoize(maxsize=32)
+@memoize(maxsize=32, copy=False)
 def hexbins(
     points: pd.DataFrame,
     outline: gpd.GeoDataFrame | None = None,

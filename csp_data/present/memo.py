@@ -11,8 +11,9 @@ borough, gives a fresh result without any explicit invalidation, and equal input
 share one result. An argument it cannot fingerprint (an arbitrary object) makes that call run
 unmemoised, never wrongly shared.
 
-Every caller gets its own copy of a DataFrame result (alone or inside a tuple or list); charts and
-map decks are shared objects, which nothing changes after they are built. Each builder keeps at
+Every caller gets its own copy of a DataFrame result (alone or inside a tuple or list), except from
+builders marked ``copy=False`` (what only goes to the screen); charts and map decks are shared
+objects, which nothing changes after they are built. Each builder keeps at
 most ``maxsize`` results (least recently used dropped first); :func:`clear` empties every memo (the test suite does, between tests).
 
 No Streamlit here (the present layer): ``csp_data.ui`` draws the specs this module keeps.
@@ -149,8 +150,9 @@ def _copied(value: Any) -> Any:
 
 
 class _Memo:
-    def __init__(self, func: Callable[..., Any], maxsize: int) -> None:
+    def __init__(self, func: Callable[..., Any], maxsize: int, copy: bool = True) -> None:
         self.func, self.maxsize = func, maxsize
+        self.hand_out = _copied if copy else (lambda value: value)
         self.store: OrderedDict[Hashable, Any] = OrderedDict()
         self.lock = threading.Lock()
         self.hits = self.misses = self.bypassed = 0
@@ -171,7 +173,7 @@ class _Memo:
             if key in self.store:
                 self.hits += 1
                 self.store.move_to_end(key)
-                return _copied(self.store[key])
+                return self.hand_out(self.store[key])
         result = self.func(*args, **kwargs)  # outside the lock: two sessions may build it twice, once each
         with self.lock:
             self.misses += 1
@@ -179,18 +181,20 @@ class _Memo:
             self.store.move_to_end(key)
             while len(self.store) > self.maxsize:
                 self.store.popitem(last=False)
-        return _copied(result)
+        return self.hand_out(result)
 
     def clear(self) -> None:
         with self.lock:
             self.store.clear()
 
 
-def memoize(maxsize: int = 128) -> Callable[[F], F]:
-    """Keep ``maxsize`` results of a pure builder, keyed on its arguments' content (module doc)."""
+def memoize(maxsize: int = 128, *, copy: bool = True) -> Callable[[F], F]:
+    """Keep ``maxsize`` results of a pure builder, keyed on its arguments' content (module doc).
+    ``copy=False``: hand out the kept frames themselves, for builders whose results only go to the
+    screen (a chart's table, a display frame), which nothing changes."""
 
     def decorate(func: F) -> F:
-        memo = _Memo(func, maxsize)
+        memo = _Memo(func, maxsize, copy)
         _ALL.append(memo)
 
         @functools.wraps(func)

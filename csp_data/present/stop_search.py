@@ -25,7 +25,7 @@ def one_dp(df: pd.DataFrame, cols: Iterable[str]) -> pd.DataFrame:
     return out
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def breakdown_chart(prof: pd.DataFrame, dim: str, title: str) -> tuple[alt.TopLevelMixin, str, pd.DataFrame]:
     """Bars of searches per category of ``dim`` (a key of :data:`~csp_data.analysis.stop_search.DIMENSIONS`)
     in the grouped profile ``prof``; the table carries each category's share."""
@@ -41,7 +41,7 @@ def breakdown_chart(prof: pd.DataFrame, dim: str, title: str) -> tuple[alt.TopLe
     return chart, alt_text, chart_table
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def rate_chart(
     rates: pd.DataFrame, dim: str, title: str, count_label: str
 ) -> tuple[alt.TopLevelMixin, str, pd.DataFrame]:
@@ -70,13 +70,13 @@ def ward_tables(wards: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return one_dp(table, WARD_PCT_COLUMNS), table
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def monthly_chart(monthly: pd.DataFrame, title: str) -> tuple[alt.TopLevelMixin, str, pd.DataFrame]:
     """Searches per month over every month held, gaps named, with the 12-month average."""
     return charts.monthly_with_average(ss.monthly_series(monthly), title, "searches", note_col="note")
 
 
-@memoize(maxsize=256)
+@memoize(maxsize=256, copy=False)
 def heatmap_chart(hm: pd.DataFrame, title: str) -> tuple[alt.TopLevelMixin, str, pd.DataFrame]:
     """Searches by day of the week and hour (``hm`` from :func:`~csp_data.analysis.stop_search.heatmap_frame`)."""
     return charts.day_hour_heatmap(hm, title, "searches")

@@ -158,7 +158,7 @@ def fit_zoom(bounds, width: int, height: int, margin: float = 0.04) -> float:
     return round(min(zx, zy), 2)
 
 
-@memoize(maxsize=32)
+@memoize(maxsize=32, copy=False)
 def ratio_map(
     frame: pd.DataFrame,
     category: str,

@@ -171,10 +171,23 @@ def measure_view(measure_id: str):
     return trends.view(get(measure_id))
 
 
+@warehouse_cached(max_entries=64)
 def fy_totals(measure_id: str) -> pd.DataFrame:
     from csp_data.analysis import trends
 
     return trends.fy_totals(measure_view(measure_id).series)
+
+
+@warehouse_cached(max_entries=64)
+def recent_control(measure_id: str, shown_months: int = 36, baseline_months: int = 24) -> pd.DataFrame:
+    """The measure's last ``shown_months`` months with control limits from the ``baseline_months``
+    before the latest year (csp_data.analysis.stats.recent_control)."""
+    from csp_data.analysis import stats
+
+    v = measure_view(measure_id)
+    return stats.recent_control(
+        v.series, v.latest, shown_months=shown_months, baseline_months=baseline_months
+    )
 
 
 @warehouse_cached(max_entries=128)

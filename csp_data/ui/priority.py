@@ -106,7 +106,7 @@ def trend_and_years(m: Measure, target: TargetResult | None = None) -> None:
     if v.latest is None:
         st.info(f"{m.label}: awaiting data.")
         return
-    shown = stats.recent_control(v.series, v.latest, shown_months=36, baseline_months=24)
+    shown = cache.recent_control(m.id, shown_months=36, baseline_months=24)
     breaks = series_breaks.chart_marks(m.id, since=shown.month.min())
     st.subheader(f"{m.label}: monthly trend")
     chart_block(
