@@ -16,7 +16,7 @@ sv = plan.definitions["serious_violence"]
 st.info(f"**How this dashboard defines serious violence.** {sv.text}")
 sv_view = cache.measure_view("serious_violence")
 if sv_view.latest is not None:
-    st.subheader(f"What serious violence counts, {ui.trailing(sv_view.latest).label}")
+    st.header(f"What serious violence counts, {ui.trailing(sv_view.latest).label}", divider="gray")
     ui.serious_violence_block(ui.trailing(sv_view.latest))
 
 ui.headline_and_targets(MEASURES, results)
