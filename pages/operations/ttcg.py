@@ -20,7 +20,7 @@ viewer = access.require_page(__file__)  # first: the role this page needs (csp_d
 
 MAX_LINES = 6  # exception lines that fit in large type beside the map (the rest are summed up)
 MAX_WARDS = 5  # flagged wards in the on-screen table (all 20 are in the expander below)
-MAP_HEIGHT = 640  # with MAP_WIDTH, the left column at 1920x1080: the borough is zoomed to fill it
+MAP_HEIGHT = 620  # with MAP_WIDTH, the left column at 1920x1080 (under an h2 heading): the borough is zoomed to fill it
 MAP_WIDTH = 760
 BADGE = {
     data.HIGH: ":red-background[HIGH]",
