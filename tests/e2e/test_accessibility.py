@@ -79,11 +79,9 @@ INTERNAL_NARROW_CASES = [c for c in INTERNAL_CASES if c[0].url_path in NARROW_IN
 # being reworked. Any other page, or any other problem on these, fails.
 INTERNAL_OPEN = {
     "internal-stop-search": "the day-and-hour table view (26 columns) scrolls sideways with nothing "
-    "focusable in it (scrollable-region-focusable); the heatmap's cell labels sit on SVG rects, "
-    "so their contrast is measured against white",
+    "focusable in it (scrollable-region-focusable)",
     "internal-priority-1": "chart labels drawn under another text or rule mark: contrast undecided",
-    "internal-priority-2": "the positive-outcome table views (two columns side by side) scroll "
-    "sideways with nothing focusable in them; a chart label under a rule mark: contrast undecided",
+    "internal-priority-2": "a chart label under a rule mark: contrast undecided",
     "internal-priority-3": "a bold chart label drawn under another text mark: contrast undecided",
     "internal-priority-4": "a bold chart label drawn under another text mark: contrast undecided",
 }
@@ -310,6 +308,26 @@ MEASURE_CONTRAST_JS = r"""(targets) => targets.map((t) => {
     const clear = top && (top === e || e.contains(top) || (svgText && top === e.ownerSVGElement));
     if (!clear) return {why: `covered by ${top ? top.tagName : 'nothing'}`};
     let opacity = svgText ? parseFloat(cs.fillOpacity) : 1, layers = [], base = null;
+    // SVG text drawn on the chart's own marks (a heatmap cell, a bar, a shaded band): the filled
+    // shapes drawn before the text in the same SVG whose fill holds the text's centre lie between
+    // it and the page's background (they are no ancestors, and marks take no part in the hit test).
+    const marks = [];
+    if (svgText && e.ownerSVGElement) {
+        const pt = new DOMPoint(box.left + box.width / 2, box.top + box.height / 2);
+        for (const s of e.ownerSVGElement.querySelectorAll('path, rect, circle, ellipse, polygon')) {
+            if (!(s.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING)) continue;
+            const ss = getComputedStyle(s);
+            if (ss.fill === 'none' || ss.display === 'none' || ss.visibility !== 'visible') continue;
+            const m = s.getScreenCTM();
+            if (!m || !s.isPointInFill(pt.matrixTransform(m.inverse()))) continue;
+            const fill = rgba(ss.fill);
+            if (!fill) return {why: `a mark under the text is filled with ${ss.fill}`};
+            let a = fill.a * parseFloat(ss.fillOpacity);
+            for (let p = s; p && p !== e.ownerSVGElement; p = p.parentElement) a *= parseFloat(getComputedStyle(p).opacity);
+            if (a >= 1) marks.length = 0;  // an opaque mark hides whatever is under it
+            if (a > 0) marks.push({...fill, a});
+        }
+    }
     for (let p = e; p; p = p.parentElement) {
         const s = getComputedStyle(p);
         if (s.backgroundImage !== 'none') return {why: `background image on ${p.tagName}`};
@@ -325,6 +343,7 @@ MEASURE_CONTRAST_JS = r"""(targets) => targets.map((t) => {
     if (layers.length && opacity < 1) return {why: 'opacity over a translucent background'};
     const over = (f, a, b) => ({r: f.r * a + b.r * (1 - a), g: f.g * a + b.g * (1 - a), b: f.b * a + b.b * (1 - a)});
     let bg = base; for (const l of layers) bg = over(l, l.a, bg);
+    for (const m of marks) bg = over(m, m.a, bg);
     const fgc = rgba(svgText ? cs.fill : cs.color);
     if (!fgc) return {why: `text colour ${svgText ? cs.fill : cs.color} is not a plain colour`};
     const fg = over(fgc, fgc.a * opacity, bg);
