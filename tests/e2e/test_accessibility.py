@@ -87,6 +87,12 @@ INTERNAL_OPEN = {
 }
 
 
+# At 320 px the same pages' charts are wider than the screen: the target gauges and control
+# charts put their legends on the right (csp_data/present/charts.py), and a Vega legend does not
+# wrap. Reflow on the internal pages is open too (not strict, for the same reason as above).
+INTERNAL_NARROW_OPEN = "chart legends on the right (target gauges, control charts) are wider than 320 px"
+
+
 def cases(public: list, internal: list, widths: tuple[str, ...] = ()) -> list:
     """pytest params (deployment, spec, query[, width]): the public cases on the public server, the
     internal ones on the internal server; with ``widths``, each public case at each width and the
@@ -541,7 +547,19 @@ REFLOW_JS = """([main, table]) => {
 }"""
 
 
-@pytest.mark.parametrize("deployment,spec,query", cases(CASES, INTERNAL_NARROW_CASES))
+@pytest.mark.parametrize(
+    "deployment,spec,query",
+    [
+        pytest.param(
+            *c.values,
+            id=c.id,
+            marks=pytest.mark.xfail(strict=False, raises=AssertionError, reason=INTERNAL_NARROW_OPEN)
+            if c.values[0] == "internal"
+            else (),
+        )
+        for c in cases(CASES, INTERNAL_NARROW_CASES)
+    ],
+)
 def test_reflow_at_320px(request, open_page, deployment, spec, query):
     page = open_page(PHONE)
     load(page, server_for(request, deployment), spec, query)
