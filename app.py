@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from csp_data.ui import access, frame
+from csp_data.ui import access, frame, menu
 from csp_data.ui.site import REPO_ROOT, SECTIONS, pages_for, settings
 
 st.set_page_config(layout="wide")
@@ -40,9 +40,14 @@ for spec in pages_for(cfg.mode):
     registered.setdefault(spec.section, []).append(page)
 
 sections = {s: registered[s] for s in SECTIONS if s in registered}
-# One section (the public deployment): a flat list. Streamlit 1.67 renders a sectioned menu as
-# <ul><div><li>, which fails WCAG list markup (axe: list, listitem); a flat list is valid.
-nav = st.navigation(next(iter(sections.values())) if len(sections) == 1 else sections, expanded=True)
+# Streamlit 1.67 renders a sectioned menu as <ul><div><li>, which fails WCAG list markup (axe:
+# list, listitem). One section (the public deployment): Streamlit's flat list, which is valid.
+# Several: the menu is hidden and csp_data.ui.nav draws it as section names and page links.
+if len(sections) == 1:
+    nav = st.navigation(next(iter(sections.values())), expanded=True)
+else:
+    nav = st.navigation(sections, position="hidden")
+    menu.sidebar_menu(sections)
 st.set_page_config(
     page_title=f"{nav.title} · {cfg.borough_name} Community Safety"
 )  # each page its own tab title

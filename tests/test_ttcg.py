@@ -520,7 +520,7 @@ def test_page_default_view(app_env, latest):
     assert not at.exception and not at.error and not page_warnings(at), page_warnings(at)
     assert [t.value for t in at.main.title] == [f"TTCG · {latest:%B %Y}"]
     text = page_text(at)
-    assert "exception" in text and "#### " in text
+    assert "exception" in text and "### " in text
     assert "Map: " in text
     assert_offline_map(at)
     # the "change view" controls write the URL, starting from what is shown
@@ -533,7 +533,7 @@ def test_page_uses_valid_url_parameters(app_env):
     assert not at.exception and not at.error and not page_warnings(at), page_warnings(at)
     assert [t.value for t in at.main.title] == ["TTCG · February 2026"]
     text = page_text(at)
-    assert "### Map: Robbery against expected" in text
+    assert "## Map: Robbery against expected" in text
     assert "black outline: Spitalfields & Banglatown" in text
     assert "▶ Spitalfields & Banglatown" in text
     assert "| Ward | Robbery | Burglary |" in text and "Theft" not in text.split("| Ward |")[1].split("\n")[0]

@@ -149,7 +149,13 @@ def targets_by_priority(priorities: Iterable[Any], results: Sequence[Any]) -> li
 
 
 def targets_table(results: list[targets.TargetResult]) -> pd.DataFrame:
-    return targets.as_table(results)
+    """Every target at a glance; the Priority cells are links to that priority's page
+    (``priority-1``...), shown with ``plain_table(link_cols=("Priority",))``. The table is wider
+    than the page: with a link in it, Tab enters its sideways-scrolling box and the arrow keys
+    scroll it (Streamlit 1.67 gives the box itself no tabindex; axe: scrollable-region-focusable)."""
+    table = targets.as_table(results)
+    table["Priority"] = [md_link(f"Priority {n}", f"priority-{n}") for n in table["Priority"]]
+    return table
 
 
 def targets_csv(results: list[targets.TargetResult]) -> bytes:

@@ -20,7 +20,7 @@ viewer = access.require_page(__file__)  # first: the role this page needs (csp_d
 
 MAX_LINES = 6  # exception lines that fit in large type beside the map (the rest are summed up)
 MAX_WARDS = 5  # flagged wards in the on-screen table (all 20 are in the expander below)
-MAP_HEIGHT = 640  # with MAP_WIDTH, the left column at 1920x1080: the borough is zoomed to fill it
+MAP_HEIGHT = 620  # with MAP_WIDTH, the left column at 1920x1080 (under an h2 heading): the borough is zoomed to fill it
 MAP_WIDTH = 760
 BADGE = {
     data.HIGH: ":red-background[HIGH]",
@@ -133,9 +133,11 @@ def projector() -> None:
     for w in view.warnings:
         st.warning(w)
 
+    # Heading levels never skip (h1 title; h2 map and exceptions; h3 lines and the ward table's
+    # title): the map's heading comes first in reading order, so it is an h2 as well.
     left, right = st.columns([9, 11], gap="large")
     with left:
-        st.markdown(f"### Map: {data.label(map_cat)} against expected", help=data.METHOD, anchors=False)
+        st.markdown(f"## Map: {data.label(map_cat)} against expected", help=data.METHOD, anchors=False)
         emerging = data.lsoa_emerging(view.month, map_cat)
         spec = data.ratio_map(frame, map_cat, emerging, view.ward, MAP_HEIGHT, MAP_WIDTH)
         st.pydeck_chart(
@@ -159,13 +161,13 @@ def projector() -> None:
                 help=data.METHOD,
             )
             if not lines:
-                st.markdown("#### Nothing unusual this month in the chosen categories.", anchors=False)
+                st.markdown("### Nothing unusual this month in the chosen categories.", anchors=False)
             for ln in lines[:MAX_LINES]:
-                st.markdown(f"#### {BADGE[ln.severity]} {ln.symbol} {ln.where}: {ln.text}", anchors=False)
+                st.markdown(f"### {BADGE[ln.severity]} {ln.symbol} {ln.where}: {ln.text}", anchors=False)
             hidden = lines[MAX_LINES:]
             if hidden:
                 st.markdown(
-                    f"#### + {len(hidden)} more, {hidden[0].severity_word.lower()} or lower: "
+                    f"### + {len(hidden)} more, {hidden[0].severity_word.lower()} or lower: "
                     + "; ".join(ln.where for ln in hidden[:3])
                     + ("…" if len(hidden) > 3 else ""),
                     anchors=False,

@@ -41,7 +41,10 @@ for prio, mine in site.targets_by_priority(plan.priorities, results):
 
 st.header("All targets as a table", divider="gray")
 plain_table(
-    site.targets_table(results), caption="The same information as above, one row per target.", download=None
+    site.targets_table(results),
+    caption="The same information as above, one row per target.",
+    link_cols=("Priority",),
+    download=None,
 )
 st.download_button(
     "Download the targets (CSV)", site.targets_csv(results), file_name="csp-targets.csv", mime="text/csv"

@@ -43,8 +43,12 @@ CHART = '.vega-embed, [data-testid="stVegaLiteChart"]'
 TABLE = '[data-testid="stTable"]'
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-# runOnly on the WCAG A/AA tags: best-practice (and experimental) rules are not run.
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations", "incomplete"]}
+# runOnly on the WCAG A/AA tags and axe's best practices (heading order, ARIA role conflicts...):
+# experimental rules are not run.
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": [*WCAG_TAGS, "best-practice"]},
+    "resultTypes": ["violations", "incomplete"],
+}
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 320, "height": 800}  # WCAG 1.4.10: 320 CSS px wide
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
@@ -62,10 +66,66 @@ WARD = next(p for p in PUBLIC if p.url_path == "ward")
 CASES = [(p, "", p.url_path) for p in PUBLIC] + [(WARD, f"?ward={WARD_CODE}", f"ward-{WARD_CODE}")]
 CASE_IDS = [c[2] for c in CASES]
 
+# The internal deployment (local mode: every page open, with its sectioned menu): every page at
+# 1280 px, and the 320 px checks on the pages with the widest tables and charts. Staff are users too.
+INTERNAL = pages_for("internal")
+INTERNAL_CASES = [(p, "", f"internal-{p.url_path}") for p in INTERNAL]
+NARROW_INTERNAL = ("targets", "priority-1", "priority-2", "priority-3", "priority-4")
+INTERNAL_NARROW_CASES = [c for c in INTERNAL_CASES if c[0].url_path in NARROW_INTERNAL]
+
+
+# Internal pages axe still faults at 1280 px, each for a reason found on 7 December 2026 and not
+# yet fixed (docs/ACCESSIBILITY.md, "Internal pages"): xfail, not strict, since these pages are
+# being reworked. Any other page, or any other problem on these, fails.
+INTERNAL_OPEN = {
+    "internal-stop-search": "the day-and-hour table view (26 columns) scrolls sideways with nothing "
+    "focusable in it (scrollable-region-focusable)",
+    "internal-priority-1": "chart labels drawn under another text or rule mark: contrast undecided",
+    "internal-priority-2": "a chart label under a rule mark: contrast undecided",
+    "internal-priority-3": "a bold chart label drawn under another text mark: contrast undecided",
+    "internal-priority-4": "a bold chart label drawn under another text mark: contrast undecided",
+}
+
+
+# At 320 px the same pages' charts are wider than the screen: the target gauges and control
+# charts put their legends on the right (csp_data/present/charts.py), and a Vega legend does not
+# wrap. Reflow on the internal pages is open too (not strict, for the same reason as above).
+INTERNAL_NARROW_OPEN = "chart legends on the right (target gauges, control charts) are wider than 320 px"
+
+
+def cases(public: list, internal: list, widths: tuple[str, ...] = ()) -> list:
+    """pytest params (deployment, spec, query[, width]): the public cases on the public server, the
+    internal ones on the internal server; with ``widths``, each public case at each width and the
+    internal ones at the first width only. Ids: the case id (and the width)."""
+    out = []
+    for deployment, group in (("public", public), ("internal", internal)):
+        for spec, query, case_id in group:
+            if not widths:
+                out.append(pytest.param(deployment, spec, query, id=case_id))
+            for width in widths if deployment == "public" else widths[:1]:
+                marks = ()
+                if case_id in INTERNAL_OPEN:
+                    marks = pytest.mark.xfail(
+                        strict=False, raises=AssertionError, reason=INTERNAL_OPEN[case_id]
+                    )
+                out.append(pytest.param(deployment, spec, query, width, id=f"{case_id}-{width}", marks=marks))
+    return out
+
+
+def server_for(request, deployment: str):
+    """The session's ``public_server`` or ``internal_server``."""
+    return request.getfixturevalue(f"{deployment}_server")
+
+
 # Faults in Streamlit 1.67's own markup that no change to the public pages, their components or
 # the theme can fix (docs/ACCESSIBILITY.md, "Known limitations"). A violation node is let through only when
 # it is exactly the element named here; every other node of the same rule still fails.
 STREAMLIT_MARKUP: dict[str, str] = {
+    # st.file_uploader's drop zone (Partnership figures, internal): Streamlit 1.67 gives it
+    # role="presentation" together with tabindex="-1" and an aria-label (its label), so browsers
+    # ignore the role; axe's best-practice rule presentation-role-conflict. Nothing a page passes
+    # changes any of the three. The file input inside it is labelled and reached by Tab.
+    "presentation-role-conflict": '[data-testid="stFileUploaderDropzone"]',
     # (The sectioned sidebar menu's <ul><div><li> markup is avoided in app.py: the public
     # deployment has one section and gets a flat page list; see test_public_sidebar_nav_*.)
     # (st.table's scroll box gets no tabindex unless the table has a pixel height or width. The
@@ -254,6 +314,26 @@ MEASURE_CONTRAST_JS = r"""(targets) => targets.map((t) => {
     const clear = top && (top === e || e.contains(top) || (svgText && top === e.ownerSVGElement));
     if (!clear) return {why: `covered by ${top ? top.tagName : 'nothing'}`};
     let opacity = svgText ? parseFloat(cs.fillOpacity) : 1, layers = [], base = null;
+    // SVG text drawn on the chart's own marks (a heatmap cell, a bar, a shaded band): the filled
+    // shapes drawn before the text in the same SVG whose fill holds the text's centre lie between
+    // it and the page's background (they are no ancestors, and marks take no part in the hit test).
+    const marks = [];
+    if (svgText && e.ownerSVGElement) {
+        const pt = new DOMPoint(box.left + box.width / 2, box.top + box.height / 2);
+        for (const s of e.ownerSVGElement.querySelectorAll('path, rect, circle, ellipse, polygon')) {
+            if (!(s.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING)) continue;
+            const ss = getComputedStyle(s);
+            if (ss.fill === 'none' || ss.display === 'none' || ss.visibility !== 'visible') continue;
+            const m = s.getScreenCTM();
+            if (!m || !s.isPointInFill(pt.matrixTransform(m.inverse()))) continue;
+            const fill = rgba(ss.fill);
+            if (!fill) return {why: `a mark under the text is filled with ${ss.fill}`};
+            let a = fill.a * parseFloat(ss.fillOpacity);
+            for (let p = s; p && p !== e.ownerSVGElement; p = p.parentElement) a *= parseFloat(getComputedStyle(p).opacity);
+            if (a >= 1) marks.length = 0;  // an opaque mark hides whatever is under it
+            if (a > 0) marks.push({...fill, a});
+        }
+    }
     for (let p = e; p; p = p.parentElement) {
         const s = getComputedStyle(p);
         if (s.backgroundImage !== 'none') return {why: `background image on ${p.tagName}`};
@@ -269,6 +349,7 @@ MEASURE_CONTRAST_JS = r"""(targets) => targets.map((t) => {
     if (layers.length && opacity < 1) return {why: 'opacity over a translucent background'};
     const over = (f, a, b) => ({r: f.r * a + b.r * (1 - a), g: f.g * a + b.g * (1 - a), b: f.b * a + b.b * (1 - a)});
     let bg = base; for (const l of layers) bg = over(l, l.a, bg);
+    for (const m of marks) bg = over(m, m.a, bg);
     const fgc = rgba(svgText ? cs.fill : cs.color);
     if (!fgc) return {why: `text colour ${svgText ? cs.fill : cs.color} is not a plain colour`};
     const fg = over(fgc, fgc.a * opacity, bg);
@@ -388,17 +469,16 @@ def axe_problems(page, viewport: dict) -> tuple[list[str], list[str]]:
     return failures + more_failures, notes + more_notes
 
 
-@pytest.mark.parametrize("width", list(WIDTHS), ids=list(WIDTHS))
-@pytest.mark.parametrize("spec,query,case_id", CASES, ids=CASE_IDS)
-def test_axe_wcag_22_aa(public_server, open_page, spec, query, case_id, width):
+@pytest.mark.parametrize("deployment,spec,query,width", cases(CASES, INTERNAL_CASES, tuple(WIDTHS)))
+def test_axe_wcag_22_aa(request, open_page, deployment, spec, query, width):
     page = open_page(WIDTHS[width])
-    load(page, public_server, spec, query)
+    load(page, server_for(request, deployment), spec, query)
     expand_all(page)
     failures, notes = axe_problems(page, WIDTHS[width])
     for note in notes:
-        print(f"{case_id} {width}: {note}")
-    assert not failures, f"axe-core found problems on /{spec.url_path}{query} at {width}:\n" + "\n".join(
-        failures
+        print(f"{deployment} /{spec.url_path}{query} {width}: {note}")
+    assert not failures, (
+        f"axe-core found problems on {deployment} /{spec.url_path}{query} at {width}:\n" + "\n".join(failures)
     )
     assert_offline(page)
 
@@ -425,14 +505,14 @@ def heading_problems(headings: list[list]) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("spec,query,case_id", CASES, ids=CASE_IDS)
-def test_headings_and_title(public_server, open_page, spec, query, case_id):
+@pytest.mark.parametrize("deployment,spec,query", cases(CASES, INTERNAL_CASES))
+def test_headings_and_title(request, open_page, deployment, spec, query):
     page = open_page(DESKTOP)
-    load(page, public_server, spec, query)
+    load(page, server_for(request, deployment), spec, query)
     expand_all(page)
     headings = page.evaluate(HEADINGS_JS)
     problems = heading_problems(headings)
-    assert not problems, f"/{spec.url_path}{query} headings {headings}:\n" + "\n".join(problems)
+    assert not problems, f"{deployment} /{spec.url_path}{query} headings {headings}:\n" + "\n".join(problems)
     title = page.title()
     assert spec.title in title and title.strip() != "Streamlit", f"document title {title!r}"
     assert_offline(page)
@@ -467,10 +547,22 @@ REFLOW_JS = """([main, table]) => {
 }"""
 
 
-@pytest.mark.parametrize("spec,query,case_id", CASES, ids=CASE_IDS)
-def test_reflow_at_320px(public_server, open_page, spec, query, case_id):
+@pytest.mark.parametrize(
+    "deployment,spec,query",
+    [
+        pytest.param(
+            *c.values,
+            id=c.id,
+            marks=pytest.mark.xfail(strict=False, raises=AssertionError, reason=INTERNAL_NARROW_OPEN)
+            if c.values[0] == "internal"
+            else (),
+        )
+        for c in cases(CASES, INTERNAL_NARROW_CASES)
+    ],
+)
+def test_reflow_at_320px(request, open_page, deployment, spec, query):
     page = open_page(PHONE)
-    load(page, public_server, spec, query)
+    load(page, server_for(request, deployment), spec, query)
     expand_all(page)
     r = page.evaluate(REFLOW_JS, [MAIN, TABLE])
     assert r["doc"] <= PHONE["width"] and r["body"] <= PHONE["width"], r
@@ -596,6 +688,22 @@ def test_keyboard_reaches_every_control(public_server, open_page, spec, query, c
     assert_offline(page)
 
 
+def test_internal_menu_keyboard_order(internal_server, open_page):
+    """The internal deployment's menu (csp_data.ui.menu): Tab from the top reaches the skip link
+    first, then every page link in the menu's order, before anything in the main area. (Their
+    faint focus tint is Streamlit's, as for the public menu: STREAMLIT_FOCUS["sidebar-link"].)"""
+    page = open_page(DESKTOP)
+    load(page, internal_server, next(p for p in INTERNAL if p.url_path == "targets"))
+    stops = tab_walk(page)
+    assert stops[0]["testid"] == "stSkipToContent", stops[0]
+    links = [s["label"] for s in stops if s["testid"] == "stPageLink-NavLink"]
+    assert links == [p.title for p in INTERNAL], links
+    last_link = max(i for i, s in enumerate(stops) if s["testid"] == "stPageLink-NavLink")
+    in_main = [i for i, s in enumerate(stops) if stop_matches(page, s, f"{MAIN} *")]
+    assert in_main and min(in_main) > last_link, "a main-area control comes before the menu"
+    assert_offline(page)
+
+
 def test_ward_can_be_chosen_with_the_keyboard(public_server, open_page):
     page = open_page(DESKTOP)
     load(page, public_server, WARD)
@@ -700,20 +808,35 @@ def test_screenshot(public_server, open_page, spec, query, case_id, device):
 # into a failure here, telling whoever sees it to remove the exception above.
 
 
-def test_public_sidebar_nav_is_valid_list_markup(public_server, open_page):
-    """Streamlit 1.67 renders a sectioned menu as <ul><div><li>; app.py gives the public deployment
-    (one section) a flat page list instead, which renders as valid list markup."""
+# The sidebar menu: Streamlit's flat list in the public deployment, section names and page links
+# (csp_data.ui.menu) in the internal one, where Streamlit 1.67's sectioned menu (<ul><div><li>)
+# failed axe's list and listitem rules on every page.
+MENU_LINKS = {
+    "public": '[data-testid="stSidebarNav"] [data-testid="stSidebarNavLink"]',
+    "internal": '.st-key-csp-nav [data-testid="stPageLink-NavLink"]',
+}
+
+
+@pytest.mark.parametrize("deployment", ["public", "internal"])
+def test_sidebar_nav_is_valid_list_markup(request, open_page, deployment):
+    """Every page is in the menu, and the sidebar passes axe's list and listitem rules."""
     page = open_page(DESKTOP)
-    load(page, public_server, PUBLIC[0])
+    load(page, server_for(request, deployment), PUBLIC[0])
+    titles = [" ".join(t.split()) for t in page.locator(MENU_LINKS[deployment]).all_inner_texts()]
+    assert titles == [p.title for p in pages_for(deployment)], titles
+    if deployment == "internal":  # the section names, in order, before their pages
+        sections = page.locator(".st-key-csp-nav [data-testid=stMarkdownContainer] strong").all_inner_texts()
+        assert sections == list(dict.fromkeys(p.section for p in INTERNAL)), sections
     page.evaluate(Axe().axe_script)
     result = page.evaluate(
         "([ctx, opts]) => axe.run(ctx, opts)",
         [
-            {"include": [['[data-testid="stSidebarNavItems"]']]},
+            {"include": [['[data-testid="stSidebar"]']]},
             {"runOnly": {"type": "rule", "values": ["list", "listitem"]}},
         ],
     )
     assert not result["violations"], [v["id"] for v in result["violations"]]
+    assert result["passes"] or deployment == "internal", "axe checked no list in the public menu"
 
 
 TABLE_CASES = [c for c in CASES if c[2] in ("overview", "about-data", f"ward-{WARD_CODE}")]

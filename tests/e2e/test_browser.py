@@ -20,7 +20,18 @@ from .conftest import EXCEPTION, MAIN_H1, assert_offline, load
 
 pytestmark = pytest.mark.e2e
 
-NAV_LINK = "[data-testid=stSidebarNav] [data-testid=stSidebarNavLink]"
+# The menu's links: Streamlit's own flat menu (one section: the public deployment), or the page
+# links csp_data.ui.menu draws under section names (several sections: the internal deployment).
+NAV_LINK = (
+    "[data-testid=stSidebarNav] [data-testid=stSidebarNavLink], "
+    ".st-key-csp-nav [data-testid=stPageLink-NavLink]"
+)
+# The current page's link: aria-current in Streamlit's menu; a page link to the page being shown
+# has its label in bold (and a tinted background).
+CURRENT_JS = """(sel) => [...document.querySelectorAll(sel)].filter(a => a.getAttribute('aria-current') === 'page'
+    || (a.matches('[data-testid=stPageLink-NavLink]') && a.querySelector('p')
+        && parseInt(getComputedStyle(a.querySelector('p')).fontWeight, 10) >= 600))
+    .map(a => a.innerText)"""
 # The h1 each known page draws; a page added later is still checked for a non-empty h1.
 H1 = {
     "pages/public/summary.py": "Is Tower Hamlets getting safer?",
@@ -45,7 +56,7 @@ def nav_titles(page) -> list[str]:
 
 
 def current_nav_title(page) -> list[str]:
-    return [t.strip() for t in page.locator(f"{NAV_LINK}[aria-current=page]").all_inner_texts()]
+    return [t.strip() for t in page.evaluate(CURRENT_JS, NAV_LINK)]
 
 
 def server_log_on_failure(server) -> str:

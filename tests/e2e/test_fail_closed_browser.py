@@ -29,7 +29,7 @@ from .conftest import (
     secrets_server,
     start_server,
 )
-from .test_browser import page_url
+from .test_browser import NAV_LINK, page_url
 
 pytestmark = pytest.mark.e2e
 RESTRICTED = [p for p in PAGES if not p.public]
@@ -80,7 +80,7 @@ def test_broken_server_closes_them_under_every_host_name_and_lists_them_as_close
     assert [h.strip() for h in app_page.locator(MAIN_H1).all_inner_texts()] == [
         "Is Tower Hamlets getting safer?"
     ]
-    links = [" ".join(t.split()) for t in app_page.locator("[data-testid=stSidebarNav] a").all_inner_texts()]
+    links = [" ".join(t.split()) for t in app_page.locator(NAV_LINK).all_inner_texts()]
     assert [t for t in links if t.endswith("(closed)")] == [f"{p.title} (closed)" for p in RESTRICTED]
     assert "every internal page will be closed" in broken_server.log()  # the launcher said why
     assert "is not valid TOML" in broken_server.log()

@@ -7,8 +7,9 @@ each in a fresh session. The visible text of the main area and the charts' descr
 carry their numbers) must be identical, and neither server may rebuild the warehouse (it was
 fresh; servers only read it).
 
-Waits are for state only: the session connected, the element each page draws late present, the
-script run finished, and a chart drawn for every chart description.
+Waits are for state only (``conftest.settle``): the session connected, the script run finished
+with everything it sent drawn, the element each page draws late present, and a chart drawn for
+every chart description.
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CONNECTED, EXCEPTION, MAIN, MAIN_H1, NOT_RUNNING, open_context_page, start_server
+from .conftest import (
+    EXCEPTION,
+    MAIN,
+    MAIN_H1,
+    SETTLE_TIMEOUT_MS,
+    open_context_page,
+    settle,
+    start_server,
+    wait_settled,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -40,19 +50,21 @@ PAGES = (
 
 
 def main_text(browser, url: str, last: str) -> tuple[list[str], list[str], str]:
-    """Open ``url`` in a new session; when the run has finished with ``last`` drawn and every chart
-    drawn, return the main area's headings, its charts' descriptions and its visible text."""
+    """Open ``url`` in a new session; when the run has finished with ``last`` drawn and every
+    element drawn, return the main area's headings, its charts' descriptions and its visible text."""
     context, page = open_context_page(browser)
     try:
         page.goto(url, wait_until="domcontentloaded")
-        page.wait_for_selector(CONNECTED, state="attached")
-        page.locator(f"{last}, {EXCEPTION}").first.wait_for(state="attached")
-        page.wait_for_selector(NOT_RUNNING, state="attached")
+        # State only (conftest.settle): the run has finished and everything it sent is drawn (no
+        # placeholder still waiting for its code, such as a download button's, nothing stale,
+        # every chart's marks drawn); then the element this page draws late is there, and settled.
+        settle(page)
+        page.locator(f"{last}, {EXCEPTION}").first.wait_for(state="attached", timeout=SETTLE_TIMEOUT_MS)
+        wait_settled(page)
         assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).all_inner_texts()
-        # Charts draw after the run (Streamlit loads the Vega code on first use): wait until there
-        # is a chart for every "Chart description" caption (csp_data.ui.priority draws each chart
-        # with one) and Vega has drawn into each.
-        page.wait_for_function(DRAWN, arg=[CHART, CAPTION])
+        # A chart for every "Chart description" caption (csp_data.ui.priority draws each chart
+        # with one), and Vega has drawn into each.
+        page.wait_for_function(DRAWN, arg=[CHART, CAPTION], polling=100, timeout=SETTLE_TIMEOUT_MS)
         headings = [h.strip() for h in page.locator(MAIN_H1).all_inner_texts()]
         charts = [
             c or ""
@@ -71,10 +83,6 @@ def warehouse_files(data: Path) -> dict[str, tuple[int, int]]:
     }
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="under load the Targets text was once read before its download buttons were drawn: the wait needs the same settle rule as the other browser tests (issue 16)",
-)
 def test_two_servers_over_one_data_folder_show_the_same_pages(data_copy, tmp_path, chromium_browser):
     before = warehouse_files(data_copy)
     assert "warehouse/_build.json" in before
