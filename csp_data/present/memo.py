@@ -91,8 +91,8 @@ def _frame_digest(df: pd.DataFrame | pd.Series) -> str:
     h.update(repr(fingerprint(dict(df.attrs))).encode())  # builders read attrs too (a rate's overall level)
     try:
         _part(h, frame.index)
-        for i in range(frame.shape[1]):
-            _part(h, frame.iloc[:, i])
+        for _, column in frame.items():  # a few times cheaper than frame.iloc[:, i]
+            _part(h, column)
     except Exception as exc:  # a column it cannot describe: run unmemoised
         raise _Unhashable(type(df).__qualname__) from exc
     return h.hexdigest()
