@@ -838,7 +838,7 @@ def no_plan_message(borough_name: str | None = None, borough_code: str | None = 
     return (
         f"No Community Safety Plan is loaded for {name}, so there are no targets to show. To add one, "
         f"write the partnership's plan as data/plan/{code}.toml ({PLAN_HOWTO} describes the format; "
-        "data/plan/E09000030.toml, Tower Hamlets' plan, is a complete example)."
+        "data/plan/E09000030.toml is a complete example)."
     )
 
 

@@ -229,6 +229,17 @@ def gauges(results: list[TargetResult]) -> None:
             )  # who entered it, their source
 
 
+def no_plan_notice() -> bool:
+    """True, after an info box saying no plan is loaded and how to add one, when the configured
+    borough has no plan file; False (nothing shown) when it has one."""
+    from csp_data.plan.document import no_plan_message
+
+    if cache.plan().loaded:
+        return False
+    st.info(no_plan_message())
+    return True
+
+
 def priority_intro(number: int):
     """Title, the plan's summary and areas of focus for a priority; returns (plan, priority,
     that priority's target results, results by measure id)."""
@@ -236,8 +247,12 @@ def priority_intro(number: int):
     prio = plan.priority(number)
     results = [r for r in cache.targets() if r.target.priority == number]
     st.title(f"Priority {number}: {prio.title}")
-    st.markdown(prio.summary)
-    st.caption("Areas of focus: " + ", ".join(prio.focus))
+    if plan.loaded:
+        st.markdown(prio.summary)
+    else:
+        no_plan_notice()
+    if prio.focus:
+        st.caption("Areas of focus: " + ", ".join(prio.focus))
     return plan, prio, results, {r.target.measure: r for r in results}
 
 
@@ -245,7 +260,8 @@ def headline_and_targets(measure_ids: list[str], results: list[TargetResult]) ->
     st.header("Headline measures", divider="gray")
     tiles(measure_ids)
     st.header("Targets for 2028", divider="gray")
-    gauges(results)
+    if not no_plan_notice():
+        gauges(results)
 
 
 def serious_violence_block(period: Period) -> None:

@@ -55,8 +55,13 @@ if kv.latest is not None:
 st.header("Positive outcomes", divider="gray")
 st.markdown(
     "How often offences end in a charge, caution or other positive outcome. "
-    "The previous plan (2021–2024) set a **15% positive outcome rate for rape**; it finished at 14.14% "
-    "(as reported in the 2025 plan). Rape outcomes are not published in the data held here."
+    + (
+        "The previous plan (2021–2024) set a **15% positive outcome rate for rape**; it finished at 14.14% "
+        "(as reported in the 2025 plan). "
+        if plan.loaded
+        else ""
+    )
+    + "Rape outcomes are not published in the data held here."
 )
 c1, c2 = st.columns(2)
 with c1:

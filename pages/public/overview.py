@@ -8,7 +8,7 @@ from csp_data.ui.public import help_box
 
 st.title("Borough scorecard")
 st.markdown(
-    "How police-recorded crime in Tower Hamlets has changed, measure by measure, for each priority "
+    f"How police-recorded crime in {site.borough_name()} has changed, measure by measure, for each priority "
     "of the Community Safety Plan 2025–2029. Each figure compares the **latest 12 months** with the "
     "**12 months before**, and the **financial year to date** with the same months a year earlier."
 )
@@ -51,7 +51,7 @@ st.caption(
 st.caption(
     "Against London: each tile compares the borough's change with London's over the same months (the 32 "
     "boroughs, same source). A recording change such as the MPS move to CONNECT in March–April 2024 moved "
-    "every borough at once, so when a comparison crosses it, how Tower Hamlets changed relative to London is "
+    f"every borough at once, so when a comparison crosses it, how {site.borough_name()} changed relative to London is "
     "the fairer reading. 'About as much as London' means the 95% interval of the relative change includes no "
     "difference."
 )
