@@ -722,7 +722,7 @@ def ward_hotspots(
     permutations: int = PERMUTATIONS,
     seed: int = SEED,
 ) -> gpd.GeoDataFrame:
-    """Gi* on the borough's 20 wards (Queen contiguity on the ward polygons), as ``lsoa_hotspots``:
+    """Gi* on the borough's wards (20 in Tower Hamlets; Queen contiguity on the ward polygons), as ``lsoa_hotspots``:
     code, name, population, count, rate_per_1000 and the ``gi_star`` columns. With 20 areas a ward
     needs a two-sided permutation p below 0.0025 (0.05 / 20) to be a 95% hot spot on its own."""
     cfg = cfg or get_settings()

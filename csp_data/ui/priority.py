@@ -152,7 +152,7 @@ def ward_block(m: Measure, period: Period) -> None:
         table,
         download=None,
         caption=(
-            f"All 20 wards, most offences first. Borough rate {borough_rate:.2f} per 1,000 residents. Ward figures "
+            f"All {len(table)} wards, most offences first. Borough rate {borough_rate:.2f} per 1,000 residents. Ward figures "
             "are offences the police could place in a ward, so they sum to slightly less than the borough total. "
             + wt.attrs.get("method", "")
         ),
