@@ -9,7 +9,8 @@ from csp_data.ui.public import help_box
 st.title("Borough scorecard")
 st.markdown(
     f"How police-recorded crime in {site.borough_name()} has changed, measure by measure, for each priority "
-    "of the Community Safety Plan 2025–2029. Each figure compares the **latest 12 months** with the "
+    + ("of the Community Safety Plan 2025–2029" if cache.plan().loaded else "this dashboard follows")
+    + ". Each figure compares the **latest 12 months** with the "
     "**12 months before**, and the **financial year to date** with the same months a year earlier."
 )
 st.info(
