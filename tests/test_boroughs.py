@@ -280,3 +280,15 @@ def test_every_page_renders_for_the_borough(borough_env, code):
             assert at.main.title[0].value == f"Is {name} getting safer?"
         if code != "E09000030" and spec.script.endswith("targets.py"):
             assert any("No Community Safety Plan is loaded for" in i.value for i in at.info)
+
+
+def test_public_pages_render_for_another_borough(borough_env, monkeypatch):
+    """The public deployment (aggregate views only) serves Hackney's public pages too."""
+    borough_env("E09000012")
+    monkeypatch.setenv("CSP_MODE", "public")
+    db.reset()
+    for spec in pages_for("public"):
+        at = open_page(spec)
+        assert_clean(at)
+        if spec.script.endswith("summary.py"):
+            assert at.main.title[0].value == "Is Hackney getting safer?"
