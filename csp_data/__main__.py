@@ -1,4 +1,4 @@
-"""Command line: ``python -m csp_data build | ingest | query | checks | measures | briefing | hotspots``."""
+"""Command line: ``python -m csp_data build | boroughs | ingest | query | checks | measures | briefing | hotspots``."""
 
 from __future__ import annotations
 
@@ -50,6 +50,19 @@ def cmd_build(args) -> int:
     db.reset()
     for name, n in counts.items():
         print(f"{name:24s} {n:>9,d} rows")
+    return 0
+
+
+def cmd_boroughs(args) -> int:
+    from csp_data.config import CITY_OF_LONDON, LONDON_BOROUGHS, settings
+
+    try:
+        chosen = settings().borough_code
+    except ConfigError:  # the list is how to find a right code: print it anyway
+        chosen = None
+    for code, name in LONDON_BOROUGHS.items():
+        note = " (own police force: not served)" if code == CITY_OF_LONDON else ""
+        print(f"{'*' if code == chosen else ' '} {code}  {name}{note}")
     return 0
 
 
@@ -204,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("build", help="build data/warehouse/ from data/sources/").set_defaults(func=cmd_build)
+    sub.add_parser(
+        "boroughs", help="list the London boroughs and their ONS codes (CSP_BOROUGH_CODE; * = configured)"
+    ).set_defaults(func=cmd_boroughs)
     q = sub.add_parser("query", help="run a named query from queries/")
     q.add_argument("name", nargs="?", help="e.g. crime/borough_monthly")
     q.add_argument(

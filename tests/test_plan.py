@@ -1,4 +1,4 @@
-"""The plan as data: the shipped plan.toml, and every validation rule on small synthetic files."""
+"""The plan as data: the shipped plan file (data/plan/E09000030.toml), and every validation rule on small synthetic files."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from csp_data.plan import document as plan
 from csp_data.plan import measures
 from csp_data.plan.document import PlanError, load_plan, parse_plan
 
-PLAN_FILE = REPO_ROOT / "data" / "plan" / "plan.toml"
+PLAN_FILE = REPO_ROOT / "data" / "plan" / "E09000030.toml"
 PLAN_DOCS = REPO_ROOT.parent / "shared" / "plan_documents"
 
 # PLAN.md's targets table, in order.
@@ -200,7 +200,7 @@ def test_load_is_cached_until_the_file_changes(tmp_path):
 def test_default_path_uses_data_dir_then_falls_back_to_repo(tmp_path, monkeypatch):
     monkeypatch.setenv("CSP_DATA_DIR", str(tmp_path))
     assert plan.default_path() == PLAN_FILE
-    own = tmp_path / "plan" / "plan.toml"
+    own = tmp_path / "plan" / "E09000030.toml"
     own.parent.mkdir()
     own.write_text(
         PLAN_FILE.read_text(encoding="utf-8").replace("Robbery down 7%", "Data-dir copy"), encoding="utf-8"

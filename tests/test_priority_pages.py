@@ -29,7 +29,7 @@ from csp_data.plan.periods import add_months, make
 
 APP = REPO_ROOT / "app.py"
 TIMEOUT = 120
-PLAN = tomllib.loads((REPO_ROOT / "data" / "plan" / "plan.toml").read_text(encoding="utf-8"))
+PLAN = tomllib.loads((REPO_ROOT / "data" / "plan" / "E09000030.toml").read_text(encoding="utf-8"))
 PRIORITY_TITLES = {p["number"]: p["title"] for p in PLAN["priorities"]}
 TARGETS = "pages/performance/targets.py"
 PRIORITY_PAGES = {n: f"pages/performance/priority_{n}.py" for n in (1, 2, 3, 4)}

@@ -30,7 +30,7 @@ from csp_data.present.report import measures_for_period
 
 TH_CODE = "E09000030"
 TH_NAME = "Tower Hamlets"
-PLAN = tomllib.loads((REPO_ROOT / "data" / "plan" / "plan.toml").read_text(encoding="utf-8"))
+PLAN = tomllib.loads((REPO_ROOT / "data" / "plan" / "E09000030.toml").read_text(encoding="utf-8"))
 PARTNERSHIP_IDS = [m["id"] for m in PLAN["partnership_measures"]]
 TARGET_MEASURES = {t["measure"]: t for t in PLAN["targets"]}  # each measure carries at most one target here
 

@@ -40,7 +40,7 @@ from csp_data.present.exports import csv_bytes
 
 TH_CODE = "E09000030"
 TH_NAME = "Tower Hamlets"
-PLAN_TOML = REPO_ROOT / "data" / "plan" / "plan.toml"
+PLAN_TOML = REPO_ROOT / "data" / "plan" / "E09000030.toml"
 FIGURES_CSV = REPO_ROOT / "data" / "partnership" / "figures.csv"
 STATUSES = {"on track", "off track", "too early to tell", "awaiting data", "met"}
 TODAY = date(2026, 11, 29)

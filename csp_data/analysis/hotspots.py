@@ -94,10 +94,10 @@ class HotspotError(ValueError):
 
 
 def _boundary_path(cfg: Settings) -> Path:
-    entries = [e for e in manifest.load(cfg.manifest_path) if e.kind == "boundary_lsoa21"]
-    if not entries:
-        raise HotspotError("the manifest lists no boundary_lsoa21 file: LSOA hot spots need LSOA polygons")
-    return cfg.sources_dir / max(entries, key=lambda e: e.precedence).path
+    try:
+        return geo.geography(cfg).lsoa_boundaries
+    except manifest.ManifestError as exc:
+        raise HotspotError(f"LSOA hot spots need LSOA polygons: {exc}") from exc
 
 
 def _internal_only(cfg: Settings) -> None:
@@ -117,7 +117,7 @@ def _lsoa_attributes(cfg: Settings) -> pd.DataFrame:
 
 @lru_cache(maxsize=4)
 def _geometry_cached(cfg: Settings, path: str, mtime: float, wh_mtime: float) -> gpd.GeoDataFrame:
-    polys = geo.boundaries(Path(path), "lsoa21_code", "lsoa21_name")
+    polys = geo.lsoa_polygons(cfg)
     attrs = _lsoa_attributes(cfg)
     missing = sorted(set(attrs["lsoa21_code"]) - set(polys["code"]))
     if missing:
@@ -722,7 +722,7 @@ def ward_hotspots(
     permutations: int = PERMUTATIONS,
     seed: int = SEED,
 ) -> gpd.GeoDataFrame:
-    """Gi* on the borough's 20 wards (Queen contiguity on the ward polygons), as ``lsoa_hotspots``:
+    """Gi* on the borough's wards (20 in Tower Hamlets; Queen contiguity on the ward polygons), as ``lsoa_hotspots``:
     code, name, population, count, rate_per_1000 and the ``gi_star`` columns. With 20 areas a ward
     needs a two-sided permutation p below 0.0025 (0.05 / 20) to be a 95% hot spot on its own."""
     cfg = cfg or get_settings()

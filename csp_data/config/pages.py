@@ -17,13 +17,22 @@ SECTIONS = ("Public", "Analysis", "Performance", "Operations", "Admin")
 @dataclass(frozen=True)
 class PageSpec:
     script: str  # path relative to the repo root
-    title: str
+    title_text: str  # "{borough}" stands for the configured borough's name (see ``title``)
     section: str
     url_path: str
     role: str  # "public", or the least role that may open the page (csp_data.config.access.ROLES)
     icon: str = ""  # emoji only: material icons fetch from Google
     default: bool = False
     wall_screen: bool = False  # a projector view: no room for banners; it shows notices itself
+
+    @property
+    def title(self) -> str:
+        """The page's title, with the configured borough's name in it where it names the borough."""
+        if "{borough}" not in self.title_text:
+            return self.title_text
+        from csp_data.config import settings
+
+        return self.title_text.replace("{borough}", settings().borough_name)
 
     @property
     def public(self) -> bool:
@@ -34,7 +43,7 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "pages/public/summary.py",
-        "Is Tower Hamlets getting safer?",
+        "Is {borough} getting safer?",
         "Public",
         "summary",
         "public",

@@ -1,4 +1,9 @@
-"""The Community Safety Plan as data: load and validate ``data/plan/plan.toml``.
+"""The Community Safety Plan as data: load and validate ``data/plan/<borough code>.toml``.
+
+Each partnership has its own plan: the file is named by the configured borough's ONS code
+(``CSP_BOROUGH_CODE``), e.g. ``data/plan/E09000030.toml`` for Tower Hamlets. A borough with no plan
+file gets :func:`no_plan`: no targets and no partnership measures, so every targets part of a page
+says that no plan is loaded and how to add one (``docs/PLAN_FILE.md``); everything else works.
 
 The plan file holds the priorities, the targets (with their baseline and deadline periods), the
 partnership measures that non-police targets are counted in, the serious violence definition,
@@ -205,6 +210,7 @@ class Plan:
     reference_figures: tuple[ReferenceFigure, ...] = ()
     help: tuple[HelpContact, ...] = ()
     path: Path | None = None
+    loaded: bool = True  # False: no plan file for the borough (:func:`no_plan`)
 
     def target(self, target_id: str) -> Target:
         for t in self.targets:
@@ -805,13 +811,62 @@ def parse_plan(text: str, path: Path, known_police_measures: Iterable[str] | Non
 # --- loading --------------------------------------------------------------------------------------
 
 
+PLAN_DIR = "plan"
+PLAN_HOWTO = "docs/PLAN_FILE.md"
+
+
+def plan_file_name(borough_code: str | None = None) -> str:
+    """``<borough code>.toml``: the configured borough's plan file name."""
+    return f"{borough_code or settings().borough_code}.toml"
+
+
 def default_path() -> Path:
-    """``<data dir>/plan/plan.toml``, or the repository's copy when the data dir has none."""
-    path = settings().data_dir / "plan" / "plan.toml"
-    return path if path.exists() else REPO_ROOT / "data" / "plan" / "plan.toml"
+    """``<data dir>/plan/<borough code>.toml``, or the repository's copy when the data dir has none.
+    The path may not exist: then the borough has no plan (:func:`load_plan` gives :func:`no_plan`)."""
+    name = plan_file_name()
+    path = settings().data_dir / PLAN_DIR / name
+    return path if path.exists() else REPO_ROOT / "data" / PLAN_DIR / name
 
 
 plan_path = default_path  # the name the UI cache uses
+
+
+def no_plan_message(borough_name: str | None = None, borough_code: str | None = None) -> str:
+    """What a targets part of a page says when the borough has no plan file."""
+    cfg = settings()
+    name, code = borough_name or cfg.borough_name, borough_code or cfg.borough_code
+    return (
+        f"No Community Safety Plan is loaded for {name}, so there are no targets to show. To add one, "
+        f"write the partnership's plan as data/plan/{code}.toml ({PLAN_HOWTO} describes the format; "
+        "data/plan/E09000030.toml is a complete example)."
+    )
+
+
+def no_plan() -> Plan:
+    """The plan of a borough without a plan file: the dashboard's four priorities by title only, no
+    targets, no partnership measures, no previous plan, no help contacts. ``loaded`` is False."""
+    from csp_data.plan import measures
+
+    cfg = settings()
+    message = no_plan_message(cfg.borough_name, cfg.borough_code)
+    sv = measures.get(SERIOUS_VIOLENCE)
+    return Plan(
+        title=f"{cfg.borough_name}: no Community Safety Plan loaded",
+        years="",
+        source="",
+        adopted="",
+        default_baseline="FY2024-25",
+        default_deadline="FY2027-28",
+        baseline_note="",
+        priorities=tuple(
+            Priority(number=n, title=t, context="", focus=(), summary=message, actions=(), subgroup="")
+            for n, t in measures.PRIORITIES.items()
+        ),
+        targets=(),
+        partnership_measures=(),
+        definitions={SERIOUS_VIOLENCE: Definition(SERIOUS_VIOLENCE, sv.label, sv.definition, "", sv.beside)},
+        loaded=False,
+    )
 
 
 _CACHE: dict[tuple[str, int, frozenset[str] | None], Plan] = {}
@@ -819,6 +874,8 @@ _CACHE: dict[tuple[str, int, frozenset[str] | None], Plan] = {}
 
 def load_plan(path: Path | None = None, known_police_measures: Iterable[str] | None = None) -> Plan:
     """Load and validate the plan file (cached until the file changes). Raises :class:`PlanError`."""
+    if path is None and not default_path().exists():
+        return no_plan()
     path = Path(path) if path is not None else default_path()
     try:
         mtime = path.stat().st_mtime_ns

@@ -309,10 +309,13 @@ def load_figures(
     path = Path(path) if path is not None else default_path()
     if not path.exists():
         return empty_frame()
+    plan = plan or load_plan()
+    if not plan.loaded:  # no plan for the borough: no partnership measures to hold figures for
+        return empty_frame()
     df = read_csv(path)
     if df.empty:
         return empty_frame()
-    problems = validate_rows(df, plan or load_plan(), today or date.today())
+    problems = validate_rows(df, plan, today or date.today())
     if problems:
         n = len(problems)
         lines = [f"{path}, {p}" for p in problems]

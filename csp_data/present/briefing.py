@@ -327,6 +327,11 @@ def _targets_section(month: date, cfg: Settings) -> Section:
     from csp_data.present.exports import chart_svg
 
     plan = load_plan()
+    if not plan.loaded:
+        from csp_data.plan.document import no_plan_message
+
+        text = no_plan_message(cfg.borough_name, cfg.borough_code)
+        return Section("targets", "Plan targets", "no plan loaded", f"<p>{_e(text)}</p>", "no plan loaded")
     results = targets.evaluate_all(plan, cfg=cfg, as_of=month)
     table = targets.as_table(results)
     counts: dict[str, int] = {}

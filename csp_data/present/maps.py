@@ -11,6 +11,7 @@ value is ever interpreted as markup.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -156,10 +157,41 @@ class MapSpec:
     payload_bytes: int  # size of the deck JSON, to keep the page light
 
 
+def fit_zoom(bounds, width: int, height: int, margin: float = 0.04) -> float:
+    """The web-Mercator zoom at which ``bounds`` (minx, miny, maxx, maxy in degrees) just fit in a
+    ``width`` x ``height`` pixel map (deck.gl's 512-pixel world), leaving ``margin`` on each side."""
+    minx, miny, maxx, maxy = bounds
+
+    def merc(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    w = width * (1 - 2 * margin)
+    h = height * (1 - 2 * margin)
+    zx = math.log2(w * 360 / (max(maxx - minx, 1e-9) * 512))
+    zy = math.log2(h * 2 * math.pi / (max(merc(maxy) - merc(miny), 1e-12) * 512))
+    return round(min(zx, zy), 2)
+
+
+# The maps' default zooms were chosen for Tower Hamlets, whose wards just fit a 1100 x 560 map at
+# this zoom. A borough that needs clearly more room (Bromley, Hillingdon...) is zoomed out by the
+# difference, so the whole borough shows; one of similar size or smaller keeps the default.
+REFERENCE_FIT_ZOOM = 11.87
+
+
+def borough_zoom(bounds, zoom: float) -> float:
+    """``zoom``, lowered by as much as ``bounds`` need beyond Tower Hamlets' (by 0.25 or more)."""
+    shortfall = fit_zoom(bounds, 1100, 560) - REFERENCE_FIT_ZOOM
+    return round(zoom + shortfall, 2) if shortfall <= -0.25 else zoom
+
+
 def _view(gdf: gpd.GeoDataFrame, zoom: float = 12.4) -> pdk.ViewState:
     minx, miny, maxx, maxy = gdf.total_bounds
     return pdk.ViewState(
-        latitude=(miny + maxy) / 2, longitude=(minx + maxx) / 2, zoom=zoom, pitch=0, bearing=0
+        latitude=(miny + maxy) / 2,
+        longitude=(minx + maxx) / 2,
+        zoom=borough_zoom((minx, miny, maxx, maxy), zoom),
+        pitch=0,
+        bearing=0,
     )
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 
-from csp_data.present.maps import CompactDeck, MapSpec, feature_collection
+from csp_data.present.maps import CompactDeck, MapSpec, feature_collection, fit_zoom
 from csp_data.present.memo import memoize
 from csp_data.warehouse.geo import MapError
 
@@ -141,21 +141,6 @@ def label_points(
     orders += [list(rng.permutation(n)) for _ in range(tries)]
     _, best_pick = min((greedy(o) for o in orders), key=lambda t: t[0])
     return [ll[i][best_pick[i]] for i in range(n)]
-
-
-def fit_zoom(bounds, width: int, height: int, margin: float = 0.04) -> float:
-    """The web-Mercator zoom at which ``bounds`` (minx, miny, maxx, maxy in degrees) just fit in a
-    ``width`` x ``height`` pixel map (deck.gl's 512-pixel world), leaving ``margin`` on each side."""
-    minx, miny, maxx, maxy = bounds
-
-    def merc(lat: float) -> float:
-        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
-    w = width * (1 - 2 * margin)
-    h = height * (1 - 2 * margin)
-    zx = math.log2(w * 360 / (max(maxx - minx, 1e-9) * 512))
-    zy = math.log2(h * 2 * math.pi / (max(merc(maxy) - merc(miny), 1e-12) * 512))
-    return round(min(zx, zy), 2)
 
 
 @memoize(maxsize=32, copy=False)

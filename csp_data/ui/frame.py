@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from csp_data.config import settings
@@ -74,7 +75,12 @@ def sidebar_coverage(main_line: bool = True) -> None:
         st.markdown(f"**Data coverage: {cfg.borough_name}**")
         lines = []
         for row in span.itertuples():
-            if row.dataset not in labels or row.first_month is None:
+            if row.dataset not in labels:
+                continue
+            if row.first_month is None or pd.isna(
+                row.first_month
+            ):  # e.g. police.uk for a borough with no files
+                lines.append(f"- {labels[row.dataset]}: awaiting data (none held for {cfg.borough_name})")
                 continue
             f = fresh.get(row.dataset)
             late = (

@@ -203,7 +203,7 @@ def ward_block(m: Measure, period: Period) -> None:
         table,
         download=None,
         caption=(
-            f"All 20 wards, most offences first. Borough rate {borough_rate:.2f} per 1,000 residents. Ward figures "
+            f"All {len(table)} wards, most offences first. Borough rate {borough_rate:.2f} per 1,000 residents. Ward figures "
             "are offences the police could place in a ward, so they sum to slightly less than the borough total. "
             + wt.attrs.get("method", "")
         ),
@@ -282,6 +282,17 @@ def gauges(results: list[TargetResult]) -> None:
                 )  # who entered it, their source
 
 
+def no_plan_notice() -> bool:
+    """True, after an info box saying no plan is loaded and how to add one, when the configured
+    borough has no plan file; False (nothing shown) when it has one."""
+    from csp_data.plan.document import no_plan_message
+
+    if cache.plan().loaded:
+        return False
+    st.info(no_plan_message())
+    return True
+
+
 def priority_intro(number: int):
     """Title, the opening strip (:func:`opening_strip`: the answer first), then the plan's summary
     and areas of focus for a priority; returns (plan, priority, that priority's target results,
@@ -291,8 +302,12 @@ def priority_intro(number: int):
     results = [r for r in cache.targets() if r.target.priority == number]
     st.title(f"Priority {number}: {prio.title}")
     opening_strip(priority_measures(number), results)
-    st.markdown(prio.summary)
-    st.caption("Areas of focus: " + ", ".join(prio.focus))
+    if plan.loaded:
+        st.markdown(prio.summary)
+    else:
+        no_plan_notice()
+    if prio.focus:
+        st.caption("Areas of focus: " + ", ".join(prio.focus))
     return plan, prio, results, {r.target.measure: r for r in results}
 
 
@@ -305,7 +320,10 @@ def opening_strip(measure_ids: list[str], results: list[TargetResult]) -> None:
     with st.container(border=True):
         left, right = st.columns([5, 6])
         with left:
-            plain_table(site.targets_strip(results), download=None)
+            if results:
+                plain_table(site.targets_strip(results), download=None)
+            else:
+                st.caption("No plan is loaded for this partnership, so there are no targets to show here.")
         with right:
             plain_table(site.headline_strip(chosen), download=None)
         caption_text(
@@ -318,7 +336,8 @@ def headline_and_targets(measure_ids: list[str], results: list[TargetResult]) ->
     st.header("Headline measures", divider="gray")
     tiles(measure_ids)
     st.header("Targets for 2028", divider="gray")
-    gauges(results)
+    if not no_plan_notice():
+        gauges(results)
 
 
 def serious_violence_block(period: Period) -> None:

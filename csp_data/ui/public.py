@@ -9,6 +9,7 @@ from csp_data.analysis.scorecard import ordinal as ordinal  # pages: public.ordi
 from csp_data.analysis.targets import (
     public_value_text as public_value_text,  # pages: public.public_value_text
 )
+from csp_data.config import settings
 from csp_data.plan.measures import public_headlines as public_headlines  # pages: public.public_headlines
 from csp_data.present.formatting import md_escape
 from csp_data.ui import cache
@@ -22,6 +23,8 @@ def help_box() -> None:
         "**In an emergency, or if a crime is happening now, phone 999.** "
         "For non-emergencies phone 101, or report online at www.met.police.uk/report."
     )
+    if not plan.help:  # no plan file for the borough: no local contacts are held
+        return
     with st.expander("More places to get help and report problems"):
         for contact in plan.help:
             st.markdown(
@@ -29,6 +32,6 @@ def help_box() -> None:
                 + "\n".join(f"- {md_escape(line)}" for line in contact.lines)
             )
     st.caption(
-        "Contact details are from the Tower Hamlets Community Safety Plan 2025–2029, "
+        f"Contact details are from the {settings().borough_name} Community Safety Plan 2025–2029, "
         "'Need information and advice?' section."
     )

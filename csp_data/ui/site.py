@@ -13,6 +13,7 @@ from csp_data.analysis.stats import ALPHA
 from csp_data.analysis.ward_profile import WardError
 from csp_data.config import REPO_ROOT, settings
 from csp_data.config.pages import SECTIONS, pages_for
+from csp_data.plan.document import no_plan_message
 from csp_data.plan.measures import PRIORITIES
 from csp_data.present import site as present_site
 from csp_data.present.charts import funnel_chart, small_trend
@@ -43,7 +44,9 @@ __all__ = [
     "WardError",
     "by_priority",
     "funnel_chart",
+    "borough_name",
     "help_lines",
+    "no_plan_message",
     "pages_for",
     "periods_and_sources",
     "previous_plan_table",
@@ -74,3 +77,8 @@ def sources_table() -> pd.DataFrame:
 def scorecard_grid(rows: list) -> pd.DataFrame:
     """The scorecard one line per measure, with the London comparison of each row (cached)."""
     return present_site.scorecard_grid(rows, cache.london_comparisons())
+
+
+def borough_name() -> str:
+    """The configured borough's name (``CSP_BOROUGH_CODE``), as pages write it."""
+    return settings().borough_name

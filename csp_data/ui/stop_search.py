@@ -18,6 +18,23 @@ from csp_data.ui import cache
 from csp_data.warehouse import geo
 
 
+def held() -> bool:
+    """Whether any stop-and-search record is held for the configured borough."""
+    n = cache.query("stop_search/coverage").iloc[0]["searches"]
+    return bool(pd.notna(n) and int(n) > 0)
+
+
+def awaiting_text() -> str:
+    """What the page says when no record is held for the borough (police.uk files cover one borough)."""
+    from csp_data.config import settings
+
+    return (
+        f"Stop and search: awaiting data. No stop-and-search records are held for {settings().borough_name}: "
+        "the police.uk records embedded here cover one borough each, and none covers this one. Records for "
+        "this borough can be landed with `python -m csp_data ingest` (or `update`)."
+    )
+
+
 def coverage() -> ss.Coverage:
     return ss.coverage(cache.query("stop_search/coverage"), monthly(""))
 

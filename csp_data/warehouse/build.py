@@ -32,6 +32,21 @@ BUILD_VERSION = (
 )
 STAMP = "_build.json"
 
+# police.uk files cover one borough (the street and outcomes files are cut to it, stop and search was
+# placed in it): the borough is ``extra["borough_code"]`` in the manifest, written by ingest. Files
+# landed before issue 17 (all embedded police.uk files) cover Tower Hamlets, the only borough served
+# then. The build reads only the files of the configured borough; others wait as "awaiting data".
+ONE_BOROUGH_KINDS = ("policeuk_street", "policeuk_outcomes", "policeuk_stop_search")
+LEGACY_FILE_BOROUGH = "E09000030"
+
+
+def file_borough(entry: manifest.Entry) -> str | None:
+    """The ONS code of the one borough a source file covers, or None for a London-wide file."""
+    if entry.kind not in ONE_BOROUGH_KINDS:
+        return None
+    return str(entry.extra.get("borough_code") or LEGACY_FILE_BOROUGH)
+
+
 Progress = Callable[[float, str], None]
 
 
@@ -97,22 +112,34 @@ def _revisions(
 # ----------------------------------------------------------------------------- tables
 
 
-def _geography(cfg: Settings, by_kind: dict[str, list[manifest.Entry]]) -> dict[str, pd.DataFrame]:
-    src = cfg.sources_dir
-    names = _read_table(src / by_kind["lookup_ward_names"][-1].path)
-    look = _read_table(src / by_kind["lookup_lsoa21_ward"][-1].path)
-    look = look[look["lad_code"] == cfg.borough_code]
-    age = _read_table(src / by_kind["census_age_lsoa21"][-1].path)
-    pop = age[["geography code", "Age: Total"]].rename(
-        columns={"geography code": "lsoa21_code", "Age: Total": "population"}
-    )
+def _geography(cfg: Settings, g: geo.Geography) -> dict[str, pd.DataFrame]:
+    """The borough's wards and LSOAs with Census 2021 usual residents (see ``geo.geography``)."""
+    look = geo.borough_lookup(g)
+    if look.empty:
+        raise SourceError(f"{g.lookup.name} has no LSOAs for {cfg.borough_name} ({cfg.borough_code})")
+    if g.own:
+        age = _read_table(g.population)
+        pop = age[["geography code", "Age: Total"]].rename(
+            columns={"geography code": "lsoa21_code", "Age: Total": "population"}
+        )
+    else:
+        res = _read_table(g.population)
+        pop = res[["lsoa21cd", "all_usual_residents"]].rename(
+            columns={"lsoa21cd": "lsoa21_code", "all_usual_residents": "population"}
+        )
     pop["population"] = pop["population"].astype("int64")
     lsoas = look[["lsoa21_code", "lsoa21_name", "ward_code"]].merge(pop, on="lsoa21_code", how="left")
     if lsoas["population"].isna().any():
         raise SourceError("census file lacks population for some LSOAs in the lookup")
-    wards = names.rename(
-        columns={"ward_name_ons_2025": "ward_name", "ward_name_2014_to_2022": "ward_name_mps"}
-    )[["ward_code", "ward_name", "ward_name_mps"]]
+    if g.own:
+        assert g.ward_names is not None
+        names = _read_table(g.ward_names)
+        wards = names.rename(
+            columns={"ward_name_ons_2025": "ward_name", "ward_name_2014_to_2022": "ward_name_mps"}
+        )[["ward_code", "ward_name", "ward_name_mps"]]
+    else:
+        wards = look[["ward_code", "ward_name"]].drop_duplicates("ward_code")
+        wards = wards.assign(ward_name_mps=wards["ward_name"])
     wpop = lsoas.groupby("ward_code", as_index=False)["population"].sum()
     wards = wards.merge(wpop, on="ward_code", how="left")
     wards["population"] = wards["population"].fillna(0).astype("int64")
@@ -304,6 +331,23 @@ def read_street_source(cfg: Settings, path: Path) -> tuple[pd.DataFrame, pd.Data
     return police_uk.tidy_street(kept), quarantined, len(raw), outside
 
 
+def _no_rows(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+def _empty_street() -> pd.DataFrame:
+    """The street table's columns with no rows: a borough with no police.uk files (awaiting data)."""
+    kept, _, _ = police_uk.validate_street(_no_rows(police_uk.STREET_COLUMNS), "", spatial=False)
+    return police_uk.tidy_street(kept).assign(source_file="", snapshot="", _spatial=False).iloc[0:0]
+
+
+def _empty_stop_search() -> pd.DataFrame:
+    raw = _no_rows(police_uk.STOP_SEARCH_COLUMNS).assign(source_row=pd.Series(dtype="int64"))
+    tidy, _ = police_uk.validate_stop_search(raw)
+    tidy = tidy.astype({"longitude": "float64", "latitude": "float64"})
+    return tidy.assign(source_file="", snapshot="").iloc[0:0]
+
+
 def _street(cfg: Settings, by_kind, lsoa_poly, ward_poly) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
     frames, quarantine, cover = [], [], []
     for e in by_kind.get("policeuk_street", []):
@@ -337,7 +381,7 @@ def _street(cfg: Settings, by_kind, lsoa_poly, ward_poly) -> tuple[pd.DataFrame,
                 "stub_months": "",
             }
         )
-    kept = _newest_per_partition(frames, ["month", "crime_type"])
+    kept = _newest_per_partition(frames, ["month", "crime_type"]) if frames else _empty_street()
     kept = kept.reset_index(drop=True)
     kept["lsoa21_code"], kept["geo_status"] = geo.assign_codes(kept["longitude"], kept["latitude"], lsoa_poly)
     kept["ward_code"], _ = geo.assign_codes(kept["longitude"], kept["latitude"], ward_poly)
@@ -382,7 +426,9 @@ def _stop_search(
                     }
                 )
             )
-    kept = _newest_per_partition(frames, ["month"]).reset_index(drop=True)
+    kept = (_newest_per_partition(frames, ["month"]) if frames else _empty_stop_search()).reset_index(
+        drop=True
+    )
     kept["lsoa21_code"], kept["geo_status"] = geo.assign_codes(kept["longitude"], kept["latitude"], lsoa_poly)
     kept["ward_code"], _ = geo.assign_codes(kept["longitude"], kept["latitude"], ward_poly)
     kept["ward_code"] = geo.fill_nearest(
@@ -451,7 +497,12 @@ def _outcomes(cfg: Settings, by_kind, lsoa_poly) -> tuple[pd.DataFrame, pd.DataF
             df = police_uk.tidy_outcomes(police_uk.read_csv_text(path), cfg.borough_name)
         df["source_file"] = e.path
         frames.append((e, df))
-    kept = _newest_per_partition(frames, ["month"])
+    if frames:
+        kept = _newest_per_partition(frames, ["month"])
+    else:
+        kept = (
+            police_uk.tidy_outcomes(_no_rows(police_uk.OUTCOME_COLUMNS), "").assign(source_file="").iloc[0:0]
+        )
     q = (
         pd.concat(quarantine, ignore_index=True)
         if quarantine
@@ -476,26 +527,16 @@ def build_tables(cfg: Settings, progress: Progress = _noop) -> dict[str, pd.Data
         raise manifest.ManifestError("; ".join(problems))
     by_kind: dict[str, list[manifest.Entry]] = {}
     for e in sorted(entries, key=lambda e: e.precedence):
+        if file_borough(e) not in (None, cfg.borough_code):
+            continue  # another borough's police.uk file: never mixed in
         by_kind.setdefault(e.kind, []).append(e)
-    for required in (
-        "lookup_ward_names",
-        "lookup_lsoa21_ward",
-        "census_age_lsoa21",
-        "boundary_wards",
-        "boundary_lsoa21",
-    ):
-        if required not in by_kind:
-            raise manifest.ManifestError(f"the manifest lists no {required} file")
+    g = geo.geography(cfg, entries)
 
     progress(0.05, "Reading geography and population")
-    tables = _geography(cfg, by_kind)
+    tables = _geography(cfg, g)
     tables["boroughs"] = _london_boroughs(cfg, by_kind)
-    lsoa_poly = geo.read_boundaries(
-        cfg.sources_dir / by_kind["boundary_lsoa21"][-1].path, "lsoa21_code", "lsoa21_name"
-    )
-    ward_poly = geo.read_boundaries(
-        cfg.sources_dir / by_kind["boundary_wards"][-1].path, "ward_code", "ward_name"
-    )
+    lsoa_poly = geo.lsoa_polygons(cfg)
+    ward_poly = geo.ward_polygons(cfg)
 
     progress(0.15, "Reshaping MPS recorded crime (borough, ward, LSOA)")
     crime, revisions, cover = _crime(cfg, by_kind, tables["boroughs"], tables["wards"], tables["lsoas"])
@@ -541,7 +582,41 @@ def build_tables(cfg: Settings, progress: Progress = _noop) -> dict[str, pd.Data
         ]
     )
     tables["sources"] = _sorted(src, ["path"])
+    check_one_borough(cfg, tables)
     return tables
+
+
+def check_one_borough(cfg: Settings, tables: dict[str, pd.DataFrame]) -> None:
+    """SourceError if any ward or LSOA of another borough would reach the warehouse: the wards and
+    LSOAs are checked against the London-wide best-fit lookup (when the manifest has it), and every
+    ward-, LSOA- and point-level row against the borough's own wards and LSOAs."""
+    where = f"{cfg.borough_name} ({cfg.borough_code})"
+    london = geo.london_lookup(cfg)
+    if len(london):
+        lad_of_ward = london.drop_duplicates("ward_code").set_index("ward_code")["lad_code"]
+        lad_of_lsoa = london.set_index("lsoa21_code")["lad_code"]
+        for table, col, lad in (("wards", "ward_code", lad_of_ward), ("lsoas", "lsoa21_code", lad_of_lsoa)):
+            codes = tables[table][col]
+            other = sorted(set(codes[codes.map(lad).fillna(cfg.borough_code) != cfg.borough_code]))
+            if other:
+                raise SourceError(
+                    f"build stopped: {table} of another borough would enter the warehouse of {where}: {other[:5]}"
+                )
+    wards, lsoas = set(tables["wards"]["ward_code"]), set(tables["lsoas"]["lsoa21_code"])
+    crime = tables["crime_monthly"]
+    local = crime[crime["level"] != "borough"]
+    checks = [
+        ("crime_monthly (ward)", set(crime.loc[crime["level"] == "ward", "area_code"]) - wards),
+        ("crime_monthly (lsoa)", set(crime.loc[crime["level"] == "lsoa", "area_code"]) - lsoas),
+        ("crime_monthly", set(local["borough_code"].dropna()) - {cfg.borough_code}),
+    ]
+    for table in ("street_crime", "stop_search"):
+        df = tables[table]
+        checks.append((f"{table} (ward)", set(df["ward_code"].dropna()) - wards))
+        checks.append((f"{table} (lsoa)", set(df["lsoa21_code"].dropna()) - lsoas))
+    for what, bad in checks:
+        if bad:
+            raise SourceError(f"build stopped: {what} holds areas outside {where}: {sorted(bad)[:5]}")
 
 
 def stamp_for(cfg: Settings) -> dict:

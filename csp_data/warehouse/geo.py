@@ -12,10 +12,20 @@ The rule for a point (tested in tests/test_geo.py):
 
 Also the borough's ward shapes as the maps draw them (:func:`ward_geometry`, names as the
 warehouse spells them) and their simplified copy for drawing (:func:`simplify`).
+
+Which geography a borough gets (:func:`geography`): a borough with its own, finer files in the
+manifest (the ``boundary_wards``, ``boundary_lsoa21``, ``lookup_lsoa21_ward``, ``lookup_ward_names``
+and ``census_age_lsoa21`` kinds; today Tower Hamlets) keeps them; every other London borough the
+Met polices gets the London-wide files: LSOAs from ``boundary_lsoa21_london`` (ONS BSC,
+generalised), wards from the ONS best-fit lookup ``lookup_lsoa21_ward_london`` (ward polygons are
+the union of their best-fit LSOAs, :func:`ward_polygons`), and Census 2021 usual residents per
+LSOA from ``census_residents_lsoa21_london``. All are filtered by the configured ONS code, never
+by a name (ONS also has a ward called "Tower Hamlets", in Dover).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -105,18 +115,10 @@ class MapError(ValueError):
     """A map asked for with inputs it cannot draw."""
 
 
-def _manifest_path(cfg: Settings, kind: str) -> Path:
-    entries = [e for e in manifest.load(cfg.manifest_path) if e.kind == kind]
-    if not entries:
-        raise MapError(f"the manifest lists no {kind} file")
-    return cfg.sources_dir / max(entries, key=lambda e: e.precedence).path
-
-
 def ward_geometry(cfg: Settings | None = None) -> gpd.GeoDataFrame:
-    """The borough's 2022 wards (code, name, geometry) in WGS84, from the embedded boundary file."""
+    """The borough's wards (code, name, geometry) in WGS84 (:func:`ward_polygons`)."""
     cfg = cfg or get_settings()
-    path = _manifest_path(cfg, "boundary_wards")
-    gdf = boundaries(path, "ward_code", "ward_name")
+    gdf = ward_polygons(cfg)
     gdf = gdf.to_crs(4326) if gdf.crs and gdf.crs.to_epsg() != 4326 else gdf
     # Names as every table shows them (the warehouse's ward lookup), not the boundary file's
     # spelling ("St. Dunstan's"), so a map label always matches its table row.
@@ -124,6 +126,155 @@ def ward_geometry(cfg: Settings | None = None) -> gpd.GeoDataFrame:
 
     names = sql.run("meta/wards", cfg=cfg).set_index("ward_code")["ward_name"]
     return gdf.assign(name=gdf["code"].map(names).fillna(gdf["name"]))
+
+
+# ----------------------------------------------------------------------------- any London borough
+
+OWN_KINDS = (
+    "lookup_lsoa21_ward",
+    "lookup_ward_names",
+    "census_age_lsoa21",
+    "boundary_wards",
+    "boundary_lsoa21",
+)
+LONDON_KINDS = ("lookup_lsoa21_ward_london", "boundary_lsoa21_london", "census_residents_lsoa21_london")
+
+
+@dataclass(frozen=True)
+class Geography:
+    """The files the configured borough's LSOAs, wards and residents come from."""
+
+    borough_code: str
+    own: bool  # the borough's own (finer) files; False: the London-wide ones
+    lookup: (
+        Path  # LSOA 2021 -> ward best fit (columns lsoa21_code, lsoa21_name, ward_code, ward_name, lad_code)
+    )
+    lsoa_boundaries: Path  # properties lsoa21_code, lsoa21_name
+    population: (
+        Path  # own: TS007A ("geography code", "Age: Total"); London: TS021 (lsoa21cd, all_usual_residents)
+    )
+    ward_boundaries: Path | None = None  # own only (properties ward_code, ward_name)
+    ward_names: Path | None = None  # own only (ward_code, ward_name_ons_2025, ward_name_2014_to_2022)
+
+    @property
+    def sources(self) -> tuple[Path, ...]:
+        return tuple(
+            p for p in (self.lookup, self.lsoa_boundaries, self.population, self.ward_boundaries) if p
+        )
+
+
+def _newest(entries: list[manifest.Entry], kind: str) -> manifest.Entry | None:
+    found = [e for e in entries if e.kind == kind]
+    return max(found, key=lambda e: e.precedence) if found else None
+
+
+@lru_cache(maxsize=8)
+def _lookup_cached(path: str, mtime: float) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+
+
+def _lookup(path: Path) -> pd.DataFrame:
+    return _lookup_cached(str(path), path.stat().st_mtime)
+
+
+def geography(cfg: Settings | None = None, entries: list[manifest.Entry] | None = None) -> Geography:
+    """The configured borough's geography files (see the module notes); ManifestError if the
+    manifest holds neither the borough's own files nor the London-wide ones."""
+    cfg = cfg or get_settings()
+    entries = manifest.load(cfg.manifest_path) if entries is None else entries
+    src = cfg.sources_dir
+    own = {k: _newest(entries, k) for k in OWN_KINDS}
+    look = own["lookup_lsoa21_ward"]
+    if (
+        all(own.values())
+        and look is not None
+        and (_lookup(src / look.path)["lad_code"] == cfg.borough_code).any()
+    ):
+        return Geography(
+            borough_code=cfg.borough_code,
+            own=True,
+            lookup=src / look.path,
+            lsoa_boundaries=src / own["boundary_lsoa21"].path,  # type: ignore[union-attr]
+            population=src / own["census_age_lsoa21"].path,  # type: ignore[union-attr]
+            ward_boundaries=src / own["boundary_wards"].path,  # type: ignore[union-attr]
+            ward_names=src / own["lookup_ward_names"].path,  # type: ignore[union-attr]
+        )
+    london = {k: _newest(entries, k) for k in LONDON_KINDS}
+    missing = [k for k, e in london.items() if e is None]
+    if missing:
+        raise manifest.ManifestError(
+            f"the manifest lists no {missing[0]} file: the geography of {cfg.borough_name} ({cfg.borough_code}) "
+            "cannot be built"
+        )
+    return Geography(
+        borough_code=cfg.borough_code,
+        own=False,
+        lookup=src / london["lookup_lsoa21_ward_london"].path,  # type: ignore[union-attr]
+        lsoa_boundaries=src / london["boundary_lsoa21_london"].path,  # type: ignore[union-attr]
+        population=src / london["census_residents_lsoa21_london"].path,  # type: ignore[union-attr]
+    )
+
+
+def borough_lookup(g: Geography) -> pd.DataFrame:
+    """The borough's rows of the LSOA-to-ward best-fit lookup (filtered by ONS code)."""
+    look = _lookup(g.lookup)
+    return look[look["lad_code"] == g.borough_code].reset_index(drop=True)
+
+
+def london_lookup(cfg: Settings | None = None) -> pd.DataFrame:
+    """Every London LSOA's best-fit ward and local authority (the London-wide lookup), or an
+    empty frame when the manifest has none."""
+    cfg = cfg or get_settings()
+    e = _newest(manifest.load(cfg.manifest_path), "lookup_lsoa21_ward_london")
+    if e is None:
+        return pd.DataFrame(
+            columns=["lsoa21_code", "lsoa21_name", "ward_code", "ward_name", "lad_code", "lad_name"]
+        )
+    return _lookup(cfg.sources_dir / e.path)
+
+
+@lru_cache(maxsize=8)
+def _lsoa_polygons_cached(g: Geography, mtimes: tuple[float, ...]) -> gpd.GeoDataFrame:
+    polys = read_boundaries(g.lsoa_boundaries, "lsoa21_code", "lsoa21_name")
+    if g.own:
+        return polys
+    codes = set(borough_lookup(g)["lsoa21_code"])
+    return polys[polys["code"].isin(codes)].reset_index(drop=True)
+
+
+@lru_cache(maxsize=8)
+def _ward_polygons_cached(g: Geography, mtimes: tuple[float, ...]) -> gpd.GeoDataFrame:
+    if g.own:
+        assert g.ward_boundaries is not None
+        return read_boundaries(g.ward_boundaries, "ward_code", "ward_name")
+    look = borough_lookup(g)
+    lsoas = _lsoa_polygons_cached(g, mtimes).merge(
+        look[["lsoa21_code", "ward_code", "ward_name"]], left_on="code", right_on="lsoa21_code"
+    )
+    wards = lsoas[["ward_code", "ward_name", "geometry"]].dissolve(
+        by=["ward_code", "ward_name"], as_index=False
+    )
+    wards = wards.set_geometry(wards.geometry.make_valid())
+    wards = wards.rename(columns={"ward_code": "code", "ward_name": "name"})[["code", "name", "geometry"]]
+    return wards.sort_values("code").reset_index(drop=True)
+
+
+def _mtimes(g: Geography) -> tuple[float, ...]:
+    return tuple(p.stat().st_mtime for p in g.sources)
+
+
+def lsoa_polygons(cfg: Settings | None = None) -> gpd.GeoDataFrame:
+    """The configured borough's LSOA 2021 polygons (code, name, geometry) in WGS84. Cached; shared:
+    do not change in place."""
+    g = geography(cfg)
+    return _lsoa_polygons_cached(g, _mtimes(g))
+
+
+def ward_polygons(cfg: Settings | None = None) -> gpd.GeoDataFrame:
+    """The configured borough's ward polygons (code, name, geometry) in WGS84: its own boundary
+    file, or the union of each ward's best-fit LSOAs. Cached; shared: do not change in place."""
+    g = geography(cfg)
+    return _ward_polygons_cached(g, _mtimes(g))
 
 
 def simplify(gdf: gpd.GeoDataFrame, tolerance_m: float = 10.0) -> gpd.GeoDataFrame:

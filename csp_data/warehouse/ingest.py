@@ -468,12 +468,15 @@ def _lock(cfg: Settings):
 
 
 def _lsoa_polygons(cfg: Settings, entries: list[manifest.Entry]):
-    polys = sorted((e for e in entries if e.kind == "boundary_lsoa21"), key=lambda e: e.precedence)
-    if not polys:
-        raise IngestError(
-            "the manifest lists no boundary_lsoa21 file: stop-and-search records cannot be placed"
-        )
-    return geo.read_boundaries(cfg.sources_dir / polys[-1].path, "lsoa21_code", "lsoa21_name")
+    """The configured borough's LSOA 2021 polygons (its own file, or the London-wide one filtered)."""
+    try:
+        g = geo.geography(cfg, entries)
+    except manifest.ManifestError as exc:
+        raise IngestError(f"{exc}: stop-and-search records cannot be placed") from exc
+    polys = geo.read_boundaries(g.lsoa_boundaries, "lsoa21_code", "lsoa21_name")
+    if g.own:
+        return polys
+    return polys[polys["code"].isin(set(geo.borough_lookup(g)["lsoa21_code"]))].reset_index(drop=True)
 
 
 def _quarantine_frame(q: pd.DataFrame) -> pd.DataFrame:
@@ -602,8 +605,10 @@ def _mps_part(
     if level == "ward":
         mine = norm["lookup_boroughname"].astype(str) == cfg.borough_name  # exactly as the build filters
         ours = long[long["borough_name"] == cfg.borough_name]
-        names = sorted((e for e in entries if e.kind == "lookup_ward_names"), key=lambda e: e.precedence)
-        known = set(build._read_table(cfg.sources_dir / names[-1].path)["ward_code"]) if names else set()
+        try:
+            known = set(geo.borough_lookup(geo.geography(cfg, entries))["ward_code"])
+        except manifest.ManifestError:
+            known = set()
         unknown = sorted(set(ours["area_code"]) - known)
         if unknown:
             raise IngestError(
@@ -1322,9 +1327,11 @@ def _validate(
     if sum(p.landed for p in parts) == 0 and sum(p.quarantined for p in parts) == 0:
         raise IngestError(
             f"{what} has no rows in {cfg.borough_name} (read {sum(p.read for p in parts)}, all outside "
-            "the borough); check CSP_BOROUGH or the file"
+            "the borough); check CSP_BOROUGH_CODE or the file"
         )
     for p in parts:
+        if p.kind in build.ONE_BOROUGH_KINDS:
+            p.extra["borough_code"] = cfg.borough_code  # its rows were cut to (placed in) this borough
         if p.landed == 0 and p.quarantined > 0:
             top = p.quarantine["reason"].value_counts()
             reasons = "; ".join(f"{r} ({n})" for r, n in top.head(3).items())

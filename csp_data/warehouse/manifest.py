@@ -41,6 +41,10 @@ KINDS = {
     "lookup_ward_names",
     "census_age_lsoa21",
     "census_population_ward",
+    # London-wide geography and population (any borough the Met polices; issue 17)
+    "boundary_lsoa21_london",
+    "lookup_lsoa21_ward_london",
+    "census_residents_lsoa21_london",
 }
 
 

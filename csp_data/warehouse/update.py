@@ -440,16 +440,13 @@ def update_datastore(
 
 
 def _ward_polygons(cfg: Settings):
-    """[(ward_code, shapely polygon)] from the newest boundary_wards file in the manifest."""
+    """[(ward_code, shapely polygon)] of the configured borough's wards (``geo.ward_polygons``)."""
     from csp_data.warehouse import geo, manifest
 
-    entries = sorted(
-        (e for e in manifest.load(cfg.manifest_path) if e.kind == "boundary_wards"),
-        key=lambda e: e.precedence,
-    )
-    if not entries:
-        raise UpdateError("the manifest lists no ward boundaries (boundary_wards): cannot build area queries")
-    gdf = geo.read_boundaries(cfg.sources_dir / entries[-1].path, "ward_code", "ward_name")
+    try:
+        gdf = geo.ward_polygons(cfg)
+    except manifest.ManifestError as exc:
+        raise UpdateError(f"no ward boundaries: cannot build area queries ({exc})") from exc
     out = []
     for code, geom in zip(gdf["code"], gdf.geometry):
         parts = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]

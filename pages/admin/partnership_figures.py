@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from csp_data.ui import access, admin, cache
+from csp_data.ui import access, admin, cache, site
 from csp_data.ui import partnership as ui
 
 viewer = access.require_page(__file__)  # first: the role this page needs (csp_data.config.pages)
@@ -23,6 +23,10 @@ st.markdown(
     "to correct a figure, save the right one for the same period and say why in the note. Both stay in the audit "
     "trail below."
 )
+
+if not plan.loaded:  # no plan file for the borough: no partnership measures to record
+    st.info(site.no_plan_message())
+    st.stop()
 
 figures = ui.load(plan)
 ui.flash()

@@ -13,7 +13,7 @@ viewer = access.require_page(__file__)  # first: the role this page needs (csp_d
 cfg = hs.settings()
 st.title("Hotspots and VOLT analysis")
 st.markdown(
-    "Where and when crime concentrates in Tower Hamlets, and whether a hotspot is more than chance. Choose a "
+    f"Where and when crime concentrates in {cfg.borough_name}, and whether a hotspot is more than chance. Choose a "
     "category, a period and the areas to compare; the address bar keeps every choice, so a link reopens this "
     "exact view."
 )

@@ -23,6 +23,10 @@ st.markdown(
     "This page is for partnership analysts: it is not part of the public site."
 )
 
+if not data.held():  # no records for this borough (police.uk files cover one borough each)
+    st.info(data.awaiting_text())
+    st.stop()
+
 cov = data.coverage()
 st.markdown(
     f"**Data held:** {cov.searches:,d} searches from {cov.first_month:%B %Y} to **{cov.last_month:%B %Y}** "

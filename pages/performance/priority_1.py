@@ -28,7 +28,12 @@ st.header("Anti-social behaviour and fire", divider="gray")
 street.asb_block()
 st.markdown(
     "**Fire audits and the Business Crime Reduction Partnership** are counted by the fire service and the council, "
-    "not the police: see their targets above, which read the partnership's recorded figures."
+    "not the police: "
+    + (
+        "see their targets above, which read the partnership's recorded figures."
+        if plan.loaded
+        else "with a plan loaded, their targets read the partnership's recorded figures."
+    )
 )
 
 st.header("Two publishers, two counts", divider="gray")

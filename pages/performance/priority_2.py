@@ -48,8 +48,13 @@ if kv.latest is not None:
 st.header("Positive outcomes", divider="gray")
 st.markdown(
     "How often offences end in a charge, caution or other positive outcome. "
-    "The previous plan (2021–2024) set a **15% positive outcome rate for rape**; it finished at 14.14% "
-    "(as reported in the 2025 plan). Rape outcomes are not published in the data held here."
+    + (
+        "The previous plan (2021–2024) set a **15% positive outcome rate for rape**; it finished at 14.14% "
+        "(as reported in the 2025 plan). "
+        if plan.loaded
+        else ""
+    )
+    + "Rape outcomes are not published in the data held here."
 )
 # One under the other, not side by side: in half the width each chart's table view (seven
 # columns) scrolled sideways with nothing in it a keyboard could reach (axe: scrollable-region-focusable).

@@ -15,7 +15,8 @@ plan, prio, results, by_measure = ui.priority_intro(NUMBER)
 st.warning(
     "**Read drug figures with care.** Drug trafficking and possession offences are mostly found by police activity "
     "(stop and search, warrants, patrols). More enforcement finds more offences, so a rise can mean more police work "
-    "and a fall is not automatically good news. The plan nonetheless sets a 15% reduction target for trafficking."
+    "and a fall is not automatically good news."
+    + (" The plan nonetheless sets a 15% reduction target for trafficking." if plan.loaded else "")
 )
 
 ui.headline_and_targets(MEASURES, results)

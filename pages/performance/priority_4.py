@@ -40,16 +40,24 @@ if view.latest is not None:
     ui.ward_block(m, last12)
 
 st.header("Positive outcomes for hate crime", divider="gray")
-st.markdown(
-    "The previous plan (2021–2024) aimed for a **10% positive outcome rate** for hate crime; the 2025 plan "
-    "reports it finished at 8.86%."
-)
-ui.outcome_block(m, 10.0, "Previous plan target 10%")
+if plan.loaded:
+    st.markdown(
+        "The previous plan (2021–2024) aimed for a **10% positive outcome rate** for hate crime; the 2025 plan "
+        "reports it finished at 8.86%."
+    )
+    ui.outcome_block(m, 10.0, "Previous plan target 10%")
+else:
+    ui.outcome_block(m)
 
 st.header("Trust and confidence", divider="gray")
 cc = plan.cross_cutting
-st.markdown(f"**{cc.title}.** {cc.summary}")
+if cc is not None:
+    st.markdown(f"**{cc.title}.** {cc.summary}")
 st.markdown(
-    "Trust, confidence and cohesion are measured by surveys the partnership runs; their targets above show "
-    "the recorded survey results, or 'awaiting data' until a result is entered."
+    "Trust, confidence and cohesion are measured by surveys the partnership runs; "
+    + (
+        "their targets above show the recorded survey results, or 'awaiting data' until a result is entered."
+        if plan.loaded
+        else "no survey results are held without a plan."
+    )
 )

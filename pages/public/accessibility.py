@@ -2,9 +2,13 @@
 
 import streamlit as st
 
+from csp_data.ui import site
+
+borough = site.borough_name()
+
 st.title("Accessibility statement")
 st.markdown(
-    "This statement covers the public pages of the Tower Hamlets Community Safety dashboard: *Is Tower Hamlets "
+    f"This statement covers the public pages of the {borough} Community Safety dashboard: *Is {borough} "
     "getting safer?*, *Crime in your ward*, *Overview: borough scorecard*, *About the data*, *Getting help* and "
     "this page. We want as many people as possible to be able to use them."
 )
@@ -36,8 +40,12 @@ st.markdown(
 )
 st.header("Feedback and contact")
 st.markdown(
-    "If you find a problem with these pages, or need the information in another format, contact Tower Hamlets "
-    "Council through its website, www.towerhamlets.gov.uk, and mention the Community Safety dashboard."
+    f"If you find a problem with these pages, or need the information in another format, contact {borough} "
+    + (
+        "Council through its website, www.towerhamlets.gov.uk, and mention the Community Safety dashboard."
+        if borough == "Tower Hamlets"
+        else "Council through its website and mention the Community Safety dashboard."
+    )
 )
 st.header("Enforcement procedure")
 st.markdown(

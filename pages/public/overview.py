@@ -13,8 +13,9 @@ plain_table(site.scorecard_grid(rows), link_cols=("Priority",), download=None)
 caption_text(site.periods_and_sources(rows))
 with about_figure("About these figures"):
     st.markdown(
-        "How police-recorded crime in Tower Hamlets has changed, measure by measure, for each priority "
-        "of the Community Safety Plan 2025–2029. Each figure compares the **latest 12 months** with the "
+        f"How police-recorded crime in {site.borough_name()} has changed, measure by measure, for each priority "
+        + ("of the Community Safety Plan 2025–2029" if cache.plan().loaded else "this dashboard follows")
+        + ". Each figure compares the **latest 12 months** with the "
         "**12 months before**, and the **financial year to date** with the same months a year earlier."
     )
     st.info(
@@ -31,7 +32,7 @@ with about_figure("About these figures"):
     st.caption(
         "Against London: each measure's change is compared with London's over the same months (the 32 "
         "boroughs, same source). A recording change such as the MPS move to CONNECT in March–April 2024 moved "
-        "every borough at once, so when a comparison crosses it, how Tower Hamlets changed relative to London is "
+        f"every borough at once, so when a comparison crosses it, how {site.borough_name()} changed relative to London is "
         "the fairer reading. 'About as much as London' means the 95% interval of the relative change includes no "
         "difference."
     )
@@ -55,7 +56,7 @@ plain_table(
 st.download_button(
     "Download the scorecard (CSV)",
     site.scorecard_csv(rows),
-    file_name="tower-hamlets-scorecard.csv",
+    file_name=f"{site.borough_name().lower().replace(' ', '-')}-scorecard.csv",
     mime="text/csv",
 )
 

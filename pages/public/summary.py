@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from csp_data.ui import cache
+from csp_data.ui import cache, site
 from csp_data.ui.public import help_box, london_move, ordinal, public_headlines, public_value_text
 
 plan = cache.plan()
 rows = {r.measure.id: r for r in cache.borough_scorecard()}
 results = cache.targets()
+borough = site.borough_name()
 
 STATUS_WORDS = {
     "on track": "On track",
@@ -44,13 +45,20 @@ def change_sentence(row) -> str:
     )
 
 
-st.title("Is Tower Hamlets getting safer?")
-st.markdown(
-    "Crime in Tower Hamlets, explained simply. For each of the four priorities in the Community Safety "
-    "Plan 2025–2029, this page says what has changed over the last 12 months, whether the change is real or "
-    "just normal ups and downs, what the Community Safety Partnership (the council, police, fire service, "
-    "health services and probation) is doing, and how its targets for 2028 are going."
-)
+st.title(f"Is {borough} getting safer?")
+if plan.loaded:
+    st.markdown(
+        f"Crime in {borough}, explained simply. For each of the four priorities in the Community Safety "
+        "Plan 2025–2029, this page says what has changed over the last 12 months, whether the change is real or "
+        "just normal ups and downs, what the Community Safety Partnership (the council, police, fire service, "
+        "health services and probation) is doing, and how its targets for 2028 are going."
+    )
+else:
+    st.markdown(
+        f"Crime in {borough}, explained simply. For each of the dashboard's four priorities, this page says what "
+        "has changed over the last 12 months and whether the change is real or just normal ups and downs."
+    )
+    st.info(site.no_plan_message())
 st.info(
     "**How we decide if a change is real.** Crime numbers go up and down from month to month by chance. "
     "We use a statistical test to check whether a change is bigger than those normal ups and downs. "
@@ -69,7 +77,7 @@ for prio in plan.priorities:
         lon = cache.london_comparisons().get(mid, {}).get("l12")
         if lon is not None and lon.relative is not None:
             st.caption(
-                f"Over the same months London {london_move(lon.london_pct)}: Tower Hamlets {lon.verdict}"
+                f"Over the same months London {london_move(lon.london_pct)}: {borough} {lon.verdict}"
                 + (f" (the comparison crosses the {', '.join(lon.straddles)})." if lon.straddles else ".")
             )
         if row.measure.short_definition:
@@ -78,7 +86,9 @@ for prio in plan.priorities:
             st.caption(row.measure.caveat)
         sources.add(f"{row.measure.source_name} ({row.snapshot})")
     if sources:
-        st.caption("Source: " + "; ".join(sorted(sources)) + ". Police-recorded offences in Tower Hamlets.")
+        st.caption("Source: " + "; ".join(sorted(sources)) + f". Police-recorded offences in {borough}.")
+    if not plan.loaded:
+        continue
     st.subheader("What the partnership is doing")
     st.markdown(prio.summary)
     st.markdown("\n".join(f"- {a}" for a in prio.actions))
@@ -100,7 +110,7 @@ for prio in plan.priorities:
             "has not yet published a figure for that target."
         )
 
-st.header("How Tower Hamlets compares with London", divider="gray")
+st.header(f"How {borough} compares with London", divider="gray")
 ranked = [r for r in rows.values() if r.rank]
 if ranked:
     st.markdown(

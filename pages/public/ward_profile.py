@@ -10,7 +10,7 @@ from csp_data.ui.public import help_box
 st.title("Crime in your ward")
 st.markdown(
     "Choose a ward to see the crimes recorded there over the last 12 months, how that compares with the "
-    "12 months before, and how the ward's rate per 1,000 residents compares with Tower Hamlets as a whole."
+    f"12 months before, and how the ward's rate per 1,000 residents compares with {site.borough_name()} as a whole."
 )
 
 wards = cache.wards()

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 CHART = "[data-testid=stMain] .vega-embed"
 CAPTION = "[data-testid=stMain] [data-testid=stCaptionContainer]"
 DESCRIPTION = "Chart description: "
-PLAN = tomllib.loads((REPO_ROOT / "data" / "plan" / "plan.toml").read_text(encoding="utf-8"))
+PLAN = tomllib.loads((REPO_ROOT / "data" / "plan" / "E09000030.toml").read_text(encoding="utf-8"))
 
 
 def squash(text: str) -> str:
