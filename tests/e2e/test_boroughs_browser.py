@@ -51,6 +51,10 @@ def test_hackney_overview_and_hotspots(hackney_server, app_page):
     load(app_page, f"{hackney_server.url}/overview")
     _no_exception(app_page, hackney_server)
     assert app_page.locator(MAIN_H1).first.inner_text() == "Borough scorecard"
+    # the scorecard's own words are in "About these figures" (answer first: the grid opens the page)
+    about = app_page.locator("[data-testid=stExpander] summary", has_text="About these figures").first
+    about.click()
+    app_page.get_by_text("police-recorded crime in Hackney").first.wait_for(state="visible")
     main = app_page.locator(MAIN).inner_text()
     assert "police-recorded crime in Hackney" in main and "Tower Hamlets" not in main
     assert "Data coverage: Hackney" in app_page.locator("[data-testid=stSidebar]").inner_text()
