@@ -41,6 +41,9 @@ KINDS = {
     "lookup_ward_names",
     "census_age_lsoa21",
     "census_population_ward",
+    "boundary_lsoa21_london",  # London LSOA 2021 polygons: placing Met-wide records in boroughs
+    "census_ethnicity_lad",  # Census 2021 TS021 residents by ethnic group per London borough
+    "imd2019_lsoa11",  # English Indices of Deprivation 2019, London LSOA 2011 (peer boroughs)
 }
 
 
