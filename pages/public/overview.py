@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from csp_data.ui import cache, site
+from csp_data.ui import cache, peers, site
 from csp_data.ui.components import plain_table, score_tile
 from csp_data.ui.public import help_box
 
@@ -55,5 +55,38 @@ st.caption(
     "the fairer reading. 'About as much as London' means the 95% interval of the relative change includes no "
     "difference."
 )
+
+st.header("Compared with similar boroughs", divider="gray")
+group = peers.peer_group()
+if group is None:
+    st.info("The figures the peer boroughs are chosen on are not held, so no comparison is shown.")
+else:
+    st.markdown(
+        peers.peers_sentence(group)
+        + " Peers are chosen from the data, not by hand: the boroughs nearest to this one in residents per km², "
+        "average deprivation and the share of very deprived neighbourhoods (no crime figure is used, so peers "
+        "are not chosen by the outcome compared)."
+    )
+    plain_table(group.table, caption=f"The borough and its {peers.K} peers. {peers.SOURCE}.", download=None)
+    table, every, words = peers.comparison()
+    if table.empty:
+        st.info("No police-recorded measure with a London rank has 12 months of data for the comparison.")
+    else:
+        for sentence in words:
+            st.markdown(f"- {sentence}")
+        plain_table(
+            table,
+            caption="Offences per 1,000 residents (Census 2021 usual residents, all ages) over the same 12 months "
+            "as the London rank. Source: MPS recorded crime by borough (London Datastore); "
+            f"{peers.SOURCE}.",
+            download=None,
+        )
+        plain_table(
+            every, caption="Offences per 1,000 residents in each borough of the group.", download=None
+        )
+        st.caption(
+            "A rate per resident is a guide only: boroughs with many workers and visitors (the daytime "
+            "population) have more offences per resident for the same risk to each person present."
+        )
 
 help_box()
