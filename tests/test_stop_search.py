@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 from csp_data.analysis import search_rates as sr
 from csp_data.analysis import stop_search as ss
-from csp_data.config import REPO_ROOT
+from csp_data.config import REPO_ROOT, Settings
 from csp_data.config.pages import PAGES
 from csp_data.plan.periods import make
 from csp_data.present import charts
@@ -954,3 +954,28 @@ def sql_wards(period):
     from csp_data.warehouse import sql
 
     return sql.run("stop_search/wards", start=period.start, end=period.end)
+
+
+def test_another_boroughs_records_are_placed_by_the_london_polygons(warehouse):
+    """For a borough whose own LSOA polygons the build does not hold (Hackney on this data), its
+    records are those the London LSOA polygons place in it: the same count as the London table."""
+    from csp_data.config import settings
+    from csp_data.warehouse import build, geo, london, manifest
+
+    here = settings()
+    cfg = Settings(data_dir=here.data_dir, mode="internal", borough_name="Hackney", borough_code="E09000012")
+    by_kind: dict = {}
+    for e in sorted(manifest.load(cfg.manifest_path), key=lambda e: e.precedence):
+        by_kind.setdefault(e.kind, []).append(e)
+    own = geo.read_boundaries(
+        cfg.sources_dir / by_kind["boundary_lsoa21"][-1].path, "lsoa21_code", "lsoa21_name"
+    )
+    wards = geo.read_boundaries(
+        cfg.sources_dir / by_kind["boundary_wards"][-1].path, "ward_code", "ward_name"
+    )
+    poly = london.lsoa_polygons(cfg.sources_dir, by_kind)
+    assert not london.covers(own, poly, "E09000012") and london.covers(own, poly, "E09000030")
+    kept, _q, _cover, ldn = build._stop_search(cfg, by_kind, own, wards, poly)
+    assert len(kept) == ldn.loc[ldn["borough_code"] == "E09000012", "searches"].sum() > 10_000
+    hackney = set(poly.loc[poly["borough_code"] == "E09000012", "code"])
+    assert set(kept["lsoa21_code"]) <= hackney

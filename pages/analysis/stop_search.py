@@ -346,7 +346,8 @@ else:
         plain_table(
             data.unplaced_table(),
             caption="Every Met stop-and-search record of each month held, by where its map point falls. Records "
-            "with no location cannot be placed in any borough: they are in the London count of no month.",
+            "with no location cannot be placed in any borough: they are in the London count of no month. "
+            f"{SOURCE}. {cov.snapshot}.",
             download=None,
         )
 st.markdown(
