@@ -44,6 +44,7 @@ REPO = Path(__file__).resolve().parent.parent
 SOURCES = REPO / "data" / "sources"
 MPS = SOURCES / "mps"
 PUK = SOURCES / "police_uk"
+MET_STOPS = REPO / "tests" / "fixtures" / "met_stop_and_search_2024-07_2024-08.parquet"
 
 SLUG = {
     "Anti-social behaviour": "anti-social-behaviour",
@@ -247,12 +248,15 @@ class PublisherServer:
 
     @cached_property
     def stops(self) -> pd.DataFrame:
-        df = pd.read_csv(PUK / "th_stop_and_search.csv.gz", dtype=str, keep_default_na=False)
-        df["Month"] = df["Date"].str.slice(0, 7)
-        df["lon"], df["lat"] = (
-            pd.to_numeric(df["Longitude"], errors="coerce"),
-            pd.to_numeric(df["Latitude"], errors="coerce"),
+        # the real Met-wide rows of Jul and Aug 2024 as published (the area query picks the borough's)
+        df = pd.read_parquet(MET_STOPS).drop(columns="source_month")
+        df["lon"], df["lat"] = df["Longitude"], df["Latitude"]
+        df[["Longitude", "Latitude"]] = (
+            df[["Longitude", "Latitude"]].astype(object).where(df["lon"].notna(), "")
         )
+        text = [c for c in df.columns if c not in ("lon", "lat")]
+        df[text] = df[text].astype(object).fillna("")
+        df["Month"] = df["Date"].str.slice(0, 7)
         return df
 
     def street_months(self) -> list[str]:

@@ -200,7 +200,8 @@ def test_overview_scorecard(app_env):
     assert 1 <= rank <= of == 32
 
     # The table repeats the tile's figures (the accessible equivalent must agree with the tiles).
-    table = table_df(at.main.table[-1])
+    # (the scorecard table is the one with the London rank; the peer comparison's tables follow it)
+    table = next(t for t in map(table_df, at.main.table) if "London rank (12 months)" in t.columns)
     row = table.loc[table["Measure"] == "Robbery"]
     assert len(row) == 1
     assert row["Last 12 months"].iloc[0] == metric.value

@@ -29,7 +29,6 @@ from csp_data.warehouse.sources import police_uk
 SOURCES = REPO_ROOT / "data" / "sources"
 REAL_2026_01 = SOURCES / "police_uk" / "th_street_all_crime_2026-01.csv.gz"
 REAL_2025_02 = SOURCES / "police_uk" / "th_street_all_crime_2025-02.csv.gz"
-REAL_SS_TH = SOURCES / "police_uk" / "th_stop_and_search.csv.gz"
 REAL_OUTCOMES = SOURCES / "police_uk" / "th_outcomes_burglary_subset_2012-01_2025-02.csv.gz"
 MPS_WARD = SOURCES / "mps" / "mps_ward_crime_2024-03_2026-03.parquet"
 MPS_LSOA = SOURCES / "mps" / "mps_lsoa_crime_2024-02_2026-02.parquet"
@@ -178,8 +177,8 @@ def test_refuses_wrong_columns(data_copy, tmp_path):
 
 
 def test_refuses_stop_search_file_named_as_street(data_copy, tmp_path):
-    """Real Tower Hamlets stop-and-search rows saved under a street file name."""
-    ss = pd.read_csv(REAL_SS_TH, dtype=str, keep_default_na=False).drop(columns="source_month").head(200)
+    """Real Met stop-and-search rows saved under a street file name."""
+    ss = met_stop_search("2024-08").head(200)
     p = write_csv(ss, tmp_path / "2026-01-metropolitan-street.csv")
     msg = assert_refused(data_copy, p, "is a stop-and-search file")
     assert "name says street" in msg
@@ -237,7 +236,7 @@ def test_refuses_zip_without_street_or_stop_search_members(data_copy, tmp_path):
 
 
 def test_refuses_zip_whose_street_member_is_stop_and_search(data_copy, tmp_path):
-    ss = pd.read_csv(REAL_SS_TH, dtype=str, keep_default_na=False).drop(columns="source_month").head(50)
+    ss = met_stop_search("2024-08").head(50)
     p = tmp_path / "archive.zip"
     with zipfile.ZipFile(p, "w") as zf:
         zf.writestr("2024-08/2024-08-metropolitan-street.csv", ss.to_csv(index=False))
@@ -270,7 +269,7 @@ def test_refuses_file_older_than_warehouse(data_copy, tmp_path, case):
         held = "th_street_burglary_2010-12_2025-02.csv.gz (as of 2025-02-28)"
     elif case == "stop_search_2024_07":
         p = write_csv(met_stop_search("2024-07"), tmp_path / "2024-07-metropolitan-stop-and-search.csv")
-        held = "th_stop_and_search.csv.gz (as of 2024-08-31)"
+        held = "met_stop_and_search_2015-04_2024-08.parquet (as of 2024-08-31)"
     else:
         p = _mps_ward_csv(tmp_path / "synthetic_mps_ward_to_2026-02.csv", drop=["202603"])
         held = "mps_ward_crime_2024-03_2026-03.parquet (as of 2026-03-31)"

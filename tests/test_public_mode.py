@@ -59,6 +59,7 @@ def test_restricted_tables_are_the_sensitive_ones():
     assert set(RESTRICTED) == {
         "street_crime",
         "stop_search",
+        "stop_search_london",  # borough-level counts, but the stop-and-search page is staff-only
         "street_outcomes",
         "quarantine",
         "crime_revisions",

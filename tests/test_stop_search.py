@@ -1,7 +1,8 @@
 """Stop and search: figures checked against independent DuckDB counts on the real warehouse, the
 statistics checked by hand formulas, the ethnicity grouping checked against every value in the data,
-and the page rendered in AppTest (charts described, tables behind every chart, the awaiting-data
-sentence, the ward filter).
+the rates per 1,000 residents by ethnic group recomputed from the raw Met and Census files (and their
+interval checked against statsmodels), and the page rendered in AppTest (charts described, tables
+behind every chart, the rates section, the ward filter).
 
 The independent counts read ``stop_search.parquet`` with a fresh DuckDB connection of their own
 and SQL written here, not the app's connection or the files in ``queries/stop_search/``.
@@ -22,12 +23,14 @@ import pytest
 from scipy import stats as sps
 from streamlit.testing.v1 import AppTest
 
+from csp_data.analysis import search_rates as sr
 from csp_data.analysis import stop_search as ss
 from csp_data.config import REPO_ROOT, Settings
 from csp_data.config.pages import PAGES
 from csp_data.plan.periods import make
 from csp_data.present import charts
 from csp_data.ui.components import plain
+from csp_data.warehouse import sql
 
 APP = REPO_ROOT / "app.py"
 SCRIPT = "pages/analysis/stop_search.py"
@@ -402,24 +405,141 @@ def test_monthly_series_gaps_and_rolling_average(raw, monthly):
 # ----------------------------------------------------------------------------------- denominators
 
 
-def test_census_files_hold_no_population_by_ethnicity(warehouse):
-    files = ss.census_files()
-    assert files, "the embedded census files are found"
-    assert ss.ethnicity_population_files() == []
-    assert ss.awaiting_ethnicity_sentence() == (
-        "Awaiting data: Census 2021 population by ethnic group for Tower Hamlets is not held."
+ETHNIC19 = REPO_ROOT / "data" / "sources" / "census" / "london_census2021_ts021_ethnic19_lad.csv"
+MET_FILE = REPO_ROOT / "data" / "sources" / "police_uk" / "met_stop_and_search_2015-04_2024-08.parquet"
+LONDON_LSOA = REPO_ROOT / "data" / "sources" / "boundaries" / "london_lsoa21_bsc.geojson"
+CENSUS_COLUMN = {
+    "Asian": "asian_total",
+    "Black": "black_total",
+    "Mixed": "mixed_total",
+    "White": "white_total",
+}
+
+
+@pytest.mark.parametrize(
+    "k1, n1, k2, n2",
+    [
+        (743, 22693, 1217, 122266),
+        (5, 1000, 40, 20000),
+        (93, 12082, 1217, 122266),
+        (0, 500, 30, 9000),
+        (1, 10, 1, 10),
+    ],
+)
+def test_ratio_interval_is_the_exact_conditional_interval_of_statsmodels(k1, n1, k2, n2):
+    """At each end of the interval, statsmodels' exact conditional test of that ratio gives a one-sided
+    p-value of exactly 2.5% (the interval is the inversion of those tests); for large counts it is close
+    to the score interval."""
+    rates = pytest.importorskip("statsmodels.stats.rates")
+    ratio, low, high = sr.ratio_interval(k1, n1, k2, n2)
+    assert ratio == pytest.approx((k1 / n1) / (k2 / n2))
+    assert low <= ratio <= high
+    if k1 > 0:
+        p = rates.test_poisson_2indep(k1, n1, k2, n2, value=low, method="exact-cond", alternative="larger")
+        assert p.pvalue == pytest.approx(0.025, abs=1e-9)
+    else:
+        assert low == 0
+    p = rates.test_poisson_2indep(k1, n1, k2, n2, value=high, method="exact-cond", alternative="smaller")
+    assert p.pvalue == pytest.approx(0.025, abs=1e-9)
+    if min(k1, k2) >= 90:
+        s_low, s_high = rates.confint_poisson_2indep(k1, n1, k2, n2, method="score")
+        assert low == pytest.approx(s_low, rel=0.02) and high == pytest.approx(s_high, rel=0.02)
+
+
+def test_ratio_interval_edge_cases():
+    assert math.isnan(sr.ratio_interval(3, 100, 0, 100)[0])  # no reference searches: no ratio
+    assert math.isinf(sr.ratio_interval(3, 100, 0, 100)[2])
+    with pytest.raises(ValueError):
+        sr.ratio_interval(1, 0, 1, 1)
+
+
+def test_borough_rates_recomputed_from_the_records_and_the_census_file(raw, last12):
+    """Searches per 1,000 residents: the warehouse records (own SQL grouping) over the raw Census file."""
+    census = pd.read_csv(ETHNIC19).set_index("ltla21_code").loc["E09000030"]
+    counts = ss.load_profile(last12)
+    pop = sql.run("stop_search/population")
+    got = sr.area_rates("Tower Hamlets", counts, sr.residents_of(pop, "E09000030"), "self")
+    t = got.table.set_index("group")
+    by_group = dict(
+        raw.execute(
+            f"SELECT {SELF_GROUP_SQL} AS g, count(*) FROM s WHERE month BETWEEN ? AND ? GROUP BY 1",
+            [last12.start, last12.end],
+        ).fetchall()
+    )
+    for g, col in {**CENSUS_COLUMN, "Other": "other_total"}.items():
+        assert t.loc[g, "searches"] == by_group.get(g, 0)
+        assert t.loc[g, "residents"] == census[col]
+        assert t.loc[g, "rate_per_1000"] == pytest.approx(by_group.get(g, 0) / census[col] * 1000)
+    assert got.excluded == by_group.get("Not stated", 0) + by_group.get("Unmapped", 0)
+    assert got.searches == n_raw(raw, last12)
+    w = t.loc["White", "rate_per_1000"]
+    assert t.loc["Black", "ratio"] == pytest.approx(t.loc["Black", "rate_per_1000"] / w)
+    assert t.loc["White", "ratio"] == 1.0
+
+
+def test_officer_view_has_no_mixed_group(last12):
+    pop = sql.run("stop_search/population")
+    got = sr.area_rates(
+        "Tower Hamlets", ss.load_profile(last12), sr.residents_of(pop, "E09000030"), "officer"
+    )
+    assert list(got.table["group"]) == ["Asian", "Black", "White", "Other"]
+
+
+def test_london_counts_recomputed_from_the_raw_met_file(warehouse):
+    """One month: the Met file placed in boroughs here with geopandas (not the build's code), City of
+    London and unplaced records left out, grouped by self-defined ethnicity (the SQL grouping)."""
+    gpd = pytest.importorskip("geopandas")
+    met = pd.read_parquet(MET_FILE)
+    local = met["Date"].dt.tz_convert("Europe/London")
+    month = met[(local.dt.year == 2024) & (local.dt.month == 3)].dropna(subset=["Longitude", "Latitude"])
+    pts = gpd.GeoDataFrame(
+        month, geometry=gpd.points_from_xy(month["Longitude"], month["Latitude"]), crs=4326
+    )
+    lsoa = gpd.read_file(LONDON_LSOA)[["lsoa21_code", "lad_name", "geometry"]]
+    hit = gpd.sjoin(pts, lsoa, how="inner", predicate="intersects")
+    hit = hit.reset_index().sort_values(["index", "lsoa21_code"]).drop_duplicates("index")
+    hit = hit[hit["lad_name"] != "City of London"]
+    con = duckdb.connect()
+    con.register(
+        "h",
+        hit[["Self-defined ethnicity"]].rename(columns={"Self-defined ethnicity": "self_defined_ethnicity"}),
+    )
+    want = dict(con.execute(f"SELECT {SELF_GROUP_SQL} AS g, count(*) FROM h GROUP BY 1").fetchall())
+    got_rows = sql.run("stop_search/london_ethnicity", start=date(2024, 3, 1), end=date(2024, 3, 1))
+    by_group, excluded = sr.searches_by_group(got_rows, "self")
+    for g in sr.GROUPS:
+        assert by_group[g] == want.get(g, 0), g
+    assert excluded == want.get("Not stated", 0) + want.get("Unmapped", 0)
+    # the month table accounts for every record of the month
+    months = sql.run("stop_search/london_months")
+    row = months[pd.to_datetime(months["month"]) == pd.Timestamp(2024, 3, 1)].iloc[0]
+    assert row["records"] == int(((local.dt.year == 2024) & (local.dt.month == 3)).sum())
+    assert row["placed"] == len(hit)
+    assert row["no_location"] == int(
+        met.loc[(local.dt.year == 2024) & (local.dt.month == 3), "Longitude"].isna().sum()
     )
 
 
-def test_a_census_file_with_ethnic_groups_would_be_found(tmp_path):
-    """Positive control for the check above (a synthetic header, no figures)."""
-    census = tmp_path / "sources" / "census"
-    census.mkdir(parents=True)
-    (census / "age.csv").write_text("geography code,Age: Total\n")
-    cfg = Settings(data_dir=tmp_path, mode="internal", borough_name="Tower Hamlets", borough_code="E09000030")
-    assert ss.ethnicity_population_files(cfg) == []
-    (census / "ts021.csv").write_text("geography code,Ethnic group: Total,Ethnic group: Asian\n")
-    assert [p.name for p in ss.ethnicity_population_files(cfg)] == ["ts021.csv"]
+def test_london_residents_are_the_32_met_boroughs():
+    census = pd.read_csv(ETHNIC19)
+    pop = sql.run("stop_search/population")
+    london = sr.residents_of(pop, None)
+    met = census[census["ltla21_code"] != "E09000001"]
+    assert london["All"] == met["sum_19_groups"].sum() == 8_799_736 - 8_584
+    for g, col in CENSUS_COLUMN.items():
+        assert london[g] == met[col].sum()
+
+
+def test_tower_hamlets_records_are_those_inside_its_own_lsoas(raw, warehouse):
+    """The borough table is the Met records inside Tower Hamlets' full-resolution LSOAs: 40,657, the
+    rows of the Tower Hamlets file it replaced; the generalised London polygons place 41,190 there."""
+    assert raw.execute("SELECT count(*) FROM s").fetchone()[0] == 40_657
+    con = duckdb.connect()
+    n = con.execute(
+        f"SELECT sum(searches) FROM read_parquet('{warehouse / 'stop_search_london.parquet'}') "
+        "WHERE borough_code = 'E09000030'"
+    ).fetchone()[0]
+    assert n == 41_190
 
 
 # ----------------------------------------------------------------------------------- chart builders
@@ -567,15 +687,31 @@ def test_page_renders_with_title_described_charts_and_tables(page, raw, last12):
     assert len(at.get("download_button")) >= len(found) + 1
 
 
-def test_page_says_awaiting_data_for_population_by_ethnicity(page):
-    assert ss.ethnicity_population_files() == [], "precondition: no denominators are held"
-    infos = [i.value for i in page.info]
-    sentence = "Awaiting data: Census 2021 population by ethnic group for Tower Hamlets is not held."
-    assert any(sentence in v for v in infos), infos
+def test_page_shows_rates_per_1000_residents_by_ethnic_group(page, last12):
+    """The disproportionality section: the ratio chart with its table, the rates table, the words, the
+    residents label and the searches left out, for the last 12 months."""
     text = all_text(page)
-    assert "per 1,000 residents of each group" in text
-    assert "does not need population figures" in text.replace("**", "")
-    assert not re.search(r"\d+(\.\d+)? searches per 1,000 (Asian|Black|Mixed|White|Other)", text)
+    assert "all-ages usual residents, Census 2021" in text
+    pop = sql.run("stop_search/population")
+    b = sr.area_rates("Tower Hamlets", ss.load_profile(last12), sr.residents_of(pop, "E09000030"))
+    london = sr.area_rates(
+        "London",
+        sql.run("stop_search/london_ethnicity", start=last12.start, end=last12.end),
+        sr.residents_of(pop, None),
+    )
+    assert sr.excluded_sentence(b, london) in [c.value for c in page.caption]
+    shown = [m.value for m in page.markdown if m.value.startswith("- ")]
+    for sentence in sr.ratio_sentences(b, london):
+        assert f"- {plain(sentence)}" in shown
+    tables = [t.value for t in page.main.table if "Group" in list(t.value.columns)]
+    rates = [t for t in tables if any("per 1,000 residents" in str(c) for c in t.columns) and "Year" not in t]
+    assert rates and list(rates[0]["Group"]) == list(sr.GROUPS)
+    years = [t for t in tables if "Year" in list(t.columns)]
+    assert years and set(years[0]["Group"]) == set(sr.GROUPS)
+    assert any(
+        c.value.startswith("Chart description: Search rate against the White group") for c in page.caption
+    )
+    assert not any("Awaiting data" in i.value for i in page.info)
 
 
 def test_find_rate_words_name_clear_and_unclear_groups(page, last12):
@@ -818,3 +954,28 @@ def sql_wards(period):
     from csp_data.warehouse import sql
 
     return sql.run("stop_search/wards", start=period.start, end=period.end)
+
+
+def test_another_boroughs_records_are_placed_by_the_london_polygons(warehouse):
+    """For a borough whose own LSOA polygons the build does not hold (Hackney on this data), its
+    records are those the London LSOA polygons place in it: the same count as the London table."""
+    from csp_data.config import settings
+    from csp_data.warehouse import build, geo, london, manifest
+
+    here = settings()
+    cfg = Settings(data_dir=here.data_dir, mode="internal", borough_name="Hackney", borough_code="E09000012")
+    by_kind: dict = {}
+    for e in sorted(manifest.load(cfg.manifest_path), key=lambda e: e.precedence):
+        by_kind.setdefault(e.kind, []).append(e)
+    own = geo.read_boundaries(
+        cfg.sources_dir / by_kind["boundary_lsoa21"][-1].path, "lsoa21_code", "lsoa21_name"
+    )
+    wards = geo.read_boundaries(
+        cfg.sources_dir / by_kind["boundary_wards"][-1].path, "ward_code", "ward_name"
+    )
+    poly = london.lsoa_polygons(cfg.sources_dir, by_kind)
+    assert not london.covers(own, poly, "E09000012") and london.covers(own, poly, "E09000030")
+    kept, _q, _cover, ldn = build._stop_search(cfg, by_kind, own, wards, poly)
+    assert len(kept) == ldn.loc[ldn["borough_code"] == "E09000012", "searches"].sum() > 10_000
+    hackney = set(poly.loc[poly["borough_code"] == "E09000012", "code"])
+    assert set(kept["lsoa21_code"]) <= hackney

@@ -38,7 +38,7 @@ LEFT_OUT = (
     "mps/mps_monthly_crime_dashboard_knife_2022-03_2026-02.parquet",
     "police_uk/th_street_all_crime_2026-01.csv.gz",
 )
-STOPS = "police_uk/th_stop_and_search.csv.gz"
+STOPS = "police_uk/met_stop_and_search_2015-04_2024-08.parquet"
 OUTCOMES = "police_uk/th_outcomes_burglary_subset_2012-01_2025-02.csv.gz"
 BUSINESS = "mps/mps_business_crime_offences.parquet"
 NEW = {  # source -> the months the stand-in has that the stale copy lacks
@@ -103,15 +103,10 @@ def _stale_template(tmp_path_factory) -> Path:
     for rel in LEFT_OUT:
         (root / "sources" / rel).unlink()
     # the real stop-and-search rows without Aug 2024 (by the local month the build uses)
-    ss = pd.read_csv(SOURCES / STOPS, dtype=str, keep_default_na=False)
-    local = (
-        pd.to_datetime(ss["Date"], utc=True, format="ISO8601")
-        .dt.tz_convert("Europe/London")
-        .dt.strftime("%Y-%m")
-    )
-    ss = ss[(local != "2024-08") & (ss["Date"].str.slice(0, 7) != "2024-08")]
-    with gzip.open(root / "sources" / STOPS, "wt", encoding="utf-8", newline="") as fh:
-        ss.to_csv(fh, index=False)
+    ss = pd.read_parquet(SOURCES / STOPS)
+    local = ss["Date"].dt.tz_convert("Europe/London").dt.strftime("%Y-%m")
+    ss = ss[(local != "2024-08") & (ss["Date"].dt.strftime("%Y-%m") != "2024-08")]
+    ss.to_parquet(root / "sources" / STOPS, index=False)
     out = pd.read_csv(SOURCES / OUTCOMES, dtype=str, keep_default_na=False)
     with gzip.open(root / "sources" / OUTCOMES, "wt", encoding="utf-8", newline="") as fh:
         out[out["Month"] != "2025-02"].to_csv(fh, index=False)

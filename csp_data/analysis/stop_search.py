@@ -27,19 +27,18 @@ What the figures mean, in plain words
   difference is called *clear* when the adjusted p-value is below 0.05. Non-overlapping 95%
   intervals are a stricter (conservative) visual check; overlapping intervals do not rule out a
   real difference.
-* **Disproportionality rates** (searches per 1,000 residents of each ethnic group) need the
-  population by ethnic group. :func:`ethnicity_population_files` looks for it in the embedded
-  Census 2021 files; if none holds it, no rate is computed (no population is ever assumed).
+* **Disproportionality rates** (searches per 1,000 residents of each ethnic group, and each group's
+  rate against the White group's) are in :mod:`csp_data.analysis.search_rates`, from the Census 2021
+  residents by ethnic group in the warehouse (``borough_population``); for a borough without them
+  the page says so (:func:`awaiting_ethnicity_sentence`) and no population is ever assumed.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -690,27 +689,6 @@ def located(points: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:
 
 
 # ------------------------------------------------------------------------------------- denominators
-
-
-def _header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        return next(csv.reader(fh), [])
-
-
-def census_files(cfg: Settings | None = None) -> list[Path]:
-    cfg = cfg or get_settings()
-    folder = cfg.sources_dir / "census"
-    return sorted(folder.glob("*.csv")) if folder.exists() else []
-
-
-def ethnicity_population_files(cfg: Settings | None = None) -> list[Path]:
-    """Embedded Census files that hold population by ethnic group (a column naming ethnicity)."""
-    out = []
-    for path in census_files(cfg):
-        cols = " ".join(_header(path)).lower()
-        if "ethnic" in cols or "ethnicity" in path.name.lower():
-            out.append(path)
-    return out
 
 
 def awaiting_ethnicity_sentence(cfg: Settings | None = None) -> str:

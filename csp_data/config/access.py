@@ -85,6 +85,7 @@ PUBLIC_QUERIES = frozenset(
         "crime/london_monthly",
         "dashboard/london_monthly",
         "business/london_monthly",
+        "peers/features",
     }
 )
 

@@ -1750,3 +1750,73 @@ def funnel_chart(
             }
         )
     return _finish(chart, _title(title, subtitle), alt_text, 380), alt_text, table
+
+
+def ratio_dots(df: pd.DataFrame, title: str, subtitle: str, value_label: str):
+    """Ratios with 95% intervals on a log scale, one row per category and one colour and shape per
+    series (e.g. a borough and London), with a reference rule at 1 and each value labelled.
+
+    ``df`` columns: category, series, ratio, low, high (ratios; NaN: not drawn, named in the text)."""
+    _require(df, ("category", "series", "ratio", "low", "high"), "ratio_dots")
+    d = df.copy().reset_index(drop=True)
+    d["label"] = d["ratio"].map(lambda v: "" if _missing(v) else f"{v:.2f}")
+    shown = d[d["ratio"].notna() & d["low"].notna() & d["high"].notna() & ~d["high"].isin([float("inf")])]
+    if shown.empty:
+        raise ValueError("ratio_dots: no ratio to plot")
+    lo = float(min(shown["low"].min(), 1.0))
+    hi = float(max(shown["high"].max(), 1.0))
+    x_scale = alt.Scale(type="log", domain=[lo / 1.25, hi * 1.6], nice=False)
+    order = list(dict.fromkeys(d["category"]))
+    series = list(dict.fromkeys(d["series"]))
+    colours = [PALETTE["blue"], PALETTE["orange"], PALETTE["purple"]][: len(series)]
+    shapes = ["circle", "diamond", "square"][: len(series)]
+    plot = shown.rename(columns={"category": "Group", "series": "Area", "ratio": value_label})
+    y = alt.Y("Group:N", sort=order, scale=alt.Scale(domain=order), title=None, axis=alt.Axis(ticks=False))
+    y_off = alt.YOffset("Area:N", sort=series, scale=alt.Scale(domain=series))
+    colour = alt.Color("Area:N", scale=alt.Scale(domain=series, range=colours), title=None)
+    shape = alt.Shape("Area:N", scale=alt.Scale(domain=series, range=shapes), title=None)
+    tooltip = [
+        alt.Tooltip("Group:N"),
+        alt.Tooltip("Area:N"),
+        alt.Tooltip(f"{value_label}:Q", format=".2f"),
+        alt.Tooltip("low:Q", title="95% low", format=".2f"),
+        alt.Tooltip("high:Q", title="95% high", format=".2f"),
+    ]
+    base = alt.Chart(plot)
+    x = alt.X(f"{value_label}:Q", scale=x_scale, title=f"{value_label} (log scale)")
+    layers = [
+        alt.Chart(pd.DataFrame({"one": [1.0]}))
+        .mark_rule(color=AXIS_COLOUR, strokeDash=[6, 4], strokeWidth=1.5)
+        .encode(x=alt.X("one:Q", scale=x_scale)),
+        base.mark_rule(strokeWidth=2.5).encode(
+            y=y, yOffset=y_off, x=alt.X("low:Q", scale=x_scale), x2="high:Q", color=colour, tooltip=tooltip
+        ),
+        base.mark_point(filled=True, size=110, opacity=1).encode(
+            y=y, yOffset=y_off, x=x, color=colour, shape=shape, tooltip=tooltip
+        ),
+        base.mark_text(align="left", baseline="middle", dx=8, color=TEXT_COLOUR).encode(
+            y=y, yOffset=y_off, x=alt.X("high:Q", scale=x_scale), text="label:N"
+        ),
+    ]
+    chart = alt.layer(*layers)
+    items = [
+        f"{r['Group']}, {r['Area']}: {fmt(r[value_label], 2)} ({fmt(r['low'], 2)} to {fmt(r['high'], 2)})"
+        for _, r in plot.iterrows()
+    ]
+    missing = [f"{r['category']} ({r['series']})" for i, r in d.iterrows() if i not in shown.index]
+    sents = [f"{title}: " + "; ".join(items) + "."]
+    if missing:
+        sents.append("Not drawn (no ratio): " + ", ".join(missing) + ".")
+    alt_text = " ".join(sents)
+    table = d.drop(columns=["label"]).rename(
+        columns={
+            "category": "Group",
+            "series": "Area",
+            "ratio": value_label,
+            "low": "95% low",
+            "high": "95% high",
+        }
+    )
+    table[[value_label, "95% low", "95% high"]] = table[[value_label, "95% low", "95% high"]].round(2)
+    height = 56 * len(order) + 130
+    return _finish(chart, _title(title, subtitle), alt_text, height), alt_text, table

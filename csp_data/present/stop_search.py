@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import altair as alt
 import pandas as pd
 
+from csp_data.analysis import search_rates as sr
 from csp_data.analysis import stop_search as ss
 from csp_data.present import charts
 from csp_data.present.memo import memoize
@@ -80,3 +81,42 @@ def monthly_chart(monthly: pd.DataFrame, title: str) -> tuple[alt.TopLevelMixin,
 def heatmap_chart(hm: pd.DataFrame, title: str) -> tuple[alt.TopLevelMixin, str, pd.DataFrame]:
     """Searches by day of the week and hour (``hm`` from :func:`~csp_data.analysis.stop_search.heatmap_frame`)."""
     return charts.day_hour_heatmap(hm, title, "searches")
+
+
+def ratio_chart(
+    borough: sr.AreaRates, london: sr.AreaRates, title: str
+) -> tuple[alt.TopLevelMixin, str, pd.DataFrame]:
+    """Each group's search rate against the White group's (the disproportionality ratio) with its 95%
+    interval, for the borough and London (:func:`~csp_data.analysis.search_rates.area_rates`)."""
+    rows = []
+    for area in (borough, london):
+        for _, r in area.table.iterrows():
+            if r["group"] == sr.REFERENCE:
+                continue
+            rows.append(
+                {
+                    "category": r["group"],
+                    "series": area.area,
+                    "ratio": r["ratio"],
+                    "low": r["ratio_low"],
+                    "high": r["ratio_high"],
+                }
+            )
+    return charts.ratio_dots(
+        pd.DataFrame(rows),
+        title,
+        "Searches per 1,000 residents of each group / the White group's; 1 = the same rate. Bars: 95% intervals",
+        "Ratio to the White group's rate",
+    )
+
+
+def rates_tables(borough: sr.AreaRates, london: sr.AreaRates) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the rates table as shown; the same for its CSV) for the borough beside London."""
+    table = sr.comparison_table(borough, london)
+    shown = table.copy()
+    for c in shown.columns:
+        if c.endswith("per 1,000 residents"):
+            shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:,.1f}")
+        elif c.endswith(("searches", "residents")):
+            shown[c] = shown[c].map(lambda v: f"{int(v):,d}")
+    return shown, table

@@ -10,7 +10,9 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from csp_data.analysis import search_rates as sr
 from csp_data.analysis import stop_search as ss
+from csp_data.config import settings
 from csp_data.present import maps
 from csp_data.present import stop_search as present_ss
 from csp_data.present.exports import csv_bytes
@@ -80,10 +82,68 @@ def hex_map(start: date, end: date, ward_code: str = "") -> tuple[maps.MapSpec |
     return maps.hexbins(pts, outline=ward_outline()), missing, total
 
 
-@cache.warehouse_cached(max_entries=2, by="staff")
-def ethnicity_population_files() -> list[str]:
-    """Names of embedded Census files holding population by ethnic group (empty: none held)."""
-    return [p.name for p in ss.ethnicity_population_files()]
+@cache.warehouse_cached(max_entries=64, by="staff")
+def ethnic_rates(start: date, end: date, basis: str = "self") -> tuple[sr.AreaRates, sr.AreaRates] | None:
+    """(the borough's, London's) searches per 1,000 residents by ethnic group in a period
+    (:mod:`csp_data.analysis.search_rates`), or None when the borough's Census population by ethnic
+    group is not held."""
+    pop = cache.query("stop_search/population")
+    cfg = settings()
+    mine = sr.residents_of(pop, cfg.borough_code)
+    if not mine:
+        return None
+    borough = sr.area_rates(cfg.borough_name, profile(start, end, ""), mine, basis)
+    london = sr.area_rates(
+        "London",
+        cache.query("stop_search/london_ethnicity", start=start, end=end),
+        sr.residents_of(pop, None),
+        basis,
+    )
+    return borough, london
+
+
+def london_months() -> pd.DataFrame:
+    """Met-wide records per month: placed in a borough, in the City, outside London, with no location."""
+    return cache.query("stop_search/london_months")
+
+
+def unplaced_table() -> pd.DataFrame:
+    """Every Met-wide month held: records placed in a Met borough, in the City, outside London, with no location."""
+    df = london_months()
+    return df.assign(month=df["month"].map(lambda m: f"{m:%b %Y}")).rename(
+        columns={
+            "month": "Month",
+            "placed": "Placed in a Met borough",
+            "city_of_london": "In the City of London",
+            "outside_london": "Outside London",
+            "no_location": "No location",
+            "records": "All records",
+        }
+    )
+
+
+def months_held(start: date, end: date) -> tuple[int, int]:
+    """(months in the period with the borough's records, months with Met-wide records placed in London)."""
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    b = monthly("")
+    ldn = london_months()
+    b_month, l_month = pd.to_datetime(b["month"]), pd.to_datetime(ldn["month"])
+    in_b = b[(b_month >= lo) & (b_month <= hi)]
+    in_l = ldn[(l_month >= lo) & (l_month <= hi) & (ldn["placed"] > 0)]
+    return len(in_b), len(in_l)
+
+
+def yearly_rates(basis: str = "self") -> pd.DataFrame:
+    """Rates per 1,000 residents and ratios, borough beside London, for every financial year with data."""
+    years = []
+    for c in ss.period_choices(monthly("")):
+        if c.key in ("last12", "all"):
+            continue
+        got = ethnic_rates(c.period.start, c.period.end, basis)
+        if got is None:
+            return pd.DataFrame()
+        years.append((c.period.label, c.months_held, got[0], got[1]))
+    return sr.yearly_table(years)
 
 
 # ------------------------------------------------------------------------------------- for the page
@@ -99,6 +159,12 @@ mapping_table = ss.mapping_table
 unmapped_answers = ss.unmapped_answers
 rate_sentences = ss.rate_sentences
 awaiting_ethnicity_sentence = ss.awaiting_ethnicity_sentence
+POPULATION_LABEL = sr.POPULATION_LABEL
+RATE_BASES = sr.BASES
+ratio_sentences = sr.ratio_sentences
+excluded_sentence = sr.excluded_sentence
+ratio_chart = present_ss.ratio_chart
+rates_tables = present_ss.rates_tables
 breakdown_chart = present_ss.breakdown_chart
 rate_chart = present_ss.rate_chart
 rate_tables = present_ss.rate_tables

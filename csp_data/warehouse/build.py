@@ -23,13 +23,11 @@ import pyarrow.parquet as pq
 
 from csp_data.config import Settings
 from csp_data.config import settings as get_settings
-from csp_data.warehouse import geo, manifest
+from csp_data.warehouse import geo, london, manifest
 from csp_data.warehouse.fileio import folder_lock
 from csp_data.warehouse.sources import SourceError, mps, police_uk
 
-BUILD_VERSION = (
-    "2"  # bump (2: dashboard keeps London borough rows) when a table's definition changes, to force rebuilds
-)
+BUILD_VERSION = "3"  # bump (2: dashboard keeps London borough rows; 3: London stop and search, population, features) when a table's definition changes, to force rebuilds
 STAMP = "_build.json"
 
 # police.uk files cover one borough (the street and outcomes files are cut to it, stop and search was
@@ -41,8 +39,11 @@ LEGACY_FILE_BOROUGH = "E09000030"
 
 
 def file_borough(entry: manifest.Entry) -> str | None:
-    """The ONS code of the one borough a source file covers, or None for a London-wide file."""
-    if entry.kind not in ONE_BOROUGH_KINDS:
+    """The ONS code of the one borough a source file covers, or None for a London-wide file.
+    Stop-and-search files are never set aside: their records carry no area, and the build places
+    each one by point-in-polygon (:func:`_stop_search`), keeping the configured borough's only, so a
+    Met-wide file serves every borough and another borough's file adds nothing."""
+    if entry.kind not in ONE_BOROUGH_KINDS or entry.kind == "policeuk_stop_search":
         return None
     return str(entry.extra.get("borough_code") or LEGACY_FILE_BOROUGH)
 
@@ -404,14 +405,22 @@ def _street(cfg: Settings, by_kind, lsoa_poly, ward_poly) -> tuple[pd.DataFrame,
 
 
 def _stop_search(
-    cfg: Settings, by_kind, lsoa_poly, ward_poly
-) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
-    frames, quarantine, cover = [], [], []
+    cfg: Settings, by_kind, lsoa_poly, ward_poly, london_poly=None
+) -> tuple[pd.DataFrame, pd.DataFrame, list[dict], pd.DataFrame]:
+    """(the borough's records, quarantined rows, coverage, the London table). Files may be Met-wide:
+    each record is placed by point-in-polygon (the newest file wins each month, as elsewhere); the
+    borough's records are placed by the build's LSOA polygons when they are the borough's, else by
+    the London LSOA polygons (:mod:`csp_data.warehouse.london`)."""
+    frames, quarantine, cover, london_counts = [], [], [], []
     for e in by_kind.get("policeuk_stop_search", []):
         raw = police_uk.read_stop_search(cfg.sources_dir / e.path)
         tidy, q = police_uk.validate_stop_search(raw)
         tidy["source_file"] = e.path
         tidy["snapshot"] = e.snapshot
+        if london_poly is not None:
+            london_counts.append(
+                (e, london.stop_search_counts(london.place_in_boroughs(tidy, london_poly), e))
+            )
         frames.append((e, tidy))
         if len(q):
             quarantine.append(
@@ -426,19 +435,29 @@ def _stop_search(
                     }
                 )
             )
-    kept = (_newest_per_partition(frames, ["month"]) if frames else _empty_stop_search()).reset_index(
-        drop=True
+    # the newest file wins each month (as _newest_per_partition), decided before placing so that
+    # only the winning rows are placed
+    ranked = sorted(frames, key=lambda f: f[0].precedence)
+    winner: dict = {}
+    for rank, (_e, d) in enumerate(ranked):
+        for m in set(d["month"]):
+            winner[m] = rank
+    parts = [d[d["month"].map(winner) == rank] for rank, (_e, d) in enumerate(ranked)]
+    kept = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=list(police_uk.validate_stop_search(_empty_stop_search())[0].columns))
     )
-    kept["lsoa21_code"], kept["geo_status"] = geo.assign_codes(kept["longitude"], kept["latitude"], lsoa_poly)
+    own = lsoa_poly
+    if london_poly is not None and not london.covers(lsoa_poly, london_poly, cfg.borough_code):
+        own = london.in_borough(london_poly, cfg.borough_code)
+    kept["lsoa21_code"], kept["geo_status"] = london.place_unique(kept["longitude"], kept["latitude"], own)
+    # stop-and-search files have no area column: only records placed inside the borough are kept
+    kept = kept[kept["geo_status"] == "inside"].reset_index(drop=True)
     kept["ward_code"], _ = geo.assign_codes(kept["longitude"], kept["latitude"], ward_poly)
     kept["ward_code"] = geo.fill_nearest(
         kept["ward_code"], kept["longitude"], kept["latitude"], ward_poly, only=kept["geo_status"] == "inside"
     )
-    kept["ward_code"] = kept["ward_code"].where(
-        kept["geo_status"] == "inside"
-    )  # outside the borough: no ward
-    # stop-and-search files have no area column: only records placed inside the borough are kept
-    kept = kept[kept["geo_status"] == "inside"]
     for e, d in frames:
         cover.append(
             {
@@ -455,7 +474,16 @@ def _stop_search(
         if quarantine
         else pd.DataFrame(columns=["source_file", "source_row", "reason", "raw"])
     )
-    return _sorted(kept, ["searched_at", "source_file", "source_row"]), q, cover
+    return (
+        _sorted(kept, ["searched_at", "source_file", "source_row"]),
+        q,
+        cover,
+        london.stop_search_london(london_counts),
+    )
+
+
+def _empty_stop_search() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=str) for c in police_uk.STOP_SEARCH_COLUMNS})
 
 
 def read_outcomes_api(path: Path, lsoa_poly) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
@@ -555,8 +583,13 @@ def build_tables(cfg: Settings, progress: Progress = _noop) -> dict[str, pd.Data
     tables["street_crime"] = street
     cover += c
     progress(0.8, "Placing stop and search records")
-    tables["stop_search"], q2, c = _stop_search(cfg, by_kind, lsoa_poly, ward_poly)
+    london_poly = london.lsoa_polygons(cfg.sources_dir, by_kind)
+    tables["stop_search"], q2, c, tables["stop_search_london"] = _stop_search(
+        cfg, by_kind, lsoa_poly, ward_poly, london_poly
+    )
     cover += c
+    tables["borough_population"] = london.borough_population(cfg.sources_dir, by_kind)
+    tables["borough_features"] = london.borough_features(cfg.sources_dir, by_kind, london_poly)
     tables["street_outcomes"], q3 = _outcomes(cfg, by_kind, lsoa_poly)
     tables["quarantine"] = _sorted(pd.concat([q1, q2, q3], ignore_index=True), ["source_file", "source_row"])
     tables["coverage"] = _sorted(pd.DataFrame(cover), ["dataset", "source_file"])
@@ -721,6 +754,9 @@ TABLES = (
     "stop_search",
     "street_outcomes",
     "quarantine",
+    "stop_search_london",
+    "borough_population",
+    "borough_features",
     "coverage",
     "sources",
 )

@@ -51,6 +51,8 @@ PUBLIC_TABLES: dict[str, str | None] = {
     "business_crime_monthly": None,
     "coverage": None,
     "sources": None,
+    "borough_features": None,
+    "borough_population": None,
 }
 
 

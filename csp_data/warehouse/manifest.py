@@ -41,10 +41,12 @@ KINDS = {
     "lookup_ward_names",
     "census_age_lsoa21",
     "census_population_ward",
-    # London-wide geography and population (any borough the Met polices; issue 17)
-    "boundary_lsoa21_london",
+    # London-wide geography, population and deprivation (any borough the Met polices; issue 17)
+    "boundary_lsoa21_london",  # London LSOA 2021 polygons (maps; placing Met-wide records in boroughs)
     "lookup_lsoa21_ward_london",
     "census_residents_lsoa21_london",
+    "census_ethnicity_lad",  # Census 2021 TS021 residents by ethnic group per London borough
+    "imd2019_lsoa11",  # English Indices of Deprivation 2019, London LSOA 2011 (peer boroughs)
 }
 
 

@@ -289,18 +289,71 @@ st.markdown(
     "here**, needs the number of residents in each ethnic group: searches per 1,000 residents of each group. "
     "The share of searches alone cannot say this, because the groups are of different sizes."
 )
-held = data.ethnicity_population_files()
-if held:
-    st.markdown(
-        "Population by ethnic group is held in: " + ", ".join(held) + ". Search rates per 1,000 residents "
-        "are not yet calculated on this page."
-    )
+rates = data.ethnic_rates(period.start, period.end, basis)
+if rates is None:
+    st.info(data.awaiting_ethnicity_sentence() + " No search rate by ethnic group is shown.")
 else:
-    st.info(
-        data.awaiting_ethnicity_sentence()
-        + " The embedded Census 2021 files hold age only, so no search rate "
-        "by ethnic group is shown."
+    b_rates, l_rates = rates
+    b_months, l_months = data.months_held(period.start, period.end)
+    st.markdown(
+        f"Searches per 1,000 residents of each group, {when}, for the whole borough (the ward filter does not "
+        f"apply) beside London (the 32 boroughs the Met covers). Residents: **{data.POPULATION_LABEL}**. "
+        f"Ethnicity as: {data.RATE_BASES[basis].lower()}. The **ratio** is a group's rate divided by the White "
+        "group's rate (1 = searched at the same rate), with a 95% interval (exact, for the ratio of two "
+        "Poisson rates)."
     )
+    if choice.key == "all" or not choice.complete or b_months != l_months:
+        st.caption(
+            f"Rates are over the months held, not per year: {b_months} months for the borough and {l_months} "
+            "for London in this period."
+        )
+    chart_block(
+        data.ratio_chart(b_rates, l_rates, f"Search rate against the White group's, by ethnic group, {when}"),
+        key=f"ratio-{basis}",
+        table_caption=f"{SOURCE}; residents: Census 2021 TS021 (ONS). {cov.snapshot}.",
+        name=f"stop-search-ratio-{basis}-{period.start:%Y-%m}-{period.end:%Y-%m}",
+    )
+    for sentence in data.ratio_sentences(b_rates, l_rates):
+        st.markdown(f"- {plain(sentence)}")
+    shown, table = data.rates_tables(b_rates, l_rates)
+    plain_table(
+        shown,
+        download=None,
+        caption=f"Searches per 1,000 residents ({data.POPULATION_LABEL}), {when}. {SOURCE}; residents: ONS "
+        f"Census 2021 TS021. {cov.snapshot}.",
+    )
+    data.download(table, "the rates table", f"rates-{basis}-{period.start:%Y-%m}-{period.end:%Y-%m}")
+    st.caption(data.excluded_sentence(b_rates, l_rates))
+    if basis == "officer":
+        st.caption(
+            "The officer's view has no Mixed group: people of Mixed ethnicity are recorded in one of the four "
+            "other groups, so no Mixed rate is given and the other groups' rates are slightly too high."
+        )
+    st.markdown(
+        "**Read with care.** Residents are not the people present: many people searched here are visitors, "
+        "workers or people passing through (the borough's daytime population is larger than its residents, "
+        "and its mix differs), so a rate per resident is not the chance that a resident is searched. The "
+        "population is as counted in March 2021. Searches the Met recorded with no location are in no "
+        "borough's figures, and a point near the borough's edge may belong to its neighbour."
+    )
+    st.subheader("Year by year")
+    years = data.yearly_rates(basis)
+    plain_table(
+        years,
+        caption=f"Searches per 1,000 residents ({data.POPULATION_LABEL}) and the ratio to the White group, each "
+        f"financial year with data, whole borough beside London. A year with fewer months held has lower rates. "
+        f"{SOURCE}; residents: ONS Census 2021 TS021. {cov.snapshot}.",
+        download=None,
+    )
+    data.download(years, "the year-by-year rates", f"rates-by-year-{basis}")
+    with st.expander("Records that could not be placed, month by month (Met-wide)"):
+        plain_table(
+            data.unplaced_table(),
+            caption="Every Met stop-and-search record of each month held, by where its map point falls. Records "
+            "with no location cannot be placed in any borough: they are in the London count of no month. "
+            f"{SOURCE}. {cov.snapshot}.",
+            download=None,
+        )
 st.markdown(
     "The **find rate comparison above does not need population figures**: it compares what happened to the people "
     "who *were* searched, group by group. A lower find rate for one group would suggest searches of that group "

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from csp_data.ui import cache, site
+from csp_data.ui import cache, peers, site
 from csp_data.ui.components import about_figure, caption_text, plain_table, score_detail
 from csp_data.ui.public import help_box
 
@@ -26,7 +26,8 @@ with about_figure("About these figures"):
     )
     st.caption(
         "London rank compares offence counts across the 32 London boroughs policed by the MPS for the same "
-        "12 months (1 = most offences); it is not a rate, because population for other boroughs is not held here. "
+        "12 months (1 = most offences); it is a count, not a rate: rates per 1,000 residents against similar "
+        "boroughs are at the end of this page. "
         "Hate crime, knife crime and domestic abuse come from the MPS Monthly Crime Dashboard and have no London rank."
     )
     st.caption(
@@ -59,5 +60,38 @@ st.download_button(
     file_name=f"{site.borough_name().lower().replace(' ', '-')}-scorecard.csv",
     mime="text/csv",
 )
+
+st.header("Compared with similar boroughs", divider="gray")
+group = peers.peer_group()
+if group is None:
+    st.info("The figures the peer boroughs are chosen on are not held, so no comparison is shown.")
+else:
+    st.markdown(
+        peers.peers_sentence(group)
+        + " Peers are chosen from the data, not by hand: the boroughs nearest to this one in residents per km², "
+        "average deprivation and the share of very deprived neighbourhoods (no crime figure is used, so peers "
+        "are not chosen by the outcome compared)."
+    )
+    plain_table(group.table, caption=f"The borough and its {peers.K} peers. {peers.SOURCE}.", download=None)
+    table, every, words = peers.comparison()
+    if table.empty:
+        st.info("No police-recorded measure with a London rank has 12 months of data for the comparison.")
+    else:
+        for sentence in words:
+            st.markdown(f"- {sentence}")
+        plain_table(
+            table,
+            caption="Offences per 1,000 residents (Census 2021 usual residents, all ages) over the same 12 months "
+            "as the London rank. Source: MPS recorded crime by borough (London Datastore); "
+            f"{peers.SOURCE}.",
+            download=None,
+        )
+        plain_table(
+            every, caption="Offences per 1,000 residents in each borough of the group.", download=None
+        )
+        st.caption(
+            "A rate per resident is a guide only: boroughs with many workers and visitors (the daytime "
+            "population) have more offences per resident for the same risk to each person present."
+        )
 
 help_box()

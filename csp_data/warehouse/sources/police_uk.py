@@ -285,7 +285,27 @@ def read_street(path: Path) -> tuple[pd.DataFrame, bool]:
 def read_stop_search(path: Path) -> pd.DataFrame:
     if is_json_path(path):
         return api_stop_search_frame(read_json_records(path), path.name)
+    if path.name.lower().endswith(".parquet"):
+        return read_stop_search_parquet(path)
     return read_csv_text(path)
+
+
+def read_stop_search_parquet(path: Path) -> pd.DataFrame:
+    """A trimmed Met-wide copy (``data/sources/police_uk/met_stop_and_search_*.parquet``): the published
+    columns the warehouse uses, with ``Date`` as a UTC timestamp and the coordinates as numbers (blank:
+    null). Published columns it leaves out are added blank, so :func:`validate_stop_search` reads it
+    like a published CSV."""
+    try:
+        df = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise SourceError(f"{path.name} is not a readable Parquet file: {exc}") from exc
+    missing = {"Date", "Latitude", "Longitude"} - set(df.columns)
+    if missing:
+        raise SourceError(f"{path.name}: a stop-and-search Parquet file needs columns {sorted(missing)}")
+    for col in STOP_SEARCH_COLUMNS:
+        if col not in df:
+            df[col] = pd.Series(None, index=df.index, dtype="str")
+    return df[STOP_SEARCH_COLUMNS]
 
 
 class _Reasons:
@@ -385,6 +405,11 @@ def read_zip_member(path: Path, member: str) -> pd.DataFrame:
         )
 
 
+def _given(s: pd.Series) -> pd.Series:
+    """True where a value is present: not null and not blank text."""
+    return s.notna() & (s.astype(object) != "")
+
+
 def _num(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s.replace("", np.nan), errors="coerce")
 
@@ -458,7 +483,7 @@ def validate_stop_search(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     when = pd.to_datetime(df["Date"], errors="coerce", utc=True, format="ISO8601")
     flag(when.isna(), "date is not an ISO 8601 timestamp")
     lon, lat = _num(df["Longitude"]), _num(df["Latitude"])
-    has_text = (df["Longitude"] != "") | (df["Latitude"] != "")
+    has_text = _given(df["Longitude"]) | _given(df["Latitude"])  # text as published, or numbers (Parquet)
     flag(has_text & (lon.isna() | lat.isna()), "coordinates are not numbers")
     flag(lon.notna() & ~lon.between(*LON_RANGE), "longitude outside England and Wales")
     flag(lat.notna() & ~lat.between(*LAT_RANGE), "latitude outside England and Wales")
