@@ -443,11 +443,7 @@ def _stop_search(
         for m in set(d["month"]):
             winner[m] = rank
     parts = [d[d["month"].map(winner) == rank] for rank, (_e, d) in enumerate(ranked)]
-    kept = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame(columns=list(police_uk.validate_stop_search(_empty_stop_search())[0].columns))
-    )
+    kept = pd.concat(parts, ignore_index=True) if parts else _empty_stop_search()
     own = lsoa_poly
     if london_poly is not None and not london.covers(lsoa_poly, london_poly, cfg.borough_code):
         own = london.in_borough(london_poly, cfg.borough_code)
@@ -480,10 +476,6 @@ def _stop_search(
         cover,
         london.stop_search_london(london_counts),
     )
-
-
-def _empty_stop_search() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=str) for c in police_uk.STOP_SEARCH_COLUMNS})
 
 
 def read_outcomes_api(path: Path, lsoa_poly) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
