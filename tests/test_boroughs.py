@@ -187,8 +187,13 @@ def test_each_borough_gets_only_its_own_wards_and_lsoas(borough_env, code):
     if code == "E09000030":
         assert len(wards) == 20 and wards["population"].sum() == 310_303  # TH's own Census file
         assert len(street) and len(stop)
-    else:  # police.uk files cover Tower Hamlets only: another borough gets none of their rows
-        assert street.empty and stop.empty
+    else:  # the street files cover Tower Hamlets only: another borough gets none of their rows
+        assert street.empty
+        # the Met-wide stop-and-search file serves every borough: each record kept is placed inside
+        # this borough's own LSOAs and wards (point in polygon at build)
+        assert len(stop) and (stop["geo_status"] == "inside").all()
+        assert set(stop["lsoa21_code"]) <= set(lsoas["lsoa21_code"])
+        assert set(stop["ward_code"].dropna()) <= set(wards["ward_code"])
         res = pd.read_csv(SOURCES / "census" / "london_census2021_ts021_ethnic5_lsoa21.csv.gz", dtype=str)
         expect = res.loc[res["lad_cd"] == code, "all_usual_residents"].astype(int).sum()
         assert wards["population"].sum() == lsoas["population"].sum() == expect
