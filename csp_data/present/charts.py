@@ -239,7 +239,11 @@ _BOTTOM: dict = dict(
     orient="bottom",
     direction="horizontal",
     columns={"expr": "width < 500 ? 1 : 0"},
-    labelLimit={"expr": "min(320, max(120, width - 40))"},
+    labelLimit={"expr": "min(320, max(120, width - 24))"},
+    # under 300 px, a label longer than 28 characters goes on two lines, split at a space
+    labelExpr="width < 300 && length(datum.label) > 28 && lastindexof(substring(datum.label, 0, 28), ' ') > 0"
+    " ? [substring(datum.label, 0, lastindexof(substring(datum.label, 0, 28), ' ')),"
+    " substring(datum.label, lastindexof(substring(datum.label, 0, 28), ' ') + 1)] : datum.label",
 )
 
 
