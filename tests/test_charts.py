@@ -541,8 +541,10 @@ def test_outcome_rate_points_error_bars_and_dashed_target(built):
     target = [lyr for lyr in of_type(spec, "rule") if "y2" not in lyr["encoding"]]
     assert len(target) == 1 and target[0]["mark"]["strokeDash"]
     assert values(spec, target[0])[0]["target"] == 10.0
+    # the target is named by a legend entry under the plot, not a label on the rule
+    assert target[0]["encoding"]["color"]["scale"]["domain"] == ["Previous plan target 10%"]
+    assert target[0]["encoding"]["color"]["legend"]["orient"] == "bottom"
     labels = texts(spec)
-    assert "Previous plan target 10%" in labels
     assert "<10 offences" in labels and "6.9%" in labels
     points = of_type(spec, "point")[0]
     assert points["encoding"]["x"]["sort"] == ["Q1 2025", "Q2 2025", "Q3 2025", "Q4 2025"]
@@ -579,7 +581,8 @@ def test_outcome_rate_with_no_rates_and_date_periods():
 
 def test_outcome_rate_default_target_label():
     chart, alt_text, _ = outcome_rate_chart(synthetic_outcomes(), "t", 12.5, "")
-    assert "Target 12.5%" in texts(chart.to_dict())
+    target = [lyr for lyr in of_type(chart.to_dict(), "rule") if "y2" not in lyr["encoding"]]
+    assert target[0]["encoding"]["color"]["scale"]["domain"] == ["Target 12.5%"]
     assert "target 12.5%" in alt_text
 
 

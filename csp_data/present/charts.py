@@ -22,6 +22,7 @@ This module must not import streamlit: pages render the charts.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -192,9 +193,16 @@ def _title(text: str, subtitle: str | Sequence[str] | None = None) -> alt.TitleP
     return alt.TitleParams(text=text, anchor="start")
 
 
-def _finish(chart, title, alt_text: str, height: int):
-    """Top-level properties and accessible styling shared by every builder."""
-    return (
+_STACKED = "{bottom: {direction: 'vertical', anchor: 'start', offset: 14}}"
+
+
+def _finish(chart, title, alt_text: str, height: int, legend_below: bool = False):
+    """Top-level properties and accessible styling shared by every builder. ``height`` is the whole
+    chart's (st.vega_lite_chart fits title, axes and plot into it), or, with ``legend_below``, the
+    plot's alone: the legends under it then add as many lines as the width needs."""
+    if legend_below:
+        chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    chart = (
         chart.properties(title=title, description=alt_text, width="container", height=height)
         .configure_axis(
             labelFontSize=LABEL_SIZE,
@@ -212,6 +220,8 @@ def _finish(chart, title, alt_text: str, height: int):
             titleColor=TEXT_COLOUR,
             labelLimit=320,
             symbolSize=140,
+            # legends below the plot (_BOTTOM) are stacked, one under another, from the left
+            **({"layout": {"expr": _STACKED}} if legend_below else {}),
         )
         .configure_title(
             fontSize=16, subtitleFontSize=13, color=TEXT_COLOUR, subtitleColor=AXIS_COLOUR, anchor="start"
@@ -219,12 +229,22 @@ def _finish(chart, title, alt_text: str, height: int):
         .configure_text(fontSize=LABEL_SIZE, color=TEXT_COLOUR)
         .configure_view(stroke=None)
     )
+    return chart
 
 
-def _right_label(colour: str) -> dict:
-    """Mark properties for a bold text label just above the right-hand end of a horizontal rule
-    (pair with ``x=alt.value({"expr": "width"})``)."""
-    return dict(align="right", baseline="bottom", dx=-2, dy=-6, color=colour, fontWeight="bold")
+# Legends go below the plot, so that a chart fits a 320 px screen (a Vega legend never wraps): one
+# row of entries when the plot is wide, one entry per line when it is narrower than 500 px, each
+# label cut (with an ellipsis) at the plot's width rather than running past it.
+_BOTTOM: dict = dict(
+    orient="bottom",
+    direction="horizontal",
+    columns={"expr": "width < 500 ? 1 : 0"},
+    labelLimit={"expr": "min(320, max(120, width - 24))"},
+    # under 300 px, a label longer than 28 characters goes on two lines, split at a space
+    labelExpr="width < 300 && length(datum.label) > 28 && lastindexof(substring(datum.label, 0, 28), ' ') > 0"
+    " ? [substring(datum.label, 0, lastindexof(substring(datum.label, 0, 28), ' ')),"
+    " substring(datum.label, lastindexof(substring(datum.label, 0, 28), ' ') + 1)] : datum.label",
+)
 
 
 def to_vega_spec(chart) -> dict:
@@ -344,7 +364,7 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str, breaks: Sequen
                 "key:N",
                 title=None,
                 scale=alt.Scale(domain=["Expected range (between control limits)"], range=[BAND_FILL]),
-                legend=alt.Legend(orient="right", symbolType="square", symbolOpacity=0.6),
+                legend=alt.Legend(**_BOTTOM, symbolType="square", symbolOpacity=0.6),
             ),
         )
         .transform_calculate(key="'Expected range (between control limits)'")
@@ -360,17 +380,13 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str, breaks: Sequen
                 "series:N",
                 title="Lines",
                 scale=alt.Scale(domain=domain, range=[p[1] for p in present]),
-                legend=alt.Legend(
-                    orient="right", symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=400, columns=1
-                ),
+                legend=alt.Legend(**_BOTTOM, symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=400),
             ),
             strokeDash=alt.StrokeDash(
                 "series:N",
                 title="Lines",
                 scale=alt.Scale(domain=domain, range=[p[2] for p in present]),
-                legend=alt.Legend(
-                    orient="right", symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=400, columns=1
-                ),
+                legend=alt.Legend(**_BOTTOM, symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=400),
             ),
             strokeWidth=alt.StrokeWidth(
                 "series:N", scale=alt.Scale(domain=domain, range=[p[3] for p in present]), legend=None
@@ -409,8 +425,7 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str, breaks: Sequen
                         domain=[SIGNALS[c][0] for c in codes], range=[SIGNALS[c][1] for c in codes]
                     ),
                     legend=alt.Legend(
-                        orient="right",
-                        columns=1,
+                        **_BOTTOM,
                         symbolFillColor=PALETTE["purple"],
                         symbolStrokeColor=PALETTE["purple"],
                     ),
@@ -439,8 +454,8 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str, breaks: Sequen
             if len(part):
                 layers.append(
                     alt.Chart(part)
-                    .mark_text(align=align, baseline="top", dx=dx, fontWeight="bold", color=TEXT_COLOUR)
-                    .encode(x=alt.X("month:T"), y=alt.value(4), text="label:N")
+                    .mark_text(align=align, baseline="bottom", dx=dx, fontWeight="bold", color=TEXT_COLOUR)
+                    .encode(x=alt.X("month:T"), y=alt.value(-4), text="label:N")
                 )
 
     chart = alt.layer(*layers)
@@ -507,7 +522,8 @@ def trend_chart(df: pd.DataFrame, title: str, measure_label: str, breaks: Sequen
         "Solid line and dots: monthly figures; dashed: 12-month rolling average; "
         "shaded band between dotted lines: control limits"
     )
-    return _finish(chart, _title(title, legend_note), alt_text, 300), alt_text, table
+    # the plot as tall as it was with the legends at its right, in a 300 px chart
+    return _finish(chart, _title(title, legend_note), alt_text, 200, legend_below=True), alt_text, table
 
 
 # --------------------------------------------------------------------------------------------
@@ -568,15 +584,41 @@ def fy_bars(
     order = list(plot["Financial year"])
     top = max(float(plot[name].max()), target or 0.0)
     y_scale = alt.Scale(domain=[0, top * 1.25 if top > 0 else 1], nice=False)
-    x = alt.X(
-        "Financial year:N", sort=order, title="Financial year (April to March)", axis=alt.Axis(labelAngle=0)
-    )
+    brk: dict[str, str] = {}  # financial year -> "label (Mon YYYY)" for breaks inside the plotted years
+    for when, blabel in breaks or ():
+        ts = _to_timestamp(when)
+        start = ts.year if ts.month >= 4 else ts.year - 1
+        fy = f"FY{start}-{str(start + 1)[-2:]}"
+        if fy in order:
+            brk[fy] = (brk[fy] + "; " if fy in brk else "") + f"{blabel} ({month_text(ts)})"
+    # a year with a series break says so on the axis, under its name, where no bar, value label or
+    # target rule can cover it
+    axis = alt.Axis(labelAngle=0)
+    if brk:
+        years = ", ".join(json.dumps(fy) for fy in brk)
+        axis = alt.Axis(
+            labelAngle=0,
+            labelExpr=f"indexof([{years}], datum.value) >= 0 ? [datum.value, 'series break'] : datum.value",
+        )
+    x = alt.X("Financial year:N", sort=order, title="Financial year (April to March)", axis=axis)
     y = alt.Y(f"{name}:Q", title=name, scale=y_scale)
     tooltip = [
         alt.Tooltip("Financial year:N"),
         alt.Tooltip(f"{name}:Q", format=",.0f"),
         alt.Tooltip("Status:N"),
     ]
+    plot["bar"] = plot[name]  # the bar's value under a plain name, for the label offsets below
+
+    def _lift(dy: int) -> dict | int:
+        """A value label's offset: ``dy`` above its bar, or, when the target rule would cross the
+        labels (from 1 px above the bar to the top of the bold value, 36 px up), lifted by as much
+        as it takes to stand 3 px clear above the rule. Pixels, measured as drawn (Vega's
+        ``scale``), so whatever height the plot gets."""
+        if target is None:
+            return dy
+        bar, rule = "scale('y', datum.bar)", f"scale('y', {target!r})"
+        return {"expr": f"{dy} + ({rule} > {bar} - 38 && {rule} < {bar} + 1 ? {rule} - {bar} - 3 : 0)"}
+
     base = alt.Chart(plot)
     layers = [
         base.transform_filter("datum.complete")
@@ -593,10 +635,10 @@ def fy_bars(
         .encode(x=x, y=y, tooltip=tooltip),
         # two text layers rather than one multi-line label: Vega stacks extra lines *downwards*
         # from the baseline, which would put "(N months)" inside the bar
-        base.mark_text(baseline="bottom", dy=-20, fontWeight="bold", color=TEXT_COLOUR).encode(
+        base.mark_text(baseline="bottom", dy=_lift(-20), fontWeight="bold", color=TEXT_COLOUR).encode(
             x=x, y=y, text="label:N"
         ),
-        base.mark_text(baseline="bottom", dy=-4, color=TEXT_COLOUR).encode(x=x, y=y, text="label2:N"),
+        base.mark_text(baseline="bottom", dy=_lift(-4), color=TEXT_COLOUR).encode(x=x, y=y, text="label2:N"),
     ]
     tlabel = target_label or "Target"
     if target is not None:
@@ -608,32 +650,6 @@ def fy_bars(
         )
         # the rule is named in the subtitle rather than labelled on the plot, where the text
         # would collide with the value labels of the bars it crosses
-    brk: dict[str, str] = {}  # financial year -> "label (Mon YYYY)" for breaks inside the plotted years
-    for when, blabel in breaks or ():
-        ts = _to_timestamp(when)
-        start = ts.year if ts.month >= 4 else ts.year - 1
-        fy = f"FY{start}-{str(start + 1)[-2:]}"
-        if fy in order:
-            brk[fy] = (brk[fy] + "; " if fy in brk else "") + f"{blabel} ({month_text(ts)})"
-    if brk:
-        bdf = pd.DataFrame(
-            {
-                "Financial year": list(brk),
-                "Series break": list(brk.values()),
-                "y": [top * 1.2] * len(brk),
-                "mark": ["series break"] * len(brk),
-            }
-        )
-        layers.append(
-            alt.Chart(bdf)
-            .mark_text(color=TEXT_COLOUR, fontStyle="italic", baseline="top")
-            .encode(
-                x=x,
-                y=alt.Y("y:Q", scale=y_scale),
-                text="mark:N",
-                tooltip=["Financial year:N", "Series break:N"],
-            )
-        )
     chart = alt.layer(*layers)
 
     items = [
@@ -799,15 +815,39 @@ def ward_bars(df: pd.DataFrame, title: str, value_col: str, value_label: str, av
     plot.insert(0, "Rank", range(1, len(plot) + 1))
     # an empty first row on the ward axis gives the rule's label a clear space above the bars
     x, y, layers = _hbar_layers(plot, "Ward", val, "Ward", max(float(plot[val].max()), avg), top_row=" ")
-    adf = pd.DataFrame({val: [avg], "Ward": [" "], "text": [f"Borough average: {fmt(avg)}"]})
+    # A value label the average rule would cross (it starts 4 px after its bar and is about 7 px a
+    # character wide) moves to 5 px right of the rule. Pixels as drawn (Vega's ``scale``).
+    rule = f"scale('x', {avg!r})"
+    bar = "scale('x', datum.bar)"
+    crossed = f"{rule} > {bar} + 2 && {rule} < {bar} + 7 + 7 * length(datum.label)"
+    layers[1] = (
+        alt.Chart(plot.assign(bar=plot[val]))
+        .mark_text(
+            align="left",
+            baseline="middle",
+            dx={"expr": f"{crossed} ? {rule} - {bar} + 5 : 4"},
+            color=TEXT_COLOUR,
+        )
+        .encode(x=x, y=y, text="label:N")
+    )
+    text = f"Borough average: {fmt(avg)}"
+    adf = pd.DataFrame({val: [avg], "Ward": [" "], "text": [text]})
     layers.append(
         alt.Chart(adf)
         .mark_rule(color=PALETTE["orange"], strokeDash=[8, 4], strokeWidth=2.5)
         .encode(x=x, tooltip=[alt.Tooltip("text:N", title="Borough average")])
     )
+    # right of the rule, or left of it when the plot is too narrow for that (bold: ~8 px a character)
+    left = f"{rule} + 5 + {8 * len(text)} > width"
     layers.append(
         alt.Chart(adf)
-        .mark_text(align="left", baseline="middle", dx=5, fontWeight="bold", color=PALETTE["orange"])
+        .mark_text(
+            align={"expr": f"{left} ? 'right' : 'left'"},
+            baseline="middle",
+            dx={"expr": f"{left} ? -5 : 5"},
+            fontWeight="bold",
+            color=PALETTE["orange"],
+        )
         .encode(x=x, y=y, text="text:N")
     )
     chart = alt.layer(*layers)
@@ -916,9 +956,20 @@ def outcome_rate_chart(df: pd.DataFrame, title: str, target_pct: float | None, t
         .mark_point(filled=True, size=110, shape="circle", color=PALETTE["blue"], opacity=1, invalid="filter")
         .encode(x=x, y=y, tooltip=tooltip)
     )
+    # A rate's label (16 px tall, centred on its dot) keeps clear of the target rule: when the
+    # rule would cross it, it moves to whichever side of the rule is nearer. Pixels as drawn
+    # (Vega's ``scale``).
+    dy: dict | int = 0
+    if target is not None:
+        dot, rule = "scale('y', datum.rate)", f"scale('y', {target!r})"
+        up, down = f"({rule} - 11 - {dot})", f"({rule} + 11 - {dot})"
+        dy = {
+            "expr": f"{dot} + 8 > {rule} - 2 && {dot} - 8 < {rule} + 2 "
+            f"? (abs({up}) < abs({down}) ? {up} : {down}) : 0"
+        }
     layers.append(
-        alt.Chart(shown.assign(label=shown[rate].map(_pct)))
-        .mark_text(align="left", dx=9, baseline="middle", color=TEXT_COLOUR)
+        alt.Chart(shown.assign(label=shown[rate].map(_pct), rate=shown[rate]))
+        .mark_text(align="left", dx=9, dy=dy, baseline="middle", color=TEXT_COLOUR)
         .encode(x=x, y=y, text="label:N")
     )
     hidden = plot[plot[rate].isna()]
@@ -930,18 +981,26 @@ def outcome_rate_chart(df: pd.DataFrame, title: str, target_pct: float | None, t
         )
     if target is not None:
         tdf = pd.DataFrame({"target": [target], "Target": [tname]})
+        # named in a legend entry under the plot: a label on the rule would cross the dots and
+        # interval lines of the periods it runs past
         layers.append(
             alt.Chart(tdf)
-            .mark_rule(color=PALETTE["orange"], strokeDash=[8, 4], strokeWidth=2.5)
-            .encode(y=alt.Y("target:Q", scale=y_scale, title=rate), tooltip=["Target:N"])
-        )
-        layers.append(
-            alt.Chart(tdf)
-            .mark_text(**_right_label(PALETTE["orange"]))
+            .mark_rule(strokeDash=[8, 4], strokeWidth=2.5)
             .encode(
                 y=alt.Y("target:Q", scale=y_scale, title=rate),
-                x=alt.value({"expr": "width"}),
-                text="Target:N",
+                color=alt.Color(
+                    "Target:N",
+                    scale=alt.Scale(domain=[tname], range=[PALETTE["orange"]]),
+                    legend=alt.Legend(
+                        **_BOTTOM,
+                        title=None,
+                        symbolType="stroke",
+                        symbolStrokeWidth=2.5,
+                        symbolDash=[8, 4],
+                        symbolSize=400,
+                    ),
+                ),
+                tooltip=["Target:N"],
             )
         )
     chart = alt.layer(*layers)
@@ -982,7 +1041,13 @@ def outcome_rate_chart(df: pd.DataFrame, title: str, target_pct: float | None, t
         subtitle += "; dashed line: target"
     if len(hidden):
         subtitle += "; rates are not shown for fewer than 10 offences"
-    return _finish(chart, _title(title, subtitle), alt_text, 300), alt_text, plot.reset_index(drop=True)
+    # with a target, its legend entry goes under a plot as tall as the whole chart's 300 px left it
+    below = target is not None
+    return (
+        _finish(chart, _title(title, subtitle), alt_text, 200 if below else 300, legend_below=below),
+        alt_text,
+        plot.reset_index(drop=True),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1042,7 +1107,7 @@ def gauge(
     dom = (["Latest"] if not awaiting else []) + [m[0] for m in markers]
     colours = ([PALETTE["blue"]] if not awaiting else []) + [m[2] for m in markers]
     shapes = (["square"] if not awaiting else []) + [m[3] for m in markers]
-    legend = alt.Legend(title=None, orient="right", direction="vertical", symbolSize=160, labelLimit=320)
+    legend = alt.Legend(**_BOTTOM, title=None, symbolSize=160)
     colour = alt.Color("What:N", scale=alt.Scale(domain=dom, range=colours), legend=legend)
     shape = alt.Shape("What:N", scale=alt.Scale(domain=dom, range=shapes), legend=legend)
     x_scale = alt.Scale(domain=[0, top], nice=False)
@@ -1111,7 +1176,7 @@ def gauge(
         rows.append(("Latest", round(latest_v, 2)))
     rows += [(m[0], round(m[1], 2)) for m in markers]
     table = pd.DataFrame(rows, columns=["Item", "Value"])
-    return _finish(chart, _title(title_text, subtitle), alt_text, 190), alt_text, table
+    return _finish(chart, _title(title_text, subtitle), alt_text, 90, legend_below=True), alt_text, table
 
 
 @memoize(maxsize=256, copy=False)

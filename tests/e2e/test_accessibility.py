@@ -80,17 +80,7 @@ INTERNAL_NARROW_CASES = [c for c in INTERNAL_CASES if c[0].url_path in NARROW_IN
 INTERNAL_OPEN = {
     "internal-stop-search": "the day-and-hour table view (26 columns) scrolls sideways with nothing "
     "focusable in it (scrollable-region-focusable)",
-    "internal-priority-1": "chart labels drawn under another text or rule mark: contrast undecided",
-    "internal-priority-2": "a chart label under a rule mark: contrast undecided",
-    "internal-priority-3": "a bold chart label drawn under another text mark: contrast undecided",
-    "internal-priority-4": "a bold chart label drawn under another text mark: contrast undecided",
 }
-
-
-# At 320 px the same pages' charts are wider than the screen: the target gauges and control
-# charts put their legends on the right (csp_data/present/charts.py), and a Vega legend does not
-# wrap. Reflow on the internal pages is open too (not strict, for the same reason as above).
-INTERNAL_NARROW_OPEN = "chart legends on the right (target gauges, control charts) are wider than 320 px"
 
 
 def cases(public: list, internal: list, widths: tuple[str, ...] = ()) -> list:
@@ -547,19 +537,7 @@ REFLOW_JS = """([main, table]) => {
 }"""
 
 
-@pytest.mark.parametrize(
-    "deployment,spec,query",
-    [
-        pytest.param(
-            *c.values,
-            id=c.id,
-            marks=pytest.mark.xfail(strict=False, raises=AssertionError, reason=INTERNAL_NARROW_OPEN)
-            if c.values[0] == "internal"
-            else (),
-        )
-        for c in cases(CASES, INTERNAL_NARROW_CASES)
-    ],
-)
+@pytest.mark.parametrize("deployment,spec,query", cases(CASES, INTERNAL_NARROW_CASES))
 def test_reflow_at_320px(request, open_page, deployment, spec, query):
     page = open_page(PHONE)
     load(page, server_for(request, deployment), spec, query)
