@@ -791,3 +791,25 @@ def test_trajectory_chart_refuses_missing_columns_and_empty_frames():
         trajectory_chart(synthetic_trajectory().drop(columns="full_year"), "t", "Robbery")
     with pytest.raises(ValueError):
         trajectory_chart(synthetic_trajectory().iloc[:0], "t", "Robbery")
+
+
+def test_ratio_dots_draws_with_a_label_that_is_not_a_field_path():
+    """A value label with an apostrophe ("group's") was once a Vega field name: Vega read the
+    apostrophe as an unclosed quote and the chart drew nothing in the browser. Compile it for real."""
+    import vl_convert as vlc
+
+    df = pd.DataFrame(
+        {
+            "category": ["Black", "Black", "Asian", "Asian"],
+            "series": ["Tower Hamlets", "London", "Tower Hamlets", "London"],
+            "ratio": [3.29, 3.29, 1.38, 1.02],
+            "low": [3.0, 3.2, 1.28, 1.0],
+            "high": [3.61, 3.38, 1.48, 1.05],
+        }
+    )
+    chart, alt_text, table = charts.ratio_dots(
+        df, "Search rate", "by group", "Ratio to the White group's rate"
+    )
+    svg = vlc.vegalite_to_svg(chart.to_dict())
+    assert "<svg" in svg and "3.29" in svg
+    assert "Ratio to the White group's rate" in table.columns

@@ -376,11 +376,18 @@ def test_heatmap_has_7_by_24_cells_summing_to_timestamped_searches(raw, last12, 
     for r in hm.itertuples():
         assert r.count == expect.get((r.weekday, r.hour), 0)
     assert hm.loc[hm["weekday"] == 1, "day"].unique().tolist() == ["Monday"]
-    # the chart's table is the same grid: 7 rows, 24 hour columns and a total
+    # the chart's table is the same grid turned round (it fits the page: 9 columns, not 26): a row
+    # per hour, a column per day, each hour's total and each day's in the last row
     _, alt_text, table = charts.day_hour_heatmap(hm, "Searches", "searches")
-    assert list(table["Day"]) == list(ss.WEEKDAYS)
-    assert [c for c in table.columns if c.endswith(":00")] == [f"{h:02d}:00" for h in range(24)]
-    assert int(table["Total"].sum()) == int(hm["count"].sum())
+    assert list(table.columns) == ["Hour", *ss.WEEKDAYS, "All days"]
+    assert list(table["Hour"]) == [f"{h:02d}:00" for h in range(24)] + ["All hours"]
+    body = table[table["Hour"] != "All hours"]
+    for r in hm.itertuples():
+        assert body.loc[body["Hour"] == f"{r.hour:02d}:00", r.day].item() == r.count
+    totals = table[table["Hour"] == "All hours"].iloc[0]
+    assert int(totals["All days"]) == int(body["All days"].sum()) == int(hm["count"].sum())
+    for day in ss.WEEKDAYS:
+        assert int(totals[day]) == int(hm.loc[hm["day"] == day, "count"].sum())
     assert f"{int(hm['count'].sum()):,d}" in alt_text
 
 

@@ -1566,7 +1566,8 @@ def interval_dots(
 def day_hour_heatmap(df: pd.DataFrame, title: str, measure_label: str):
     """A 7 x 24 grid (Monday first; hours 00 to 23) shaded by count, every cell labelled with its
     count so colour is not the only signal. ``df`` columns: weekday (1 = Monday ... 7 = Sunday),
-    hour (0-23), count; missing cells count as 0. The table is the same grid, a row per day."""
+    hour (0-23), count; missing cells count as 0. The table is the same grid turned round: a row per
+    hour, a column per day, with totals."""
     _require(df, HEATMAP_COLUMNS, "day_hour_heatmap")
     d = df.loc[:, list(HEATMAP_COLUMNS)].copy()
     bad = d[~d["weekday"].isin(range(1, 8)) | ~d["hour"].isin(range(24))]
@@ -1628,10 +1629,15 @@ def day_hour_heatmap(df: pd.DataFrame, title: str, measure_label: str):
         f"busiest hour {by_hour.idxmax()} ({fmt(by_hour.max())}), quietest {quiet_hour} ({fmt(by_hour.min())}).",
     ]
     alt_text = " ".join(sents)
-    table = plot.pivot(index="Day", columns="Hour", values=name).reindex(list(WEEKDAYS))
-    table.columns = [f"{h}:00" for h in table.columns]
-    table["Total"] = table.sum(axis=1)
-    table = table.reset_index()
+    # A row per hour and a column per day (9 columns, not 26: the table fits the page without a
+    # sideways-scrolling box), with each hour's total and, in the last row, each day's.
+    grid = plot.pivot(index="Hour", columns="Day", values=name)[list(WEEKDAYS)]
+    grid["All days"] = grid.sum(axis=1)
+    grid.loc["All hours"] = grid.sum(axis=0)
+    table = (
+        grid.rename(index=lambda h: h if h == "All hours" else f"{h}:00").rename_axis("Hour").reset_index()
+    )
+    table.columns.name = None
     subtitle = "Darker cells: more; every cell is labelled with its count"
     return _finish(chart, _title(title, subtitle), alt_text, 320), alt_text, table
 
@@ -1817,6 +1823,7 @@ def funnel_chart(
     return _finish(chart, _title(title, subtitle), alt_text, 380), alt_text, table
 
 
+@memoize(maxsize=64, copy=False)
 def ratio_dots(df: pd.DataFrame, title: str, subtitle: str, value_label: str):
     """Ratios with 95% intervals on a log scale, one row per category and one colour and shape per
     series (e.g. a borough and London), with a reference rule at 1 and each value labelled.
@@ -1835,7 +1842,9 @@ def ratio_dots(df: pd.DataFrame, title: str, subtitle: str, value_label: str):
     series = list(dict.fromkeys(d["series"]))
     colours = [PALETTE["blue"], PALETTE["orange"], PALETTE["purple"]][: len(series)]
     shapes = ["circle", "diamond", "square"][: len(series)]
-    plot = shown.rename(columns={"category": "Group", "series": "Area", "ratio": value_label})
+    # the ratio keeps its plain field name: a label such as "group's rate" is not a valid Vega field
+    # path (the apostrophe reads as a quote), so it is only ever a title
+    plot = shown.rename(columns={"category": "Group", "series": "Area"})
     y = alt.Y("Group:N", sort=order, scale=alt.Scale(domain=order), title=None, axis=alt.Axis(ticks=False))
     y_off = alt.YOffset("Area:N", sort=series, scale=alt.Scale(domain=series))
     colour = alt.Color("Area:N", scale=alt.Scale(domain=series, range=colours), title=None)
@@ -1843,12 +1852,12 @@ def ratio_dots(df: pd.DataFrame, title: str, subtitle: str, value_label: str):
     tooltip = [
         alt.Tooltip("Group:N"),
         alt.Tooltip("Area:N"),
-        alt.Tooltip(f"{value_label}:Q", format=".2f"),
+        alt.Tooltip("ratio:Q", title=value_label, format=".2f"),
         alt.Tooltip("low:Q", title="95% low", format=".2f"),
         alt.Tooltip("high:Q", title="95% high", format=".2f"),
     ]
     base = alt.Chart(plot)
-    x = alt.X(f"{value_label}:Q", scale=x_scale, title=f"{value_label} (log scale)")
+    x = alt.X("ratio:Q", scale=x_scale, title=f"{value_label} (log scale)")
     layers = [
         alt.Chart(pd.DataFrame({"one": [1.0]}))
         .mark_rule(color=AXIS_COLOUR, strokeDash=[6, 4], strokeWidth=1.5)
@@ -1865,7 +1874,7 @@ def ratio_dots(df: pd.DataFrame, title: str, subtitle: str, value_label: str):
     ]
     chart = alt.layer(*layers)
     items = [
-        f"{r['Group']}, {r['Area']}: {fmt(r[value_label], 2)} ({fmt(r['low'], 2)} to {fmt(r['high'], 2)})"
+        f"{r['Group']}, {r['Area']}: {fmt(r['ratio'], 2)} ({fmt(r['low'], 2)} to {fmt(r['high'], 2)})"
         for _, r in plot.iterrows()
     ]
     missing = [f"{r['category']} ({r['series']})" for i, r in d.iterrows() if i not in shown.index]

@@ -74,13 +74,9 @@ NARROW_INTERNAL = ("targets", "priority-1", "priority-2", "priority-3", "priorit
 INTERNAL_NARROW_CASES = [c for c in INTERNAL_CASES if c[0].url_path in NARROW_INTERNAL]
 
 
-# Internal pages axe still faults at 1280 px, each for a reason found on 7 December 2026 and not
-# yet fixed (docs/ACCESSIBILITY.md, "Internal pages"): xfail, not strict, since these pages are
-# being reworked. Any other page, or any other problem on these, fails.
-INTERNAL_OPEN = {
-    "internal-stop-search": "the day-and-hour table view (26 columns) scrolls sideways with nothing "
-    "focusable in it (scrollable-region-focusable)",
-}
+# Internal pages whose axe check is known to fail, with the reason (xfail, not strict). Empty: every
+# internal page passes (docs/ACCESSIBILITY.md, "Internal pages"). Add a page here only with a reason.
+INTERNAL_OPEN: dict[str, str] = {}
 
 
 def cases(public: list, internal: list, widths: tuple[str, ...] = ()) -> list:
@@ -179,13 +175,15 @@ def url_for(server, spec, query: str = "") -> str:
 
 
 def wait_idle(page) -> None:
-    """The script run has finished, everything it sent is drawn, and every chart's marks have a
-    width (after an expander opened or the viewport changed, they are laid out again)."""
+    """The script run has finished, everything it sent is drawn, and every chart on show has its
+    marks laid out with a width (after an expander opened or the viewport changed, they are laid
+    out again). A chart inside a closed expander is not on show: it has no box until opened."""
     wait_settled(page)
     # polling by interval, not animation frame: with the viewport as tall as a long page
     # (15,000 px and more at phone width) chromium may not run animation frames
     page.wait_for_function(
         """(sel) => [...document.querySelectorAll(sel)].every(c => {
+               if (c.getClientRects().length === 0) return true;  // not on show (closed expander)
                const mark = c.querySelector('svg, canvas');
                return mark && mark.getBoundingClientRect().width > 0; })""",
         arg=CHART,
