@@ -16,6 +16,7 @@ from csp_data.config import settings
 from csp_data.present import maps
 from csp_data.present import stop_search as present_ss
 from csp_data.present.exports import csv_bytes
+from csp_data.present.memo import memoize
 from csp_data.ui import cache
 from csp_data.warehouse import geo
 
@@ -133,6 +134,7 @@ def months_held(start: date, end: date) -> tuple[int, int]:
     return len(in_b), len(in_l)
 
 
+@cache.warehouse_cached(max_entries=8, by="staff")
 def yearly_rates(basis: str = "self") -> pd.DataFrame:
     """Rates per 1,000 residents and ratios, borough beside London, for every financial year with data."""
     years = []
@@ -157,7 +159,7 @@ period_choices = ss.period_choices
 rules_table = ss.rules_table
 mapping_table = ss.mapping_table
 unmapped_answers = ss.unmapped_answers
-rate_sentences = ss.rate_sentences
+rate_sentences = memoize(maxsize=128)(ss.rate_sentences)
 awaiting_ethnicity_sentence = ss.awaiting_ethnicity_sentence
 POPULATION_LABEL = sr.POPULATION_LABEL
 RATE_BASES = sr.BASES
@@ -167,12 +169,26 @@ ratio_chart = present_ss.ratio_chart
 rates_tables = present_ss.rates_tables
 breakdown_chart = present_ss.breakdown_chart
 rate_chart = present_ss.rate_chart
-rate_tables = present_ss.rate_tables
+rate_tables = memoize(maxsize=128)(present_ss.rate_tables)
 ward_tables = present_ss.ward_tables
 monthly_chart = present_ss.monthly_chart
 heatmap_chart = present_ss.heatmap_chart
 
 
+@cache.warehouse_cached(max_entries=64, by="staff", resource=True)
+def breakdown_for(start: date, end: date, ward_code: str, dim: str, title: str):
+    """The breakdown chart of the period's profile by ``dim`` (chart, description, table), made once
+    per period, ward and dimension and shared (never changed: it only goes to the screen)."""
+    return present_ss.breakdown_chart(profile(start, end, ward_code), dim, title)
+
+
+@cache.warehouse_cached(max_entries=64, by="staff")
+def mapping_for(start: date, end: date, ward_code: str = "") -> pd.DataFrame:
+    """Every self-defined answer in the period and its group (:func:`ss.mapping_table`)."""
+    return ss.mapping_table(profile(start, end, ward_code))
+
+
+@cache.warehouse_cached(max_entries=64, by="staff")
 def headline(choice: ss.PeriodChoice, ward_code: str = "") -> ss.Headline:
     """The headline figures (:func:`csp_data.analysis.stop_search.headline`) for a period choice and ward."""
     period = choice.period
@@ -186,9 +202,11 @@ def headline(choice: ss.PeriodChoice, ward_code: str = "") -> ss.Headline:
 
 def download(df: pd.DataFrame, what: str, name: str) -> None:
     """A button that downloads ``df`` as ``stop-search-<name>.csv``."""
+    snapshot = df.copy()
     st.download_button(
         f"Download {what} (CSV)",
-        csv_bytes(df),
+        lambda: csv_bytes(snapshot),  # made when pressed, not on every run
+        on_click="ignore",
         file_name=f"stop-search-{name}.csv",
         mime="text/csv",
         key=f"dl-{name}",

@@ -84,7 +84,6 @@ if not choice.complete:
         "the months held and its total should not be compared with a full period."
     )
 
-prof = data.profile(period.start, period.end, ward)
 head = data.headline(choice, ward)
 
 # ----------------------------------------------------------------------------------- headline
@@ -121,7 +120,9 @@ with m2:
 def breakdown(dim: str, note: str = "") -> None:
     title = data.DIMENSIONS[dim].title
     chart_block(
-        data.breakdown_chart(prof, dim, f"Searches by {title.lower()}, {when}{place}"),
+        data.breakdown_for(
+            period.start, period.end, ward, dim, f"Searches by {title.lower()}, {when}{place}"
+        ),
         key=f"bd-{dim}",
         table_caption=f"{SOURCE}. {note}".strip(),
         name=f"stop-search-by-{dim}-{period.start:%Y-%m}-{period.end:%Y-%m}{('-' + ward) if ward else ''}",
@@ -139,7 +140,7 @@ with st.expander("How self-defined ethnicity is grouped"):
         "'Not stated', by these rules, applied in order:"
     )
     plain_table(data.rules_table())
-    mapping = data.mapping_table(prof)
+    mapping = data.mapping_for(period.start, period.end, ward)
     if unmapped := data.unmapped_answers(mapping):
         st.warning("Some answers match no rule and are shown as 'Unmapped': " + ", ".join(unmapped))
     plain_table(mapping, download=None, caption=f"Every self-defined answer in {when}{place} and its group.")
