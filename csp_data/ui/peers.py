@@ -8,6 +8,7 @@ import pandas as pd
 
 from csp_data.analysis import peers
 from csp_data.config import settings
+from csp_data.present.formatting import md_link
 from csp_data.ui import cache
 
 SOURCE = peers.SOURCE
@@ -30,6 +31,7 @@ def comparison() -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
         return pd.DataFrame(), pd.DataFrame(), []
     raw = cache.query("peers/features")
     out = []
+    priority_of: dict[str, int] = {}
     for r in cache.borough_scorecard():
         m = r.measure
         if m.source != "crime" or not m.london_rank or r.last12 is None:
@@ -42,8 +44,23 @@ def comparison() -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
             end=r.last12.end,
         )
         out.append((m.label, r.last12.label, peers.rate_comparison(group, counts, raw)))
+        priority_of[m.label] = m.priority
     words = [peers.rate_sentence(group, label, c) for label, _p, c in out if c is not None]
-    return peers.comparison_table(group, out), peers.peer_rates_table(group, out), words
+    table, every = peers.comparison_table(group, out), peers.peer_rates_table(group, out)
+    # Each measure links to its priority on the summary page: on a phone these tables scroll
+    # sideways, and a link is what lets the keyboard reach (and scroll) the box (as the scorecard's).
+    for t in (table, every):
+        if "Measure" in t.columns:
+            t["Measure"] = [
+                md_link(label, f"summary#priority-{priority_of[label]}") for label in t["Measure"]
+            ]
+    return table, every, words
+
+
+def group_table(group: peers.PeerGroup) -> pd.DataFrame:
+    """The peer group's features, narrow enough for a phone (the distance and residents are in
+    the sentence above it and the method note)."""
+    return group.table.drop(columns=["Distance", "Residents (Census 2021)"], errors="ignore")
 
 
 def peers_sentence(group: peers.PeerGroup) -> str:

@@ -72,7 +72,11 @@ else:
         "average deprivation and the share of very deprived neighbourhoods (no crime figure is used, so peers "
         "are not chosen by the outcome compared)."
     )
-    plain_table(group.table, caption=f"The borough and its {peers.K} peers. {peers.SOURCE}.", download=None)
+    plain_table(
+        peers.group_table(group),
+        caption=f"The borough and its {peers.K} peers. {peers.SOURCE}.",
+        download=None,
+    )
     table, every, words = peers.comparison()
     if table.empty:
         st.info("No police-recorded measure with a London rank has 12 months of data for the comparison.")
@@ -84,10 +88,14 @@ else:
             caption="Offences per 1,000 residents (Census 2021 usual residents, all ages) over the same 12 months "
             "as the London rank. Source: MPS recorded crime by borough (London Datastore); "
             f"{peers.SOURCE}.",
+            link_cols=("Measure",),
             download=None,
         )
         plain_table(
-            every, caption="Offences per 1,000 residents in each borough of the group.", download=None
+            every,
+            caption="Offences per 1,000 residents in each borough of the group.",
+            link_cols=("Measure",),
+            download=None,
         )
         st.caption(
             "A rate per resident is a guide only: boroughs with many workers and visitors (the daytime "
