@@ -154,6 +154,9 @@ def hostile_server(data_copy, tmp_path):
 def test_partnership_markdown_shows_literally_and_nothing_leaves(hostile_server, app_page, path, shows):
     load(app_page, f"{hostile_server.url}/{path}")
     assert app_page.locator(EXCEPTION).count() == 0, hostile_server.log()[-3000:]
+    # a target's source and who entered it are in its "About this target" expander (answer first)
+    for summary in app_page.locator("[data-testid=stExpander] summary", has_text="About this target").all():
+        summary.click()
     for text in shows:
         # shown, character for character (less the invisible joiner that stops autolinks); waits for
         # the page's last tables to draw, which can trail the script's end on a busy machine
