@@ -73,7 +73,6 @@ def build_one(code: str) -> dict:
 def markdown(result: dict) -> str:
     runs = result["runs"]
     lines = [
-        START,
         f"Run {result['when']} on {result['machine']} (Python {result['python']}): "
         f"`python -m csp_data build` for each of the {len(runs)} boroughs one after another, each on a fresh "
         "copy of `data/sources` in its own process (`benchmarks/boroughs.py`; numbers in "
@@ -90,7 +89,6 @@ def markdown(result: dict) -> str:
             f"| {r['code']} | {r['borough']} | {r['seconds']:.1f}{'' if r['ok'] else ' (failed)'} | "
             f"{r['wards'] or ''} | {r['lsoas'] or ''} | {r['crime_monthly'] or 0:,} |"
         )
-    lines.append(END)
     return "\n".join(lines)
 
 
@@ -122,13 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS_JSON.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(f"total {result['total_seconds']} s; wrote {RESULTS_JSON.relative_to(REPO)}")
     if args.doc:
-        doc = Path(args.doc)
-        text = doc.read_text(encoding="utf-8")
-        if START in text and END in text:
-            text = text[: text.index(START)] + markdown(result) + text[text.index(END) + len(END) :]
-        else:
-            text = text.rstrip("\n") + "\n\n## Build time for every borough\n\n" + markdown(result) + "\n"
-        doc.write_text(text, encoding="utf-8")
+        from capacity import replace_section  # benchmarks/capacity.py
+
+        replace_section(Path(args.doc), START, END, markdown(result))
     return 1 if result["failures"] else 0
 
 

@@ -356,13 +356,20 @@ def table(levels: list[dict]) -> str:
 DOC_START, DOC_END = "<!-- capacity:table -->", "<!-- /capacity:table -->"
 
 
+def replace_section(doc: Path, start: str, end: str, body: str) -> None:
+    """Put ``body`` between the ``start`` and ``end`` marker lines of ``doc`` (docs/PERFORMANCE.md),
+    leaving the rest of the file as it is; stops with an error if a marker is missing. Every
+    benchmark that writes a table there (capacity, pages, boroughs) uses this."""
+    text = doc.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        raise SystemExit(f"{doc} has no {start} ... {end} markers")
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    doc.write_text(f"{head}{start}\n{body}\n{end}{tail}", encoding="utf-8")
+
+
 def write_doc(doc: Path, report: dict) -> None:
     """Replace the table between the capacity markers in ``doc`` (docs/PERFORMANCE.md) with this run's."""
-    text = doc.read_text(encoding="utf-8")
-    if DOC_START not in text or DOC_END not in text:
-        raise SystemExit(f"{doc} has no {DOC_START} ... {DOC_END} markers")
-    head, rest = text.split(DOC_START, 1)
-    tail = rest.split(DOC_END, 1)[1]
     cold = ", ".join(f"{s['page']} {fmt(s['ms'])}" for s in report["warm_up"]["samples"])
     body = (
         f"Run on {report['when']}, {report['machine']['cpus']} CPUs, `--rounds {report['rounds']}`, "
@@ -371,7 +378,7 @@ def write_doc(doc: Path, report: dict) -> None:
         + f" First loads after start (cold caches, ms): {cold}.\n\n"
         + table(report["levels"])
     )
-    doc.write_text(f"{head}{DOC_START}\n{body}\n{DOC_END}{tail}", encoding="utf-8")
+    replace_section(doc, DOC_START, DOC_END, body)
 
 
 async def run(args, base_url: str, pid: int) -> dict:

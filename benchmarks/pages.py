@@ -201,11 +201,6 @@ def table(server: list[dict], browser: list[dict] | None) -> str:
 
 
 def write_doc(doc: Path, report: dict) -> None:
-    text = doc.read_text(encoding="utf-8")
-    if DOC_START not in text or DOC_END not in text:
-        raise SystemExit(f"{doc} has no {DOC_START} ... {DOC_END} markers")
-    head, rest = text.split(DOC_START, 1)
-    tail = rest.split(DOC_END, 1)[1]
     body = (
         f"Run on {report['when']}, {report['machine']['cpus']} CPUs, load average at start "
         f"{report['machine']['load_at_start']}; {report['warmup']} untimed then {report['repeat']} timed runs "
@@ -214,7 +209,9 @@ def write_doc(doc: Path, report: dict) -> None:
         + f" Budget: at most {BUDGET_MS:.0f} ms and at most {BUDGET_RATIO:.0f}× Getting help.\n\n"
         + table(report["server"], report.get("browser"))
     )
-    doc.write_text(f"{head}{DOC_START}\n{body}\n{DOC_END}{tail}", encoding="utf-8")
+    from capacity import replace_section  # benchmarks/capacity.py
+
+    replace_section(doc, DOC_START, DOC_END, body)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@ data/warehouse (as the app uses it); tests that write get a private copy of data
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -26,12 +27,36 @@ def shown(text):
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace("\u2060", "")
 
 
-def run_cli(data_dir: Path, *args: str, text: bool = True) -> subprocess.CompletedProcess:
-    """``python -m csp_data ARGS`` in a child process over ``data_dir``, for the default borough
-    (whatever the test environment sets), capturing its output and exit code."""
+@contextlib.contextmanager
+def borough_environment(data_dir: Path, code: str):
+    """For the block: ``CSP_DATA_DIR`` and ``CSP_BOROUGH_CODE`` set (``CSP_BOROUGH`` unset), as a
+    deployment for that borough has them; the three are put back as they were afterwards."""
+    names = ("CSP_DATA_DIR", "CSP_BOROUGH_CODE", "CSP_BOROUGH")
+    saved = {k: os.environ.get(k) for k in names}
+    os.environ.update(CSP_DATA_DIR=str(data_dir), CSP_BOROUGH_CODE=code)
+    os.environ.pop("CSP_BOROUGH", None)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def run_cli(
+    data_dir: Path, *args: str, text: bool = True, borough: str | None = None, **env_extra: str
+) -> subprocess.CompletedProcess:
+    """``python -m csp_data ARGS`` in a child process over ``data_dir``, capturing its output and
+    exit code: for the default borough (whatever the test environment sets), or ``borough`` (its
+    ONS code); ``env_extra`` adds variables (e.g. ``CSP_BOROUGH="Hackney"``)."""
     env = {**os.environ, "CSP_DATA_DIR": str(data_dir)}
     env.pop("CSP_BOROUGH_CODE", None)
     env.pop("CSP_BOROUGH", None)
+    if borough is not None:
+        env["CSP_BOROUGH_CODE"] = borough
+    env.update(env_extra)
     return subprocess.run(
         [sys.executable, "-m", "csp_data", *args],
         check=False,

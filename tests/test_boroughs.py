@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import glob
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import borough_environment, run_cli
 
 from csp_data.config import (
     CITY_OF_LONDON,
@@ -37,43 +36,20 @@ BOROUGHS = {"E09000030": "Tower Hamlets", "E09000012": "Hackney", "E09000033": "
 
 
 def _cli(data_dir: Path, code: str | None, *args: str, **env_extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CSP_DATA_DIR": str(data_dir), **env_extra}
-    env.pop("CSP_BOROUGH", None)
-    env.pop("CSP_BOROUGH_CODE", None)
-    if code is not None:
-        env["CSP_BOROUGH_CODE"] = code
-    env.update(env_extra)
-    return subprocess.run(
-        [sys.executable, "-m", "csp_data", *args],
-        check=False,
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli(data_dir, *args, borough=code, **env_extra)
 
 
 @pytest.fixture(scope="session")
 def borough_data(tmp_path_factory):
     """code -> a data folder (sources copied, warehouse built for that borough), made on first use."""
     made: dict[str, Path] = {}
-    saved = {k: os.environ.get(k) for k in ("CSP_DATA_DIR", "CSP_BOROUGH_CODE", "CSP_BOROUGH")}
 
     def get(code: str) -> Path:
         if code not in made:
             root = tmp_path_factory.mktemp(f"data_{code}")
             shutil.copytree(SOURCES, root / "sources")
-            os.environ["CSP_DATA_DIR"], os.environ["CSP_BOROUGH_CODE"] = str(root), code
-            os.environ.pop("CSP_BOROUGH", None)
-            try:
+            with borough_environment(root, code):
                 build.build(settings())
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
             made[code] = root
         return made[code]
 

@@ -30,20 +30,19 @@ from csp_data.warehouse.sources import SourceError, mps, police_uk
 BUILD_VERSION = "3"  # bump (2: dashboard keeps London borough rows; 3: London stop and search, population, features) when a table's definition changes, to force rebuilds
 STAMP = "_build.json"
 
-# police.uk files cover one borough (the street and outcomes files are cut to it, stop and search was
-# placed in it): the borough is ``extra["borough_code"]`` in the manifest, written by ingest. Files
-# landed before issue 17 (all embedded police.uk files) cover Tower Hamlets, the only borough served
-# then. The build reads only the files of the configured borough; others wait as "awaiting data".
-ONE_BOROUGH_KINDS = ("policeuk_street", "policeuk_outcomes", "policeuk_stop_search")
+# police.uk street and outcomes files are cut to one borough when they land: the borough is
+# ``extra["borough_code"]`` in the manifest, written by ingest. Files landed before issue 17 (the
+# embedded ones) cover Tower Hamlets, the only borough served then. The build reads only the files of
+# the configured borough; others wait as "awaiting data". Stop-and-search files are not among them:
+# their records carry no area, and the build places each one by point-in-polygon (_stop_search),
+# keeping the configured borough's, so the Met-wide file serves every borough.
+ONE_BOROUGH_KINDS = ("policeuk_street", "policeuk_outcomes")
 LEGACY_FILE_BOROUGH = "E09000030"
 
 
 def file_borough(entry: manifest.Entry) -> str | None:
-    """The ONS code of the one borough a source file covers, or None for a London-wide file.
-    Stop-and-search files are never set aside: their records carry no area, and the build places
-    each one by point-in-polygon (:func:`_stop_search`), keeping the configured borough's only, so a
-    Met-wide file serves every borough and another borough's file adds nothing."""
-    if entry.kind not in ONE_BOROUGH_KINDS or entry.kind == "policeuk_stop_search":
+    """The ONS code of the one borough a source file covers, or None for a London-wide file."""
+    if entry.kind not in ONE_BOROUGH_KINDS:
         return None
     return str(entry.extra.get("borough_code") or LEGACY_FILE_BOROUGH)
 

@@ -1331,7 +1331,7 @@ def _validate(
         )
     for p in parts:
         if p.kind in build.ONE_BOROUGH_KINDS:
-            p.extra["borough_code"] = cfg.borough_code  # its rows were cut to (placed in) this borough
+            p.extra["borough_code"] = cfg.borough_code  # its rows were cut to this borough
         if p.landed == 0 and p.quarantined > 0:
             top = p.quarantine["reason"].value_counts()
             reasons = "; ".join(f"{r} ({n})" for r, n in top.head(3).items())

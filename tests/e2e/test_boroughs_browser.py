@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+from tests.conftest import borough_environment
+
 from .conftest import DECK, EXCEPTION, MAIN, MAIN_H1, REPO, load, start_server, wait_map_drawn
 
 HACKNEY = "E09000012"
@@ -23,21 +25,13 @@ IMG = REPO / "docs" / "img"
 def hackney_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("hackney") / "data"
     shutil.copytree(REPO / "data" / "sources", data / "sources")
-    saved = {k: os.environ.get(k) for k in ("CSP_DATA_DIR", "CSP_BOROUGH_CODE", "CSP_BOROUGH")}
-    os.environ.update(CSP_DATA_DIR=str(data), CSP_BOROUGH_CODE=HACKNEY)
-    os.environ.pop("CSP_BOROUGH", None)
-    try:
+    # the build, and the server started here, see Hackney's setting; the test process keeps its own
+    with borough_environment(data, HACKNEY):
         built = subprocess.run(
             [sys.executable, "-m", "csp_data", "build"], cwd=REPO, capture_output=True, text=True, timeout=600
         )
         assert built.returncode == 0, built.stderr
         server = start_server("internal", tmp_path_factory.mktemp("streamlit_hackney"))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     yield server
     server.stop()
 
